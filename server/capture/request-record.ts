@@ -1,0 +1,76 @@
+/**
+ * The capture domain's word for one exchange through /v1/*: what the recorder builds from proxy
+ * events, what the writer persists (one row, upserted by id), and what the live bus carries.
+ * Storage shapes live in store/entities; GraphQL shapes in requests/.
+ */
+export type RequestStatus = 'IN_FLIGHT' | 'COMPLETED' | 'FAILED' | 'ABORTED'
+
+/** Token usage after the U1 merge (last non-null value of each field); null = never reported. */
+export interface UsageRecord {
+  inputTokens: number | null
+  outputTokens: number | null
+  cacheCreationInputTokens: number | null
+  cacheCreation5mInputTokens: number | null
+  cacheCreation1hInputTokens: number | null
+  cacheReadInputTokens: number | null
+  thinkingTokens: number | null
+  webSearchRequests: number | null
+  webFetchRequests: number | null
+  serviceTier: string | null
+}
+
+export interface RequestRecord {
+  id: string
+  status: RequestStatus
+  startedAt: Date
+  completedAt: Date | null
+  method: string
+  path: string
+  query: string | null
+  /** Client's user-agent, e.g. `claude-cli/2.1.3 (external, cli)`. */
+  userAgent: string | null
+  /** Model the client asked for. */
+  model: string | null
+  /** Model actually sent upstream when routing changed it; null when unchanged. */
+  routedModel: string | null
+  /** `anthropic` or `openai`. */
+  provider: string
+  /** The client asked for a stream (`"stream": true` in the body). */
+  stream: boolean
+  httpStatus: number | null
+  upstreamRequestId: string | null
+  stopReason: string | null
+  /** Why the exchange failed or what broke mid-stream (`streamError`). */
+  error: string | null
+  /** Stable error code when the proxy produced the failure (e.g. UPSTREAM_RESET). */
+  errorCode: string | null
+  responseHeadersMs: number | null
+  ttfbMs: number | null
+  durationMs: number | null
+  /** Redacted: secrets replaced by keyed fingerprints (C5). */
+  requestHeaders: Record<string, string | string[]>
+  /** Request body as UTF-8 text, exactly as forwarded (valid JSON or not). */
+  requestBody: string
+  requestBodyBytes: number
+  /** True when requestBody parsed as JSON. */
+  requestBodyIsJson: boolean
+  responseHeaders: Record<string, string | string[]> | null
+  /** JSON text of the response body; for streams, the reconstructed Message. Decompressed. */
+  responseBody: string | null
+  /** Raw SSE text of a streamed response (decompressed), else null. */
+  responseSse: string | null
+  responseBodyBytes: number | null
+  usage: UsageRecord | null
+  apiKeyFingerprint: string | null
+  organizationId: string | null
+}
+
+/** One SSE event of a streamed response, with its arrival offset (C2). */
+export interface StreamChunkRecord {
+  requestId: string
+  seq: number
+  event: string | null
+  data: string
+  offsetMs: number
+  bytes: number
+}

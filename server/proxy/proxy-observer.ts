@@ -1,0 +1,53 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
+import type { ProxyError } from './proxy-errors'
+
+/**
+ * The lifecycle the proxy announces for every /v1/* exchange, in order:
+ * `onStart` → (`onResponse` → `onChunk`*)? → `onEnd` exactly once.
+ *
+ * The proxy passes the very buffers it forwarded (no copy, no parse) and calls each hook only
+ * after the bytes were handed to the socket, so an observer can never delay forwarding.
+ * Observers must not throw; the proxy guards each call anyway and logs what escapes.
+ * Offsets are milliseconds since the exchange started (performance.now based, sub-ms).
+ */
+export interface ProxyObserver {
+  onStart(exchange: ExchangeStart): void
+  /** Upstream answered with a status line and headers (before any body byte). */
+  onResponse(id: string, response: ExchangeResponse): void
+  /** One upstream read, exactly as written to the client. */
+  onChunk(id: string, chunk: Buffer, offsetMs: number): void
+  onEnd(id: string, outcome: ExchangeOutcome): void
+}
+
+export interface ExchangeStart {
+  /** Our record id, a UUIDv7 (time-ordered). */
+  id: string
+  /** Wall-clock start, epoch milliseconds. */
+  startedAt: number
+  method: string
+  /** Path without the query string, e.g. `/v1/messages`. */
+  path: string
+  /** Raw query string without `?`, or null when absent. */
+  query: string | null
+  /** Headers as the client sent them (before header rules). */
+  clientHeaders: IncomingHttpHeaders
+  /** Headers as sent upstream (hop-by-hop removed, rules applied). */
+  upstreamHeaders: OutgoingHttpHeaders
+  /** The request body exactly as forwarded. */
+  body: Buffer
+}
+
+export interface ExchangeResponse {
+  status: number
+  /** Upstream's response headers as received (lower-case names). */
+  headers: Record<string, string | string[]>
+  offsetMs: number
+}
+
+export type ExchangeOutcome =
+  /** Upstream's body ended normally and was fully relayed. */
+  | { kind: 'completed'; offsetMs: number }
+  /** Upstream failed (unreachable, reset, timeout) before or during the body. */
+  | { kind: 'failed'; offsetMs: number; error: ProxyError }
+  /** The client hung up first; the upstream request was aborted. */
+  | { kind: 'aborted'; offsetMs: number }

@@ -1,0 +1,6 @@
+import { RequestEntity } from './request.entity'
+import { StreamChunkEntity } from './stream-chunk.entity'
+
+/** Every entity, listed explicitly (globs break under Vitest). */
+export const entities = [RequestEntity, StreamChunkEntity]
+export { RequestEntity, StreamChunkEntity }

@@ -1,0 +1,67 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm'
+import type { RequestStatus } from '../../capture/request-record'
+import { int8AsNumber } from './column-types'
+
+/**
+ * One exchange through /v1/*, inserted IN_FLIGHT when it starts and completed once (C1, C3).
+ * Written only by capture's batch writer, by upsert on `id`, so a replay cannot duplicate it.
+ * Secrets never reach this row: headers are redacted before capture builds the record.
+ */
+@Entity({ name: 'requests' })
+@Index('requests_started_at_idx', ['startedAt', 'id'])
+@Index('requests_model_started_at_idx', ['model', 'startedAt'])
+@Index('requests_status_idx', ['status'])
+@Index('requests_api_key_idx', ['apiKeyFingerprint', 'startedAt'])
+export class RequestEntity {
+  /** UUIDv7 chosen by the proxy, so rows sort by time. */
+  @PrimaryColumn('uuid') id: string
+
+  @Column('text') status: RequestStatus
+  @Column({ name: 'started_at', type: 'timestamptz' }) startedAt: Date
+  @Column({ name: 'completed_at', type: 'timestamptz', nullable: true }) completedAt: Date | null
+
+  @Column('text') method: string
+  @Column('text') path: string
+  @Column('text', { nullable: true }) query: string | null
+  @Column({ name: 'user_agent', type: 'text', nullable: true }) userAgent: string | null
+  @Column('text', { nullable: true }) model: string | null
+  @Column({ name: 'routed_model', type: 'text', nullable: true }) routedModel: string | null
+  @Column('text') provider: string
+  @Column('boolean') stream: boolean
+  @Column({ name: 'http_status', type: 'int', nullable: true }) httpStatus: number | null
+  @Column({ name: 'upstream_request_id', type: 'text', nullable: true }) upstreamRequestId: string | null
+  @Column({ name: 'stop_reason', type: 'text', nullable: true }) stopReason: string | null
+  @Column('text', { nullable: true }) error: string | null
+  @Column({ name: 'error_code', type: 'text', nullable: true }) errorCode: string | null
+
+  /** Milliseconds from start to upstream headers, first body byte, and end. */
+  @Column({ name: 'response_headers_ms', type: 'double precision', nullable: true }) responseHeadersMs: number | null
+  @Column({ name: 'ttfb_ms', type: 'double precision', nullable: true }) ttfbMs: number | null
+  @Column({ name: 'duration_ms', type: 'double precision', nullable: true }) durationMs: number | null
+
+  @Column({ name: 'request_headers', type: 'jsonb' }) requestHeaders: Record<string, string | string[]>
+  /** Exact request text; kept as text (not jsonb) so invalid JSON and huge integers survive verbatim. */
+  @Column({ name: 'request_body', type: 'text' }) requestBody: string
+  @Column({ name: 'request_body_bytes', type: 'int' }) requestBodyBytes: number
+  @Column({ name: 'request_body_is_json', type: 'boolean' }) requestBodyIsJson: boolean
+  @Column({ name: 'response_headers', type: 'jsonb', nullable: true }) responseHeaders: Record<string, string | string[]> | null
+  /** Response JSON text; for streams the Message reconstructed from the SSE. */
+  @Column({ name: 'response_body', type: 'text', nullable: true }) responseBody: string | null
+  /** Raw SSE of a streamed response. */
+  @Column({ name: 'response_sse', type: 'text', nullable: true }) responseSse: string | null
+  @Column({ name: 'response_body_bytes', type: 'int', nullable: true }) responseBodyBytes: number | null
+
+  @Column({ name: 'input_tokens', type: 'bigint', nullable: true, transformer: int8AsNumber }) inputTokens: number | null
+  @Column({ name: 'output_tokens', type: 'bigint', nullable: true, transformer: int8AsNumber }) outputTokens: number | null
+  @Column({ name: 'cache_creation_input_tokens', type: 'bigint', nullable: true, transformer: int8AsNumber }) cacheCreationInputTokens: number | null
+  @Column({ name: 'cache_creation_5m_input_tokens', type: 'bigint', nullable: true, transformer: int8AsNumber }) cacheCreation5mInputTokens: number | null
+  @Column({ name: 'cache_creation_1h_input_tokens', type: 'bigint', nullable: true, transformer: int8AsNumber }) cacheCreation1hInputTokens: number | null
+  @Column({ name: 'cache_read_input_tokens', type: 'bigint', nullable: true, transformer: int8AsNumber }) cacheReadInputTokens: number | null
+  @Column({ name: 'thinking_tokens', type: 'bigint', nullable: true, transformer: int8AsNumber }) thinkingTokens: number | null
+  @Column({ name: 'web_search_requests', type: 'int', nullable: true }) webSearchRequests: number | null
+  @Column({ name: 'web_fetch_requests', type: 'int', nullable: true }) webFetchRequests: number | null
+  @Column({ name: 'service_tier', type: 'text', nullable: true }) serviceTier: string | null
+
+  @Column({ name: 'api_key_fingerprint', type: 'text', nullable: true }) apiKeyFingerprint: string | null
+  @Column({ name: 'organization_id', type: 'text', nullable: true }) organizationId: string | null
+}

@@ -1,0 +1,30 @@
+import { defineConfig } from 'vitest/config'
+import vue from '@vitejs/plugin-vue'
+
+// graphql ships both ESM and CJS; type-graphql and graphql-ws load the CJS build through Node,
+// so the server project must resolve `graphql` to the same file or schemas come from two realms.
+const graphqlCjs = { find: /^graphql$/, replacement: 'graphql/index.js' }
+
+const serverProject = (name: string, env: Record<string, string>) => ({
+  resolve: { alias: [graphqlCjs] },
+  test: {
+    name,
+    environment: 'node',
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/client/**'],
+    globalSetup: ['test/support/global-setup.ts'],
+    env,
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+})
+
+// The server suite runs on embedded PGlite always, and again on PostgreSQL when TEST_DATABASE_URL is set.
+const projects: any[] = [serverProject('server:pglite', { TEST_DB: 'pglite' })]
+if (process.env.TEST_DATABASE_URL) projects.push(serverProject('server:postgres', { TEST_DB: 'postgres' }))
+projects.push({
+  plugins: [vue()],
+  test: { name: 'client', environment: 'happy-dom', include: ['test/client/**/*.test.ts'] },
+})
+
+export default defineConfig({ test: { projects } })
