@@ -1,0 +1,118 @@
+import 'reflect-metadata'
+import type { AddressInfo } from 'node:net'
+import path from 'node:path'
+import type http from 'node:http'
+import type { DataSource } from 'typeorm'
+import { createCapture, type Capture } from './capture/capture'
+import type { Config } from './config'
+import { buildGraphQLSchema } from './graphql/schema'
+import { createGraphQLServer } from './graphql/graphql-server'
+import { createHttpServer } from './http/create-server'
+import type { Lifecycle } from './http/health'
+import { findClientDir } from './http/static'
+import type { LiveBus } from './live/live-bus'
+import { createMemoryBus } from './live/memory-bus'
+import type { Logger } from './logger'
+import { createProxy, type Proxy } from './proxy/forward'
+import { openStore } from './store/data-source'
+import { startEmbeddedPostgres } from './store/embedded/embedded-postgres'
+
+/** A running Claudescope: the parts tests and the CLI need to reach. */
+export interface App {
+  /** Base URL the server listens on, e.g. http://127.0.0.1:3001. */
+  url: string
+  server: http.Server
+  dataSource: DataSource
+  bus: LiveBus
+  capture: Capture
+  proxy: Proxy
+  lifecycle: Lifecycle
+  /** True when the database is the embedded PGlite. */
+  embeddedDatabase: boolean
+  /** Stops accepting work, flushes captured records, then closes everything (idempotent). */
+  close(): Promise<void>
+}
+
+/**
+ * Assembles and starts one instance. Data flows one way:
+ * proxy → observer (capture) → live bus + queue → writer → store ← GraphQL.
+ */
+export async function startApp(config: Config, logger: Logger): Promise<App> {
+  const embedded = config.databaseUrl
+    ? null
+    : await startEmbeddedPostgres({ dataDir: path.join(config.dataDirPath, 'pglite'), logger })
+  const databaseUrl = config.databaseUrl ?? embedded!.url
+  let dataSource: DataSource
+  try {
+    dataSource = await openStore(databaseUrl)
+  } catch (err) {
+    await embedded?.stop()
+    throw err
+  }
+
+  const bus = createMemoryBus()
+  const capture = createCapture({
+    dataSource,
+    bus,
+    dataDir: config.dataDirPath,
+    logger,
+    limits: {
+      maxItems: config.captureQueueMaxItems,
+      maxBytes: config.captureQueueMaxBytes,
+      batchMaxItems: config.captureBatchMaxItems,
+    },
+  })
+  const proxy = createProxy({
+    forwardUrl: config.forwardUrl,
+    headerTimeoutMs: config.responseHeaderTimeoutS * 1000,
+    idleTimeoutMs: config.streamIdleTimeoutS * 1000,
+    maxBodyBytes: config.maxBodyBytes,
+    proxyToken: config.proxyToken,
+    observer: capture.observer,
+    logger,
+  })
+  const lifecycle: Lifecycle = { draining: false, inFlight: () => proxy.inFlight }
+  const graphql = createGraphQLServer({
+    schema: await buildGraphQLSchema(),
+    dataSource,
+    bus,
+    dashboardToken: config.dashboardToken,
+    logger,
+  })
+  const server = createHttpServer({
+    proxy: (req, res) => proxy.handle(req, res),
+    graphql: (req, res) => graphql.handle(req, res),
+    attachWebSocket: (s) => graphql.attach(s),
+    lifecycle,
+    clientDir: findClientDir(),
+    logger,
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const { port } = server.address() as AddressInfo
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host
+
+  let closing: Promise<void> | undefined
+  const close = () =>
+    (closing ??= (async () => {
+      lifecycle.draining = true
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeIdleConnections()
+      await graphql.stop()
+      await proxy.close()
+      server.closeAllConnections()
+      await serverClosed
+      await capture.close()
+      await bus.close()
+      await dataSource.destroy()
+      await embedded?.stop()
+    })())
+
+  return { url: `http://${host}:${port}`, server, dataSource, bus, capture, proxy, lifecycle, embeddedDatabase: embedded !== null, close }
+}

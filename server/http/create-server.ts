@@ -1,0 +1,59 @@
+import http from 'node:http'
+import type { Logger } from '../logger'
+import { handleHealth, handleLivez, sendJson, type Lifecycle } from './health'
+import { matchRoute, type Handler, type Route } from './routes'
+import { handleStatic } from './static'
+
+export interface HttpServerParts {
+  /** The /v1/* forwarder. */
+  proxy: Handler
+  /** GET/POST /graphql. */
+  graphql: Handler
+  /** Attaches graphql-ws to the server's upgrade event on /graphql. */
+  attachWebSocket(server: http.Server): void
+  lifecycle: Lifecycle
+  /** Built dashboard directory, or null when not built. */
+  clientDir: string | null
+  logger: Logger
+}
+
+/** One process, one port: the routing table for everything Claudescope serves (SPEC §0). */
+export function createHttpServer(parts: HttpServerParts): http.Server {
+  const routes: Route[] = [
+    { methods: '*', path: '/v1/', handler: parts.proxy },
+    { methods: ['GET', 'POST'], path: '/graphql', handler: parts.graphql },
+    { methods: ['GET', 'HEAD'], path: '/health', handler: handleHealth(parts.lifecycle) },
+    { methods: ['GET', 'HEAD'], path: '/livez', handler: handleLivez(parts.lifecycle) },
+    // Claude Code probes the base URL with HEAD / at start.
+    { methods: ['HEAD'], path: '/', handler: (_req, res) => void res.writeHead(200).end() },
+    { methods: ['GET', 'HEAD'], path: '/', handler: handleStatic(parts.clientDir) },
+  ]
+  const serveStatic = handleStatic(parts.clientDir)
+
+  const server = http.createServer({ noDelay: true, keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+    const method = req.method ?? 'GET'
+    const url = req.url ?? '/'
+    const route = matchRoute(routes, method, url)
+    const handler = route?.handler ?? (method === 'GET' || method === 'HEAD' ? serveStatic : notFound)
+    try {
+      const pending = handler(req, res)
+      if (pending) pending.catch((err: unknown) => failed(err, res, parts.logger))
+    } catch (err) {
+      failed(err, res, parts.logger)
+    }
+  })
+  // Streams may stay open for half an hour; Node's default header and request timeouts must not cut them.
+  server.headersTimeout = 60_000
+  parts.attachWebSocket(server)
+  return server
+}
+
+function notFound(req: http.IncomingMessage, res: http.ServerResponse): void {
+  sendJson(res, 404, { type: 'error', error: { type: 'not_found_error', message: `No route for ${req.method} ${req.url}` } })
+}
+
+function failed(err: unknown, res: http.ServerResponse, logger: Logger): void {
+  logger.error({ err }, 'unhandled error in HTTP handler')
+  if (!res.headersSent) sendJson(res, 500, { type: 'error', error: { type: 'api_error', message: 'Internal error' } })
+  else res.destroy()
+}
