@@ -1,0 +1,106 @@
+/**
+ * Benchmarks Claudescope against a direct connection and a minimal pass-through, in one run
+ * (SPEC §12). Usage: `npm run bench` (builds first). Results print as markdown and are saved to
+ * bench/results/. Figures are for issue notes and the README, never for timed tests.
+ *
+ * Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) for the
+ * PostgreSQL target; it is skipped when unreachable. BENCH_QUICK=1 runs a shorter version.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { Client } from 'pg'
+import { claudescopeLine, portLine, startProcess, type BenchProcess } from './lib/processes'
+import { fmt, table } from './lib/stats'
+import type { Target } from './lib/target'
+import { latencySmallBody } from './scenarios/latency-small-body'
+import { stream32Concurrent } from './scenarios/stream-32-concurrent'
+import { throughput200kb } from './scenarios/throughput-200kb'
+
+const quick = process.env.BENCH_QUICK === '1'
+const pgAdminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+
+async function storedCount(url: string): Promise<number> {
+  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ requests(first: 1) { totalCount } }' }) })
+  const json = (await res.json()) as { data?: { requests: { totalCount: number } } }
+  return json.data?.requests.totalCount ?? 0
+}
+
+async function createBenchDatabase(): Promise<{ url: string; drop(): Promise<void> } | null> {
+  const admin = new Client({ connectionString: pgAdminUrl })
+  try {
+    await admin.connect()
+  } catch {
+    process.stderr.write(`PostgreSQL at ${pgAdminUrl} unreachable: skipping the PostgreSQL target\n`)
+    return null
+  }
+  const name = `claudescope_bench_${Date.now()}`
+  await admin.query(`CREATE DATABASE ${name}`)
+  await admin.end()
+  const url = new URL(pgAdminUrl)
+  url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new Client({ connectionString: pgAdminUrl })
+      await c.connect()
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await c.end()
+    },
+  }
+}
+
+async function main() {
+  const started: BenchProcess[] = []
+  const dataDirs: string[] = []
+  const pg = await createBenchDatabase()
+  try {
+    const upstream = await startProcess('upstream', ['bench/upstream.ts'], {}, portLine)
+    started.push(upstream)
+    const minimal = await startProcess('minimal pass-through', ['bench/minimal-proxy.ts'], { UPSTREAM: upstream.url }, portLine)
+    started.push(minimal)
+
+    const claudescope = async (name: string, databaseUrl?: string) => {
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), 'claudescope-bench-'))
+      dataDirs.push(dataDir)
+      const env: Record<string, string> = { PORT: '0', DATA_DIR: dataDir, ANTHROPIC_FORWARD_URL: upstream.url, LOG_LEVEL: 'info', DATABASE_URL: databaseUrl ?? '' }
+      const p = await startProcess(name, ['dist/server/main.js'], env, claudescopeLine)
+      started.push(p)
+      return { name, url: p.url, process: p, storedCount: () => storedCount(p.url) } satisfies Target
+    }
+
+    const targets: Target[] = [
+      { name: 'direct', url: upstream.url },
+      { name: 'minimal pass-through', url: minimal.url, process: minimal },
+      await claudescope('Claudescope (PGlite)'),
+    ]
+    if (pg) targets.push(await claudescope('Claudescope (PostgreSQL)', pg.url))
+
+    const sections = [
+      `## Claudescope benchmark — ${new Date().toISOString()}`,
+      `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}${quick ? ' (quick run)' : ''}`,
+    ]
+    const log = (s: string) => {
+      sections.push(s)
+      process.stdout.write(s + '\n\n')
+    }
+    log(await latencySmallBody(targets, quick ? { rounds: 2, perRound: 200, warmup: 100 } : undefined))
+    log(await throughput200kb(targets, quick ? { count: 800, concurrency: 16 } : undefined))
+    log(await stream32Concurrent(targets, quick ? { streams: 32, events: 50, intervalMs: 5, rounds: 1 } : undefined))
+    log('### Memory after the run\n\n' + table(['process', 'RSS MiB'], targets.filter((t) => t.process).map((t) => [t.name, fmt(t.process!.rssMiB(), 0)])))
+
+    mkdirSync(path.join(__dirname, 'results'), { recursive: true })
+    const file = path.join(__dirname, 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}.md`)
+    writeFileSync(file, sections.join('\n\n') + '\n')
+    process.stdout.write(`Saved ${path.relative(process.cwd(), file)}\n`)
+  } finally {
+    for (const p of started.reverse()) await p.stop()
+    await pg?.drop()
+    for (const d of dataDirs) rmSync(d, { recursive: true, force: true })
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(String((err as Error).stack ?? err) + '\n')
+  process.exit(1)
+})

@@ -1,0 +1,62 @@
+import { Pool } from 'undici'
+import { messagesBody } from '../lib/load'
+import { fmt, percentile, table } from '../lib/stats'
+import type { Target } from '../lib/target'
+
+const now = () => performance.timeOrigin + performance.now()
+const STAMP = /"t":([0-9.]+)/g
+
+/**
+ * 32 concurrent streams of 100 events 5 ms apart. Each event carries its send time, so the delay
+ * to the client is measured per event; "reads/event" = 1.00 means every event was flushed on its own.
+ */
+export async function stream32Concurrent(targets: Target[], options = { streams: 32, events: 100, intervalMs: 5, rounds: 2 }): Promise<string> {
+  const body = messagesBody(2048, true)
+  const results = new Map<string, { delays: number[]; reads: number; events: number }>()
+  for (let round = 0; round < options.rounds; round++) {
+    for (const t of targets) {
+      const acc = results.get(t.name) ?? { delays: [], reads: 0, events: 0 }
+      results.set(t.name, acc)
+      const pool = new Pool(t.url, { connections: options.streams, pipelining: 1 })
+      await Promise.all(
+        Array.from({ length: options.streams }, async () => {
+          const res = await pool.request({
+            path: '/v1/messages',
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-api-key': 'sk-ant-bench', 'x-bench-events': String(options.events), 'x-bench-interval-ms': String(options.intervalMs) },
+            body,
+          })
+          for await (const chunk of res.body) {
+            const arrived = now()
+            const text = (chunk as Buffer).toString()
+            let stamped = 0
+            for (const m of text.matchAll(STAMP)) {
+              acc.delays.push(arrived - Number(m[1]))
+              stamped++
+            }
+            if (stamped > 0) {
+              acc.reads++
+              acc.events += stamped
+            }
+          }
+        }),
+      )
+      await pool.close()
+    }
+  }
+  const direct = results.get(targets[0]!.name)!.delays
+  const rows = targets.map((t) => {
+    const r = results.get(t.name)!
+    const isProxy = t.process !== undefined
+    return [
+      t.name,
+      fmt(percentile(r.delays, 50), 3),
+      fmt(percentile(r.delays, 90), 3),
+      isProxy ? fmt(percentile(r.delays, 50) - percentile(direct, 50), 3) : '–',
+      isProxy ? fmt(percentile(r.delays, 90) - percentile(direct, 90), 3) : '–',
+      fmt(r.events / r.reads, 2),
+    ]
+  })
+  return `### ${options.streams} concurrent streams × ${options.events} events, ${options.intervalMs} ms apart (${options.rounds} rounds)\n\n` +
+    table(['target', 'event delay p50 ms', 'p90 ms', 'added p50 ms', 'added p90 ms', 'events/read'], rows)
+}
