@@ -71,7 +71,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     observer: capture.observer,
     logger,
   })
-  const lifecycle: Lifecycle = { draining: false, inFlight: () => proxy.inFlight }
+  const lifecycle: Lifecycle = { draining: false, refusingNewWork: false, inFlight: () => proxy.inFlight }
   const graphql = createGraphQLServer({
     schema: await buildGraphQLSchema(),
     dataSource,

@@ -2,6 +2,7 @@
 import 'reflect-metadata'
 import { startApp } from './app'
 import { ConfigError, helpText, isLoopbackHost, loadConfig } from './config'
+import { drain } from './http/drain'
 import { createLogger } from './logger'
 
 /** CLI entry: `claudescope [--help]`. Configuration comes from the environment (see --help). */
@@ -50,16 +51,22 @@ async function main(argv: string[]): Promise<void> {
 
   let stopping = false
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: stopping now without waiting for in-flight exchanges')
+      app.close().finally(() => process.exit(1))
+      return
+    }
     stopping = true
     logger.info({ signal }, 'stopping')
-    app.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'error while stopping')
-        process.exit(1)
-      },
-    )
+    drain({ lifecycle: app.lifecycle, graceMs: config.drainGraceS * 1000, timeoutMs: config.drainTimeoutS * 1000, logger })
+      .then(() => app.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'error while stopping')
+          process.exit(1)
+        },
+      )
   }
   process.on('SIGTERM', stop)
   process.on('SIGINT', stop)

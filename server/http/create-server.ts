@@ -20,7 +20,7 @@ export interface HttpServerParts {
 /** One process, one port: the routing table for everything Claudescope serves (SPEC §0). */
 export function createHttpServer(parts: HttpServerParts): http.Server {
   const routes: Route[] = [
-    { methods: '*', path: '/v1/', handler: parts.proxy },
+    { methods: '*', path: '/v1/', handler: (req, res) => (parts.lifecycle.refusingNewWork ? refuseWhileDraining(res) : parts.proxy(req, res)) },
     { methods: ['GET', 'POST'], path: '/graphql', handler: parts.graphql },
     { methods: ['GET', 'HEAD'], path: '/health', handler: handleHealth(parts.lifecycle) },
     { methods: ['GET', 'HEAD'], path: '/livez', handler: handleLivez(parts.lifecycle) },
@@ -46,6 +46,11 @@ export function createHttpServer(parts: HttpServerParts): http.Server {
   server.headersTimeout = 60_000
   parts.attachWebSocket(server)
   return server
+}
+
+/** After the drain grace: Anthropic's envelope, so SDK clients retry elsewhere. */
+function refuseWhileDraining(res: http.ServerResponse): void {
+  sendJson(res, 503, { type: 'error', error: { type: 'overloaded_error', message: 'Claudescope is shutting down; retry the request.' } })
 }
 
 function notFound(req: http.IncomingMessage, res: http.ServerResponse): void {
