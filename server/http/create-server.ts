@@ -1,6 +1,7 @@
 import http from 'node:http'
 import type { Logger } from '../logger'
 import { handleHealth, handleLivez, sendJson, type Lifecycle } from './health'
+import { handleOpenApi } from './openapi'
 import { matchRoute, type Handler, type Route } from './routes'
 import { handleStatic } from './static'
 
@@ -24,6 +25,7 @@ export function createHttpServer(parts: HttpServerParts): http.Server {
     { methods: ['GET', 'POST'], path: '/graphql', handler: parts.graphql },
     { methods: ['GET', 'HEAD'], path: '/health', handler: handleHealth(parts.lifecycle) },
     { methods: ['GET', 'HEAD'], path: '/livez', handler: handleLivez(parts.lifecycle) },
+    { methods: ['GET'], path: '/openapi.json', handler: handleOpenApi },
     // Claude Code probes the base URL with HEAD / at start.
     { methods: ['HEAD'], path: '/', handler: (_req, res) => void res.writeHead(200).end() },
     { methods: ['GET', 'HEAD'], path: '/', handler: handleStatic(parts.clientDir) },

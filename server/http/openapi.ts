@@ -1,0 +1,97 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { version } from '../../package.json'
+
+const anthropicError = {
+  type: 'object',
+  required: ['type', 'error'],
+  properties: {
+    type: { const: 'error' },
+    error: {
+      type: 'object',
+      required: ['type', 'message'],
+      properties: {
+        type: { type: 'string', examples: ['api_error', 'timeout_error', 'request_too_large', 'overloaded_error', 'authentication_error'] },
+        message: { type: 'string' },
+      },
+    },
+  },
+}
+
+const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/AnthropicError' } } } })
+
+const proxyOperation = {
+  summary: 'Pass-through to the Anthropic API',
+  description:
+    'Forwarded to ANTHROPIC_FORWARD_URL with method, path, query string, body bytes and end-to-end headers unchanged; the response (status, headers, body, SSE streams) comes back unchanged and is recorded. Other methods (PUT, DELETE, …) are forwarded the same way.',
+  parameters: [{ name: 'x-claudescope-token', in: 'header', required: false, schema: { type: 'string' }, description: 'Required when PROXY_TOKEN is set.' }],
+  responses: {
+    default: { description: "Upstream's response, relayed unchanged" },
+    '401': errorResponse('PROXY_TOKEN is set and the header is missing or wrong'),
+    '413': errorResponse('Body larger than MAX_BODY_BYTES'),
+    '502': errorResponse('Upstream unreachable or reset'),
+    '503': errorResponse('This instance is draining'),
+    '504': errorResponse('No upstream headers within ANTHROPIC_RESPONSE_HEADER_TIMEOUT'),
+  },
+}
+
+/** The REST surface (O4). GraphQL documents itself through `schema.graphql` and introspection. */
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Claudescope',
+    version,
+    description: 'Observability proxy for Claude Code and the Anthropic API. Data is queried through GraphQL at /graphql.',
+  },
+  paths: {
+    '/health': {
+      get: {
+        summary: 'Health for load balancers',
+        description: 'Unauthenticated and not counted in flight. Turns 503 as soon as a drain starts, so balancers stop routing here before the process stops.',
+        responses: {
+          '200': { description: 'Serving', content: { 'application/json': { schema: { $ref: '#/components/schemas/Healthy' } } } },
+          '503': { description: 'Draining', content: { 'application/json': { schema: { $ref: '#/components/schemas/Draining' } } } },
+        },
+      },
+    },
+    '/livez': {
+      get: {
+        summary: 'Liveness gauge',
+        description: 'Always 200 while the process answers; reports in-flight /v1/* exchanges and the drain flag.',
+        responses: { '200': { description: 'Gauge', content: { 'application/json': { schema: { $ref: '#/components/schemas/Livez' } } } } },
+      },
+    },
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics',
+        responses: { '200': { description: 'Prometheus text exposition format', content: { 'text/plain; version=0.0.4': { schema: { type: 'string' } } } } },
+      },
+    },
+    '/openapi.json': {
+      get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': {} } } } },
+    },
+    '/v1/{path}': {
+      parameters: [{ name: 'path', in: 'path', required: true, schema: { type: 'string' }, description: 'Any Anthropic API path, e.g. messages, messages/count_tokens, models.' }],
+      get: proxyOperation,
+      post: proxyOperation,
+    },
+  },
+  components: {
+    schemas: {
+      Healthy: { type: 'object', required: ['status', 'timestamp'], properties: { status: { const: 'healthy' }, timestamp: { type: 'string', format: 'date-time' } } },
+      Draining: { type: 'object', required: ['status', 'timestamp'], properties: { status: { const: 'draining' }, in_flight: { type: 'integer' }, timestamp: { type: 'string', format: 'date-time' } } },
+      Livez: {
+        type: 'object',
+        required: ['status', 'in_flight', 'draining', 'timestamp'],
+        properties: { status: { enum: ['ok', 'draining'] }, in_flight: { type: 'integer' }, draining: { type: 'boolean' }, timestamp: { type: 'string', format: 'date-time' } },
+      },
+      AnthropicError: anthropicError,
+    },
+  },
+} as const
+
+const body = JSON.stringify(openApiDocument)
+
+export function handleOpenApi(_req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache', 'content-length': Buffer.byteLength(body) })
+  res.end(body)
+}
