@@ -26,10 +26,16 @@ export interface LiveBus {
   /** Every event from now on that `accept` lets through, until the iterator is returned. */
   subscribe(accept?: (event: LiveEvent) => boolean): AsyncIterableIterator<LiveEvent>
   /**
-   * Chunks of an in-flight request seen so far, for a subscriber joining mid-stream.
-   * Undefined when the request is not in flight on this bus (finished: read the store).
+   * Chunks of a request seen so far, for a subscriber joining mid-stream. Kept a few seconds
+   * after the request finished, until the store surely has them. Undefined when the bus holds
+   * none (never seen here, released, or evicted to bound memory): read the store.
    */
   chunksSoFar(requestId: string): StreamChunkRecord[] | undefined
+  /**
+   * True when the request's final event already passed while its chunks are still held, so a
+   * late subscriber replays `chunksSoFar` and completes instead of waiting for live chunks.
+   */
+  hasFinished(requestId: string): boolean
   /** Number of open subscriptions (for /metrics). */
   readonly subscriberCount: number
   close(): Promise<void>

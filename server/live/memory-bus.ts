@@ -1,0 +1,255 @@
+import type { StreamChunkRecord } from '../capture/request-record'
+import type { LiveBus, LiveEvent } from './live-bus'
+
+export interface MemoryBusOptions {
+  /**
+   * Events a subscriber may have waiting before it loses its oldest ones (counted in
+   * `droppedEvents`). A slow reader never makes the process grow without bound. @default 10_000
+   */
+  subscriberBufferSize?: number
+  /**
+   * How long a finished request's chunks stay available to late subscribers, bridging the moment
+   * between its final event and the store having written them. @default 5_000
+   */
+  replayRetentionMs?: number
+  /**
+   * Bytes of chunks (wire size) held for replay across all requests. Past it, finished requests
+   * are released first, then the oldest in-flight ones (counted in `replayEvictions`). @default 64 MiB
+   */
+  replayMaxBytes?: number
+  /** Requests tracked for replay at once, in flight or recently finished. @default 10_000 */
+  replayMaxRequests?: number
+}
+
+/** The in-process bus, plus the counters /metrics shows. */
+export interface MemoryBus extends LiveBus {
+  /** Events a subscriber lost because its buffer was full. */
+  readonly droppedEvents: number
+  /** Requests whose replay buffer was released early to respect the bounds. */
+  readonly replayEvictions: number
+}
+
+/** One request's chunks so far; `expiresAt` is set once its final event passed. */
+interface ReplayEntry {
+  chunks: StreamChunkRecord[]
+  bytes: number
+  expiresAt: number | null
+}
+
+/**
+ * The single-instance LiveBus: publish delivers synchronously into each subscriber's bounded
+ * buffer, so subscribing and then reading `chunksSoFar` in the same tick can neither miss nor
+ * duplicate a chunk.
+ */
+export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
+  const bufferSize = options.subscriberBufferSize ?? 10_000
+  const retentionMs = options.replayRetentionMs ?? 5_000
+  const maxBytes = options.replayMaxBytes ?? 64 * 1024 * 1024
+  const maxRequests = options.replayMaxRequests ?? 10_000
+
+  const subscribers = new Set<Subscriber>()
+  /** In start order, so the first in-flight entry is the oldest. */
+  const replay = new Map<string, ReplayEntry>()
+  /** Finished entries in finish order; with a constant retention, also in expiry order. */
+  const finished = new Set<string>()
+  let replayBytes = 0
+  let droppedEvents = 0
+  let replayEvictions = 0
+  let sweepTimer: NodeJS.Timeout | null = null
+  let closed = false
+
+  const release = (id: string) => {
+    const entry = replay.get(id)
+    if (!entry) return
+    replay.delete(id)
+    finished.delete(id)
+    replayBytes -= entry.bytes
+  }
+
+  const evictOne = () => {
+    const victim = finished.values().next().value ?? replay.keys().next().value
+    if (victim === undefined) return false
+    if (!finished.has(victim)) replayEvictions++
+    release(victim)
+    return true
+  }
+
+  const sweep = () => {
+    sweepTimer = null
+    const now = Date.now()
+    for (const id of finished) {
+      const expiresAt = replay.get(id)?.expiresAt ?? 0
+      if (expiresAt > now) {
+        scheduleSweep(expiresAt - now)
+        return
+      }
+      release(id)
+    }
+  }
+
+  const scheduleSweep = (delayMs: number) => {
+    if (sweepTimer || closed) return
+    sweepTimer = setTimeout(sweep, delayMs)
+    sweepTimer.unref()
+  }
+
+  const track = (event: LiveEvent) => {
+    if (event.kind === 'request') {
+      const { id, status } = event.record
+      if (status === 'IN_FLIGHT') {
+        if (!replay.has(id)) addEntry(id)
+        return
+      }
+      const entry = replay.get(id)
+      if (!entry || entry.expiresAt !== null) return
+      entry.expiresAt = Date.now() + retentionMs
+      finished.add(id)
+      scheduleSweep(retentionMs)
+      return
+    }
+    const { chunk } = event
+    let entry = replay.get(chunk.requestId)
+    // A request first seen mid-stream is not tracked: its backlog would start with a gap.
+    if (!entry && chunk.seq === 0) entry = addEntry(chunk.requestId)
+    if (!entry || entry.expiresAt !== null) return
+    entry.chunks.push(chunk)
+    entry.bytes += chunk.bytes
+    replayBytes += chunk.bytes
+    while (replayBytes > maxBytes && evictOne());
+  }
+
+  const addEntry = (id: string) => {
+    while (replay.size >= maxRequests && evictOne());
+    const entry: ReplayEntry = { chunks: [], bytes: 0, expiresAt: null }
+    replay.set(id, entry)
+    return entry
+  }
+
+  return {
+    publish(event) {
+      if (closed) return
+      track(event)
+      for (const subscriber of subscribers) {
+        if (subscriber.offer(event)) droppedEvents++
+      }
+    },
+
+    subscribe(accept) {
+      const subscriber = new Subscriber(bufferSize, accept, () => subscribers.delete(subscriber))
+      if (closed) subscriber.end()
+      else subscribers.add(subscriber)
+      return subscriber
+    },
+
+    chunksSoFar(requestId) {
+      return replay.get(requestId)?.chunks.slice()
+    },
+
+    hasFinished(requestId) {
+      return (replay.get(requestId)?.expiresAt ?? null) !== null
+    },
+
+    get subscriberCount() {
+      return subscribers.size
+    },
+    get droppedEvents() {
+      return droppedEvents
+    },
+    get replayEvictions() {
+      return replayEvictions
+    },
+
+    async close() {
+      closed = true
+      if (sweepTimer) clearTimeout(sweepTimer)
+      sweepTimer = null
+      for (const subscriber of [...subscribers]) subscriber.end()
+      replay.clear()
+      finished.clear()
+      replayBytes = 0
+    },
+  }
+}
+
+/**
+ * One subscription: a bounded FIFO feeding an async iterator. `next()` resolves at once from the
+ * buffer or waits for the next accepted event; `return()` ends it, resolving a waiting `next()`.
+ */
+class Subscriber implements AsyncIterableIterator<LiveEvent> {
+  readonly #buffer: LiveEvent[] = []
+  /** Index of the oldest unread event; the array is compacted when half of it is read. */
+  #head = 0
+  #waiting: ((result: IteratorResult<LiveEvent>) => void) | null = null
+  #ended = false
+
+  constructor(
+    private readonly capacity: number,
+    private readonly accept: ((event: LiveEvent) => boolean) | undefined,
+    private readonly onEnd: () => void,
+  ) {}
+
+  /** Delivers an event if accepted; returns true when the buffer was full and the oldest was dropped. */
+  offer(event: LiveEvent): boolean {
+    if (this.#ended || !this.#accepts(event)) return false
+    if (this.#waiting) {
+      const resolve = this.#waiting
+      this.#waiting = null
+      resolve({ value: event, done: false })
+      return false
+    }
+    this.#buffer.push(event)
+    if (this.#buffer.length - this.#head <= this.capacity) return false
+    this.#head++
+    this.#compact()
+    return true
+  }
+
+  next(): Promise<IteratorResult<LiveEvent>> {
+    if (this.#head < this.#buffer.length) {
+      const value = this.#buffer[this.#head++]!
+      this.#compact()
+      return Promise.resolve({ value, done: false })
+    }
+    if (this.#ended) return Promise.resolve({ value: undefined, done: true })
+    return new Promise((resolve) => {
+      this.#waiting = resolve
+    })
+  }
+
+  return(): Promise<IteratorResult<LiveEvent>> {
+    this.end()
+    return Promise.resolve({ value: undefined, done: true })
+  }
+
+  [Symbol.asyncIterator]() {
+    return this
+  }
+
+  /** Ends the subscription: buffered events are discarded and a waiting `next()` completes. */
+  end() {
+    if (this.#ended) return
+    this.#ended = true
+    this.#buffer.length = 0
+    this.#head = 0
+    this.onEnd()
+    const resolve = this.#waiting
+    this.#waiting = null
+    resolve?.({ value: undefined, done: true })
+  }
+
+  #accepts(event: LiveEvent) {
+    try {
+      return this.accept ? this.accept(event) : true
+    } catch {
+      // A throwing filter must not break publishing for everyone else.
+      return false
+    }
+  }
+
+  #compact() {
+    if (this.#head > 1024 && this.#head * 2 > this.#buffer.length) {
+      this.#buffer.splice(0, this.#head)
+      this.#head = 0
+    }
+  }
+}

@@ -1,0 +1,234 @@
+import { describe, expect, it, vi } from 'vitest'
+import type { LiveEvent } from '../../server/live/live-bus'
+import { createMemoryBus } from '../../server/live/memory-bus'
+import { chunkEvent, inFlight, makeRecord, requestEvent } from './record-fixtures'
+
+async function take(iterator: AsyncIterator<LiveEvent>, count: number): Promise<LiveEvent[]> {
+  const events: LiveEvent[] = []
+  while (events.length < count) {
+    const result = await iterator.next()
+    if (result.done) break
+    events.push(result.value)
+  }
+  return events
+}
+
+const seqOf = (event: LiveEvent) => (event.kind === 'chunk' ? event.chunk.seq : -1)
+
+describe('memory bus: delivery', () => {
+  it('delivers every published event to every subscriber in publish order', async () => {
+    const bus = createMemoryBus()
+    const record = makeRecord()
+    const a = bus.subscribe()
+    const b = bus.subscribe()
+    bus.publish(requestEvent(inFlight(record)))
+    bus.publish(chunkEvent(record, 0))
+    bus.publish(requestEvent(record))
+    for (const subscriber of [a, b]) {
+      const events = await take(subscriber, 3)
+      expect(events.map((e) => e.kind)).toEqual(['request', 'chunk', 'request'])
+    }
+    await bus.close()
+  })
+
+  it('delivers only the events the subscriber accepts', async () => {
+    const bus = createMemoryBus()
+    const wanted = makeRecord()
+    const other = makeRecord()
+    const onlyWanted = bus.subscribe((e) => e.kind === 'chunk' && e.chunk.requestId === wanted.id)
+    bus.publish(chunkEvent(other, 0))
+    bus.publish(chunkEvent(wanted, 0))
+    bus.publish(chunkEvent(other, 1))
+    bus.publish(chunkEvent(wanted, 1))
+    const events = await take(onlyWanted, 2)
+    expect(events.map((e) => (e.kind === 'chunk' ? `${e.chunk.requestId}:${e.chunk.seq}` : ''))).toEqual([`${wanted.id}:0`, `${wanted.id}:1`])
+    await bus.close()
+  })
+
+  it('resolves a waiting next() when an event is published later', async () => {
+    const bus = createMemoryBus()
+    const subscriber = bus.subscribe()
+    const pending = subscriber.next()
+    const record = makeRecord()
+    bus.publish(requestEvent(record))
+    await expect(pending).resolves.toEqual({ value: requestEvent(record), done: false })
+    await bus.close()
+  })
+
+  it('keeps publishing to others when one subscriber filter throws', async () => {
+    const bus = createMemoryBus()
+    bus.subscribe(() => {
+      throw new Error('broken filter')
+    })
+    const healthy = bus.subscribe()
+    const record = makeRecord()
+    expect(() => bus.publish(requestEvent(record))).not.toThrow()
+    expect(await take(healthy, 1)).toEqual([requestEvent(record)])
+    await bus.close()
+  })
+
+  it('drops the oldest events of a slow subscriber past its buffer and counts them', async () => {
+    const bus = createMemoryBus({ subscriberBufferSize: 3 })
+    const record = makeRecord()
+    const slow = bus.subscribe()
+    for (let seq = 0; seq < 5; seq++) bus.publish(chunkEvent(record, seq))
+    expect(bus.droppedEvents).toBe(2)
+    const events = await take(slow, 3)
+    expect(events.map(seqOf)).toEqual([2, 3, 4])
+    await bus.close()
+  })
+
+  it('stays bounded and in order when a large backlog is read after many drops', async () => {
+    const bus = createMemoryBus({ subscriberBufferSize: 2000 })
+    const record = makeRecord()
+    const slow = bus.subscribe()
+    for (let seq = 0; seq < 5000; seq++) bus.publish(chunkEvent(record, seq))
+    expect(bus.droppedEvents).toBe(3000)
+    const events = await take(slow, 2000)
+    expect(events.map(seqOf)).toEqual(Array.from({ length: 2000 }, (_, i) => 3000 + i))
+    await bus.close()
+  })
+})
+
+describe('memory bus: ending subscriptions', () => {
+  it('ends a waiting next() and forgets the subscriber when it is returned', async () => {
+    const bus = createMemoryBus()
+    const subscriber = bus.subscribe()
+    expect(bus.subscriberCount).toBe(1)
+    const pending = subscriber.next()
+    await subscriber.return!()
+    await expect(pending).resolves.toEqual({ value: undefined, done: true })
+    expect(bus.subscriberCount).toBe(0)
+    bus.publish(requestEvent(makeRecord()))
+    await expect(subscriber.next()).resolves.toEqual({ value: undefined, done: true })
+    await bus.close()
+  })
+
+  it('ends every iterator on close and ignores later publishes', async () => {
+    const bus = createMemoryBus()
+    const a = bus.subscribe()
+    const b = bus.subscribe()
+    const pending = a.next()
+    await bus.close()
+    await expect(pending).resolves.toEqual({ value: undefined, done: true })
+    await expect(b.next()).resolves.toEqual({ value: undefined, done: true })
+    expect(bus.subscriberCount).toBe(0)
+    expect(() => bus.publish(requestEvent(makeRecord()))).not.toThrow()
+    const late = bus.subscribe()
+    await expect(late.next()).resolves.toEqual({ value: undefined, done: true })
+  })
+})
+
+describe('memory bus: replay of chunks so far', () => {
+  it('knows nothing of a request it never saw', async () => {
+    const bus = createMemoryBus()
+    expect(bus.chunksSoFar(makeRecord().id)).toBeUndefined()
+    expect(bus.hasFinished(makeRecord().id)).toBe(false)
+    await bus.close()
+  })
+
+  it('holds an empty backlog from the start event and every chunk after it, in order', async () => {
+    const bus = createMemoryBus()
+    const record = makeRecord()
+    bus.publish(requestEvent(inFlight(record)))
+    expect(bus.chunksSoFar(record.id)).toEqual([])
+    for (let seq = 0; seq < 3; seq++) bus.publish(chunkEvent(record, seq))
+    expect(bus.chunksSoFar(record.id)?.map((c) => c.seq)).toEqual([0, 1, 2])
+    expect(bus.hasFinished(record.id)).toBe(false)
+    await bus.close()
+  })
+
+  it('returns a copy that later chunks do not change', async () => {
+    const bus = createMemoryBus()
+    const record = makeRecord()
+    bus.publish(requestEvent(inFlight(record)))
+    bus.publish(chunkEvent(record, 0))
+    const backlog = bus.chunksSoFar(record.id)
+    bus.publish(chunkEvent(record, 1))
+    expect(backlog?.map((c) => c.seq)).toEqual([0])
+    await bus.close()
+  })
+
+  it('tracks a request from its first chunk when its start event was not seen', async () => {
+    const bus = createMemoryBus()
+    const fromStart = makeRecord()
+    const midStream = makeRecord()
+    bus.publish(chunkEvent(fromStart, 0))
+    bus.publish(chunkEvent(midStream, 4))
+    expect(bus.chunksSoFar(fromStart.id)?.map((c) => c.seq)).toEqual([0])
+    expect(bus.chunksSoFar(midStream.id)).toBeUndefined()
+    await bus.close()
+  })
+
+  it('keeps a finished request replayable for the retention time, then releases it', async () => {
+    const bus = createMemoryBus({ replayRetentionMs: 100 })
+    const record = makeRecord()
+    bus.publish(requestEvent(inFlight(record)))
+    bus.publish(chunkEvent(record, 0))
+    bus.publish(requestEvent(record))
+    expect(bus.hasFinished(record.id)).toBe(true)
+    expect(bus.chunksSoFar(record.id)?.map((c) => c.seq)).toEqual([0])
+    await vi.waitFor(() => expect(bus.chunksSoFar(record.id)).toBeUndefined(), { timeout: 2000, interval: 20 })
+    expect(bus.hasFinished(record.id)).toBe(false)
+    await bus.close()
+  })
+
+  it('ignores chunks that arrive after the final event', async () => {
+    const bus = createMemoryBus()
+    const record = makeRecord()
+    bus.publish(requestEvent(inFlight(record)))
+    bus.publish(chunkEvent(record, 0))
+    bus.publish(requestEvent(record))
+    bus.publish(chunkEvent(record, 1))
+    expect(bus.chunksSoFar(record.id)?.map((c) => c.seq)).toEqual([0])
+    await bus.close()
+  })
+
+  it('releases finished requests before in-flight ones when the byte bound is reached', async () => {
+    const chunkBytes = chunkEvent(makeRecord(), 0)
+    const bytes = chunkBytes.kind === 'chunk' ? chunkBytes.chunk.bytes : 0
+    const bus = createMemoryBus({ replayMaxBytes: bytes * 3 })
+    const done = makeRecord()
+    const running = makeRecord()
+    bus.publish(requestEvent(inFlight(done)))
+    bus.publish(chunkEvent(done, 0))
+    bus.publish(requestEvent(done))
+    bus.publish(requestEvent(inFlight(running)))
+    bus.publish(chunkEvent(running, 0))
+    bus.publish(chunkEvent(running, 1))
+    bus.publish(chunkEvent(running, 2))
+    expect(bus.chunksSoFar(done.id)).toBeUndefined()
+    expect(bus.chunksSoFar(running.id)?.map((c) => c.seq)).toEqual([0, 1, 2])
+    expect(bus.replayEvictions).toBe(0)
+    await bus.close()
+  })
+
+  it('evicts the oldest in-flight request when the byte bound is still exceeded, and counts it', async () => {
+    const sample = chunkEvent(makeRecord(), 0)
+    const bytes = sample.kind === 'chunk' ? sample.chunk.bytes : 0
+    const bus = createMemoryBus({ replayMaxBytes: bytes * 2 })
+    const older = makeRecord()
+    const newer = makeRecord()
+    bus.publish(requestEvent(inFlight(older)))
+    bus.publish(requestEvent(inFlight(newer)))
+    bus.publish(chunkEvent(older, 0))
+    bus.publish(chunkEvent(newer, 0))
+    bus.publish(chunkEvent(newer, 1))
+    expect(bus.chunksSoFar(older.id)).toBeUndefined()
+    expect(bus.replayEvictions).toBe(1)
+    // The evicted request is not picked up again mid-stream, which would replay with a gap.
+    bus.publish(chunkEvent(older, 1))
+    expect(bus.chunksSoFar(older.id)).toBeUndefined()
+    expect(bus.chunksSoFar(newer.id)?.map((c) => c.seq)).toEqual([0, 1])
+    await bus.close()
+  })
+
+  it('tracks at most the configured number of requests', async () => {
+    const bus = createMemoryBus({ replayMaxRequests: 2 })
+    const records = [makeRecord(), makeRecord(), makeRecord()]
+    for (const record of records) bus.publish(requestEvent(inFlight(record)))
+    expect(records.map((r) => bus.chunksSoFar(r.id) !== undefined)).toEqual([false, true, true])
+    expect(bus.replayEvictions).toBe(1)
+    await bus.close()
+  })
+})

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto'
+import type { RequestRecord, StreamChunkRecord } from '../../server/capture/request-record'
+import type { LiveEvent, LiveRequestMeta } from '../../server/live/live-bus'
+
+/** A complete, plausible record of a streamed /v1/messages call; override what a test is about. */
+export function makeRecord(overrides: Partial<RequestRecord> = {}): RequestRecord {
+  const requestBody = '{"model":"claude-sonnet-4-5","stream":true,"max_tokens":1024,"messages":[{"role":"user","content":"hello"}]}'
+  return {
+    id: randomUUID(),
+    status: 'COMPLETED',
+    startedAt: new Date('2025-06-01T12:00:00.000Z'),
+    completedAt: new Date('2025-06-01T12:00:02.500Z'),
+    method: 'POST',
+    path: '/v1/messages',
+    query: null,
+    userAgent: 'claude-cli/2.1.3 (external, cli)',
+    model: 'claude-sonnet-4-5',
+    routedModel: null,
+    provider: 'anthropic',
+    stream: true,
+    httpStatus: 200,
+    upstreamRequestId: 'req_011CTest',
+    stopReason: 'end_turn',
+    error: null,
+    errorCode: null,
+    responseHeadersMs: 120.5,
+    ttfbMs: 130.25,
+    durationMs: 2500,
+    requestHeaders: { 'content-type': 'application/json', 'x-api-key': 'key:3f9a1c2b' },
+    requestBody,
+    requestBodyBytes: Buffer.byteLength(requestBody),
+    requestBodyIsJson: true,
+    responseHeaders: { 'request-id': 'req_011CTest' },
+    responseBody: '{"id":"msg_1","type":"message","role":"assistant","content":[{"type":"text","text":"Hi there"}]}',
+    responseSse: 'event: message_stop\ndata: {"type":"message_stop"}\n\n',
+    responseBodyBytes: 512,
+    usage: {
+      inputTokens: 10,
+      outputTokens: 5,
+      cacheCreationInputTokens: 0,
+      cacheCreation5mInputTokens: 0,
+      cacheCreation1hInputTokens: 0,
+      cacheReadInputTokens: 0,
+      thinkingTokens: null,
+      webSearchRequests: null,
+      webFetchRequests: null,
+      serviceTier: 'standard',
+    },
+    apiKeyFingerprint: 'key:3f9a1c2b',
+    organizationId: 'org-1',
+    ...overrides,
+  }
+}
+
+/** The same record as it is published when the exchange starts. */
+export function inFlight(record: RequestRecord): RequestRecord {
+  return {
+    ...record,
+    status: 'IN_FLIGHT',
+    completedAt: null,
+    httpStatus: null,
+    stopReason: null,
+    durationMs: null,
+    ttfbMs: null,
+    responseHeadersMs: null,
+    responseHeaders: null,
+    responseBody: null,
+    responseSse: null,
+    responseBodyBytes: null,
+    usage: null,
+  }
+}
+
+export function makeChunk(requestId: string, seq: number, data = `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"t${seq}"}}`): StreamChunkRecord {
+  return { requestId, seq, event: 'content_block_delta', data, offsetMs: 100 + seq * 10.5, bytes: data.length + 30 }
+}
+
+export function metaOf(record: RequestRecord): LiveRequestMeta {
+  return { id: record.id, model: record.model, path: record.path, stream: record.stream, apiKeyFingerprint: record.apiKeyFingerprint }
+}
+
+export const requestEvent = (record: RequestRecord): LiveEvent => ({ kind: 'request', record })
+export const chunkEvent = (record: RequestRecord, seq: number): LiveEvent => ({ kind: 'chunk', chunk: makeChunk(record.id, seq), request: metaOf(record) })
