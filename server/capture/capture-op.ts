@@ -1,0 +1,31 @@
+import type { RequestRecord, StreamChunkRecord } from './request-record'
+
+/**
+ * What the recorder hands to the queue. `start` inserts the IN_FLIGHT row; `complete` writes the
+ * final row and its stream chunks. Records are snapshots: the recorder never mutates one after
+ * handing it over, so the writer may serialise it at any time.
+ */
+export type CaptureOp =
+  | { kind: 'start'; record: RequestRecord }
+  | { kind: 'complete'; record: RequestRecord; chunks: StreamChunkRecord[] }
+
+/** Receives ops from the recorder; must be synchronous, cheap and never throw. */
+export type CaptureSink = (op: CaptureOp) => void
+
+/** Rough per-row and per-chunk overhead besides text (fields, headers, object headers). */
+const RECORD_OVERHEAD_BYTES = 1024
+const CHUNK_OVERHEAD_BYTES = 64
+
+/**
+ * Approximate memory an op holds, for the queue's byte bound: text lengths (UTF-16 code units,
+ * close to UTF-8 bytes for what the API sends) plus a fixed overhead per row and per chunk.
+ */
+export function opBytes(op: CaptureOp): number {
+  const r = op.record
+  let bytes = RECORD_OVERHEAD_BYTES + r.requestBody.length
+  if (op.kind === 'complete') {
+    bytes += (r.responseBody?.length ?? 0) + (r.responseSse?.length ?? 0) + (r.error?.length ?? 0)
+    for (const chunk of op.chunks) bytes += CHUNK_OVERHEAD_BYTES + chunk.data.length
+  }
+  return bytes
+}

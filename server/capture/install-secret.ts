@@ -1,0 +1,30 @@
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { CaptureError } from './capture-error'
+
+/** Length of the per-install secret that keys API-key fingerprints. */
+export const INSTALL_SECRET_BYTES = 32
+
+/**
+ * Reads `<dataDir>/install-secret`, creating it (32 random bytes, mode 0600, directory included)
+ * on first start. Fingerprints are only comparable within one install: losing the file changes
+ * every fingerprint from then on. Synchronous because it runs once at start-up.
+ */
+export function loadInstallSecret(dataDir: string): Buffer {
+  const file = path.join(dataDir, 'install-secret')
+  mkdirSync(dataDir, { recursive: true })
+  try {
+    writeFileSync(file, randomBytes(INSTALL_SECRET_BYTES), { mode: 0o600, flag: 'wx' })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+  }
+  const secret = readFileSync(file)
+  if (secret.length !== INSTALL_SECRET_BYTES) {
+    throw new CaptureError(
+      'INSTALL_SECRET_INVALID',
+      `${file} must hold ${INSTALL_SECRET_BYTES} bytes but holds ${secret.length}; delete it to create a new one (fingerprints will change)`,
+    )
+  }
+  return secret
+}

@@ -1,0 +1,58 @@
+import { createHmac } from 'node:crypto'
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
+
+/** Headers as stored: lower-case names, string values, secrets replaced by fingerprints. */
+export type RedactedHeaders = Record<string, string | string[]>
+
+/** Maps raw headers (either direction) to their stored, redacted form. */
+export type HeaderRedactor = (headers: IncomingHttpHeaders | OutgoingHttpHeaders) => RedactedHeaders
+
+/** Always secret, whatever the pattern below says. */
+const SECRET_HEADERS = new Set(['x-api-key', 'authorization', 'proxy-authorization', 'cookie', 'set-cookie'])
+/** Any other header whose name hints at a credential (C5). Ids such as x-claude-code-session-id stay readable. */
+const SECRET_NAME = /key|token|secret|auth|cookie/i
+const BEARER = /^bearer\s+/i
+
+/** True when a header's value must never be stored. */
+export function isSecretHeader(name: string): boolean {
+  return SECRET_HEADERS.has(name) || SECRET_NAME.test(name)
+}
+
+/**
+ * A keyed fingerprint of a credential: `key:` + first 8 hex digits of HMAC-SHA256(secret, value),
+ * with any leading `Bearer ` removed first, so one key sent as x-api-key or as a bearer token
+ * fingerprints the same. Keyed by the per-install secret, so a fingerprint cannot be checked
+ * against a guessed key elsewhere.
+ */
+export function fingerprintSecret(secret: Buffer, value: string): string {
+  const hmac = createHmac('sha256', secret).update(value.replace(BEARER, '')).digest('hex')
+  return `key:${hmac.slice(0, 8)}`
+}
+
+/** A redactor bound to the install secret (see `loadInstallSecret`). */
+export function createHeaderRedactor(secret: Buffer): HeaderRedactor {
+  return (headers) => {
+    const out: RedactedHeaders = {}
+    for (const [rawName, value] of Object.entries(headers)) {
+      if (value === undefined) continue
+      const name = rawName.toLowerCase()
+      const secretHeader = isSecretHeader(name)
+      const show = (v: string | number) => (secretHeader ? fingerprintSecret(secret, String(v)) : String(v))
+      out[name] = Array.isArray(value) ? value.map(show) : show(value)
+    }
+    return out
+  }
+}
+
+/**
+ * The fingerprint of the credential a request carries, read from its redacted headers (so no second
+ * HMAC): x-api-key, else Authorization (whose `Bearer ` was dropped before hashing); null when
+ * it has neither.
+ */
+export function apiKeyFingerprint(redacted: RedactedHeaders): string | null {
+  return firstValue(redacted['x-api-key']) ?? firstValue(redacted.authorization) ?? null
+}
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value
+}

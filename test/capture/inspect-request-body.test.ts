@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest'
+import { inspectRequestBody } from '../../server/capture/inspect-request-body'
+
+const isJson = (text: string) => {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
+describe('inspectRequestBody', () => {
+  it('reads the top-level model and stream flag of a Messages request', () => {
+    const body = JSON.stringify({ model: 'claude-opus-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'hi' }], stream: true })
+    expect(inspectRequestBody(body)).toEqual({ isJson: true, model: 'claude-opus-4-5', stream: true })
+  })
+
+  it('ignores model and stream keys nested in tools, messages and strings', () => {
+    const body = JSON.stringify({
+      tools: [{ name: 'Task', input_schema: { properties: { model: { type: 'string' }, stream: true } } }],
+      messages: [{ role: 'user', content: '"model": "fake", "stream": true' }, { role: 'assistant', content: [{ type: 'tool_use', input: { model: 'haiku' } }] }],
+      model: 'claude-sonnet-4-5',
+    })
+    expect(inspectRequestBody(body)).toEqual({ isJson: true, model: 'claude-sonnet-4-5', stream: false })
+  })
+
+  it('decodes escapes in the model name and reads stream false as false', () => {
+    expect(inspectRequestBody('{ "stream" : false , "model" : "claude\\u002dx" }')).toEqual({ isJson: true, model: 'claude-x', stream: false })
+  })
+
+  it('keeps integers above 2^53 out of its way', () => {
+    const body = '{"model":"m","messages":[{"role":"user","content":[{"type":"tool_result","content":12345678901234567890}]}]}'
+    expect(inspectRequestBody(body)).toEqual({ isJson: true, model: 'm', stream: false })
+  })
+
+  it('agrees with JSON.parse on what is and is not JSON', () => {
+    const samples = [
+      '', ' ', '{}', '[]', '{"a":1}', '{"a":1,}', '[1,2]', '[1,,2]', '[1 2]', '{"a" 1}', '{"a":1 "b":2}', '{a:1}',
+      '"str"', '12', '-0.5e+3', '01', '1.', '.5', 'true', 'tru', 'nul', '{"a":[{"b":{}}]}', '{"a":[{"b":{}}]', '{"a":[}',
+      '{"a":"\\x"}', '{"a":"\\u12"}', '{"a":"tab\there"}', '{"a":"\\ud83d\\ude00"}', '{} {}', '{}x', '  {"model":"m"}\n',
+      '{"a":"unterminated}', '[[[[]]]]', '[[[[]]]', '{"":""}', '{"a":-}', '{"a":1e}', '[true,false,null]', '{"a":NaN}',
+    ]
+    for (const sample of samples) expect([sample, inspectRequestBody(sample).isJson]).toEqual([sample, isJson(sample)])
+  })
+
+  it('reports nothing about a body that is not JSON', () => {
+    expect(inspectRequestBody('model=claude&stream=true')).toEqual({ isJson: false, model: null, stream: false })
+  })
+})

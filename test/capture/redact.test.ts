@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import type { OutgoingHttpHeaders } from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { CaptureError } from '../../server/capture/capture-error'
+import { loadInstallSecret } from '../../server/capture/install-secret'
+import { apiKeyFingerprint, createHeaderRedactor } from '../../server/capture/redact'
+
+const FINGERPRINT = /^key:[0-9a-f]{8}$/
+
+describe('header redaction', () => {
+  const redact = createHeaderRedactor(randomBytes(32))
+
+  it('replaces an x-api-key with a stable keyed fingerprint', () => {
+    const first = redact({ 'x-api-key': 'sk-ant-api03-first' })
+    const again = redact({ 'x-api-key': 'sk-ant-api03-first' })
+    expect(first['x-api-key']).toMatch(FINGERPRINT)
+    expect(again['x-api-key']).toBe(first['x-api-key'])
+  })
+
+  it('gives different keys different fingerprints', () => {
+    const a = redact({ 'x-api-key': 'sk-ant-api03-first' })['x-api-key']
+    const b = redact({ 'x-api-key': 'sk-ant-api03-second' })['x-api-key']
+    expect(a).not.toBe(b)
+  })
+
+  it('fingerprints a key the same whether it came as x-api-key or as a Bearer token', () => {
+    const asApiKey = redact({ 'x-api-key': 'sk-ant-oat01-token' })
+    const asBearer = redact({ authorization: 'Bearer sk-ant-oat01-token' })
+    expect(asBearer.authorization).toBe(asApiKey['x-api-key'])
+    expect(apiKeyFingerprint(asBearer)).toBe(apiKeyFingerprint(asApiKey))
+  })
+
+  it('fingerprints differ between installs with different secrets', () => {
+    const other = createHeaderRedactor(randomBytes(32))
+    expect(other({ 'x-api-key': 'k' })['x-api-key']).not.toBe(redact({ 'x-api-key': 'k' })['x-api-key'])
+  })
+
+  it('hides cookies, set-cookie values and any header named like a credential', () => {
+    const out = redact({
+      cookie: 'session=abc',
+      'set-cookie': ['a=1', 'b=2'],
+      'proxy-authorization': 'Basic dXNlcjpwYXNz',
+      'x-custom-token': 'tok',
+      'X-Service-Secret': 'shh',
+      'x-goog-api-key': 'g',
+    })
+    expect(JSON.stringify(out)).not.toMatch(/abc|a=1|b=2|dXNlcjpwYXNz|tok"|shh|"g"/)
+    expect(out['set-cookie']).toHaveLength(2)
+    for (const value of [out.cookie, out['proxy-authorization'], out['x-custom-token'], out['x-service-secret'], out['x-goog-api-key']]) {
+      expect(value).toMatch(FINGERPRINT)
+    }
+  })
+
+  it('keeps session ids and ordinary headers readable, with lower-case names', () => {
+    const headers: OutgoingHttpHeaders = {
+      'x-claude-code-session-id': '8b0f5f4e-1c2d-4e5f-9a0b-1c2d3e4f5a6b',
+      'Anthropic-Version': '2023-06-01',
+      'anthropic-beta': 'oauth-2025-04-20',
+      'content-length': 42,
+      'user-agent': 'claude-cli/2.1.3 (external, cli)',
+    }
+    expect(redact(headers)).toEqual({
+      'x-claude-code-session-id': '8b0f5f4e-1c2d-4e5f-9a0b-1c2d3e4f5a6b',
+      'anthropic-version': '2023-06-01',
+      'anthropic-beta': 'oauth-2025-04-20',
+      'content-length': '42',
+      'user-agent': 'claude-cli/2.1.3 (external, cli)',
+    })
+  })
+
+  it('reports no key fingerprint for a request without credentials', () => {
+    expect(apiKeyFingerprint(redact({ 'user-agent': 'curl' }))).toBeNull()
+  })
+})
+
+describe('install secret', () => {
+  const withDataDir = async (use: (dir: string) => Promise<void>) => {
+    const base = await mkdtemp(path.join(os.tmpdir(), 'claudescope-secret-'))
+    try {
+      await use(path.join(base, 'nested', 'data'))
+    } finally {
+      await rm(base, { recursive: true, force: true })
+    }
+  }
+
+  it('creates 32 random bytes readable only by the owner, directory included, and reuses them', async () => {
+    await withDataDir(async (dir) => {
+      const created = loadInstallSecret(dir)
+      expect(created).toHaveLength(32)
+      const file = path.join(dir, 'install-secret')
+      expect((await stat(file)).mode & 0o777).toBe(0o600)
+      expect(loadInstallSecret(dir).equals(created)).toBe(true)
+      expect((await readFile(file)).equals(created)).toBe(true)
+    })
+  })
+
+  it('refuses a secret file of the wrong length with INSTALL_SECRET_INVALID', async () => {
+    await withDataDir(async (dir) => {
+      loadInstallSecret(dir)
+      await writeFile(path.join(dir, 'install-secret'), 'short')
+      expect(() => loadInstallSecret(dir)).toThrow(expect.objectContaining({ code: 'INSTALL_SECRET_INVALID' }) as CaptureError)
+    })
+  })
+})
