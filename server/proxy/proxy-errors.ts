@@ -1,2 +1,129 @@
-// placeholder: owned by the proxy helper
-export class ProxyError extends Error { code = 'UNKNOWN'; status = 502 }
+import type { ServerResponse } from 'node:http'
+
+/**
+ * Failures the proxy itself produces, as opposed to errors upstream answered with (those are
+ * relayed unchanged). Each code has one HTTP status and one Anthropic `error.type`, so SDK clients
+ * react to a proxy-made failure as they would to the same failure from the API: retry 502/503/504,
+ * give up on 401/413.
+ */
+export type ProxyErrorCode =
+  | 'UPSTREAM_UNREACHABLE'
+  | 'UPSTREAM_RESET'
+  | 'UPSTREAM_HEADERS_TIMEOUT'
+  | 'UPSTREAM_IDLE_TIMEOUT'
+  | 'UPSTREAM_BAD_RESPONSE'
+  | 'BODY_TOO_LARGE'
+  | 'PROXY_UNAUTHORIZED'
+  | 'DRAINING'
+  | 'PROXY_INTERNAL'
+
+/** The `error.type` values of Anthropic's error envelope that the proxy answers with. */
+export type AnthropicErrorType =
+  | 'api_error'
+  | 'timeout_error'
+  | 'request_too_large'
+  | 'authentication_error'
+  | 'overloaded_error'
+
+interface CatalogueEntry {
+  status: number
+  type: AnthropicErrorType
+  message: string
+  /** Close the client connection after answering (the request body may be unread). */
+  closeConnection: boolean
+}
+
+const CATALOGUE: Record<ProxyErrorCode, CatalogueEntry> = {
+  UPSTREAM_UNREACHABLE: { status: 502, type: 'api_error', message: 'Claudescope could not connect to the upstream API', closeConnection: false },
+  UPSTREAM_RESET: { status: 502, type: 'api_error', message: 'The upstream API closed the connection before the response was complete', closeConnection: false },
+  UPSTREAM_HEADERS_TIMEOUT: { status: 504, type: 'timeout_error', message: 'The upstream API did not send response headers in time', closeConnection: false },
+  UPSTREAM_IDLE_TIMEOUT: { status: 502, type: 'api_error', message: 'The upstream API stopped sending the response body', closeConnection: false },
+  UPSTREAM_BAD_RESPONSE: { status: 502, type: 'api_error', message: 'The upstream API sent a malformed HTTP response', closeConnection: false },
+  BODY_TOO_LARGE: { status: 413, type: 'request_too_large', message: 'Request body is larger than Claudescope accepts', closeConnection: true },
+  PROXY_UNAUTHORIZED: { status: 401, type: 'authentication_error', message: 'Claudescope requires a valid x-claudescope-token header', closeConnection: false },
+  DRAINING: { status: 503, type: 'overloaded_error', message: 'Claudescope is shutting down and accepts no new requests', closeConnection: true },
+  PROXY_INTERNAL: { status: 500, type: 'api_error', message: 'Claudescope failed to forward the request', closeConnection: false },
+}
+
+export class ProxyError extends Error {
+  override readonly name = 'ProxyError'
+  readonly code: ProxyErrorCode
+  /** HTTP status the client gets when the failure happens before any response byte. */
+  readonly status: number
+  readonly type: AnthropicErrorType
+
+  /** `detail` is appended to the catalogue message: what was expected and what happened. */
+  constructor(code: ProxyErrorCode, detail?: string, options?: { cause?: unknown }) {
+    const entry = CATALOGUE[code]
+    super(detail ? `${entry.message}: ${detail}` : entry.message, options)
+    this.code = code
+    this.status = entry.status
+    this.type = entry.type
+  }
+}
+
+/** `{"type":"error","error":{"type":…,"message":…}}`, the body Anthropic's SDKs parse into an APIError. */
+export function anthropicErrorJson(err: ProxyError): string {
+  return JSON.stringify({ type: 'error', error: { type: err.type, message: err.message } })
+}
+
+/**
+ * The last event of a stream that upstream broke mid-way, in the form the API itself uses for
+ * mid-stream errors, so SDK clients raise instead of returning a silently truncated message.
+ */
+export function sseErrorEvent(err: ProxyError): string {
+  return `event: error\ndata: ${anthropicErrorJson(err)}\n\n`
+}
+
+/**
+ * Answers with the error's status and Anthropic's envelope. When a response is already under way
+ * (headers sent) nothing well-formed can follow, so the client connection is destroyed instead.
+ */
+export function sendAnthropicError(res: ServerResponse, err: ProxyError): void {
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  const body = anthropicErrorJson(err)
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  }
+  if (CATALOGUE[err.code].closeConnection) headers.connection = 'close'
+  res.writeHead(err.status, headers)
+  res.end(body)
+}
+
+/** Where an upstream exchange was when it failed; decides between "unreachable" and "reset". */
+export type UpstreamPhase = 'connecting' | 'awaiting-headers' | 'body'
+
+/**
+ * Maps an undici failure to our code. Before a connection exists every failure means upstream is
+ * unreachable; after it, a closed socket is a reset. Timeouts keep their own codes whatever the phase.
+ */
+export function classifyUpstreamError(cause: unknown, phase: UpstreamPhase): ProxyError {
+  const code = errorCode(cause)
+  const detail = describeCause(cause)
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') return new ProxyError('UPSTREAM_HEADERS_TIMEOUT', detail, { cause })
+  if (code === 'UND_ERR_BODY_TIMEOUT') return new ProxyError('UPSTREAM_IDLE_TIMEOUT', detail, { cause })
+  if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED') {
+    return new ProxyError('PROXY_INTERNAL', detail, { cause })
+  }
+  if (phase === 'connecting') return new ProxyError('UPSTREAM_UNREACHABLE', detail, { cause })
+  if (code.startsWith('HPE_') || code === 'UND_ERR_HEADERS_OVERFLOW') {
+    return new ProxyError('UPSTREAM_BAD_RESPONSE', detail, { cause })
+  }
+  return new ProxyError('UPSTREAM_RESET', detail, { cause })
+}
+
+/** The `code` of an error-like value (`ECONNREFUSED`, `UND_ERR_SOCKET`, …), or '' when it has none. */
+export function errorCode(cause: unknown): string {
+  const code = (cause as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? code : ''
+}
+
+function describeCause(cause: unknown): string {
+  const message = cause instanceof Error ? cause.message : String(cause)
+  const code = errorCode(cause)
+  return code && !message.includes(code) ? `${message} (${code})` : message
+}

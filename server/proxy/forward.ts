@@ -1,0 +1,230 @@
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
+import { performance } from 'node:perf_hooks'
+import { Pool } from 'undici'
+import type { v7 } from 'uuid' with { 'resolution-mode': 'import' }
+import type { Logger } from '../logger'
+import { logProxyFailure } from './failure-log'
+import { toUpstreamHeaders } from './hop-by-hop'
+import { ProxyError, sendAnthropicError } from './proxy-errors'
+import type { ProxyObserver } from './proxy-observer'
+import { createTokenCheck } from './proxy-token'
+import { readBody } from './read-body'
+import { UpstreamExchange, type ExchangeContext } from './upstream-exchange'
+
+export interface ProxyOptions {
+  /** Upstream base URL, e.g. `https://api.anthropic.com`; a path prefix, if any, is joined before the request path. */
+  forwardUrl: string
+  /** Longest wait for upstream response headers (504 after). Bounds nothing else. */
+  headerTimeoutMs: number
+  /** Longest silence between two upstream body reads before the response is cut; never a total limit. */
+  idleTimeoutMs: number
+  /** Largest request body accepted; larger ones get 413 before anything is sent upstream. */
+  maxBodyBytes: number
+  /**
+   * When set, every request must carry `x-claudescope-token` with this value (401 otherwise,
+   * compared in constant time). The header is never forwarded, set or not.
+   */
+  proxyToken?: string
+  /** Told about every forwarded exchange; when absent the proxy does no observation work at all. */
+  observer?: ProxyObserver
+  logger: Logger
+  /** Record ids. @default uuid v7 */
+  newId?: () => string
+}
+
+export interface Proxy {
+  /** Forwards one `/v1/*` request; never throws, answers every failure itself. */
+  handle(req: IncomingMessage, res: ServerResponse): void
+  /** Exchanges between entry to `handle` and their end, refused ones included (for /livez and drain). */
+  readonly inFlight: number
+  /** Closes upstream connections. Exchanges still running are cut and end as failed: drain first. */
+  close(): Promise<void>
+}
+
+/** The forwarding hot path (P1-P5, P9): one keep-alive connection pool to the upstream origin. */
+export function createProxy(options: ProxyOptions): Proxy {
+  return new ForwardingProxy(options)
+}
+
+// uuid 14 ships ESM only. Node >= 20.19 require()s it fine, but the `node16` module mode of our
+// tsconfig cannot express that in an import statement.
+const { v7: uuidv7 } = require('uuid') as { v7: typeof v7 }
+
+/** Bigger than node's 16 KiB default: Anthropic answers carry dozens of rate-limit headers. */
+const MAX_RESPONSE_HEADER_BYTES = 64 * 1024
+
+class ForwardingProxy implements Proxy {
+  #inFlight = 0
+  readonly #pool: Pool
+  readonly #context: ExchangeContext
+  /** Upstream base path without a trailing slash ('' for a bare origin), prefixed to the client's path. */
+  readonly #basePath: string
+  readonly #headerTimeoutMs: number
+  readonly #idleTimeoutMs: number
+  readonly #maxBodyBytes: number
+  readonly #isAuthorized: ((rawHeaders: readonly string[]) => boolean) | null
+  readonly #newId: () => string
+  readonly #logger: Logger
+
+  constructor(options: ProxyOptions) {
+    const upstream = new URL(options.forwardUrl)
+    this.#pool = new Pool(upstream.origin, { maxHeaderSize: MAX_RESPONSE_HEADER_BYTES })
+    this.#basePath = upstream.pathname.replace(/\/+$/, '')
+    this.#headerTimeoutMs = options.headerTimeoutMs
+    this.#idleTimeoutMs = options.idleTimeoutMs
+    this.#maxBodyBytes = options.maxBodyBytes
+    this.#isAuthorized = options.proxyToken ? createTokenCheck(options.proxyToken) : null
+    this.#newId = options.newId ?? uuidv7
+    this.#logger = options.logger
+    this.#context = {
+      observer: options.observer && guardObserver(options.observer, options.logger),
+      logger: options.logger,
+      onSettled: () => {
+        this.#inFlight--
+      },
+    }
+  }
+
+  get inFlight(): number {
+    return this.#inFlight
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const startedAtMs = performance.now()
+    this.#inFlight++
+    // Each upstream read must leave at once, not wait for an ACK to coalesce (no-op when already off).
+    res.socket?.setNoDelay(true)
+    if (this.#isAuthorized !== null && !this.#isAuthorized(req.rawHeaders)) {
+      this.#refuse(req, res, startedAtMs, null, new ProxyError('PROXY_UNAUTHORIZED'))
+      return
+    }
+    readBody(req, this.#maxBodyBytes).then(
+      (body) => {
+        if (body === null) {
+          this.#inFlight--
+          return
+        }
+        try {
+          this.#forward(req, res, startedAtMs, body)
+        } catch (error) {
+          // A defect (a throwing newId, say): #forward throws only before the exchange is registered.
+          this.#refuse(req, res, startedAtMs, body, asProxyError(error))
+        }
+      },
+      (error: unknown) => this.#refuse(req, res, startedAtMs, null, asProxyError(error)),
+    )
+  }
+
+  close(): Promise<void> {
+    return this.#pool.destroy()
+  }
+
+  /** Announces the exchange and hands it to undici; from here on the exchange settles itself. */
+  #forward(req: IncomingMessage, res: ServerResponse, startedAtMs: number, body: Buffer): void {
+    const id = this.#newId()
+    const method = req.method ?? 'GET'
+    const url = req.url ?? '/'
+    const upstreamHeaders = toUpstreamHeaders(req.rawHeaders, body.length)
+    this.#context.observer?.onStart({
+      id,
+      startedAt: Date.now() - (performance.now() - startedAtMs),
+      method,
+      path: pathOf(url),
+      query: queryOf(url),
+      clientHeaders: req.headers,
+      upstreamHeaders: toHeaderRecord(upstreamHeaders),
+      body,
+    })
+    const exchange = new UpstreamExchange(this.#context, req, res, id, startedAtMs, body)
+    res.on('close', exchange.onClientClose)
+    // Never throws: undici reports every failure, argument errors included, to the exchange.
+    this.#pool.dispatch(
+      {
+        path: this.#basePath + url,
+        method,
+        headers: upstreamHeaders,
+        body: body.length > 0 ? body : null,
+        headersTimeout: this.#headerTimeoutMs,
+        bodyTimeout: this.#idleTimeoutMs,
+      },
+      exchange,
+    )
+  }
+
+  /** Answers a request the proxy will not forward; it was never announced to the observer. */
+  #refuse(req: IncomingMessage, res: ServerResponse, startedAtMs: number, body: Buffer | null, error: ProxyError): void {
+    sendAnthropicError(res, error)
+    this.#inFlight--
+    logProxyFailure(this.#logger, error, {
+      id: '',
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      body,
+      anthropicBeta: req.headers['anthropic-beta'],
+      elapsedMs: performance.now() - startedAtMs,
+    })
+  }
+}
+
+function pathOf(url: string): string {
+  const at = url.indexOf('?')
+  return at === -1 ? url : url.slice(0, at)
+}
+
+function queryOf(url: string): string | null {
+  const at = url.indexOf('?')
+  return at === -1 ? null : url.slice(at + 1)
+}
+
+/** The flat upstream header list as a record for observers: lower-case names, repeats as arrays. */
+function toHeaderRecord(flat: readonly string[]): OutgoingHttpHeaders {
+  const record: Record<string, string | string[]> = {}
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i].toLowerCase()
+    const previous = record[name]
+    if (previous === undefined) record[name] = flat[i + 1]
+    else if (Array.isArray(previous)) previous.push(flat[i + 1])
+    else record[name] = [previous, flat[i + 1]]
+  }
+  return record
+}
+
+function asProxyError(error: unknown): ProxyError {
+  return error instanceof ProxyError ? error : new ProxyError('PROXY_INTERNAL', String(error), { cause: error })
+}
+
+/** Wraps each hook so an observer defect is logged and can never break forwarding. */
+function guardObserver(observer: ProxyObserver, logger: Logger): ProxyObserver {
+  const report = (hook: keyof ProxyObserver, id: string, err: unknown) =>
+    logger.error({ err, hook, request_id: id }, 'proxy observer threw; forwarding continues')
+  return {
+    onStart(exchange) {
+      try {
+        observer.onStart(exchange)
+      } catch (err) {
+        report('onStart', exchange.id, err)
+      }
+    },
+    onResponse(id, response) {
+      try {
+        observer.onResponse(id, response)
+      } catch (err) {
+        report('onResponse', id, err)
+      }
+    },
+    onChunk(id, chunk, offsetMs) {
+      try {
+        observer.onChunk(id, chunk, offsetMs)
+      } catch (err) {
+        report('onChunk', id, err)
+      }
+    },
+    onEnd(id, outcome) {
+      try {
+        observer.onEnd(id, outcome)
+      } catch (err) {
+        report('onEnd', id, err)
+      }
+    },
+  }
+}

@@ -1,0 +1,171 @@
+import assert from 'node:assert'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { performance } from 'node:perf_hooks'
+import type { Dispatcher } from 'undici'
+import type { Logger } from '../logger'
+import { logProxyFailure } from './failure-log'
+import { toClientHeaders } from './hop-by-hop'
+import {
+  classifyUpstreamError,
+  ProxyError,
+  sendAnthropicError,
+  sseErrorEvent,
+  type UpstreamPhase,
+} from './proxy-errors'
+import type { ExchangeOutcome, ProxyObserver } from './proxy-observer'
+
+/** What every exchange of one proxy shares. */
+export interface ExchangeContext {
+  /** Already guarded: its hooks never throw. */
+  observer: ProxyObserver | undefined
+  logger: Logger
+  /** Called once when the exchange has ended, whatever the outcome. */
+  onSettled(): void
+}
+
+const NEWLINE = 0x0a
+const CARRIAGE_RETURN = 0x0d
+
+/**
+ * One forwarded exchange from dispatch to end, speaking undici's handler protocol. Every upstream
+ * read is written to the client the moment it arrives; when the client socket is full, upstream is
+ * paused until it drains (no buffering here). The observer hears of each step only after the bytes
+ * were handed to the socket, and of the end exactly once, whichever side ends first.
+ */
+export class UpstreamExchange implements Dispatcher.DispatchHandler {
+  #phase: UpstreamPhase | 'ended' = 'connecting'
+  #controller: Dispatcher.DispatchController | null = null
+  /** The relayed response is SSE that a final error event can be appended to (identity-encoded, no length). */
+  #isAppendableSse = false
+  /** Last byte written of an SSE response; an error event may only start at a line boundary. */
+  #lastByte = NEWLINE
+
+  readonly #context: ExchangeContext
+  readonly #req: IncomingMessage
+  readonly #res: ServerResponse
+  readonly #id: string
+  /** performance.now() when the request reached the proxy; every offset is relative to it. */
+  readonly #startedAtMs: number
+  /** The forwarded body, kept for the failure log line. */
+  readonly #body: Buffer
+
+  constructor(context: ExchangeContext, req: IncomingMessage, res: ServerResponse, id: string, startedAtMs: number, body: Buffer) {
+    this.#context = context
+    this.#req = req
+    this.#res = res
+    this.#id = id
+    this.#startedAtMs = startedAtMs
+    this.#body = body
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller
+    // The client left while the request waited for a connection.
+    if (this.#phase === 'ended') controller.abort(clientGone())
+    else this.#phase = 'awaiting-headers'
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+    statusMessage?: string,
+  ): void {
+    // Informational (1xx) heads are undici's business; the client gets only the final response.
+    if (this.#phase === 'ended' || statusCode < 200) return
+    this.#phase = 'body'
+    const res = this.#res
+    const clientHeaders = toClientHeaders(headers)
+    try {
+      if (statusMessage) res.writeHead(statusCode, statusMessage, clientHeaders)
+      else res.writeHead(statusCode, clientHeaders)
+    } catch (cause) {
+      // Node refuses header values it considers invalid; nothing was sent yet.
+      this.#fail(new ProxyError('UPSTREAM_BAD_RESPONSE', (cause as Error).message, { cause }))
+      return
+    }
+    // Headers go out now, not with the first body byte: a stream's first event may be seconds away.
+    // Corked until this parse of the upstream read is over, so a short response still leaves in one write.
+    res.cork()
+    res.flushHeaders()
+    queueMicrotask(() => res.uncork())
+    const contentType = headers['content-type']
+    this.#isAppendableSse =
+      typeof contentType === 'string' &&
+      contentType.startsWith('text/event-stream') &&
+      headers['content-encoding'] === undefined &&
+      headers['content-length'] === undefined
+    this.#context.observer?.onResponse(this.#id, {
+      status: statusCode,
+      headers: headers as Record<string, string | string[]>,
+      offsetMs: performance.now() - this.#startedAtMs,
+    })
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#phase === 'ended') return
+    if (!this.#res.write(chunk)) {
+      controller.pause()
+      this.#res.once('drain', this.#resume)
+    }
+    if (this.#isAppendableSse && chunk.length > 0) this.#lastByte = chunk[chunk.length - 1]
+    this.#context.observer?.onChunk(this.#id, chunk, performance.now() - this.#startedAtMs)
+  }
+
+  onResponseEnd(): void {
+    if (this.#phase === 'ended') return
+    this.#res.end()
+    this.#finish({ kind: 'completed', offsetMs: performance.now() - this.#startedAtMs })
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, cause: Error): void {
+    // After a client hang-up this is undici reporting the abort we asked for.
+    if (this.#phase === 'ended') return
+    this.#fail(classifyUpstreamError(cause, this.#phase))
+  }
+
+  /** `res` 'close': the client connection is gone. Before `end()` that means the client hung up. */
+  readonly onClientClose = (): void => {
+    if (this.#phase === 'ended') return
+    this.#finish({ kind: 'aborted', offsetMs: performance.now() - this.#startedAtMs })
+    this.#controller?.abort(clientGone())
+  }
+
+  readonly #resume = (): void => {
+    this.#controller?.resume()
+  }
+
+  /**
+   * A proxy-made failure: before headers the client gets the error envelope; mid-body an SSE
+   * stream gets a final error event when one can be parsed at this point, anything else is cut.
+   */
+  #fail(error: ProxyError): void {
+    const res = this.#res
+    if (!res.headersSent) sendAnthropicError(res, error)
+    else if (this.#isAppendableSse && (this.#lastByte === NEWLINE || this.#lastByte === CARRIAGE_RETURN)) {
+      res.end(sseErrorEvent(error))
+    } else res.destroy()
+    this.#finish({ kind: 'failed', offsetMs: performance.now() - this.#startedAtMs, error })
+    // Stop upstream too when the failure was ours (a response node refused); undici ignores it otherwise.
+    this.#controller?.abort(error)
+    logProxyFailure(this.#context.logger, error, {
+      id: this.#id,
+      method: this.#req.method ?? 'GET',
+      url: this.#req.url ?? '/',
+      body: this.#body,
+      anthropicBeta: this.#req.headers['anthropic-beta'],
+      elapsedMs: performance.now() - this.#startedAtMs,
+    })
+  }
+
+  #finish(outcome: ExchangeOutcome): void {
+    assert.notEqual(this.#phase, 'ended', 'an exchange ends exactly once')
+    this.#phase = 'ended'
+    this.#context.onSettled()
+    this.#context.observer?.onEnd(this.#id, outcome)
+  }
+}
+
+function clientGone(): Error {
+  return new Error('The client closed the connection')
+}
