@@ -1,0 +1,35 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql'
+import type { Logger } from '../logger'
+
+/** Stable codes of the API's own errors; clients branch on `extensions.code`. */
+export type UserInputErrorCode =
+  | 'PAGE_SIZE_OUT_OF_RANGE'
+  | 'INVALID_CURSOR'
+  | 'REQUEST_NOT_FOUND'
+
+/**
+ * A request the API understood but cannot serve as asked. Its message reaches the client as is,
+ * naming the argument, what was expected and what arrived.
+ */
+export class UserInputError extends GraphQLError {
+  constructor(
+    readonly code: UserInputErrorCode,
+    message: string,
+    readonly argument?: string,
+  ) {
+    super(message, { extensions: { code, ...(argument ? { argument } : {}) } })
+  }
+}
+
+const MASKED: GraphQLFormattedError = { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }
+
+/**
+ * Shapes an error for the client. GraphQL's own errors (syntax, validation, limits, our
+ * UserInputError) pass; anything else is a bug or an outage: logged in full, shown masked.
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError {
+  const cause = error instanceof GraphQLError ? error.originalError : error
+  if (cause === undefined || cause === null || cause instanceof GraphQLError) return formatted
+  logger.error({ err: cause, path: formatted.path }, 'unexpected error in GraphQL operation')
+  return { ...MASKED, ...(formatted.path ? { path: formatted.path } : {}), ...(formatted.locations ? { locations: formatted.locations } : {}) }
+}

@@ -1,0 +1,90 @@
+import type { RequestRecord, RequestStatus } from '../capture/request-record'
+
+/**
+ * A RequestFilter's conditions. Every condition given must hold; null, undefined and empty lists
+ * mean "no condition". The same filter drives stored queries (`requestFilterSql`) and live
+ * subscriptions (`matchesRequestFilter`); the two are kept side by side and tested to agree.
+ */
+export interface RequestFilterValues {
+  /** Started at or after (inclusive). */
+  from?: Date | null
+  /** Started before (exclusive). */
+  to?: Date | null
+  models?: string[] | null
+  statuses?: RequestStatus[] | null
+  httpStatuses?: number[] | null
+  stream?: boolean | null
+  apiKeyFingerprint?: string | null
+  /** Exact path without the query string. */
+  path?: string | null
+  /** Case-insensitive substring of the request or response body. */
+  search?: string | null
+  minDurationMs?: number | null
+}
+
+/** One SQL condition over the `requests` table aliased `r`, with its named parameters. */
+export interface SqlCondition {
+  sql: string
+  params: Record<string, unknown>
+}
+
+/**
+ * What is known of a request when a live event is matched. A field left undefined is unknown
+ * (a chunk of a request whose start this subscriber did not see carries only a few fields), and
+ * a condition on an unknown field does not hold.
+ */
+export type RequestFacts = Partial<RequestRecord>
+
+const given = <T>(list: T[] | null | undefined): list is T[] => Array.isArray(list) && list.length > 0
+const isSet = <T>(value: T | null | undefined): value is T => value !== null && value !== undefined
+
+/** Escapes LIKE's wildcards and its escape character, so a search is always literal text. */
+export const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
+
+/** The filter as SQL conditions for a TypeORM query builder on `requests r`; parameters only, never spliced text. */
+export function requestFilterSql(filter: RequestFilterValues | null | undefined): SqlCondition[] {
+  if (!filter) return []
+  const conditions: SqlCondition[] = []
+  if (isSet(filter.from)) conditions.push({ sql: 'r.startedAt >= :filterFrom', params: { filterFrom: filter.from } })
+  if (isSet(filter.to)) conditions.push({ sql: 'r.startedAt < :filterTo', params: { filterTo: filter.to } })
+  if (given(filter.models)) conditions.push({ sql: 'r.model IN (:...filterModels)', params: { filterModels: filter.models } })
+  if (given(filter.statuses)) conditions.push({ sql: 'r.status IN (:...filterStatuses)', params: { filterStatuses: filter.statuses } })
+  if (given(filter.httpStatuses)) {
+    conditions.push({ sql: 'r.httpStatus IN (:...filterHttpStatuses)', params: { filterHttpStatuses: filter.httpStatuses } })
+  }
+  if (isSet(filter.stream)) conditions.push({ sql: 'r.stream = :filterStream', params: { filterStream: filter.stream } })
+  if (isSet(filter.apiKeyFingerprint)) {
+    conditions.push({ sql: 'r.apiKeyFingerprint = :filterApiKey', params: { filterApiKey: filter.apiKeyFingerprint } })
+  }
+  if (isSet(filter.path)) conditions.push({ sql: 'r.path = :filterPath', params: { filterPath: filter.path } })
+  if (isSet(filter.search) && filter.search !== '') {
+    conditions.push({
+      sql: "(r.requestBody ILIKE :filterSearch ESCAPE '\\' OR r.responseBody ILIKE :filterSearch ESCAPE '\\')",
+      params: { filterSearch: `%${escapeLike(filter.search)}%` },
+    })
+  }
+  if (isSet(filter.minDurationMs)) conditions.push({ sql: 'r.durationMs >= :filterMinDuration', params: { filterMinDuration: filter.minDurationMs } })
+  return conditions
+}
+
+/** The same filter as a predicate over what is known of a request (see RequestFacts). */
+export function matchesRequestFilter(filter: RequestFilterValues | null | undefined, request: RequestFacts): boolean {
+  if (!filter) return true
+  const { startedAt, model, status, httpStatus, durationMs } = request
+  if (isSet(filter.from) && !(isSet(startedAt) && startedAt >= filter.from)) return false
+  if (isSet(filter.to) && !(isSet(startedAt) && startedAt < filter.to)) return false
+  if (given(filter.models) && !(isSet(model) && filter.models.includes(model))) return false
+  if (given(filter.statuses) && !(isSet(status) && filter.statuses.includes(status))) return false
+  if (given(filter.httpStatuses) && !(isSet(httpStatus) && filter.httpStatuses.includes(httpStatus))) return false
+  if (isSet(filter.stream) && request.stream !== filter.stream) return false
+  if (isSet(filter.apiKeyFingerprint) && request.apiKeyFingerprint !== filter.apiKeyFingerprint) return false
+  if (isSet(filter.path) && request.path !== filter.path) return false
+  if (isSet(filter.search) && filter.search !== '' && !bodiesContain(request, filter.search)) return false
+  if (isSet(filter.minDurationMs) && !(isSet(durationMs) && durationMs >= filter.minDurationMs)) return false
+  return true
+}
+
+function bodiesContain(request: RequestFacts, search: string): boolean {
+  const needle = search.toLowerCase()
+  return [request.requestBody, request.responseBody].some((body) => isSet(body) && body.toLowerCase().includes(needle))
+}

@@ -1,0 +1,92 @@
+import { GraphQLJSON } from 'graphql-scalars'
+import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, Subscription } from 'type-graphql'
+import type { StreamChunkRecord } from '../capture/request-record'
+import { DEFAULT_PAGE_SIZE } from '../graphql/connection'
+import type { GraphQLContext } from '../graphql/context'
+import { bodiesOf, chunksOf, parseBody } from './request-loaders'
+import type { RequestSource } from './request-row'
+import { liveChunks, requestEvents, streamChunks, type RequestEventPayload } from './request-subscriptions'
+import type { RequestPage } from './requests.service'
+import { Request, RequestConnection, RequestEvent, RequestFilter, StreamChunk } from './request.types'
+
+type SubscribeData<Args> = { args: Args; context: GraphQLContext }
+
+@Resolver(() => Request)
+export class RequestsResolver {
+  @Query(() => RequestConnection, { description: 'Recorded requests, newest first, a page at a time (first: at most 200).' })
+  requests(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('filter', () => RequestFilter, { nullable: true }) filter?: RequestFilter | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first?: number | null,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ): Promise<RequestPage> {
+    return ctx.requests.list(filter, first ?? DEFAULT_PAGE_SIZE, after)
+  }
+
+  @Query(() => Request, { nullable: true })
+  request(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<RequestSource | null> {
+    return ctx.requests.get(id)
+  }
+
+  @Subscription(() => RequestEvent, {
+    description: 'A matching request started (kind IN_FLIGHT) or ended.',
+    subscribe: ({ args, context }: SubscribeData<{ filter?: RequestFilter }>) => requestEvents(context.bus, args.filter),
+  })
+  requestEvents(@Root() event: RequestEventPayload, @Arg('filter', () => RequestFilter, { nullable: true }) _filter?: RequestFilter): RequestEventPayload {
+    return event
+  }
+
+  @Subscription(() => StreamChunk, {
+    description: 'The chunks of one request: those so far first, then live ones; completes when the request ends.',
+    subscribe: ({ args, context }: SubscribeData<{ requestId: string }>) => streamChunks(context.bus, context.requests, args.requestId),
+  })
+  streamChunks(@Root() chunk: StreamChunkRecord, @Arg('requestId', () => ID) _requestId: string): StreamChunkRecord {
+    return chunk
+  }
+
+  @Subscription(() => StreamChunk, {
+    description: 'Every chunk of every matching request, as it arrives.',
+    subscribe: ({ args, context }: SubscribeData<{ filter?: RequestFilter }>) => liveChunks(context.bus, args.filter),
+  })
+  liveChunks(@Root() chunk: StreamChunkRecord, @Arg('filter', () => RequestFilter, { nullable: true }) _filter?: RequestFilter): StreamChunkRecord {
+    return chunk
+  }
+
+  @FieldResolver(() => GraphQLJSON, { nullable: true })
+  async requestBody(@Root() request: RequestSource, @Ctx() ctx: GraphQLContext): Promise<unknown> {
+    return parseBody((await bodiesOf(request, ctx.requestLoaders)).requestBody)
+  }
+
+  @FieldResolver(() => String, { nullable: true })
+  async requestBodyText(@Root() request: RequestSource, @Ctx() ctx: GraphQLContext): Promise<string | null> {
+    return (await bodiesOf(request, ctx.requestLoaders)).requestBody ?? null
+  }
+
+  @FieldResolver(() => GraphQLJSON, { nullable: true })
+  async responseBody(@Root() request: RequestSource, @Ctx() ctx: GraphQLContext): Promise<unknown> {
+    return parseBody((await bodiesOf(request, ctx.requestLoaders)).responseBody)
+  }
+
+  @FieldResolver(() => String, { nullable: true })
+  async responseBodyText(@Root() request: RequestSource, @Ctx() ctx: GraphQLContext): Promise<string | null> {
+    return (await bodiesOf(request, ctx.requestLoaders)).responseBody ?? null
+  }
+
+  @FieldResolver(() => String, { nullable: true })
+  async responseSse(@Root() request: RequestSource, @Ctx() ctx: GraphQLContext): Promise<string | null> {
+    return (await bodiesOf(request, ctx.requestLoaders)).responseSse ?? null
+  }
+
+  @FieldResolver(() => [StreamChunk])
+  chunks(@Root() request: RequestSource, @Ctx() ctx: GraphQLContext): Promise<StreamChunkRecord[]> {
+    return chunksOf(request, ctx.bus, ctx.requestLoaders)
+  }
+}
+
+@Resolver(() => RequestConnection)
+export class RequestConnectionResolver {
+  @FieldResolver(() => Int)
+  totalCount(@Root() page: RequestPage, @Ctx() ctx: GraphQLContext): Promise<number> {
+    return ctx.requests.count(page.filter)
+  }
+}

@@ -1,0 +1,139 @@
+import { In, type DataSource, type Repository, type SelectQueryBuilder } from 'typeorm'
+import type { RequestRecord, RequestStatus, StreamChunkRecord } from '../capture/request-record'
+import { checkPageSize, decodeCursor, encodeCursor } from '../graphql/connection'
+import type { PageInfo } from '../graphql/connection'
+import { RequestEntity } from '../store/entities/request.entity'
+import { StreamChunkEntity } from '../store/entities/stream-chunk.entity'
+import { requestFilterSql, type RequestFilterValues } from './request-filter'
+import {
+  SUMMARY_COLUMNS,
+  toChunkRecord,
+  toRequestRecord,
+  toRequestSummary,
+  type RequestBodies,
+  type RequestSummary,
+} from './request-row'
+
+/** A page of the request list, newest first; `totalCount` is counted only when asked for. */
+export interface RequestPage {
+  nodes: RequestSummary[]
+  edges: { cursor: string; node: RequestSummary }[]
+  pageInfo: PageInfo
+  /** The filter the page was read with, so the connection can count on demand. */
+  filter: RequestFilterValues | null
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+/** started_at at full (microsecond) precision, so a cursor lands exactly between two rows. */
+const STARTED_AT_TEXT = `to_char("r"."started_at" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
+const STARTED_AT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/
+
+type RequestCursor = readonly [startedAt: string, id: string]
+const isRequestCursor = (parts: readonly string[]): parts is RequestCursor =>
+  parts.length === 2 && STARTED_AT_PATTERN.test(parts[0]!) && UUID.test(parts[1]!)
+
+/**
+ * Reads recorded requests. Lists page by keyset on (started_at DESC, id DESC), which the
+ * `requests_started_at_idx` index serves, so a deep page costs what the first one does.
+ */
+export class RequestsService {
+  readonly #requests: Repository<RequestEntity>
+  readonly #chunks: Repository<StreamChunkEntity>
+
+  constructor(dataSource: DataSource) {
+    this.#requests = dataSource.getRepository(RequestEntity)
+    this.#chunks = dataSource.getRepository(StreamChunkEntity)
+  }
+
+  /** One page: `first` (0 to 200) requests after the `after` cursor, bodies left out. */
+  async list(filter: RequestFilterValues | null | undefined, first: number, after?: string | null): Promise<RequestPage> {
+    const size = checkPageSize(first)
+    const query = this.#filtered(filter)
+      .select(SUMMARY_COLUMNS.map((column) => `r.${column}`))
+      .addSelect(STARTED_AT_TEXT, 'cursor_started_at')
+      .orderBy('r.startedAt', 'DESC')
+      .addOrderBy('r.id', 'DESC')
+      .limit(size + 1)
+    if (after) {
+      const [startedAt, id] = decodeCursor(after, isRequestCursor)
+      query.andWhere('(r.startedAt, r.id) < (CAST(:afterStartedAt AS timestamptz), CAST(:afterId AS uuid))', {
+        afterStartedAt: startedAt,
+        afterId: id,
+      })
+    }
+    const { entities, raw } = await query.getRawAndEntities<{ r_id: string; cursor_started_at: string }>()
+    const startedAtById = new Map(raw.map((row) => [row.r_id, row.cursor_started_at]))
+    const edges = entities.slice(0, size).map((row) => ({
+      cursor: encodeCursor([startedAtById.get(row.id)!, row.id]),
+      node: toRequestSummary(row),
+    }))
+    return {
+      nodes: edges.map((edge) => edge.node),
+      edges,
+      pageInfo: {
+        hasNextPage: entities.length > size,
+        hasPreviousPage: Boolean(after),
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
+      filter: filter ?? null,
+    }
+  }
+
+  /** Requests matching the filter, all pages together. */
+  count(filter: RequestFilterValues | null | undefined): Promise<number> {
+    return this.#filtered(filter).getCount()
+  }
+
+  /** The whole record, bodies included; null when there is no such request (or the id is not a UUID). */
+  async get(id: string): Promise<RequestRecord | null> {
+    if (!UUID.test(id)) return null
+    const row = await this.#requests.findOneBy({ id })
+    return row ? toRequestRecord(row) : null
+  }
+
+  /** The stored status only: cheap, for deciding whether a request can still stream. */
+  async status(id: string): Promise<RequestStatus | null> {
+    if (!UUID.test(id)) return null
+    const row = await this.#requests.findOne({ select: { id: true, status: true }, where: { id } })
+    return row?.status ?? null
+  }
+
+  /** Stored chunks of one request in arrival order (empty until the request has been written). */
+  async chunks(id: string): Promise<StreamChunkRecord[]> {
+    return (await this.chunksOf([id]))[0]!
+  }
+
+  /** Stored chunks of several requests at once, in the order of `ids`. */
+  async chunksOf(ids: readonly string[]): Promise<StreamChunkRecord[][]> {
+    const valid = ids.filter((id) => UUID.test(id))
+    const rows = valid.length === 0 ? [] : await this.#chunks.find({ where: { requestId: In(valid) }, order: { requestId: 'ASC', seq: 'ASC' } })
+    const byRequest = new Map<string, StreamChunkRecord[]>()
+    for (const row of rows) {
+      const list = byRequest.get(row.requestId) ?? []
+      list.push(toChunkRecord(row))
+      byRequest.set(row.requestId, list)
+    }
+    return ids.map((id) => byRequest.get(id) ?? [])
+  }
+
+  /** Bodies of several requests at once, in the order of `ids`; null where a request is gone. */
+  async bodiesOf(ids: readonly string[]): Promise<(RequestBodies | null)[]> {
+    const valid = ids.filter((id) => UUID.test(id))
+    const rows =
+      valid.length === 0
+        ? []
+        : await this.#requests.find({ select: { id: true, requestBody: true, responseBody: true, responseSse: true }, where: { id: In(valid) } })
+    const byId = new Map(rows.map((row) => [row.id, row]))
+    return ids.map((id) => {
+      const row = byId.get(id)
+      return row ? { requestBody: row.requestBody, responseBody: row.responseBody, responseSse: row.responseSse } : null
+    })
+  }
+
+  #filtered(filter: RequestFilterValues | null | undefined): SelectQueryBuilder<RequestEntity> {
+    const query = this.#requests.createQueryBuilder('r')
+    for (const condition of requestFilterSql(filter)) query.andWhere(condition.sql, condition.params)
+    return query
+  }
+}
