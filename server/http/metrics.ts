@@ -1,0 +1,97 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { LiveBus } from '../live/live-bus'
+
+/** Point-in-time figures the metrics read at scrape time. */
+export interface MetricsSources {
+  inFlight(): number
+  subscribers(): number
+  capture(): CaptureFigures
+}
+
+/** Capture's running totals and levels (see server/capture). */
+export interface CaptureFigures {
+  queueItems: number
+  queueBytes: number
+  spoolBytes: number
+  dropped: number
+  written: number
+  failedBatches: number
+}
+
+export interface Metrics {
+  registry: Registry
+  /** Time one database batch took, and how many records it held. */
+  observeBatch(records: number, seconds: number): void
+  /** Time the proxy itself spent on an exchange, outside upstream and the client's upload. */
+  observeProxyOverhead(seconds: number): void
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>
+  close(): void
+}
+
+/**
+ * Prometheus metrics (O3), one registry per app so several instances can live in one process
+ * (tests). Request outcomes are counted from the live bus, so the proxy carries no metrics code.
+ */
+export function createMetrics(sources: MetricsSources, bus: LiveBus): Metrics {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'claudescope_' })
+
+  const requests = new Counter({ name: 'claudescope_requests_total', help: 'Finished /v1/* exchanges by outcome, model and upstream HTTP status.', labelNames: ['status', 'model', 'http_status'], registers: [registry] })
+  const duration = new Histogram({ name: 'claudescope_request_duration_seconds', help: 'Whole exchange duration, start to last byte.', labelNames: ['stream'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800], registers: [registry] })
+  const overhead = new Histogram({ name: 'claudescope_proxy_overhead_seconds', help: 'Time the proxy itself added to an exchange.', buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1], registers: [registry] })
+  const batchSeconds = new Histogram({ name: 'claudescope_db_write_seconds', help: 'Duration of one capture batch transaction.', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] })
+  const batchSize = new Histogram({ name: 'claudescope_db_batch_records', help: 'Records written per capture batch.', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500], registers: [registry] })
+  const figures = () => sources.capture()
+  new Gauge({ name: 'claudescope_in_flight', help: '/v1/* exchanges in flight.', registers: [registry], collect() { this.set(sources.inFlight()) } })
+  new Gauge({ name: 'claudescope_live_subscribers', help: 'Open live subscriptions.', registers: [registry], collect() { this.set(sources.subscribers()) } })
+  new Gauge({ name: 'claudescope_capture_queue_items', help: 'Records waiting in memory for the database.', registers: [registry], collect() { this.set(figures().queueItems) } })
+  new Gauge({ name: 'claudescope_capture_queue_bytes', help: 'Bytes of records waiting in memory for the database.', registers: [registry], collect() { this.set(figures().queueBytes) } })
+  new Gauge({ name: 'claudescope_capture_spool_bytes', help: 'Bytes of records spilled to the disk spool, waiting for the database.', registers: [registry], collect() { this.set(figures().spoolBytes) } })
+  monotonic(registry, 'claudescope_capture_dropped_total', 'Records dropped because the queue and spool were full.', () => figures().dropped)
+  monotonic(registry, 'claudescope_capture_written_total', 'Records written to the database.', () => figures().written)
+  monotonic(registry, 'claudescope_capture_failed_batches_total', 'Capture batches the database refused (retried or spooled).', () => figures().failedBatches)
+
+  const events = bus.subscribe((e) => e.kind === 'request' && e.record.status !== 'IN_FLIGHT')
+  void (async () => {
+    for await (const event of events) {
+      if (event.kind !== 'request') continue
+      const r = event.record
+      requests.inc({ status: r.status, model: r.model ?? 'unknown', http_status: r.httpStatus === null ? 'none' : String(r.httpStatus) })
+      if (r.durationMs !== null) duration.observe({ stream: String(r.stream) }, r.durationMs / 1000)
+    }
+  })()
+
+  return {
+    registry,
+    observeBatch(records, seconds) {
+      batchSize.observe(records)
+      batchSeconds.observe(seconds)
+    },
+    observeProxyOverhead: (seconds) => overhead.observe(seconds),
+    async handle(_req, res) {
+      const text = await registry.metrics()
+      res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' })
+      res.end(text)
+    },
+    close() {
+      void events.return?.()
+      registry.clear()
+    },
+  }
+}
+
+/** A counter mirroring a running total kept elsewhere (prom-client counters only go up by inc). */
+function monotonic(registry: Registry, name: string, help: string, read: () => number): void {
+  let seen = 0
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const now = read()
+      if (now > seen) this.inc(now - seen)
+      seen = now
+    },
+  })
+}
