@@ -1,0 +1,48 @@
+import { ApolloArmor } from '@escape.tech/graphql-armor'
+import type { ApolloServerPlugin } from '@apollo/server'
+import { parse, specifiedRules, validate, type DocumentNode, type GraphQLError, type GraphQLSchema, type ValidationRule } from 'graphql'
+
+/**
+ * Limits on what one operation may ask for (G5), the same over HTTP and graphql-ws. Generous for
+ * the dashboard and notebooks (the deepest query we serve is about 6 levels), tight enough that a
+ * hostile query cannot make the server do unbounded work. Introspection is exempt from depth and
+ * cost, so schema tools keep working.
+ */
+export const GRAPHQL_LIMITS = {
+  maxDepth: 10,
+  maxAliases: 15,
+  maxTokens: 3000,
+  maxCost: 5000,
+  maxDirectives: 50,
+} as const
+
+/** The Apollo side: plugins and validation rules from graphql-armor. */
+export function apolloLimits(): { plugins: ApolloServerPlugin[]; validationRules: ValidationRule[] } {
+  const { plugins, validationRules } = new ApolloArmor({
+    maxDepth: { n: GRAPHQL_LIMITS.maxDepth },
+    maxAliases: { n: GRAPHQL_LIMITS.maxAliases },
+    maxTokens: { n: GRAPHQL_LIMITS.maxTokens },
+    costLimit: { maxCost: GRAPHQL_LIMITS.maxCost },
+    maxDirectives: { n: GRAPHQL_LIMITS.maxDirectives },
+  }).protect()
+  return { plugins, validationRules }
+}
+
+/**
+ * The graphql-ws side, which bypasses Apollo: parse with the token limit, then validate with
+ * graphql's own rules plus the same armor rules.
+ */
+export function parseAndValidate(
+  schema: GraphQLSchema,
+  query: string,
+  rules: readonly ValidationRule[],
+): { document: DocumentNode; errors?: undefined } | { errors: readonly GraphQLError[] } {
+  let document: DocumentNode
+  try {
+    document = parse(query, { maxTokens: GRAPHQL_LIMITS.maxTokens })
+  } catch (error) {
+    return { errors: [error as GraphQLError] }
+  }
+  const errors = validate(schema, document, [...specifiedRules, ...rules])
+  return errors.length > 0 ? { errors } : { document }
+}
