@@ -1,0 +1,282 @@
+import type { Transform } from 'node:stream'
+import type { LiveRequestMeta } from '../live/live-bus'
+import type { Logger } from '../logger'
+import { anthropicErrorJson } from '../proxy/proxy-errors'
+import type { ExchangeOutcome, ExchangeResponse, ExchangeStart } from '../proxy/proxy-observer'
+import { MessageAccumulator } from '../wire/message-accumulator'
+import { SseParser, type SseEvent } from '../wire/sse-parser'
+import { toUsageRecord, type RawUsage } from '../wire/usage'
+import { inspectRequestBody } from './inspect-request-body'
+import { apiKeyFingerprint, type HeaderRedactor } from './redact'
+import type { RequestRecord, RequestStatus, StreamChunkRecord } from './request-record'
+import { createResponseDecoder } from './response-decoder'
+import { storableText } from './storable-text'
+
+export interface RecordingContext {
+  redactHeaders: HeaderRedactor
+  /** See `RecorderOptions.maxKeptBodyBytes`. */
+  maxKeptBodyBytes: number
+  /** Called with each SSE event as soon as it is complete. */
+  onStreamChunk(chunk: StreamChunkRecord, request: LiveRequestMeta): void
+  logger: Logger
+}
+
+/** The final record of an exchange and the stream chunks kept for it. */
+export interface FinishedRecording {
+  record: RequestRecord
+  chunks: StreamChunkRecord[]
+}
+
+const TEXTUAL_CONTENT_TYPE = /json|^text\/|xml|javascript|x-www-form-urlencoded/i
+
+/**
+ * One exchange from `onStart` to its final record. It parses its own copy of the response:
+ * decompressed when upstream compressed it, SSE events split into stream chunks (C2) and folded
+ * into the reconstructed Message, other textual bodies kept as they are (binary ones are not kept).
+ *
+ * Memory per exchange is bounded by `maxKeptBodyBytes`: past it the rest of a body, of the raw
+ * SSE and of the stream-chunk list is not kept (events are still published and accumulated) and
+ * the record's `error` says what was cut, unless the exchange failed for a reason of its own.
+ */
+export class ExchangeRecording {
+  readonly meta: LiveRequestMeta
+  readonly #record: RequestRecord
+  readonly #context: RecordingContext
+
+  #contentType = ''
+  #keepsBody = false
+  #sse: SseParser | null = null
+  #accumulator: MessageAccumulator | null = null
+  #decoder: Transform | null = null
+  #decoderSettled = true
+  #onDecoded: (() => void) | null = null
+  /** Response body bytes as relayed (compressed if upstream compressed). */
+  #wireBytes = 0
+  /** Body bytes after decoding, kept or not. */
+  #decodedBytes = 0
+  #kept: Buffer[] = []
+  #keptBytes = 0
+  #isBodyTruncated = false
+  #chunks: StreamChunkRecord[] = []
+  #nextSeq = 0
+  #chunkDataBytes = 0
+  #chunksTruncated = false
+  /** Offset of the latest read; a completed SSE event gets the offset of the read that completed it. */
+  #lastReadOffsetMs = 0
+
+  constructor(start: ExchangeStart, context: RecordingContext) {
+    this.#context = context
+    const requestBody = start.body.toString('utf8')
+    const facts = inspectRequestBody(requestBody)
+    const requestHeaders = context.redactHeaders(start.clientHeaders)
+    const userAgent = start.clientHeaders['user-agent']
+    this.#record = {
+      id: start.id,
+      status: 'IN_FLIGHT',
+      startedAt: new Date(start.startedAt),
+      completedAt: null,
+      method: start.method,
+      path: start.path,
+      query: start.query,
+      userAgent: userAgent ?? null,
+      model: facts.model,
+      routedModel: null,
+      provider: 'anthropic',
+      stream: facts.stream,
+      httpStatus: null,
+      upstreamRequestId: null,
+      stopReason: null,
+      error: null,
+      errorCode: null,
+      responseHeadersMs: null,
+      ttfbMs: null,
+      durationMs: null,
+      requestHeaders,
+      requestBody: storableText(requestBody),
+      requestBodyBytes: start.body.length,
+      requestBodyIsJson: facts.isJson,
+      responseHeaders: null,
+      responseBody: null,
+      responseSse: null,
+      responseBodyBytes: null,
+      usage: null,
+      apiKeyFingerprint: apiKeyFingerprint(requestHeaders),
+      organizationId: null,
+    }
+    this.meta = { id: start.id, model: facts.model, path: start.path, stream: facts.stream, apiKeyFingerprint: this.#record.apiKeyFingerprint }
+  }
+
+  /** A copy of the record as it stands; the recording never mutates a copy it handed out. */
+  snapshot(): RequestRecord {
+    return { ...this.#record }
+  }
+
+  onResponse(response: ExchangeResponse): void {
+    const headers = response.headers
+    const record = this.#record
+    record.httpStatus = response.status
+    record.responseHeadersMs = response.offsetMs
+    record.responseHeaders = this.#context.redactHeaders(headers)
+    record.upstreamRequestId = firstHeader(headers['request-id'])
+    record.organizationId = firstHeader(headers['anthropic-organization-id'])
+    this.#contentType = firstHeader(headers['content-type']) ?? ''
+    const decoder = createResponseDecoder(firstHeader(headers['content-encoding']) ?? undefined)
+    if (decoder === undefined) return
+    if (/^text\/event-stream/i.test(this.#contentType)) {
+      this.#accumulator = new MessageAccumulator()
+      this.#sse = new SseParser((event) => this.#onEvent(event))
+    }
+    this.#keepsBody = this.#sse !== null || this.#contentType === '' || TEXTUAL_CONTENT_TYPE.test(this.#contentType)
+    if (decoder !== null && this.#keepsBody) this.#attachDecoder(decoder)
+  }
+
+  onChunk(chunk: Buffer, offsetMs: number): void {
+    this.#record.ttfbMs ??= offsetMs
+    this.#wireBytes += chunk.length
+    this.#lastReadOffsetMs = offsetMs
+    if (!this.#keepsBody) return
+    if (this.#decoder === null) this.#consume(chunk)
+    // A body no longer kept (and not a stream, which still feeds live views) is not worth decoding.
+    else if (!this.#decoderSettled && (this.#sse !== null || !this.#isBodyTruncated)) this.#decoder.write(chunk)
+  }
+
+  /**
+   * The body is over: `onDecoded` runs at once, or once the decoder of a compressed body has
+   * flushed its last bytes (asynchronously). Call `finish` from it.
+   */
+  whenDecoded(onDecoded: () => void): void {
+    if (this.#decoderSettled) return onDecoded()
+    this.#onDecoded = onDecoded
+    this.#decoder!.end()
+  }
+
+  #attachDecoder(decoder: Transform): void {
+    this.#decoder = decoder
+    this.#decoderSettled = false
+    const settle = () => {
+      if (this.#decoderSettled) return
+      this.#decoderSettled = true
+      this.#onDecoded?.()
+    }
+    decoder.on('data', (decoded: Buffer) => this.#consume(decoded))
+    decoder.once('end', settle)
+    decoder.on('error', (err) => {
+      if (this.#decoderSettled) return
+      this.#context.logger.warn({ err, requestId: this.#record.id }, 'could not decompress the captured response copy; keeping what was decoded')
+      settle()
+    })
+  }
+
+  /** Takes decoded body bytes: kept within the bound, and parsed when they are SSE. */
+  #consume(decoded: Buffer): void {
+    this.#decodedBytes += decoded.length
+    if (!this.#isBodyTruncated && this.#keptBytes + decoded.length <= this.#context.maxKeptBodyBytes) {
+      this.#kept.push(decoded)
+      this.#keptBytes += decoded.length
+    } else {
+      this.#isBodyTruncated = true
+    }
+    this.#sse?.push(decoded)
+  }
+
+  #onEvent(event: SseEvent): void {
+    const chunk: StreamChunkRecord = {
+      requestId: this.#record.id,
+      seq: this.#nextSeq++,
+      event: event.event,
+      data: event.data,
+      offsetMs: this.#lastReadOffsetMs,
+      bytes: event.bytes,
+    }
+    if (!this.#chunksTruncated && this.#chunkDataBytes + chunk.data.length <= this.#context.maxKeptBodyBytes) {
+      this.#chunks.push(chunk)
+      this.#chunkDataBytes += chunk.data.length
+    } else {
+      this.#chunksTruncated = true
+    }
+    this.#context.onStreamChunk(chunk, this.meta)
+    this.#accumulator!.apply(event.event, event.data)
+  }
+
+  /** The final record, from everything seen and how the exchange ended. Call once, after `whenDecoded`. */
+  finish(outcome: ExchangeOutcome): FinishedRecording {
+    const record = this.#record
+    record.completedAt = new Date(record.startedAt.getTime() + outcome.offsetMs)
+    record.durationMs = outcome.offsetMs
+    if (record.httpStatus !== null) record.responseBodyBytes = this.#wireBytes
+    const bodyText = this.#keepsBody ? storableText(Buffer.concat(this.#kept, this.#keptBytes).toString('utf8')) : null
+    let upstreamError: string | null = null
+    if (this.#accumulator !== null) {
+      record.responseSse = bodyText
+      record.responseBody = this.#accumulator.toJSONText()
+      record.usage = toUsageRecord(this.#accumulator.usage())
+      record.stopReason = this.#accumulator.stopReason
+    } else if (bodyText !== null) {
+      record.responseBody = bodyText
+      const json = /json/i.test(this.#contentType) && !this.#isBodyTruncated ? parseObject(bodyText) : null
+      if (json !== null) {
+        record.usage = toUsageRecord(isObject(json.usage) ? (json.usage as RawUsage) : null)
+        record.stopReason = typeof json.stop_reason === 'string' ? json.stop_reason : null
+        upstreamError = envelopeMessage(json)
+      }
+    }
+    if (outcome.kind === 'failed') {
+      record.errorCode = outcome.error.code
+      if (record.httpStatus === null) {
+        // Nothing came from upstream: the client got the proxy's own envelope.
+        record.httpStatus = outcome.error.status
+        record.responseBody = anthropicErrorJson(outcome.error)
+      }
+    }
+    const [status, error] = this.#outcomeStatus(outcome, upstreamError)
+    record.status = status
+    record.error = error ?? this.#truncationNote()
+    this.#sse?.end()
+    return { record: { ...record }, chunks: this.#chunks }
+  }
+
+  /** COMPLETED, or why not: client hang-up, proxy failure, HTTP error, stream error, cut stream. */
+  #outcomeStatus(outcome: ExchangeOutcome, upstreamError: string | null): [RequestStatus, string | null] {
+    const httpStatus = this.#record.httpStatus
+    const accumulator = this.#accumulator
+    if (outcome.kind === 'aborted') return ['ABORTED', null]
+    if (outcome.kind === 'failed') return ['FAILED', outcome.error.message]
+    if (httpStatus !== null && httpStatus >= 400) return ['FAILED', upstreamError ?? `HTTP ${httpStatus}`]
+    if (accumulator?.error) return ['FAILED', accumulator.error.message || accumulator.error.type]
+    if (accumulator !== null && this.#record.responseBody !== null && !accumulator.done) return ['FAILED', 'stream ended before message_stop']
+    return ['COMPLETED', null]
+  }
+
+  #truncationNote(): string | null {
+    const limit = this.#context.maxKeptBodyBytes
+    if (this.#isBodyTruncated) return `response body truncated in storage: kept the first ${this.#keptBytes} of ${this.#decodedBytes} bytes (limit ${limit})`
+    if (this.#chunksTruncated) return `stream chunks truncated in storage: kept the first ${this.#chunks.length} of ${this.#nextSeq} events (limit ${limit} bytes)`
+    return null
+  }
+}
+
+function firstHeader(value: string | string[] | undefined): string | null {
+  return (Array.isArray(value) ? value[0] : value) ?? null
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Only reads fields (usage, stop_reason, error), so plain JSON.parse is fine: the stored text stays exact. */
+function parseObject(text: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(text)
+    return isObject(value) ? value : null
+  } catch {
+    return null
+  }
+}
+
+/** `error.message` of Anthropic's `{"type":"error","error":{…}}` envelope. */
+function envelopeMessage(json: Record<string, unknown>): string | null {
+  const error = json.error
+  if (!isObject(error)) return null
+  if (typeof error.message === 'string' && error.message !== '') return error.message
+  return typeof error.type === 'string' ? error.type : null
+}

@@ -1,0 +1,120 @@
+import type { LiveBus } from '../live/live-bus'
+import type { Logger } from '../logger'
+import type { ExchangeOutcome, ExchangeResponse, ExchangeStart, ProxyObserver } from '../proxy/proxy-observer'
+import type { CaptureSink } from './capture-op'
+import { ExchangeRecording, type RecordingContext } from './exchange-recording'
+import type { HeaderRedactor } from './redact'
+
+export interface RecorderOptions {
+  /** Live events go here first, before anything is queued for the database. */
+  bus: LiveBus
+  /** Receives the start op and the completion op of every exchange. */
+  sink: CaptureSink
+  redactHeaders: HeaderRedactor
+  logger: Logger
+  /**
+   * Most bytes kept per exchange of a response body (decoded), of a stream's raw SSE, and of its
+   * stream chunks' data; what lies past it is not stored and the record's `error` says so.
+   * @default 16 MiB
+   */
+  maxKeptBodyBytes?: number
+}
+
+/**
+ * Capture's side of the proxy: turns each exchange's lifecycle into a RequestRecord (IN_FLIGHT at
+ * start, final at end) plus its stream chunks, publishes them live, and hands them to the sink.
+ *
+ * Hooks run on the proxy's event loop after the bytes were forwarded, so they stay synchronous
+ * and cheap, and never throw: a failure is logged and costs at most that exchange's record.
+ */
+export class Recorder implements ProxyObserver {
+  readonly #bus: LiveBus
+  readonly #sink: CaptureSink
+  readonly #logger: Logger
+  readonly #context: RecordingContext
+  readonly #recordings = new Map<string, ExchangeRecording>()
+  /** Ended exchanges whose compressed body is still being decoded. */
+  #finishing = 0
+  #finishedWaiters: (() => void)[] = []
+
+  constructor(options: RecorderOptions) {
+    this.#bus = options.bus
+    this.#sink = options.sink
+    this.#logger = options.logger
+    this.#context = {
+      redactHeaders: options.redactHeaders,
+      maxKeptBodyBytes: options.maxKeptBodyBytes ?? 16 * 1024 * 1024,
+      logger: options.logger,
+      onStreamChunk: (chunk, request) => this.#bus.publish({ kind: 'chunk', chunk, request }),
+    }
+  }
+
+  /** Exchanges started and not yet ended. */
+  get inFlight(): number {
+    return this.#recordings.size
+  }
+
+  onStart(exchange: ExchangeStart): void {
+    this.#guard('onStart', exchange.id, () => {
+      if (this.#recordings.has(exchange.id)) {
+        this.#logger.warn({ requestId: exchange.id }, 'exchange started twice; keeping the first')
+        return
+      }
+      const recording = new ExchangeRecording(exchange, this.#context)
+      this.#recordings.set(exchange.id, recording)
+      const record = recording.snapshot()
+      this.#bus.publish({ kind: 'request', record })
+      this.#sink({ kind: 'start', record })
+    })
+  }
+
+  onResponse(id: string, response: ExchangeResponse): void {
+    this.#guard('onResponse', id, () => this.#recordings.get(id)?.onResponse(response))
+  }
+
+  onChunk(id: string, chunk: Buffer, offsetMs: number): void {
+    this.#guard('onChunk', id, () => this.#recordings.get(id)?.onChunk(chunk, offsetMs))
+  }
+
+  /** Completes the record once; a second onEnd for the same id is ignored and logged. */
+  onEnd(id: string, outcome: ExchangeOutcome): void {
+    this.#guard('onEnd', id, () => {
+      const recording = this.#recordings.get(id)
+      if (recording === undefined) {
+        this.#logger.warn({ requestId: id, outcome: outcome.kind }, 'exchange ended twice or was never started; ignored')
+        return
+      }
+      this.#recordings.delete(id)
+      this.#finishing++
+      recording.whenDecoded(() => {
+        this.#settleOne()
+        this.#guard('onEnd', id, () => {
+          const { record, chunks } = recording.finish(outcome)
+          this.#bus.publish({ kind: 'request', record })
+          this.#sink({ kind: 'complete', record, chunks })
+        })
+      })
+    })
+  }
+
+  /** Resolves once every ended exchange has been handed to the sink (compressed bodies decode asynchronously). */
+  whenFinished(): Promise<void> {
+    if (this.#finishing === 0) return Promise.resolve()
+    return new Promise((resolve) => this.#finishedWaiters.push(resolve))
+  }
+
+  #settleOne(): void {
+    if (--this.#finishing > 0) return
+    const waiters = this.#finishedWaiters
+    this.#finishedWaiters = []
+    for (const resolve of waiters) resolve()
+  }
+
+  #guard(hook: string, id: string, run: () => void): void {
+    try {
+      run()
+    } catch (err) {
+      this.#logger.error({ err, hook, requestId: id }, 'capture failed on a proxy event; the exchange is still forwarded')
+    }
+  }
+}

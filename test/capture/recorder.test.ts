@@ -1,0 +1,304 @@
+import { randomBytes, randomUUID } from 'node:crypto'
+import type { IncomingHttpHeaders } from 'node:http'
+import { gzipSync } from 'node:zlib'
+import pino from 'pino'
+import { describe, expect, it } from 'vitest'
+import type { CaptureOp } from '../../server/capture/capture-op'
+import { Recorder } from '../../server/capture/recorder'
+import { createHeaderRedactor } from '../../server/capture/redact'
+import type { StreamChunkRecord } from '../../server/capture/request-record'
+import type { LiveEvent } from '../../server/live/live-bus'
+import { createMemoryBus } from '../../server/live/memory-bus'
+import { ProxyError } from '../../server/proxy/proxy-errors'
+import { BIG_INTEGER_TEXT, errorJson, frameSse, messageFixture, RATE_LIMIT_MESSAGE, streamErrorEvents } from '../support/anthropic-fixtures'
+import { inFlightRecord } from './records'
+
+const API_KEY = 'sk-ant-api03-recorder-test'
+const STREAM_BODY = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 1024, stream: true, messages: [{ role: 'user', content: 'hi' }] })
+const PLAIN_BODY = JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] })
+const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'request-id': 'req_011CStream', 'anthropic-organization-id': 'org-7' }
+const JSON_HEADERS = { 'content-type': 'application/json', 'request-id': 'req_011CJson' }
+
+/** A recorder on a real memory bus, its sink collecting ops and its warnings collected as JSON lines. */
+function setUp(maxKeptBodyBytes?: number) {
+  const bus = createMemoryBus()
+  const live = bus.subscribe()
+  const ops: CaptureOp[] = []
+  const warnings: Record<string, unknown>[] = []
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as Record<string, unknown>) })
+  const recorder = new Recorder({ bus, sink: (op) => ops.push(op), redactHeaders: createHeaderRedactor(randomBytes(32)), logger, maxKeptBodyBytes })
+
+  const start = (body: string | Buffer = STREAM_BODY, headers: IncomingHttpHeaders = {}) => {
+    const id = randomUUID()
+    const clientHeaders = { 'x-api-key': API_KEY, 'user-agent': 'claude-cli/2.1.3 (external, cli)', ...headers }
+    recorder.onStart({ id, startedAt: Date.now(), method: 'POST', path: '/v1/messages', query: 'beta=true', clientHeaders, upstreamHeaders: clientHeaders, body: Buffer.from(body) })
+    return id
+  }
+  /** The completion op of `id`, once compressed bodies have been decoded. */
+  const completion = async (id: string) => {
+    await recorder.whenFinished()
+    const found = ops.filter((op) => op.kind === 'complete' && op.record.id === id)
+    expect(found).toHaveLength(1)
+    return found[0] as Extract<CaptureOp, { kind: 'complete' }>
+  }
+  /** Every live event published so far, in order. */
+  const liveEvents = async () => {
+    const marker = inFlightRecord()
+    bus.publish({ kind: 'request', record: marker })
+    const events: LiveEvent[] = []
+    for (;;) {
+      const { value } = await live.next()
+      if (value.kind === 'request' && value.record === marker) return events
+      events.push(value)
+    }
+  }
+  return { recorder, ops, warnings, start, completion, liveEvents }
+}
+
+/** Splits `text` into reads of `size` bytes, cutting through events and multi-byte characters. */
+function reads(text: string | Buffer, size: number): Buffer[] {
+  const bytes = Buffer.from(text)
+  const out: Buffer[] = []
+  for (let at = 0; at < bytes.length; at += size) out.push(bytes.subarray(at, at + size))
+  return out
+}
+
+describe('Recorder', () => {
+  it('announces an IN_FLIGHT record at start with model, stream flag, client and key fingerprint read from the request', async () => {
+    const { recorder, ops, start, liveEvents } = setUp()
+    const id = start(STREAM_BODY, { 'x-claude-code-session-id': 'session-1' })
+    expect(ops).toHaveLength(1)
+    const { kind, record } = ops[0]
+    expect(kind).toBe('start')
+    expect(record).toMatchObject({
+      id,
+      status: 'IN_FLIGHT',
+      method: 'POST',
+      path: '/v1/messages',
+      query: 'beta=true',
+      model: 'claude-sonnet-4-5',
+      stream: true,
+      userAgent: 'claude-cli/2.1.3 (external, cli)',
+      requestBody: STREAM_BODY,
+      requestBodyBytes: Buffer.byteLength(STREAM_BODY),
+      requestBodyIsJson: true,
+      provider: 'anthropic',
+    })
+    expect(record.apiKeyFingerprint).toMatch(/^key:[0-9a-f]{8}$/)
+    expect(record.requestHeaders['x-api-key']).toBe(record.apiKeyFingerprint)
+    expect(record.requestHeaders['x-claude-code-session-id']).toBe('session-1')
+    expect(JSON.stringify(record)).not.toContain(API_KEY)
+    expect(await liveEvents()).toEqual([{ kind: 'request', record }])
+    expect(recorder.inFlight).toBe(1)
+  })
+
+  it('records every SSE event of a stream split across arbitrary reads, with offsets, sizes and the rebuilt Message', async () => {
+    const { recorder, start, completion, liveEvents } = setUp()
+    const fixture = messageFixture('tool-use')
+    const sse = frameSse(fixture.events)
+    const id = start()
+    recorder.onResponse(id, { status: 200, headers: SSE_HEADERS, offsetMs: 250 })
+    const parts = reads(sse, 7)
+    parts.forEach((part, index) => recorder.onChunk(id, part, 300 + index))
+    recorder.onEnd(id, { kind: 'completed', offsetMs: 900 })
+
+    const { record, chunks } = await completion(id)
+    expect(chunks.map((c) => c.seq)).toEqual(fixture.events.map((_, i) => i))
+    expect(chunks.map((c) => [c.event, c.data])).toEqual(fixture.events.map((e) => [e.event, e.data]))
+    expect(chunks.reduce((sum, c) => sum + c.bytes, 0)).toBe(Buffer.byteLength(sse))
+    // Each event carries the offset of the read that completed it.
+    let consumed = 0
+    for (const chunk of chunks) {
+      consumed += chunk.bytes
+      expect(chunk.offsetMs).toBe(300 + Math.ceil(consumed / 7) - 1)
+    }
+    expect(record).toMatchObject({
+      status: 'COMPLETED',
+      httpStatus: 200,
+      upstreamRequestId: 'req_011CStream',
+      organizationId: 'org-7',
+      responseHeadersMs: 250,
+      ttfbMs: 300,
+      durationMs: 900,
+      responseSse: sse,
+      responseBody: fixture.json,
+      responseBodyBytes: Buffer.byteLength(sse),
+      stopReason: 'tool_use',
+      error: null,
+    })
+    expect(record.responseBody).toContain(BIG_INTEGER_TEXT)
+    expect(record.usage?.outputTokens).toBeGreaterThan(0)
+    expect(record.completedAt?.getTime()).toBe(record.startedAt.getTime() + 900)
+
+    const events = await liveEvents()
+    const liveChunks = events.filter((e) => e.kind === 'chunk').map((e) => (e as { chunk: StreamChunkRecord }).chunk)
+    expect(liveChunks).toEqual(chunks)
+    expect(events.at(-1)).toEqual({ kind: 'request', record })
+    expect(recorder.inFlight).toBe(0)
+  })
+
+  it('decompresses its own copy of a gzip JSON response and reads usage and stop reason from it', async () => {
+    const { recorder, start, completion } = setUp()
+    const fixture = messageFixture('text')
+    const compressed = gzipSync(fixture.json)
+    const id = start(PLAIN_BODY)
+    recorder.onResponse(id, { status: 200, headers: { ...JSON_HEADERS, 'content-encoding': 'gzip' }, offsetMs: 100 })
+    for (const part of reads(compressed, 16)) recorder.onChunk(id, part, 120)
+    recorder.onEnd(id, { kind: 'completed', offsetMs: 130 })
+
+    const { record, chunks } = await completion(id)
+    expect(chunks).toEqual([])
+    expect(record).toMatchObject({ status: 'COMPLETED', stream: false, model: 'claude-haiku-4-5', responseBody: fixture.json, responseBodyBytes: compressed.length, stopReason: 'end_turn', responseSse: null })
+    expect(record.usage).toMatchObject({ outputTokens: 42 })
+  })
+
+  it('parses a gzip-compressed SSE stream into events after decompressing the copy', async () => {
+    const { recorder, start, completion } = setUp()
+    const fixture = messageFixture('thinking')
+    const sse = frameSse(fixture.events)
+    const id = start()
+    recorder.onResponse(id, { status: 200, headers: { ...SSE_HEADERS, 'content-encoding': 'gzip' }, offsetMs: 10 })
+    for (const part of reads(gzipSync(sse), 50)) recorder.onChunk(id, part, 20)
+    recorder.onEnd(id, { kind: 'completed', offsetMs: 30 })
+
+    const { record, chunks } = await completion(id)
+    expect(chunks.map((c) => c.data)).toEqual(fixture.events.map((e) => e.data))
+    expect(record).toMatchObject({ status: 'COMPLETED', responseSse: sse, responseBody: fixture.json })
+  })
+
+  it('fails a stream that carried an error event, with the event message as its error', async () => {
+    const { recorder, start, completion } = setUp()
+    const events = streamErrorEvents()
+    const id = start()
+    recorder.onResponse(id, { status: 200, headers: SSE_HEADERS, offsetMs: 10 })
+    recorder.onChunk(id, Buffer.from(frameSse(events)), 20)
+    recorder.onEnd(id, { kind: 'completed', offsetMs: 30 })
+
+    const { record, chunks } = await completion(id)
+    expect(record).toMatchObject({ status: 'FAILED', error: 'Overloaded', errorCode: null, httpStatus: 200 })
+    expect(chunks.at(-1)).toMatchObject({ event: 'error' })
+  })
+
+  it('fails a stream that ended before message_stop', async () => {
+    const { recorder, start, completion } = setUp()
+    const events = messageFixture('text').events.slice(0, 3)
+    const id = start()
+    recorder.onResponse(id, { status: 200, headers: SSE_HEADERS, offsetMs: 10 })
+    recorder.onChunk(id, Buffer.from(frameSse(events)), 20)
+    recorder.onEnd(id, { kind: 'completed', offsetMs: 30 })
+    expect((await completion(id)).record).toMatchObject({ status: 'FAILED', error: 'stream ended before message_stop' })
+  })
+
+  it('fails an exchange upstream answered with an HTTP error, with the envelope message as its error', async () => {
+    const { recorder, start, completion } = setUp()
+    const body = errorJson('rate_limit_error', RATE_LIMIT_MESSAGE, 'req_011CLimit')
+    const id = start()
+    recorder.onResponse(id, { status: 429, headers: { ...JSON_HEADERS, 'retry-after': '12' }, offsetMs: 10 })
+    recorder.onChunk(id, Buffer.from(body), 11)
+    recorder.onEnd(id, { kind: 'completed', offsetMs: 12 })
+    expect((await completion(id)).record).toMatchObject({ status: 'FAILED', httpStatus: 429, error: RATE_LIMIT_MESSAGE, responseBody: body, usage: null })
+  })
+
+  it('fails an exchange the proxy could not forward, with its error code and the envelope the client got', async () => {
+    const { recorder, start, completion } = setUp()
+    const id = start()
+    recorder.onEnd(id, { kind: 'failed', offsetMs: 5, error: new ProxyError('UPSTREAM_UNREACHABLE', 'connect ECONNREFUSED 127.0.0.1:9') })
+    const { record } = await completion(id)
+    expect(record).toMatchObject({ status: 'FAILED', errorCode: 'UPSTREAM_UNREACHABLE', httpStatus: 502, ttfbMs: null, responseHeaders: null })
+    expect(record.error).toContain('ECONNREFUSED')
+    expect(JSON.parse(record.responseBody!)).toMatchObject({ type: 'error', error: { type: 'api_error' } })
+  })
+
+  it('keeps the chunks that arrived before upstream broke mid-stream and records the stream error', async () => {
+    const { recorder, start, completion } = setUp()
+    const events = messageFixture('text').events.slice(0, 4)
+    const id = start()
+    recorder.onResponse(id, { status: 200, headers: SSE_HEADERS, offsetMs: 10 })
+    recorder.onChunk(id, Buffer.from(frameSse(events)), 20)
+    recorder.onEnd(id, { kind: 'failed', offsetMs: 40, error: new ProxyError('UPSTREAM_RESET', 'socket hang up') })
+    const { record, chunks } = await completion(id)
+    expect(chunks).toHaveLength(4)
+    expect(record).toMatchObject({ status: 'FAILED', errorCode: 'UPSTREAM_RESET', httpStatus: 200 })
+    expect(JSON.parse(record.responseBody!)).toMatchObject({ type: 'message', role: 'assistant' })
+  })
+
+  it('marks an exchange the client hung up on as ABORTED', async () => {
+    const { recorder, start, completion } = setUp()
+    const id = start()
+    recorder.onResponse(id, { status: 200, headers: SSE_HEADERS, offsetMs: 10 })
+    recorder.onChunk(id, Buffer.from(frameSse(messageFixture('text').events.slice(0, 2))), 20)
+    recorder.onEnd(id, { kind: 'aborted', offsetMs: 25 })
+    expect((await completion(id)).record).toMatchObject({ status: 'ABORTED', error: null, durationMs: 25 })
+  })
+
+  it('completes a record once: a second onEnd for the same id is ignored and logged', async () => {
+    const { recorder, ops, warnings, start, completion, liveEvents } = setUp()
+    const id = start(PLAIN_BODY)
+    recorder.onResponse(id, { status: 200, headers: JSON_HEADERS, offsetMs: 10 })
+    recorder.onChunk(id, Buffer.from(messageFixture('text').json), 11)
+    recorder.onEnd(id, { kind: 'completed', offsetMs: 12 })
+    recorder.onEnd(id, { kind: 'aborted', offsetMs: 13 })
+
+    expect((await completion(id)).record.status).toBe('COMPLETED')
+    expect(ops.map((op) => op.kind)).toEqual(['start', 'complete'])
+    expect((await liveEvents()).filter((e) => e.kind === 'request')).toHaveLength(2)
+    expect(warnings).toEqual([expect.objectContaining({ requestId: id, outcome: 'aborted', msg: expect.stringContaining('ended twice') })])
+  })
+
+  it('records a request body that is not JSON as text, NUL made storable, without model or stream', async () => {
+    const { ops, start } = setUp()
+    const body = Buffer.from('model=claude&stream=true\u0000tail')
+    start(body)
+    expect(ops[0].record).toMatchObject({ requestBody: 'model=claude&stream=true\uFFFDtail', requestBodyBytes: body.length, requestBodyIsJson: false, model: null, stream: false })
+  })
+
+  it('redacts response headers too and keeps the upstream request id readable', async () => {
+    const { recorder, start, completion } = setUp()
+    const id = start(PLAIN_BODY)
+    recorder.onResponse(id, { status: 200, headers: { ...JSON_HEADERS, 'set-cookie': ['__cf_bm=secret-cookie'] }, offsetMs: 10 })
+    recorder.onEnd(id, { kind: 'completed', offsetMs: 12 })
+    const { record } = await completion(id)
+    expect(record.responseHeaders).toMatchObject({ 'request-id': 'req_011CJson', 'set-cookie': [expect.stringMatching(/^key:[0-9a-f]{8}$/)] })
+    expect(JSON.stringify(record)).not.toContain('secret-cookie')
+  })
+
+  it('keeps only a prefix of a body larger than the storage bound and says so in the error', async () => {
+    const { recorder, start, completion } = setUp(1000)
+    const id = start(PLAIN_BODY)
+    recorder.onResponse(id, { status: 200, headers: { 'content-type': 'text/plain' }, offsetMs: 10 })
+    for (let i = 0; i < 10; i++) recorder.onChunk(id, Buffer.alloc(300, 'a'), 11 + i)
+    recorder.onEnd(id, { kind: 'completed', offsetMs: 30 })
+    const { record } = await completion(id)
+    expect(record).toMatchObject({ status: 'COMPLETED', responseBody: 'a'.repeat(900), responseBodyBytes: 3000 })
+    expect(record.error).toBe('response body truncated in storage: kept the first 900 of 3000 bytes (limit 1000)')
+  })
+
+  it('does not keep a binary response body', async () => {
+    const { recorder, start, completion } = setUp()
+    const id = start(PLAIN_BODY)
+    recorder.onResponse(id, { status: 200, headers: { 'content-type': 'application/pdf' }, offsetMs: 10 })
+    recorder.onChunk(id, Buffer.from('%PDF-1.7\u0000\u0001'), 11)
+    recorder.onEnd(id, { kind: 'completed', offsetMs: 12 })
+    expect((await completion(id)).record).toMatchObject({ status: 'COMPLETED', responseBody: null, responseBodyBytes: 10 })
+  })
+
+  it('never throws into the proxy, even when what it feeds fails', () => {
+    const logger = pino({ level: 'silent' })
+    const recorder = new Recorder({
+      bus: createMemoryBus(),
+      sink: () => {
+        throw new Error('sink broke')
+      },
+      redactHeaders: createHeaderRedactor(randomBytes(32)),
+      logger,
+    })
+    const id = randomUUID()
+    expect(() => {
+      recorder.onStart({ id, startedAt: Date.now(), method: 'POST', path: '/v1/messages', query: null, clientHeaders: {}, upstreamHeaders: {}, body: Buffer.from(PLAIN_BODY) })
+      recorder.onResponse(id, { status: 200, headers: JSON_HEADERS, offsetMs: 1 })
+      recorder.onChunk(id, Buffer.from('{}'), 2)
+      recorder.onEnd(id, { kind: 'completed', offsetMs: 3 })
+      recorder.onChunk('unknown', Buffer.from('x'), 4)
+    }).not.toThrow()
+  })
+})
