@@ -92,6 +92,25 @@ describe('Recorder', () => {
     expect(recorder.inFlight).toBe(1)
   })
 
+  it('publishes each event live before handing the record on for the database', () => {
+    const bus = createMemoryBus()
+    const seenLiveBySink: (number | undefined)[] = []
+    const recorder = new Recorder({
+      bus,
+      sink: (op) => seenLiveBySink.push(bus.chunksSoFar(op.record.id)?.length),
+      redactHeaders: createHeaderRedactor(randomBytes(32)),
+      logger: pino({ level: 'silent' }),
+    })
+    const id = randomUUID()
+    const events = messageFixture('text').events
+    recorder.onStart({ id, startedAt: Date.now(), method: 'POST', path: '/v1/messages', query: null, clientHeaders: {}, upstreamHeaders: {}, body: Buffer.from(STREAM_BODY) })
+    recorder.onResponse(id, { status: 200, headers: SSE_HEADERS, offsetMs: 1 })
+    recorder.onChunk(id, Buffer.from(frameSse(events)), 2)
+    recorder.onEnd(id, { kind: 'completed', offsetMs: 3 })
+    // The bus tracked the request before the start op and held every chunk before the completion op.
+    expect(seenLiveBySink).toEqual([0, events.length])
+  })
+
   it('records every SSE event of a stream split across arbitrary reads, with offsets, sizes and the rebuilt Message', async () => {
     const { recorder, start, completion, liveEvents } = setUp()
     const fixture = messageFixture('tool-use')

@@ -1,0 +1,220 @@
+import { performance } from 'node:perf_hooks'
+import type { DataSource } from 'typeorm'
+import type { Logger } from '../logger'
+import { buildBatchStatements } from './batch-statements'
+import { CaptureError } from './capture-error'
+import type { CaptureOp } from './capture-op'
+import type { BoundedQueue } from './queue'
+
+export interface BatchWriterOptions {
+  dataSource: DataSource
+  queue: BoundedQueue
+  logger: Logger
+  /** Most ops written in one transaction. @default 200 */
+  batchMaxItems?: number
+  /** Approximate bytes per transaction; a single larger op still goes, alone. @default 16 MiB */
+  batchMaxBytes?: number
+  /** Wait before retrying after a failed batch; doubles per consecutive failure. @default 100 */
+  retryInitialMs?: number
+  /** Ceiling of the retry wait. @default 5_000 */
+  retryMaxMs?: number
+}
+
+export interface BatchWriterStats {
+  /** Ops committed (a start and a completion coalesced in the queue count once). */
+  written: number
+  /** Stream chunks committed. */
+  writtenChunks: number
+  /** Transactions that failed and were retried (or isolated, see `rejected`). */
+  failedBatches: number
+  /** Ops the database refused for their content (SQLSTATE class 22/23), dropped after isolation. */
+  rejected: number
+  /** Ops in the last committed batch. */
+  lastBatchSize: number
+  /** Milliseconds the last committed batch took, transaction included. */
+  lastWriteMs: number
+  queueDepth: number
+  queueBytes: number
+  /** Ops the queue refused because a bound was reached. */
+  dropped: number
+}
+
+/**
+ * Drains the capture queue into `requests` and `stream_chunks`, one transaction per batch of
+ * multi-row upserts (see `buildBatchStatements`). Runs beside the proxy, never in its way.
+ *
+ * When the database fails, the batch goes back to the front of the queue and is retried with
+ * exponential backoff, so records survive an outage as long as the queue's bounds allow (the
+ * queue drops and counts what exceeds them). An error caused by one record's content (SQLSTATE
+ * class 22 or 23) would block the queue forever; such a batch is retried op by op and the
+ * offending op alone is dropped, counted in `rejected` and logged.
+ */
+export class BatchWriter {
+  readonly #dataSource: DataSource
+  readonly #queue: BoundedQueue
+  readonly #logger: Logger
+  readonly #batchMaxItems: number
+  readonly #batchMaxBytes: number
+  readonly #retryInitialMs: number
+  readonly #retryMaxMs: number
+
+  #running: Promise<void> | null = null
+  #closed = false
+  #writing = false
+  #retryDelayMs: number
+  /** Cuts short the current idle wait or retry pause. */
+  #interrupt: (() => void) | null = null
+  #drainWaiters: (() => void)[] = []
+  #stats = { written: 0, writtenChunks: 0, failedBatches: 0, rejected: 0, lastBatchSize: 0, lastWriteMs: 0 }
+
+  constructor(options: BatchWriterOptions) {
+    this.#dataSource = options.dataSource
+    this.#queue = options.queue
+    this.#logger = options.logger
+    this.#batchMaxItems = options.batchMaxItems ?? 200
+    this.#batchMaxBytes = options.batchMaxBytes ?? 16 * 1024 * 1024
+    this.#retryInitialMs = options.retryInitialMs ?? 100
+    this.#retryMaxMs = options.retryMaxMs ?? 5_000
+    this.#retryDelayMs = this.#retryInitialMs
+  }
+
+  get stats(): BatchWriterStats {
+    return { ...this.#stats, queueDepth: this.#queue.depth, queueBytes: this.#queue.bytes, dropped: this.#queue.dropped }
+  }
+
+  /** Starts draining; idempotent. */
+  start(): void {
+    if (this.#running === null && !this.#closed) this.#running = this.#run()
+  }
+
+  /**
+   * Resolves once the queue is empty and no batch is being written; a pending retry is tried at
+   * once. Rejects with `CAPTURE_FLUSH_TIMEOUT` after `timeoutMs` (the ops stay queued).
+   */
+  flush(timeoutMs = 30_000): Promise<void> {
+    if (this.#isDrained()) return Promise.resolve()
+    this.#interrupt?.()
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#drainWaiters = this.#drainWaiters.filter((w) => w !== done)
+        reject(new CaptureError('CAPTURE_FLUSH_TIMEOUT', `Capture queue still holds ${this.#queue.depth} records after ${timeoutMs} ms`))
+      }, timeoutMs)
+      const done = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.#drainWaiters.push(done)
+    })
+  }
+
+  /** Stops after the batch in progress; whatever is still queued stays there. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true
+    this.#interrupt?.()
+    await this.#running
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#closed) {
+      if (this.#queue.depth === 0) {
+        await this.#wait(this.#queue.whenNotEmpty())
+        continue
+      }
+      const batch = this.#queue.take(this.#batchMaxItems, this.#batchMaxBytes)
+      this.#writing = true
+      const failed = await this.#writeBatch(batch)
+      this.#writing = false
+      if (failed) {
+        await this.#pause(this.#retryDelayMs)
+        this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, this.#retryMaxMs)
+      } else {
+        this.#retryDelayMs = this.#retryInitialMs
+      }
+      if (this.#isDrained()) this.#notifyDrained()
+    }
+  }
+
+  /** Writes a batch; returns true when it failed for a reason worth retrying (then it is requeued). */
+  async #writeBatch(batch: CaptureOp[]): Promise<boolean> {
+    try {
+      await this.#commit(batch)
+      return false
+    } catch (err) {
+      this.#stats.failedBatches++
+      if (!isContentError(err)) {
+        this.#queue.requeue(batch)
+        this.#logger.warn({ err: describe(err), batchSize: batch.length, retryInMs: this.#retryDelayMs }, 'capture batch write failed; will retry')
+        return true
+      }
+      return this.#writeOneByOne(batch)
+    }
+  }
+
+  /** Isolates the op(s) whose content the database refuses; a connection failure midway requeues the rest. */
+  async #writeOneByOne(batch: CaptureOp[]): Promise<boolean> {
+    for (const [index, op] of batch.entries()) {
+      try {
+        await this.#commit([op])
+      } catch (err) {
+        if (!isContentError(err)) {
+          this.#queue.requeue(batch.slice(index))
+          return true
+        }
+        this.#stats.rejected++
+        this.#logger.error({ err: describe(err), requestId: op.record.id, op: op.kind }, 'database refused a captured record; dropped')
+      }
+    }
+    return false
+  }
+
+  async #commit(batch: CaptureOp[]): Promise<void> {
+    const started = performance.now()
+    const statements = buildBatchStatements(batch)
+    await this.#dataSource.transaction(async (manager) => {
+      for (const statement of statements) await manager.query(statement.text, statement.values)
+    })
+    this.#stats.lastWriteMs = performance.now() - started
+    this.#stats.lastBatchSize = batch.length
+    this.#stats.written += batch.length
+    for (const op of batch) if (op.kind === 'complete') this.#stats.writtenChunks += op.chunks.length
+  }
+
+  /** Waits for `event`, or less if flush() or close() interrupts. */
+  async #wait(event: Promise<unknown>): Promise<void> {
+    await Promise.race([event, new Promise<void>((resolve) => (this.#interrupt = resolve))])
+    this.#interrupt = null
+  }
+
+  async #pause(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    await this.#wait(new Promise((resolve) => (timer = setTimeout(resolve, ms))))
+    clearTimeout(timer)
+  }
+
+  #isDrained(): boolean {
+    return this.#queue.depth === 0 && !this.#writing
+  }
+
+  #notifyDrained(): void {
+    const waiters = this.#drainWaiters
+    this.#drainWaiters = []
+    for (const resolve of waiters) resolve()
+  }
+}
+
+/** SQLSTATE of a pg error, as TypeORM's QueryFailedError copies it. */
+function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined
+}
+
+/** Data exception (22) or integrity violation (23): retrying the same rows cannot succeed. */
+function isContentError(err: unknown): boolean {
+  const state = sqlState(err)
+  return state !== undefined && (state.startsWith('22') || state.startsWith('23'))
+}
+
+/** What a log line may say about a write error: never the query parameters (bodies). */
+function describe(err: unknown): { message: string; code?: string } {
+  return { message: err instanceof Error ? err.message : String(err), code: sqlState(err) ?? (err as { code?: string } | null)?.code }
+}
