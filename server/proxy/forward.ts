@@ -14,9 +14,12 @@ import { UpstreamExchange, type ExchangeContext } from './upstream-exchange'
 export interface ProxyOptions {
   /** Upstream base URL, e.g. `https://api.anthropic.com`; a path prefix, if any, is joined before the request path. */
   forwardUrl: string
-  /** Longest wait for upstream response headers (504 after). Bounds nothing else. */
+  /**
+   * Longest wait for upstream response headers once the request is sent (504 after). Bounds
+   * nothing else. undici's timers are coarse: expect it to fire up to about a second late.
+   */
   headerTimeoutMs: number
-  /** Longest silence between two upstream body reads before the response is cut; never a total limit. */
+  /** Longest silence between two upstream body reads before the response is cut; never a total limit. Same precision. */
   idleTimeoutMs: number
   /** Largest request body accepted; larger ones get 413 before anything is sent upstream. */
   maxBodyBytes: number

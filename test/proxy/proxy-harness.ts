@@ -20,14 +20,18 @@ export interface ObservedExchange {
   calls: string[]
 }
 
-/** Records every hook call and throws (failing the test) on a call the lifecycle does not allow. */
+/**
+ * Records every hook call. The proxy swallows what observers throw, so calls the lifecycle does
+ * not allow are collected in `violations` instead, and `ended()` fails once there is any.
+ */
 export class RecordingObserver implements ProxyObserver {
   readonly exchanges: ObservedExchange[] = []
+  readonly violations: string[] = []
   readonly #byId = new Map<string, ObservedExchange>()
   readonly #waiters: (() => void)[] = []
 
   onStart(start: ExchangeStart): void {
-    if (this.#byId.has(start.id)) throw new Error(`onStart twice for ${start.id}`)
+    if (this.#byId.has(start.id)) return this.#violated(`onStart twice for ${start.id}`)
     const exchange: ObservedExchange = { start, response: null, chunks: [], end: null, calls: ['onStart'] }
     this.#byId.set(start.id, exchange)
     this.exchanges.push(exchange)
@@ -36,18 +40,22 @@ export class RecordingObserver implements ProxyObserver {
 
   onResponse(id: string, response: ExchangeResponse): void {
     const exchange = this.#open(id, 'onResponse')
-    if (exchange.response !== null) throw new Error(`onResponse twice for ${id}`)
+    if (exchange === undefined) return
+    if (exchange.response !== null) this.#violated(`onResponse twice for ${id}`)
     exchange.response = response
   }
 
   onChunk(id: string, chunk: Buffer, offsetMs: number): void {
     const exchange = this.#open(id, 'onChunk')
-    if (exchange.response === null) throw new Error(`onChunk before onResponse for ${id}`)
+    if (exchange === undefined) return
+    if (exchange.response === null) this.#violated(`onChunk before onResponse for ${id}`)
     exchange.chunks.push({ chunk, offsetMs })
   }
 
   onEnd(id: string, outcome: ExchangeOutcome): void {
-    this.#open(id, 'onEnd').end = outcome
+    const exchange = this.#open(id, 'onEnd')
+    if (exchange === undefined) return
+    exchange.end = outcome
     this.#changed()
   }
 
@@ -55,6 +63,7 @@ export class RecordingObserver implements ProxyObserver {
   async ended(index = 0, timeoutMs = 5000): Promise<ObservedExchange & { end: ExchangeOutcome }> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
+      if (this.violations.length > 0) throw new Error(`observer lifecycle violated: ${this.violations.join('; ')}`)
       const exchange = this.exchanges[index]
       if (exchange?.end) return exchange as ObservedExchange & { end: ExchangeOutcome }
       const remaining = deadline - Date.now()
@@ -69,12 +78,18 @@ export class RecordingObserver implements ProxyObserver {
     }
   }
 
-  #open(id: string, hook: string): ObservedExchange {
+  #open(id: string, hook: string): ObservedExchange | undefined {
     const exchange = this.#byId.get(id)
-    if (!exchange) throw new Error(`${hook} before onStart for ${id}`)
-    if (exchange.end !== null) throw new Error(`${hook} after onEnd for ${id}`)
+    if (!exchange) return this.#violated(`${hook} before onStart for ${id}`)
+    if (exchange.end !== null) this.#violated(`${hook} after onEnd for ${id}`)
     exchange.calls.push(hook)
     return exchange
+  }
+
+  #violated(what: string): undefined {
+    this.violations.push(what)
+    this.#changed()
+    return undefined
   }
 
   #changed(): void {
