@@ -1,6 +1,15 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor'
 import type { ApolloServerPlugin } from '@apollo/server'
-import { parse, specifiedRules, validate, type DocumentNode, type GraphQLError, type GraphQLSchema, type ValidationRule } from 'graphql'
+import {
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type GraphQLError,
+  type GraphQLSchema,
+  type ParseOptions,
+  type ValidationRule,
+} from 'graphql'
 
 /**
  * Limits on what one operation may ask for (G5), the same over HTTP and graphql-ws. Generous for
@@ -16,16 +25,20 @@ export const GRAPHQL_LIMITS = {
   maxDirectives: 50,
 } as const
 
-/** The Apollo side: plugins and validation rules from graphql-armor. */
-export function apolloLimits(): { plugins: ApolloServerPlugin[]; validationRules: ValidationRule[] } {
+/**
+ * The Apollo side: graphql-armor's plugins and validation rules. The token limit is left to
+ * graphql's parser (`parseOptions`): armor's version re-parses in a plugin, which turns every
+ * syntax error into a 500.
+ */
+export function apolloLimits(): { plugins: ApolloServerPlugin[]; validationRules: ValidationRule[]; parseOptions: ParseOptions } {
   const { plugins, validationRules } = new ApolloArmor({
     maxDepth: { n: GRAPHQL_LIMITS.maxDepth },
     maxAliases: { n: GRAPHQL_LIMITS.maxAliases },
-    maxTokens: { n: GRAPHQL_LIMITS.maxTokens },
+    maxTokens: { enabled: false },
     costLimit: { maxCost: GRAPHQL_LIMITS.maxCost },
     maxDirectives: { n: GRAPHQL_LIMITS.maxDirectives },
   }).protect()
-  return { plugins, validationRules }
+  return { plugins, validationRules, parseOptions: { maxTokens: GRAPHQL_LIMITS.maxTokens } }
 }
 
 /**

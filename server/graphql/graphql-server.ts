@@ -52,11 +52,16 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
     plugins: [...limits.plugins, ApolloServerPluginLandingPageDisabled(), ApolloServerPluginUsageReportingDisabled()],
     formatError: format,
     logger,
+    // The app owns signal handling and the drain order (O2).
+    stopOnTerminationSignals: false,
   })
-  apollo.startInBackgroundHandlingStartupErrorsByLoggingAndFailingAllRequests()
+  // Operations wait for the start; a failed start fails them (and is logged once here).
+  const started = apollo.start()
+  started.catch((err: unknown) => logger.error({ err }, 'GraphQL server failed to start'))
 
   let wss: WebSocketServer | null = null
   let wsCleanup: { dispose(): void | Promise<void> } | null = null
@@ -131,7 +136,11 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
       detach?.()
       await wsCleanup?.dispose()
       await new Promise<void>((resolve) => (wss ? wss.close(() => resolve()) : resolve()))
-      await apollo.stop()
+      const isRunning = await started.then(
+        () => true,
+        () => false,
+      )
+      if (isRunning) await apollo.stop()
     },
   }
 }
