@@ -8,8 +8,9 @@ export interface MemoryBusOptions {
    */
   subscriberBufferSize?: number
   /**
-   * How long a finished request's chunks stay available to late subscribers, bridging the moment
-   * between its final event and the store having written them. @default 5_000
+   * How long a finished request's chunks stay available to late subscribers, bridging the time
+   * between its final event and the capture writer having stored them (longer while the database
+   * is slow). Memory stays bounded by `replayMaxBytes` regardless. @default 30_000
    */
   replayRetentionMs?: number
   /**
@@ -43,7 +44,7 @@ interface ReplayEntry {
  */
 export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
   const bufferSize = options.subscriberBufferSize ?? 10_000
-  const retentionMs = options.replayRetentionMs ?? 5_000
+  const retentionMs = options.replayRetentionMs ?? 30_000
   const maxBytes = options.replayMaxBytes ?? 64 * 1024 * 1024
   const maxRequests = options.replayMaxRequests ?? 10_000
 
