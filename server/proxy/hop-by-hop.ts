@@ -79,6 +79,11 @@ function connectionNamedFields(rawHeaders: readonly string[]): Set<string> | nul
 
 /** Adds the comma-separated tokens of a `connection` value that are not already hop-by-hop. */
 function tokensOf(value: string | string[], into: Set<string> | null): Set<string> | null {
+  if (typeof value === 'string') {
+    // The usual values, `keep-alive` and `close`, name nothing to remove.
+    const single = value.toLowerCase()
+    if (single === 'close' || HOP_BY_HOP.has(single)) return into
+  }
   for (const part of Array.isArray(value) ? value : [value]) {
     for (const token of part.split(',')) {
       const name = token.trim().toLowerCase()
