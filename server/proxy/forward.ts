@@ -142,6 +142,11 @@ class ForwardingProxy implements Proxy {
 
   /** Announces the exchange and hands it to undici; from here on the exchange settles itself. */
   #forward(req: IncomingMessage, res: ServerResponse, startedAtMs: number, body: Buffer): void {
+    // The client left right after its last byte, before 'close' could reach an exchange.
+    if (res.destroyed) {
+      this.#inFlight--
+      return
+    }
     const id = this.#newId()
     const method = req.method ?? 'GET'
     const url = req.url ?? '/'

@@ -93,6 +93,7 @@ describe('forwarding', () => {
         'TE', 'trailers',
         'Trailer', 'x-checksum',
         'Upgrade', 'h2c',
+        'Expect', '100-continue',
         'Host', 'localhost:3001',
         'Transfer-Encoding', 'chunked',
         'x-kept', 'yes',
@@ -102,7 +103,7 @@ describe('forwarding', () => {
     })
 
     const { headers, rawHeaders } = upstream.requests[0]
-    for (const name of ['x-per-hop', 'x-other-hop', 'keep-alive', 'proxy-authorization', 'te', 'trailer', 'upgrade', 'transfer-encoding']) {
+    for (const name of ['x-per-hop', 'x-other-hop', 'keep-alive', 'proxy-authorization', 'te', 'trailer', 'upgrade', 'transfer-encoding', 'expect']) {
       expect(headers[name], name).toBeUndefined()
     }
     expect(headers.connection).toBe('keep-alive') // undici's own, for the upstream connection
@@ -151,6 +152,15 @@ describe('forwarding', () => {
     expect(response.headers['content-length']).toBe(String(sent.length))
     expect(response.body.equals(sent)).toBe(true)
     expect(JSON.parse(gunzipSync(response.body).toString())).toMatchObject({ type: 'message' })
+  })
+
+  it("answers HEAD with upstream's status and headers and no body", async () => {
+    const response = await rawRequest(running.url, { method: 'HEAD', path: '/v1/models' })
+
+    expect(response.status).toBe(upstream.requests[0].response.status)
+    expect(response.headers['request-id']).toBe(upstream.requests[0].requestId)
+    expect(response.body.length).toBe(0)
+    expect((await observer.ended()).end.kind).toBe('completed')
   })
 
   it('joins the upstream base path before the request path', async () => {
