@@ -37,8 +37,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #controller: Dispatcher.DispatchController | null = null
   /** The relayed response is SSE that a final error event can be appended to (identity-encoded, no length). */
   #isAppendableSse = false
-  /** Last byte written of an SSE response; an error event may only start at a line boundary. */
+  /** The last two bytes written of an SSE response: where a final error event can start. */
   #lastByte = NEWLINE
+  #byteBeforeLast = NEWLINE
 
   readonly #context: ExchangeContext
   readonly #req: IncomingMessage
@@ -108,7 +109,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       controller.pause()
       this.#res.once('drain', this.#resume)
     }
-    if (this.#isAppendableSse && chunk.length > 0) this.#lastByte = chunk[chunk.length - 1]
+    if (this.#isAppendableSse && chunk.length > 0) {
+      this.#byteBeforeLast = chunk.length > 1 ? chunk[chunk.length - 2] : this.#lastByte
+      this.#lastByte = chunk[chunk.length - 1]
+    }
     this.#context.observer?.onChunk(this.#id, chunk, performance.now() - this.#startedAtMs)
   }
 
@@ -142,8 +146,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #fail(error: ProxyError): void {
     const res = this.#res
     if (!res.headersSent) sendAnthropicError(res, error)
-    else if (this.#isAppendableSse && (this.#lastByte === NEWLINE || this.#lastByte === CARRIAGE_RETURN)) {
-      res.end(sseErrorEvent(error))
+    else if (this.#isAppendableSse && isLineEnd(this.#lastByte)) {
+      // After a complete line inside an event, a blank line first ends that event; an extra blank
+      // line where one event just ended is harmless, but this keeps the bytes minimal.
+      const endsEvent = this.#lastByte === this.#byteBeforeLast
+      res.end(endsEvent ? sseErrorEvent(error) : `\n${sseErrorEvent(error)}`)
     } else res.destroy()
     this.#finish({ kind: 'failed', offsetMs: performance.now() - this.#startedAtMs, error })
     // Stop upstream too when the failure was ours (a response node refused); undici ignores it otherwise.
@@ -164,6 +171,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#context.onSettled()
     this.#context.observer?.onEnd(this.#id, outcome)
   }
+}
+
+function isLineEnd(byte: number): boolean {
+  return byte === NEWLINE || byte === CARRIAGE_RETURN
 }
 
 function clientGone(): Error {

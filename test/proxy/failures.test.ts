@@ -228,6 +228,21 @@ describe('failures from a raw upstream', () => {
     expect(errorOf((await observer.ended()).end).code).toBe('UPSTREAM_RESET')
   })
 
+  it('ends the pending event with a blank line before the error event when SSE breaks off between its lines', async () => {
+    const observer = new RecordingObserver()
+    const partial = 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}\n'
+    const { url } = await startWith((req, res) => {
+      req.resume()
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.write(partial, () => res.socket?.destroy())
+    }, observer)
+
+    const result = await readUntilClosed(url)
+
+    const error = errorOf((await observer.ended()).end)
+    expect(result).toEqual({ body: `${partial}\n${sseErrorEvent(error)}`, complete: true })
+  })
+
   it('cuts the client connection instead of appending an error event when SSE breaks off inside a line', async () => {
     const observer = new RecordingObserver()
     const { url } = await startWith((req, res) => {
