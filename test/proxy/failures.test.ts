@@ -1,6 +1,7 @@
 import { createServer, request } from 'node:http'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { sseErrorEvent, type ProxyError } from '../../server/proxy/proxy-errors'
+import type { ExchangeOutcome } from '../../server/proxy/proxy-observer'
 import { MOCK_HEADERS, startMockUpstream, type MockUpstream } from '../support/mock-upstream'
 import { captureLogger, closeServer, listen, rawRequest, RecordingObserver, startProxy, type RunningProxy } from './proxy-harness'
 
@@ -12,9 +13,9 @@ const THINKING_BODY = JSON.stringify({
   stream: true,
 })
 
-function errorOf(outcome: { kind: string }): ProxyError {
+function errorOf(outcome: ExchangeOutcome): ProxyError {
   if (outcome.kind !== 'failed') throw new Error(`expected a failed outcome, got ${outcome.kind}`)
-  return (outcome as { error: ProxyError }).error
+  return outcome.error
 }
 
 describe('failures', () => {
