@@ -1,4 +1,5 @@
 import type { CaptureOp } from './capture-op'
+import { requestBodyParameter } from './request-body'
 import type { RequestRecord, StreamChunkRecord } from './request-record'
 
 export interface Statement {
@@ -32,7 +33,7 @@ const REQUEST_COLUMNS: ReadonlyArray<readonly [column: string, value: (r: Reques
   ['ttfb_ms', (r) => r.ttfbMs],
   ['duration_ms', (r) => r.durationMs],
   ['request_headers', (r) => JSON.stringify(r.requestHeaders)],
-  ['request_body', (r) => r.requestBody],
+  ['request_body', requestBodyParameter],
   ['request_body_bytes', (r) => r.requestBodyBytes],
   ['request_body_is_json', (r) => r.requestBodyIsJson],
   ['response_headers', (r) => (r.responseHeaders === null ? null : JSON.stringify(r.responseHeaders))],

@@ -17,12 +17,13 @@ const RECORD_OVERHEAD_BYTES = 1024
 const CHUNK_OVERHEAD_BYTES = 64
 
 /**
- * Approximate memory an op holds, for the queue's byte bound: text lengths (UTF-16 code units,
- * close to UTF-8 bytes for what the API sends) plus a fixed overhead per row and per chunk.
+ * Approximate memory an op holds, for the queue's byte bound: the request body's bytes, response
+ * text lengths (UTF-16 code units, close to UTF-8 bytes for what the API sends) and a fixed
+ * overhead per row and per chunk.
  */
 export function opBytes(op: CaptureOp): number {
   const r = op.record
-  let bytes = RECORD_OVERHEAD_BYTES + r.requestBody.length
+  let bytes = RECORD_OVERHEAD_BYTES + r.requestBodyBytes
   if (op.kind === 'complete') {
     bytes += (r.responseBody?.length ?? 0) + (r.responseSse?.length ?? 0) + (r.error?.length ?? 0)
     for (const chunk of op.chunks) bytes += CHUNK_OVERHEAD_BYTES + chunk.data.length

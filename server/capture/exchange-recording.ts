@@ -8,6 +8,7 @@ import { SseParser, type SseEvent } from '../wire/sse-parser'
 import { toUsageRecord, type RawUsage } from '../wire/usage'
 import { inspectRequestBody } from './inspect-request-body'
 import { apiKeyFingerprint, type HeaderRedactor } from './redact'
+import { RequestBody, withRequestBody } from './request-body'
 import type { RequestRecord, RequestStatus, StreamChunkRecord } from './request-record'
 import { createResponseDecoder } from './response-decoder'
 import { storableText } from './storable-text'
@@ -40,7 +41,9 @@ const TEXTUAL_CONTENT_TYPE = /json|^text\/|xml|javascript|x-www-form-urlencoded/
  */
 export class ExchangeRecording {
   readonly meta: LiveRequestMeta
-  readonly #record: RequestRecord
+  /** Every field but the request body, which each handed-out record reads from `#requestBody`. */
+  readonly #record: Omit<RequestRecord, 'requestBody'>
+  readonly #requestBody: RequestBody
   readonly #context: RecordingContext
 
   #contentType = ''
@@ -66,8 +69,8 @@ export class ExchangeRecording {
 
   constructor(start: ExchangeStart, context: RecordingContext) {
     this.#context = context
-    const requestBody = start.body.toString('utf8')
-    const facts = inspectRequestBody(requestBody)
+    this.#requestBody = new RequestBody(start.body)
+    const facts = inspectRequestBody(start.body)
     const requestHeaders = context.redactHeaders(start.clientHeaders)
     const userAgent = start.clientHeaders['user-agent']
     this.#record = {
@@ -92,7 +95,6 @@ export class ExchangeRecording {
       ttfbMs: null,
       durationMs: null,
       requestHeaders,
-      requestBody: storableText(requestBody),
       requestBodyBytes: start.body.length,
       requestBodyIsJson: facts.isJson,
       responseHeaders: null,
@@ -108,7 +110,7 @@ export class ExchangeRecording {
 
   /** A copy of the record as it stands; the recording never mutates a copy it handed out. */
   snapshot(): RequestRecord {
-    return { ...this.#record }
+    return withRequestBody({ ...this.#record }, this.#requestBody)
   }
 
   onResponse(response: ExchangeResponse): void {
@@ -232,7 +234,7 @@ export class ExchangeRecording {
     record.status = status
     record.error = error ?? this.#truncationNote()
     this.#sse?.end()
-    return { record: { ...record }, chunks: this.#chunks }
+    return { record: this.snapshot(), chunks: this.#chunks }
   }
 
   /** COMPLETED, or why not: client hang-up, proxy failure, HTTP error, stream error, cut stream. */

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { inspectRequestBody } from '../../server/capture/inspect-request-body'
+import { inspectRequestBody as inspectBytes } from '../../server/capture/inspect-request-body'
+
+const inspectRequestBody = (text: string) => inspectBytes(Buffer.from(text))
 
 const isJson = (text: string) => {
   try {
@@ -42,6 +44,11 @@ describe('inspectRequestBody', () => {
       '{"a":"unterminated}', '[[[[]]]]', '[[[[]]]', '{"":""}', '{"a":-}', '{"a":1e}', '[true,false,null]', '{"a":NaN}',
     ]
     for (const sample of samples) expect([sample, inspectRequestBody(sample).isJson]).toEqual([sample, isJson(sample)])
+  })
+
+  it('judges bytes that are not valid UTF-8 as JSON.parse judges their decoded text', () => {
+    const invalidUtf8 = Buffer.concat([Buffer.from('{"model":"m","x":"'), Buffer.from([0xff, 0xc3]), Buffer.from('"}')])
+    expect(inspectBytes(invalidUtf8)).toEqual({ isJson: isJson(invalidUtf8.toString('utf8')), model: 'm', stream: false })
   })
 
   it('reports nothing about a body that is not JSON', () => {
