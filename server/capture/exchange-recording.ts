@@ -71,6 +71,7 @@ export class ExchangeRecording {
     this.#context = context
     this.#requestBody = new RequestBody(start.body)
     const facts = inspectRequestBody(start.body)
+    // The headers as the client sent them, before header rules rewrote any.
     const requestHeaders = context.redactHeaders(start.clientHeaders)
     const userAgent = start.clientHeaders['user-agent']
     this.#record = {
@@ -185,8 +186,8 @@ export class ExchangeRecording {
     const chunk: StreamChunkRecord = {
       requestId: this.#record.id,
       seq: this.#nextSeq++,
-      event: event.event,
-      data: event.data,
+      event: event.event === null ? null : storableText(event.event),
+      data: storableText(event.data),
       offsetMs: this.#lastReadOffsetMs,
       bytes: event.bytes,
     }
