@@ -25,10 +25,7 @@ const optionalText = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v === '' ? undefined : v))
-const url = (fallback?: string) => {
-  const valid = z.string().url('must be a URL such as https://api.anthropic.com')
-  return fallback === undefined ? valid.optional() : valid.default(fallback)
-}
+const url = (fallback: string) => z.string().url('must be a URL such as https://api.anthropic.com').default(fallback)
 
 export const OPTIONS = {
   port: { env: 'PORT', help: 'Port for the proxy, the GraphQL API and the dashboard.', defaultText: '3001', schema: z.coerce.number().int().min(0).max(65535).default(3001) },

@@ -1,6 +1,7 @@
 import http from 'node:http'
 import type { Logger } from '../logger'
 import { handleHealth, handleLivez, sendJson, type Lifecycle } from './health'
+import { ProxyError, sendAnthropicError } from '../proxy/proxy-errors'
 import { handleOpenApi } from './openapi'
 import { matchRoute, type Handler, type Route } from './routes'
 import { handleStatic } from './static'
@@ -51,9 +52,7 @@ export function createHttpServer(parts: HttpServerParts): http.Server {
 }
 
 /** After the drain grace: Anthropic's envelope, so SDK clients retry elsewhere. */
-function refuseWhileDraining(res: http.ServerResponse): void {
-  sendJson(res, 503, { type: 'error', error: { type: 'overloaded_error', message: 'Claudescope is shutting down; retry the request.' } })
-}
+const refuseWhileDraining = (res: http.ServerResponse) => sendAnthropicError(res, new ProxyError('DRAINING'))
 
 function notFound(req: http.IncomingMessage, res: http.ServerResponse): void {
   sendJson(res, 404, { type: 'error', error: { type: 'not_found_error', message: `No route for ${req.method} ${req.url}` } })
