@@ -1,0 +1,126 @@
+import { Client, getOperationName, makeResult, type Exchange, type Operation } from '@urql/core'
+import { shallowRef } from 'vue'
+import { filter, fromValue, makeSubject, map, mergeMap, pipe, share, takeUntil } from 'wonka'
+import type {
+  RequestDetail,
+  RequestDetailVariables,
+  RequestEventData,
+  RequestStatus,
+  RequestSummary,
+  RequestsPageData,
+  RequestsPageVariables,
+} from '../../client/src/graphql/documents'
+
+/**
+ * A real urql Client whose only exchange plays the server: queries are answered from `rows`
+ * (newest first, cursor = the last row's id), and every active subscription receives what the test
+ * pushes with `emit`, through a wonka subject as the fake live stream.
+ */
+export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageSize?: number } = {}) {
+  const rows = options.rows ?? []
+  const pageSize = options.pageSize ?? 50
+  const live = makeSubject<RequestEventData>()
+  const operations: Operation[] = []
+
+  const answer = (operation: Operation) => {
+    switch (getOperationName(operation.query)) {
+      case 'RequestsPage': {
+        const { after, first } = operation.variables as RequestsPageVariables
+        const start = after ? rows.findIndex((row) => row.id === after) + 1 : 0
+        const nodes = rows.slice(start, start + Math.min(first, pageSize))
+        const data: RequestsPageData = {
+          requests: {
+            nodes,
+            pageInfo: { hasNextPage: start + nodes.length < rows.length, endCursor: nodes.at(-1)?.id ?? null },
+            totalCount: rows.length,
+          },
+        }
+        return data
+      }
+      case 'RequestDetail': {
+        const { id } = operation.variables as RequestDetailVariables
+        return { request: rows.find((row) => row.id === id) ?? null }
+      }
+      default:
+        throw new Error(`The fake server does not know ${getOperationName(operation.query)}`)
+    }
+  }
+
+  const exchange: Exchange = () => (operations$) => {
+    const shared = pipe(operations$, share)
+    const teardowns = pipe(
+      shared,
+      filter((operation) => operation.kind === 'teardown'),
+    )
+    return pipe(
+      shared,
+      filter((operation) => operation.kind !== 'teardown'),
+      mergeMap((operation) => {
+        operations.push(operation)
+        if (operation.kind !== 'subscription') return fromValue(makeResult(operation, { data: answer(operation) }))
+        return pipe(
+          live.source,
+          map((data) => makeResult(operation, { data })),
+          takeUntil(pipe(teardowns, filter((teardown) => teardown.key === operation.key))),
+        )
+      }),
+    )
+  }
+
+  const client = new Client({ url: 'http://fake/graphql', exchanges: [exchange] })
+  return {
+    client,
+    /** What components inject: @urql/vue keeps the client in a Ref under `$urql`. */
+    provide: { $urql: shallowRef(client) },
+    /** Every operation the client sent, in order. */
+    operations,
+    /** The stored requests, newest first: change them to change what later queries answer. */
+    rows,
+    /** Pushes a live event to every open `requestEvents` subscription. */
+    emit(kind: RequestStatus, request: RequestSummary) {
+      live.next({ requestEvents: { kind, request } })
+    },
+  }
+}
+
+let sequence = 0
+
+/** A stored request; ids and start times increase with each call, so later calls are newer. */
+export function recordedRequest(overrides: Partial<RequestDetail> = {}): RequestDetail {
+  sequence++
+  const startedAt = new Date(Date.UTC(2026, 0, 15, 9, 0, sequence)).toISOString()
+  return {
+    id: `0190a000-0000-7000-8000-${String(sequence).padStart(12, '0')}`,
+    startedAt,
+    completedAt: startedAt,
+    method: 'POST',
+    path: '/v1/messages',
+    query: null,
+    model: 'claude-sonnet-4-5',
+    routedModel: null,
+    provider: 'anthropic',
+    stream: true,
+    status: 'COMPLETED',
+    httpStatus: 200,
+    stopReason: 'end_turn',
+    error: null,
+    errorCode: null,
+    ttfbMs: 320,
+    durationMs: 1840,
+    usage: { inputTokens: 1200, outputTokens: 345, cacheCreationInputTokens: 0, cacheReadInputTokens: 9000, thinkingTokens: null },
+    upstreamRequestId: 'req_011CTest',
+    userAgent: 'claude-cli/2.1.3 (external, cli)',
+    apiKeyFingerprint: 'key:3f9a1c2b',
+    requestHeaders: { 'anthropic-version': '2023-06-01', 'x-api-key': 'key:3f9a1c2b' },
+    requestBody: { model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'Hello' }] },
+    responseHeaders: { 'content-type': 'text/event-stream' },
+    responseBody: { type: 'message', role: 'assistant', content: [{ type: 'text', text: 'Hi there' }] },
+    ...overrides,
+  }
+}
+
+/** The row a list shows for a recorded request (what live events carry). */
+export function summaryOf(request: RequestDetail): RequestSummary {
+  const { upstreamRequestId, userAgent, apiKeyFingerprint, requestHeaders, requestBody, responseHeaders, responseBody, ...summary } = request
+  return summary
+}

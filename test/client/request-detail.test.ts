@@ -1,0 +1,72 @@
+import { flushPromises, mount } from '@vue/test-utils'
+import { describe, expect, it } from 'vitest'
+import RequestDetail from '../../client/src/components/requests/RequestDetail.vue'
+import RequestsPage from '../../client/src/pages/RequestsPage.vue'
+import { createFakeGraphQLServer, recordedRequest, summaryOf } from './fake-graphql-server'
+
+const HOSTILE = '<img src=x onerror=alert(1)>'
+
+describe('request detail', () => {
+  it('shows hostile recorded content as text everywhere, never as markup', async () => {
+    const request = recordedRequest({
+      model: HOSTILE,
+      error: HOSTILE,
+      requestHeaders: { 'x-evil': HOSTILE },
+      requestBody: {
+        system: [{ type: 'text', text: HOSTILE }],
+        messages: [
+          { role: 'user', content: HOSTILE },
+          { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'Bash', input: { command: HOSTILE } }] },
+          { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', is_error: true, content: [{ type: 'text', text: HOSTILE }] }] },
+        ],
+      },
+      responseBody: { type: 'message', content: [{ type: 'text', text: HOSTILE }, { type: 'thinking', thinking: HOSTILE }] },
+    })
+    const server = createFakeGraphQLServer({ rows: [request] })
+    const wrapper = mount(RequestsPage, { global: { provide: server.provide }, attachTo: document.body })
+    await flushPromises()
+    await wrapper.get('tbody tr button').trigger('click')
+    await flushPromises()
+
+    expect(document.querySelector('img')).toBeNull()
+    const panel = wrapper.get('aside')
+    // Model (heading and overview), error, header, system, user text, tool input, tool result, response text, thinking.
+    expect(panel.text().split(HOSTILE).length - 1).toBeGreaterThanOrEqual(9)
+    expect(wrapper.get('tbody tr').text()).toContain(HOSTILE)
+    expect(panel.text()).toContain('tool_result · error')
+    wrapper.unmount()
+  })
+
+  it('shows a body that is not a Messages request as plain text', async () => {
+    const request = recordedRequest({ path: '/v1/models', method: 'GET', requestBody: null, responseBody: 'not json at all <b>bold</b>' })
+    const server = createFakeGraphQLServer({ rows: [request] })
+    const wrapper = mount(RequestDetail, { props: { id: request.id, status: request.status }, global: { provide: server.provide } })
+    await flushPromises()
+
+    expect(wrapper.text()).toContain('No body.')
+    expect(wrapper.get('pre').text()).toBe('not json at all <b>bold</b>')
+    expect(wrapper.find('b').exists()).toBe(false)
+  })
+
+  it('fetches the request again when the list reports that its status changed', async () => {
+    const request = recordedRequest({ status: 'IN_FLIGHT', responseBody: null })
+    const server = createFakeGraphQLServer({ rows: [request] })
+    const wrapper = mount(RequestDetail, { props: { id: request.id, status: 'IN_FLIGHT' }, global: { provide: server.provide } })
+    await flushPromises()
+    expect(wrapper.text()).toContain('Still arriving…')
+
+    server.rows[0] = { ...request, status: 'COMPLETED', responseBody: { type: 'message', content: [{ type: 'text', text: 'Hi there' }] } }
+    await wrapper.setProps({ status: 'COMPLETED' })
+    await flushPromises()
+    expect(wrapper.text()).toContain('Hi there')
+    expect(wrapper.get('h2').text()).toContain('Completed')
+  })
+
+  it('says so when the request does not exist', async () => {
+    const server = createFakeGraphQLServer()
+    const missing = summaryOf(recordedRequest())
+    const wrapper = mount(RequestDetail, { props: { id: missing.id, status: null }, global: { provide: server.provide } })
+    await flushPromises()
+    expect(wrapper.text()).toContain(`No request with id ${missing.id}.`)
+  })
+})
