@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import pino from 'pino'
+import type { DataSource } from 'typeorm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createCapture, type CaptureOptions } from '../../server/capture/capture'
+import { createMemoryBus } from '../../server/live/memory-bus'
+import { openStore } from '../../server/store/data-source'
+import { frameSse, messageFixture } from '../support/anthropic-fixtures'
+import { createTestDatabase } from '../support/test-database'
+
+const logger = pino({ level: 'silent' })
+const LIMITS: CaptureOptions['limits'] = { maxItems: 1000, maxBytes: 64 * 1024 * 1024, batchMaxItems: 50 }
+const BODY = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 1024, stream: true, messages: [{ role: 'user', content: 'hi' }] })
+
+let dataSource: DataSource
+let dropDatabase: () => Promise<void>
+let dataDir: string
+
+beforeAll(async () => {
+  const database = await createTestDatabase()
+  dropDatabase = database.drop
+  dataSource = await openStore(database.url)
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'claudescope-capture-'))
+})
+
+afterAll(async () => {
+  await dataSource?.destroy()
+  await dropDatabase?.()
+  await rm(dataDir, { recursive: true, force: true })
+})
+
+/** Drives one streamed exchange through the observer as the proxy would. */
+function proxyStream(observer: ReturnType<typeof createCapture>['observer'], apiKey: string) {
+  const id = randomUUID()
+  const fixture = messageFixture('text')
+  const headers = { 'x-api-key': apiKey, 'user-agent': 'claude-cli/2.1.3 (external, cli)' }
+  observer.onStart({ id, startedAt: Date.now(), method: 'POST', path: '/v1/messages', query: null, clientHeaders: headers, upstreamHeaders: headers, body: Buffer.from(BODY) })
+  observer.onResponse(id, { status: 200, headers: { 'content-type': 'text/event-stream', 'request-id': 'req_011CCapture' }, offsetMs: 50 })
+  return {
+    id,
+    fixture,
+    streamAll() {
+      for (const [index, event] of fixture.events.entries()) observer.onChunk(id, Buffer.from(frameSse([event])), 60 + index)
+      observer.onEnd(id, { kind: 'completed', offsetMs: 100 })
+    },
+  }
+}
+
+describe('capture', () => {
+  it('stores an exchange IN_FLIGHT as soon as it starts, then completed once with its chunks', async () => {
+    const capture = createCapture({ dataSource, bus: createMemoryBus(), dataDir, logger, limits: LIMITS })
+    const exchange = proxyStream(capture.observer, 'sk-ant-api03-capture')
+    await capture.flush()
+    const [started] = await dataSource.query('SELECT status, model, stream FROM requests WHERE id = $1', [exchange.id])
+    expect(started).toEqual({ status: 'IN_FLIGHT', model: 'claude-sonnet-4-5', stream: true })
+
+    exchange.streamAll()
+    await capture.flush()
+    const [completed] = await dataSource.query('SELECT status, response_body, upstream_request_id FROM requests WHERE id = $1', [exchange.id])
+    expect(completed).toEqual({ status: 'COMPLETED', response_body: exchange.fixture.json, upstream_request_id: 'req_011CCapture' })
+    const [{ count }] = await dataSource.query('SELECT count(*)::int AS count FROM stream_chunks WHERE request_id = $1', [exchange.id])
+    expect(count).toBe(exchange.fixture.events.length)
+    expect(capture.stats()).toMatchObject({ written: 2, writtenChunks: exchange.fixture.events.length, inFlight: 0, queueDepth: 0, dropped: 0 })
+    await capture.close()
+  })
+
+  it('fingerprints a key the same way after a restart on the same data directory', async () => {
+    const fingerprintOf = async () => {
+      const capture = createCapture({ dataSource, bus: createMemoryBus(), dataDir, logger, limits: LIMITS })
+      const { id } = proxyStream(capture.observer, 'sk-ant-api03-restart')
+      await capture.close()
+      const [row] = await dataSource.query('SELECT api_key_fingerprint FROM requests WHERE id = $1', [id])
+      return row.api_key_fingerprint as string
+    }
+    const first = await fingerprintOf()
+    expect(first).toMatch(/^key:[0-9a-f]{8}$/)
+    expect(await fingerprintOf()).toBe(first)
+  })
+
+  it('counts what the queue refuses once its bounds are reached', async () => {
+    const capture = createCapture({ dataSource, bus: createMemoryBus(), dataDir, logger, limits: { ...LIMITS, maxItems: 1 } })
+    for (let i = 0; i < 5; i++) proxyStream(capture.observer, 'sk-ant-api03-bounds')
+    expect(capture.stats().dropped).toBeGreaterThan(0)
+    await capture.close()
+  })
+})

@@ -1,0 +1,205 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import pino from 'pino'
+import type { DataSource } from 'typeorm'
+import type { CaptureOp } from '../../server/capture/capture-op'
+import { BoundedQueue } from '../../server/capture/queue'
+import { RequestBody, withRequestBody } from '../../server/capture/request-body'
+import { BatchWriter, type BatchWriterOptions } from '../../server/capture/writer'
+import { openStore } from '../../server/store/data-source'
+import { createTestDatabase } from '../support/test-database'
+import { chunksOf, completeOp, inFlightRecord, startOp } from './records'
+
+const logger = pino({ level: 'silent' })
+
+let dataSource: DataSource
+let dropDatabase: () => Promise<void>
+
+beforeAll(async () => {
+  const database = await createTestDatabase()
+  dropDatabase = database.drop
+  dataSource = await openStore(database.url)
+})
+
+afterAll(async () => {
+  await dataSource?.destroy()
+  await dropDatabase?.()
+})
+
+/** A started writer on its own queue; `stop()` closes it. */
+function startWriter(options: Partial<BatchWriterOptions> = {}) {
+  const queue = new BoundedQueue({ maxItems: 10_000, maxBytes: 64 * 1024 * 1024 })
+  const writer = new BatchWriter({ dataSource, queue, logger, retryInitialMs: 10, retryMaxMs: 50, ...options })
+  writer.start()
+  const offerAll = (ops: CaptureOp[]) => {
+    for (const op of ops) expect(queue.offer(op)).toBe(true)
+  }
+  return { queue, writer, offerAll }
+}
+
+async function storedRow(id: string) {
+  const rows: Record<string, unknown>[] = await dataSource.query('SELECT * FROM requests WHERE id = $1', [id])
+  return rows[0]
+}
+
+async function storedChunks(id: string) {
+  return dataSource.query('SELECT seq, event, data, offset_ms, bytes FROM stream_chunks WHERE request_id = $1 ORDER BY seq', [id]) as Promise<
+    { seq: number; event: string; data: string; offset_ms: number; bytes: number }[]
+  >
+}
+
+describe('BatchWriter', () => {
+  it('writes a batch of records in one transaction of multi-row inserts', async () => {
+    const { writer, offerAll } = startWriter()
+    const ops = Array.from({ length: 25 }, () => startOp(inFlightRecord()))
+    offerAll(ops)
+    await writer.flush()
+    expect(writer.stats).toMatchObject({ written: 25, lastBatchSize: 25, failedBatches: 0, queueDepth: 0, queueBytes: 0 })
+    const [{ count }] = await dataSource.query('SELECT count(*)::int AS count FROM requests WHERE id = ANY($1)', [ops.map((op) => op.record.id)])
+    expect(count).toBe(25)
+    await writer.close()
+  })
+
+  it('stores every field of a completed record and its chunks in order', async () => {
+    const { writer, offerAll } = startWriter()
+    const record = inFlightRecord({ stream: true })
+    const usage = {
+      inputTokens: 12, outputTokens: 345, cacheCreationInputTokens: 100, cacheCreation5mInputTokens: 60, cacheCreation1hInputTokens: 40,
+      cacheReadInputTokens: 2_000_000, thinkingTokens: 7, webSearchRequests: 1, webFetchRequests: 0, serviceTier: 'standard',
+    }
+    const chunks = chunksOf(record.id, 50)
+    offerAll([completeOp(record, { stopReason: 'end_turn', usage, responseSse: 'event: ping\ndata: {}\n\n', organizationId: 'org-1' }, chunks)])
+    await writer.flush()
+    expect(await storedRow(record.id)).toMatchObject({
+      status: 'COMPLETED',
+      http_status: 200,
+      model: 'claude-sonnet-4-5',
+      stream: true,
+      stop_reason: 'end_turn',
+      upstream_request_id: 'req_011CTest',
+      request_headers: record.requestHeaders,
+      response_headers: { 'content-type': 'application/json', 'request-id': 'req_011CTest' },
+      input_tokens: '12',
+      cache_read_input_tokens: '2000000',
+      cache_creation_1h_input_tokens: '40',
+      web_search_requests: 1,
+      service_tier: 'standard',
+      ttfb_ms: 310,
+      organization_id: 'org-1',
+      api_key_fingerprint: 'key:0badc0de',
+    })
+    expect(await storedChunks(record.id)).toEqual(chunks.map((c) => ({ seq: c.seq, event: c.event, data: c.data, offset_ms: c.offsetMs, bytes: c.bytes })))
+    expect(writer.stats.writtenChunks).toBe(50)
+    await writer.close()
+  })
+
+  it('keeps integers above 2^53 and invalid JSON in bodies exactly as sent', async () => {
+    const { writer, offerAll } = startWriter()
+    const bigBody = '{"model":"m","messages":[{"role":"user","content":[{"type":"tool_result","n":12345678901234567890}]}]}'
+    const big = inFlightRecord({ requestBody: bigBody })
+    const invalid = inFlightRecord({ requestBody: '{"model": oops', requestBodyIsJson: false })
+    offerAll([startOp(big), startOp(invalid)])
+    await writer.flush()
+    expect((await storedRow(big.id)).request_body).toBe(bigBody)
+    expect(await storedRow(invalid.id)).toMatchObject({ request_body: '{"model": oops', request_body_is_json: false })
+    await writer.close()
+  })
+
+  it('stores a captured request body from its bytes, and as storable text when they are not valid UTF-8 or hold NUL', async () => {
+    const { writer, offerAll } = startWriter()
+    const captured = (bytes: Buffer) => {
+      const { requestBody: _text, ...fields } = inFlightRecord({ requestBodyBytes: bytes.length })
+      return withRequestBody(fields, new RequestBody(bytes))
+    }
+    const utf8 = captured(Buffer.from('{"model":"m","content":"café ☕ 😀","n":12345678901234567890}'))
+    const broken = captured(Buffer.from([0x7b, 0xff, 0x00, 0x7d]))
+    offerAll([startOp(utf8), startOp(broken)])
+    await writer.flush()
+    expect((await storedRow(utf8.id)).request_body).toBe('{"model":"m","content":"café ☕ 😀","n":12345678901234567890}')
+    expect((await storedRow(broken.id)).request_body).toBe('{\uFFFD\uFFFD}')
+    await writer.close()
+  })
+
+  it('completes a row once: a later start or a second completion never overwrites it', async () => {
+    const { writer, offerAll } = startWriter()
+    const record = inFlightRecord()
+    offerAll([startOp(record)])
+    await writer.flush()
+    expect((await storedRow(record.id)).status).toBe('IN_FLIGHT')
+    offerAll([completeOp(record, { status: 'COMPLETED', httpStatus: 200 })])
+    await writer.flush()
+    offerAll([startOp(record)])
+    await writer.flush()
+    offerAll([completeOp(record, { status: 'FAILED', httpStatus: 500, error: 'late duplicate' })])
+    await writer.flush()
+    expect(await storedRow(record.id)).toMatchObject({ status: 'COMPLETED', http_status: 200, error: null })
+    await writer.close()
+  })
+
+  it('writes a start and its completion queued together as one completed row', async () => {
+    const { queue, writer } = startWriter()
+    const record = inFlightRecord()
+    queue.offer(startOp(record))
+    queue.offer(completeOp(record, {}, chunksOf(record.id, 3)))
+    await writer.flush()
+    expect(writer.stats.written).toBe(1)
+    expect((await storedRow(record.id)).status).toBe('COMPLETED')
+    expect(await storedChunks(record.id)).toHaveLength(3)
+    await writer.close()
+  })
+
+  it('splits a batch whose rows exceed the bind-parameter limit into several statements', async () => {
+    const { writer, offerAll } = startWriter()
+    const record = inFlightRecord({ stream: true })
+    offerAll([completeOp(record, {}, chunksOf(record.id, 12_000))])
+    await writer.flush()
+    const chunks = await storedChunks(record.id)
+    expect(chunks).toHaveLength(12_000)
+    expect(chunks.at(-1)?.seq).toBe(11_999)
+    await writer.close()
+  })
+
+  it('keeps records queued while the database fails and writes them once it is back', async () => {
+    const { writer, offerAll } = startWriter()
+    await dataSource.query('ALTER TABLE stream_chunks RENAME TO stream_chunks_away')
+    const record = inFlightRecord({ stream: true })
+    offerAll([completeOp(record, {}, chunksOf(record.id, 5)), startOp(inFlightRecord())])
+    try {
+      await expect.poll(() => writer.stats.failedBatches, { timeout: 10_000 }).toBeGreaterThanOrEqual(2)
+      expect(await storedRow(record.id)).toBeUndefined()
+      expect(writer.stats.dropped).toBe(0)
+    } finally {
+      await dataSource.query('ALTER TABLE stream_chunks_away RENAME TO stream_chunks')
+    }
+    await writer.flush()
+    expect((await storedRow(record.id)).status).toBe('COMPLETED')
+    expect(await storedChunks(record.id)).toHaveLength(5)
+    await writer.close()
+  })
+
+  it('drops only a record whose content the database refuses and writes the rest of its batch', async () => {
+    const { writer, offerAll } = startWriter()
+    const refused = inFlightRecord({ httpStatus: 2 ** 31 })
+    const fine = [inFlightRecord(), inFlightRecord()]
+    offerAll([startOp(fine[0]), startOp(refused), startOp(fine[1])])
+    await writer.flush()
+    expect(writer.stats).toMatchObject({ rejected: 1, queueDepth: 0 })
+    expect(await storedRow(refused.id)).toBeUndefined()
+    for (const record of fine) expect((await storedRow(record.id)).status).toBe('IN_FLIGHT')
+    await writer.close()
+  })
+
+  it('gives up a flush after its timeout with CAPTURE_FLUSH_TIMEOUT, keeping the records for later', async () => {
+    const { writer, offerAll } = startWriter()
+    const record = inFlightRecord()
+    await dataSource.query('ALTER TABLE requests RENAME TO requests_away')
+    try {
+      offerAll([startOp(record)])
+      await expect(writer.flush(200)).rejects.toMatchObject({ code: 'CAPTURE_FLUSH_TIMEOUT' })
+    } finally {
+      await dataSource.query('ALTER TABLE requests_away RENAME TO requests')
+    }
+    await writer.flush()
+    expect((await storedRow(record.id)).status).toBe('IN_FLIGHT')
+    await writer.close()
+  })
+})
