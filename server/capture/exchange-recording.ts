@@ -122,15 +122,18 @@ export class ExchangeRecording {
     record.responseHeaders = this.#context.redactHeaders(headers)
     record.upstreamRequestId = firstHeader(headers['request-id'])
     record.organizationId = firstHeader(headers['anthropic-organization-id'])
-    this.#contentType = firstHeader(headers['content-type']) ?? ''
+    const contentType = (this.#contentType = firstHeader(headers['content-type']) ?? '')
+    const isSse = /^text\/event-stream/i.test(contentType)
+    // Binary bodies (file downloads) and encodings capture cannot decode are not kept.
+    if (!isSse && contentType !== '' && !TEXTUAL_CONTENT_TYPE.test(contentType)) return
     const decoder = createResponseDecoder(firstHeader(headers['content-encoding']) ?? undefined)
     if (decoder === undefined) return
-    if (/^text\/event-stream/i.test(this.#contentType)) {
+    this.#keepsBody = true
+    if (isSse) {
       this.#accumulator = new MessageAccumulator()
       this.#sse = new SseParser((event) => this.#onEvent(event))
     }
-    this.#keepsBody = this.#sse !== null || this.#contentType === '' || TEXTUAL_CONTENT_TYPE.test(this.#contentType)
-    if (decoder !== null && this.#keepsBody) this.#attachDecoder(decoder)
+    if (decoder !== null) this.#attachDecoder(decoder)
   }
 
   onChunk(chunk: Buffer, offsetMs: number): void {
