@@ -55,8 +55,6 @@ export class ExchangeRecording {
   #onDecoded: (() => void) | null = null
   /** Response body bytes as relayed (compressed if upstream compressed). */
   #wireBytes = 0
-  /** Body bytes after decoding, kept or not. */
-  #decodedBytes = 0
   #kept: Buffer[] = []
   #keptBytes = 0
   #isBodyTruncated = false
@@ -164,7 +162,14 @@ export class ExchangeRecording {
       this.#decoderSettled = true
       this.#onDecoded?.()
     }
-    decoder.on('data', (decoded: Buffer) => this.#consume(decoded))
+    decoder.on('data', (decoded: Buffer) => {
+      // Runs from zlib's callback, outside the proxy's guard: a throw here would be uncaught.
+      try {
+        this.#consume(decoded)
+      } catch (err) {
+        this.#context.logger.error({ err, requestId: this.#record.id }, 'capture failed on a decoded response chunk')
+      }
+    })
     decoder.once('end', settle)
     decoder.on('error', (err) => {
       if (this.#decoderSettled) return
@@ -175,7 +180,6 @@ export class ExchangeRecording {
 
   /** Takes decoded body bytes: kept within the bound, and parsed when they are SSE. */
   #consume(decoded: Buffer): void {
-    this.#decodedBytes += decoded.length
     if (!this.#isBodyTruncated && this.#keptBytes + decoded.length <= this.#context.maxKeptBodyBytes) {
       this.#kept.push(decoded)
       this.#keptBytes += decoded.length
@@ -255,7 +259,7 @@ export class ExchangeRecording {
 
   #truncationNote(): string | null {
     const limit = this.#context.maxKeptBodyBytes
-    if (this.#isBodyTruncated) return `response body truncated in storage: kept the first ${this.#keptBytes} of ${this.#decodedBytes} bytes (limit ${limit})`
+    if (this.#isBodyTruncated) return `response body truncated in storage: kept the first ${this.#keptBytes} bytes (limit ${limit})`
     if (this.#chunksTruncated) return `stream chunks truncated in storage: kept the first ${this.#chunks.length} of ${this.#nextSeq} events (limit ${limit} bytes)`
     return null
   }

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
-import { gzipSync } from 'node:zlib'
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib'
 import pino from 'pino'
 import { describe, expect, it } from 'vitest'
 import type { CaptureOp } from '../../server/capture/capture-op'
@@ -171,6 +171,19 @@ describe('Recorder', () => {
     expect(record.usage).toMatchObject({ outputTokens: 42 })
   })
 
+  it.each([
+    ['deflate', deflateSync],
+    ['br', brotliCompressSync],
+  ] as const)('decompresses a %s response copy as well', async (encoding, compress) => {
+    const { recorder, start, completion } = setUp()
+    const fixture = messageFixture('text')
+    const id = start(PLAIN_BODY)
+    recorder.onResponse(id, { status: 200, headers: { ...JSON_HEADERS, 'content-encoding': encoding }, offsetMs: 1 })
+    for (const part of reads(compress(Buffer.from(fixture.json)), 32)) recorder.onChunk(id, part, 2)
+    recorder.onEnd(id, { kind: 'completed', offsetMs: 3 })
+    expect((await completion(id)).record).toMatchObject({ status: 'COMPLETED', responseBody: fixture.json, stopReason: 'end_turn' })
+  })
+
   it('parses a gzip-compressed SSE stream into events after decompressing the copy', async () => {
     const { recorder, start, completion } = setUp()
     const fixture = messageFixture('thinking')
@@ -289,7 +302,7 @@ describe('Recorder', () => {
     recorder.onEnd(id, { kind: 'completed', offsetMs: 30 })
     const { record } = await completion(id)
     expect(record).toMatchObject({ status: 'COMPLETED', responseBody: 'a'.repeat(900), responseBodyBytes: 3000 })
-    expect(record.error).toBe('response body truncated in storage: kept the first 900 of 3000 bytes (limit 1000)')
+    expect(record.error).toBe('response body truncated in storage: kept the first 900 bytes (limit 1000)')
   })
 
   it('does not keep a binary response body', async () => {
