@@ -9,6 +9,7 @@ import { buildGraphQLSchema } from './graphql/schema'
 import { createGraphQLServer } from './graphql/graphql-server'
 import { createHttpServer } from './http/create-server'
 import type { Lifecycle } from './http/health'
+import { createMetrics } from './http/metrics'
 import { findClientDir } from './http/static'
 import type { LiveBus } from './live/live-bus'
 import { createMemoryBus } from './live/memory-bus'
@@ -72,6 +73,17 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     logger,
   })
   const lifecycle: Lifecycle = { draining: false, refusingNewWork: false, inFlight: () => proxy.inFlight }
+  const metrics = createMetrics(
+    {
+      inFlight: () => proxy.inFlight,
+      subscribers: () => bus.subscriberCount,
+      capture: () => {
+        const stats = capture.stats()
+        return { queueItems: stats.queueDepth, queueBytes: stats.queueBytes, spoolBytes: 0, dropped: stats.dropped, written: stats.written, failedBatches: stats.failedBatches }
+      },
+    },
+    bus,
+  )
   const graphql = createGraphQLServer({
     schema: await buildGraphQLSchema(),
     dataSource,
@@ -82,6 +94,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const server = createHttpServer({
     proxy: (req, res) => proxy.handle(req, res),
     graphql: (req, res) => graphql.handle(req, res),
+    metrics: (req, res) => metrics.handle(req, res),
     attachWebSocket: (s) => graphql.attach(s),
     lifecycle,
     clientDir: findClientDir(),
@@ -109,6 +122,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       server.closeAllConnections()
       await serverClosed
       await capture.close()
+      metrics.close()
       await bus.close()
       await dataSource.destroy()
       await embedded?.stop()

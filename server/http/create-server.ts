@@ -11,6 +11,8 @@ export interface HttpServerParts {
   proxy: Handler
   /** GET/POST /graphql. */
   graphql: Handler
+  /** Prometheus text at /metrics. */
+  metrics: Handler
   /** Attaches graphql-ws to the server's upgrade event on /graphql. */
   attachWebSocket(server: http.Server): void
   lifecycle: Lifecycle
@@ -26,6 +28,7 @@ export function createHttpServer(parts: HttpServerParts): http.Server {
     { methods: ['GET', 'POST'], path: '/graphql', handler: parts.graphql },
     { methods: ['GET', 'HEAD'], path: '/health', handler: handleHealth(parts.lifecycle) },
     { methods: ['GET', 'HEAD'], path: '/livez', handler: handleLivez(parts.lifecycle) },
+    { methods: ['GET'], path: '/metrics', handler: parts.metrics },
     { methods: ['GET'], path: '/openapi.json', handler: handleOpenApi },
     // Claude Code probes the base URL with HEAD / at start.
     { methods: ['HEAD'], path: '/', handler: (_req, res) => void res.writeHead(200).end() },
