@@ -1,0 +1,56 @@
+import 'reflect-metadata'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { GraphQLSchema } from 'graphql'
+import type { DataSource } from 'typeorm'
+import { createGraphQLServer } from '../../server/graphql/graphql-server'
+import { buildGraphQLSchema } from '../../server/graphql/schema'
+import { createMemoryBus, type MemoryBus } from '../../server/live/memory-bus'
+import { createLogger } from '../../server/logger'
+import { openStore } from '../../server/store/data-source'
+import { createTestDatabase } from '../support/test-database'
+
+export interface GraphQLHarness {
+  /** Base URL; GraphQL at `${url}/graphql`. */
+  url: string
+  dataSource: DataSource
+  bus: MemoryBus
+  close(): Promise<void>
+}
+
+let schema: Promise<GraphQLSchema> | undefined
+
+/** A real HTTP server serving only /graphql (HTTP and graphql-ws) on a fresh, migrated database. */
+export async function startGraphQLHarness(options: { dashboardToken?: string } = {}): Promise<GraphQLHarness> {
+  const database = await createTestDatabase()
+  const dataSource = await openStore(database.url)
+  const bus = createMemoryBus()
+  const graphql = createGraphQLServer({
+    schema: await (schema ??= buildGraphQLSchema()),
+    dataSource,
+    bus,
+    dashboardToken: options.dashboardToken,
+    logger: createLogger(process.env.LOG_LEVEL ?? 'silent'),
+  })
+  const server = http.createServer((req, res) => {
+    if ((req.url ?? '').split('?')[0] === '/graphql') void graphql.handle(req, res)
+    else res.writeHead(404).end()
+  })
+  graphql.attach(server)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    dataSource,
+    bus,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      await graphql.stop()
+      server.closeAllConnections()
+      await closed
+      await bus.close()
+      await dataSource.destroy()
+      await database.drop()
+    },
+  }
+}

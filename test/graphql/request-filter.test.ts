@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RequestRecord } from '../../server/capture/request-record'
+import { matchesRequestFilter, type RequestFilterValues } from '../../server/requests/request-filter'
+import { RequestsService } from '../../server/requests/requests.service'
+import { queryGraphQL } from '../support/graphql-client'
+import { makeRecord } from '../live/record-fixtures'
+import { startGraphQLHarness, type GraphQLHarness } from './graphql-harness'
+import { storeRequests } from './stored-requests'
+
+const at = (second: number) => new Date(Date.UTC(2025, 5, 1, 12, 0, second))
+const body = (text: string) => JSON.stringify({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: text }] })
+
+/** One request per interesting value of every filtered field. */
+const corpus: RequestRecord[] = [
+  makeRecord({ startedAt: at(1), requestBody: body('Hello World'), durationMs: 2500, apiKeyFingerprint: 'key:aaaa' }),
+  makeRecord({
+    startedAt: at(2),
+    model: 'claude-haiku-4-5',
+    status: 'FAILED',
+    httpStatus: 529,
+    stream: false,
+    path: '/v1/messages/count_tokens',
+    durationMs: 100,
+    apiKeyFingerprint: 'key:bbbb',
+    responseBody: '{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}',
+  }),
+  makeRecord({ startedAt: at(3), method: 'GET', model: null, stream: false, path: '/v1/models', durationMs: null, apiKeyFingerprint: null, requestBody: '' }),
+  makeRecord({ startedAt: at(4), status: 'IN_FLIGHT', httpStatus: null, durationMs: null, responseBody: null, requestBody: body("I'm 100% sure about snake_case") }),
+  makeRecord({ startedAt: at(5), status: 'ABORTED', httpStatus: 200, durationMs: 900, requestBody: body('see C:\\\\temp\\\\file') }),
+  makeRecord({ startedAt: at(6), requestBody: body('ÉCOLE normale'), durationMs: 2499.5 }),
+  makeRecord({ startedAt: at(7), requestBody: body("x'; drop table requests; --"), model: 'claude-opus-4-1' }),
+]
+
+const filters: [string, RequestFilterValues][] = [
+  ['no condition', {}],
+  ['from, inclusive', { from: at(2) }],
+  ['to, exclusive', { to: at(2) }],
+  ['a time window', { from: at(2), to: at(5) }],
+  ['one model', { models: ['claude-haiku-4-5'] }],
+  ['several models', { models: ['claude-sonnet-4-5', 'claude-opus-4-1'] }],
+  ['an empty model list', { models: [] }],
+  ['statuses', { statuses: ['FAILED', 'ABORTED'] }],
+  ['in flight', { statuses: ['IN_FLIGHT'] }],
+  ['HTTP statuses', { httpStatuses: [529] }],
+  ['streams only', { stream: true }],
+  ['non-streams only', { stream: false }],
+  ['an API key', { apiKeyFingerprint: 'key:bbbb' }],
+  ['a path', { path: '/v1/models' }],
+  ['minimum duration', { minDurationMs: 2499.5 }],
+  ['search in a request body, any case', { search: 'hello WORLD' }],
+  ['search in a response body', { search: 'overloaded_error' }],
+  ['search with non-ASCII case folding', { search: 'école' }],
+  ['search for a literal %', { search: '100%' }],
+  ['search for a lone %', { search: '%' }],
+  ['search for a literal _', { search: 'snake_case' }],
+  ['search for a lone _', { search: '_' }],
+  ['search for a backslash', { search: '\\\\' }],
+  ['search for SQL', { search: "'; drop table requests; --" }],
+  ['an empty search', { search: '' }],
+  ['everything at once', { from: at(1), to: at(8), models: ['claude-sonnet-4-5'], statuses: ['COMPLETED'], httpStatuses: [200], stream: true, search: 'e', minDurationMs: 1000 }],
+]
+
+describe('request filter', () => {
+  let harness: GraphQLHarness
+  let service: RequestsService
+
+  beforeAll(async () => {
+    harness = await startGraphQLHarness()
+    service = new RequestsService(harness.dataSource)
+    await storeRequests(harness.dataSource, corpus)
+  })
+  afterAll(() => harness.close())
+
+  it.each(filters)('selects the same requests in SQL and in memory: %s', async (_name, filter) => {
+    const page = await service.list(filter, 200)
+    const inMemory = corpus.filter((record) => matchesRequestFilter(filter, record)).map((r) => r.id)
+    expect(page.nodes.map((n) => n.id).sort()).toEqual([...inMemory].sort())
+    expect(await service.count(filter)).toBe(inMemory.length)
+  })
+
+  it('treats hostile search text as plain text and leaves the table intact', async () => {
+    const { requests } = await queryGraphQL<{ requests: { totalCount: number } }>(
+      harness.url,
+      `query($f: RequestFilter) { requests(filter: $f) { totalCount } }`,
+      { f: { search: "'; drop table requests; --" } },
+    )
+    expect(requests.totalCount).toBe(1)
+    expect(await service.count({})).toBe(corpus.length)
+  })
+
+  it('accepts every condition through GraphQL variables', async () => {
+    const { requests } = await queryGraphQL<{ requests: { nodes: { id: string }[] } }>(
+      harness.url,
+      `query($f: RequestFilter) { requests(filter: $f) { nodes { id } } }`,
+      {
+        f: {
+          from: '2025-06-01T12:00:01Z',
+          to: '2025-06-01T12:00:08Z',
+          models: ['claude-sonnet-4-5'],
+          statuses: ['COMPLETED'],
+          httpStatuses: [200],
+          stream: true,
+          apiKeyFingerprint: 'key:aaaa',
+          path: '/v1/messages',
+          search: 'hello',
+          minDurationMs: 2000,
+        },
+      },
+    )
+    expect(requests.nodes.map((n) => n.id)).toEqual([corpus[0]!.id])
+  })
+
+  it('treats an unknown field as not matching when only part of a request is known', () => {
+    const chunkFacts = { id: corpus[0]!.id, model: 'claude-sonnet-4-5', path: '/v1/messages', stream: true, apiKeyFingerprint: null }
+    expect(matchesRequestFilter({ models: ['claude-sonnet-4-5'], stream: true }, chunkFacts)).toBe(true)
+    expect(matchesRequestFilter({ from: at(0) }, chunkFacts)).toBe(false)
+    expect(matchesRequestFilter({ search: 'hello' }, chunkFacts)).toBe(false)
+  })
+})

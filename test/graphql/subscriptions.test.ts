@@ -1,0 +1,216 @@
+import { createClient } from 'graphql-ws'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import WebSocket from 'ws'
+import type { RequestRecord } from '../../server/capture/request-record'
+import { GRAPHQL_LIMITS } from '../../server/graphql/graphql-limits'
+import { subscribeGraphQL, type Subscription } from '../support/graphql-client'
+import { chunkEvent, inFlight, makeChunk, makeRecord, requestEvent } from '../live/record-fixtures'
+import { startGraphQLHarness, type GraphQLHarness } from './graphql-harness'
+import { storeRequests } from './stored-requests'
+
+type ChunkResult<K extends string> = Record<K, { requestId: string; seq: number; data: string }>
+
+const STREAM_CHUNKS = `subscription($id: ID!) { streamChunks(requestId: $id) { requestId seq data } }`
+const LIVE_CHUNKS = `subscription($f: RequestFilter) { liveChunks(filter: $f) { requestId seq } }`
+const REQUEST_EVENTS = `subscription($f: RequestFilter) { requestEvents(filter: $f) { kind request { id status model usage { inputTokens } } } }`
+
+const wsUrl = (harness: GraphQLHarness) => harness.url.replace(/^http/, 'ws') + '/graphql'
+
+describe('subscriptions over graphql-ws', () => {
+  let harness: GraphQLHarness
+  beforeAll(async () => {
+    harness = await startGraphQLHarness()
+  })
+  afterAll(() => harness.close())
+
+  const opened: Subscription<unknown>[] = []
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((subscription) => subscription.close()))
+    await vi.waitFor(() => expect(harness.bus.subscriberCount).toBe(0), { timeout: 5000, interval: 10 })
+  })
+
+  /** Subscribes and waits until the subscription is registered on the bus. */
+  async function subscribe<T>(query: string, variables: Record<string, unknown>) {
+    const expected = harness.bus.subscriberCount + 1
+    const subscription = open<T>(query, variables)
+    await vi.waitFor(() => expect(harness.bus.subscriberCount).toBe(expected), { timeout: 5000, interval: 10 })
+    return subscription
+  }
+
+  /** Subscribes without waiting; closed after the test either way. */
+  function open<T>(query: string, variables?: Record<string, unknown>) {
+    const subscription = subscribeGraphQL<T>(harness.url, query, variables)
+    opened.push(subscription)
+    return subscription
+  }
+
+  const publishStart = (record: RequestRecord) => harness.bus.publish(requestEvent(inFlight(record)))
+  const publishChunks = (record: RequestRecord, seqs: number[]) => seqs.forEach((seq) => harness.bus.publish(chunkEvent(record, seq)))
+
+  it('announces starts and ends of the requests that match the filter only', async () => {
+    const haiku = makeRecord({ model: 'claude-haiku-4-5', usage: { ...makeRecord().usage!, inputTokens: 2 ** 35 } })
+    const sonnet = makeRecord()
+    const events = await subscribe<{ requestEvents: { kind: string; request: { id: string; status: string; model: string; usage: unknown } } }>(
+      REQUEST_EVENTS,
+      { f: { models: ['claude-haiku-4-5'] } },
+    )
+    publishStart(sonnet)
+    publishStart(haiku)
+    harness.bus.publish(requestEvent(sonnet))
+    harness.bus.publish(requestEvent(haiku))
+    const results = await events.waitFor(2)
+    expect(results.map((r) => r.requestEvents)).toEqual([
+      { kind: 'IN_FLIGHT', request: { id: haiku.id, status: 'IN_FLIGHT', model: 'claude-haiku-4-5', usage: null } },
+      { kind: 'COMPLETED', request: { id: haiku.id, status: 'COMPLETED', model: 'claude-haiku-4-5', usage: { inputTokens: 2 ** 35 } } },
+    ])
+  })
+
+  it('matches each request event as the request is known at that moment', async () => {
+    const failing = makeRecord({ status: 'FAILED', httpStatus: 529 })
+    const events = await subscribe<{ requestEvents: { kind: string; request: { id: string } } }>(REQUEST_EVENTS, { f: { statuses: ['FAILED'] } })
+    publishStart(failing)
+    harness.bus.publish(requestEvent(makeRecord()))
+    harness.bus.publish(requestEvent(failing))
+    const results = await events.waitFor(1)
+    expect(results.map((r) => [r.requestEvents.kind, r.requestEvents.request.id])).toEqual([['FAILED', failing.id]])
+  })
+
+  it('gives a late subscriber the chunks so far, then live ones, then completes when the request ends', async () => {
+    const record = makeRecord()
+    publishStart(record)
+    publishChunks(record, [0, 1, 2])
+    const chunks = await subscribe<ChunkResult<'streamChunks'>>(STREAM_CHUNKS, { id: record.id })
+    await chunks.waitFor(3)
+    publishChunks(record, [3, 4])
+    harness.bus.publish(requestEvent(record))
+    await chunks.completed
+    expect(chunks.results.map((r) => r.streamChunks.seq)).toEqual([0, 1, 2, 3, 4])
+    expect(chunks.results[0]!.streamChunks).toEqual({ requestId: record.id, seq: 0, data: makeChunk(record.id, 0).data })
+  })
+
+  it('replays a request that ended moments ago from the bus and completes', async () => {
+    const record = makeRecord()
+    publishStart(record)
+    publishChunks(record, [0, 1])
+    harness.bus.publish(requestEvent(record))
+    const chunks = open<ChunkResult<'streamChunks'>>(STREAM_CHUNKS, { id: record.id })
+    await chunks.completed
+    expect(chunks.results.map((r) => r.streamChunks.seq)).toEqual([0, 1])
+  })
+
+  it('replays a stored request from the database and completes', async () => {
+    const record = makeRecord()
+    await storeRequests(harness.dataSource, [record], [0, 1, 2].map((seq) => makeChunk(record.id, seq)))
+    const chunks = open<ChunkResult<'streamChunks'>>(STREAM_CHUNKS, { id: record.id })
+    await chunks.completed
+    expect(chunks.results.map((r) => r.streamChunks.seq)).toEqual([0, 1, 2])
+  })
+
+  it('reports an unknown request id as an error', async () => {
+    const chunks = open<ChunkResult<'streamChunks'>>(STREAM_CHUNKS, { id: makeRecord().id })
+    await expect(chunks.waitFor(1)).rejects.toThrow(/No request with id/)
+  })
+
+  it('streams every chunk of the matching requests only', async () => {
+    const haiku = makeRecord({ model: 'claude-haiku-4-5' })
+    const sonnet = makeRecord()
+    const live = await subscribe<ChunkResult<'liveChunks'>>(LIVE_CHUNKS, { f: { models: ['claude-haiku-4-5'] } })
+    publishStart(haiku)
+    publishStart(sonnet)
+    publishChunks(sonnet, [0])
+    publishChunks(haiku, [0])
+    publishChunks(sonnet, [1])
+    publishChunks(haiku, [1])
+    const results = await live.waitFor(2)
+    expect(results.map((r) => [r.liveChunks.requestId, r.liveChunks.seq])).toEqual([
+      [haiku.id, 0],
+      [haiku.id, 1],
+    ])
+  })
+
+  it('matches live chunks on the request body seen when the request started', async () => {
+    const wanted = makeRecord({ requestBody: '{"messages":[{"role":"user","content":"Refactor the parser"}]}' })
+    const other = makeRecord()
+    const live = await subscribe<ChunkResult<'liveChunks'>>(LIVE_CHUNKS, { f: { search: 'refactor' } })
+    publishStart(other)
+    publishStart(wanted)
+    publishChunks(other, [0])
+    publishChunks(wanted, [0])
+    const results = await live.waitFor(1)
+    expect(results.map((r) => r.liveChunks.requestId)).toEqual([wanted.id])
+  })
+
+  it('frees its bus subscription as soon as the client unsubscribes', async () => {
+    const live = await subscribe<ChunkResult<'liveChunks'>>(LIVE_CHUNKS, { f: { models: ['never-used'] } })
+    await live.close()
+    await vi.waitFor(() => expect(harness.bus.subscriberCount).toBe(0), { timeout: 5000, interval: 10 })
+  })
+
+  it('applies the same limits as HTTP to subscriptions', async () => {
+    const aliases = Array.from({ length: GRAPHQL_LIMITS.maxAliases + 1 }, (_, i) => `a${i}: liveChunks { seq }`).join(' ')
+    const live = open(`subscription { ${aliases} }`)
+    await expect(live.waitFor(1)).rejects.toThrow(/Aliases limit/)
+  })
+
+  it('refuses a WebSocket opened from another origin', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const socket = new WebSocket(wsUrl(harness), 'graphql-transport-ws', { origin: 'https://evil.example' })
+      socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))
+      socket.on('open', () => reject(new Error('cross-origin socket was accepted')))
+      socket.on('error', () => undefined)
+    })
+    expect(status).toBe(403)
+  })
+
+  it('accepts a WebSocket from a page served by the same host', async () => {
+    const host = new URL(harness.url).host
+    const opened = await new Promise<boolean>((resolve) => {
+      const socket = new WebSocket(wsUrl(harness), 'graphql-transport-ws', { origin: `http://${host}` })
+      socket.on('open', () => {
+        socket.close()
+        resolve(true)
+      })
+      socket.on('unexpected-response', () => resolve(false))
+    })
+    expect(opened).toBe(true)
+  })
+})
+
+describe('subscriptions with a dashboard token', () => {
+  let harness: GraphQLHarness
+  beforeAll(async () => {
+    harness = await startGraphQLHarness({ dashboardToken: 's3cret-token' })
+  })
+  afterAll(() => harness.close())
+
+  const closeCodeFor = (connectionParams?: Record<string, unknown>) =>
+    new Promise<number>((resolve) => {
+      const client = createClient({
+        url: wsUrl(harness),
+        webSocketImpl: WebSocket,
+        connectionParams,
+        retryAttempts: 0,
+        lazy: false,
+        on: { closed: (event) => resolve((event as { code: number }).code) },
+        onNonLazyError: () => undefined,
+      })
+      void client
+    })
+
+  it('closes with 4403 when connectionParams carry no token', async () => {
+    expect(await closeCodeFor()).toBe(4403)
+  })
+
+  it('closes with 4403 when the token is wrong', async () => {
+    expect(await closeCodeFor({ authorization: 'Bearer nope' })).toBe(4403)
+  })
+
+  it('serves a subscription when connectionParams carry the token', async () => {
+    const record = makeRecord()
+    const events = subscribeGraphQL<{ requestEvents: { request: { id: string } } }>(harness.url, REQUEST_EVENTS, {}, 's3cret-token')
+    await vi.waitFor(() => expect(harness.bus.subscriberCount).toBe(1), { timeout: 5000, interval: 10 })
+    harness.bus.publish(requestEvent(record))
+    expect((await events.waitFor(1))[0]!.requestEvents.request.id).toBe(record.id)
+    await events.close()
+  })
+})
