@@ -1,0 +1,84 @@
+import 'reflect-metadata'
+import { DataSource } from 'typeorm'
+import { entities } from './entities'
+import { migrations } from './migrations'
+import { StoreError } from './store-errors'
+
+export interface StoreOptions {
+  /** Most pooled connections (pg `max`). PGlite serves at most 16, so stay below. @default 10 */
+  poolSize?: number
+  /** Milliseconds to wait for a new connection before it counts as unreachable. @default 10_000 */
+  connectTimeoutMs?: number
+}
+
+/**
+ * The one TypeORM DataSource shape for the app, the tests and the TypeORM CLI: plain `pg`, so
+ * PostgreSQL and the embedded PGlite (behind its socket server) run the same SQL and migrations.
+ * Not initialized; `openStore` is what the app calls.
+ */
+export function createDataSource(url: string, options: StoreOptions = {}): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url,
+    applicationName: 'claudescope',
+    entities,
+    migrations,
+    // gen_random_uuid() is core since PostgreSQL 13 and exists in PGlite; uuid-ossp does not.
+    uuidExtension: 'pgcrypto',
+    installExtensions: false,
+    synchronize: false,
+    migrationsRun: false,
+    poolSize: options.poolSize ?? 10,
+    connectTimeoutMS: options.connectTimeoutMs ?? 10_000,
+  })
+}
+
+/**
+ * Connects and applies pending migrations. Fails with a StoreError: `STORE_UNREACHABLE` when
+ * nothing answers at the URL's host:port, `STORE_REJECTED` when the server refuses the login or
+ * database, `STORE_MIGRATION_FAILED` when a migration fails (the pool is closed in every case).
+ */
+export async function openStore(url: string, options: StoreOptions = {}): Promise<DataSource> {
+  const dataSource = createDataSource(url, options)
+  try {
+    await dataSource.initialize()
+  } catch (err) {
+    throw connectError(url, err)
+  }
+  try {
+    await dataSource.runMigrations({ transaction: 'each' })
+  } catch (err) {
+    await dataSource.destroy()
+    throw new StoreError('STORE_MIGRATION_FAILED', `Database migration failed at ${describeTarget(url)}: ${messageOf(err)}`, { cause: err })
+  }
+  return dataSource
+}
+
+/** host:port/database of a connection URL, never its password. */
+function describeTarget(url: string): string {
+  try {
+    const parsed = new URL(url)
+    return `${parsed.hostname || 'localhost'}:${parsed.port || '5432'}${parsed.pathname}`
+  } catch {
+    return 'an unparseable DATABASE_URL'
+  }
+}
+
+function connectError(url: string, err: unknown): StoreError {
+  const target = describeTarget(url)
+  // Errors the server itself sends carry a severity; anything else failed before a server answered.
+  if (typeof err === 'object' && err !== null && 'severity' in err) {
+    return new StoreError('STORE_REJECTED', `PostgreSQL at ${target} refused the connection: ${messageOf(err)}. Check DATABASE_URL.`, { cause: err })
+  }
+  return new StoreError(
+    'STORE_UNREACHABLE',
+    `Cannot reach PostgreSQL at ${target} (${messageOf(err)}). Check DATABASE_URL, or unset it to use the embedded database.`,
+    { cause: err },
+  )
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length > 0) return messageOf(err.errors[0])
+  if (err instanceof Error) return err.message || ('code' in err ? String(err.code) : err.name)
+  return String(err)
+}
