@@ -1,0 +1,66 @@
+/**
+ * The embedded database as its own process: PGlite (WASM PostgreSQL) behind a PostgreSQL wire
+ * socket on 127.0.0.1. PGlite is single-threaded and runs every query on its event loop, so it
+ * lives here and never stalls the proxy's streams. Started by `startEmbeddedPostgres`, which it
+ * tells its port over IPC; it exits when told to stop or when its parent goes away.
+ */
+import { PGlite } from '@electric-sql/pglite'
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
+import { mkdirSync } from 'node:fs'
+import { acquireDataDirLock, releaseDataDirLock } from './data-dir-lock'
+
+export type EmbeddedMessage = { type: 'ready'; port: number } | { type: 'error'; code: 'EMBEDDED_DATA_DIR_LOCKED' | 'EMBEDDED_START_FAILED'; message: string }
+
+/** PGlite serves connections one query at a time; more than the app's pool only queues longer. */
+const MAX_CONNECTIONS = 16
+
+async function main(dataDir: string): Promise<void> {
+  mkdirSync(dataDir, { recursive: true })
+  const lock = acquireDataDirLock(dataDir)
+  if (!lock.acquired) {
+    report({ type: 'error', code: 'EMBEDDED_DATA_DIR_LOCKED', message: `Another Claudescope (pid ${lock.holderPid}) is using the embedded database in ${dataDir}. Stop it, or set DATA_DIR to another directory.` })
+    process.exit(1)
+  }
+  let db: PGlite | undefined
+  let server: PGLiteSocketServer | undefined
+  let stopping: Promise<void> | undefined
+  const stop = () =>
+    (stopping ??= (async () => {
+      try {
+        await server?.stop()
+        await db?.close()
+      } finally {
+        releaseDataDirLock(dataDir)
+        process.exit(0)
+      }
+    })())
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', () => {}) // The parent decides; a terminal's Ctrl-C reaches both.
+  process.on('disconnect', stop)
+  process.on('message', (m: unknown) => {
+    if (m === 'stop') void stop()
+  })
+
+  try {
+    db = await PGlite.create({ dataDir })
+    server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: MAX_CONNECTIONS })
+    await server.start()
+    const port = Number(server.getServerConn().split(':').pop())
+    report({ type: 'ready', port })
+  } catch (err) {
+    releaseDataDirLock(dataDir)
+    report({ type: 'error', code: 'EMBEDDED_START_FAILED', message: err instanceof Error ? err.message : String(err) })
+    process.exit(1)
+  }
+}
+
+function report(message: EmbeddedMessage): void {
+  process.send?.(message)
+}
+
+const dataDir = process.argv[2]
+if (!dataDir || !process.send) {
+  process.stderr.write('pglite-server-process: started without a data directory or IPC channel; it is launched by Claudescope itself\n')
+  process.exit(2)
+}
+void main(dataDir)

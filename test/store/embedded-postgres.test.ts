@@ -1,0 +1,85 @@
+import { execFileSync, fork } from 'node:child_process'
+import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { Client } from 'pg'
+import { afterEach, describe, expect, inject, it } from 'vitest'
+import { createLogger } from '../../server/logger'
+import { startEmbeddedPostgres } from '../../server/store/embedded/embedded-postgres'
+import { StoreError } from '../../server/store/store-errors'
+import { waitFor } from '../support/start-app'
+
+const logger = createLogger('silent')
+const cleanups: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+function tempDataDir(): string {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'claudescope-embedded-'))
+  cleanups.push(() => rmSync(root, { recursive: true, force: true }))
+  const dataDir = path.join(root, 'pglite')
+  cpSync(inject('pgliteTemplateDir'), dataDir, { recursive: true })
+  return dataDir
+}
+
+async function query(url: string, sql: string): Promise<unknown[]> {
+  const client = new Client({ connectionString: url })
+  await client.connect()
+  try {
+    return (await client.query(sql)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+describe.skipIf(process.env.TEST_DB === 'postgres')('the embedded database', () => {
+  it('keeps its data across a stop and a start', async () => {
+    const dataDir = tempDataDir()
+    const first = await startEmbeddedPostgres({ dataDir, logger })
+    await query(first.url, `CREATE TABLE kept (n numeric); INSERT INTO kept VALUES (12345678901234567890)`)
+    await first.stop()
+    const second = await startEmbeddedPostgres({ dataDir, logger })
+    cleanups.push(() => second.stop())
+    expect(await query(second.url, 'SELECT n::text FROM kept')).toEqual([{ n: '12345678901234567890' }])
+  })
+
+  it('refuses a second process on the same data dir with EMBEDDED_DATA_DIR_LOCKED', async () => {
+    const dataDir = tempDataDir()
+    const first = await startEmbeddedPostgres({ dataDir, logger })
+    cleanups.push(() => first.stop())
+    const err = await startEmbeddedPostgres({ dataDir, logger }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(StoreError)
+    expect((err as StoreError).code).toBe('EMBEDDED_DATA_DIR_LOCKED')
+    expect(await query(first.url, 'SELECT 1 AS one')).toEqual([{ one: 1 }])
+  })
+
+  it('exits when the process that started it is killed, and its lock can then be taken over', async () => {
+    const dataDir = tempDataDir()
+    const script = `
+      const { startEmbeddedPostgres } = require(${JSON.stringify(path.resolve(__dirname, '../../server/store/embedded/embedded-postgres.ts'))})
+      startEmbeddedPostgres({ dataDir: process.argv[1], logger: { info() {}, error() {} } }).then(() => process.send('ready'))
+    `
+    const parent = fork('-e', [script, dataDir], { execArgv: ['-r', '@swc-node/register', '-e', script], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    await new Promise<void>((resolve, reject) => {
+      parent.once('message', () => resolve())
+      parent.once('exit', (code) => reject(new Error(`launcher exited with ${code}`)))
+    })
+    const childPid = Number(execFileSync('pgrep', ['-P', String(parent.pid)]).toString().trim().split('\n')[0])
+    expect(isAlive(childPid)).toBe(true)
+    parent.kill('SIGKILL')
+    await waitFor(() => !isAlive(childPid), 'the embedded database process to exit after its parent died', 15_000)
+    const again = await startEmbeddedPostgres({ dataDir, logger })
+    cleanups.push(() => again.stop())
+    expect(await query(again.url, 'SELECT 1 AS one')).toEqual([{ one: 1 }])
+  })
+})

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { DataSource } from 'typeorm'
+import { RequestEntity } from '../../server/store/entities'
+import { openStore } from '../../server/store/data-source'
+import { StoreError } from '../../server/store/store-errors'
+import { createTestDatabase, type TestDatabase } from '../support/test-database'
+
+let database: TestDatabase
+let store: DataSource
+
+beforeAll(async () => {
+  database = await createTestDatabase()
+  store = await openStore(database.url)
+})
+afterAll(async () => {
+  await store?.destroy()
+  await database?.drop()
+})
+
+describe('openStore', () => {
+  it('applies every migration to an empty database, and again is a no-op', async () => {
+    const tables = await store.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`)
+    expect(tables.map((t: { table_name: string }) => t.table_name)).toEqual(expect.arrayContaining(['requests', 'stream_chunks']))
+    const again = await openStore(database.url)
+    expect(await again.showMigrations()).toBe(false)
+    await again.destroy()
+  })
+
+  it('round-trips a request row exactly: jsonb headers, a body with an integer above 2^53, int8 counts as numbers', async () => {
+    const body = '{"input":{"account_id":12345678901234567890},"note":"café ☕"}'
+    const row = store.getRepository(RequestEntity).create({
+      id: '01937b6e-3f0a-7c41-9a3e-5b2c1d0e9f8a',
+      status: 'COMPLETED',
+      startedAt: new Date('2026-11-25T10:00:00.123Z'),
+      completedAt: new Date('2026-11-25T10:00:01.456Z'),
+      method: 'POST',
+      path: '/v1/messages',
+      query: 'beta=true',
+      userAgent: 'claude-cli/2.1.3',
+      model: 'claude-sonnet-4-5',
+      routedModel: null,
+      provider: 'anthropic',
+      stream: true,
+      httpStatus: 200,
+      upstreamRequestId: 'req_01',
+      stopReason: 'end_turn',
+      error: null,
+      errorCode: null,
+      responseHeadersMs: 12.5,
+      ttfbMs: 13.25,
+      durationMs: 1333,
+      requestHeaders: { 'x-api-key': 'key:3f9a1c2b', 'anthropic-beta': ['a', 'b'] },
+      requestBody: body,
+      requestBodyBytes: Buffer.byteLength(body),
+      requestBodyIsJson: true,
+      responseHeaders: { 'request-id': 'req_01' },
+      responseBody: '{}',
+      responseSse: 'event: ping\ndata: {}\n\n',
+      responseBodyBytes: 2,
+      inputTokens: 3_000_000_000,
+      outputTokens: 42,
+      cacheCreationInputTokens: 0,
+      cacheCreation5mInputTokens: 0,
+      cacheCreation1hInputTokens: null,
+      cacheReadInputTokens: 9_007_199_254_740,
+      thinkingTokens: null,
+      webSearchRequests: 1,
+      webFetchRequests: null,
+      serviceTier: 'standard',
+      apiKeyFingerprint: 'key:3f9a1c2b',
+      organizationId: 'org',
+    })
+    await store.getRepository(RequestEntity).insert(row)
+    const read = await store.getRepository(RequestEntity).findOneByOrFail({ id: row.id })
+    expect(read).toEqual(row)
+    expect(typeof read.inputTokens).toBe('number')
+  })
+})
+
+describe('openStore failures', () => {
+  it('fails with STORE_UNREACHABLE naming host and port when nothing listens there', async () => {
+    const err = await openStore('postgres://postgres@127.0.0.1:1/nothing', { connectTimeoutMs: 2_000 }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(StoreError)
+    expect((err as StoreError).code).toBe('STORE_UNREACHABLE')
+    expect((err as StoreError).message).toContain('127.0.0.1:1')
+  })
+})

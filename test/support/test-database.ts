@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto'
+import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { Client } from 'pg'
+import { inject } from 'vitest'
+import { createLogger } from '../../server/logger'
+import { startEmbeddedPostgres } from '../../server/store/embedded/embedded-postgres'
+
+export interface TestDatabase {
+  /** Connection URL of an empty database (`openStore` migrates it). */
+  url: string
+  /** Stops and deletes it. */
+  drop(): Promise<void>
+}
+
+/**
+ * A fresh, empty database for one test file, on the backend of the running vitest project:
+ * `TEST_DB=postgres` creates a database on TEST_DATABASE_URL's server; otherwise an embedded PGlite
+ * process starts from a copy of the run's template data dir.
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  return process.env.TEST_DB === 'postgres' ? createPostgresDatabase() : createPgliteDatabase()
+}
+
+async function createPostgresDatabase(): Promise<TestDatabase> {
+  const adminUrl = process.env.TEST_DATABASE_URL
+  if (!adminUrl) throw new Error('TEST_DB=postgres needs TEST_DATABASE_URL')
+  const name = `claudescope_test_${randomBytes(6).toString('hex')}`
+  const admin = async (sql: string) => {
+    const client = new Client({ connectionString: adminUrl })
+    await client.connect()
+    try {
+      await client.query(sql)
+    } finally {
+      await client.end()
+    }
+  }
+  await admin(`CREATE DATABASE ${name}`)
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) }
+}
+
+async function createPgliteDatabase(): Promise<TestDatabase> {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'claudescope-test-db-'))
+  const dataDir = path.join(root, 'pglite')
+  cpSync(inject('pgliteTemplateDir'), dataDir, { recursive: true })
+  const embedded = await startEmbeddedPostgres({ dataDir, logger: createLogger('silent') })
+  return {
+    url: embedded.url,
+    async drop() {
+      await embedded.stop()
+      rmSync(root, { recursive: true, force: true })
+    },
+  }
+}
