@@ -46,15 +46,17 @@ let app: TestApp
 let direct: Anthropic
 let proxied: Anthropic
 const scenario = (name: string, extra: Record<string, string> = {}) => ({ headers: { [MOCK_HEADERS.scenario]: name, ...extra } })
-const plain = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown
+/** JSON-equal form with the per-response ids (message id, error request_id) blanked: the mock, like the API, mints new ones each time. */
+const plain = (value: unknown) => JSON.parse(JSON.stringify(value), (key, v: unknown) => (key === 'id' && typeof v === 'string' && v.startsWith('msg_')) || key === 'request_id' ? '<id>' : v) as unknown
 const params = { model: DEFAULT_MODEL, max_tokens: 1024, messages: [{ role: 'user' as const, content: 'Hello' }] }
 
 /** The stored record of the upstream exchange whose request-id is `upstreamRequestId`, once completed. */
 async function storedByUpstreamId(upstreamRequestId: string): Promise<StoredRequest> {
-  return waitFor(async () => {
-    const data = await queryGraphQL<{ requests: { nodes: StoredRequest[] } }>(app.url, `{ requests(first: 200) { nodes { ${REQUEST_FIELDS} } } }`)
+  const { id } = await waitFor(async () => {
+    const data = await queryGraphQL<{ requests: { nodes: { id: string; upstreamRequestId: string | null; status: string }[] } }>(app.url, '{ requests(first: 200) { nodes { id upstreamRequestId status } } }')
     return data.requests.nodes.find((r) => r.upstreamRequestId === upstreamRequestId && r.status !== 'IN_FLIGHT')
   }, `a finished record for ${upstreamRequestId}`)
+  return storedById(id)
 }
 
 async function storedById(id: string): Promise<StoredRequest> {
@@ -83,7 +85,8 @@ describe('the official SDK through Claudescope', () => {
 
     const stored = await storedByUpstreamId(viaProxy.request_id!)
     expect(stored).toMatchObject({ model: DEFAULT_MODEL, status: 'COMPLETED', httpStatus: 200, stream: false, stopReason: viaDirect.stop_reason, path: '/v1/messages' })
-    expect(stored.responseBodyText).toBe(messageFixture(kind).json)
+    expect(stored.responseBodyText).toBe(app.upstream.sentBody(lastUpstreamRequest()).toString())
+    expect(stored.responseBodyText).toBe(messageFixture(kind, { id: viaProxy.data.id }).json)
     expect(stored.usage?.outputTokens).toBe(viaDirect.usage.output_tokens)
     expect(stored.usage?.inputTokens).toBe(viaDirect.usage.input_tokens)
     expect(stored.usage?.cacheReadInputTokens).toBe(viaDirect.usage.cache_read_input_tokens)
@@ -98,7 +101,7 @@ describe('the official SDK through Claudescope', () => {
     const requestId = (await stream.withResponse()).request_id!
     const stored = await storedByUpstreamId(requestId)
     expect(stored).toMatchObject({ status: 'COMPLETED', stream: true, stopReason: viaDirect.stop_reason })
-    expect(stored.responseBodyText).toBe(messageFixture(kind).json)
+    expect(stored.responseBodyText).toBe(messageFixture(kind, { id: viaProxy.id }).json)
     expect(stored.responseBody?.content?.map((b) => b.type)).toEqual(viaDirect.content.map((b) => b.type))
     expect(stored.chunks.map((c) => c.event)).toEqual(messageFixture(kind).events.map((e) => e.event))
     expect(stored.chunks.every((c, i) => c.seq === i && c.bytes > 0 && c.offsetMs >= 0)).toBe(true)
@@ -112,7 +115,7 @@ describe('the official SDK through Claudescope', () => {
     expect(proxiedError).toBeInstanceOf(Anthropic.RateLimitError)
     expect(proxiedError.status).toBe(429)
     expect(proxiedError.headers?.get('retry-after')).toBe('7')
-    expect(proxiedError.error).toEqual(directError.error)
+    expect(plain(proxiedError.error)).toEqual(plain(directError.error))
 
     const stored = await storedByUpstreamId(proxiedError.requestID!)
     expect(stored).toMatchObject({ status: 'FAILED', httpStatus: 429 })
@@ -123,7 +126,7 @@ describe('the official SDK through Claudescope', () => {
     const directError = await direct.messages.create(params, scenario('overloaded')).catch((e: unknown) => e as InstanceType<typeof Anthropic.APIError>)
     const proxiedError = await proxied.messages.create(params, scenario('overloaded')).catch((e: unknown) => e as InstanceType<typeof Anthropic.APIError>)
     expect(proxiedError.status).toBe(529)
-    expect(proxiedError.error).toEqual(directError.error)
+    expect(plain(proxiedError.error)).toEqual(plain(directError.error))
     expect((await storedByUpstreamId(proxiedError.requestID!)).httpStatus).toBe(529)
   })
 
