@@ -15,16 +15,43 @@ export interface GraphQLHarness {
   url: string
   dataSource: DataSource
   bus: MemoryBus
+  /** Another server on the same database and bus (e.g. with a dashboard token); closed with the harness. */
+  serve(options: ServeOptions): Promise<string>
   close(): Promise<void>
+}
+
+export interface ServeOptions {
+  dashboardToken?: string
 }
 
 let schema: Promise<GraphQLSchema> | undefined
 
-/** A real HTTP server serving only /graphql (HTTP and graphql-ws) on a fresh, migrated database. */
-export async function startGraphQLHarness(options: { dashboardToken?: string } = {}): Promise<GraphQLHarness> {
+/** Real HTTP servers serving only /graphql (HTTP and graphql-ws) on a fresh, migrated database. */
+export async function startGraphQLHarness(options: ServeOptions = {}): Promise<GraphQLHarness> {
   const database = await createTestDatabase()
   const dataSource = await openStore(database.url)
   const bus = createMemoryBus()
+  const servers: { close(): Promise<void> }[] = []
+  const serve = async (serveOptions: ServeOptions) => {
+    const server = await serveGraphQL(dataSource, bus, serveOptions)
+    servers.push(server)
+    return server.url
+  }
+  return {
+    url: await serve(options),
+    dataSource,
+    bus,
+    serve,
+    async close() {
+      await Promise.all(servers.map((server) => server.close()))
+      await bus.close()
+      await dataSource.destroy()
+      await database.drop()
+    },
+  }
+}
+
+async function serveGraphQL(dataSource: DataSource, bus: MemoryBus, options: ServeOptions) {
   const graphql = createGraphQLServer({
     schema: await (schema ??= buildGraphQLSchema()),
     dataSource,
@@ -41,16 +68,11 @@ export async function startGraphQLHarness(options: { dashboardToken?: string } =
   const { port } = server.address() as AddressInfo
   return {
     url: `http://127.0.0.1:${port}`,
-    dataSource,
-    bus,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       await graphql.stop()
       server.closeAllConnections()
       await closed
-      await bus.close()
-      await dataSource.destroy()
-      await database.drop()
     },
   }
 }

