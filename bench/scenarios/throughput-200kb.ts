@@ -8,7 +8,7 @@ export async function throughput200kb(targets: Target[], options = { count: 3000
   const rows: (string | number)[][] = []
   for (const t of targets) {
     await runLoad(t.url, { count: 200, concurrency: options.concurrency, body })
-    const storedBefore = (await t.storedCount?.()) ?? 0
+    const storedBefore = t.storedCount ? await settledCount(t.storedCount) : 0
     const cpuBefore = t.process?.cpuSeconds() ?? 0
     const result = await runLoad(t.url, { count: options.count, concurrency: options.concurrency, body })
     const cpuMs = t.process ? ((t.process.cpuSeconds() - cpuBefore) * 1000) / options.count : NaN
@@ -27,4 +27,15 @@ export async function throughput200kb(targets: Target[], options = { count: 3000
   }
   return `### 200 KB bodies, concurrency ${options.concurrency} (${options.count} requests per target)\n\n` +
     table(['target', 'req/s', 'p50 ms', 'p90 ms', 'proxy CPU ms/req', 'failed', 'records stored'], rows)
+}
+
+/** The stored count once earlier requests' records have all landed (unchanged for a second). */
+async function settledCount(read: () => Promise<number>): Promise<number> {
+  let last = await read()
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 1000))
+    const now = await read()
+    if (now === last) return now
+    last = now
+  }
 }
