@@ -76,13 +76,20 @@ export function liveChunks(bus: LiveBus, filter: RequestFilterValues | null | un
   return closeWith(source, matchChunks(source, filter))
 }
 
+/** In-flight requests a liveChunks subscription remembers at most. */
+const MAX_TRACKED_REQUESTS = 10_000
+
 async function* matchChunks(source: AsyncIterable<LiveEvent>, filter: RequestFilterValues | null | undefined): AsyncGenerator<StreamChunkRecord> {
   /** Whether each in-flight request seen starting matches; forgotten when it ends. */
   const matching = new Map<string, boolean>()
   for await (const event of source) {
     if (event.kind === 'request') {
-      if (event.record.status === 'IN_FLIGHT') matching.set(event.record.id, matchesRequestFilter(filter, event.record))
-      else matching.delete(event.record.id)
+      if (event.record.status !== 'IN_FLIGHT') matching.delete(event.record.id)
+      else {
+        matching.set(event.record.id, matchesRequestFilter(filter, event.record))
+        // An end lost to a full subscriber buffer would leave its entry behind: keep the newest only.
+        if (matching.size > MAX_TRACKED_REQUESTS) matching.delete(matching.keys().next().value!)
+      }
     } else if (matching.get(event.chunk.requestId) ?? matchesRequestFilter(filter, { ...event.request, status: 'IN_FLIGHT' })) {
       yield event.chunk
     }
