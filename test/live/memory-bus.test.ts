@@ -1,72 +1,14 @@
 import { describe, expect, it, vi } from 'vitest'
 import type { LiveEvent } from '../../server/live/live-bus'
 import { createMemoryBus } from '../../server/live/memory-bus'
+import { describeLiveBusContract, take } from './live-bus-contract'
 import { chunkEvent, inFlight, makeRecord, requestEvent } from './record-fixtures'
-
-async function take(iterator: AsyncIterator<LiveEvent>, count: number): Promise<LiveEvent[]> {
-  const events: LiveEvent[] = []
-  while (events.length < count) {
-    const result = await iterator.next()
-    if (result.done) break
-    events.push(result.value)
-  }
-  return events
-}
 
 const seqOf = (event: LiveEvent) => (event.kind === 'chunk' ? event.chunk.seq : -1)
 
-describe('memory bus: delivery', () => {
-  it('delivers every published event to every subscriber in publish order', async () => {
-    const bus = createMemoryBus()
-    const record = makeRecord()
-    const a = bus.subscribe()
-    const b = bus.subscribe()
-    bus.publish(requestEvent(inFlight(record)))
-    bus.publish(chunkEvent(record, 0))
-    bus.publish(requestEvent(record))
-    for (const subscriber of [a, b]) {
-      const events = await take(subscriber, 3)
-      expect(events.map((e) => e.kind)).toEqual(['request', 'chunk', 'request'])
-    }
-    await bus.close()
-  })
+describeLiveBusContract('memory bus', () => createMemoryBus())
 
-  it('delivers only the events the subscriber accepts', async () => {
-    const bus = createMemoryBus()
-    const wanted = makeRecord()
-    const other = makeRecord()
-    const onlyWanted = bus.subscribe((e) => e.kind === 'chunk' && e.chunk.requestId === wanted.id)
-    bus.publish(chunkEvent(other, 0))
-    bus.publish(chunkEvent(wanted, 0))
-    bus.publish(chunkEvent(other, 1))
-    bus.publish(chunkEvent(wanted, 1))
-    const events = await take(onlyWanted, 2)
-    expect(events.map((e) => (e.kind === 'chunk' ? `${e.chunk.requestId}:${e.chunk.seq}` : ''))).toEqual([`${wanted.id}:0`, `${wanted.id}:1`])
-    await bus.close()
-  })
-
-  it('resolves a waiting next() when an event is published later', async () => {
-    const bus = createMemoryBus()
-    const subscriber = bus.subscribe()
-    const pending = subscriber.next()
-    const record = makeRecord()
-    bus.publish(requestEvent(record))
-    await expect(pending).resolves.toEqual({ value: requestEvent(record), done: false })
-    await bus.close()
-  })
-
-  it('keeps publishing to others when one subscriber filter throws', async () => {
-    const bus = createMemoryBus()
-    bus.subscribe(() => {
-      throw new Error('broken filter')
-    })
-    const healthy = bus.subscribe()
-    const record = makeRecord()
-    expect(() => bus.publish(requestEvent(record))).not.toThrow()
-    expect(await take(healthy, 1)).toEqual([requestEvent(record)])
-    await bus.close()
-  })
-
+describe('memory bus: slow subscribers', () => {
   it('drops the oldest events of a slow subscriber past its buffer and counts them', async () => {
     const bus = createMemoryBus({ subscriberBufferSize: 3 })
     const record = makeRecord()
@@ -90,65 +32,7 @@ describe('memory bus: delivery', () => {
   })
 })
 
-describe('memory bus: ending subscriptions', () => {
-  it('ends a waiting next() and forgets the subscriber when it is returned', async () => {
-    const bus = createMemoryBus()
-    const subscriber = bus.subscribe()
-    expect(bus.subscriberCount).toBe(1)
-    const pending = subscriber.next()
-    await subscriber.return!()
-    await expect(pending).resolves.toEqual({ value: undefined, done: true })
-    expect(bus.subscriberCount).toBe(0)
-    bus.publish(requestEvent(makeRecord()))
-    await expect(subscriber.next()).resolves.toEqual({ value: undefined, done: true })
-    await bus.close()
-  })
-
-  it('ends every iterator on close and ignores later publishes', async () => {
-    const bus = createMemoryBus()
-    const a = bus.subscribe()
-    const b = bus.subscribe()
-    const pending = a.next()
-    await bus.close()
-    await expect(pending).resolves.toEqual({ value: undefined, done: true })
-    await expect(b.next()).resolves.toEqual({ value: undefined, done: true })
-    expect(bus.subscriberCount).toBe(0)
-    expect(() => bus.publish(requestEvent(makeRecord()))).not.toThrow()
-    const late = bus.subscribe()
-    await expect(late.next()).resolves.toEqual({ value: undefined, done: true })
-  })
-})
-
-describe('memory bus: replay of chunks so far', () => {
-  it('knows nothing of a request it never saw', async () => {
-    const bus = createMemoryBus()
-    expect(bus.chunksSoFar(makeRecord().id)).toBeUndefined()
-    expect(bus.hasFinished(makeRecord().id)).toBe(false)
-    await bus.close()
-  })
-
-  it('holds an empty backlog from the start event and every chunk after it, in order', async () => {
-    const bus = createMemoryBus()
-    const record = makeRecord()
-    bus.publish(requestEvent(inFlight(record)))
-    expect(bus.chunksSoFar(record.id)).toEqual([])
-    for (let seq = 0; seq < 3; seq++) bus.publish(chunkEvent(record, seq))
-    expect(bus.chunksSoFar(record.id)?.map((c) => c.seq)).toEqual([0, 1, 2])
-    expect(bus.hasFinished(record.id)).toBe(false)
-    await bus.close()
-  })
-
-  it('returns a copy that later chunks do not change', async () => {
-    const bus = createMemoryBus()
-    const record = makeRecord()
-    bus.publish(requestEvent(inFlight(record)))
-    bus.publish(chunkEvent(record, 0))
-    const backlog = bus.chunksSoFar(record.id)
-    bus.publish(chunkEvent(record, 1))
-    expect(backlog?.map((c) => c.seq)).toEqual([0])
-    await bus.close()
-  })
-
+describe('memory bus: replay bounds and retention', () => {
   it('tracks a request from its first chunk when its start event was not seen', async () => {
     const bus = createMemoryBus()
     const fromStart = makeRecord()
@@ -170,17 +54,6 @@ describe('memory bus: replay of chunks so far', () => {
     expect(bus.chunksSoFar(record.id)?.map((c) => c.seq)).toEqual([0])
     await vi.waitFor(() => expect(bus.chunksSoFar(record.id)).toBeUndefined(), { timeout: 2000, interval: 20 })
     expect(bus.hasFinished(record.id)).toBe(false)
-    await bus.close()
-  })
-
-  it('ignores chunks that arrive after the final event', async () => {
-    const bus = createMemoryBus()
-    const record = makeRecord()
-    bus.publish(requestEvent(inFlight(record)))
-    bus.publish(chunkEvent(record, 0))
-    bus.publish(requestEvent(record))
-    bus.publish(chunkEvent(record, 1))
-    expect(bus.chunksSoFar(record.id)?.map((c) => c.seq)).toEqual([0])
     await bus.close()
   })
 
