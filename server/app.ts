@@ -95,8 +95,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     proxy: (req, res) => proxy.handle(req, res),
     graphql: (req, res) => graphql.handle(req, res),
     metrics: (req, res) => metrics.handle(req, res),
-    attachWebSocket: (s) => graphql.attach(s),
+    attachWebSocket: (s, isAllowedHost) => graphql.attach(s, isAllowedHost),
     lifecycle,
+    bindHost: config.host,
     clientDir: findClientDir(),
     logger,
   })

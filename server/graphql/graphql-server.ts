@@ -28,7 +28,8 @@ export interface GraphQLServer {
   /** Serves GET and POST /graphql (GraphQL over HTTP). */
   handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>
   /** Serves graphql-ws on /graphql of the same server, after the Origin check (S3). */
-  attach(server: http.Server): void
+  /** Serves graphql-ws upgrades on /graphql; `isAllowedHost` is the server's DNS-rebinding guard. */
+  attach(server: http.Server, isAllowedHost?: (host: string | undefined) => boolean): void
   /** Closes every WebSocket and stops Apollo. */
   stop(): Promise<void>
 }
@@ -103,7 +104,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
       res.end()
     },
 
-    attach(server) {
+    attach(server, isAllowedHost = () => true) {
       const socketServer = new WebSocketServer({ noServer: true })
       wss = socketServer
       wsCleanup = useServer<Record<string, unknown> | undefined>(
@@ -125,7 +126,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
       const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
         const path = (req.url ?? '').split('?')[0]
         if (path !== PATH) return rejectUpgrade(socket, 404, 'Not Found')
-        if (isCrossOrigin(req.headers.origin, req.headers.host)) return rejectUpgrade(socket, 403, 'Forbidden')
+        if (!isAllowedHost(req.headers.host) || isCrossOrigin(req.headers.origin, req.headers.host)) return rejectUpgrade(socket, 403, 'Forbidden')
         socketServer.handleUpgrade(req, socket, head, (ws) => socketServer.emit('connection', ws, req))
       }
       server.on('upgrade', onUpgrade)

@@ -2,6 +2,7 @@ import http from 'node:http'
 import type { Logger } from '../logger'
 import { handleHealth, handleLivez, sendJson, type Lifecycle } from './health'
 import { ProxyError, sendAnthropicError } from '../proxy/proxy-errors'
+import { createHostCheck } from './host-check'
 import { handleOpenApi } from './openapi'
 import { matchRoute, type Handler, type Route } from './routes'
 import { handleStatic } from './static'
@@ -13,9 +14,11 @@ export interface HttpServerParts {
   graphql: Handler
   /** Prometheus text at /metrics. */
   metrics: Handler
-  /** Attaches graphql-ws to the server's upgrade event on /graphql. */
-  attachWebSocket(server: http.Server): void
+  /** Attaches graphql-ws to the server's upgrade event on /graphql, behind the same Host guard. */
+  attachWebSocket(server: http.Server, isAllowedHost: (host: string | undefined) => boolean): void
   lifecycle: Lifecycle
+  /** The address the server binds; decides which Host headers are served (see host-check.ts). */
+  bindHost: string
   /** Built dashboard directory, or null when not built. */
   clientDir: string | null
   logger: Logger
@@ -36,7 +39,10 @@ export function createHttpServer(parts: HttpServerParts): http.Server {
   ]
   const serveStatic = handleStatic(parts.clientDir)
 
+  const isAllowedHost = createHostCheck(parts.bindHost)
+
   const server = http.createServer({ noDelay: true, keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+    if (!isAllowedHost(req.headers.host)) return forbiddenHost(req, res)
     const method = req.method ?? 'GET'
     const url = req.url ?? '/'
     const route = matchRoute(routes, method, url)
@@ -50,12 +56,16 @@ export function createHttpServer(parts: HttpServerParts): http.Server {
   })
   // Streams may stay open for half an hour; Node's default header and request timeouts must not cut them.
   server.headersTimeout = 60_000
-  parts.attachWebSocket(server)
+  parts.attachWebSocket(server, isAllowedHost)
   return server
 }
 
 /** After the drain grace: Anthropic's envelope, so SDK clients retry elsewhere. */
 const refuseWhileDraining = (res: http.ServerResponse) => sendAnthropicError(res, new ProxyError('DRAINING'))
+
+function forbiddenHost(req: http.IncomingMessage, res: http.ServerResponse): void {
+  sendJson(res, 421, { type: 'error', error: { type: 'permission_error', message: `Host ${req.headers.host} is not served: Claudescope listens on loopback only (set HOST and DASHBOARD_TOKEN to serve other names)` } })
+}
 
 function notFound(req: http.IncomingMessage, res: http.ServerResponse): void {
   sendJson(res, 404, { type: 'error', error: { type: 'not_found_error', message: `No route for ${req.method} ${req.url}` } })

@@ -1,0 +1,94 @@
+import http from 'node:http'
+import WebSocket from 'ws'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startApp, type TestApp } from '../support/start-app'
+
+let app: TestApp
+beforeAll(async () => {
+  app = await startApp()
+})
+afterAll(async () => {
+  await app?.close()
+})
+
+/** A raw request, so the Host header can be anything. */
+function rawGet(path: string, host: string): Promise<{ status: number; body: string }> {
+  const { port } = new URL(app.url)
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+        let body = ''
+        res.on('data', (c: Buffer) => (body += c))
+        res.on('end', () => resolve({ status: res.statusCode!, body }))
+      })
+      .on('error', reject)
+  })
+}
+
+describe('operational routes', () => {
+  it('answers /health with healthy and /livez with the in-flight gauge', async () => {
+    const health = await fetch(`${app.url}/health`)
+    expect(health.status).toBe(200)
+    expect(await health.json()).toMatchObject({ status: 'healthy' })
+    expect(await (await fetch(`${app.url}/livez`)).json()).toMatchObject({ status: 'ok', in_flight: 0, draining: false })
+  })
+
+  it('documents the REST routes in /openapi.json', async () => {
+    const doc = (await (await fetch(`${app.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> }
+    expect(doc.openapi).toBe('3.1.0')
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/health', '/livez', '/metrics', '/v1/{path}']))
+  })
+
+  it('exposes Prometheus metrics whose request counter moves with traffic', async () => {
+    const count = async () => {
+      const text = await (await fetch(`${app.url}/metrics`)).text()
+      return [...text.matchAll(/^claudescope_requests_total\{[^}]*status="COMPLETED"[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0)
+    }
+    const before = await count()
+    await fetch(`${app.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'k' }, body: '{"model":"claude-sonnet-4-5","max_tokens":1,"messages":[]}' })
+    await expect.poll(count, { timeout: 10_000 }).toBe(before + 1)
+    const text = await (await fetch(`${app.url}/metrics`)).text()
+    for (const name of ['claudescope_in_flight', 'claudescope_capture_queue_items', 'claudescope_capture_queue_bytes', 'claudescope_capture_dropped_total', 'claudescope_live_subscribers', 'claudescope_db_write_seconds']) expect(text).toContain(name)
+  })
+
+  it('answers unknown API routes with a JSON 404 and unknown pages with the dashboard', async () => {
+    const api = await fetch(`${app.url}/api/nothing`, { method: 'POST' })
+    expect(api.status).toBe(404)
+    expect(await api.json()).toMatchObject({ type: 'error' })
+  })
+})
+
+describe('the DNS-rebinding guard on a loopback-bound server', () => {
+  it('refuses HTTP requests whose Host is not a loopback name', async () => {
+    expect((await rawGet('/health', 'evil.example:3001')).status).toBe(421)
+    expect((await rawGet('/health', `localhost:${new URL(app.url).port}`)).status).toBe(200)
+  })
+
+  it('refuses WebSocket upgrades whose Host is not a loopback name', async () => {
+    const ws = new WebSocket(`${app.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', { headers: { host: 'evil.example' } })
+    const status = await new Promise<number>((resolve) => {
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode!))
+      ws.on('open', () => resolve(101))
+      ws.on('error', () => {})
+    })
+    expect(status).toBe(403)
+  })
+})
+
+describe('draining', () => {
+  it('refuses new /v1/* work with 503 in the Anthropic envelope once refusing, while /health says draining', async () => {
+    app.app.lifecycle.draining = true
+    app.app.lifecycle.refusingNewWork = true
+    try {
+      const res = await fetch(`${app.url}/v1/messages`, { method: 'POST', body: '{}' })
+      expect(res.status).toBe(503)
+      expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'overloaded_error' } })
+      const health = await fetch(`${app.url}/health`)
+      expect(health.status).toBe(503)
+      expect(await health.json()).toMatchObject({ status: 'draining' })
+    } finally {
+      app.app.lifecycle.draining = false
+      app.app.lifecycle.refusingNewWork = false
+    }
+  })
+})
