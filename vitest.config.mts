@@ -5,13 +5,13 @@ import vue from '@vitejs/plugin-vue'
 // so the server project must resolve `graphql` to the same file or schemas come from two realms.
 const graphqlCjs = { find: /^graphql$/, replacement: 'graphql/index.js' }
 
-const serverProject = (name: string, env: Record<string, string>) => ({
+const serverProject = (name: string, env: Record<string, string>, exclude: string[] = []) => ({
   resolve: { alias: [graphqlCjs] },
   test: {
     name,
     environment: 'node',
     include: ['test/**/*.test.ts'],
-    exclude: ['test/client/**'],
+    exclude: ['test/client/**', ...exclude],
     globalSetup: ['test/support/global-setup.ts'],
     env,
     testTimeout: 30_000,
@@ -21,7 +21,8 @@ const serverProject = (name: string, env: Record<string, string>) => ({
 
 // The server suite runs on embedded PGlite always, and again on PostgreSQL when TEST_DATABASE_URL is set.
 const projects: any[] = [serverProject('server:pglite', { TEST_DB: 'pglite' })]
-if (process.env.TEST_DATABASE_URL) projects.push(serverProject('server:postgres', { TEST_DB: 'postgres' }))
+// The embedded database's own tests run once, in the PGlite project.
+if (process.env.TEST_DATABASE_URL) projects.push(serverProject('server:postgres', { TEST_DB: 'postgres' }, ['test/store/embedded-postgres.test.ts']))
 projects.push({
   plugins: [vue()],
   test: { name: 'client', environment: 'happy-dom', include: ['test/client/**/*.test.ts'] },

@@ -42,7 +42,7 @@ const isAlive = (pid: number) => {
   }
 }
 
-describe.skipIf(process.env.TEST_DB === 'postgres')('the embedded database', () => {
+describe('the embedded database', () => {
   it('keeps its data across a stop and a start', async () => {
     const dataDir = tempDataDir()
     const first = await startEmbeddedPostgres({ dataDir, logger })
