@@ -1,0 +1,108 @@
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync } from 'node:fs'
+import path from 'node:path'
+import Anthropic from '@anthropic-ai/sdk'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startApp, waitFor, type TestApp } from '../support/start-app'
+
+/** Debian's Chromium (CI installs it); never a browser download. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const hasChromium = existsSync(CHROMIUM)
+if (!hasChromium) {
+  console.warn(`\n!!! SKIPPING the dashboard browser test: no Chromium at ${CHROMIUM}. Install it with: apt-get install -y chromium !!!\n`)
+}
+
+const ROOT = path.resolve(import.meta.dirname, '../..')
+const SCREENSHOT = path.join(ROOT, 'docs/screenshot.png')
+
+/** The server serves client/dist; build it once when a fresh checkout has none. */
+function ensureClientBuilt(): void {
+  if (existsSync(path.join(ROOT, 'client/dist/index.html'))) return
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '-c', 'client/vite.config.mts'], { cwd: ROOT, stdio: 'inherit' })
+}
+
+describe.skipIf(!hasChromium)('dashboard in a real browser', () => {
+  let app: TestApp
+  let browser: Browser
+
+  beforeAll(async () => {
+    ensureClientBuilt()
+    app = await startApp()
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    })
+  }, 120_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await app?.close()
+  })
+
+  /** A page whose script errors fail the test; resolves once its live subscription is registered on the server. */
+  async function openDashboard(): Promise<{ page: Page; problems: string[] }> {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
+    const problems: string[] = []
+    page.on('pageerror', (error) => problems.push(error.message))
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text())
+    })
+    const subscribersBefore = app.app.bus.subscriberCount
+    await page.goto(`${app.url}/`)
+    await waitFor(() => app.app.bus.subscriberCount > subscribersBefore, 'the dashboard to subscribe to request events')
+    return { page, problems }
+  }
+
+  it('shows the empty state, then a request sent through the proxy appears live, finishes in place and opens in the detail panel', async () => {
+    const { page, problems } = await openDashboard()
+    await page.getByText(`ANTHROPIC_BASE_URL=${app.url} claude`).waitFor()
+    // A reload would lose this marker: the row must arrive over the subscription.
+    await page.evaluate(() => Object.assign(window, { loadedOnce: true }))
+
+    const anthropic = new Anthropic({ baseURL: app.url, apiKey: 'sk-ant-test', maxRetries: 0 })
+    const prompt = 'Say hello to the dashboard test'
+    const stream = anthropic.messages.stream(
+      { model: 'claude-sonnet-4-5', max_tokens: 256, messages: [{ role: 'user', content: prompt }] },
+      { headers: { 'x-mock-delay-ms': '200', 'x-mock-events': '8' } },
+    )
+    const row = page.locator('tbody tr')
+    await row.filter({ hasText: 'In flight' }).waitFor()
+    const message = await stream.finalMessage()
+    await row.filter({ hasText: 'Completed' }).waitFor()
+    expect(await row.count()).toBe(1)
+    expect(await row.textContent()).toContain('claude-sonnet-4-5')
+    expect(await row.textContent()).toContain('200')
+    expect(await page.evaluate(() => (window as { loadedOnce?: boolean }).loadedOnce)).toBe(true)
+
+    await row.getByRole('button').click()
+    const detail = page.locator('aside')
+    const answer = message.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('')
+    await detail.getByText(prompt).waitFor()
+    await detail.getByText(answer.slice(0, 24)).waitFor()
+    expect(await detail.textContent()).toContain(message._request_id ?? '')
+
+    if (process.env.UPDATE_SCREENSHOT === '1') await saveScreenshot(page, anthropic)
+    expect(problems).toEqual([])
+    await page.close()
+  }, 60_000)
+
+  /** A handful of varied requests so the README shows the list as it looks in use. */
+  async function saveScreenshot(page: Page, anthropic: Anthropic): Promise<void> {
+    await page.locator('aside header button').click()
+    await anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'Title for this chat?' }] })
+    await anthropic.messages
+      .create({ model: 'claude-opus-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'Busy?' }] }, { headers: { 'x-mock-scenario': 'rate-limited' } })
+      .catch(() => undefined)
+    await anthropic.messages.create(
+      { model: 'claude-sonnet-4-5', max_tokens: 1024, stream: true, messages: [{ role: 'user', content: 'List the files in src/' }] },
+      { headers: { 'x-mock-scenario': 'stream-tool-use' } },
+    )
+    await page.locator('tbody tr').nth(3).waitFor()
+    await page.locator('tbody tr').first().getByRole('button').click()
+    await page.locator('aside').getByText('tool_use').first().waitFor()
+    mkdirSync(path.dirname(SCREENSHOT), { recursive: true })
+    await page.screenshot({ path: SCREENSHOT })
+  }
+})
