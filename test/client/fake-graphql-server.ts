@@ -112,15 +112,15 @@ export function recordedRequest(overrides: Partial<RequestDetail> = {}): Request
     userAgent: 'claude-cli/2.1.3 (external, cli)',
     apiKeyFingerprint: 'key:3f9a1c2b',
     requestHeaders: { 'anthropic-version': '2023-06-01', 'x-api-key': 'key:3f9a1c2b' },
-    requestBody: { model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'Hello' }] },
+    requestBodyText: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'Hello' }] }),
     responseHeaders: { 'content-type': 'text/event-stream' },
-    responseBody: { type: 'message', role: 'assistant', content: [{ type: 'text', text: 'Hi there' }] },
+    responseBodyText: JSON.stringify({ type: 'message', role: 'assistant', content: [{ type: 'text', text: 'Hi there' }] }),
     ...overrides,
   }
 }
 
 /** The row a list shows for a recorded request (what live events carry). */
 export function summaryOf(request: RequestDetail): RequestSummary {
-  const { upstreamRequestId, userAgent, apiKeyFingerprint, requestHeaders, requestBody, responseHeaders, responseBody, ...summary } = request
+  const { upstreamRequestId, userAgent, apiKeyFingerprint, requestHeaders, requestBodyText, responseHeaders, responseBodyText, ...summary } = request
   return summary
 }

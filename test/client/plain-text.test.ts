@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { jsonText, plainContent, plainRequest, plainResponse } from '../../client/src/messages/plain-text'
+import { exactJsonText, parseExactJson } from '../../client/src/messages/exact-json'
+import { plainContent, plainRequest, plainResponse } from '../../client/src/messages/plain-text'
 
 describe('plain-text messages', () => {
   it('reads a string content as one text block', () => {
@@ -22,7 +23,7 @@ describe('plain-text messages', () => {
       { label: 'redacted thinking', text: '(encrypted by the API)' },
       { label: 'tool_use · Read', text: '{\n  "file_path": "/tmp/a.ts"\n}' },
       { label: 'tool_result · error', text: 'ENOENT' },
-      { label: 'image', text: jsonText({ type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBOR' } }) },
+      { label: 'image', text: exactJsonText({ type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBOR' } }) },
     ])
   })
 
@@ -50,7 +51,14 @@ describe('plain-text messages', () => {
   })
 
   it('shows a text body as it is and anything else as indented JSON', () => {
-    expect(jsonText('not json')).toBe('not json')
-    expect(jsonText({ a: [1] })).toBe('{\n  "a": [\n    1\n  ]\n}')
+    expect(exactJsonText('not json')).toBe('not json')
+    expect(exactJsonText({ a: [1] })).toBe('{\n  "a": [\n    1\n  ]\n}')
+  })
+
+  it('prints integers beyond 2^53 in recorded bodies digit for digit, and keeps non-JSON text as text', () => {
+    const body = parseExactJson('{"content":[{"type":"tool_use","name":"get_account","input":{"account_id":12345678901234567890,"limit":1.50}}]}')
+    expect(plainResponse(body)?.[0]?.text).toBe('{\n  "account_id": 12345678901234567890,\n  "limit": 1.5\n}')
+    expect(parseExactJson('{"model": oops')).toBe('{"model": oops')
+    expect(parseExactJson(null)).toBeNull()
   })
 })

@@ -12,15 +12,15 @@ describe('request detail', () => {
       model: HOSTILE,
       error: HOSTILE,
       requestHeaders: { 'x-evil': HOSTILE },
-      requestBody: {
+      requestBodyText: JSON.stringify({
         system: [{ type: 'text', text: HOSTILE }],
         messages: [
           { role: 'user', content: HOSTILE },
           { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'Bash', input: { command: HOSTILE } }] },
           { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', is_error: true, content: [{ type: 'text', text: HOSTILE }] }] },
         ],
-      },
-      responseBody: { type: 'message', content: [{ type: 'text', text: HOSTILE }, { type: 'thinking', thinking: HOSTILE }] },
+      }),
+      responseBodyText: JSON.stringify({ type: 'message', content: [{ type: 'text', text: HOSTILE }, { type: 'thinking', thinking: HOSTILE }] }),
     })
     const server = createFakeGraphQLServer({ rows: [request] })
     const wrapper = mount(RequestsPage, { global: { provide: server.provide }, attachTo: document.body })
@@ -38,7 +38,7 @@ describe('request detail', () => {
   })
 
   it('shows a body that is not a Messages request as plain text', async () => {
-    const request = recordedRequest({ path: '/v1/models', method: 'GET', requestBody: null, responseBody: 'not json at all <b>bold</b>' })
+    const request = recordedRequest({ path: '/v1/models', method: 'GET', requestBodyText: null, responseBodyText: 'not json at all <b>bold</b>' })
     const server = createFakeGraphQLServer({ rows: [request] })
     const wrapper = mount(RequestDetail, { props: { id: request.id, status: request.status }, global: { provide: server.provide } })
     await flushPromises()
@@ -49,13 +49,13 @@ describe('request detail', () => {
   })
 
   it('fetches the request again when the list reports that its status changed', async () => {
-    const request = recordedRequest({ status: 'IN_FLIGHT', responseBody: null })
+    const request = recordedRequest({ status: 'IN_FLIGHT', responseBodyText: null })
     const server = createFakeGraphQLServer({ rows: [request] })
     const wrapper = mount(RequestDetail, { props: { id: request.id, status: 'IN_FLIGHT' }, global: { provide: server.provide } })
     await flushPromises()
     expect(wrapper.text()).toContain('Still arriving…')
 
-    server.rows[0] = { ...request, status: 'COMPLETED', responseBody: { type: 'message', content: [{ type: 'text', text: 'Hi there' }] } }
+    server.rows[0] = { ...request, status: 'COMPLETED', responseBodyText: JSON.stringify({ type: 'message', content: [{ type: 'text', text: 'Hi there' }] }) }
     await wrapper.setProps({ status: 'COMPLETED' })
     await flushPromises()
     expect(wrapper.text()).toContain('Hi there')

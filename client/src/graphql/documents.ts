@@ -9,7 +9,8 @@ import { gql } from '@urql/core'
 export type RequestStatus = 'IN_FLIGHT' | 'COMPLETED' | 'FAILED' | 'ABORTED'
 
 /** Recorded JSON (bodies, headers): whatever the client or upstream sent, so never trusted. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+/** JSON as the dashboard holds it; `bigint` for integers beyond 2^53 in recorded bodies (see exact-json.ts). */
+export type JsonValue = string | number | bigint | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 
 /** RequestFilter input: every condition given must hold; absent means no condition. */
 export interface RequestFilter {
@@ -60,9 +61,10 @@ export interface RequestDetail extends RequestSummary {
   userAgent: string | null
   apiKeyFingerprint: string | null
   requestHeaders: JsonValue
-  requestBody: JsonValue
+  /** Exact body texts: the JSON scalar would round integers beyond 2^53. */
+  requestBodyText: string | null
   responseHeaders: JsonValue
-  responseBody: JsonValue
+  responseBodyText: string | null
 }
 
 const REQUEST_SUMMARY_FIELDS = gql`
@@ -142,9 +144,9 @@ export const REQUEST_DETAIL = gql<RequestDetailData, RequestDetailVariables>`
       userAgent
       apiKeyFingerprint
       requestHeaders
-      requestBody
+      requestBodyText
       responseHeaders
-      responseBody
+      responseBodyText
     }
   }
   ${REQUEST_SUMMARY_FIELDS}

@@ -1,4 +1,5 @@
 import type { JsonValue } from '../graphql/documents'
+import { exactJsonText } from './exact-json'
 
 /**
  * Recorded messages as labelled plain text: the detail panel's stand-in until every block type has
@@ -46,10 +47,6 @@ export function plainContent(content: JsonValue): PlainBlock[] {
   return content.map(plainBlock)
 }
 
-/** Pretty JSON, or the value itself when it is already text (a body that was not JSON). */
-export function jsonText(value: JsonValue): string {
-  return typeof value === 'string' ? value : JSON.stringify(value, null, 2)
-}
 
 function plainBlock(block: JsonValue): PlainBlock {
   if (!isObject(block) || typeof block.type !== 'string') return asJson(block)
@@ -62,18 +59,18 @@ function plainBlock(block: JsonValue): PlainBlock {
       return { label: 'redacted thinking', text: '(encrypted by the API)' }
     case 'tool_use':
     case 'server_tool_use':
-      return { label: `${block.type} · ${String(block.name ?? '')}`, text: jsonText(block.input ?? null) }
+      return { label: `${block.type} · ${String(block.name ?? '')}`, text: exactJsonText(block.input ?? null) }
     case 'tool_result': {
       const text = plainContent(block.content ?? '').map((part) => part.text).join('\n')
       return { label: block.is_error === true ? 'tool_result · error' : 'tool_result', text }
     }
     default:
-      return { label: block.type, text: jsonText(block) }
+      return { label: block.type, text: exactJsonText(block) }
   }
 }
 
 function asJson(value: JsonValue): PlainBlock {
-  return { label: 'json', text: jsonText(value) }
+  return { label: 'json', text: exactJsonText(value) }
 }
 
 function isObject(value: JsonValue): value is JsonObject {
