@@ -8,6 +8,7 @@ import type { Config } from './config'
 import { buildGraphQLSchema } from './graphql/schema'
 import { createGraphQLServer } from './graphql/graphql-server'
 import { createHttpServer } from './http/create-server'
+import type { HealthReport } from './health/health-report'
 import type { Lifecycle } from './http/health'
 import { createMetrics } from './http/metrics'
 import { findClientDir } from './http/static'
@@ -73,21 +74,23 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     logger,
   })
   const lifecycle: Lifecycle = { draining: false, refusingNewWork: false, inFlight: () => proxy.inFlight }
-  const metrics = createMetrics(
-    {
-      inFlight: () => proxy.inFlight,
-      subscribers: () => bus.subscriberCount,
-      capture: () => {
-        const stats = capture.stats()
-        return { queueItems: stats.queueDepth, queueBytes: stats.queueBytes, spoolBytes: 0, dropped: stats.dropped, written: stats.written, failedBatches: stats.failedBatches }
-      },
-    },
-    bus,
-  )
+  const readHealth = (): HealthReport => {
+    const stats = capture.stats()
+    return {
+      status: lifecycle.draining ? 'draining' : 'healthy',
+      draining: lifecycle.draining,
+      inFlight: proxy.inFlight,
+      database: embedded ? 'embedded' : 'postgresql',
+      liveSubscribers: bus.subscriberCount,
+      capture: { queueItems: stats.queueDepth, queueBytes: stats.queueBytes, spoolBytes: 0, written: stats.written, dropped: stats.dropped, failedBatches: stats.failedBatches, lastWriteMs: stats.lastWriteMs },
+    }
+  }
+  const metrics = createMetrics(readHealth, bus)
   const graphql = createGraphQLServer({
     schema: await buildGraphQLSchema(),
     dataSource,
     bus,
+    readHealth,
     dashboardToken: config.dashboardToken,
     logger,
   })

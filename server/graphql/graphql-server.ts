@@ -6,6 +6,7 @@ import type { ExecutionResult, GraphQLFormattedError, GraphQLSchema } from 'grap
 import { useServer } from 'graphql-ws/use/ws'
 import { WebSocketServer } from 'ws'
 import type { DataSource } from 'typeorm'
+import type { HealthReport } from '../health/health-report'
 import type { LiveBus } from '../live/live-bus'
 import type { Logger } from '../logger'
 import { createContextFactory, type GraphQLContext } from './context'
@@ -17,6 +18,8 @@ export interface GraphQLServerOptions {
   schema: GraphQLSchema
   dataSource: DataSource
   bus: LiveBus
+  /** This instance's state for the `health` query. */
+  readHealth(): HealthReport
   /** When set, HTTP needs `Authorization: Bearer <token>` and graphql-ws `connectionParams.authorization` (S1). */
   dashboardToken?: string
   logger: Logger
@@ -27,8 +30,7 @@ export interface GraphQLServerOptions {
 export interface GraphQLServer {
   /** Serves GET and POST /graphql (GraphQL over HTTP). */
   handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>
-  /** Serves graphql-ws on /graphql of the same server, after the Origin check (S3). */
-  /** Serves graphql-ws upgrades on /graphql; `isAllowedHost` is the server's DNS-rebinding guard. */
+  /** Serves graphql-ws upgrades on /graphql after the Origin check (S3); `isAllowedHost` is the server's DNS-rebinding guard. */
   attach(server: http.Server, isAllowedHost?: (host: string | undefined) => boolean): void
   /** Closes every WebSocket and stops Apollo. */
   stop(): Promise<void>
@@ -40,7 +42,7 @@ const PATH = '/graphql'
 export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServer {
   const { schema, bus, dashboardToken, logger } = options
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024
-  const createContext = createContextFactory({ dataSource: options.dataSource, bus })
+  const createContext = createContextFactory({ dataSource: options.dataSource, bus, readHealth: options.readHealth })
   const limits = apolloLimits()
   const format = (formatted: GraphQLFormattedError, error: unknown) => formatError(formatted, error, logger)
 

@@ -2,10 +2,11 @@ import 'reflect-metadata'
 import type { GraphQLSchema } from 'graphql'
 import { GraphQLDateTime } from 'graphql-scalars'
 import { buildSchema, type PubSub } from 'type-graphql'
+import { HealthResolver } from '../health/health.resolver'
 import { RequestConnectionResolver, RequestsResolver } from '../requests/requests.resolver'
 
 /** Every resolver class, listed explicitly (no globs: they break under Vitest and bundlers). */
-const resolvers = [RequestsResolver, RequestConnectionResolver] as const
+const resolvers = [RequestsResolver, RequestConnectionResolver, HealthResolver] as const
 
 /**
  * type-graphql requires a PubSub as soon as any subscription exists. Ours read the LiveBus through

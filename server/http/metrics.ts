@@ -1,23 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { HealthReport } from '../health/health-report'
 import type { LiveBus } from '../live/live-bus'
-
-/** Point-in-time figures the metrics read at scrape time. */
-export interface MetricsSources {
-  inFlight(): number
-  subscribers(): number
-  capture(): CaptureFigures
-}
-
-/** Capture's running totals and levels (see server/capture). */
-export interface CaptureFigures {
-  queueItems: number
-  queueBytes: number
-  spoolBytes: number
-  dropped: number
-  written: number
-  failedBatches: number
-}
 
 export interface Metrics {
   registry: Registry
@@ -33,7 +17,7 @@ export interface Metrics {
  * Prometheus metrics (O3), one registry per app so several instances can live in one process
  * (tests). Request outcomes are counted from the live bus, so the proxy carries no metrics code.
  */
-export function createMetrics(sources: MetricsSources, bus: LiveBus): Metrics {
+export function createMetrics(readHealth: () => HealthReport, bus: LiveBus): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'claudescope_' })
 
@@ -42,9 +26,9 @@ export function createMetrics(sources: MetricsSources, bus: LiveBus): Metrics {
   const overhead = new Histogram({ name: 'claudescope_proxy_overhead_seconds', help: 'Time the proxy itself added to an exchange.', buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1], registers: [registry] })
   const batchSeconds = new Histogram({ name: 'claudescope_db_write_seconds', help: 'Duration of one capture batch transaction.', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] })
   const batchSize = new Histogram({ name: 'claudescope_db_batch_records', help: 'Records written per capture batch.', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500], registers: [registry] })
-  const figures = () => sources.capture()
-  new Gauge({ name: 'claudescope_in_flight', help: '/v1/* exchanges in flight.', registers: [registry], collect() { this.set(sources.inFlight()) } })
-  new Gauge({ name: 'claudescope_live_subscribers', help: 'Open live subscriptions.', registers: [registry], collect() { this.set(sources.subscribers()) } })
+  const figures = () => readHealth().capture
+  new Gauge({ name: 'claudescope_in_flight', help: '/v1/* exchanges in flight.', registers: [registry], collect() { this.set(readHealth().inFlight) } })
+  new Gauge({ name: 'claudescope_live_subscribers', help: 'Open live subscriptions.', registers: [registry], collect() { this.set(readHealth().liveSubscribers) } })
   new Gauge({ name: 'claudescope_capture_queue_items', help: 'Records waiting in memory for the database.', registers: [registry], collect() { this.set(figures().queueItems) } })
   new Gauge({ name: 'claudescope_capture_queue_bytes', help: 'Bytes of records waiting in memory for the database.', registers: [registry], collect() { this.set(figures().queueBytes) } })
   new Gauge({ name: 'claudescope_capture_spool_bytes', help: 'Bytes of records spilled to the disk spool, waiting for the database.', registers: [registry], collect() { this.set(figures().spoolBytes) } })

@@ -1,6 +1,7 @@
 import http from 'node:http'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { queryGraphQL } from '../support/graphql-client'
 import { startApp, type TestApp } from '../support/start-app'
 
 let app: TestApp
@@ -55,6 +56,21 @@ describe('operational routes', () => {
     const api = await fetch(`${app.url}/api/nothing`, { method: 'POST' })
     expect(api.status).toBe(404)
     expect(await api.json()).toMatchObject({ type: 'error' })
+  })
+})
+
+describe('the GraphQL health query', () => {
+  it('reports draining, in-flight exchanges, the database and capture counters including drops', async () => {
+    type Health = { status: string; draining: boolean; inFlight: number; database: string; capture: { written: number; dropped: number; queueItems: number; spoolBytes: number } }
+    const read = async () =>
+      (await queryGraphQL<{ health: Health }>(app.url, '{ health { status draining inFlight database liveSubscribers capture { queueItems queueBytes spoolBytes written dropped failedBatches lastWriteMs } } }')).health
+    const before = await read()
+    await fetch(`${app.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'k' }, body: '{"model":"claude-sonnet-4-5","max_tokens":1,"messages":[]}' })
+    await expect.poll(async () => (await read()).capture.written, { timeout: 10_000 }).toBeGreaterThan(before.capture.written)
+    const health = await read()
+    expect(health).toMatchObject({ status: 'healthy', draining: false, inFlight: 0, capture: { dropped: 0, queueItems: 0 } })
+    // Test apps always get a DATABASE_URL (even the PGlite test databases), so they report postgresql.
+    expect(health.database).toBe('postgresql')
   })
 })
 

@@ -1,0 +1,25 @@
+/** This instance's operational state, as `/livez`, `/metrics` and the GraphQL `health` query show it. */
+export interface HealthReport {
+  status: 'healthy' | 'draining'
+  draining: boolean
+  inFlight: number
+  database: 'embedded' | 'postgresql'
+  liveSubscribers: number
+  capture: CaptureHealthReport
+}
+
+export interface CaptureHealthReport {
+  /** Records waiting in memory for the database. */
+  queueItems: number
+  queueBytes: number
+  /** Bytes spilled to the disk spool, waiting for the database. */
+  spoolBytes: number
+  /** Records written since start. */
+  written: number
+  /** Records lost because memory and spool bounds were both full (C4): should stay 0. */
+  dropped: number
+  /** Database batches that failed and were retried. */
+  failedBatches: number
+  /** Milliseconds the last batch took. */
+  lastWriteMs: number
+}

@@ -1,0 +1,23 @@
+import { Field, Float, Int, ObjectType } from 'type-graphql'
+import type { CaptureHealthReport, HealthReport } from './health-report'
+
+@ObjectType({ description: 'Recording of traffic: what waits for the database, and what was lost.' })
+export class CaptureHealth implements CaptureHealthReport {
+  @Field(() => Int, { description: 'Records waiting in memory for the database.' }) queueItems: number
+  @Field(() => Float) queueBytes: number
+  @Field(() => Float, { description: 'Bytes spilled to the disk spool, waiting for the database.' }) spoolBytes: number
+  @Field(() => Float, { description: 'Records written since this instance started.' }) written: number
+  @Field(() => Float, { description: 'Records lost because memory and spool were both full. Should stay 0.' }) dropped: number
+  @Field(() => Float, { description: 'Database batches that failed and were retried.' }) failedBatches: number
+  @Field(() => Float, { description: 'Milliseconds the last database batch took.' }) lastWriteMs: number
+}
+
+@ObjectType({ description: "This instance's operational state." })
+export class Health implements HealthReport {
+  @Field(() => String, { description: 'healthy, or draining while stopping.' }) status: 'healthy' | 'draining'
+  @Field() draining: boolean
+  @Field(() => Int, { description: '/v1/* exchanges in flight.' }) inFlight: number
+  @Field(() => String, { description: 'embedded (PGlite) or postgresql.' }) database: 'embedded' | 'postgresql'
+  @Field(() => Int) liveSubscribers: number
+  @Field(() => CaptureHealth) capture: CaptureHealth
+}
