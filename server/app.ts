@@ -62,7 +62,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       maxItems: config.captureQueueMaxItems,
       maxBytes: config.captureQueueMaxBytes,
       batchMaxItems: config.captureBatchMaxItems,
+      spoolMaxBytes: config.spoolMaxBytes,
+      spillAfterMs: config.captureSpillAfterMs,
     },
+    onBatch: (records, seconds) => metrics.observeBatch(records, seconds),
   })
   const proxy = createProxy({
     forwardUrl: config.forwardUrl,
@@ -82,7 +85,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       inFlight: proxy.inFlight,
       database: embedded ? 'embedded' : 'postgresql',
       liveSubscribers: bus.subscriberCount,
-      capture: { queueItems: stats.queueDepth, queueBytes: stats.queueBytes, spoolBytes: 0, written: stats.written, dropped: stats.dropped, failedBatches: stats.failedBatches, lastWriteMs: stats.lastWriteMs },
+      capture: { queueItems: stats.queueDepth, queueBytes: stats.queueBytes, spoolBytes: stats.spoolBytes, written: stats.written, dropped: stats.dropped, failedBatches: stats.failedBatches, lastWriteMs: stats.lastWriteMs },
     }
   }
   const metrics = createMetrics(readHealth, bus)

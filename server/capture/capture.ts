@@ -1,3 +1,5 @@
+import path from 'node:path'
+import { performance } from 'node:perf_hooks'
 import type { DataSource } from 'typeorm'
 import type { LiveBus } from '../live/live-bus'
 import type { Logger } from '../logger'
@@ -7,6 +9,7 @@ import { loadInstallSecret } from './install-secret'
 import { BoundedQueue } from './queue'
 import { Recorder } from './recorder'
 import { createHeaderRedactor } from './redact'
+import { Spool } from './spool'
 import { BatchWriter, type BatchWriterStats } from './writer'
 
 export interface CaptureLimits {
@@ -18,6 +21,10 @@ export interface CaptureLimits {
   batchMaxItems: number
   /** Per-exchange storage bound of response bodies and streams (see RecorderOptions). @default 16 MiB */
   maxKeptBodyBytes?: number
+  /** Bound of the disk spool (DATA_DIR/spool). @default 1 GiB (SPOOL_MAX_BYTES) */
+  spoolMaxBytes: number
+  /** An op still in memory after this long goes to the spool, so a crash cannot take it. @default 500 (CAPTURE_SPILL_AFTER_MS) */
+  spillAfterMs: number
 }
 
 export interface CaptureOptions {
@@ -28,13 +35,21 @@ export interface CaptureOptions {
   dataDir: string
   logger: Logger
   limits: CaptureLimits
-  /** How long `close()` waits for the queue to reach the database. @default 10_000 */
+  /** How long `close()` waits for the queue to reach the database; the rest is spooled. @default 10_000 */
   closeTimeoutMs?: number
+  /** Told about every committed database batch (for /metrics). */
+  onBatch?: (records: number, seconds: number) => void
 }
 
 export interface CaptureStats extends BatchWriterStats {
   /** Exchanges started and not yet ended. */
   inFlight: number
+  /** Bytes waiting in the disk spool. */
+  spoolBytes: number
+  /** Ops written to the spool since start. */
+  spilled: number
+  /** Ops replayed from the spool into the database since start. */
+  replayed: number
 }
 
 /** Recording of /v1/* traffic (C1–C3, C5): the proxy's observer, and what runs behind it. */
@@ -43,7 +58,7 @@ export interface Capture {
   stats(): CaptureStats
   /** Resolves once every ended exchange is in the database; rejects with CAPTURE_FLUSH_TIMEOUT. @default timeoutMs 30_000 */
   flush(timeoutMs?: number): Promise<void>
-  /** Flushes (up to `closeTimeoutMs`), then stops the writer. Records still queued are logged as lost. */
+  /** Flushes (up to `closeTimeoutMs`), then stops the writer and spools whatever is left, for the next start. */
   close(): Promise<void>
 }
 
@@ -52,23 +67,37 @@ const DROP_LOG_INTERVAL_MS = 10_000
 
 /**
  * Wires capture: install secret → header redactor → recorder (the proxy's observer) → bounded
- * queue → batch writer (started here). Where a durable spool will go, the queue's overflow and
- * the records left at close are the two seams: today both are counted and logged.
+ * queue → batch writer, with the disk spool behind the queue (C4). The proxy never waits: an op
+ * goes to the spool when the queue is full, when it has waited `spillAfterMs`, when the database
+ * is failing (then at once, keeping memory small), or at close. Only when the spool is full too is
+ * an op dropped, counted and logged.
  */
 export function createCapture(options: CaptureOptions): Capture {
   const { dataSource, bus, logger, limits } = options
   const queue = new BoundedQueue({ maxItems: limits.maxItems, maxBytes: limits.maxBytes })
-  const writer = new BatchWriter({ dataSource, queue, logger, batchMaxItems: limits.batchMaxItems })
-  const reportDrop = createDropReporter(logger, () => queue.dropped)
+  const spool = new Spool({ dir: path.join(options.dataDir, 'spool'), maxBytes: limits.spoolMaxBytes, logger })
+  const writer = new BatchWriter({ dataSource, queue, logger, batchMaxItems: limits.batchMaxItems, spool, onBatch: options.onBatch })
+  let dropped = 0
+  const reportDrop = createDropReporter(logger, () => dropped)
+  const keepOnDisk = (op: CaptureOp) => {
+    if (spool.append(op)) return
+    dropped++
+    reportDrop(op)
+  }
   const recorder = new Recorder({
     bus,
     sink: (op) => {
-      if (!queue.offer(op)) reportDrop(op)
+      if (!queue.offer(op)) keepOnDisk(op)
     },
     redactHeaders: createHeaderRedactor(loadInstallSecret(options.dataDir)),
     logger,
     maxKeptBodyBytes: limits.maxKeptBodyBytes,
   })
+  const spillAged = () => {
+    const cutoff = writer.isFailing ? Number.POSITIVE_INFINITY : performance.now() - limits.spillAfterMs
+    for (const op of queue.takeQueuedBefore(cutoff)) keepOnDisk(op)
+  }
+  const spillTimer = setInterval(spillAged, Math.max(50, Math.min(250, limits.spillAfterMs / 2))).unref()
   writer.start()
 
   const flush = async (timeoutMs?: number) => {
@@ -81,14 +110,20 @@ export function createCapture(options: CaptureOptions): Capture {
       try {
         await flush(options.closeTimeoutMs ?? 10_000)
       } catch (err) {
-        logger.error({ err, lost: queue.depth }, 'capture stopped before every record reached the database')
+        logger.warn({ err, queued: queue.depth, spoolBytes: spool.bytes }, 'capture stopped before every record reached the database; the rest is spooled for the next start')
       }
+      clearInterval(spillTimer)
       await writer.close()
+      for (const op of queue.takeQueuedBefore(Number.POSITIVE_INFINITY)) keepOnDisk(op)
+      spool.close()
     })())
 
   return {
     observer: recorder,
-    stats: () => ({ ...writer.stats, inFlight: recorder.inFlight }),
+    stats: () => {
+      const s = spool.stats
+      return { ...writer.stats, dropped, inFlight: recorder.inFlight, spoolBytes: s.bytes, spilled: s.spilled, replayed: s.replayed }
+    },
     flush,
     close,
   }

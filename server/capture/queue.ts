@@ -10,6 +10,8 @@ export interface BoundedQueueLimits {
 interface Entry {
   op: CaptureOp
   bytes: number
+  /** performance.now() when the request's first op was queued. */
+  queuedAt: number
 }
 
 /**
@@ -61,7 +63,7 @@ export class BoundedQueue {
       return true
     }
     if (this.#byId.size >= this.limits.maxItems || this.#bytes + bytes > this.limits.maxBytes) return this.#drop()
-    this.#append({ op, bytes })
+    this.#append({ op, bytes, queuedAt: performance.now() })
     return true
   }
 
@@ -91,6 +93,13 @@ export class BoundedQueue {
     return taken
   }
 
+  /** Removes and returns the ops queued before `cutoff` (a performance.now() time), oldest first. */
+  takeQueuedBefore(cutoff: number): CaptureOp[] {
+    let count = 0
+    for (let i = this.#head; i < this.#entries.length && this.#entries[i]!.queuedAt < cutoff; i++) count++
+    return count === 0 ? [] : this.take(count)
+  }
+
   /**
    * Puts ops the writer could not write back at the front, in their order, skipping any that a
    * newer op of the same request supersedes. Ignores the bounds: these ops were held in memory
@@ -103,7 +112,7 @@ export class BoundedQueue {
       const queued = this.#byId.get(op.record.id)
       const bytes = opBytes(op)
       if (queued === undefined) {
-        const entry = { op, bytes }
+        const entry = { op, bytes, queuedAt: performance.now() }
         front.push(entry)
         this.#byId.set(op.record.id, entry)
         this.#bytes += bytes

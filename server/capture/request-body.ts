@@ -42,3 +42,8 @@ export function requestBodyParameter(record: RequestRecord): Buffer | string {
   const body = bodies.get(record)
   return body !== undefined && body.isStorableAsIs ? body.bytes : record.requestBody
 }
+
+/** The forwarded bytes behind a record's body, or null for a record built with a plain string body. */
+export function requestBodyBytesOf(record: RequestRecord): Buffer | null {
+  return bodies.get(record)?.bytes ?? null
+}

@@ -4,6 +4,7 @@ import type { Logger } from '../logger'
 import { buildBatchStatements } from './batch-statements'
 import { CaptureError } from './capture-error'
 import type { CaptureOp } from './capture-op'
+import type { Spool } from './spool'
 import type { BoundedQueue } from './queue'
 
 export interface BatchWriterOptions {
@@ -18,6 +19,10 @@ export interface BatchWriterOptions {
   retryInitialMs?: number
   /** Ceiling of the retry wait. @default 5_000 */
   retryMaxMs?: number
+  /** Ops that waited too long or arrived during an outage; replayed, oldest first, beside the queue. */
+  spool?: Spool
+  /** Told about every committed batch (for /metrics). */
+  onBatch?: (records: number, seconds: number) => void
 }
 
 export interface BatchWriterStats {
@@ -66,6 +71,12 @@ export class BatchWriter {
   #interrupt: (() => void) | null = null
   #drainWaiters: (() => void)[] = []
   #stats = { written: 0, writtenChunks: 0, failedBatches: 0, rejected: 0, lastBatchSize: 0, lastWriteMs: 0 }
+  readonly #spool: Spool | undefined
+  readonly #onBatch: ((records: number, seconds: number) => void) | undefined
+  /** Set by a failed batch, cleared by the next committed one: the database is down or refusing. */
+  #failing = false
+  /** Alternates queue and spool while both hold work, so neither starves. */
+  #spoolTurn = false
 
   constructor(options: BatchWriterOptions) {
     this.#dataSource = options.dataSource
@@ -76,6 +87,13 @@ export class BatchWriter {
     this.#retryInitialMs = options.retryInitialMs ?? 100
     this.#retryMaxMs = options.retryMaxMs ?? 5_000
     this.#retryDelayMs = this.#retryInitialMs
+    this.#spool = options.spool
+    this.#onBatch = options.onBatch
+  }
+
+  /** True from a failed batch until the next committed one. */
+  get isFailing(): boolean {
+    return this.#failing
   }
 
   get stats(): BatchWriterStats {
@@ -116,14 +134,15 @@ export class BatchWriter {
 
   async #run(): Promise<void> {
     while (!this.#closed) {
-      if (this.#queue.depth === 0) {
-        await this.#wait(this.#queue.whenNotEmpty())
+      const source = this.#pickSource()
+      if (source === null) {
+        await this.#wait(this.#spool ? Promise.race([this.#queue.whenNotEmpty(), this.#spool.whenNotEmpty()]) : this.#queue.whenNotEmpty())
         continue
       }
-      const batch = this.#queue.take(this.#batchMaxItems, this.#batchMaxBytes)
       this.#writing = true
-      const failed = await this.#writeBatch(batch)
+      const failed = source === 'spool' ? await this.#replaySpoolBatch(this.#spool!) : await this.#writeBatch(this.#queue.take(this.#batchMaxItems, this.#batchMaxBytes), (rest) => this.#queue.requeue(rest))
       this.#writing = false
+      this.#failing = failed
       if (failed) {
         await this.#pause(this.#retryDelayMs)
         this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, this.#retryMaxMs)
@@ -134,30 +153,46 @@ export class BatchWriter {
     }
   }
 
-  /** Writes a batch; returns true when it failed for a reason worth retrying (then it is requeued). */
-  async #writeBatch(batch: CaptureOp[]): Promise<boolean> {
+  #pickSource(): 'queue' | 'spool' | null {
+    const spoolReady = this.#spool?.hasBacklog === true
+    const queueReady = this.#queue.depth > 0
+    if (spoolReady && queueReady) return (this.#spoolTurn = !this.#spoolTurn) ? 'spool' : 'queue'
+    return spoolReady ? 'spool' : queueReady ? 'queue' : null
+  }
+
+  /** Replays the spool's oldest ops; they leave the spool only once committed (a failure retries them all: upserts make that harmless). */
+  async #replaySpoolBatch(spool: Spool): Promise<boolean> {
+    const batch = spool.nextBatch(this.#batchMaxItems)
+    if (!batch) return false
+    const failed = await this.#writeBatch(batch.ops, () => {})
+    if (!failed) batch.ack()
+    return failed
+  }
+
+  /** Writes a batch; returns true when it failed for a reason worth retrying (then `retryLater` gets what is left). */
+  async #writeBatch(batch: CaptureOp[], retryLater: (rest: CaptureOp[]) => void): Promise<boolean> {
     try {
       await this.#commit(batch)
       return false
     } catch (err) {
       this.#stats.failedBatches++
       if (!isContentError(err)) {
-        this.#queue.requeue(batch)
+        retryLater(batch)
         this.#logger.warn({ err: describe(err), batchSize: batch.length, retryInMs: this.#retryDelayMs }, 'capture batch write failed; will retry')
         return true
       }
-      return this.#writeOneByOne(batch)
+      return this.#writeOneByOne(batch, retryLater)
     }
   }
 
   /** Isolates the op(s) whose content the database refuses; a connection failure midway requeues the rest. */
-  async #writeOneByOne(batch: CaptureOp[]): Promise<boolean> {
+  async #writeOneByOne(batch: CaptureOp[], retryLater: (rest: CaptureOp[]) => void): Promise<boolean> {
     for (const [index, op] of batch.entries()) {
       try {
         await this.#commit([op])
       } catch (err) {
         if (!isContentError(err)) {
-          this.#queue.requeue(batch.slice(index))
+          retryLater(batch.slice(index))
           return true
         }
         this.#stats.rejected++
@@ -174,6 +209,7 @@ export class BatchWriter {
       for (const statement of statements) await manager.query(statement.text, statement.values)
     })
     this.#stats.lastWriteMs = performance.now() - started
+    this.#onBatch?.(batch.length, this.#stats.lastWriteMs / 1000)
     this.#stats.lastBatchSize = batch.length
     this.#stats.written += batch.length
     for (const op of batch) if (op.kind === 'complete') this.#stats.writtenChunks += op.chunks.length
@@ -192,7 +228,7 @@ export class BatchWriter {
   }
 
   #isDrained(): boolean {
-    return this.#queue.depth === 0 && !this.#writing
+    return this.#queue.depth === 0 && !this.#writing && this.#spool?.hasBacklog !== true
   }
 
   #notifyDrained(): void {

@@ -12,7 +12,7 @@ import { frameSse, messageFixture } from '../support/anthropic-fixtures'
 import { createTestDatabase } from '../support/test-database'
 
 const logger = pino({ level: 'silent' })
-const LIMITS: CaptureOptions['limits'] = { maxItems: 1000, maxBytes: 64 * 1024 * 1024, batchMaxItems: 50 }
+const LIMITS: CaptureOptions['limits'] = { maxItems: 1000, maxBytes: 64 * 1024 * 1024, batchMaxItems: 50, spoolMaxBytes: 64 * 1024 * 1024, spillAfterMs: 500 }
 const BODY = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 1024, stream: true, messages: [{ role: 'user', content: 'hi' }] })
 
 let dataSource: DataSource
@@ -80,10 +80,23 @@ describe('capture', () => {
     expect(await fingerprintOf()).toBe(first)
   })
 
-  it('counts what the queue refuses once its bounds are reached', async () => {
+  it('spools what the full queue refuses and still stores every record', async () => {
     const capture = createCapture({ dataSource, bus: createMemoryBus(), dataDir, logger, limits: { ...LIMITS, maxItems: 1 } })
-    for (let i = 0; i < 5; i++) proxyStream(capture.observer, 'sk-ant-api03-bounds')
-    expect(capture.stats().dropped).toBeGreaterThan(0)
+    const ids = Array.from({ length: 5 }, () => proxyStream(capture.observer, 'sk-ant-api03-bounds').id)
+    expect(capture.stats().spilled).toBeGreaterThan(0)
+    await capture.flush()
+    const [{ count }] = await dataSource.query('SELECT count(*)::int AS count FROM requests WHERE id = ANY($1)', [ids])
+    expect(count).toBe(5)
+    expect(capture.stats()).toMatchObject({ dropped: 0, spoolBytes: 0 })
     await capture.close()
+  })
+
+  it('drops and counts records only once the queue and the spool are both full', async () => {
+    const ownDir = await mkdtemp(path.join(os.tmpdir(), 'claudescope-capture-full-'))
+    const capture = createCapture({ dataSource, bus: createMemoryBus(), dataDir: ownDir, logger, limits: { ...LIMITS, maxItems: 1, spoolMaxBytes: 1 } })
+    for (let i = 0; i < 5; i++) proxyStream(capture.observer, 'sk-ant-api03-full')
+    expect(capture.stats().dropped).toBe(4)
+    await capture.close()
+    await rm(ownDir, { recursive: true, force: true })
   })
 })

@@ -1,0 +1,115 @@
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, truncateSync, statSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import pino from 'pino'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { CaptureOp } from '../../server/capture/capture-op'
+import { RequestBody, withRequestBody } from '../../server/capture/request-body'
+import { Spool } from '../../server/capture/spool'
+import { inFlightRecord } from './records'
+
+const logger = pino({ level: 'silent' })
+const dirs: string[] = []
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+function spoolDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'claudescope-spool-'))
+  dirs.push(dir)
+  return dir
+}
+
+const BIG = '{"input":{"account_id":12345678901234567890},"note":"café ☕"}'
+
+function completeOp(n: number): CaptureOp {
+  const { requestBody: _unused, ...fields } = inFlightRecord({ status: 'COMPLETED', httpStatus: 200, startedAt: new Date(1_700_000_000_000 + n) })
+  const record = withRequestBody(fields, new RequestBody(Buffer.from(BIG)))
+  return { kind: 'complete', record, chunks: [{ requestId: record.id, seq: 0, event: 'message_start', data: '{"n":12345678901234567890}', offsetMs: 1.5, bytes: 40 }] }
+}
+
+function drain(spool: Spool): CaptureOp[] {
+  const ops: CaptureOp[] = []
+  for (let batch = spool.nextBatch(3); batch; batch = spool.nextBatch(3)) {
+    ops.push(...batch.ops)
+    batch.ack()
+  }
+  return ops
+}
+
+describe('the capture spool', () => {
+  it('gives back, oldest first and byte for byte, what it was given, raw body bytes and big integers included', () => {
+    const spool = new Spool({ dir: spoolDir(), maxBytes: 1 << 30, logger })
+    const written = Array.from({ length: 7 }, (_, i) => completeOp(i))
+    for (const op of written) expect(spool.append(op)).toBe(true)
+    const read = drain(spool)
+    expect(read.map((op) => op.record.id)).toEqual(written.map((op) => op.record.id))
+    expect(read[0]!.record.requestBody).toBe(BIG)
+    expect(read[0]!.record.startedAt).toEqual(written[0]!.record.startedAt)
+    expect(read[0]!.kind === 'complete' && read[0]!.chunks[0]!.data).toBe('{"n":12345678901234567890}')
+    spool.close()
+  })
+
+  it('deletes a segment once every op in it is acknowledged, and not before', () => {
+    const dir = spoolDir()
+    const spool = new Spool({ dir, maxBytes: 1 << 30, logger })
+    spool.append(completeOp(1))
+    spool.append(completeOp(2))
+    const batch = spool.nextBatch(1)!
+    batch.ack()
+    expect(readdirSync(dir)).toHaveLength(1)
+    expect(spool.hasBacklog).toBe(true)
+    spool.nextBatch(5)!.ack()
+    expect(readdirSync(dir)).toHaveLength(0)
+    expect(spool.bytes).toBe(0)
+    expect(spool.hasBacklog).toBe(false)
+    spool.close()
+  })
+
+  it('replays after a restart what a previous run left, and re-replays an unacknowledged batch', () => {
+    const dir = spoolDir()
+    const first = new Spool({ dir, maxBytes: 1 << 30, logger })
+    const ops = [completeOp(1), completeOp(2)]
+    for (const op of ops) first.append(op)
+    expect(first.nextBatch(5)!.ops).toHaveLength(2) // taken but never acknowledged: the database write failed
+    first.close()
+    const second = new Spool({ dir, maxBytes: 1 << 30, logger })
+    expect(drain(second).map((op) => op.record.id)).toEqual(ops.map((op) => op.record.id))
+    second.close()
+  })
+
+  it('ignores a torn last write after a crash and keeps the intact records before it', () => {
+    const dir = spoolDir()
+    const first = new Spool({ dir, maxBytes: 1 << 30, logger })
+    const kept = completeOp(1)
+    first.append(kept)
+    first.append(completeOp(2))
+    first.close()
+    const [segment] = readdirSync(dir)
+    const file = path.join(dir, segment!)
+    truncateSync(file, statSync(file).size - 10)
+    appendFileSync(file, Buffer.from([1, 2, 3]))
+    const second = new Spool({ dir, maxBytes: 1 << 30, logger })
+    expect(drain(second).map((op) => op.record.id)).toEqual([kept.record.id])
+    second.close()
+  })
+
+  it('refuses an append past its byte bound and counts it', () => {
+    const spool = new Spool({ dir: spoolDir(), maxBytes: 2000, logger })
+    let accepted = 0
+    for (let i = 0; i < 10; i++) if (spool.append(completeOp(i))) accepted++
+    expect(accepted).toBeGreaterThan(0)
+    expect(accepted).toBeLessThan(10)
+    expect(spool.stats.refused).toBe(10 - accepted)
+    expect(spool.bytes).toBeLessThanOrEqual(2000)
+    spool.close()
+  })
+
+  it('starts a new segment past the segment size so replayed segments can be deleted while appends go on', () => {
+    const dir = spoolDir()
+    const spool = new Spool({ dir, maxBytes: 1 << 30, segmentMaxBytes: 1500, logger })
+    for (let i = 0; i < 6; i++) spool.append(completeOp(i))
+    expect(readdirSync(dir).length).toBeGreaterThan(1)
+    expect(drain(spool)).toHaveLength(6)
+    spool.close()
+  })
+})
