@@ -30,3 +30,22 @@ export function opBytes(op: CaptureOp): number {
   }
   return bytes
 }
+
+/** Whether `incoming` supersedes `held` for the same request: anything does, except a start over a completion. */
+export function replaces(incoming: CaptureOp, held: CaptureOp): boolean {
+  return !(incoming.kind === 'start' && held.kind === 'complete')
+}
+
+/**
+ * One op per request, in first-seen order, the superseding one kept. A batch must hold each row
+ * once: a multi-row upsert may not touch a row twice (a spooled start and its completion can meet
+ * in one replay batch).
+ */
+export function coalesceOps(ops: readonly CaptureOp[]): CaptureOp[] {
+  const byId = new Map<string, CaptureOp>()
+  for (const op of ops) {
+    const held = byId.get(op.record.id)
+    if (held === undefined || replaces(op, held)) byId.set(op.record.id, op)
+  }
+  return byId.size === ops.length ? [...ops] : [...byId.values()]
+}

@@ -1,4 +1,4 @@
-import { opBytes, type CaptureOp } from './capture-op'
+import { opBytes, replaces, type CaptureOp } from './capture-op'
 
 export interface BoundedQueueLimits {
   /** Most ops held at once; an op past it is dropped and counted. @default 10_000 */
@@ -151,9 +151,4 @@ export class BoundedQueue {
     this.#waiters = []
     for (const resolve of waiters) resolve()
   }
-}
-
-/** Whether `incoming` should take the place of `queued` (same request): only a start never replaces a completion. */
-function replaces(incoming: CaptureOp, queued: CaptureOp): boolean {
-  return !(incoming.kind === 'start' && queued.kind === 'complete')
 }

@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm'
 import type { Logger } from '../logger'
 import { buildBatchStatements } from './batch-statements'
 import { CaptureError } from './capture-error'
-import type { CaptureOp } from './capture-op'
+import { coalesceOps, type CaptureOp } from './capture-op'
 import type { Spool } from './spool'
 import type { BoundedQueue } from './queue'
 
@@ -204,7 +204,7 @@ export class BatchWriter {
 
   async #commit(batch: CaptureOp[]): Promise<void> {
     const started = performance.now()
-    const statements = buildBatchStatements(batch)
+    const statements = buildBatchStatements(coalesceOps(batch))
     await this.#dataSource.transaction(async (manager) => {
       for (const statement of statements) await manager.query(statement.text, statement.values)
     })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { opBytes } from '../../server/capture/capture-op'
+import { coalesceOps, opBytes } from '../../server/capture/capture-op'
 import { BoundedQueue } from '../../server/capture/queue'
 import { chunksOf, completeOp, inFlightRecord, startOp } from './records'
 
@@ -106,5 +106,17 @@ describe('BoundedQueue', () => {
     queue.offer(startOp(inFlightRecord()))
     await waiting
     expect(woken).toBe(true)
+  })
+})
+
+describe('coalesceOps', () => {
+  it('keeps one op per request in a batch, a completion over its start, so a multi-row upsert never touches a row twice', () => {
+    const a = inFlightRecord()
+    const b = inFlightRecord()
+    const start = { kind: 'start' as const, record: a }
+    const complete = { kind: 'complete' as const, record: { ...a, status: 'COMPLETED' as const }, chunks: [] }
+    const other = { kind: 'start' as const, record: b }
+    expect(coalesceOps([start, other, complete])).toEqual([complete, other])
+    expect(coalesceOps([complete, start])).toEqual([complete])
   })
 })

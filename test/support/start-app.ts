@@ -22,6 +22,8 @@ export interface StartAppOptions {
   env?: Record<string, string>
   /** Forward to this URL instead of a fresh mock upstream. */
   forwardUrl?: string
+  /** Use this database (left in place at close) instead of a fresh test database. */
+  databaseUrl?: string
 }
 
 /**
@@ -29,7 +31,7 @@ export interface StartAppOptions {
  * a fresh mock upstream and its own DATA_DIR; `close()` tears everything down.
  */
 export async function startApp(options: StartAppOptions = {}): Promise<TestApp> {
-  const database = await createTestDatabase()
+  const database = options.databaseUrl ? { url: options.databaseUrl, drop: async () => {} } : await createTestDatabase()
   const upstream = await startMockUpstream()
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'claudescope-test-'))
   const config = loadConfig({

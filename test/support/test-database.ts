@@ -10,6 +10,8 @@ import { startEmbeddedPostgres } from '../../server/store/embedded/embedded-post
 export interface TestDatabase {
   /** Connection URL of an empty database (`openStore` migrates it). */
   url: string
+  /** The embedded database's process (PGlite only), e.g. to freeze it with SIGSTOP. */
+  pid?: number
   /** Stops and deletes it. */
   drop(): Promise<void>
 }
@@ -49,6 +51,7 @@ async function createPgliteDatabase(): Promise<TestDatabase> {
   const embedded = await startEmbeddedPostgres({ dataDir, logger: createLogger('silent') })
   return {
     url: embedded.url,
+    pid: embedded.pid,
     async drop() {
       await embedded.stop()
       rmSync(root, { recursive: true, force: true })

@@ -7,6 +7,8 @@ import type { EmbeddedMessage } from './pglite-server-process'
 export interface EmbeddedPostgres {
   /** postgres://… URL of the embedded server, for `openStore`. */
   url: string
+  /** The database process, for operators' tools and outage tests. */
+  pid: number
   /** Closes PGlite cleanly (data persists) and ends the child process. */
   stop(): Promise<void>
 }
@@ -53,6 +55,7 @@ export function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise
       options.logger.info({ dataDir, port: message.port, pid: child.pid }, 'embedded database ready')
       resolve({
         url: `postgres://postgres@127.0.0.1:${message.port}/postgres`,
+        pid: child.pid!,
         stop: () => (stopping ??= stopChild(child)),
       })
     })
