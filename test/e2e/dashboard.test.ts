@@ -64,7 +64,7 @@ describe.skipIf(!hasChromium)('dashboard in a real browser', () => {
     const anthropic = new Anthropic({ baseURL: app.url, apiKey: 'sk-ant-test', maxRetries: 0 })
     const prompt = 'Say hello to the dashboard test'
     const stream = anthropic.messages.stream(
-      { model: 'claude-sonnet-4-5', max_tokens: 256, messages: [{ role: 'user', content: prompt }] },
+      { model: 'claude-sonnet-4-6', max_tokens: 256, messages: [{ role: 'user', content: prompt }] },
       { headers: { 'x-mock-delay-ms': '200', 'x-mock-events': '8' } },
     )
     const row = page.locator('tbody tr')
@@ -72,7 +72,7 @@ describe.skipIf(!hasChromium)('dashboard in a real browser', () => {
     const message = await stream.finalMessage()
     await row.filter({ hasText: 'Completed' }).waitFor()
     expect(await row.count()).toBe(1)
-    expect(await row.textContent()).toContain('claude-sonnet-4-5')
+    expect(await row.textContent()).toContain('claude-sonnet-4-6')
     expect(await row.textContent()).toContain('200')
     expect(await page.evaluate(() => (window as { loadedOnce?: boolean }).loadedOnce)).toBe(true)
 
@@ -93,10 +93,10 @@ describe.skipIf(!hasChromium)('dashboard in a real browser', () => {
     await page.locator('aside header button').click()
     await anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'Title for this chat?' }] })
     await anthropic.messages
-      .create({ model: 'claude-opus-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'Busy?' }] }, { headers: { 'x-mock-scenario': 'rate-limited' } })
+      .create({ model: 'claude-opus-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'Busy?' }] }, { headers: { 'x-mock-scenario': 'rate-limited' } })
       .catch(() => undefined)
     await anthropic.messages.create(
-      { model: 'claude-sonnet-4-5', max_tokens: 1024, stream: true, messages: [{ role: 'user', content: 'List the files in src/' }] },
+      { model: 'claude-sonnet-4-6', max_tokens: 1024, stream: true, messages: [{ role: 'user', content: 'List the files in src/' }] },
       { headers: { 'x-mock-scenario': 'stream-tool-use' } },
     )
     await page.locator('tbody tr').nth(3).waitFor()
