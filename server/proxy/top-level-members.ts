@@ -1,0 +1,219 @@
+/**
+ * Finds the members of a JSON body's top-level object straight from the bytes, so a rewrite can
+ * edit one member in place (P3) instead of parsing and re-serialising the body, which would round
+ * integers above 2^53 and reformat everything else.
+ */
+
+/** One member of the top-level object: its decoded key and where its value lies. */
+export interface JsonMember {
+  key: string
+  /** Byte offset of the value's first byte. */
+  valueStart: number
+  /** Byte offset just past the value (its trailing whitespace excluded). */
+  valueEnd: number
+}
+
+export interface TopLevelObject {
+  /** Byte offset of the opening `{` (after any leading whitespace). */
+  openAt: number
+  /** Members in body order; a key written twice appears twice. */
+  members: JsonMember[]
+}
+
+/** Returned by the scanners instead of a position when the bytes are not valid JSON. */
+const INVALID = -1
+
+const TAB = 0x09
+const NEWLINE = 0x0a
+const RETURN = 0x0d
+const SPACE = 0x20
+const QUOTE = 0x22
+const PLUS = 0x2b
+const COMMA = 0x2c
+const MINUS = 0x2d
+const DOT = 0x2e
+const ZERO = 0x30
+const NINE = 0x39
+const COLON = 0x3a
+const UPPER_E = 0x45
+const OPEN_BRACKET = 0x5b
+const BACKSLASH = 0x5c
+const CLOSE_BRACKET = 0x5d
+const LOWER_E = 0x65
+const LOWER_F = 0x66
+const LOWER_N = 0x6e
+const LOWER_T = 0x74
+const LOWER_U = 0x75
+const OPEN_BRACE = 0x7b
+const CLOSE_BRACE = 0x7d
+
+const TRUE = Buffer.from('true')
+const FALSE = Buffer.from('false')
+const NULL = Buffer.from('null')
+/** Lookup tables by byte value: what may follow a backslash (besides `u`), and hex digits. */
+const SIMPLE_ESCAPE = byteTable('"\\/bfnrt')
+const HEX_DIGIT = byteTable('0123456789abcdefABCDEF')
+
+/**
+ * The top-level object's members, or null when the body is not valid JSON (exactly when
+ * `JSON.parse(body.toString('utf8'))` would throw) or its top-level value is not an object.
+ * Strings (escapes included) and nested containers are stepped over, so a `"stream"` inside a
+ * message or a tool schema is never mistaken for a top-level key. One pass, no recursion: any
+ * nesting depth is fine.
+ */
+export function topLevelMembers(body: Buffer): TopLevelObject | null {
+  const openAt = skipWhitespace(body, 0)
+  if (body[openAt] !== OPEN_BRACE) return null
+  const members: JsonMember[] = []
+  let pos = skipWhitespace(body, openAt + 1)
+  if (body[pos] !== CLOSE_BRACE) {
+    for (;;) {
+      const keyStart = pos
+      const keyEnd = body[pos] === QUOTE ? skipString(body, pos) : INVALID
+      if (keyEnd === INVALID) return null
+      pos = skipWhitespace(body, keyEnd)
+      if (body[pos] !== COLON) return null
+      const valueStart = skipWhitespace(body, pos + 1)
+      const valueEnd = skipValue(body, valueStart)
+      if (valueEnd === INVALID) return null
+      members.push({ key: decodeKey(body, keyStart, keyEnd), valueStart, valueEnd })
+      pos = skipWhitespace(body, valueEnd)
+      if (body[pos] !== COMMA) break
+      pos = skipWhitespace(body, pos + 1)
+    }
+    if (body[pos] !== CLOSE_BRACE) return null
+  }
+  return skipWhitespace(body, pos + 1) === body.length ? { openAt, members } : null
+}
+
+/** A key's text; only a key with escapes (rare at the top level) pays for JSON.parse. */
+function decodeKey(body: Buffer, start: number, end: number): string {
+  return body.subarray(start, end).includes(BACKSLASH)
+    ? (JSON.parse(body.toString('utf8', start, end)) as string)
+    : body.toString('utf8', start + 1, end - 1)
+}
+
+/**
+ * Position just past the value at `pos`, or INVALID. Containers are walked with a stack of their
+ * closing bytes, innermost last.
+ */
+function skipValue(body: Buffer, pos: number): number {
+  const closers: number[] = []
+  for (;;) {
+    // A value is expected at `pos`.
+    const c = body[pos]
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      const closer = c === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET
+      pos = skipWhitespace(body, pos + 1)
+      if (body[pos] === closer) {
+        pos++
+      } else {
+        closers.push(closer)
+        if (closer === CLOSE_BRACE && (pos = skipKey(body, pos)) === INVALID) return INVALID
+        continue
+      }
+    } else if ((pos = skipScalar(body, pos)) === INVALID) {
+      return INVALID
+    }
+    // A value ended just before `pos`: close what ends here, then step to the next value.
+    for (;;) {
+      if (closers.length === 0) return pos
+      pos = skipWhitespace(body, pos)
+      if (body[pos] === closers[closers.length - 1]) {
+        closers.pop()
+        pos++
+        continue
+      }
+      if (body[pos] !== COMMA) return INVALID
+      pos = skipWhitespace(body, pos + 1)
+      if (closers[closers.length - 1] === CLOSE_BRACE && (pos = skipKey(body, pos)) === INVALID) return INVALID
+      break
+    }
+  }
+}
+
+/** Steps over `"key" :` and the whitespace after it; the position of the member's value, or INVALID. */
+function skipKey(body: Buffer, pos: number): number {
+  if (body[pos] !== QUOTE || (pos = skipString(body, pos)) === INVALID) return INVALID
+  pos = skipWhitespace(body, pos)
+  return body[pos] === COLON ? skipWhitespace(body, pos + 1) : INVALID
+}
+
+function skipWhitespace(body: Buffer, pos: number): number {
+  for (;;) {
+    const c = body[pos]
+    if (c !== SPACE && c !== NEWLINE && c !== RETURN && c !== TAB) return pos
+    pos++
+  }
+}
+
+/** Position after the string, number or literal at `pos`, or INVALID. */
+function skipScalar(body: Buffer, pos: number): number {
+  switch (body[pos]) {
+    case QUOTE:
+      return skipString(body, pos)
+    case LOWER_T:
+      return skipLiteral(body, pos, TRUE)
+    case LOWER_F:
+      return skipLiteral(body, pos, FALSE)
+    case LOWER_N:
+      return skipLiteral(body, pos, NULL)
+    default:
+      return skipNumber(body, pos)
+  }
+}
+
+/**
+ * The hot loop: nearly all of a request's bytes are inside strings. Bytes from 0x80 up pass as
+ * they are (UTF-8 is not validated, as JSON.parse of the decoded text would not fail on it either).
+ */
+function skipString(body: Buffer, pos: number): number {
+  const length = body.length
+  pos++
+  while (pos < length) {
+    const c = body[pos++]
+    if (c === QUOTE) return pos
+    if (c === BACKSLASH) {
+      const escape = body[pos++]
+      if (escape === LOWER_U) {
+        for (const end = pos + 4; pos < end; pos++) if (HEX_DIGIT[body[pos]] !== 1) return INVALID
+      } else if (SIMPLE_ESCAPE[escape] !== 1) {
+        return INVALID
+      }
+    } else if (c < SPACE) {
+      return INVALID
+    }
+  }
+  return INVALID
+}
+
+function skipNumber(body: Buffer, pos: number): number {
+  if (body[pos] === MINUS) pos++
+  if (body[pos] === ZERO) pos++
+  else if ((pos = skipDigits(body, pos)) === INVALID) return INVALID
+  if (body[pos] === DOT && (pos = skipDigits(body, pos + 1)) === INVALID) return INVALID
+  if (body[pos] === LOWER_E || body[pos] === UPPER_E) {
+    pos++
+    if (body[pos] === PLUS || body[pos] === MINUS) pos++
+    if ((pos = skipDigits(body, pos)) === INVALID) return INVALID
+  }
+  return pos
+}
+
+/** Position after one or more digits, or INVALID when there is none. */
+function skipDigits(body: Buffer, pos: number): number {
+  const start = pos
+  while (body[pos] >= ZERO && body[pos] <= NINE) pos++
+  return pos > start ? pos : INVALID
+}
+
+function skipLiteral(body: Buffer, pos: number, literal: Buffer): number {
+  const end = pos + literal.length
+  return end <= body.length && body.compare(literal, 0, literal.length, pos, end) === 0 ? end : INVALID
+}
+
+function byteTable(chars: string): Uint8Array {
+  const table = new Uint8Array(256)
+  for (const c of chars) table[c.charCodeAt(0)] = 1
+  return table
+}
