@@ -72,6 +72,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     headerTimeoutMs: config.responseHeaderTimeoutS * 1000,
     idleTimeoutMs: config.streamIdleTimeoutS * 1000,
     maxBodyBytes: config.maxBodyBytes,
+    demoteNonStreaming: config.demoteNonStreaming,
     proxyToken: config.proxyToken,
     observer: capture.observer,
     logger,

@@ -35,6 +35,7 @@ export const OPTIONS = {
   forwardUrl: { env: 'ANTHROPIC_FORWARD_URL', help: 'Upstream Anthropic API base URL.', defaultText: 'https://api.anthropic.com', schema: url('https://api.anthropic.com') },
   responseHeaderTimeoutS: { env: 'ANTHROPIC_RESPONSE_HEADER_TIMEOUT', help: 'Seconds to wait for upstream response headers (504 after).', defaultText: '300', schema: seconds(300) },
   streamIdleTimeoutS: { env: 'STREAM_IDLE_TIMEOUT', help: 'Seconds a response body may stay silent before it is cut. Streams have no total limit.', defaultText: '600', schema: seconds(600) },
+  demoteNonStreaming: { env: 'ANTHROPIC_DEMOTE_NONSTREAMING', help: 'Send non-streaming POST /v1/messages upstream as streams and answer the client with the accumulated JSON message, so long answers never hit the header timeout (1/true/yes/on).', defaultText: 'off', schema: flag },
   maxBodyBytes: { env: 'MAX_BODY_BYTES', help: 'Largest request body accepted on /v1/* (413 beyond).', defaultText: '67108864 (64 MiB)', schema: bytes(64 * 1024 * 1024) },
   dashboardToken: { env: 'DASHBOARD_TOKEN', help: 'Bearer token guarding /graphql and the dashboard. Required when HOST is not loopback.', schema: optionalText },
   proxyToken: { env: 'PROXY_TOKEN', help: 'If set, /v1/* requires the header x-claudescope-token with this value.', schema: optionalText },

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks'
 import { Pool } from 'undici'
 import type { v7 } from 'uuid' with { 'resolution-mode': 'import' }
 import type { Logger } from '../logger'
+import { demotedRequestBody, withIdentityEncoding } from './demotion'
 import { logProxyFailure } from './failure-log'
 import { toUpstreamHeaders } from './hop-by-hop'
 import { ProxyError, sendAnthropicError } from './proxy-errors'
@@ -24,6 +25,13 @@ export interface ProxyOptions {
   idleTimeoutMs: number
   /** Largest request body accepted; larger ones get 413 before anything is sent upstream. */
   maxBodyBytes: number
+  /**
+   * Demotion (P6): a `POST /v1/messages` whose JSON body does not ask for a stream is sent upstream
+   * with `"stream": true` (a byte edit of that one member) and the client gets the accumulated
+   * Message as JSON, or the error status the API would have answered with. Off, requests cost
+   * nothing extra. @default false
+   */
+  demoteNonStreaming?: boolean
   /**
    * When set, every request must carry `x-claudescope-token` with this value (401 otherwise,
    * compared in constant time). The header is never forwarded, set or not.
@@ -83,6 +91,7 @@ class ForwardingProxy implements Proxy {
   readonly #headerTimeoutMs: number
   readonly #idleTimeoutMs: number
   readonly #maxBodyBytes: number
+  readonly #demotesNonStreaming: boolean
   readonly #isAuthorized: ((rawHeaders: readonly string[]) => boolean) | null
   readonly #newId: () => string
   readonly #logger: Logger
@@ -94,6 +103,7 @@ class ForwardingProxy implements Proxy {
     this.#headerTimeoutMs = options.headerTimeoutMs
     this.#idleTimeoutMs = options.idleTimeoutMs
     this.#maxBodyBytes = options.maxBodyBytes
+    this.#demotesNonStreaming = options.demoteNonStreaming ?? false
     this.#isAuthorized = options.proxyToken ? createTokenCheck(options.proxyToken) : null
     this.#newId = options.newId ?? pooledUuidV7()
     this.#logger = options.logger
@@ -141,7 +151,7 @@ class ForwardingProxy implements Proxy {
   }
 
   /** Announces the exchange and hands it to undici; from here on the exchange settles itself. */
-  #forward(req: IncomingMessage, res: ServerResponse, startedAtMs: number, body: Buffer): void {
+  #forward(req: IncomingMessage, res: ServerResponse, startedAtMs: number, clientBody: Buffer): void {
     // The client left right after its last byte, before 'close' could reach an exchange.
     if (res.destroyed) {
       this.#inFlight--
@@ -150,18 +160,23 @@ class ForwardingProxy implements Proxy {
     const id = this.#newId()
     const method = req.method ?? 'GET'
     const url = req.url ?? '/'
-    const upstreamHeaders = toUpstreamHeaders(req.rawHeaders, body.length)
+    const path = pathOf(url)
+    const demotedBody = this.#demotesNonStreaming ? demotedRequestBody(method, path, req.headers, clientBody) : null
+    const body = demotedBody ?? clientBody
+    let upstreamHeaders = toUpstreamHeaders(req.rawHeaders, body.length)
+    if (demotedBody !== null) upstreamHeaders = withIdentityEncoding(upstreamHeaders)
     this.#context.observer?.onStart({
       id,
       startedAt: Date.now() - (performance.now() - startedAtMs),
       method,
-      path: pathOf(url),
+      path,
       query: queryOf(url),
       clientHeaders: req.headers,
       upstreamHeaders: toHeaderRecord(upstreamHeaders),
       body,
+      demoted: demotedBody !== null,
     })
-    const exchange = new UpstreamExchange(this.#context, req, res, id, startedAtMs, body)
+    const exchange = new UpstreamExchange(this.#context, req, res, id, startedAtMs, body, demotedBody !== null)
     res.on('close', exchange.onClientClose)
     // Never throws: undici reports every failure, argument errors included, to the exchange.
     this.#pool.dispatch(

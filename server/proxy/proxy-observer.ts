@@ -14,7 +14,7 @@ export interface ProxyObserver {
   onStart(exchange: ExchangeStart): void
   /** Upstream answered with a status line and headers (before any body byte). */
   onResponse(id: string, response: ExchangeResponse): void
-  /** One upstream read, exactly as written to the client. */
+  /** One upstream read, exactly as written to the client (a demoted exchange's client gets JSON at the end instead). */
   onChunk(id: string, chunk: Buffer, offsetMs: number): void
   onEnd(id: string, outcome: ExchangeOutcome): void
 }
@@ -35,6 +35,13 @@ export interface ExchangeStart {
   upstreamHeaders: OutgoingHttpHeaders
   /** The request body exactly as forwarded. */
   body: Buffer
+  /**
+   * Demotion (P6) applies: the client asked for a JSON answer, `body` asks upstream for a stream
+   * (the client's own body differs only in its `stream` member), `upstreamHeaders` ask for
+   * identity encoding, and the chunks are upstream's SSE while the client gets the accumulated
+   * Message, or an upstream error event's status and envelope, once the stream ends. Absent: false.
+   */
+  demoted?: boolean
 }
 
 export interface ExchangeResponse {

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import type { Dispatcher } from 'undici'
 import type { Logger } from '../logger'
+import { DemotedResponse } from './demotion'
 import { logProxyFailure } from './failure-log'
 import { toClientHeaders } from './hop-by-hop'
 import {
@@ -31,6 +32,9 @@ const CARRIAGE_RETURN = 0x0d
  * read is written to the client the moment it arrives; when the client socket is full, upstream is
  * paused until it drains (no buffering here). The observer hears of each step only after the bytes
  * were handed to the socket, and of the end exactly once, whichever side ends first.
+ *
+ * A demoted exchange (P6) is the exception: its stream is parsed instead of relayed, and the client
+ * gets one JSON answer when it ends; the observer still hears of every upstream read.
  */
 export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #phase: UpstreamPhase | 'ended' = 'connecting'
@@ -40,6 +44,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   /** The last two bytes written of an SSE response: where a final error event can start. */
   #lastByte = NEWLINE
   #byteBeforeLast = NEWLINE
+  /** The stream being accumulated for a demoted request; null while relaying. */
+  #demoted: DemotedResponse | null = null
 
   readonly #context: ExchangeContext
   readonly #req: IncomingMessage
@@ -49,14 +55,25 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   readonly #startedAtMs: number
   /** The forwarded body, kept for the failure log line. */
   readonly #body: Buffer
+  /** The client asked for JSON and upstream for a stream: a 2xx stream is accumulated, not relayed. */
+  readonly #isDemoted: boolean
 
-  constructor(context: ExchangeContext, req: IncomingMessage, res: ServerResponse, id: string, startedAtMs: number, body: Buffer) {
+  constructor(
+    context: ExchangeContext,
+    req: IncomingMessage,
+    res: ServerResponse,
+    id: string,
+    startedAtMs: number,
+    body: Buffer,
+    isDemoted = false,
+  ) {
     this.#context = context
     this.#req = req
     this.#res = res
     this.#id = id
     this.#startedAtMs = startedAtMs
     this.#body = body
+    this.#isDemoted = isDemoted
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -75,6 +92,16 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     // Informational (1xx) heads are undici's business; the client gets only the final response.
     if (this.#phase === 'ended' || statusCode < 200) return
     this.#phase = 'body'
+    if (this.#isDemoted) {
+      const demoted = DemotedResponse.begin(statusCode, statusMessage, headers)
+      if (demoted instanceof ProxyError) return this.#fail(demoted)
+      if (demoted !== null) {
+        // Nothing goes to the client until the stream has ended; idle and abort rules apply as usual.
+        this.#demoted = demoted
+        this.#announceResponse(statusCode, headers)
+        return
+      }
+    }
     const res = this.#res
     const clientHeaders = toClientHeaders(headers)
     try {
@@ -96,15 +123,16 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       contentType.startsWith('text/event-stream') &&
       headers['content-encoding'] === undefined &&
       headers['content-length'] === undefined
-    this.#context.observer?.onResponse(this.#id, {
-      status: statusCode,
-      headers: headers as Record<string, string | string[]>,
-      offsetMs: performance.now() - this.#startedAtMs,
-    })
+    this.#announceResponse(statusCode, headers)
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#phase === 'ended') return
+    if (this.#demoted !== null) {
+      this.#demoted.push(chunk)
+      this.#context.observer?.onChunk(this.#id, chunk, performance.now() - this.#startedAtMs)
+      return
+    }
     if (!this.#res.write(chunk)) {
       controller.pause()
       this.#res.once('drain', this.#resume)
@@ -118,6 +146,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     if (this.#phase === 'ended') return
+    if (this.#demoted !== null) return this.#answerDemoted(this.#demoted)
     this.#res.end()
     this.#finish({ kind: 'completed', offsetMs: performance.now() - this.#startedAtMs })
   }
@@ -137,6 +166,32 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   readonly #resume = (): void => {
     this.#controller?.resume()
+  }
+
+  #announceResponse(statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    this.#context.observer?.onResponse(this.#id, {
+      status: statusCode,
+      headers: headers as Record<string, string | string[]>,
+      offsetMs: performance.now() - this.#startedAtMs,
+    })
+  }
+
+  /**
+   * The demoted stream ended: the client gets the Message, or the status and envelope of the
+   * error event upstream sent; a stream cut before message_stop fails like a reset.
+   */
+  #answerDemoted(demoted: DemotedResponse): void {
+    const answer = demoted.answer()
+    if (answer instanceof ProxyError) return this.#fail(answer)
+    const res = this.#res
+    try {
+      if (answer.statusMessage) res.writeHead(answer.status, answer.statusMessage, answer.headers)
+      else res.writeHead(answer.status, answer.headers)
+    } catch (cause) {
+      return this.#fail(new ProxyError('UPSTREAM_BAD_RESPONSE', (cause as Error).message, { cause }))
+    }
+    res.end(answer.body)
+    this.#finish({ kind: 'completed', offsetMs: performance.now() - this.#startedAtMs })
   }
 
   /**
