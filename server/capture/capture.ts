@@ -76,7 +76,7 @@ export function createCapture(options: CaptureOptions): Capture {
   const { dataSource, bus, logger, limits } = options
   const queue = new BoundedQueue({ maxItems: limits.maxItems, maxBytes: limits.maxBytes })
   const spool = new Spool({ dir: path.join(options.dataDir, 'spool'), maxBytes: limits.spoolMaxBytes, logger })
-  const writer = new BatchWriter({ dataSource, queue, logger, batchMaxItems: limits.batchMaxItems, spool, onBatch: options.onBatch })
+  const writer = new BatchWriter({ dataSource, queue, logger, batchMaxItems: limits.batchMaxItems, spool, onBatch: options.onBatch, spillAfterMs: limits.spillAfterMs })
   let dropped = 0
   const reportDrop = createDropReporter(logger, () => dropped)
   const keepOnDisk = (op: CaptureOp) => {

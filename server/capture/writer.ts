@@ -23,6 +23,8 @@ export interface BatchWriterOptions {
   spool?: Spool
   /** Told about every committed batch (for /metrics). */
   onBatch?: (records: number, seconds: number) => void
+  /** A queue batch whose commit takes longer than this is copied to the spool, so a crash during a database stall cannot take it. @default 500 */
+  spillAfterMs?: number
 }
 
 export interface BatchWriterStats {
@@ -73,6 +75,7 @@ export class BatchWriter {
   #stats = { written: 0, writtenChunks: 0, failedBatches: 0, rejected: 0, lastBatchSize: 0, lastWriteMs: 0 }
   readonly #spool: Spool | undefined
   readonly #onBatch: ((records: number, seconds: number) => void) | undefined
+  readonly #spillAfterMs: number
   /** Set by a failed batch, cleared by the next committed one: the database is down or refusing. */
   #failing = false
   /** Alternates queue and spool while both hold work, so neither starves. */
@@ -89,6 +92,7 @@ export class BatchWriter {
     this.#retryDelayMs = this.#retryInitialMs
     this.#spool = options.spool
     this.#onBatch = options.onBatch
+    this.#spillAfterMs = options.spillAfterMs ?? 500
   }
 
   /** True from a failed batch until the next committed one. */
@@ -140,7 +144,7 @@ export class BatchWriter {
         continue
       }
       this.#writing = true
-      const failed = source === 'spool' ? await this.#replaySpoolBatch(this.#spool!) : await this.#writeBatch(this.#queue.take(this.#batchMaxItems, this.#batchMaxBytes), (rest) => this.#queue.requeue(rest))
+      const failed = source === 'spool' ? await this.#replaySpoolBatch(this.#spool!) : await this.#writeQueueBatch(this.#queue.take(this.#batchMaxItems, this.#batchMaxBytes))
       this.#writing = false
       this.#failing = failed
       if (failed) {
@@ -158,6 +162,24 @@ export class BatchWriter {
     const queueReady = this.#queue.depth > 0
     if (spoolReady && queueReady) return (this.#spoolTurn = !this.#spoolTurn) ? 'spool' : 'queue'
     return spoolReady ? 'spool' : queueReady ? 'queue' : null
+  }
+
+  /**
+   * Writes ops taken from the queue. While the commit is pending they are in neither queue nor
+   * spool; if it stalls past `spillAfterMs` (a hung database) a copy goes to the spool, and a later
+   * failure is then left to the spool's replay instead of the queue.
+   */
+  async #writeQueueBatch(batch: CaptureOp[]): Promise<boolean> {
+    const spool = this.#spool
+    let spooled = false
+    const guard = spool && setTimeout(() => (spooled = batch.every((op) => spool.append(op))), this.#spillAfterMs)
+    try {
+      return await this.#writeBatch(batch, (rest) => {
+        if (!spooled) this.#queue.requeue(rest)
+      })
+    } finally {
+      clearTimeout(guard)
+    }
   }
 
   /** Replays the spool's oldest ops; they leave the spool only once committed (a failure retries them all: upserts make that harmless). */

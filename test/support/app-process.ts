@@ -13,6 +13,7 @@ export interface AppProcess {
   exited: Promise<number | string>
 }
 
+/** Starts it and resolves once it listens (LOG_LEVEL must keep `info`: the listening line is how it is found). */
 export async function startAppProcess(env: Record<string, string>): Promise<AppProcess> {
   const child = spawn(process.execPath, ['-r', '@swc-node/register', 'server/main.ts'], {
     cwd: ROOT,
