@@ -76,6 +76,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     proxyToken: config.proxyToken,
     observer: capture.observer,
     logger,
+    onOverhead: (ms) => metrics.observeProxyOverhead(ms / 1000),
   })
   const lifecycle: Lifecycle = { draining: false, refusingNewWork: false, inFlight: () => proxy.inFlight }
   const readHealth = (): HealthReport => {

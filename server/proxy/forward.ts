@@ -42,6 +42,12 @@ export interface ProxyOptions {
   logger: Logger
   /** Record ids. @default UUIDv7 */
   newId?: () => string
+  /**
+   * Told, once per exchange that got a response head, the milliseconds the proxy itself spent on
+   * it: from the complete request body to the upstream dispatch, plus handling the response head.
+   * Upstream's time and the client's upload are not in it. For the added-latency metric.
+   */
+  onOverhead?: (ms: number) => void
 }
 
 export interface Proxy {
@@ -113,6 +119,7 @@ class ForwardingProxy implements Proxy {
       onSettled: () => {
         this.#inFlight--
       },
+      onOverhead: options.onOverhead,
     }
   }
 
@@ -152,6 +159,7 @@ class ForwardingProxy implements Proxy {
 
   /** Announces the exchange and hands it to undici; from here on the exchange settles itself. */
   #forward(req: IncomingMessage, res: ServerResponse, startedAtMs: number, clientBody: Buffer): void {
+    const forwardStartedAt = performance.now()
     // The client left right after its last byte, before 'close' could reach an exchange.
     if (res.destroyed) {
       this.#inFlight--
@@ -190,6 +198,7 @@ class ForwardingProxy implements Proxy {
       },
       exchange,
     )
+    exchange.requestOverheadMs = performance.now() - forwardStartedAt
   }
 
   /** Answers a request the proxy will not forward; it was never announced to the observer. */

@@ -22,6 +22,8 @@ export interface ExchangeContext {
   logger: Logger
   /** Called once when the exchange has ended, whatever the outcome. */
   onSettled(): void
+  /** See ProxyOptions.onOverhead. */
+  onOverhead: ((ms: number) => void) | undefined
 }
 
 const NEWLINE = 0x0a
@@ -46,6 +48,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #byteBeforeLast = NEWLINE
   /** The stream being accumulated for a demoted request; null while relaying. */
   #demoted: DemotedResponse | null = null
+  /** Milliseconds the proxy spent preparing and dispatching the request (set by the proxy after dispatch). */
+  requestOverheadMs = 0
 
   readonly #context: ExchangeContext
   readonly #req: IncomingMessage
@@ -92,6 +96,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     // Informational (1xx) heads are undici's business; the client gets only the final response.
     if (this.#phase === 'ended' || statusCode < 200) return
     this.#phase = 'body'
+    const headStartedAt = performance.now()
     if (this.#isDemoted) {
       const demoted = DemotedResponse.begin(statusCode, statusMessage, headers)
       if (demoted instanceof ProxyError) return this.#fail(demoted)
@@ -124,6 +129,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       headers['content-encoding'] === undefined &&
       headers['content-length'] === undefined
     this.#announceResponse(statusCode, headers)
+    this.#context.onOverhead?.(this.requestOverheadMs + performance.now() - headStartedAt)
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {

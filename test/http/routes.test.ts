@@ -49,6 +49,9 @@ describe('operational routes', () => {
     await fetch(`${app.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'k' }, body: '{"model":"claude-sonnet-4-5","max_tokens":1,"messages":[]}' })
     await expect.poll(count, { timeout: 10_000 }).toBe(before + 1)
     const text = await (await fetch(`${app.url}/metrics`)).text()
+    const sampleCount = (name: string) => Number(new RegExp(`^${name}_count (\\d+)`, 'm').exec(text)?.[1] ?? 0)
+    expect(sampleCount('claudescope_proxy_overhead_seconds')).toBeGreaterThan(0)
+    expect(sampleCount('claudescope_db_write_seconds')).toBeGreaterThan(0)
     for (const name of ['claudescope_in_flight', 'claudescope_capture_queue_items', 'claudescope_capture_queue_bytes', 'claudescope_capture_dropped_total', 'claudescope_live_subscribers', 'claudescope_db_write_seconds']) expect(text).toContain(name)
   })
 
