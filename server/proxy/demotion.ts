@@ -61,8 +61,11 @@ export function statusForErrorType(type: string): number {
   return STATUS_BY_ERROR_TYPE.get(type) ?? 500
 }
 
-/** Headers describing the SSE bytes; the JSON answer gets its own. */
-const STREAM_REPRESENTATION_HEADERS = ['content-type', 'content-length', 'content-encoding', 'content-digest', 'repr-digest']
+/**
+ * Headers that describe the SSE bytes rather than the answer; the JSON answer gets its own.
+ * cache-control is the stream's `no-cache`, which the non-streaming API does not send.
+ */
+const STREAM_ONLY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'content-digest', 'repr-digest', 'cache-control']
 
 /** What the client of a demoted request gets once upstream's stream has ended. */
 export interface DemotedAnswer {
@@ -140,7 +143,7 @@ export class DemotedResponse {
   /** Upstream's end-to-end headers (request-id, rate limits, …) describing a JSON body instead of the stream. */
   #answerHeaders(body: Buffer): Record<string, string | string[]> {
     const headers = toClientHeaders(this.#headers)
-    for (const name of STREAM_REPRESENTATION_HEADERS) delete headers[name]
+    for (const name of STREAM_ONLY_HEADERS) delete headers[name]
     headers['content-type'] = 'application/json'
     headers['content-length'] = String(body.length)
     return headers

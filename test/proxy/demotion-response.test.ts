@@ -42,14 +42,13 @@ describe('DemotedResponse', () => {
     }
   })
 
-  it('keeps upstream end-to-end headers and describes the JSON body instead of the stream', () => {
+  it('keeps upstream end-to-end headers and describes the JSON body instead of the stream, without its cache-control', () => {
     const answer = answered(answerOf(messageFixture('text').events))
 
     expect(answer.statusMessage).toBe('OK')
     expect(answer.headers).toEqual({
       'content-type': 'application/json',
       'content-length': String(answer.body.length),
-      'cache-control': 'no-cache',
       'request-id': 'req_011CabcdefghijklmnopqrST',
       'anthropic-ratelimit-requests-remaining': '3999',
     })

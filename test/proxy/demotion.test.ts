@@ -90,10 +90,8 @@ describe('demotion of non-streaming requests', () => {
     expect(JSON.parse(plain.body.toString()).stream).toBeUndefined()
     expect(demoted.body.toString()).toBe(`{"stream":true,${plain.body.toString().slice(1)}`)
     expect(demoted.response.headers['content-type']).toMatch(/^text\/event-stream/)
-    // Upstream's headers reach the client; only the stream's cache-control is extra.
-    const { 'cache-control': cacheControl, ...rest } = stableHeaders(throughProxy.response.headers)
-    expect(rest).toEqual(stableHeaders(withoutProxy.response.headers))
-    expect(cacheControl).toBe('no-cache')
+    // Upstream's headers reach the client as the non-streaming API sends them: no stream cache-control.
+    expect(stableHeaders(throughProxy.response.headers)).toEqual(stableHeaders(withoutProxy.response.headers))
     expect(throughProxy.response.headers.get('request-id')).toBe(demoted.requestId)
   })
 
@@ -115,15 +113,17 @@ describe('demotion of non-streaming requests', () => {
   })
 
   it('keeps integers beyond 2^53 exact in the request sent upstream and in the tool input the client reads', async () => {
-    const response = await rawRequest(running.url, {
-      path: '/v1/messages',
-      headers: [MOCK_HEADERS.scenario, 'tool-use', 'content-type', 'application/json'],
+    const response = await fetch(`${running.url}/v1/messages`, {
+      method: 'POST',
+      headers: { [MOCK_HEADERS.scenario]: 'tool-use', 'content-type': 'application/json' },
       body: BIG_INTEGER_BODY,
     })
+    const text = await response.text()
 
     expect(upstream.requests[0].body.toString()).toBe(`{"stream":true,${BIG_INTEGER_BODY.slice(1)}`)
     expect(headerValues(upstream.requests[0].rawHeaders, 'content-length')).toEqual([String(BIG_INTEGER_BODY.length + '"stream":true,'.length)])
-    const text = response.body.toString()
+    expect(response.status).toBe(200)
+    expect(text).toBe(messageFixture('tool-use', { id: JSON.parse(text).id as string, model: MODEL }).json)
     expect(text).toContain(`"account_id":${BIG_INTEGER_TEXT}`)
     expect(text).toContain('"limit":1.50')
   })
@@ -168,6 +168,20 @@ describe('demotion of non-streaming requests', () => {
     expect(exchange.end.kind).toBe('completed')
     expect(exchange.calls[0]).toBe('onStart')
     expect(exchange.calls.at(-1)).toBe('onEnd')
+  })
+
+  it('reports the proxy’s own time for a demoted exchange once, like any other', async () => {
+    const overheadsMs: number[] = []
+    const timed = await startProxy({ forwardUrl: upstream.url, demoteNonStreaming: true, onOverhead: (ms) => overheadsMs.push(ms) })
+    try {
+      const response = await rawRequest(timed.url, { path: '/v1/messages', headers: [MOCK_HEADERS.scenario, 'text'], body: JSON.stringify(params) })
+
+      expect(response.status).toBe(200)
+      expect(overheadsMs).toHaveLength(1)
+      expect(overheadsMs[0]).toBeGreaterThanOrEqual(0)
+    } finally {
+      await timed.close()
+    }
   })
 
   it('raises the error of a mid-stream error event as the non-streaming API would: 529 overloaded_error', async () => {
