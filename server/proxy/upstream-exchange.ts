@@ -104,6 +104,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
         // Nothing goes to the client until the stream has ended; idle and abort rules apply as usual.
         this.#demoted = demoted
         this.#announceResponse(statusCode, headers)
+        this.#context.onOverhead?.(this.requestOverheadMs + performance.now() - headStartedAt)
         return
       }
     }
