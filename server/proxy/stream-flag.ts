@@ -1,4 +1,4 @@
-import { topLevelMembers } from './top-level-members'
+import { topLevelMembers } from '../wire/top-level-members'
 
 const TRUE = Buffer.from('true')
 const FALSE = Buffer.from('false')

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { withStreamRequested } from '../../server/proxy/stream-flag'
-import { topLevelMembers } from '../../server/proxy/top-level-members'
+import { topLevelMembers } from '../../server/wire/top-level-members'
 
 const edit = (body: string): string | null => withStreamRequested(Buffer.from(body))?.toString() ?? null
 

@@ -1,7 +1,8 @@
 /**
- * Finds the members of a JSON body's top-level object straight from the bytes, so a rewrite can
- * edit one member in place (P3) instead of parsing and re-serialising the body, which would round
- * integers above 2^53 and reformat everything else.
+ * Finds the members of a JSON body's top-level object straight from the bytes: the proxy edits one
+ * member in place (P3) instead of parsing and re-serialising the body, which would round integers
+ * above 2^53 and reformat everything else; capture reads `model` and `stream` without decoding a
+ * large body to a string.
  */
 
 /** One member of the top-level object: its decoded key and where its value lies. */
@@ -84,6 +85,12 @@ export function topLevelMembers(body: Buffer): TopLevelObject | null {
     if (body[pos] !== CLOSE_BRACE) return null
   }
   return skipWhitespace(body, pos + 1) === body.length ? { openAt, members } : null
+}
+
+/** Exactly when `JSON.parse(body.toString('utf8'))` would succeed, whatever the top-level value. */
+export function isJsonText(body: Buffer): boolean {
+  const end = skipValue(body, skipWhitespace(body, 0))
+  return end !== INVALID && skipWhitespace(body, end) === body.length
 }
 
 /** A key's text; only a key with escapes (rare at the top level) pays for JSON.parse. */
