@@ -53,6 +53,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   }
 
   const bus = createMemoryBus()
+  // `metrics` reads capture and proxy figures, and they report into it: the hooks below refer to it
+  // before its line, which is safe because nothing between here and there awaits.
   const capture = createCapture({
     dataSource,
     bus,
