@@ -1,14 +1,18 @@
 import 'reflect-metadata'
 import { DataSource } from 'typeorm'
+import type { Logger } from '../logger'
 import { entities } from './entities'
 import { migrations } from './migrations'
 import { StoreError } from './store-errors'
+import { StoreLogger } from './typeorm-logger'
 
 export interface StoreOptions {
   /** Most pooled connections (pg `max`). PGlite serves at most 16, so stay below. @default 10 */
   poolSize?: number
   /** Milliseconds to wait for a new connection before it counts as unreachable. @default 10_000 */
   connectTimeoutMs?: number
+  /** Where migrations, pool errors and (at trace) queries are logged. Unset: TypeORM's console output, as the CLI wants. */
+  logger?: Logger
 }
 
 /**
@@ -30,6 +34,7 @@ export function createDataSource(url: string, options: StoreOptions = {}): DataS
     migrationsRun: false,
     poolSize: options.poolSize ?? 10,
     connectTimeoutMS: options.connectTimeoutMs ?? 10_000,
+    ...(options.logger && { logger: new StoreLogger(options.logger) }),
   })
 }
 

@@ -1,5 +1,10 @@
+import net from 'node:net'
+import { Writable } from 'node:stream'
+import { Client } from 'pg'
+import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DataSource } from 'typeorm'
+import { createLogger } from '../../server/logger'
 import { RequestEntity } from '../../server/store/entities'
 import { openStore } from '../../server/store/data-source'
 import { StoreError } from '../../server/store/store-errors'
@@ -7,10 +12,17 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database'
 
 let database: TestDatabase
 let store: DataSource
+const logLines: Record<string, unknown>[] = []
 
 beforeAll(async () => {
   database = await createTestDatabase()
-  store = await openStore(database.url)
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logLines.push(JSON.parse(chunk.toString()) as Record<string, unknown>)
+      done()
+    },
+  })
+  store = await openStore(database.url, { logger: pino({ level: 'info' }, destination) })
 })
 afterAll(async () => {
   await store?.destroy()
@@ -18,7 +30,8 @@ afterAll(async () => {
 })
 
 describe('openStore', () => {
-  it('applies every migration to an empty database, and again is a no-op', async () => {
+  it('applies every migration to an empty database, logging each as JSON, and again is a no-op', async () => {
+    expect(logLines).toContainEqual(expect.objectContaining({ component: 'store', msg: expect.stringContaining('CreateRequests1795588273908') }))
     const tables = await store.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`)
     expect(tables.map((t: { table_name: string }) => t.table_name)).toEqual(expect.arrayContaining(['requests', 'stream_chunks']))
     const again = await openStore(database.url)
@@ -77,11 +90,60 @@ describe('openStore', () => {
   })
 })
 
+/** A server that answers every PostgreSQL startup with the ErrorResponse a failed login gets. */
+async function startRefusingServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const field = (type: string, value: string) => Buffer.concat([Buffer.from(type), Buffer.from(`${value}\0`)])
+  const fields = Buffer.concat([field('S', 'FATAL'), field('V', 'FATAL'), field('C', '28P01'), field('M', 'password authentication failed for user "postgres"'), Buffer.from([0])])
+  const length = Buffer.alloc(4)
+  length.writeInt32BE(fields.length + 4)
+  const errorResponse = Buffer.concat([Buffer.from('E'), length, fields])
+  const server = net.createServer((socket) => socket.once('data', () => socket.end(errorResponse)))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  }
+}
+
 describe('openStore failures', () => {
   it('fails with STORE_UNREACHABLE naming host and port when nothing listens there', async () => {
     const err = await openStore('postgres://postgres@127.0.0.1:1/nothing', { connectTimeoutMs: 2_000 }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(StoreError)
     expect((err as StoreError).code).toBe('STORE_UNREACHABLE')
     expect((err as StoreError).message).toContain('127.0.0.1:1')
+  })
+
+  it('fails with STORE_REJECTED carrying the server\'s reason when the server refuses the login', async () => {
+    const server = await startRefusingServer()
+    try {
+      const err = await openStore(`postgres://postgres:wrong@127.0.0.1:${server.port}/postgres`).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(StoreError)
+      expect((err as StoreError).code).toBe('STORE_REJECTED')
+      expect((err as StoreError).message).toContain('password authentication failed')
+      expect((err as StoreError).message).not.toContain('wrong')
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('fails with STORE_MIGRATION_FAILED and rolls the failed migration back when a table of another shape is in the way', async () => {
+    const foreign = await createTestDatabase()
+    try {
+      const client = new Client({ connectionString: foreign.url })
+      await client.connect()
+      await client.query('CREATE TABLE requests (legacy text)')
+      await client.end()
+      const err = await openStore(foreign.url, { logger: createLogger('silent') }).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(StoreError)
+      expect((err as StoreError).code).toBe('STORE_MIGRATION_FAILED')
+      expect((err as StoreError).message).toContain('"requests" already exists')
+      const check = new Client({ connectionString: foreign.url })
+      await check.connect()
+      const { rows } = await check.query(`SELECT to_regclass('stream_chunks') AS chunks, (SELECT count(*)::int FROM migrations) AS applied`)
+      await check.end()
+      expect(rows).toEqual([{ chunks: null, applied: 0 }])
+    } finally {
+      await foreign.drop()
+    }
   })
 })

@@ -45,10 +45,18 @@ async function createPostgresDatabase(): Promise<TestDatabase> {
 }
 
 async function createPgliteDatabase(): Promise<TestDatabase> {
+  const templateDir = inject('pgliteTemplateDir')
+  if (!templateDir) throw new Error('No PGlite template: test/support/global-setup.ts provides it to the server:pglite project only')
   const root = mkdtempSync(path.join(os.tmpdir(), 'claudescope-test-db-'))
   const dataDir = path.join(root, 'pglite')
-  cpSync(inject('pgliteTemplateDir'), dataDir, { recursive: true })
-  const embedded = await startEmbeddedPostgres({ dataDir, logger: createLogger('silent') })
+  cpSync(templateDir, dataDir, { recursive: true })
+  let embedded
+  try {
+    embedded = await startEmbeddedPostgres({ dataDir, logger: createLogger('silent') })
+  } catch (err) {
+    rmSync(root, { recursive: true, force: true })
+    throw err
+  }
   return {
     url: embedded.url,
     pid: embedded.pid,

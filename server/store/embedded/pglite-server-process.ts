@@ -34,8 +34,11 @@ async function main(dataDir: string): Promise<void> {
         process.exit(0)
       }
     })())
-  process.on('SIGTERM', stop)
-  process.on('SIGINT', () => {}) // The parent decides; a terminal's Ctrl-C reaches both.
+  // The parent decides when the database stops: a terminal's Ctrl-C, or a service manager's
+  // SIGTERM to the whole group, reaches this process too while the parent still needs the
+  // database to drain and flush. Its `stop` message, or its death (`disconnect`), ends this one.
+  process.on('SIGINT', () => {})
+  process.on('SIGTERM', () => {})
   process.on('disconnect', stop)
   process.on('message', (m: unknown) => {
     if (m === 'stop') void stop()
