@@ -1,5 +1,5 @@
 import { execFileSync, fork } from 'node:child_process'
-import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Client } from 'pg'
@@ -61,6 +61,17 @@ describe('the embedded database', () => {
     expect(err).toBeInstanceOf(StoreError)
     expect((err as StoreError).code).toBe('EMBEDDED_DATA_DIR_LOCKED')
     expect(await query(first.url, 'SELECT 1 AS one')).toEqual([{ one: 1 }])
+  })
+
+  it('fails with EMBEDDED_START_FAILED carrying the child\'s reason when the data dir cannot be created', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'claudescope-embedded-'))
+    cleanups.push(() => rmSync(root, { recursive: true, force: true }))
+    const dataDir = path.join(root, 'not-a-dir')
+    writeFileSync(dataDir, 'a file where the data dir should be')
+    const err = await startEmbeddedPostgres({ dataDir, logger }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(StoreError)
+    expect((err as StoreError).code).toBe('EMBEDDED_START_FAILED')
+    expect((err as StoreError).message).toContain(`Cannot create the embedded database directory ${dataDir}`)
   })
 
   it('exits when the process that started it is killed, and its lock can then be taken over', async () => {

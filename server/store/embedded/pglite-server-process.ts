@@ -15,11 +15,14 @@ export type EmbeddedMessage = { type: 'ready'; port: number } | { type: 'error';
 const MAX_CONNECTIONS = 16
 
 async function main(dataDir: string): Promise<void> {
-  mkdirSync(dataDir, { recursive: true })
+  try {
+    mkdirSync(dataDir, { recursive: true })
+  } catch (err) {
+    return fail('EMBEDDED_START_FAILED', `Cannot create the embedded database directory ${dataDir}: ${messageOf(err)}`)
+  }
   const lock = acquireDataDirLock(dataDir)
   if (!lock.acquired) {
-    report({ type: 'error', code: 'EMBEDDED_DATA_DIR_LOCKED', message: `Another Claudescope (pid ${lock.holderPid}) is using the embedded database in ${dataDir}. Stop it, or set DATA_DIR to another directory.` })
-    process.exit(1)
+    return fail('EMBEDDED_DATA_DIR_LOCKED', `Another Claudescope (pid ${lock.holderPid}) is using the embedded database in ${dataDir}. Stop it, or set DATA_DIR to another directory.`)
   }
   let db: PGlite | undefined
   let server: PGLiteSocketServer | undefined
@@ -52,13 +55,21 @@ async function main(dataDir: string): Promise<void> {
     report({ type: 'ready', port })
   } catch (err) {
     releaseDataDirLock(dataDir)
-    report({ type: 'error', code: 'EMBEDDED_START_FAILED', message: err instanceof Error ? err.message : String(err) })
-    process.exit(1)
+    fail('EMBEDDED_START_FAILED', `The embedded database in ${dataDir} failed to start: ${messageOf(err)}`)
   }
 }
 
 function report(message: EmbeddedMessage): void {
   process.send?.(message)
+}
+
+/** Reports why the start failed, then exits once the message has left (an exit right away could drop it). */
+function fail(code: Extract<EmbeddedMessage, { type: 'error' }>['code'], message: string): void {
+  process.send!({ type: 'error', code, message } satisfies EmbeddedMessage, () => process.exit(1))
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
 }
 
 const dataDir = process.argv[2]
