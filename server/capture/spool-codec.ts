@@ -9,7 +9,7 @@ import type { RequestRecord, StreamChunkRecord } from './request-record'
  * a V8 structured-clone of the op (Dates, Buffers and big integers in text survive as they are).
  * The request body travels as its raw bytes, so spooling never decodes a large body.
  */
-const HEADER_BYTES = 8
+export const FRAME_HEADER_BYTES = 8
 
 interface StoredOp {
   kind: CaptureOp['kind']
@@ -29,30 +29,44 @@ export function encodeOp(op: CaptureOp): Buffer {
     ...(op.kind === 'complete' ? { chunks: op.chunks } : {}),
   }
   const payload = serialize(stored)
-  const frame = Buffer.allocUnsafe(HEADER_BYTES + payload.length)
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length)
   frame.writeUInt32LE(payload.length, 0)
   frame.writeUInt32LE(crc32(payload), 4)
-  payload.copy(frame, HEADER_BYTES)
+  payload.copy(frame, FRAME_HEADER_BYTES)
   return frame
 }
 
 /**
- * Every intact op in a segment, in order. Decoding stops at the first frame that is incomplete or
- * fails its checksum: a crash can tear only the last write, and what follows a tear is unreadable.
+ * What lies at `offset` of a segment: an op and where the next frame starts; `torn` when the frame
+ * is incomplete or fails its checksum (a crash tore the last write, and nothing after it can be
+ * trusted); `unreadable` when the checksum holds but the payload does not decode (written by an
+ * incompatible version), which costs that frame alone.
  */
+export type Frame = { kind: 'op'; op: CaptureOp; end: number } | { kind: 'torn' } | { kind: 'unreadable'; end: number; error: unknown }
+
+export function readFrame(segment: Buffer, offset: number): Frame {
+  if (segment.length - offset < FRAME_HEADER_BYTES) return { kind: 'torn' }
+  const length = segment.readUInt32LE(offset)
+  const checksum = segment.readUInt32LE(offset + 4)
+  const end = offset + FRAME_HEADER_BYTES + length
+  if (end > segment.length) return { kind: 'torn' }
+  const payload = segment.subarray(offset + FRAME_HEADER_BYTES, end)
+  if (crc32(payload) !== checksum) return { kind: 'torn' }
+  try {
+    return { kind: 'op', op: toOp(deserialize(payload) as StoredOp), end }
+  } catch (error) {
+    return { kind: 'unreadable', end, error }
+  }
+}
+
+/** Every intact op in a segment, in order, and the byte where a torn tail starts (null when none). */
 export function decodeOps(segment: Buffer): { ops: CaptureOp[]; tornAtByte: number | null } {
   const ops: CaptureOp[] = []
-  let offset = 0
-  while (offset < segment.length) {
-    if (segment.length - offset < HEADER_BYTES) return { ops, tornAtByte: offset }
-    const length = segment.readUInt32LE(offset)
-    const checksum = segment.readUInt32LE(offset + 4)
-    const end = offset + HEADER_BYTES + length
-    if (end > segment.length) return { ops, tornAtByte: offset }
-    const payload = segment.subarray(offset + HEADER_BYTES, end)
-    if (crc32(payload) !== checksum) return { ops, tornAtByte: offset }
-    ops.push(toOp(deserialize(payload) as StoredOp))
-    offset = end
+  for (let offset = 0; offset < segment.length; ) {
+    const frame = readFrame(segment, offset)
+    if (frame.kind === 'torn') return { ops, tornAtByte: offset }
+    if (frame.kind === 'op') ops.push(frame.op)
+    offset = frame.end
   }
   return { ops, tornAtByte: null }
 }
@@ -61,6 +75,6 @@ function toOp(stored: StoredOp): CaptureOp {
   const record =
     typeof stored.body === 'string'
       ? ({ ...stored.record, requestBody: stored.body } as RequestRecord)
-      : withRequestBody(stored.record, new RequestBody(Buffer.from(stored.body)))
+      : withRequestBody(stored.record, new RequestBody(Buffer.isBuffer(stored.body) ? stored.body : Buffer.from(stored.body)))
   return stored.kind === 'complete' ? { kind: 'complete', record, chunks: stored.chunks ?? [] } : { kind: 'start', record }
 }

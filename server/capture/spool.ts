@@ -1,8 +1,8 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from '../logger'
 import type { CaptureOp } from './capture-op'
-import { decodeOps, encodeOp } from './spool-codec'
+import { encodeOp, FRAME_HEADER_BYTES, readFrame } from './spool-codec'
 
 export interface SpoolOptions {
   /** Directory of segment files (DATA_DIR/spool), created if missing. */
@@ -10,7 +10,7 @@ export interface SpoolOptions {
   /** Bound on the segment files together; an append past it is refused. @default 1 GiB (SPOOL_MAX_BYTES) */
   maxBytes: number
   logger: Logger
-  /** A segment is closed, and a new one started, past this size. @default 16 MiB */
+  /** A segment is closed, and a new one started, past this size; replay holds one segment in memory. @default 16 MiB */
   segmentMaxBytes?: number
   /** Appended data reaches the disk at least this often. @default 1_000 */
   fsyncIntervalMs?: number
@@ -22,19 +22,49 @@ export interface SpoolBatch {
   ack(): void
 }
 
+export interface SpoolStats {
+  /** Bytes of segment files on disk. */
+  bytes: number
+  /** Ops on disk not yet acknowledged. */
+  records: number
+  /** Ops appended since start. */
+  spilled: number
+  /** Ops replayed and acknowledged since start. */
+  replayed: number
+  /** Appends refused: the bound was reached, or the disk failed. */
+  refused: number
+  /** fsync calls made by the timer and at segment close. */
+  fsyncs: number
+}
+
 interface Segment {
   file: string
   bytes: number
+  /** Frames not yet acknowledged (counted from headers at start, so a torn tail may count one too many). */
+  records: number
+}
+
+interface Replay {
+  segment: Segment
+  data: Buffer
+  /** Start of the first frame not yet acknowledged. */
+  offset: number
+  /** The batch handed out and not yet acknowledged: handed out again until it is. */
+  pending: SpoolBatch | null
 }
 
 const SEGMENT_PATTERN = /^(\d{16})\.spool$/
+/** Ids remembered as committed after their spooled copy was written; past this, copies are simply replayed. */
+const MAX_COMMITTED_COPIES = 100_000
+const ERROR_LOG_INTERVAL_MS = 10_000
 
 /**
  * Append-only disk spool for capture ops the database could not take in time (C4). Appends are
  * synchronous writes to the page cache, so they survive the process being killed; a timer fsyncs
- * them at least once a second against machine crashes. Replay reads the oldest segment whole,
- * hands its ops out in batches, and deletes the segment once every op is acknowledged; a crash in
- * between replays the segment again, which the writer's upserts make harmless.
+ * them at least once a second against machine crashes. Replay reads the oldest segment, decodes
+ * one batch at a time, and deletes the segment once every op in it is acknowledged; a crash in
+ * between replays the segment again, which the writer's upserts (by id, completed once) make
+ * harmless. A frame torn by a crash ends its segment's replay; the frames before it are kept.
  */
 export class Spool {
   readonly #dir: string
@@ -42,14 +72,20 @@ export class Spool {
   readonly #segmentMaxBytes: number
   readonly #logger: Logger
   readonly #closed: Segment[] = []
-  #current: (Segment & { fd: number; records: number }) | null = null
+  #current: (Segment & { fd: number }) | null = null
   #nextNumber: number
   #bytes = 0
+  #records = 0
   #dirty = false
-  #replay: { segment: Segment; ops: CaptureOp[]; cursor: number } | null = null
+  #directoryDirty = false
+  #isClosed = false
+  #replay: Replay | null = null
+  /** id → kind of ops committed after a copy of them was spooled (see `markCommitted`). */
+  readonly #committed = new Map<string, CaptureOp['kind']>()
   #fsyncTimer: NodeJS.Timeout
   #waiters: (() => void)[] = []
-  #stats = { spilled: 0, replayed: 0, refused: 0 }
+  #lastErrorLogAt = Number.NEGATIVE_INFINITY
+  #stats = { spilled: 0, replayed: 0, refused: 0, fsyncs: 0 }
 
   constructor(options: SpoolOptions) {
     this.#dir = options.dir
@@ -61,13 +97,18 @@ export class Spool {
     for (const name of existing) {
       const file = path.join(this.#dir, name)
       const bytes = statSync(file).size
-      if (bytes === 0) unlinkSync(file)
-      else this.#closed.push({ file, bytes })
+      if (bytes === 0) {
+        unlinkSync(file)
+        continue
+      }
+      const records = countFrames(file, bytes)
+      this.#closed.push({ file, bytes, records })
       this.#bytes += bytes
+      this.#records += records
     }
     const last = existing.at(-1)
     this.#nextNumber = last ? Number(SEGMENT_PATTERN.exec(last)![1]) + 1 : 1
-    if (this.#closed.length > 0) this.#logger.info({ segments: this.#closed.length, bytes: this.#bytes }, 'capture spool holds records from a previous run; replaying them')
+    if (this.#closed.length > 0) this.#logger.info({ segments: this.#closed.length, bytes: this.#bytes, records: this.#records }, 'capture spool holds records from a previous run; replaying them')
     this.#fsyncTimer = setInterval(() => this.#sync(), options.fsyncIntervalMs ?? 1_000).unref()
   }
 
@@ -76,32 +117,64 @@ export class Spool {
     return this.#bytes
   }
 
-  /** True while some op waits in the spool (including one being replayed). */
+  /** True while some op waits in the spool (including a batch being replayed). */
   get hasBacklog(): boolean {
-    return this.#replay !== null || this.#closed.length > 0 || (this.#current?.records ?? 0) > 0
+    return this.#records > 0 || this.#replay !== null
   }
 
-  get stats() {
-    return { ...this.#stats, bytes: this.#bytes }
+  get stats(): SpoolStats {
+    return { ...this.#stats, bytes: this.#bytes, records: this.#records }
   }
 
-  /** Writes an op to disk; false when that would cross `maxBytes` (the caller counts the drop). */
+  /** Writes an op to disk; false when that would cross `maxBytes`, or the disk fails (the caller counts the drop). Never throws. */
   append(op: CaptureOp): boolean {
-    const frame = encodeOp(op)
+    if (this.#isClosed) return false
+    let frame: Buffer
+    try {
+      frame = encodeOp(op)
+    } catch (err) {
+      return this.#refuse(err, 'capture op could not be serialised for the spool')
+    }
     if (this.#bytes + frame.length > this.#maxBytes) {
       this.#stats.refused++
       return false
     }
-    const current = (this.#current ??= this.#openSegment())
-    writeSync(current.fd, frame)
+    let current: Segment & { fd: number }
+    try {
+      current = this.#current ??= this.#openSegment()
+      writeFully(current.fd, frame)
+    } catch (err) {
+      // A partial write (disk full) would tear the segment mid-way: cut it back to its last frame.
+      if (this.#current) {
+        try {
+          ftruncateSync(this.#current.fd, this.#current.bytes)
+        } catch {
+          this.#closeCurrent()
+        }
+      }
+      return this.#refuse(err, 'capture spool write failed')
+    }
     current.bytes += frame.length
     current.records++
     this.#bytes += frame.length
+    this.#records++
     this.#stats.spilled++
     this.#dirty = true
     if (current.bytes >= this.#segmentMaxBytes) this.#closeCurrent()
     for (const wake of this.#waiters.splice(0)) wake()
     return true
+  }
+
+  /**
+   * Tells the spool that these ops reached the database after a copy of them was appended (a
+   * commit that stalled past the spill delay, then went through), so replay skips the copies
+   * instead of writing them again. Forgotten at restart, where the copies replay harmlessly.
+   */
+  markCommitted(ops: readonly CaptureOp[]): void {
+    for (const op of ops) {
+      if (this.#committed.size >= MAX_COMMITTED_COPIES) return
+      if (this.#committed.get(op.record.id) !== 'complete') this.#committed.set(op.record.id, op.kind)
+    }
   }
 
   /** Resolves once the spool has a backlog (at once if it has one). */
@@ -110,66 +183,181 @@ export class Spool {
     return new Promise((resolve) => this.#waiters.push(resolve))
   }
 
-  /** The oldest ops not yet acknowledged, at most `maxItems`; null when the spool is empty. */
-  nextBatch(maxItems: number): SpoolBatch | null {
-    const replay = this.#replay ?? this.#loadOldest()
-    if (!replay) return null
-    const ops = replay.ops.slice(replay.cursor, replay.cursor + maxItems)
-    return {
-      ops,
-      ack: () => {
-        replay.cursor += ops.length
+  /**
+   * The oldest ops not yet acknowledged: at most `maxItems`, and no more than `maxBytes` of frames
+   * unless one frame alone is larger. The same batch comes back until it is acknowledged. Null when
+   * the spool is empty.
+   */
+  nextBatch(maxItems: number, maxBytes = Number.POSITIVE_INFINITY): SpoolBatch | null {
+    for (;;) {
+      const replay = this.#replay ?? this.#loadOldest()
+      if (!replay) return null
+      if (replay.pending) return replay.pending
+      const ops: CaptureOp[] = []
+      let offset = replay.offset
+      let frames = 0
+      while (ops.length < maxItems && offset < replay.data.length) {
+        const frame = readFrame(replay.data, offset)
+        if (frame.kind === 'torn') {
+          this.#logger.warn({ file: replay.segment.file, tornAtByte: offset }, 'capture spool segment ends in a torn write (a crash); the intact records before it are replayed')
+          offset = replay.data.length
+          break
+        }
+        if (ops.length > 0 && frame.end - replay.offset > maxBytes) break
+        frames++
+        offset = frame.end
+        if (frame.kind === 'unreadable') {
+          this.#logger.error({ file: replay.segment.file, atByte: offset, err: frame.error }, 'capture spool record could not be decoded; skipped')
+          continue
+        }
+        if (!this.#isCommittedCopy(frame.op)) ops.push(frame.op)
+      }
+      const end = offset
+      const ack = () => {
+        if (this.#replay !== replay || replay.pending !== batch) return
+        replay.pending = null
+        replay.offset = end
+        replay.segment.records -= frames
+        this.#records -= frames
         this.#stats.replayed += ops.length
-        if (replay.cursor >= replay.ops.length) this.#finish(replay.segment)
-      },
+        if (end >= replay.data.length) this.#finish(replay)
+      }
+      const batch: SpoolBatch = { ops, ack }
+      if (ops.length > 0) return (replay.pending = batch)
+      replay.pending = batch
+      ack() // nothing left to write in these frames (committed copies, undecodable)
     }
   }
 
-  /** Flushes to disk and closes the open segment; the spool is replayed on the next start. */
+  /** Flushes to disk and closes the open segment; the spool is replayed on the next start. Appends are refused from now on. */
   close(): void {
+    if (this.#isClosed) return
+    this.#isClosed = true
     clearInterval(this.#fsyncTimer)
     this.#closeCurrent()
+    this.#syncDirectory()
   }
 
-  #openSegment() {
+  #isCommittedCopy(op: CaptureOp): boolean {
+    const committed = this.#committed.get(op.record.id)
+    if (committed === undefined) return false
+    if (committed === 'start' && op.kind === 'complete') return false
+    if (committed === op.kind) this.#committed.delete(op.record.id)
+    return true
+  }
+
+  #openSegment(): Segment & { fd: number } {
     const file = path.join(this.#dir, `${String(this.#nextNumber++).padStart(16, '0')}.spool`)
-    return { file, bytes: 0, records: 0, fd: openSync(file, 'a') }
+    const fd = openSync(file, 'a')
+    this.#directoryDirty = true
+    return { file, bytes: 0, records: 0, fd }
   }
 
   #closeCurrent(): void {
     const current = this.#current
     if (!current) return
     this.#current = null
-    fsyncSync(current.fd)
+    try {
+      fsyncSync(current.fd)
+      this.#stats.fsyncs++
+    } catch (err) {
+      this.#logThrottled(err, 'capture spool fsync failed')
+    }
     closeSync(current.fd)
-    if (current.bytes > 0) this.#closed.push({ file: current.file, bytes: current.bytes })
+    if (current.bytes > 0) this.#closed.push({ file: current.file, bytes: current.bytes, records: current.records })
     else unlinkSync(current.file)
   }
 
-  #loadOldest(): { segment: Segment; ops: CaptureOp[]; cursor: number } | null {
-    // Replay only reads closed segments; close the open one when it is all that is left.
+  #loadOldest(): Replay | null {
+    // Replay reads closed segments only; close the open one when it is all that is left.
     if (this.#closed.length === 0 && (this.#current?.records ?? 0) > 0) this.#closeCurrent()
     const segment = this.#closed.shift()
     if (!segment) return null
-    const { ops, tornAtByte } = decodeOps(readFileSync(segment.file))
-    if (tornAtByte !== null) this.#logger.warn({ file: segment.file, tornAtByte, kept: ops.length }, 'capture spool segment ends in a torn write (a crash); the intact records before it are replayed')
-    if (ops.length === 0) {
-      this.#finish(segment)
+    let data: Buffer
+    try {
+      data = readFileSync(segment.file)
+    } catch (err) {
+      this.#logger.error({ err, file: segment.file }, 'capture spool segment could not be read; its records are lost')
+      data = Buffer.alloc(0)
+    }
+    this.#replay = { segment, data, offset: 0, pending: null }
+    if (data.length === 0) {
+      this.#finish(this.#replay)
       return this.#loadOldest()
     }
-    this.#replay = { segment, ops, cursor: 0 }
     return this.#replay
   }
 
-  #finish(segment: Segment): void {
+  #finish(replay: Replay): void {
     this.#replay = null
-    unlinkSync(segment.file)
-    this.#bytes -= segment.bytes
+    this.#records -= replay.segment.records
+    replay.segment.records = 0
+    this.#bytes -= replay.segment.bytes
+    try {
+      unlinkSync(replay.segment.file)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.#logThrottled(err, 'capture spool segment could not be deleted; it will be replayed again at the next start')
+    }
   }
 
   #sync(): void {
-    if (!this.#dirty || !this.#current) return
-    this.#dirty = false
-    fsyncSync(this.#current.fd)
+    if (this.#dirty && this.#current) {
+      this.#dirty = false
+      try {
+        fsyncSync(this.#current.fd)
+        this.#stats.fsyncs++
+      } catch (err) {
+        this.#logThrottled(err, 'capture spool fsync failed')
+      }
+    }
+    if (this.#directoryDirty) this.#syncDirectory()
   }
+
+  /** A new segment's name reaches the disk only when its directory is synced. */
+  #syncDirectory(): void {
+    this.#directoryDirty = false
+    let fd: number | undefined
+    try {
+      fd = openSync(this.#dir, 'r')
+      fsyncSync(fd)
+    } catch {
+      // Some filesystems refuse fsync on a directory; the data itself was synced.
+    } finally {
+      if (fd !== undefined) closeSync(fd)
+    }
+  }
+
+  #refuse(err: unknown, message: string): false {
+    this.#stats.refused++
+    this.#logThrottled(err, message)
+    return false
+  }
+
+  #logThrottled(err: unknown, message: string): void {
+    const now = Date.now()
+    if (now - this.#lastErrorLogAt < ERROR_LOG_INTERVAL_MS) return
+    this.#lastErrorLogAt = now
+    this.#logger.error({ err, dir: this.#dir }, message)
+  }
+}
+
+function writeFully(fd: number, data: Buffer): void {
+  for (let written = 0; written < data.length; ) written += writeSync(fd, data, written, data.length - written)
+}
+
+/** Frames in a segment file, from their length headers alone (no payload is read). */
+function countFrames(file: string, bytes: number): number {
+  const fd = openSync(file, 'r')
+  const header = Buffer.alloc(FRAME_HEADER_BYTES)
+  let records = 0
+  try {
+    for (let offset = 0; offset + FRAME_HEADER_BYTES <= bytes; records++) {
+      readSync(fd, header, 0, FRAME_HEADER_BYTES, offset)
+      offset += FRAME_HEADER_BYTES + header.readUInt32LE(0)
+      if (offset > bytes) break
+    }
+  } finally {
+    closeSync(fd)
+  }
+  return records
 }

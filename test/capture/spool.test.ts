@@ -1,4 +1,5 @@
 import { appendFileSync, mkdtempSync, readdirSync, rmSync, truncateSync, statSync } from 'node:fs'
+import { crc32 } from 'node:zlib'
 import os from 'node:os'
 import path from 'node:path'
 import pino from 'pino'
@@ -6,7 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { CaptureOp } from '../../server/capture/capture-op'
 import { RequestBody, withRequestBody } from '../../server/capture/request-body'
 import { Spool } from '../../server/capture/spool'
-import { inFlightRecord } from './records'
+import { waitFor } from '../support/start-app'
+import { inFlightRecord, startOp } from './records'
 
 const logger = pino({ level: 'silent' })
 const dirs: string[] = []
@@ -111,5 +113,90 @@ describe('the capture spool', () => {
     expect(readdirSync(dir).length).toBeGreaterThan(1)
     expect(drain(spool)).toHaveLength(6)
     spool.close()
+  })
+  it('fsyncs appended data on its timer, at least once per interval, and not while idle', async () => {
+    const spool = new Spool({ dir: spoolDir(), maxBytes: 1 << 30, fsyncIntervalMs: 20, logger })
+    spool.append(completeOp(1))
+    spool.append(completeOp(2))
+    expect(spool.stats.fsyncs).toBe(0) // not per record
+    await waitFor(() => spool.stats.fsyncs === 1, 'the fsync timer')
+    await new Promise((r) => setTimeout(r, 100))
+    expect(spool.stats.fsyncs).toBe(1) // nothing new to sync
+    spool.append(completeOp(3))
+    await waitFor(() => spool.stats.fsyncs === 2, 'the fsync timer after a new append')
+    spool.close()
+  })
+
+  it('counts the records it holds, across a restart and as batches are acknowledged', () => {
+    const dir = spoolDir()
+    const first = new Spool({ dir, maxBytes: 1 << 30, segmentMaxBytes: 1500, logger })
+    for (let i = 0; i < 5; i++) first.append(completeOp(i))
+    expect(first.stats).toMatchObject({ records: 5, spilled: 5 })
+    first.close()
+    const second = new Spool({ dir, maxBytes: 1 << 30, logger })
+    expect(second.stats.records).toBe(5)
+    second.nextBatch(2)!.ack()
+    expect(second.stats).toMatchObject({ records: 3, replayed: 2 })
+    drain(second)
+    expect(second.stats).toMatchObject({ records: 0, replayed: 5, bytes: 0 })
+    second.close()
+  })
+
+  it('hands out the same batch until it is acknowledged, within a byte bound', () => {
+    const spool = new Spool({ dir: spoolDir(), maxBytes: 1 << 30, logger })
+    for (let i = 0; i < 4; i++) spool.append(completeOp(i))
+    const oneFrame = spool.bytes / 4
+    const first = spool.nextBatch(10, oneFrame * 2.5)!
+    expect(first.ops).toHaveLength(2)
+    expect(spool.nextBatch(10)).toBe(first) // a failed write retries the very same ops
+    first.ack()
+    first.ack() // a second acknowledgement changes nothing
+    expect(spool.nextBatch(10)!.ops).toHaveLength(2)
+    spool.close()
+  })
+
+  it('skips copies of ops the database took after they were spooled, and keeps a later completion', () => {
+    const spool = new Spool({ dir: spoolDir(), maxBytes: 1 << 30, logger })
+    const start = startOp(inFlightRecord())
+    const completion = { ...completeOp(1), record: { ...completeOp(1).record, id: start.record.id } }
+    const other = completeOp(2)
+    spool.append(start)
+    spool.append(other)
+    spool.append(completion)
+    spool.markCommitted([start, other])
+    expect(drain(spool).map((op) => op.kind + ':' + op.record.id)).toEqual([`complete:${start.record.id}`])
+    expect(spool.stats).toMatchObject({ records: 0, bytes: 0 })
+    spool.close()
+  })
+
+  it('skips a frame whose checksum holds but whose payload does not decode, and replays the rest', () => {
+    const dir = spoolDir()
+    const first = new Spool({ dir, maxBytes: 1 << 30, logger })
+    const before = completeOp(1)
+    first.append(before)
+    first.close()
+    const [segment] = readdirSync(dir)
+    const garbage = Buffer.from('not a structured clone')
+    const header = Buffer.alloc(8)
+    header.writeUInt32LE(garbage.length, 0)
+    header.writeUInt32LE(crc32(garbage), 4)
+    appendFileSync(path.join(dir, segment!), Buffer.concat([header, garbage]))
+    const second = new Spool({ dir, maxBytes: 1 << 30, logger })
+    const after = completeOp(2)
+    second.append(after)
+    expect(second.stats.records).toBe(3)
+    expect(drain(second).map((op) => op.record.id)).toEqual([before.record.id, after.record.id])
+    expect(second.stats.records).toBe(0)
+    second.close()
+  })
+
+  it('refuses, without throwing, an append the disk cannot take, and one after close', () => {
+    const dir = spoolDir()
+    const spool = new Spool({ dir, maxBytes: 1 << 30, logger })
+    rmSync(dir, { recursive: true, force: true })
+    expect(spool.append(completeOp(1))).toBe(false)
+    expect(spool.stats.refused).toBe(1)
+    spool.close()
+    expect(spool.append(completeOp(2))).toBe(false)
   })
 })
