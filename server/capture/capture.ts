@@ -46,10 +46,14 @@ export interface CaptureStats extends BatchWriterStats {
   inFlight: number
   /** Bytes waiting in the disk spool. */
   spoolBytes: number
+  /** Ops waiting in the disk spool. */
+  spoolRecords: number
   /** Ops written to the spool since start. */
   spilled: number
   /** Ops replayed from the spool into the database since start. */
   replayed: number
+  /** Ops lost because the queue and the spool were both full (or the disk failed), since start. */
+  dropped: number
 }
 
 /** Recording of /v1/* traffic (C1–C3, C5): the proxy's observer, and what runs behind it. */
@@ -58,12 +62,14 @@ export interface Capture {
   stats(): CaptureStats
   /** Resolves once every ended exchange is in the database; rejects with CAPTURE_FLUSH_TIMEOUT. @default timeoutMs 30_000 */
   flush(timeoutMs?: number): Promise<void>
-  /** Flushes (up to `closeTimeoutMs`), then stops the writer and spools whatever is left, for the next start. */
+  /** Flushes (up to `closeTimeoutMs`), then stops the writer and spools whatever is left, for the next start. Never hangs on a hung database. */
   close(): Promise<void>
 }
 
 /** How often an ongoing run of drops is logged. */
 const DROP_LOG_INTERVAL_MS = 10_000
+/** How long close() waits, past its flush, for a database write that hangs. */
+const CLOSE_WRITE_GRACE_MS = 1_000
 
 /**
  * Wires capture: install secret → header redactor → recorder (the proxy's observer) → bounded
@@ -86,8 +92,9 @@ export function createCapture(options: CaptureOptions): Capture {
   }
   const recorder = new Recorder({
     bus,
+    // While the database fails, new ops go straight to disk: memory stays small however long it lasts.
     sink: (op) => {
-      if (!queue.offer(op)) keepOnDisk(op)
+      if (writer.isFailing || !queue.offer(op)) keepOnDisk(op)
     },
     redactHeaders: createHeaderRedactor(loadInstallSecret(options.dataDir)),
     logger,
@@ -97,7 +104,8 @@ export function createCapture(options: CaptureOptions): Capture {
     const cutoff = writer.isFailing ? Number.POSITIVE_INFINITY : performance.now() - limits.spillAfterMs
     for (const op of queue.takeQueuedBefore(cutoff)) keepOnDisk(op)
   }
-  const spillTimer = setInterval(spillAged, Math.max(50, Math.min(250, limits.spillAfterMs / 2))).unref()
+  // Ticks often enough that an op is on disk at most a tick past spillAfterMs.
+  const spillTimer = setInterval(spillAged, Math.max(20, Math.min(100, limits.spillAfterMs / 2))).unref()
   writer.start()
 
   const flush = async (timeoutMs?: number) => {
@@ -113,7 +121,7 @@ export function createCapture(options: CaptureOptions): Capture {
         logger.warn({ err, queued: queue.depth, spoolBytes: spool.bytes }, 'capture stopped before every record reached the database; the rest is spooled for the next start')
       }
       clearInterval(spillTimer)
-      await writer.close()
+      await writer.close(CLOSE_WRITE_GRACE_MS)
       for (const op of queue.takeQueuedBefore(Number.POSITIVE_INFINITY)) keepOnDisk(op)
       spool.close()
     })())
@@ -122,7 +130,7 @@ export function createCapture(options: CaptureOptions): Capture {
     observer: recorder,
     stats: () => {
       const s = spool.stats
-      return { ...writer.stats, dropped, inFlight: recorder.inFlight, spoolBytes: s.bytes, spilled: s.spilled, replayed: s.replayed }
+      return { ...writer.stats, dropped, inFlight: recorder.inFlight, spoolBytes: s.bytes, spoolRecords: s.records, spilled: s.spilled, replayed: s.replayed }
     },
     flush,
     close,
@@ -139,7 +147,7 @@ function createDropReporter(logger: Logger, droppedTotal: () => number): (op: Ca
     if (now - lastLogAt < DROP_LOG_INTERVAL_MS) return
     logger.warn(
       { dropped: sinceLastLog, droppedTotal: droppedTotal(), requestId: op.record.id, op: op.kind },
-      'capture queue full: records dropped (raise CAPTURE_QUEUE_MAX_ITEMS / CAPTURE_QUEUE_MAX_BYTES or check the database)',
+      'capture records dropped: the queue and the disk spool are full or the spool cannot be written (check the database and DATA_DIR; SPOOL_MAX_BYTES bounds the spool)',
     )
     lastLogAt = now
     sinceLastLog = 0

@@ -42,6 +42,11 @@ export class BoundedQueue {
     return this.#bytes
   }
 
+  /** performance.now() when the oldest held op's request was first queued; undefined when empty. */
+  get oldestQueuedAt(): number | undefined {
+    return this.#entries[this.#head]?.queuedAt
+  }
+
   /** Ops refused because a bound was reached, since start. */
   get dropped(): number {
     return this.#dropped
@@ -108,11 +113,13 @@ export class BoundedQueue {
    */
   requeue(ops: CaptureOp[]): void {
     const front: Entry[] = []
+    // They were queued before anything held now: keep the entries in queuing order for takeQueuedBefore.
+    const queuedAt = Math.min(performance.now(), this.oldestQueuedAt ?? Number.POSITIVE_INFINITY)
     for (const op of ops) {
       const queued = this.#byId.get(op.record.id)
       const bytes = opBytes(op)
       if (queued === undefined) {
-        const entry = { op, bytes, queuedAt: performance.now() }
+        const entry = { op, bytes, queuedAt }
         front.push(entry)
         this.#byId.set(op.record.id, entry)
         this.#bytes += bytes

@@ -23,7 +23,7 @@ export interface BatchWriterOptions {
   spool?: Spool
   /** Told about every committed batch (for /metrics). */
   onBatch?: (records: number, seconds: number) => void
-  /** A queue batch whose commit takes longer than this is copied to the spool, so a crash during a database stall cannot take it. @default 500 */
+  /** A queue batch whose commit is still pending when its oldest op has waited this long since it was queued is copied to the spool, so a crash during a database stall cannot take it. @default 500 */
   spillAfterMs?: number
 }
 
@@ -80,6 +80,8 @@ export class BatchWriter {
   #failing = false
   /** Alternates queue and spool while both hold work, so neither starves. */
   #spoolTurn = false
+  /** The queue batch whose commit is pending, if any. */
+  #inFlight: { ops: CaptureOp[]; spooled: boolean; abandoned: boolean } | null = null
 
   constructor(options: BatchWriterOptions) {
     this.#dataSource = options.dataSource
@@ -95,9 +97,9 @@ export class BatchWriter {
     this.#spillAfterMs = options.spillAfterMs ?? 500
   }
 
-  /** True from a failed batch until the next committed one. */
+  /** True from a failed batch until the next committed one, and while a commit hangs past the spill delay. */
   get isFailing(): boolean {
-    return this.#failing
+    return this.#failing || this.#inFlight?.spooled === true
   }
 
   get stats(): BatchWriterStats {
@@ -129,11 +131,22 @@ export class BatchWriter {
     })
   }
 
-  /** Stops after the batch in progress; whatever is still queued stays there. Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Stops after the batch in progress; whatever is still queued stays there. Idempotent. When that
+   * batch has not settled within `timeoutMs` (a hung database), a batch taken from the queue is
+   * copied to the spool (a spool batch is still there) and close resolves without it.
+   */
+  async close(timeoutMs = Number.POSITIVE_INFINITY): Promise<void> {
     this.#closed = true
     this.#interrupt?.()
-    await this.#running
+    if (this.#running === null) return
+    let timer: NodeJS.Timeout | undefined
+    const settled = await Promise.race([
+      this.#running.then(() => true),
+      ...(Number.isFinite(timeoutMs) ? [new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))] : []),
+    ])
+    clearTimeout(timer)
+    if (!settled) this.#abandonInFlight()
   }
 
   async #run(): Promise<void> {
@@ -144,7 +157,7 @@ export class BatchWriter {
         continue
       }
       this.#writing = true
-      const failed = source === 'spool' ? await this.#replaySpoolBatch(this.#spool!) : await this.#writeQueueBatch(this.#queue.take(this.#batchMaxItems, this.#batchMaxBytes))
+      const failed = source === 'spool' ? await this.#replaySpoolBatch(this.#spool!) : await this.#writeQueueBatch()
       this.#writing = false
       this.#failing = failed
       if (failed) {
@@ -165,26 +178,47 @@ export class BatchWriter {
   }
 
   /**
-   * Writes ops taken from the queue. While the commit is pending they are in neither queue nor
-   * spool; if it stalls past `spillAfterMs` (a hung database) a copy goes to the spool, and a later
-   * failure is then left to the spool's replay instead of the queue.
+   * Writes the queue's oldest ops. While the commit is pending they are in neither queue nor
+   * spool; should it still be pending when the oldest op has waited `spillAfterMs` since it was
+   * queued (a hung database), a copy goes to the spool, so a crash cannot take it. A later failure
+   * is then left to the spool's replay, and a later success tells the spool to skip the copy.
    */
-  async #writeQueueBatch(batch: CaptureOp[]): Promise<boolean> {
-    const spool = this.#spool
-    let spooled = false
-    const guard = spool && setTimeout(() => (spooled = batch.every((op) => spool.append(op))), this.#spillAfterMs)
+  async #writeQueueBatch(): Promise<boolean> {
+    const oldestQueuedAt = this.#queue.oldestQueuedAt ?? performance.now()
+    const batch = this.#queue.take(this.#batchMaxItems, this.#batchMaxBytes)
+    const inFlight = (this.#inFlight = { ops: batch, spooled: false, abandoned: false })
+    const guard = this.#spool && setTimeout(() => this.#spoolInFlight(inFlight), Math.max(0, oldestQueuedAt + this.#spillAfterMs - performance.now()))
     try {
-      return await this.#writeBatch(batch, (rest) => {
-        if (!spooled) this.#queue.requeue(rest)
+      const failed = await this.#writeBatch(batch, (rest) => {
+        if (!inFlight.spooled && !inFlight.abandoned) this.#queue.requeue(rest)
       })
+      if (!failed && inFlight.spooled) this.#spool!.markCommitted(batch)
+      return failed
     } finally {
       clearTimeout(guard)
+      this.#inFlight = null
     }
+  }
+
+  /** Copies the queue batch being committed to the spool (once); false when the spool refused part of it. */
+  #spoolInFlight(inFlight: { ops: CaptureOp[]; spooled: boolean }): boolean {
+    if (!inFlight.spooled && this.#spool) inFlight.spooled = inFlight.ops.every((op) => this.#spool!.append(op))
+    return inFlight.spooled
+  }
+
+  /** close() gave up waiting on a commit: its ops must not depend on it any more. */
+  #abandonInFlight(): void {
+    const inFlight = this.#inFlight
+    if (inFlight === null) return
+    inFlight.abandoned = true
+    if (this.#spoolInFlight(inFlight)) return
+    this.#queue.requeue(inFlight.ops) // the caller spools or counts what the queue holds
+    this.#logger.warn({ batchSize: inFlight.ops.length }, 'capture stopped during a stalled database write; its records go back to the queue')
   }
 
   /** Replays the spool's oldest ops; they leave the spool only once committed (a failure retries them all: upserts make that harmless). */
   async #replaySpoolBatch(spool: Spool): Promise<boolean> {
-    const batch = spool.nextBatch(this.#batchMaxItems)
+    const batch = spool.nextBatch(this.#batchMaxItems, this.#batchMaxBytes)
     if (!batch) return false
     const failed = await this.#writeBatch(batch.ops, () => {})
     if (!failed) batch.ack()

@@ -99,4 +99,31 @@ describe('capture', () => {
     await capture.close()
     await rm(ownDir, { recursive: true, force: true })
   })
+  it('spools at once while the database fails, stops within its timeout, and the next start on the data directory replays it', async () => {
+    const ownDir = await mkdtemp(path.join(os.tmpdir(), 'claudescope-capture-down-'))
+    const down = { transaction: async () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })) } as unknown as DataSource
+    const batches: number[] = []
+    const first = createCapture({ dataSource: down, bus: createMemoryBus(), dataDir: ownDir, logger, limits: LIMITS, closeTimeoutMs: 300 })
+    const early = proxyStream(first.observer, 'sk-ant-api03-down')
+    await expect.poll(() => first.stats().failedBatches).toBeGreaterThan(0)
+    await expect.poll(() => first.stats().queueDepth).toBe(0) // the failed batch went to disk
+    early.streamAll()
+    const late = proxyStream(first.observer, 'sk-ant-api03-down')
+    late.streamAll()
+    expect(first.stats().queueDepth).toBe(0) // a failing database means straight to disk
+    const closedAt = performance.now()
+    await first.close()
+    expect(performance.now() - closedAt).toBeLessThan(3_000)
+    expect(first.stats()).toMatchObject({ dropped: 0, queueDepth: 0, spoolRecords: 4 })
+
+    const second = createCapture({ dataSource, bus: createMemoryBus(), dataDir: ownDir, logger, limits: LIMITS, onBatch: (records) => batches.push(records) })
+    expect(second.stats().spoolRecords).toBe(4)
+    await second.flush()
+    const rows = await dataSource.query('SELECT id, status FROM requests WHERE id = ANY($1) ORDER BY id', [[early.id, late.id]])
+    expect(rows).toEqual([early.id, late.id].sort().map((id) => ({ id, status: 'COMPLETED' })))
+    expect(second.stats()).toMatchObject({ spoolRecords: 0, spoolBytes: 0, replayed: 4, dropped: 0 })
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(4) // every committed batch reported (for /metrics)
+    await second.close()
+    await rm(ownDir, { recursive: true, force: true })
+  })
 })

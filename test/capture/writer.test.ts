@@ -1,11 +1,16 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pino from 'pino'
 import type { DataSource } from 'typeorm'
 import type { CaptureOp } from '../../server/capture/capture-op'
 import { BoundedQueue } from '../../server/capture/queue'
 import { RequestBody, withRequestBody } from '../../server/capture/request-body'
+import { Spool } from '../../server/capture/spool'
 import { BatchWriter, type BatchWriterOptions } from '../../server/capture/writer'
 import { openStore } from '../../server/store/data-source'
+import { waitFor } from '../support/start-app'
 import { createTestDatabase } from '../support/test-database'
 import { chunksOf, completeOp, inFlightRecord, startOp } from './records'
 
@@ -201,5 +206,62 @@ describe('BatchWriter', () => {
     await writer.flush()
     expect((await storedRow(record.id)).status).toBe('IN_FLIGHT')
     await writer.close()
+  })
+  /** The test database behind a gate: while closed, a transaction waits as on a hung server. */
+  function gatedDatabase() {
+    let open: () => void = () => {}
+    let gate = Promise.resolve()
+    const gated = { transaction: async (run: never) => (await gate, dataSource.transaction(run)) } as unknown as DataSource
+    return { gated, close: () => (gate = new Promise((resolve) => (open = resolve))), open: () => open() }
+  }
+
+  function tempSpool() {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'claudescope-writer-spool-'))
+    return { dir, spool: new Spool({ dir, maxBytes: 1 << 30, logger }), remove: () => rmSync(dir, { recursive: true, force: true }) }
+  }
+
+  it('copies a batch whose commit hangs to the spool once its oldest op waited spillAfterMs, then skips the copy when the commit goes through', async () => {
+    const database = gatedDatabase()
+    const { spool, remove } = tempSpool()
+    const { writer, offerAll } = startWriter({ dataSource: database.gated, spool, spillAfterMs: 100 })
+    database.close()
+    const ops = Array.from({ length: 5 }, () => startOp(inFlightRecord()))
+    offerAll(ops)
+    await waitFor(() => spool.stats.spilled === 5, 'the stalled batch to be copied to the spool')
+    expect(writer.isFailing).toBe(true) // new ops go straight to disk meanwhile
+    database.open()
+    await writer.flush()
+    for (const op of ops) expect((await storedRow(op.record.id)).status).toBe('IN_FLIGHT')
+    expect(writer.stats.written).toBe(5) // the copies were not written a second time
+    expect(spool.stats).toMatchObject({ records: 0, bytes: 0, replayed: 0 })
+    expect(writer.isFailing).toBe(false)
+    await writer.close()
+    spool.close()
+    remove()
+  })
+
+  it('stops within its close timeout on a hung commit, leaving the batch in the spool for the next start', async () => {
+    const database = gatedDatabase()
+    const { dir, spool, remove } = tempSpool()
+    const { writer, offerAll } = startWriter({ dataSource: database.gated, spool, spillAfterMs: 60_000 })
+    database.close()
+    const ops = Array.from({ length: 3 }, () => startOp(inFlightRecord()))
+    offerAll(ops)
+    await waitFor(() => writer.stats.queueDepth === 0, 'the writer to take the batch')
+    const closedAt = performance.now()
+    await writer.close(100)
+    expect(performance.now() - closedAt).toBeLessThan(1_000)
+    expect(spool.stats.records).toBe(3)
+    spool.close()
+
+    const nextSpool = new Spool({ dir, maxBytes: 1 << 30, logger })
+    const next = startWriter({ spool: nextSpool })
+    await next.writer.flush()
+    for (const op of ops) expect((await storedRow(op.record.id)).status).toBe('IN_FLIGHT')
+    expect(nextSpool.stats).toMatchObject({ records: 0, replayed: 3 })
+    await next.writer.close()
+    nextSpool.close()
+    database.open()
+    remove()
   })
 })
