@@ -13,11 +13,21 @@ export interface Metrics {
   close(): void
 }
 
+/** Capture's disk-spool figures beyond the health report (C4). */
+export interface SpoolFigures {
+  /** Records waiting in the spool. */
+  spoolRecords: number
+  /** Records written to the spool since start. */
+  spilled: number
+  /** Records replayed from the spool into the database since start. */
+  replayed: number
+}
+
 /**
  * Prometheus metrics (O3), one registry per app so several instances can live in one process
  * (tests). Request outcomes are counted from the live bus, so the proxy carries no metrics code.
  */
-export function createMetrics(readHealth: () => HealthReport, bus: LiveBus): Metrics {
+export function createMetrics(readHealth: () => HealthReport, bus: LiveBus, readSpool: () => SpoolFigures = () => ({ spoolRecords: 0, spilled: 0, replayed: 0 })): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'claudescope_' })
 
@@ -32,6 +42,9 @@ export function createMetrics(readHealth: () => HealthReport, bus: LiveBus): Met
   new Gauge({ name: 'claudescope_capture_queue_items', help: 'Records waiting in memory for the database.', registers: [registry], collect() { this.set(figures().queueItems) } })
   new Gauge({ name: 'claudescope_capture_queue_bytes', help: 'Bytes of records waiting in memory for the database.', registers: [registry], collect() { this.set(figures().queueBytes) } })
   new Gauge({ name: 'claudescope_capture_spool_bytes', help: 'Bytes of records spilled to the disk spool, waiting for the database.', registers: [registry], collect() { this.set(figures().spoolBytes) } })
+  new Gauge({ name: 'claudescope_capture_spool_records', help: 'Records spilled to the disk spool, waiting for the database.', registers: [registry], collect() { this.set(readSpool().spoolRecords) } })
+  monotonic(registry, 'claudescope_capture_spilled_total', 'Records written to the disk spool (database slow or down, queue full, crash safety, or shutdown).', () => readSpool().spilled)
+  monotonic(registry, 'claudescope_capture_replayed_total', 'Records replayed from the disk spool into the database.', () => readSpool().replayed)
   monotonic(registry, 'claudescope_capture_dropped_total', 'Records dropped because the queue and spool were full.', () => figures().dropped)
   monotonic(registry, 'claudescope_capture_written_total', 'Records written to the database.', () => figures().written)
   monotonic(registry, 'claudescope_capture_failed_batches_total', 'Capture batches the database refused (retried or spooled).', () => figures().failedBatches)
