@@ -5,10 +5,12 @@ import { StoreError } from '../store-errors'
 import type { EmbeddedMessage } from './pglite-server-process'
 
 export interface EmbeddedPostgres {
-  /** postgres://… URL of the embedded server, for `openStore`. */
+  /** postgres://… URL of the embedded server, for `openStore`; a restart keeps it. */
   url: string
-  /** The database process, for operators' tools and outage tests. */
-  pid: number
+  /** The database process now (a restart replaces it), for operators' tools and outage tests. */
+  readonly pid: number
+  /** Times the process was started again after it died. */
+  readonly restarts: number
   /** Closes PGlite cleanly (data persists) and ends the child process; idempotent. */
   stop(): Promise<void>
 }
@@ -21,23 +23,94 @@ export interface EmbeddedPostgresOptions {
   startTimeoutMs?: number
   /** How long `stop()` waits for PGlite to close before killing the process. @default 15_000 */
   stopTimeoutMs?: number
+  /**
+   * Start the process again, on the same data directory and port (so open pools reconnect), when
+   * it dies unexpectedly; retried with backoff while it fails. Capture spools meanwhile. @default true
+   */
+  restartOnExit?: boolean
 }
 
 /** Most stderr kept from the child, to explain a start that failed before it could report. */
 const STDERR_TAIL_CHARS = 4000
+/** First wait before a restart; doubles while restarts fail or the process keeps dying young. */
+const RESTART_INITIAL_MS = 250
+const RESTART_MAX_MS = 30_000
+/** A process that ran this long resets the restart backoff. */
+const RESTART_STABLE_MS = 60_000
 
 /**
  * Starts the embedded database in a child process (see pglite-server-process.ts) and resolves
  * once it accepts connections. Fails with a StoreError: `EMBEDDED_DATA_DIR_LOCKED` when another
  * live process serves `dataDir`, `EMBEDDED_START_FAILED` otherwise (with the child's own message).
+ * Once started, it supervises the process: see `restartOnExit`.
  * Under tests and `npm run dev` the child is TypeScript, run through swc like its parent.
  */
-export function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const dataDir = path.resolve(options.dataDir)
+  const first = await spawnDatabase(dataDir, 0, options)
+  const { port } = first
+  const { logger } = options
+  let current = first.child
+  let startedAt = Date.now()
+  let restarts = 0
+  let delayMs = RESTART_INITIAL_MS
+  let stopping: Promise<void> | undefined
+  let restartTimer: NodeJS.Timeout | undefined
+  let restarting: Promise<unknown> | undefined
+
+  const restartLater = () => {
+    restartTimer = setTimeout(() => {
+      restarting = spawnDatabase(dataDir, port, options).then(
+        (next) => {
+          current = next.child
+          startedAt = Date.now()
+          restarts++
+          watch(current)
+          logger.info({ dataDir, port, pid: current.pid, restarts }, 'embedded database restarted')
+        },
+        (err: unknown) => {
+          if (stopping) return
+          delayMs = Math.min(delayMs * 2, RESTART_MAX_MS)
+          logger.error({ err, retryInMs: delayMs }, 'the embedded database could not be restarted; retrying')
+          restartLater()
+        },
+      )
+    }, delayMs).unref()
+  }
+  const watch = (child: ChildProcess) =>
+    child.on('exit', (code, signal) => {
+      if (stopping) return
+      if (options.restartOnExit === false) return logger.error({ code, signal, pid: child.pid }, 'the embedded database process exited unexpectedly')
+      delayMs = Date.now() - startedAt >= RESTART_STABLE_MS ? RESTART_INITIAL_MS : Math.min(delayMs * 2, RESTART_MAX_MS)
+      logger.error({ code, signal, pid: child.pid, restartInMs: delayMs }, 'the embedded database process exited unexpectedly; restarting it')
+      restartLater()
+    })
+  watch(current)
+  logger.info({ dataDir, port, pid: current.pid }, 'embedded database ready')
+
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    get pid() {
+      return current.pid!
+    },
+    get restarts() {
+      return restarts
+    },
+    stop: () =>
+      (stopping ??= (async () => {
+        clearTimeout(restartTimer)
+        await restarting?.catch(() => {})
+        await stopChild(current, options.stopTimeoutMs ?? 15_000)
+      })()),
+  }
+}
+
+/** One database process on `port` (0: any free one), resolved once it is ready. */
+function spawnDatabase(dataDir: string, port: number, options: EmbeddedPostgresOptions): Promise<{ child: ChildProcess; port: number }> {
   const startTimeoutMs = options.startTimeoutMs ?? 60_000
   const isTypeScript = __filename.endsWith('.ts')
   const script = path.join(__dirname, `pglite-server-process.${isTypeScript ? 'ts' : 'js'}`)
-  const dataDir = path.resolve(options.dataDir)
-  const child = fork(script, [dataDir], {
+  const child = fork(script, [dataDir, String(port)], {
     execArgv: isTypeScript ? ['-r', '@swc-node/register'] : [],
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     env: { ...process.env, SWC_NODE_PROJECT: path.resolve(__dirname, '../../../tsconfig.json') },
@@ -65,17 +138,8 @@ export function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise
     child.once('message', (message: EmbeddedMessage) => {
       if (message.type === 'error') return fail(new StoreError(message.code, message.message))
       clearTimeout(timer)
-      let stopping: Promise<void> | undefined
       child.removeAllListeners('exit')
-      child.on('exit', (code, signal) => {
-        if (!stopping) options.logger.error({ code, signal, pid: child.pid }, 'the embedded database process exited unexpectedly')
-      })
-      options.logger.info({ dataDir, port: message.port, pid: child.pid }, 'embedded database ready')
-      resolve({
-        url: `postgres://postgres@127.0.0.1:${message.port}/postgres`,
-        pid: child.pid!,
-        stop: () => (stopping ??= stopChild(child, options.stopTimeoutMs ?? 15_000)),
-      })
+      resolve({ child, port: message.port })
     })
   })
 }

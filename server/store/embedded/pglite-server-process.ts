@@ -14,7 +14,8 @@ export type EmbeddedMessage = { type: 'ready'; port: number } | { type: 'error';
 /** PGlite serves connections one query at a time; more than the app's pool only queues longer. */
 const MAX_CONNECTIONS = 16
 
-async function main(dataDir: string): Promise<void> {
+/** `requestedPort` 0 takes any free one; a restart asks for its predecessor's, so open pools reconnect. */
+async function main(dataDir: string, requestedPort: number): Promise<void> {
   try {
     mkdirSync(dataDir, { recursive: true })
   } catch (err) {
@@ -49,7 +50,7 @@ async function main(dataDir: string): Promise<void> {
 
   try {
     db = await PGlite.create({ dataDir })
-    server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: MAX_CONNECTIONS })
+    server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: requestedPort, maxConnections: MAX_CONNECTIONS })
     await server.start()
     const port = Number(server.getServerConn().split(':').pop())
     report({ type: 'ready', port })
@@ -77,4 +78,4 @@ if (!dataDir || !process.send) {
   process.stderr.write('pglite-server-process: started without a data directory or IPC channel; it is launched by Claudescope itself\n')
   process.exit(2)
 }
-void main(dataDir)
+void main(dataDir, Number(process.argv[3] ?? 0))

@@ -1,0 +1,71 @@
+/** The embedded database's supervision: a killed PGlite process comes back on its port with its data. */
+import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { Client } from 'pg'
+import { afterEach, describe, expect, inject, it } from 'vitest'
+import { createLogger } from '../../server/logger'
+import { startEmbeddedPostgres } from '../../server/store/embedded/embedded-postgres'
+import { waitFor } from '../support/start-app'
+
+const cleanups: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+function templateCopy(): string {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'claudescope-supervised-'))
+  cleanups.push(() => rmSync(root, { recursive: true, force: true }))
+  const dataDir = path.join(root, 'pglite')
+  cpSync(inject('pgliteTemplateDir'), dataDir, { recursive: true })
+  return dataDir
+}
+
+async function query(url: string, sql: string): Promise<unknown[]> {
+  const client = new Client({ connectionString: url })
+  await client.connect()
+  try {
+    return (await client.query(sql)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+describe('the embedded database supervisor', () => {
+  it('restarts a killed database process on the same URL with its committed data, again and again, and stop() ends the latest', async () => {
+    const embedded = await startEmbeddedPostgres({ dataDir: templateCopy(), logger: createLogger('silent') })
+    cleanups.push(() => embedded.stop())
+    await query(embedded.url, 'CREATE TABLE kept (n int); INSERT INTO kept VALUES (42)')
+    for (let round = 1; round <= 2; round++) {
+      const killed = embedded.pid
+      process.kill(killed, 'SIGKILL')
+      await waitFor(() => embedded.restarts === round, `restart ${round}`, 30_000)
+      expect(isAlive(killed)).toBe(false)
+      expect(await query(embedded.url, 'SELECT n FROM kept')).toEqual([{ n: 42 }])
+    }
+    const last = embedded.pid
+    await embedded.stop()
+    expect(isAlive(last)).toBe(false)
+    expect(embedded.restarts).toBe(2)
+  }, 60_000)
+
+  it('leaves a killed process dead with restartOnExit off', async () => {
+    const embedded = await startEmbeddedPostgres({ dataDir: templateCopy(), logger: createLogger('silent'), restartOnExit: false })
+    cleanups.push(() => embedded.stop())
+    const killed = embedded.pid
+    process.kill(killed, 'SIGKILL')
+    await waitFor(() => !isAlive(killed), 'the process to die')
+    await new Promise((r) => setTimeout(r, 1_000))
+    expect(embedded.restarts).toBe(0)
+    await expect(query(embedded.url, 'SELECT 1')).rejects.toThrow()
+  }, 30_000)
+})
