@@ -61,7 +61,7 @@ describe('a crash under load', () => {
     const worker = async (n: number) => {
       for (let i = 0; running; i++) {
         try {
-          const params = { model: 'claude-sonnet-4-5-20250929', max_tokens: 32, messages: [{ role: 'user' as const, content: 'crash' }] }
+          const params = { model: 'claude-haiku-4-5', max_tokens: 32, messages: [{ role: 'user' as const, content: 'crash' }] }
           let requestId: string | null
           if ((i + n) % 2 === 0) requestId = (await client.messages.create(params).withResponse()).request_id
           else {

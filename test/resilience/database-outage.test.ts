@@ -2,64 +2,23 @@
  * C4 end to end: the database goes away under steady SDK traffic; forwarding must not notice, and
  * every record must be in the database exactly once when it comes back.
  */
-import { Client } from 'pg'
-import { afterEach, describe, expect, it } from 'vitest'
+import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, describe, expect, inject, it } from 'vitest'
+import { createLogger } from '../../server/logger'
+import { startEmbeddedPostgres } from '../../server/store/embedded/embedded-postgres'
 import { findPostgresBin, startPgCluster } from '../support/pg-cluster'
-import { startApp, waitFor, type TestApp } from '../support/start-app'
+import { startApp, waitFor } from '../support/start-app'
 import { createTestDatabase } from '../support/test-database'
-import { startSteadyLoad } from './steady-load'
+import { survives } from './steady-load'
 
 const cleanups: (() => Promise<void>)[] = []
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
 })
 
-async function storedUpstreamIds(databaseUrl: string): Promise<Map<string, number>> {
-  const client = new Client({ connectionString: databaseUrl })
-  await client.connect()
-  try {
-    const { rows } = await client.query<{ id: string; n: number }>(`SELECT upstream_request_id AS id, count(*)::int AS n FROM requests WHERE status = 'COMPLETED' GROUP BY 1`)
-    return new Map(rows.map((r) => [r.id, r.n]))
-  } finally {
-    await client.end()
-  }
-}
-
-/** Drives load through `app` while `outage` runs, then checks nothing was lost or doubled. */
-async function survives(app: TestApp, databaseUrl: string, outage: () => Promise<void>): Promise<void> {
-  const load = startSteadyLoad(app.url, { concurrency: 4, pauseMs: 100 })
-  await waitFor(() => load.succeeded >= 20, 'traffic to flow before the outage', 20_000)
-  let peakQueueBytes = 0
-  let peakSpoolBytes = 0
-  const sampler = setInterval(() => {
-    const stats = app.app.capture.stats()
-    peakQueueBytes = Math.max(peakQueueBytes, stats.queueBytes)
-    peakSpoolBytes = Math.max(peakSpoolBytes, stats.spoolBytes)
-  }, 100)
-  try {
-    const before = load.succeeded
-    await outage()
-    expect(load.succeeded - before).toBeGreaterThan(50) // traffic kept flowing during the outage
-    await waitFor(() => load.succeeded >= before + 60, 'traffic after the outage', 20_000)
-  } finally {
-    clearInterval(sampler)
-  }
-  const report = await load.stop()
-  expect(report.failed).toEqual([])
-
-  await waitFor(async () => {
-    const stats = app.app.capture.stats()
-    return stats.spoolBytes === 0 && stats.queueDepth === 0 && (await storedUpstreamIds(databaseUrl)).size >= app.upstream.requests.length
-  }, 'the spool to drain into the database', 60_000)
-  const stored = await storedUpstreamIds(databaseUrl)
-  const sent = app.upstream.requests.map((r) => r.requestId)
-  expect(sent.filter((id) => stored.get(id) !== 1)).toEqual([])
-  expect(stored.size).toBe(sent.length)
-  expect(app.app.capture.stats().dropped).toBe(0)
-  expect(peakSpoolBytes).toBeGreaterThan(0)
-  // Memory stays bounded: while the database is away, records go to disk, not to the queue.
-  expect(peakQueueBytes).toBeLessThan(8 * 1024 * 1024)
-}
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 describe('a database outage under steady traffic', () => {
   it.runIf(findPostgresBin() !== null)('loses and doubles nothing when PostgreSQL stops for 30 s, and the spool drains when it returns', async () => {
@@ -69,12 +28,12 @@ describe('a database outage under steady traffic', () => {
     cleanups.push(() => app.close())
     await survives(app, cluster.url, async () => {
       await cluster.stop()
-      await new Promise((r) => setTimeout(r, 30_000))
+      await pause(30_000)
       await cluster.start()
     })
   }, 180_000)
 
-  it('loses and doubles nothing when the embedded database hangs for 15 s', async () => {
+  it('loses and doubles nothing when the embedded database hangs for 20 s', async () => {
     const database = await createTestDatabase()
     cleanups.push(() => database.drop())
     if (database.pid === undefined) throw new Error('this test needs an embedded database (the server:pglite project)')
@@ -83,10 +42,28 @@ describe('a database outage under steady traffic', () => {
     await survives(app, database.url, async () => {
       process.kill(database.pid!, 'SIGSTOP')
       try {
-        await new Promise((r) => setTimeout(r, 15_000))
+        await pause(20_000)
       } finally {
         process.kill(database.pid!, 'SIGCONT')
       }
+    })
+  }, 180_000)
+
+  it('loses and doubles nothing when the embedded database process is killed: it is restarted on its port', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'claudescope-killed-db-'))
+    cleanups.push(async () => rmSync(root, { recursive: true, force: true }))
+    const dataDir = path.join(root, 'pglite')
+    cpSync(inject('pgliteTemplateDir'), dataDir, { recursive: true })
+    const embedded = await startEmbeddedPostgres({ dataDir, logger: createLogger('silent') })
+    cleanups.push(() => embedded.stop())
+    const app = await startApp({ databaseUrl: embedded.url })
+    cleanups.push(() => app.close())
+    await survives(app, embedded.url, async () => {
+      const killed = embedded.pid
+      process.kill(killed, 'SIGKILL')
+      await waitFor(() => embedded.restarts === 1, 'the embedded database to be restarted', 30_000)
+      expect(embedded.pid).not.toBe(killed)
+      await pause(5_000)
     })
   }, 180_000)
 })
