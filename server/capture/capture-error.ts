@@ -4,6 +4,8 @@ export type CaptureErrorCode =
   | 'INSTALL_SECRET_INVALID'
   /** `flush()` gave up before the queue drained (the database stayed unreachable). */
   | 'CAPTURE_FLUSH_TIMEOUT'
+  /** Another live process uses `<DATA_DIR>/spool`: two would replay and delete each other's segments. */
+  | 'SPOOL_LOCKED'
 
 export class CaptureError extends Error {
   constructor(

@@ -1,6 +1,8 @@
 import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from '../logger'
+import { acquireDataDirLock, releaseDataDirLock } from '../store/embedded/data-dir-lock'
+import { CaptureError } from './capture-error'
 import type { CaptureOp } from './capture-op'
 import { encodeOp, FRAME_HEADER_BYTES, readFrame } from './spool-codec'
 
@@ -59,7 +61,8 @@ const MAX_COMMITTED_COPIES = 100_000
 const ERROR_LOG_INTERVAL_MS = 10_000
 
 /**
- * Append-only disk spool for capture ops the database could not take in time (C4). Appends are
+ * Append-only disk spool for capture ops the database could not take in time (C4), owned by one
+ * process at a time (`<dir>.lock`, taken over from a dead one; SPOOL_LOCKED otherwise). Appends are
  * synchronous writes to the page cache, so they survive the process being killed; a timer fsyncs
  * them at least once a second against machine crashes. Replay reads the oldest segment, decodes
  * one batch at a time, and deletes the segment once every op in it is acknowledged; a crash in
@@ -93,6 +96,10 @@ export class Spool {
     this.#segmentMaxBytes = options.segmentMaxBytes ?? 16 * 1024 * 1024
     this.#logger = options.logger
     mkdirSync(this.#dir, { recursive: true })
+    const lock = acquireDataDirLock(this.#dir)
+    if (!lock.acquired) {
+      throw new CaptureError('SPOOL_LOCKED', `Another Claudescope (pid ${lock.holderPid}) uses the capture spool in ${this.#dir}. Give each instance its own DATA_DIR.`)
+    }
     const existing = readdirSync(this.#dir).filter((f) => SEGMENT_PATTERN.test(f)).sort()
     for (const name of existing) {
       const file = path.join(this.#dir, name)
@@ -236,6 +243,7 @@ export class Spool {
     clearInterval(this.#fsyncTimer)
     this.#closeCurrent()
     this.#syncDirectory()
+    releaseDataDirLock(this.#dir)
   }
 
   #isCommittedCopy(op: CaptureOp): boolean {

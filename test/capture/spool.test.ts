@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, truncateSync, statSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, truncateSync, statSync, writeFileSync } from 'node:fs'
 import { crc32 } from 'node:zlib'
 import os from 'node:os'
 import path from 'node:path'
@@ -198,5 +198,14 @@ describe('the capture spool', () => {
     expect(spool.stats.refused).toBe(1)
     spool.close()
     expect(spool.append(completeOp(2))).toBe(false)
+  })
+  it('refuses a directory another live process spools into with SPOOL_LOCKED, and takes over a dead one\'s', () => {
+    const dir = spoolDir()
+    dirs.push(`${dir}.lock`)
+    writeFileSync(`${dir}.lock`, String(process.ppid))
+    expect(() => new Spool({ dir, maxBytes: 1 << 30, logger })).toThrow(expect.objectContaining({ code: 'SPOOL_LOCKED' }))
+    writeFileSync(`${dir}.lock`, '2147483646') // no such process
+    const spool = new Spool({ dir, maxBytes: 1 << 30, logger })
+    spool.close()
   })
 })
