@@ -17,6 +17,8 @@ const seconds = (fallback: number) =>
   z.coerce.number().positive('must be a positive number of seconds').default(fallback)
 const bytes = (fallback: number) =>
   z.coerce.number().int('must be a whole number of bytes').positive('must be positive').default(fallback)
+const milliseconds = (fallback: number) =>
+  z.coerce.number().int('must be a whole number of milliseconds').positive('must be positive').default(fallback)
 const flag = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])
   .default('')
@@ -43,7 +45,7 @@ export const OPTIONS = {
   captureQueueMaxBytes: { env: 'CAPTURE_QUEUE_MAX_BYTES', help: 'Capture queue bound in bytes of bodies held in memory.', defaultText: '268435456 (256 MiB)', schema: bytes(256 * 1024 * 1024) },
   captureBatchMaxItems: { env: 'CAPTURE_BATCH_MAX_ITEMS', help: 'Most records written in one database transaction.', defaultText: '200', schema: bytes(200) },
   spoolMaxBytes: { env: 'SPOOL_MAX_BYTES', help: 'Bound of the disk spool (DATA_DIR/spool) holding records while the database is slow or down; past it records are dropped and counted.', defaultText: '1073741824 (1 GiB)', schema: bytes(1024 * 1024 * 1024) },
-  captureSpillAfterMs: { env: 'CAPTURE_SPILL_AFTER_MS', help: 'Milliseconds a record may wait in memory for the database before it goes to the disk spool (crash safety).', defaultText: '500', schema: bytes(500) },
+  captureSpillAfterMs: { env: 'CAPTURE_SPILL_AFTER_MS', help: 'Milliseconds a record may wait in memory for the database before it goes to the disk spool, so a crash loses nothing older (while the database fails, records go to the spool at once).', defaultText: '500', schema: milliseconds(500) },
   drainGraceS: { env: 'DRAIN_GRACE', help: 'Seconds between SIGTERM (when /health turns 503) and refusing new /v1/* work, so load balancers notice first.', defaultText: '5', schema: z.coerce.number().min(0, 'must be 0 or more seconds').default(5) },
   drainTimeoutS: { env: 'DRAIN_TIMEOUT', help: 'Most seconds to wait for in-flight /v1/* exchanges (long streams) before stopping anyway.', defaultText: '1920 (32 min)', schema: seconds(1920) },
   logLevel: { env: 'LOG_LEVEL', help: 'fatal, error, warn, info, debug, trace or silent.', defaultText: 'info', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') },
