@@ -80,6 +80,7 @@ const CLOSE_WRITE_GRACE_MS = 1_000
  */
 export function createCapture(options: CaptureOptions): Capture {
   const { dataSource, bus, logger, limits } = options
+  const redactHeaders = createHeaderRedactor(loadInstallSecret(options.dataDir))
   const queue = new BoundedQueue({ maxItems: limits.maxItems, maxBytes: limits.maxBytes })
   const spool = new Spool({ dir: path.join(options.dataDir, 'spool'), maxBytes: limits.spoolMaxBytes, logger })
   const writer = new BatchWriter({ dataSource, queue, logger, batchMaxItems: limits.batchMaxItems, spool, onBatch: options.onBatch, spillAfterMs: limits.spillAfterMs })
@@ -96,7 +97,7 @@ export function createCapture(options: CaptureOptions): Capture {
     sink: (op) => {
       if (writer.isFailing || !queue.offer(op)) keepOnDisk(op)
     },
-    redactHeaders: createHeaderRedactor(loadInstallSecret(options.dataDir)),
+    redactHeaders,
     logger,
     maxKeptBodyBytes: limits.maxKeptBodyBytes,
   })

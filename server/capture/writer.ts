@@ -103,9 +103,13 @@ export class BatchWriter {
     this.#spillAfterMs = options.spillAfterMs ?? 500
   }
 
-  /** True from a failed batch until the next committed one, and while a commit hangs past the spill delay. */
+  /**
+   * True from a failed batch until the next committed one. A commit that merely takes long does not
+   * count: the queue's ops reach the spool after `spillAfterMs` anyway, and sending every new op
+   * to disk whenever a big batch is slow would double the work of a busy but healthy database.
+   */
   get isFailing(): boolean {
-    return this.#failing || this.#inFlight?.spooled === true
+    return this.#failing
   }
 
   get stats(): BatchWriterStats {
