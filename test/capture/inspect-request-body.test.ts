@@ -51,6 +51,22 @@ describe('inspectRequestBody', () => {
     expect(inspectBytes(invalidUtf8)).toEqual({ isJson: isJson(invalidUtf8.toString('utf8')), model: 'm', stream: false })
   })
 
+  it('finds a quote, backslash or control byte at every position of a long string, however the body is aligned in memory', () => {
+    const special = ['"', '\\n', '\\u00e9', '\\x', '\n', '\u0001', '\\', '\u001f']
+    const pool = Buffer.alloc(4096)
+    for (const inserted of special) {
+      for (let at = 0; at < 40; at++) {
+        const text = `{"model":"m","content":"${'lorem ipsum '.repeat(4).slice(0, at)}${inserted}${'dolor sit amet '.repeat(4)}"}`
+        for (let shift = 0; shift < 4; shift++) {
+          // A body at byte offset `shift` of a larger buffer, as pooled Buffers are.
+          const body = pool.subarray(shift, shift + Buffer.byteLength(text))
+          body.write(text)
+          expect([text, shift, inspectBytes(body).isJson]).toEqual([text, shift, isJson(text)])
+        }
+      }
+    }
+  })
+
   it('reports nothing about a body that is not JSON', () => {
     expect(inspectRequestBody('model=claude&stream=true')).toEqual({ isJson: false, model: null, stream: false })
   })
