@@ -63,9 +63,15 @@ const CHUNK_COLUMNS: ReadonlyArray<readonly [column: string, value: (c: StreamCh
   ['bytes', (c) => c.bytes],
 ]
 
+/**
+ * Columns whose value is final in the start's row. A completion's upsert leaves them alone, so a
+ * row written at start does not get its request body compressed and stored a second time.
+ */
+const FINAL_AT_START = new Set(['id', 'started_at', 'method', 'path', 'query', 'user_agent', 'model', 'provider', 'stream', 'request_headers', 'request_body', 'request_body_bytes', 'request_body_is_json', 'api_key_fingerprint'])
+
 const REQUESTS_UPSERT_TAIL =
   ' ON CONFLICT (id) DO UPDATE SET ' +
-  REQUEST_COLUMNS.slice(1)
+  REQUEST_COLUMNS.filter(([column]) => !FINAL_AT_START.has(column))
     .map(([column]) => `${column} = EXCLUDED.${column}`)
     .join(', ') +
   // Completed once: neither a replayed start nor a second completion touches a finished row.
