@@ -39,6 +39,17 @@ describe('openStore', () => {
     await again.destroy()
   })
 
+  it('compresses bodies with lz4 where the server has it, and keeps pglz where it does not (PGlite)', async () => {
+    const [{ available }] = (await store.query(`SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)) AS available`)) as [{ available: boolean }]
+    const columns = (await store.query(
+      `SELECT attrelid::regclass::text || '.' || attname AS name, attcompression AS method FROM pg_attribute
+       WHERE attrelid IN ('requests'::regclass, 'stream_chunks'::regclass) AND attname IN ('request_body', 'response_body', 'response_sse', 'data') ORDER BY 1`,
+    )) as { name: string; method: string }[]
+
+    expect(columns).toEqual(['requests.request_body', 'requests.response_body', 'requests.response_sse', 'stream_chunks.data'].map((name) => ({ name, method: available ? 'l' : '' })))
+    expect(available).toBe(process.env.TEST_DB === 'postgres')
+  })
+
   it('round-trips a request row exactly: jsonb headers, a body with an integer above 2^53, int8 counts as numbers', async () => {
     const body = '{"input":{"account_id":12345678901234567890},"note":"café ☕"}'
     const row = store.getRepository(RequestEntity).create({
