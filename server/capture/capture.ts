@@ -23,7 +23,11 @@ export interface CaptureLimits {
   maxKeptBodyBytes?: number
   /** Bound of the disk spool (DATA_DIR/spool). @default 1 GiB (SPOOL_MAX_BYTES) */
   spoolMaxBytes: number
-  /** An op still in memory after this long goes to the spool, so a crash cannot take it. @default 500 (CAPTURE_SPILL_AFTER_MS) */
+  /**
+   * When a database write has been pending this long (a stall), ops that waited this long in
+   * memory go to the spool, and so does a copy of the batch being written, so a crash during the
+   * stall cannot take them. @default 500 (CAPTURE_SPILL_AFTER_MS)
+   */
   spillAfterMs: number
 }
 
@@ -74,9 +78,10 @@ const CLOSE_WRITE_GRACE_MS = 1_000
 /**
  * Wires capture: install secret → header redactor → recorder (the proxy's observer) → bounded
  * queue → batch writer, with the disk spool behind the queue (C4). The proxy never waits: an op
- * goes to the spool when the queue is full, when it has waited `spillAfterMs`, when the database
- * is failing (then at once, keeping memory small), or at close. Only when the spool is full too is
- * an op dropped, counted and logged.
+ * goes to the spool when the queue is full, when it has waited `spillAfterMs` while the database
+ * stalls, when the database is failing (then at once, keeping memory small), or at close. Only
+ * when the spool is full too is an op dropped, counted and logged. While the database keeps up,
+ * ops stay in memory: spooling them would double the work of a busy but healthy database.
  */
 export function createCapture(options: CaptureOptions): Capture {
   const { dataSource, bus, logger, limits } = options
@@ -102,10 +107,11 @@ export function createCapture(options: CaptureOptions): Capture {
     maxKeptBodyBytes: limits.maxKeptBodyBytes,
   })
   const spillAged = () => {
+    if (!writer.isFailing && !writer.isStalled) return
     const cutoff = writer.isFailing ? Number.POSITIVE_INFINITY : performance.now() - limits.spillAfterMs
     for (const op of queue.takeQueuedBefore(cutoff)) keepOnDisk(op)
   }
-  // Ticks often enough that an op is on disk at most a tick past spillAfterMs.
+  // Ticks often enough that, in a stall, an op is on disk at most a tick past spillAfterMs.
   const spillTimer = setInterval(spillAged, Math.max(20, Math.min(100, limits.spillAfterMs / 2))).unref()
   writer.start()
 

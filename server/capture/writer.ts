@@ -26,7 +26,10 @@ export interface BatchWriterOptions {
   spool?: Spool
   /** Told about every committed batch (for /metrics). */
   onBatch?: (records: number, seconds: number) => void
-  /** A queue batch whose commit is still pending when its oldest op has waited this long since it was queued is copied to the spool, so a crash during a database stall cannot take it. @default 500 */
+  /**
+   * A write pending longer than this means the database stalls (see `isStalled`); the queue batch
+   * being written is then copied to the spool, so a crash during the stall cannot take it. @default 500
+   */
   spillAfterMs?: number
 }
 
@@ -70,7 +73,8 @@ export class BatchWriter {
 
   #running: Promise<void> | null = null
   #closed = false
-  #writing = false
+  /** performance.now() when the pending write began, or null between writes. */
+  #writeStartedAt: number | null = null
   #retryDelayMs: number
   /** Cuts short the current idle wait or retry pause. */
   #interrupt: (() => void) | null = null
@@ -104,12 +108,21 @@ export class BatchWriter {
   }
 
   /**
-   * True from a failed batch until the next committed one. A commit that merely takes long does not
-   * count: the queue's ops reach the spool after `spillAfterMs` anyway, and sending every new op
-   * to disk whenever a big batch is slow would double the work of a busy but healthy database.
+   * True from a failed batch until the next committed one. A commit that merely takes long does
+   * not count (see `isStalled`): sending every new op to disk whenever a big batch is slow would
+   * double the work of a busy but healthy database.
    */
   get isFailing(): boolean {
     return this.#failing
+  }
+
+  /**
+   * A write has been pending longer than `spillAfterMs`: the database hangs, or is far slower
+   * than the traffic. Ops waiting in memory are then at risk from a crash; while it merely keeps
+   * up, even slowly, they are not worth a trip through the disk.
+   */
+  get isStalled(): boolean {
+    return this.#writeStartedAt !== null && performance.now() - this.#writeStartedAt > this.#spillAfterMs
   }
 
   get stats(): BatchWriterStats {
@@ -166,9 +179,9 @@ export class BatchWriter {
         await this.#wait(this.#spool ? Promise.race([this.#queue.whenNotEmpty(), this.#spool.whenNotEmpty()]) : this.#queue.whenNotEmpty())
         continue
       }
-      this.#writing = true
+      this.#writeStartedAt = performance.now()
       const failed = source === 'spool' ? await this.#replaySpoolBatch(this.#spool!) : await this.#writeQueueBatch()
-      this.#writing = false
+      this.#writeStartedAt = null
       this.#noteOutcome(failed)
       if (failed) {
         await this.#pause(this.#retryDelayMs)
@@ -205,15 +218,14 @@ export class BatchWriter {
 
   /**
    * Writes the queue's oldest ops. While the commit is pending they are in neither queue nor
-   * spool; should it still be pending when the oldest op has waited `spillAfterMs` since it was
-   * queued (a hung database), a copy goes to the spool, so a crash cannot take it. A later failure
-   * is then left to the spool's replay, and a later success tells the spool to skip the copy.
+   * spool; should it still be pending after `spillAfterMs` (a stall), a copy goes to the spool, so
+   * a crash cannot take it. A later failure is then left to the spool's replay, and a later
+   * success tells the spool to skip the copy.
    */
   async #writeQueueBatch(): Promise<boolean> {
-    const oldestQueuedAt = this.#queue.oldestQueuedAt ?? performance.now()
     const batch = this.#queue.take(this.#batchMaxItems, this.#batchMaxBytes)
     const inFlight = (this.#inFlight = { ops: batch, spooled: false, abandoned: false })
-    const guard = this.#spool && setTimeout(() => this.#spoolInFlight(inFlight), Math.max(0, oldestQueuedAt + this.#spillAfterMs - performance.now()))
+    const guard = this.#spool && setTimeout(() => this.#spoolInFlight(inFlight), this.#spillAfterMs)
     try {
       const failed = await this.#writeBatch(batch, (rest) => {
         if (!inFlight.spooled && !inFlight.abandoned) this.#queue.requeue(rest)
@@ -314,7 +326,7 @@ export class BatchWriter {
   }
 
   #isDrained(): boolean {
-    return this.#queue.depth === 0 && !this.#writing && this.#spool?.hasBacklog !== true
+    return this.#queue.depth === 0 && this.#writeStartedAt === null && this.#spool?.hasBacklog !== true
   }
 
   #notifyDrained(): void {

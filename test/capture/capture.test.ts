@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
 import os from 'node:os'
 import path from 'node:path'
 import pino from 'pino'
@@ -9,6 +10,7 @@ import { createCapture, type CaptureOptions } from '../../server/capture/capture
 import { createMemoryBus } from '../../server/live/memory-bus'
 import { openStore } from '../../server/store/data-source'
 import { frameSse, messageFixture } from '../support/anthropic-fixtures'
+import { waitFor } from '../support/start-app'
 import { createTestDatabase } from '../support/test-database'
 
 const logger = pino({ level: 'silent' })
@@ -124,6 +126,34 @@ describe('capture', () => {
     expect(second.stats()).toMatchObject({ spoolRecords: 0, spoolBytes: 0, replayed: 4, dropped: 0 })
     expect(batches.reduce((a, b) => a + b, 0)).toBe(4) // every committed batch reported (for /metrics)
     await second.close()
+    await rm(ownDir, { recursive: true, force: true })
+  })
+
+  it('keeps records in memory while a slow database keeps up, and spools the ones that waited once a write hangs', async () => {
+    const ownDir = await mkdtemp(path.join(os.tmpdir(), 'claudescope-capture-slow-'))
+    let gate = Promise.resolve()
+    let resume = () => {}
+    // Every transaction takes 150 ms; while the gate is shut, they hang.
+    const slow = { transaction: async (run: never) => (await gate, await sleep(150), dataSource.transaction(run)) } as unknown as DataSource
+    const capture = createCapture({ dataSource: slow, bus: createMemoryBus(), dataDir: ownDir, logger, limits: { ...LIMITS, batchMaxItems: 2, spillAfterMs: 300 } })
+
+    // Eight records two at a time: the last ones wait twice spillAfterMs, yet every write finishes in time.
+    const kept = Array.from({ length: 8 }, () => proxyStream(capture.observer, 'sk-ant-api03-slow'))
+    for (const exchange of kept) exchange.streamAll()
+    await capture.flush()
+    expect(capture.stats()).toMatchObject({ spilled: 0, dropped: 0 })
+
+    gate = new Promise((resolve) => (resume = resolve))
+    const spooled = Array.from({ length: 8 }, () => proxyStream(capture.observer, 'sk-ant-api03-slow'))
+    for (const exchange of spooled) exchange.streamAll()
+    await waitFor(() => capture.stats().queueDepth === 0 && capture.stats().spilled > 0, 'the hung write to send what waited to the spool')
+    resume()
+    await capture.flush()
+    const ids = [...kept, ...spooled].map((exchange) => exchange.id)
+    const [{ count }] = await dataSource.query(`SELECT count(*)::int AS count FROM requests WHERE id = ANY($1) AND status = 'COMPLETED'`, [ids])
+    expect(count).toBe(16)
+    expect(capture.stats()).toMatchObject({ dropped: 0, spoolRecords: 0 })
+    await capture.close()
     await rm(ownDir, { recursive: true, force: true })
   })
 })

@@ -220,7 +220,7 @@ describe('BatchWriter', () => {
     return { dir, spool: new Spool({ dir, maxBytes: 1 << 30, logger }), remove: () => rmSync(dir, { recursive: true, force: true }) }
   }
 
-  it('copies a batch whose commit hangs to the spool once its oldest op waited spillAfterMs, then skips the copy when the commit goes through', async () => {
+  it('copies a batch whose commit hangs for spillAfterMs to the spool, then skips the copy when the commit goes through', async () => {
     const database = gatedDatabase()
     const { spool, remove } = tempSpool()
     const { writer, offerAll } = startWriter({ dataSource: database.gated, spool, spillAfterMs: 100 })
