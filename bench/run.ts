@@ -5,6 +5,8 @@
  *
  * Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) for the
  * PostgreSQL target; it is skipped when unreachable. BENCH_QUICK=1 runs a shorter version.
+ * BENCH_SCENARIOS (a comma list of latency, throughput, streams) and BENCH_BACKENDS (pglite,
+ * postgres) narrow a run, for quick comparisons while working on one figure.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -18,6 +20,8 @@ import { stream32Concurrent } from './scenarios/stream-32-concurrent'
 import { throughput200kb } from './scenarios/throughput-200kb'
 
 const quick = process.env.BENCH_QUICK === '1'
+const scenarios = new Set((process.env.BENCH_SCENARIOS ?? 'latency,throughput,streams').split(','))
+const backends = new Set((process.env.BENCH_BACKENDS ?? 'pglite,postgres').split(','))
 const pgAdminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
 async function storedCount(url: string): Promise<number> {
@@ -53,7 +57,7 @@ async function createBenchDatabase(): Promise<{ url: string; drop(): Promise<voi
 async function main() {
   const started: BenchProcess[] = []
   const dataDirs: string[] = []
-  const pg = await createBenchDatabase()
+  const pg = backends.has('postgres') ? await createBenchDatabase() : null
   try {
     const upstream = await startProcess('upstream', ['bench/upstream.ts'], {}, portLine)
     started.push(upstream)
@@ -72,8 +76,8 @@ async function main() {
     const targets: Target[] = [
       { name: 'direct', url: upstream.url },
       { name: 'minimal pass-through', url: minimal.url, process: minimal },
-      await claudescope('Claudescope (PGlite)'),
     ]
+    if (backends.has('pglite')) targets.push(await claudescope('Claudescope (PGlite)'))
     if (pg) targets.push(await claudescope('Claudescope (PostgreSQL)', pg.url))
 
     const sections = [
@@ -84,9 +88,9 @@ async function main() {
       sections.push(s)
       process.stdout.write(s + '\n\n')
     }
-    log(await latencySmallBody(targets, quick ? { rounds: 2, perRound: 200, warmup: 100 } : undefined))
-    log(await throughput200kb(targets, quick ? { count: 800, concurrency: 16 } : undefined))
-    log(await stream32Concurrent(targets, quick ? { streams: 32, events: 50, intervalMs: 5, rounds: 1 } : undefined))
+    if (scenarios.has('latency')) log(await latencySmallBody(targets, quick ? { rounds: 2, perRound: 200, warmup: 100 } : undefined))
+    if (scenarios.has('throughput')) log(await throughput200kb(targets, quick ? { count: 800, concurrency: 16 } : undefined))
+    if (scenarios.has('streams')) log(await stream32Concurrent(targets, quick ? { streams: 32, events: 50, intervalMs: 5, rounds: 1 } : undefined))
     log('### Memory after the run\n\n' + table(['process', 'RSS MiB'], targets.filter((t) => t.process).map((t) => [t.name, fmt(t.process!.rssMiB(), 0)])))
 
     mkdirSync(path.join(__dirname, 'results'), { recursive: true })

@@ -10,107 +10,169 @@ export interface Statement {
 /** PostgreSQL's bind-parameter limit per statement (a 16-bit count). */
 export const MAX_BIND_PARAMETERS = 65_535
 
-/** Every `requests` column the writer owns, with where its value comes from. */
-const REQUEST_COLUMNS: ReadonlyArray<readonly [column: string, value: (r: RequestRecord) => unknown]> = [
-  ['id', (r) => r.id],
-  ['status', (r) => r.status],
-  ['started_at', (r) => r.startedAt],
-  ['completed_at', (r) => r.completedAt],
-  ['method', (r) => r.method],
-  ['path', (r) => r.path],
-  ['query', (r) => r.query],
-  ['user_agent', (r) => r.userAgent],
-  ['model', (r) => r.model],
-  ['routed_model', (r) => r.routedModel],
-  ['provider', (r) => r.provider],
-  ['stream', (r) => r.stream],
-  ['http_status', (r) => r.httpStatus],
-  ['upstream_request_id', (r) => r.upstreamRequestId],
-  ['stop_reason', (r) => r.stopReason],
-  ['error', (r) => r.error],
-  ['error_code', (r) => r.errorCode],
-  ['response_headers_ms', (r) => r.responseHeadersMs],
-  ['ttfb_ms', (r) => r.ttfbMs],
-  ['duration_ms', (r) => r.durationMs],
-  ['request_headers', (r) => JSON.stringify(r.requestHeaders)],
-  ['request_body', requestBodyParameter],
-  ['request_body_bytes', (r) => r.requestBodyBytes],
-  ['request_body_is_json', (r) => r.requestBodyIsJson],
-  ['response_headers', (r) => (r.responseHeaders === null ? null : JSON.stringify(r.responseHeaders))],
-  ['response_body', (r) => r.responseBody],
-  ['response_sse', (r) => r.responseSse],
-  ['response_body_bytes', (r) => r.responseBodyBytes],
-  ['input_tokens', (r) => r.usage?.inputTokens ?? null],
-  ['output_tokens', (r) => r.usage?.outputTokens ?? null],
-  ['cache_creation_input_tokens', (r) => r.usage?.cacheCreationInputTokens ?? null],
-  ['cache_creation_5m_input_tokens', (r) => r.usage?.cacheCreation5mInputTokens ?? null],
-  ['cache_creation_1h_input_tokens', (r) => r.usage?.cacheCreation1hInputTokens ?? null],
-  ['cache_read_input_tokens', (r) => r.usage?.cacheReadInputTokens ?? null],
-  ['thinking_tokens', (r) => r.usage?.thinkingTokens ?? null],
-  ['web_search_requests', (r) => r.usage?.webSearchRequests ?? null],
-  ['web_fetch_requests', (r) => r.usage?.webFetchRequests ?? null],
-  ['service_tier', (r) => r.usage?.serviceTier ?? null],
-  ['api_key_fingerprint', (r) => r.apiKeyFingerprint],
-  ['organization_id', (r) => r.organizationId],
+/** A column the writer owns: its name, its SQL type (as the migrations define it) and where its value comes from. */
+type Column<T> = readonly [name: string, sqlType: string, value: (row: T) => unknown]
+
+export const REQUEST_COLUMNS: ReadonlyArray<Column<RequestRecord>> = [
+  ['id', 'uuid', (r) => r.id],
+  ['status', 'text', (r) => r.status],
+  ['started_at', 'timestamp with time zone', (r) => r.startedAt],
+  ['completed_at', 'timestamp with time zone', (r) => r.completedAt],
+  ['method', 'text', (r) => r.method],
+  ['path', 'text', (r) => r.path],
+  ['query', 'text', (r) => r.query],
+  ['user_agent', 'text', (r) => r.userAgent],
+  ['model', 'text', (r) => r.model],
+  ['routed_model', 'text', (r) => r.routedModel],
+  ['provider', 'text', (r) => r.provider],
+  ['stream', 'boolean', (r) => r.stream],
+  ['http_status', 'integer', (r) => r.httpStatus],
+  ['upstream_request_id', 'text', (r) => r.upstreamRequestId],
+  ['stop_reason', 'text', (r) => r.stopReason],
+  ['error', 'text', (r) => r.error],
+  ['error_code', 'text', (r) => r.errorCode],
+  ['response_headers_ms', 'double precision', (r) => r.responseHeadersMs],
+  ['ttfb_ms', 'double precision', (r) => r.ttfbMs],
+  ['duration_ms', 'double precision', (r) => r.durationMs],
+  ['request_headers', 'jsonb', (r) => JSON.stringify(r.requestHeaders)],
+  ['request_body', 'text', requestBodyParameter],
+  ['request_body_bytes', 'integer', (r) => r.requestBodyBytes],
+  ['request_body_is_json', 'boolean', (r) => r.requestBodyIsJson],
+  ['response_headers', 'jsonb', (r) => (r.responseHeaders === null ? null : JSON.stringify(r.responseHeaders))],
+  ['response_body', 'text', (r) => r.responseBody],
+  ['response_sse', 'text', (r) => r.responseSse],
+  ['response_body_bytes', 'integer', (r) => r.responseBodyBytes],
+  ['input_tokens', 'bigint', (r) => r.usage?.inputTokens ?? null],
+  ['output_tokens', 'bigint', (r) => r.usage?.outputTokens ?? null],
+  ['cache_creation_input_tokens', 'bigint', (r) => r.usage?.cacheCreationInputTokens ?? null],
+  ['cache_creation_5m_input_tokens', 'bigint', (r) => r.usage?.cacheCreation5mInputTokens ?? null],
+  ['cache_creation_1h_input_tokens', 'bigint', (r) => r.usage?.cacheCreation1hInputTokens ?? null],
+  ['cache_read_input_tokens', 'bigint', (r) => r.usage?.cacheReadInputTokens ?? null],
+  ['thinking_tokens', 'bigint', (r) => r.usage?.thinkingTokens ?? null],
+  ['web_search_requests', 'integer', (r) => r.usage?.webSearchRequests ?? null],
+  ['web_fetch_requests', 'integer', (r) => r.usage?.webFetchRequests ?? null],
+  ['service_tier', 'text', (r) => r.usage?.serviceTier ?? null],
+  ['api_key_fingerprint', 'text', (r) => r.apiKeyFingerprint],
+  ['organization_id', 'text', (r) => r.organizationId],
 ]
 
-const CHUNK_COLUMNS: ReadonlyArray<readonly [column: string, value: (c: StreamChunkRecord) => unknown]> = [
-  ['request_id', (c) => c.requestId],
-  ['seq', (c) => c.seq],
-  ['event', (c) => c.event],
-  ['data', (c) => c.data],
-  ['offset_ms', (c) => c.offsetMs],
-  ['bytes', (c) => c.bytes],
+export const CHUNK_COLUMNS: ReadonlyArray<Column<StreamChunkRecord>> = [
+  ['request_id', 'uuid', (c) => c.requestId],
+  ['seq', 'integer', (c) => c.seq],
+  ['event', 'text', (c) => c.event],
+  ['data', 'text', (c) => c.data],
+  ['offset_ms', 'double precision', (c) => c.offsetMs],
+  ['bytes', 'integer', (c) => c.bytes],
 ]
 
 /**
- * Columns whose value is final in the start's row. A completion's upsert leaves them alone, so a
- * row written at start does not get its request body compressed and stored a second time.
+ * Columns whose value is final in the start's row, the request body among them. A completion
+ * leaves them alone, so the body is not compressed and stored a second time.
  */
 const FINAL_AT_START = new Set(['id', 'started_at', 'method', 'path', 'query', 'user_agent', 'model', 'provider', 'stream', 'request_headers', 'request_body', 'request_body_bytes', 'request_body_is_json', 'api_key_fingerprint'])
 
-const REQUESTS_UPSERT_TAIL =
-  ' ON CONFLICT (id) DO UPDATE SET ' +
-  REQUEST_COLUMNS.filter(([column]) => !FINAL_AT_START.has(column))
-    .map(([column]) => `${column} = EXCLUDED.${column}`)
-    .join(', ') +
-  // Completed once: neither a replayed start nor a second completion touches a finished row.
-  ` WHERE requests.status = 'IN_FLIGHT'`
+/** What a completion changes in its row. */
+const COMPLETION_COLUMNS = REQUEST_COLUMNS.filter(([name]) => !FINAL_AT_START.has(name))
 
-/**
- * The parameterised statements that write one batch: multi-row upserts into `requests` (ops must
- * carry distinct ids, which the queue guarantees) followed by multi-row inserts of the
- * completions' stream chunks, each statement split to stay under the bind-parameter limit.
- */
-export function buildBatchStatements(ops: readonly CaptureOp[]): Statement[] {
-  const records = ops.map((op) => op.record)
-  const chunks = ops.flatMap((op) => (op.kind === 'complete' ? op.chunks : []))
-  return [
-    ...multiRowInserts('requests', REQUEST_COLUMNS, records, REQUESTS_UPSERT_TAIL),
-    ...multiRowInserts('stream_chunks', CHUNK_COLUMNS, chunks, ' ON CONFLICT DO NOTHING'),
-  ]
+/** Completed once: neither a replayed start nor a second completion touches a finished row. */
+const ONLY_IN_FLIGHT = `requests.status = 'IN_FLIGHT'`
+
+const REQUESTS_UPSERT: RowsStatement<RequestRecord> = {
+  columns: REQUEST_COLUMNS,
+  head: `INSERT INTO requests (${names(REQUEST_COLUMNS)}) VALUES `,
+  tail: ` ON CONFLICT (id) DO UPDATE SET ${COMPLETION_COLUMNS.map(([name]) => `${name} = EXCLUDED.${name}`).join(', ')} WHERE ${ONLY_IN_FLIGHT}`,
 }
 
-function multiRowInserts<T>(
-  table: string,
-  columns: ReadonlyArray<readonly [string, (row: T) => unknown]>,
-  rows: readonly T[],
-  tail: string,
-): Statement[] {
-  const head = `INSERT INTO ${table} (${columns.map(([column]) => column).join(', ')}) VALUES `
-  const rowsPerStatement = Math.floor(MAX_BIND_PARAMETERS / columns.length)
-  const statements: Statement[] = []
-  for (let first = 0; first < rows.length; first += rowsPerStatement) {
-    const slice = rows.slice(first, first + rowsPerStatement)
-    const values: unknown[] = []
-    const tuples = slice.map((row) => {
-      const placeholders = columns.map(([, value]) => {
-        values.push(value(row))
-        return `$${values.length}`
-      })
-      return `(${placeholders.join(', ')})`
-    })
-    statements.push({ text: head + tuples.join(', ') + tail, values })
+/** For a completion whose start row is stored: no request body to bind and send again. */
+const REQUESTS_COMPLETION_UPDATE: RowsStatement<RequestRecord> = {
+  columns: [REQUEST_COLUMNS[0]!, ...COMPLETION_COLUMNS],
+  head: `UPDATE requests SET ${COMPLETION_COLUMNS.map(([name]) => `${name} = v.${name}`).join(', ')} FROM (VALUES `,
+  tail: `) AS v (id, ${names(COMPLETION_COLUMNS)}) WHERE requests.id = v.id AND ${ONLY_IN_FLIGHT}`,
+  // A VALUES list types its parameters from nothing: each says what it is.
+  typed: true,
+}
+
+const CHUNKS_INSERT: RowsStatement<StreamChunkRecord> = {
+  columns: CHUNK_COLUMNS,
+  head: `INSERT INTO stream_chunks (${names(CHUNK_COLUMNS)}) VALUES `,
+  tail: ' ON CONFLICT DO NOTHING',
+}
+
+/**
+ * The parameterised statements that write one batch (ops must carry distinct ids, which the queue
+ * guarantees): completions whose start row is stored (`isStartStored`) update it, other records
+ * are upserted, and the completions' stream chunks inserted. As many of these as the
+ * bind-parameter limit allows go into one statement (joined with WITH), so a usual batch is one
+ * round trip that commits on its own.
+ */
+export function buildBatchStatements(ops: readonly CaptureOp[], isStartStored: (id: string) => boolean = () => false): Statement[] {
+  const upserts: RequestRecord[] = []
+  const completions: RequestRecord[] = []
+  const chunks: StreamChunkRecord[] = []
+  for (const op of ops) {
+    const updatesStoredStart = op.kind === 'complete' && isStartStored(op.record.id)
+    ;(updatesStoredStart ? completions : upserts).push(op.record)
+    if (op.kind === 'complete') chunks.push(...op.chunks)
   }
-  return statements
+  const builder = new StatementBuilder()
+  builder.add(REQUESTS_UPSERT, upserts)
+  builder.add(REQUESTS_COMPLETION_UPDATE, completions)
+  builder.add(CHUNKS_INSERT, chunks)
+  return builder.finish()
+}
+
+/** A multi-row statement: `head`, one parenthesised tuple per row, `tail`. */
+interface RowsStatement<T> {
+  columns: ReadonlyArray<Column<T>>
+  head: string
+  tail: string
+  /** Each placeholder cast to its column's type. */
+  typed?: boolean
+}
+
+/** Packs multi-row statements into as few statements as the bind-parameter limit allows. */
+class StatementBuilder {
+  readonly #statements: Statement[] = []
+  /** Complete multi-row statements of the statement being built, sharing `#values`. */
+  #parts: string[] = []
+  #values: unknown[] = []
+
+  add<T>(statement: RowsStatement<T>, rows: readonly T[]): void {
+    let tuples: string[] = []
+    const endPart = () => {
+      if (tuples.length > 0) this.#parts.push(statement.head + tuples.join(', ') + statement.tail)
+      tuples = []
+    }
+    for (const row of rows) {
+      if (this.#values.length + statement.columns.length > MAX_BIND_PARAMETERS) {
+        endPart()
+        this.#endStatement()
+      }
+      const placeholders = statement.columns.map(([, sqlType, value]) => {
+        this.#values.push(value(row))
+        return statement.typed ? `$${this.#values.length}::${sqlType}` : `$${this.#values.length}`
+      })
+      tuples.push(`(${placeholders.join(', ')})`)
+    }
+    endPart()
+  }
+
+  finish(): Statement[] {
+    this.#endStatement()
+    return this.#statements
+  }
+
+  #endStatement(): void {
+    const parts = this.#parts
+    if (parts.length === 0) return
+    // Data-modifying WITH parts all run, whatever the last statement reads.
+    const text = parts.length === 1 ? parts[0]! : `WITH ${parts.slice(0, -1).map((part, i) => `part${i} AS (${part})`).join(', ')} ${parts.at(-1)!}`
+    this.#statements.push({ text, values: this.#values })
+    this.#parts = []
+    this.#values = []
+  }
+}
+
+function names<T>(columns: ReadonlyArray<Column<T>>): string {
+  return columns.map(([name]) => name).join(', ')
 }

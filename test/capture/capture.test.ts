@@ -103,7 +103,8 @@ describe('capture', () => {
   })
   it('spools at once while the database fails, stops within its timeout, and the next start on the data directory replays it', async () => {
     const ownDir = await mkdtemp(path.join(os.tmpdir(), 'claudescope-capture-down-'))
-    const down = { transaction: async () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })) } as unknown as DataSource
+    const refuse = async () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))
+    const down = { transaction: refuse, query: refuse } as unknown as DataSource
     const batches: number[] = []
     const first = createCapture({ dataSource: down, bus: createMemoryBus(), dataDir: ownDir, logger, limits: LIMITS, closeTimeoutMs: 300 })
     const early = proxyStream(first.observer, 'sk-ant-api03-down')
@@ -134,7 +135,10 @@ describe('capture', () => {
     let gate = Promise.resolve()
     let resume = () => {}
     // Every transaction takes 150 ms; while the gate is shut, they hang.
-    const slow = { transaction: async (run: never) => (await gate, await sleep(150), dataSource.transaction(run)) } as unknown as DataSource
+    const slow = {
+      transaction: async (run: never) => (await gate, await sleep(150), dataSource.transaction(run)),
+      query: async (text: string, values: unknown[]) => (await gate, await sleep(150), dataSource.query(text, values)),
+    } as unknown as DataSource
     const capture = createCapture({ dataSource: slow, bus: createMemoryBus(), dataDir: ownDir, logger, limits: { ...LIMITS, batchMaxItems: 2, spillAfterMs: 300 } })
 
     // Eight records two at a time: the last ones wait twice spillAfterMs, yet every write finishes in time.

@@ -211,7 +211,10 @@ describe('BatchWriter', () => {
   function gatedDatabase() {
     let open: () => void = () => {}
     let gate = Promise.resolve()
-    const gated = { transaction: async (run: never) => (await gate, dataSource.transaction(run)) } as unknown as DataSource
+    const gated = {
+      transaction: async (run: never) => (await gate, dataSource.transaction(run)),
+      query: async (text: string, values: unknown[]) => (await gate, dataSource.query(text, values)),
+    } as unknown as DataSource
     return { gated, close: () => (gate = new Promise((resolve) => (open = resolve))), open: () => open() }
   }
 

@@ -1,0 +1,79 @@
+import type { DataSource } from 'typeorm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildBatchStatements, CHUNK_COLUMNS, MAX_BIND_PARAMETERS, REQUEST_COLUMNS } from '../../server/capture/batch-statements'
+import { openStore } from '../../server/store/data-source'
+import { createTestDatabase } from '../support/test-database'
+import { chunksOf, completeOp, inFlightRecord, startOp } from './records'
+
+let dataSource: DataSource
+let dropDatabase: () => Promise<void>
+
+beforeAll(async () => {
+  const database = await createTestDatabase()
+  dropDatabase = database.drop
+  dataSource = await openStore(database.url)
+})
+
+afterAll(async () => {
+  await dataSource?.destroy()
+  await dropDatabase?.()
+})
+
+async function run(statements: { text: string; values: unknown[] }[]) {
+  for (const statement of statements) await dataSource.query(statement.text, statement.values)
+}
+
+describe('buildBatchStatements', () => {
+  it('declares every column with the type the migrations gave it', async () => {
+    const declared = async (table: string) =>
+      Object.fromEntries(
+        ((await dataSource.query(`SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1`, [table])) as { column_name: string; data_type: string }[]).map(
+          (c) => [c.column_name, c.data_type],
+        ),
+      )
+
+    expect(Object.fromEntries(REQUEST_COLUMNS.map(([name, sqlType]) => [name, sqlType]))).toEqual(await declared('requests'))
+    expect(Object.fromEntries(CHUNK_COLUMNS.map(([name, sqlType]) => [name, sqlType]))).toEqual(await declared('stream_chunks'))
+  })
+
+  it('writes starts, completions and their chunks in one statement', async () => {
+    const started = inFlightRecord()
+    const stored = inFlightRecord({ stream: true })
+    await run(buildBatchStatements([startOp(stored)]))
+    const fresh = inFlightRecord({ stream: true })
+    const ops = [startOp(started), completeOp(stored, {}, chunksOf(stored.id, 4)), completeOp(fresh, {}, chunksOf(fresh.id, 3))]
+
+    const statements = buildBatchStatements(ops, (id) => id === stored.id)
+    expect(statements).toHaveLength(1)
+    await run(statements)
+
+    const rows = (await dataSource.query('SELECT id, status FROM requests WHERE id = ANY($1) ORDER BY id', [[started.id, stored.id, fresh.id]])) as { id: string; status: string }[]
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.status]))).toEqual({ [started.id]: 'IN_FLIGHT', [stored.id]: 'COMPLETED', [fresh.id]: 'COMPLETED' })
+    const [{ count }] = await dataSource.query('SELECT count(*)::int AS count FROM stream_chunks WHERE request_id = ANY($1)', [[stored.id, fresh.id]])
+    expect(count).toBe(7)
+  })
+
+  it('completes a stored start without sending its request body again, and never touches a finished row', async () => {
+    const body = JSON.stringify({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'x'.repeat(10_000) }] })
+    const record = inFlightRecord({ requestBody: body, requestBodyBytes: body.length })
+    await run(buildBatchStatements([startOp(record)]))
+
+    const completion = buildBatchStatements([completeOp(record, { stopReason: 'end_turn' })], () => true)
+    expect(completion[0]!.values).not.toContain(body)
+    await run(completion)
+    await run(buildBatchStatements([completeOp(record, { status: 'FAILED', error: 'late duplicate' })], () => true))
+
+    const [row] = await dataSource.query('SELECT status, stop_reason, error, request_body FROM requests WHERE id = $1', [record.id])
+    expect(row).toEqual({ status: 'COMPLETED', stop_reason: 'end_turn', error: null, request_body: body })
+  })
+
+  it('splits at the bind-parameter limit, keeping each row whole', () => {
+    const record = inFlightRecord({ stream: true })
+    const chunks = chunksOf(record.id, 12_000)
+    const statements = buildBatchStatements([completeOp(record, {}, chunks)])
+
+    expect(statements.length).toBeGreaterThan(1)
+    for (const statement of statements) expect(statement.values.length).toBeLessThanOrEqual(MAX_BIND_PARAMETERS)
+    expect(statements.reduce((sum, s) => sum + s.values.length, 0)).toBe(REQUEST_COLUMNS.length + chunks.length * CHUNK_COLUMNS.length)
+  })
+})
