@@ -1,33 +1,19 @@
-import type { DataSource } from 'typeorm'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { buildBatchStatements, CHUNK_COLUMNS, MAX_BIND_PARAMETERS, REQUEST_COLUMNS } from '../../server/capture/batch-statements'
-import { openStore } from '../../server/store/data-source'
-import { createTestDatabase } from '../support/test-database'
+import { useMigratedStore } from '../support/test-database'
 import { chunksOf, completeOp, inFlightRecord, startOp } from './records'
 
-let dataSource: DataSource
-let dropDatabase: () => Promise<void>
-
-beforeAll(async () => {
-  const database = await createTestDatabase()
-  dropDatabase = database.drop
-  dataSource = await openStore(database.url)
-})
-
-afterAll(async () => {
-  await dataSource?.destroy()
-  await dropDatabase?.()
-})
+const store = useMigratedStore()
 
 async function run(statements: { text: string; values: unknown[] }[]) {
-  for (const statement of statements) await dataSource.query(statement.text, statement.values)
+  for (const statement of statements) await store.dataSource.query(statement.text, statement.values)
 }
 
 describe('buildBatchStatements', () => {
   it('declares every column with the type the migrations gave it', async () => {
     const declared = async (table: string) =>
       Object.fromEntries(
-        ((await dataSource.query(`SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1`, [table])) as { column_name: string; data_type: string }[]).map(
+        ((await store.dataSource.query(`SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1`, [table])) as { column_name: string; data_type: string }[]).map(
           (c) => [c.column_name, c.data_type],
         ),
       )
@@ -47,9 +33,9 @@ describe('buildBatchStatements', () => {
     expect(statements).toHaveLength(1)
     await run(statements)
 
-    const rows = (await dataSource.query('SELECT id, status FROM requests WHERE id = ANY($1) ORDER BY id', [[started.id, stored.id, fresh.id]])) as { id: string; status: string }[]
+    const rows = (await store.dataSource.query('SELECT id, status FROM requests WHERE id = ANY($1) ORDER BY id', [[started.id, stored.id, fresh.id]])) as { id: string; status: string }[]
     expect(Object.fromEntries(rows.map((r) => [r.id, r.status]))).toEqual({ [started.id]: 'IN_FLIGHT', [stored.id]: 'COMPLETED', [fresh.id]: 'COMPLETED' })
-    const [{ count }] = await dataSource.query('SELECT count(*)::int AS count FROM stream_chunks WHERE request_id = ANY($1)', [[stored.id, fresh.id]])
+    const [{ count }] = await store.dataSource.query('SELECT count(*)::int AS count FROM stream_chunks WHERE request_id = ANY($1)', [[stored.id, fresh.id]])
     expect(count).toBe(7)
   })
 
@@ -63,7 +49,7 @@ describe('buildBatchStatements', () => {
     await run(completion)
     await run(buildBatchStatements([completeOp(record, { status: 'FAILED', error: 'late duplicate' })], () => true))
 
-    const [row] = await dataSource.query('SELECT status, stop_reason, error, request_body FROM requests WHERE id = $1', [record.id])
+    const [row] = await store.dataSource.query('SELECT status, stop_reason, error, request_body FROM requests WHERE id = $1', [record.id])
     expect(row).toEqual({ status: 'COMPLETED', stop_reason: 'end_turn', error: null, request_body: body })
   })
 

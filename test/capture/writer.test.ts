@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import pino from 'pino'
 import type { DataSource } from 'typeorm'
 import type { CaptureOp } from '../../server/capture/capture-op'
@@ -9,31 +9,18 @@ import { BoundedQueue } from '../../server/capture/queue'
 import { RequestBody, withRequestBody } from '../../server/capture/request-body'
 import { Spool } from '../../server/capture/spool'
 import { BatchWriter, type BatchWriterOptions } from '../../server/capture/writer'
-import { openStore } from '../../server/store/data-source'
 import { waitFor } from '../support/start-app'
-import { createTestDatabase } from '../support/test-database'
+import { useMigratedStore } from '../support/test-database'
 import { chunksOf, completeOp, inFlightRecord, startOp } from './records'
 
 const logger = pino({ level: 'silent' })
 
-let dataSource: DataSource
-let dropDatabase: () => Promise<void>
-
-beforeAll(async () => {
-  const database = await createTestDatabase()
-  dropDatabase = database.drop
-  dataSource = await openStore(database.url)
-})
-
-afterAll(async () => {
-  await dataSource?.destroy()
-  await dropDatabase?.()
-})
+const store = useMigratedStore()
 
 /** A started writer on its own queue; `stop()` closes it. */
 function startWriter(options: Partial<BatchWriterOptions> = {}) {
   const queue = new BoundedQueue({ maxItems: 10_000, maxBytes: 64 * 1024 * 1024 })
-  const writer = new BatchWriter({ dataSource, queue, logger, retryInitialMs: 10, retryMaxMs: 50, ...options })
+  const writer = new BatchWriter({ dataSource: store.dataSource, queue, logger, retryInitialMs: 10, retryMaxMs: 50, ...options })
   writer.start()
   const offerAll = (ops: CaptureOp[]) => {
     for (const op of ops) expect(queue.offer(op)).toBe(true)
@@ -42,12 +29,12 @@ function startWriter(options: Partial<BatchWriterOptions> = {}) {
 }
 
 async function storedRow(id: string) {
-  const rows: Record<string, unknown>[] = await dataSource.query('SELECT * FROM requests WHERE id = $1', [id])
+  const rows: Record<string, unknown>[] = await store.dataSource.query('SELECT * FROM requests WHERE id = $1', [id])
   return rows[0]
 }
 
 async function storedChunks(id: string) {
-  return dataSource.query('SELECT seq, event, data, offset_ms, bytes FROM stream_chunks WHERE request_id = $1 ORDER BY seq', [id]) as Promise<
+  return store.dataSource.query('SELECT seq, event, data, offset_ms, bytes FROM stream_chunks WHERE request_id = $1 ORDER BY seq', [id]) as Promise<
     { seq: number; event: string; data: string; offset_ms: number; bytes: number }[]
   >
 }
@@ -59,7 +46,7 @@ describe('BatchWriter', () => {
     offerAll(ops)
     await writer.flush()
     expect(writer.stats).toMatchObject({ written: 25, lastBatchSize: 25, failedBatches: 0, queueDepth: 0, queueBytes: 0 })
-    const [{ count }] = await dataSource.query('SELECT count(*)::int AS count FROM requests WHERE id = ANY($1)', [ops.map((op) => op.record.id)])
+    const [{ count }] = await store.dataSource.query('SELECT count(*)::int AS count FROM requests WHERE id = ANY($1)', [ops.map((op) => op.record.id)])
     expect(count).toBe(25)
     await writer.close()
   })
@@ -165,7 +152,7 @@ describe('BatchWriter', () => {
 
   it('keeps records queued while the database fails and writes them once it is back', async () => {
     const { writer, offerAll } = startWriter()
-    await dataSource.query('ALTER TABLE stream_chunks RENAME TO stream_chunks_away')
+    await store.dataSource.query('ALTER TABLE stream_chunks RENAME TO stream_chunks_away')
     const record = inFlightRecord({ stream: true })
     offerAll([completeOp(record, {}, chunksOf(record.id, 5)), startOp(inFlightRecord())])
     try {
@@ -173,7 +160,7 @@ describe('BatchWriter', () => {
       expect(await storedRow(record.id)).toBeUndefined()
       expect(writer.stats.dropped).toBe(0)
     } finally {
-      await dataSource.query('ALTER TABLE stream_chunks_away RENAME TO stream_chunks')
+      await store.dataSource.query('ALTER TABLE stream_chunks_away RENAME TO stream_chunks')
     }
     await writer.flush()
     expect((await storedRow(record.id)).status).toBe('COMPLETED')
@@ -196,12 +183,12 @@ describe('BatchWriter', () => {
   it('gives up a flush after its timeout with CAPTURE_FLUSH_TIMEOUT, keeping the records for later', async () => {
     const { writer, offerAll } = startWriter()
     const record = inFlightRecord()
-    await dataSource.query('ALTER TABLE requests RENAME TO requests_away')
+    await store.dataSource.query('ALTER TABLE requests RENAME TO requests_away')
     try {
       offerAll([startOp(record)])
       await expect(writer.flush(200)).rejects.toMatchObject({ code: 'CAPTURE_FLUSH_TIMEOUT' })
     } finally {
-      await dataSource.query('ALTER TABLE requests_away RENAME TO requests')
+      await store.dataSource.query('ALTER TABLE requests_away RENAME TO requests')
     }
     await writer.flush()
     expect((await storedRow(record.id)).status).toBe('IN_FLIGHT')
@@ -212,8 +199,8 @@ describe('BatchWriter', () => {
     let open: () => void = () => {}
     let gate = Promise.resolve()
     const gated = {
-      transaction: async (run: never) => (await gate, dataSource.transaction(run)),
-      query: async (text: string, values: unknown[]) => (await gate, dataSource.query(text, values)),
+      transaction: async (run: never) => (await gate, store.dataSource.transaction(run)),
+      query: async (text: string, values: unknown[]) => (await gate, store.dataSource.query(text, values)),
     } as unknown as DataSource
     return { gated, close: () => (gate = new Promise((resolve) => (open = resolve))), open: () => open() }
   }

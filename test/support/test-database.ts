@@ -3,8 +3,10 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Client } from 'pg'
-import { inject } from 'vitest'
+import type { DataSource } from 'typeorm'
+import { afterAll, beforeAll, inject } from 'vitest'
 import { createLogger } from '../../server/logger'
+import { openStore } from '../../server/store/data-source'
 import { startEmbeddedPostgres } from '../../server/store/embedded/embedded-postgres'
 
 export interface TestDatabase {
@@ -23,6 +25,26 @@ export interface TestDatabase {
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
   return process.env.TEST_DB === 'postgres' ? createPostgresDatabase() : createPgliteDatabase()
+}
+
+/** A migrated store on a fresh test database, opened before the file's tests and dropped after them. */
+export function useMigratedStore(): { readonly dataSource: DataSource } {
+  let database: TestDatabase | undefined
+  let dataSource: DataSource | undefined
+  beforeAll(async () => {
+    database = await createTestDatabase()
+    dataSource = await openStore(database.url)
+  })
+  afterAll(async () => {
+    await dataSource?.destroy()
+    await database?.drop()
+  })
+  return {
+    get dataSource() {
+      if (dataSource === undefined) throw new Error('the store opens in beforeAll: use it inside tests')
+      return dataSource
+    },
+  }
 }
 
 async function createPostgresDatabase(): Promise<TestDatabase> {
