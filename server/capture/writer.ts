@@ -29,6 +29,12 @@ export interface BatchWriterOptions {
   /** Told about every committed batch (for /metrics). */
   onBatch?: (records: number, seconds: number) => void
   /**
+   * A queue batch is written once its oldest op is this old (or the batch is full): ops arriving
+   * close together share one round trip, and a quick exchange's start and completion become one
+   * row write instead of two. @default 10
+   */
+  lingerMs?: number
+  /**
    * A write pending longer than this means the database stalls (see `isStalled`); the queue batch
    * being written is then copied to the spool, so a crash during the stall cannot take it. @default 500
    */
@@ -85,6 +91,7 @@ export class BatchWriter {
   readonly #spool: Spool | undefined
   readonly #onBatch: ((records: number, seconds: number) => void) | undefined
   readonly #spillAfterMs: number
+  readonly #lingerMs: number
   /** Set by a failed batch, cleared by the next committed one: the database is down or refusing. */
   #failing = false
   /** Alternates queue and spool while both hold work, so neither starves. */
@@ -109,6 +116,7 @@ export class BatchWriter {
     this.#spool = options.spool
     this.#onBatch = options.onBatch
     this.#spillAfterMs = options.spillAfterMs ?? 500
+    this.#lingerMs = options.lingerMs ?? 10
   }
 
   /**
@@ -183,6 +191,11 @@ export class BatchWriter {
         await this.#wait(this.#spool ? Promise.race([this.#queue.whenNotEmpty(), this.#spool.whenNotEmpty()]) : this.#queue.whenNotEmpty())
         continue
       }
+      const lingerLeftMs = source === 'queue' ? this.#lingerLeftMs() : 0
+      if (lingerLeftMs > 0) {
+        await this.#pause(lingerLeftMs)
+        continue
+      }
       this.#writeStartedAt = performance.now()
       const failed = source === 'spool' ? await this.#replaySpoolBatch(this.#spool!) : await this.#writeQueueBatch()
       this.#writeStartedAt = null
@@ -211,6 +224,13 @@ export class BatchWriter {
       this.#outage = null
     }
     this.#failing = failed
+  }
+
+  /** How much longer the queue's oldest op waits for company; 0 once the batch is due, or flush() or close() waits. */
+  #lingerLeftMs(): number {
+    const queue = this.#queue
+    if (this.#drainWaiters.length > 0 || this.#closed || queue.depth >= this.#batchMaxItems || queue.bytes >= this.#batchMaxBytes) return 0
+    return this.#lingerMs - (performance.now() - (queue.oldestQueuedAt ?? Number.NEGATIVE_INFINITY))
   }
 
   #pickSource(): 'queue' | 'spool' | null {

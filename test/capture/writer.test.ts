@@ -139,6 +139,23 @@ describe('BatchWriter', () => {
     await writer.close()
   })
 
+  it('waits lingerMs for company, so a quick exchange is one row write, and flush does not wait for it', async () => {
+    const { writer, offerAll } = startWriter({ lingerMs: 300 })
+    const quick = inFlightRecord()
+    offerAll([startOp(quick)])
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    offerAll([completeOp(quick)])
+    await waitFor(() => writer.stats.written > 0, 'the lingering batch to be written')
+    expect(writer.stats).toMatchObject({ written: 1, lastBatchSize: 1 })
+    expect((await storedRow(quick.id)).status).toBe('COMPLETED')
+
+    offerAll([startOp(inFlightRecord())])
+    const flushedAt = performance.now()
+    await writer.flush()
+    expect(performance.now() - flushedAt).toBeLessThan(250)
+    await writer.close()
+  })
+
   it('splits a batch whose rows exceed the bind-parameter limit into several statements', async () => {
     const { writer, offerAll } = startWriter()
     const record = inFlightRecord({ stream: true })
