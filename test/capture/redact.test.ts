@@ -47,9 +47,9 @@ describe('header redaction', () => {
       'X-Service-Secret': 'shh',
       'x-goog-api-key': 'g',
     })
-    expect(JSON.stringify(out)).not.toMatch(/abc|a=1|b=2|dXNlcjpwYXNz|tok"|shh|"g"/)
+    // Every value is a fingerprint and nothing else (the hex of a fingerprint may spell 'abc' by chance).
     expect(out['set-cookie']).toHaveLength(2)
-    for (const value of [out.cookie, out['proxy-authorization'], out['x-custom-token'], out['x-service-secret'], out['x-goog-api-key']]) {
+    for (const value of [out.cookie, ...(out['set-cookie'] as string[]), out['proxy-authorization'], out['x-custom-token'], out['x-service-secret'], out['x-goog-api-key']]) {
       expect(value).toMatch(FINGERPRINT)
     }
   })

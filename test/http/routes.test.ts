@@ -48,10 +48,12 @@ describe('operational routes', () => {
     const before = await count()
     await fetch(`${app.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'k' }, body: '{"model":"claude-sonnet-4-5","max_tokens":1,"messages":[]}' })
     await expect.poll(count, { timeout: 20_000 }).toBeGreaterThan(before)
-    const text = await (await fetch(`${app.url}/metrics`)).text()
-    const sampleCount = (name: string) => Number(new RegExp(`^${name}_count (\\d+)`, 'm').exec(text)?.[1] ?? 0)
-    expect(sampleCount('claudescope_proxy_overhead_seconds')).toBeGreaterThan(0)
-    expect(sampleCount('claudescope_db_write_seconds')).toBeGreaterThan(0)
+    const metricsText = async () => (await fetch(`${app.url}/metrics`)).text()
+    const sampleCount = (text: string, name: string) => Number(new RegExp(`^${name}_count (\\d+)`, 'm').exec(text)?.[1] ?? 0)
+    // The record reaches the database a little after the response (the writer lingers for company).
+    await expect.poll(async () => sampleCount(await metricsText(), 'claudescope_db_write_seconds'), { timeout: 20_000 }).toBeGreaterThan(0)
+    const text = await metricsText()
+    expect(sampleCount(text, 'claudescope_proxy_overhead_seconds')).toBeGreaterThan(0)
     for (const name of ['claudescope_in_flight', 'claudescope_capture_queue_items', 'claudescope_capture_queue_bytes', 'claudescope_capture_dropped_total', 'claudescope_live_subscribers', 'claudescope_db_write_seconds']) expect(text).toContain(name)
   })
 
