@@ -1,12 +1,14 @@
 /**
- * Benchmarks Claudescope against a direct connection and a minimal pass-through, in one run
- * (SPEC §12). Usage: `npm run bench` (builds first). Results print as markdown and are saved to
+ * Benchmarks Claudescope against a direct connection, a raw TCP relay (the cost of one more
+ * process hop) and a minimal HTTP pass-through, in one run (SPEC §12). Usage: `npm run bench` (builds first). Results print as markdown and are saved to
  * bench/results/. Figures are for issue notes and the README, never for timed tests.
  *
  * Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) for the
  * PostgreSQL target; it is skipped when unreachable. BENCH_QUICK=1 runs a shorter version.
  * BENCH_SCENARIOS (a comma list of latency, throughput, streams) and BENCH_BACKENDS (pglite,
- * postgres) narrow a run, for quick comparisons while working on one figure.
+ * postgres) narrow a run, for quick comparisons while working on one figure. BENCH_BUILDS (a
+ * comma list of build folders inside the project, default `dist`) runs several builds side by
+ * side, to try a change to a hot path against the build before it (`cp -r dist bench/builds/before`).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -22,6 +24,7 @@ import { throughput200kb } from './scenarios/throughput-200kb'
 const quick = process.env.BENCH_QUICK === '1'
 const scenarios = new Set((process.env.BENCH_SCENARIOS ?? 'latency,throughput,streams').split(','))
 const backends = new Set((process.env.BENCH_BACKENDS ?? 'pglite,postgres').split(','))
+const builds = (process.env.BENCH_BUILDS ?? 'dist').split(',')
 const pgAdminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
 async function storedCount(url: string): Promise<number> {
@@ -61,24 +64,31 @@ async function main() {
   try {
     const upstream = await startProcess('upstream', ['bench/upstream.ts'], {}, portLine)
     started.push(upstream)
+    const relay = await startProcess('raw TCP relay', ['bench/tcp-relay.ts'], { UPSTREAM: upstream.url }, portLine)
+    started.push(relay)
     const minimal = await startProcess('minimal pass-through', ['bench/minimal-proxy.ts'], { UPSTREAM: upstream.url }, portLine)
     started.push(minimal)
 
-    const claudescope = async (name: string, databaseUrl?: string) => {
+    const claudescope = async (build: string, backend: string, databaseUrl?: string) => {
+      const name = builds.length > 1 ? `Claudescope ${build} (${backend})` : `Claudescope (${backend})`
       const dataDir = mkdtempSync(path.join(os.tmpdir(), 'claudescope-bench-'))
       dataDirs.push(dataDir)
       const env: Record<string, string> = { PORT: '0', DATA_DIR: dataDir, ANTHROPIC_FORWARD_URL: upstream.url, LOG_LEVEL: 'info', DATABASE_URL: databaseUrl ?? '' }
-      const p = await startProcess(name, ['dist/server/main.js'], env, claudescopeLine)
+      const p = await startProcess(name, [path.join(build, 'server/main.js')], env, claudescopeLine)
       started.push(p)
       return { name, url: p.url, process: p, storedCount: () => storedCount(p.url) } satisfies Target
     }
 
     const targets: Target[] = [
       { name: 'direct', url: upstream.url },
+      { name: 'raw TCP relay', url: relay.url, process: relay },
       { name: 'minimal pass-through', url: minimal.url, process: minimal },
     ]
-    if (backends.has('pglite')) targets.push(await claudescope('Claudescope (PGlite)'))
-    if (pg) targets.push(await claudescope('Claudescope (PostgreSQL)', pg.url))
+    for (const build of builds) {
+      if (backends.has('pglite')) targets.push(await claudescope(build, 'PGlite'))
+      // Builds share the database: stored counts are read as differences, before and after each load.
+      if (pg) targets.push(await claudescope(build, 'PostgreSQL', pg.url))
+    }
 
     const sections = [
       `## Claudescope benchmark — ${new Date().toISOString()}`,

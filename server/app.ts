@@ -64,6 +64,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       maxItems: config.captureQueueMaxItems,
       maxBytes: config.captureQueueMaxBytes,
       batchMaxItems: config.captureBatchMaxItems,
+      batchMaxBytes: config.captureBatchMaxBytes,
       spoolMaxBytes: config.spoolMaxBytes,
       spillAfterMs: config.captureSpillAfterMs,
     },

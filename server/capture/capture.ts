@@ -15,10 +15,17 @@ import { BatchWriter, type BatchWriterStats } from './writer'
 export interface CaptureLimits {
   /** Records held in memory waiting for the database. @default 10_000 (CAPTURE_QUEUE_MAX_ITEMS) */
   maxItems: number
-  /** Approximate bytes held in memory waiting for the database. @default 256 MiB (CAPTURE_QUEUE_MAX_BYTES) */
+  /**
+   * Approximate bytes held in memory waiting for the database; past it ops go to the spool. It is
+   * reached only while the database writes slower than traffic arrives (the embedded one under a
+   * load of 200 KB bodies), and the process keeps most of that memory afterwards.
+   * @default 64 MiB (CAPTURE_QUEUE_MAX_BYTES)
+   */
   maxBytes: number
   /** Most records per transaction. @default 200 (CAPTURE_BATCH_MAX_ITEMS) */
   batchMaxItems: number
+  /** Approximate bytes per batch; see BatchWriterOptions. @default 16 MiB (CAPTURE_BATCH_MAX_BYTES) */
+  batchMaxBytes?: number
   /** Per-exchange storage bound of response bodies and streams (see RecorderOptions). @default 16 MiB */
   maxKeptBodyBytes?: number
   /** Bound of the disk spool (DATA_DIR/spool). @default 1 GiB (SPOOL_MAX_BYTES) */
@@ -88,7 +95,7 @@ export function createCapture(options: CaptureOptions): Capture {
   const redactHeaders = createHeaderRedactor(loadInstallSecret(options.dataDir))
   const queue = new BoundedQueue({ maxItems: limits.maxItems, maxBytes: limits.maxBytes })
   const spool = new Spool({ dir: path.join(options.dataDir, 'spool'), maxBytes: limits.spoolMaxBytes, logger })
-  const writer = new BatchWriter({ dataSource, queue, logger, batchMaxItems: limits.batchMaxItems, spool, onBatch: options.onBatch, spillAfterMs: limits.spillAfterMs })
+  const writer = new BatchWriter({ dataSource, queue, logger, batchMaxItems: limits.batchMaxItems, batchMaxBytes: limits.batchMaxBytes, spool, onBatch: options.onBatch, spillAfterMs: limits.spillAfterMs })
   let dropped = 0
   const reportDrop = createDropReporter(logger, () => dropped)
   const keepOnDisk = (op: CaptureOp) => {

@@ -3,7 +3,7 @@ import { opBytes, replaces, type CaptureOp } from './capture-op'
 export interface BoundedQueueLimits {
   /** Most ops held at once; an op past it is dropped and counted. @default 10_000 */
   maxItems: number
-  /** Most approximate bytes held at once (see `opBytes`); an op past it is dropped and counted. @default 256 MiB */
+  /** Most approximate bytes held at once (see `opBytes`); an op past it is dropped and counted. @default 64 MiB */
   maxBytes: number
 }
 
