@@ -1,13 +1,14 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor'
 import type { ApolloServerPlugin } from '@apollo/server'
 import {
+  GraphQLError,
   parse,
   specifiedRules,
   validate,
   type DocumentNode,
-  type GraphQLError,
   type GraphQLSchema,
   type ParseOptions,
+  type ValidationContext,
   type ValidationRule,
 } from 'graphql'
 
@@ -26,17 +27,26 @@ export const GRAPHQL_LIMITS = {
 } as const
 
 /**
+ * armor words every refusal as a "Syntax Error: …", which misleads whoever sent a well-formed
+ * query that is merely too big: each is reported as the validation error it is instead.
+ */
+const asValidationError = {
+  propagateOnRejection: false,
+  onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, '')))],
+}
+
+/**
  * The Apollo side: graphql-armor's plugins and validation rules. The token limit is left to
  * graphql's parser (`parseOptions`): armor's version re-parses in a plugin, which turns every
  * syntax error into a 500.
  */
 export function apolloLimits(): { plugins: ApolloServerPlugin[]; validationRules: ValidationRule[]; parseOptions: ParseOptions } {
   const { plugins, validationRules } = new ApolloArmor({
-    maxDepth: { n: GRAPHQL_LIMITS.maxDepth },
-    maxAliases: { n: GRAPHQL_LIMITS.maxAliases },
+    maxDepth: { n: GRAPHQL_LIMITS.maxDepth, ...asValidationError },
+    maxAliases: { n: GRAPHQL_LIMITS.maxAliases, ...asValidationError },
     maxTokens: { enabled: false },
-    costLimit: { maxCost: GRAPHQL_LIMITS.maxCost },
-    maxDirectives: { n: GRAPHQL_LIMITS.maxDirectives },
+    costLimit: { maxCost: GRAPHQL_LIMITS.maxCost, ...asValidationError },
+    maxDirectives: { n: GRAPHQL_LIMITS.maxDirectives, ...asValidationError },
   }).protect()
   return { plugins, validationRules, parseOptions: { maxTokens: GRAPHQL_LIMITS.maxTokens } }
 }

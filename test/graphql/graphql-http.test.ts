@@ -77,14 +77,21 @@ describe('GraphQL over HTTP', () => {
     const deep = '{ requests { nodes { usage { a { b { c { d { e { f { g { h } } } } } } } } } } }'
     const { status, json } = await post(harness.url, JSON.stringify({ query: deep }))
     expect(status).toBe(400)
-    expect(json.errors?.[0]?.message).toContain(`Query depth limit of ${GRAPHQL_LIMITS.maxDepth} exceeded`)
+    expect(json.errors?.[0]?.message).toMatch(new RegExp(`^Query depth limit of ${GRAPHQL_LIMITS.maxDepth} exceeded`))
   })
 
   it('refuses more aliases than the alias limit', async () => {
     const aliases = Array.from({ length: GRAPHQL_LIMITS.maxAliases + 1 }, (_, i) => `a${i}: requests { totalCount }`).join(' ')
     const { status, json } = await post(harness.url, JSON.stringify({ query: `{ ${aliases} }` }))
     expect(status).toBe(400)
-    expect(json.errors?.[0]?.message).toContain(`Aliases limit of ${GRAPHQL_LIMITS.maxAliases} exceeded`)
+    expect(json.errors?.[0]?.message).toMatch(new RegExp(`^Aliases limit of ${GRAPHQL_LIMITS.maxAliases} exceeded`))
+  })
+
+  it('refuses a query costlier than the cost limit, saying so rather than calling it a syntax error', async () => {
+    const costly = `{ ${Array.from({ length: 12 }, (_, i) => `a${i}: requests(first: 200) { nodes { id chunks { seq data } } }`).join(' ')} }`
+    const { status, json } = await post(harness.url, JSON.stringify({ query: costly }))
+    expect(status).toBe(400)
+    expect(json.errors?.[0]?.message).toMatch(new RegExp(`^Query Cost limit of ${GRAPHQL_LIMITS.maxCost} exceeded, found \\d+`))
   })
 
   it('refuses a document with more tokens than the token limit', async () => {
