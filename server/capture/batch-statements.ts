@@ -1,4 +1,5 @@
 import type { CaptureOp } from './capture-op'
+import { ORPHANED_ERROR_CODE } from './capture-runs'
 import { requestBodyParameter } from './request-body'
 import type { RequestRecord, StreamChunkRecord } from './request-record'
 
@@ -54,6 +55,7 @@ export const REQUEST_COLUMNS: ReadonlyArray<Column<RequestRecord>> = [
   ['service_tier', 'text', (r) => r.usage?.serviceTier ?? null],
   ['api_key_fingerprint', 'text', (r) => r.apiKeyFingerprint],
   ['organization_id', 'text', (r) => r.organizationId],
+  ['run_id', 'uuid', (r) => r.runId ?? null],
 ]
 
 export const CHUNK_COLUMNS: ReadonlyArray<Column<StreamChunkRecord>> = [
@@ -69,13 +71,16 @@ export const CHUNK_COLUMNS: ReadonlyArray<Column<StreamChunkRecord>> = [
  * Columns whose value is final in the start's row, the request body among them. A completion
  * leaves them alone, so the body is not compressed and stored a second time.
  */
-const FINAL_AT_START = new Set(['id', 'started_at', 'method', 'path', 'query', 'user_agent', 'model', 'provider', 'stream', 'request_headers', 'request_body', 'request_body_bytes', 'request_body_is_json', 'api_key_fingerprint'])
+const FINAL_AT_START = new Set(['id', 'started_at', 'method', 'path', 'query', 'user_agent', 'model', 'provider', 'stream', 'request_headers', 'request_body', 'request_body_bytes', 'request_body_is_json', 'api_key_fingerprint', 'run_id'])
 
 /** What a completion changes in its row. */
 const COMPLETION_COLUMNS = REQUEST_COLUMNS.filter(([name]) => !FINAL_AT_START.has(name))
 
-/** Completed once: neither a replayed start nor a second completion touches a finished row. */
-const ONLY_IN_FLIGHT = `requests.status = 'IN_FLIGHT'`
+/**
+ * Completed once: neither a replayed start nor a second completion touches a finished row. A row
+ * the orphan sweep closed is not finished: its completion may still come from the spool.
+ */
+const ONLY_IN_FLIGHT = `(requests.status = 'IN_FLIGHT' OR requests.error_code = '${ORPHANED_ERROR_CODE}')`
 
 const REQUESTS_UPSERT: RowsStatement<RequestRecord> = {
   columns: REQUEST_COLUMNS,

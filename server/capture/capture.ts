@@ -5,6 +5,7 @@ import type { LiveBus } from '../live/live-bus'
 import type { Logger } from '../logger'
 import type { ProxyObserver } from '../proxy/proxy-observer'
 import type { CaptureOp } from './capture-op'
+import { CaptureRuns } from './capture-runs'
 import { loadInstallSecret } from './install-secret'
 import { BoundedQueue } from './queue'
 import { Recorder } from './recorder'
@@ -50,6 +51,10 @@ export interface CaptureOptions {
   closeTimeoutMs?: number
   /** Told about every committed database batch (for /metrics). */
   onBatch?: (records: number, seconds: number) => void
+  /** Heartbeat of this capture run, and sweep of records left open by dead runs. @default 30_000 */
+  runHeartbeatMs?: number
+  /** A run silent this long is dead and its open records are closed. @default 120_000 */
+  runStaleAfterMs?: number
 }
 
 export interface CaptureStats extends BatchWriterStats {
@@ -95,7 +100,9 @@ export function createCapture(options: CaptureOptions): Capture {
   const redactHeaders = createHeaderRedactor(loadInstallSecret(options.dataDir))
   const queue = new BoundedQueue({ maxItems: limits.maxItems, maxBytes: limits.maxBytes })
   const spool = new Spool({ dir: path.join(options.dataDir, 'spool'), maxBytes: limits.spoolMaxBytes, logger })
-  const writer = new BatchWriter({ dataSource, queue, logger, batchMaxItems: limits.batchMaxItems, batchMaxBytes: limits.batchMaxBytes, spool, onBatch: options.onBatch, spillAfterMs: limits.spillAfterMs })
+  // After the spool: its lock proves the previous run on this DATA_DIR is over.
+  const runs = new CaptureRuns({ dataSource, dataDir: options.dataDir, logger, heartbeatMs: options.runHeartbeatMs, staleAfterMs: options.runStaleAfterMs })
+  const writer = new BatchWriter({ dataSource, queue, logger, batchMaxItems: limits.batchMaxItems, batchMaxBytes: limits.batchMaxBytes, spool, runId: runs.id, onBatch: options.onBatch, spillAfterMs: limits.spillAfterMs })
   let dropped = 0
   const reportDrop = createDropReporter(logger, () => dropped)
   const keepOnDisk = (op: CaptureOp) => {
@@ -111,6 +118,7 @@ export function createCapture(options: CaptureOptions): Capture {
     },
     redactHeaders,
     logger,
+    runId: runs.id,
     maxKeptBodyBytes: limits.maxKeptBodyBytes,
   })
   const spillAged = () => {
@@ -121,6 +129,7 @@ export function createCapture(options: CaptureOptions): Capture {
   // Ticks often enough that, in a stall, an op is on disk at most a tick past spillAfterMs.
   const spillTimer = setInterval(spillAged, Math.max(20, Math.min(100, limits.spillAfterMs / 2))).unref()
   writer.start()
+  runs.start()
 
   const flush = async (timeoutMs?: number) => {
     await recorder.whenFinished()
@@ -135,6 +144,7 @@ export function createCapture(options: CaptureOptions): Capture {
         logger.warn({ err, queued: queue.depth, spoolBytes: spool.bytes }, 'capture stopped before every record reached the database; the rest is spooled for the next start')
       }
       clearInterval(spillTimer)
+      await runs.close()
       await writer.close(CLOSE_WRITE_GRACE_MS)
       for (const op of queue.takeQueuedBefore(Number.POSITIVE_INFINITY)) keepOnDisk(op)
       spool.close()

@@ -14,6 +14,8 @@ import { createResponseDecoder } from './response-decoder'
 import { storableText } from './storable-text'
 
 export interface RecordingContext {
+  /** The capture run every record names (see capture-runs). */
+  runId: string
   redactHeaders: HeaderRedactor
   /** See `RecorderOptions.maxKeptBodyBytes`. */
   maxKeptBodyBytes: number
@@ -103,6 +105,7 @@ export class ExchangeRecording {
       usage: null,
       apiKeyFingerprint: apiKeyFingerprint(requestHeaders),
       organizationId: null,
+      runId: context.runId,
     }
     this.meta = { id: start.id, model: facts.model, path: start.path, stream: facts.stream, apiKeyFingerprint: this.#record.apiKeyFingerprint }
   }

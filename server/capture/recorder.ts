@@ -12,6 +12,8 @@ export interface RecorderOptions {
   sink: CaptureSink
   redactHeaders: HeaderRedactor
   logger: Logger
+  /** Named in every record, so the records of a process that died can be closed (see capture-runs). */
+  runId: string
   /**
    * Most bytes kept per exchange of a response body (decoded), of a stream's raw SSE, and of its
    * stream chunks' data; what lies past it is not stored and the record's `error` says so.
@@ -42,6 +44,7 @@ export class Recorder implements ProxyObserver {
     this.#sink = options.sink
     this.#logger = options.logger
     this.#context = {
+      runId: options.runId,
       redactHeaders: options.redactHeaders,
       maxKeptBodyBytes: options.maxKeptBodyBytes ?? 16 * 1024 * 1024,
       logger: options.logger,

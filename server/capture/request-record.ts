@@ -63,6 +63,12 @@ export interface RequestRecord {
   usage: UsageRecord | null
   apiKeyFingerprint: string | null
   organizationId: string | null
+  /**
+   * The capture run (process) that recorded it. When that run dies before the exchange ends, the
+   * record is swept to ABORTED with `CAPTURE_ORPHANED` (see capture-runs). Null in records spooled
+   * before runs existed.
+   */
+  runId: string | null
 }
 
 /** One SSE event of a streamed response, with its arrival offset (C2). */

@@ -4,6 +4,7 @@ import type { Logger } from '../logger'
 import { buildBatchStatements } from './batch-statements'
 import { CaptureError } from './capture-error'
 import { coalesceOps, type CaptureOp } from './capture-op'
+import { closeIfOrphaned } from './capture-runs'
 import type { Spool } from './spool'
 import type { BoundedQueue } from './queue'
 
@@ -30,6 +31,8 @@ export interface BatchWriterOptions {
   retryMaxMs?: number
   /** Ops that waited too long or arrived during an outage; replayed, oldest first, beside the queue. */
   spool?: Spool
+  /** This process's capture run: spooled starts of other runs are replayed closed (see `closeIfOrphaned`). */
+  runId?: string
   /** Told about every committed batch (for /metrics). */
   onBatch?: (records: number, seconds: number) => void
   /**
@@ -93,6 +96,7 @@ export class BatchWriter {
   #drainWaiters: (() => void)[] = []
   #stats = { written: 0, writtenChunks: 0, failedBatches: 0, rejected: 0, lastBatchSize: 0, lastWriteMs: 0 }
   readonly #spool: Spool | undefined
+  readonly #runId: string | undefined
   readonly #onBatch: ((records: number, seconds: number) => void) | undefined
   readonly #spillAfterMs: number
   readonly #lingerMs: number
@@ -118,6 +122,7 @@ export class BatchWriter {
     this.#retryMaxMs = options.retryMaxMs ?? 2_000
     this.#retryDelayMs = this.#retryInitialMs
     this.#spool = options.spool
+    this.#runId = options.runId
     this.#onBatch = options.onBatch
     this.#spillAfterMs = options.spillAfterMs ?? 500
     this.#lingerMs = options.lingerMs ?? 10
@@ -289,7 +294,9 @@ export class BatchWriter {
     // doubled the proxy's median latency meanwhile).
     const batch = spool.nextBatch(this.#batchMaxItems, this.#batchMaxBytes)
     if (!batch) return false
-    const failed = await this.#writeBatch(batch.ops, () => {})
+    const runId = this.#runId
+    const ops = runId === undefined ? batch.ops : batch.ops.map((op) => closeIfOrphaned(op, runId))
+    const failed = await this.#writeBatch(ops, () => {})
     if (!failed) batch.ack()
     return failed
   }

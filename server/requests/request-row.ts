@@ -31,7 +31,7 @@ export const SUMMARY_COLUMNS = [
   'id', 'status', 'startedAt', 'completedAt', 'method', 'path', 'query', 'userAgent', 'model', 'routedModel',
   'provider', 'stream', 'httpStatus', 'upstreamRequestId', 'stopReason', 'error', 'errorCode',
   'responseHeadersMs', 'ttfbMs', 'durationMs', 'requestHeaders', 'requestBodyBytes', 'requestBodyIsJson',
-  'responseHeaders', 'responseBodyBytes', 'apiKeyFingerprint', 'organizationId', ...USAGE_FIELDS,
+  'responseHeaders', 'responseBodyBytes', 'apiKeyFingerprint', 'organizationId', 'runId', ...USAGE_FIELDS,
 ] as const satisfies readonly (keyof RequestEntity)[]
 
 /** The one place a `requests` row becomes the capture domain's record (bodies left out). */
@@ -66,6 +66,7 @@ export function toRequestSummary(row: RequestEntity): RequestSummary {
     usage,
     apiKeyFingerprint: row.apiKeyFingerprint,
     organizationId: row.organizationId,
+    runId: row.runId,
   }
 }
 

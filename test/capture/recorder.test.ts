@@ -17,6 +17,7 @@ const API_KEY = 'sk-ant-api03-recorder-test'
 const STREAM_BODY = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 1024, stream: true, messages: [{ role: 'user', content: 'hi' }] })
 const PLAIN_BODY = JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] })
 const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'request-id': 'req_011CStream', 'anthropic-organization-id': 'org-7' }
+const RUN_ID = randomUUID()
 const JSON_HEADERS = { 'content-type': 'application/json', 'request-id': 'req_011CJson' }
 
 /** A recorder on a real memory bus, its sink collecting ops and its warnings collected as JSON lines. */
@@ -26,7 +27,7 @@ function setUp(maxKeptBodyBytes?: number) {
   const ops: CaptureOp[] = []
   const warnings: Record<string, unknown>[] = []
   const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as Record<string, unknown>) })
-  const recorder = new Recorder({ bus, sink: (op) => ops.push(op), redactHeaders: createHeaderRedactor(randomBytes(32)), logger, maxKeptBodyBytes })
+  const recorder = new Recorder({ bus, sink: (op) => ops.push(op), redactHeaders: createHeaderRedactor(randomBytes(32)), logger, runId: RUN_ID, maxKeptBodyBytes })
 
   const start = (body: string | Buffer = STREAM_BODY, headers: IncomingHttpHeaders = {}) => {
     const id = randomUUID()
@@ -64,7 +65,7 @@ function reads(text: string | Buffer, size: number): Buffer[] {
 }
 
 describe('Recorder', () => {
-  it('announces an IN_FLIGHT record at start with model, stream flag, client and key fingerprint read from the request', async () => {
+  it('announces an IN_FLIGHT record at start with model, stream flag, client, key fingerprint and capture run', async () => {
     const { recorder, ops, start, liveEvents } = setUp()
     const id = start(STREAM_BODY, { 'x-claude-code-session-id': 'session-1' })
     expect(ops).toHaveLength(1)
@@ -83,6 +84,7 @@ describe('Recorder', () => {
       requestBodyBytes: Buffer.byteLength(STREAM_BODY),
       requestBodyIsJson: true,
       provider: 'anthropic',
+      runId: RUN_ID,
     })
     expect(record.apiKeyFingerprint).toMatch(/^key:[0-9a-f]{8}$/)
     expect(record.requestHeaders['x-api-key']).toBe(record.apiKeyFingerprint)
@@ -100,6 +102,7 @@ describe('Recorder', () => {
       sink: (op) => seenLiveBySink.push(bus.chunksSoFar(op.record.id)?.length),
       redactHeaders: createHeaderRedactor(randomBytes(32)),
       logger: pino({ level: 'silent' }),
+      runId: RUN_ID,
     })
     const id = randomUUID()
     const events = messageFixture('text').events
@@ -323,6 +326,7 @@ describe('Recorder', () => {
       },
       redactHeaders: createHeaderRedactor(randomBytes(32)),
       logger,
+      runId: RUN_ID,
     })
     const id = randomUUID()
     expect(() => {

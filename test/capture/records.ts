@@ -37,6 +37,7 @@ export function inFlightRecord(overrides: Partial<RequestRecord> = {}): RequestR
     usage: null,
     apiKeyFingerprint: 'key:0badc0de',
     organizationId: null,
+    runId: null,
     ...overrides,
   }
 }

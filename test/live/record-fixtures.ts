@@ -48,6 +48,7 @@ export function makeRecord(overrides: Partial<RequestRecord> = {}): RequestRecor
     },
     apiKeyFingerprint: 'key:3f9a1c2b',
     organizationId: 'org-1',
+    runId: null,
     ...overrides,
   }
 }

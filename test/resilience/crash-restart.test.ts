@@ -2,7 +2,8 @@
  * C4 across a crash: the process is killed (SIGKILL, nothing flushed) under load, then started
  * again on the same DATA_DIR and embedded database. Every request that completed more than a
  * second before the kill must be in the database after the spool's replay; the database is frozen
- * for the last seconds, so the newest of them exist only in the spool when the process dies.
+ * for the last seconds, so the newest of them exist only in the spool when the process dies. The
+ * exchanges the kill cut must not stay IN_FLIGHT forever: the restart closes them as orphans.
  */
 import Anthropic from '@anthropic-ai/sdk'
 import { execFileSync } from 'node:child_process'
@@ -51,7 +52,7 @@ async function storedCompletedIds(url: string): Promise<Set<string>> {
 }
 
 describe('a crash under load', () => {
-  it('keeps every request that completed more than a second before SIGKILL, replayed after the restart', async () => {
+  it('keeps every request that completed more than a second before SIGKILL, replayed after the restart, and closes the one it cut as an orphan', async () => {
     const env = { DATA_DIR: dataDir, ANTHROPIC_FORWARD_URL: upstream.url, DATABASE_URL: '' }
     const first = await startAppProcess(env)
     processes.push(first)
@@ -78,6 +79,15 @@ describe('a crash under load', () => {
     const workers = [0, 1, 2, 3].map(worker)
     const olderThanASecond = () => [...completedAt.values()].filter((at) => at < Date.now() - 1_000).length
     await waitFor(() => olderThanASecond() >= 150 && completedAt.size - olderThanASecond() >= 10, 'traffic before the kill', 30_000)
+    // A long stream the kill will cut, stored IN_FLIGHT before the database freezes.
+    const cut = fetch(`${first.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'sk-ant-crash', 'x-mock-scenario': 'slow-stream', 'x-mock-delay-ms': '1000', 'x-mock-events': '100' },
+      body: JSON.stringify({ model: 'claude-opus-4-5', max_tokens: 32, stream: true, messages: [{ role: 'user', content: 'cut me' }] }),
+    }).then((res) => res.text()).catch(() => 'cut')
+    type Listed = { requests: { nodes: { id: string; status: string; errorCode: string | null }[] } }
+    const longStream = (url: string) => queryGraphQL<Listed>(url, '{ requests(filter: { models: ["claude-opus-4-5"] }) { nodes { id status errorCode } } }')
+    const cutId = (await waitFor(async () => (await longStream(first.url)).requests.nodes[0]?.id, 'the long stream stored IN_FLIGHT', 10_000))
     // Freeze the embedded database so the newest records can only survive through the spool.
     const databasePid = Number(execFileSync('pgrep', ['-P', String(first.child.pid)]).toString().trim().split('\n')[0])
     process.kill(databasePid, 'SIGSTOP')
@@ -88,7 +98,7 @@ describe('a crash under load', () => {
     first.child.kill('SIGKILL')
     running = false
     await first.exited
-    await Promise.all(workers)
+    await Promise.all([...workers, cut])
     process.kill(databasePid, 'SIGCONT')
     await waitFor(() => !isAlive(databasePid), 'the orphaned database process to exit', 15_000)
 
@@ -102,6 +112,10 @@ describe('a crash under load', () => {
     }, 'every promised record after the replay', 30_000).catch(async () => storedCompletedIds(second.url))
     expect(promised.filter((id) => !stored.has(id))).toEqual([])
     expect(promised.filter((id) => completedAt.get(id)! > frozenAt).length).toBeGreaterThanOrEqual(30)
+
+    const inFlight = async () => (await queryGraphQL<{ requests: { totalCount: number } }>(second.url, '{ requests(filter: { statuses: [IN_FLIGHT] }) { totalCount } }')).requests.totalCount
+    await waitFor(async () => (await inFlight()) === 0, 'no record left IN_FLIGHT by the kill', 30_000)
+    expect((await longStream(second.url)).requests.nodes).toEqual([{ id: cutId, status: 'ABORTED', errorCode: 'CAPTURE_ORPHANED' }])
     second.child.kill('SIGTERM')
     expect(await second.exited).toBe(0)
   }, 120_000)

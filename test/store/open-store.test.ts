@@ -39,6 +39,11 @@ describe('openStore', () => {
     await again.destroy()
   })
 
+  it('leaves nothing for the entities to change once migrated (migrations and entities agree)', async () => {
+    const pending = await store.driver.createSchemaBuilder().log()
+    expect(pending.upQueries.map((q) => q.query)).toEqual([])
+  })
+
   it('compresses bodies with lz4 where the server has it, and keeps pglz where it does not (PGlite)', async () => {
     const [{ available }] = (await store.query(`SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)) AS available`)) as [{ available: boolean }]
     const columns = (await store.query(
@@ -93,6 +98,7 @@ describe('openStore', () => {
       serviceTier: 'standard',
       apiKeyFingerprint: 'key:3f9a1c2b',
       organizationId: 'org',
+      runId: '6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f',
     })
     await store.getRepository(RequestEntity).insert(row)
     const read = await store.getRepository(RequestEntity).findOneByOrFail({ id: row.id })

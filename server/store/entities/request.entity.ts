@@ -12,6 +12,7 @@ import { int8AsNumber } from './column-types'
 @Index('requests_model_started_at_idx', ['model', 'startedAt'])
 @Index('requests_status_idx', ['status'])
 @Index('requests_api_key_idx', ['apiKeyFingerprint', 'startedAt'])
+@Index('requests_in_flight_run_idx', ['runId'], { where: `"status" = 'IN_FLIGHT'` })
 export class RequestEntity {
   /** UUIDv7 chosen by the proxy, so rows sort by time. */
   @PrimaryColumn('uuid') id: string
@@ -64,4 +65,6 @@ export class RequestEntity {
 
   @Column({ name: 'api_key_fingerprint', type: 'text', nullable: true }) apiKeyFingerprint: string | null
   @Column({ name: 'organization_id', type: 'text', nullable: true }) organizationId: string | null
+  /** The capture run that recorded it (see CaptureRunEntity); null for records older than runs. */
+  @Column({ name: 'run_id', type: 'uuid', nullable: true }) runId: string | null
 }
