@@ -1,35 +1,22 @@
-import { randomUUID } from 'node:crypto'
 import type { RequestRecord, StreamChunkRecord } from '../../server/capture/request-record'
 import type { LiveEvent, LiveRequestMeta } from '../../server/live/live-bus'
+import { inFlightRecord } from '../capture/records'
 
 /** A complete, plausible record of a streamed /v1/messages call; override what a test is about. */
 export function makeRecord(overrides: Partial<RequestRecord> = {}): RequestRecord {
-  const requestBody = '{"model":"claude-sonnet-4-5","stream":true,"max_tokens":1024,"messages":[{"role":"user","content":"hello"}]}'
-  return {
-    id: randomUUID(),
+  return inFlightRecord({
     status: 'COMPLETED',
     startedAt: new Date('2025-06-01T12:00:00.000Z'),
     completedAt: new Date('2025-06-01T12:00:02.500Z'),
-    method: 'POST',
-    path: '/v1/messages',
-    query: null,
-    userAgent: 'claude-cli/2.1.3 (external, cli)',
-    model: 'claude-sonnet-4-5',
-    routedModel: null,
-    provider: 'anthropic',
     stream: true,
     httpStatus: 200,
     upstreamRequestId: 'req_011CTest',
     stopReason: 'end_turn',
-    error: null,
-    errorCode: null,
     responseHeadersMs: 120.5,
     ttfbMs: 130.25,
     durationMs: 2500,
     requestHeaders: { 'content-type': 'application/json', 'x-api-key': 'key:3f9a1c2b' },
-    requestBody,
-    requestBodyBytes: Buffer.byteLength(requestBody),
-    requestBodyIsJson: true,
+    requestBody: '{"model":"claude-sonnet-4-5","stream":true,"max_tokens":1024,"messages":[{"role":"user","content":"hello"}]}',
     responseHeaders: { 'request-id': 'req_011CTest' },
     responseBody: '{"id":"msg_1","type":"message","role":"assistant","content":[{"type":"text","text":"Hi there"}]}',
     responseSse: 'event: message_stop\ndata: {"type":"message_stop"}\n\n',
@@ -48,9 +35,8 @@ export function makeRecord(overrides: Partial<RequestRecord> = {}): RequestRecor
     },
     apiKeyFingerprint: 'key:3f9a1c2b',
     organizationId: 'org-1',
-    runId: null,
     ...overrides,
-  }
+  })
 }
 
 /** The same record as it is published when the exchange starts. */
