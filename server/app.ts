@@ -17,7 +17,7 @@ import { createMemoryBus } from './live/memory-bus'
 import type { Logger } from './logger'
 import { createProxy, type Proxy } from './proxy/forward'
 import { openStore } from './store/data-source'
-import { startEmbeddedPostgres } from './store/embedded/embedded-postgres'
+import { EMBEDDED_BATCH_MAX_BYTES, startEmbeddedPostgres } from './store/embedded/embedded-postgres'
 
 /** A running Claudescope: the parts tests and the CLI need to reach. */
 export interface App {
@@ -64,7 +64,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       maxItems: config.captureQueueMaxItems,
       maxBytes: config.captureQueueMaxBytes,
       batchMaxItems: config.captureBatchMaxItems,
-      batchMaxBytes: config.captureBatchMaxBytes,
+      batchMaxBytes: config.captureBatchMaxBytes ?? (embedded ? EMBEDDED_BATCH_MAX_BYTES : undefined),
       spoolMaxBytes: config.spoolMaxBytes,
       spillAfterMs: config.captureSpillAfterMs,
     },
