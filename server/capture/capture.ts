@@ -25,7 +25,7 @@ export interface CaptureLimits {
   maxBytes: number
   /** Most records per transaction. @default 200 (CAPTURE_BATCH_MAX_ITEMS) */
   batchMaxItems: number
-  /** Approximate bytes per batch; see BatchWriterOptions. @default 16 MiB (CAPTURE_BATCH_MAX_BYTES) */
+  /** Approximate bytes per batch; see BatchWriterOptions. @default 16 MiB, 2 MiB on the embedded database (CAPTURE_BATCH_MAX_BYTES) */
   batchMaxBytes?: number
   /** Per-exchange storage bound of response bodies and streams (see RecorderOptions). @default 16 MiB */
   maxKeptBodyBytes?: number

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -267,6 +268,24 @@ describe('BatchWriter', () => {
     await next.writer.close()
     nextSpool.close()
     database.open()
+    remove()
+  })
+
+  it('replays the spooled starts of another capture run closed as orphans, a completion behind them still completing its record', async () => {
+    const { spool, remove } = tempSpool()
+    const deadRun = randomUUID()
+    const cut = inFlightRecord({ runId: deadRun })
+    const finished = inFlightRecord({ runId: deadRun })
+    const ownRun = randomUUID()
+    const own = inFlightRecord({ runId: ownRun })
+    for (const op of [startOp(cut), startOp(finished), completeOp(finished), startOp(own)]) expect(spool.append(op)).toBe(true)
+    const { writer } = startWriter({ spool, runId: ownRun })
+    await writer.flush()
+    expect(await storedRow(cut.id)).toMatchObject({ status: 'ABORTED', error_code: 'CAPTURE_ORPHANED' })
+    expect(await storedRow(finished.id)).toMatchObject({ status: 'COMPLETED', error_code: null })
+    expect((await storedRow(own.id)).status).toBe('IN_FLIGHT')
+    await writer.close()
+    spool.close()
     remove()
   })
 })
