@@ -1,7 +1,8 @@
 /**
  * Benchmarks Claudescope against a direct connection, a raw TCP relay (the cost of one more
- * process hop) and a minimal HTTP pass-through, in one run (SPEC §12). Usage: `npm run bench` (builds first). Results print as markdown and are saved to
- * bench/results/. Figures are for issue notes and the README, never for timed tests.
+ * process hop) and a minimal HTTP pass-through, in one run (SPEC §12). Usage: `npm run bench`
+ * (builds first). Results print as markdown and are saved to bench/results/. Figures are for
+ * issue notes and the README, never for timed tests.
  *
  * Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) for the
  * PostgreSQL target; it is skipped when unreachable. BENCH_QUICK=1 runs a shorter version.

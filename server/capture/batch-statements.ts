@@ -80,19 +80,19 @@ const COMPLETION_COLUMNS = REQUEST_COLUMNS.filter(([name]) => !FINAL_AT_START.ha
  * Completed once: neither a replayed start nor a second completion touches a finished row. A row
  * the orphan sweep closed is not finished: its completion may still come from the spool.
  */
-const ONLY_IN_FLIGHT = `(requests.status = 'IN_FLIGHT' OR requests.error_code = '${ORPHANED_ERROR_CODE}')`
+const STILL_OPEN = `(requests.status = 'IN_FLIGHT' OR requests.error_code = '${ORPHANED_ERROR_CODE}')`
 
 const REQUESTS_UPSERT: RowsStatement<RequestRecord> = {
   columns: REQUEST_COLUMNS,
   head: `INSERT INTO requests (${names(REQUEST_COLUMNS)}) VALUES `,
-  tail: ` ON CONFLICT (id) DO UPDATE SET ${COMPLETION_COLUMNS.map(([name]) => `${name} = EXCLUDED.${name}`).join(', ')} WHERE ${ONLY_IN_FLIGHT}`,
+  tail: ` ON CONFLICT (id) DO UPDATE SET ${COMPLETION_COLUMNS.map(([name]) => `${name} = EXCLUDED.${name}`).join(', ')} WHERE ${STILL_OPEN}`,
 }
 
 /** For a completion whose start row is stored: no request body to bind and send again. */
 const REQUESTS_COMPLETION_UPDATE: RowsStatement<RequestRecord> = {
   columns: [REQUEST_COLUMNS[0]!, ...COMPLETION_COLUMNS],
   head: `UPDATE requests SET ${COMPLETION_COLUMNS.map(([name]) => `${name} = v.${name}`).join(', ')} FROM (VALUES `,
-  tail: `) AS v (id, ${names(COMPLETION_COLUMNS)}) WHERE requests.id = v.id AND ${ONLY_IN_FLIGHT}`,
+  tail: `) AS v (id, ${names(COMPLETION_COLUMNS)}) WHERE requests.id = v.id AND ${STILL_OPEN}`,
   // A VALUES list types its parameters from nothing: each says what it is.
   typed: true,
 }
