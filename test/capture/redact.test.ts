@@ -48,6 +48,7 @@ describe('header redaction', () => {
       'x-goog-api-key': 'g',
     })
     // Every value is a fingerprint and nothing else (the hex of a fingerprint may spell 'abc' by chance).
+    expect(Object.keys(out).sort()).toEqual(['cookie', 'proxy-authorization', 'set-cookie', 'x-custom-token', 'x-goog-api-key', 'x-service-secret'])
     expect(out['set-cookie']).toHaveLength(2)
     for (const value of [out.cookie, ...(out['set-cookie'] as string[]), out['proxy-authorization'], out['x-custom-token'], out['x-service-secret'], out['x-goog-api-key']]) {
       expect(value).toMatch(FINGERPRINT)
