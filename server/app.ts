@@ -69,6 +69,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       spillAfterMs: config.captureSpillAfterMs,
     },
     onBatch: (records, seconds) => metrics.observeBatch(records, seconds),
+    redactPatterns: config.redactPatterns,
   })
   const proxy = createProxy({
     forwardUrl: config.forwardUrl,

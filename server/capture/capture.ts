@@ -9,7 +9,7 @@ import { CaptureRuns } from './capture-runs'
 import { loadInstallSecret } from './install-secret'
 import { BoundedQueue } from './queue'
 import { Recorder } from './recorder'
-import { createHeaderRedactor } from './redact'
+import { createBodyRedactor, createHeaderRedactor } from './redact'
 import { Spool } from './spool'
 import { BatchWriter, type BatchWriterStats } from './writer'
 
@@ -55,6 +55,8 @@ export interface CaptureOptions {
   runHeartbeatMs?: number
   /** A run silent this long is dead and its open records are closed. @default 120_000 */
   runStaleAfterMs?: number
+  /** REDACT_PATTERNS: matches in bodies are stored as keyed fingerprints (see `createBodyRedactor`). @default none */
+  redactPatterns?: readonly RegExp[]
 }
 
 export interface CaptureStats extends BatchWriterStats {
@@ -97,7 +99,9 @@ const CLOSE_WRITE_GRACE_MS = 1_000
  */
 export function createCapture(options: CaptureOptions): Capture {
   const { dataSource, bus, logger, limits } = options
-  const redactHeaders = createHeaderRedactor(loadInstallSecret(options.dataDir))
+  const installSecret = loadInstallSecret(options.dataDir)
+  const redactHeaders = createHeaderRedactor(installSecret)
+  const redactBody = createBodyRedactor(installSecret, options.redactPatterns ?? [])
   const queue = new BoundedQueue({ maxItems: limits.maxItems, maxBytes: limits.maxBytes })
   const spool = new Spool({ dir: path.join(options.dataDir, 'spool'), maxBytes: limits.spoolMaxBytes, logger })
   // After the spool: its lock proves the previous run on this DATA_DIR is over.
@@ -117,6 +121,7 @@ export function createCapture(options: CaptureOptions): Capture {
       if (writer.isFailing || !queue.offer(op)) keepOnDisk(op)
     },
     redactHeaders,
+    redactBody,
     logger,
     runId: runs.id,
     maxKeptBodyBytes: limits.maxKeptBodyBytes,

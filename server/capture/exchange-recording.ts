@@ -7,7 +7,7 @@ import { MessageAccumulator } from '../wire/message-accumulator'
 import { SseParser, type SseEvent } from '../wire/sse-parser'
 import { toUsageRecord, type RawUsage } from '../wire/usage'
 import { inspectRequestBody } from './inspect-request-body'
-import { apiKeyFingerprint, type HeaderRedactor } from './redact'
+import { apiKeyFingerprint, type BodyRedactor, type HeaderRedactor } from './redact'
 import { RequestBody, withRequestBody } from './request-body'
 import type { RequestRecord, RequestStatus, StreamChunkRecord } from './request-record'
 import { createResponseDecoder } from './response-decoder'
@@ -17,6 +17,8 @@ export interface RecordingContext {
   /** The capture run every record names (see capture-runs). */
   runId: string
   redactHeaders: HeaderRedactor
+  /** See `RecorderOptions.redactBody`. */
+  redactBody: BodyRedactor | null
   /** See `RecorderOptions.maxKeptBodyBytes`. */
   maxKeptBodyBytes: number
   /** Called with each SSE event as soon as it is complete. */
@@ -69,8 +71,11 @@ export class ExchangeRecording {
 
   constructor(start: ExchangeStart, context: RecordingContext) {
     this.#context = context
-    this.#requestBody = new RequestBody(start.body)
+    const stored = redactedBytes(start.body, context.redactBody)
+    this.#requestBody = new RequestBody(stored)
     const facts = inspectRequestBody(start.body)
+    // Model and stream are read from what was sent; whether the stored text is JSON, from it.
+    const isJson = stored === start.body ? facts.isJson : inspectRequestBody(stored).isJson
     // The headers as the client sent them, before header rules rewrote any.
     const requestHeaders = context.redactHeaders(start.clientHeaders)
     const userAgent = start.clientHeaders['user-agent']
@@ -97,7 +102,7 @@ export class ExchangeRecording {
       durationMs: null,
       requestHeaders,
       requestBodyBytes: start.body.length,
-      requestBodyIsJson: facts.isJson,
+      requestBodyIsJson: isJson,
       responseHeaders: null,
       responseBody: null,
       responseSse: null,
@@ -197,7 +202,7 @@ export class ExchangeRecording {
       requestId: this.#record.id,
       seq: this.#nextSeq++,
       event: event.event === null ? null : storableText(event.event),
-      data: storableText(event.data),
+      data: storableText(this.#redact(event.data)),
       offsetMs: this.#lastReadOffsetMs,
       bytes: event.bytes,
     }
@@ -211,21 +216,27 @@ export class ExchangeRecording {
     this.#accumulator!.apply(event.event, event.data)
   }
 
+  #redact<T extends string | null>(text: T): T {
+    const redact = this.#context.redactBody
+    return (redact === null || text === null ? text : redact(text)) as T
+  }
+
   /** The final record, from everything seen and how the exchange ended. Call once, after `whenDecoded`. */
   finish(outcome: ExchangeOutcome): FinishedRecording {
     const record = this.#record
     record.completedAt = new Date(record.startedAt.getTime() + outcome.offsetMs)
     record.durationMs = outcome.offsetMs
     if (record.httpStatus !== null) record.responseBodyBytes = this.#wireBytes
+    // Usage and errors are read from what upstream sent; what is stored is redacted.
     const bodyText = this.#keepsBody ? storableText(Buffer.concat(this.#kept, this.#keptBytes).toString('utf8')) : null
     let upstreamError: string | null = null
     if (this.#accumulator !== null) {
-      record.responseSse = bodyText
-      record.responseBody = this.#accumulator.toJSONText()
+      record.responseSse = this.#redact(bodyText)
+      record.responseBody = this.#redact(this.#accumulator.toJSONText())
       record.usage = toUsageRecord(this.#accumulator.usage())
       record.stopReason = this.#accumulator.stopReason
     } else if (bodyText !== null) {
-      record.responseBody = bodyText
+      record.responseBody = this.#redact(bodyText)
       const json = /json/i.test(this.#contentType) && !this.#isBodyTruncated ? parseObject(bodyText) : null
       if (json !== null) {
         record.usage = toUsageRecord(isObject(json.usage) ? (json.usage as RawUsage) : null)
@@ -266,6 +277,14 @@ export class ExchangeRecording {
     if (this.#chunksTruncated) return `stream chunks truncated in storage: kept the first ${this.#chunks.length} of ${this.#nextSeq} events (limit ${limit} bytes)`
     return null
   }
+}
+
+/** The request body as stored: the forwarded bytes themselves unless redaction changed something. */
+function redactedBytes(body: Buffer, redact: BodyRedactor | null): Buffer {
+  if (redact === null) return body
+  const text = body.toString('utf8')
+  const redacted = redact(text)
+  return redacted === text ? body : Buffer.from(redacted)
 }
 
 function firstHeader(value: string | string[] | undefined): string | null {

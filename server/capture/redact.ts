@@ -25,8 +25,26 @@ export function isSecretHeader(name: string): boolean {
  * against a guessed key elsewhere.
  */
 export function fingerprintSecret(secret: Buffer, value: string): string {
-  const hmac = createHmac('sha256', secret).update(value.replace(BEARER, '')).digest('hex')
-  return `key:${hmac.slice(0, 8)}`
+  return `key:${keyedHex8(secret, value.replace(BEARER, ''))}`
+}
+
+/** Rewrites a body's text for storage (REDACT_PATTERNS). */
+export type BodyRedactor = (text: string) => string
+
+/**
+ * A redactor for request and response bodies: every match of any pattern becomes `redacted:` and
+ * 8 hex digits of its keyed HMAC, so one secret reads the same wherever it recurs, yet cannot be
+ * read or checked against a guess. Null without patterns: bodies are then stored exactly as
+ * forwarded and redaction costs nothing. Patterns are tried together, leftmost match first.
+ */
+export function createBodyRedactor(secret: Buffer, patterns: readonly RegExp[]): BodyRedactor | null {
+  if (patterns.length === 0) return null
+  const any = new RegExp(patterns.map((pattern) => `(?:${pattern.source})`).join('|'), 'g')
+  return (text) => text.replace(any, (match) => `redacted:${keyedHex8(secret, match)}`)
+}
+
+function keyedHex8(secret: Buffer, value: string): string {
+  return createHmac('sha256', secret).update(value).digest('hex').slice(0, 8)
 }
 
 /** A redactor bound to the install secret (see `loadInstallSecret`). */

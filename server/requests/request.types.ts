@@ -68,7 +68,7 @@ export class Request {
   requestHeaders: Record<string, string | string[]>
   @Field(() => GraphQLJSON, { nullable: true, description: 'The body parsed as JSON, or the raw text when it is not JSON. Integers beyond 2^53 lose precision here: use requestBodyText.' })
   requestBody: unknown
-  @Field(() => String, { nullable: true, description: 'The body exactly as forwarded.' }) requestBodyText: string | null
+  @Field(() => String, { nullable: true, description: 'The body exactly as forwarded, but for REDACT_PATTERNS matches, stored as fingerprints.' }) requestBodyText: string | null
   @Field(() => Int) requestBodyBytes: number
   @Field(() => GraphQLJSON, { nullable: true }) responseHeaders: Record<string, string | string[]> | null
   @Field(() => GraphQLJSON, { nullable: true, description: 'The response JSON; for streams the Message reconstructed from the events.' })

@@ -5,7 +5,7 @@ import pino from 'pino'
 import { describe, expect, it } from 'vitest'
 import type { CaptureOp } from '../../server/capture/capture-op'
 import { Recorder } from '../../server/capture/recorder'
-import { createHeaderRedactor } from '../../server/capture/redact'
+import { createBodyRedactor, createHeaderRedactor, type BodyRedactor } from '../../server/capture/redact'
 import type { StreamChunkRecord } from '../../server/capture/request-record'
 import type { LiveEvent } from '../../server/live/live-bus'
 import { createMemoryBus } from '../../server/live/memory-bus'
@@ -21,13 +21,13 @@ const RUN_ID = randomUUID()
 const JSON_HEADERS = { 'content-type': 'application/json', 'request-id': 'req_011CJson' }
 
 /** A recorder on a real memory bus, its sink collecting ops and its warnings collected as JSON lines. */
-function setUp(maxKeptBodyBytes?: number) {
+function setUp(maxKeptBodyBytes?: number, redactBody: BodyRedactor | null = null) {
   const bus = createMemoryBus()
   const live = bus.subscribe()
   const ops: CaptureOp[] = []
   const warnings: Record<string, unknown>[] = []
   const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as Record<string, unknown>) })
-  const recorder = new Recorder({ bus, sink: (op) => ops.push(op), redactHeaders: createHeaderRedactor(randomBytes(32)), logger, runId: RUN_ID, maxKeptBodyBytes })
+  const recorder = new Recorder({ bus, sink: (op) => ops.push(op), redactHeaders: createHeaderRedactor(randomBytes(32)), redactBody, logger, runId: RUN_ID, maxKeptBodyBytes })
 
   const start = (body: string | Buffer = STREAM_BODY, headers: IncomingHttpHeaders = {}) => {
     const id = randomUUID()
@@ -222,6 +222,19 @@ describe('Recorder', () => {
     recorder.onChunk(id, Buffer.from(frameSse(events)), 20)
     recorder.onEnd(id, { kind: 'completed', offsetMs: 30 })
     expect((await completion(id)).record).toMatchObject({ status: 'FAILED', error: 'stream ended before message_stop' })
+  })
+
+  it('stores request and JSON response bodies redacted, still reading usage and JSON-ness from them', async () => {
+    const { recorder, start, completion, liveEvents } = setUp(undefined, createBodyRedactor(randomBytes(32), [/sk-live-[0-9a-f]{8}/g]))
+    const id = start('{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"use sk-live-0123abcd"}]}')
+    recorder.onResponse(id, { status: 200, headers: JSON_HEADERS, offsetMs: 10 })
+    recorder.onChunk(id, Buffer.from('{"type":"message","content":[{"type":"text","text":"sk-live-0123abcd noted"}],"stop_reason":"end_turn","usage":{"input_tokens":7,"output_tokens":3}}'), 11)
+    recorder.onEnd(id, { kind: 'completed', offsetMs: 12 })
+    const { record } = await completion(id)
+    expect(record).toMatchObject({ model: 'claude-sonnet-4-5', requestBodyIsJson: true, stopReason: 'end_turn', usage: expect.objectContaining({ inputTokens: 7, outputTokens: 3 }) })
+    const [fingerprint] = record.requestBody.match(/redacted:[0-9a-f]{8}/)!
+    expect(record.responseBody).toContain(`"text":"${fingerprint} noted"`)
+    expect(JSON.stringify(await liveEvents())).not.toContain('sk-live-0123abcd')
   })
 
   it('fails an exchange upstream answered with an HTTP error, with the envelope message as its error', async () => {

@@ -6,9 +6,35 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CaptureError } from '../../server/capture/capture-error'
 import { loadInstallSecret } from '../../server/capture/install-secret'
-import { apiKeyFingerprint, createHeaderRedactor } from '../../server/capture/redact'
+import { apiKeyFingerprint, createBodyRedactor, createHeaderRedactor } from '../../server/capture/redact'
 
 const FINGERPRINT = /^key:[0-9a-f]{8}$/
+
+describe('body redaction', () => {
+  const secret = randomBytes(32)
+  const redact = createBodyRedactor(secret, [/sk-live-[0-9a-f]{8}/g, /\b\d{4}(?:-\d{4}){3}\b/g])!
+
+  it('replaces every match of every pattern with a keyed fingerprint, the same secret always the same one', () => {
+    const out = redact('{"a":"sk-live-0123abcd","b":"card 1234-5678-9012-3456","c":"sk-live-0123abcd","d":"sk-live-ffffffff"}')
+    const fingerprints = out.match(/redacted:[0-9a-f]{8}/g)!
+    expect(fingerprints).toHaveLength(4)
+    expect(fingerprints[0]).toBe(fingerprints[2])
+    expect(new Set(fingerprints).size).toBe(3)
+    expect(out).not.toMatch(/sk-live-|1234-5678/)
+    expect(JSON.parse(out)).toMatchObject({ a: fingerprints[0], b: `card ${fingerprints[1]}` })
+  })
+
+  it('fingerprints differ between installs and leave text without matches untouched', () => {
+    const other = createBodyRedactor(randomBytes(32), [/sk-live-[0-9a-f]{8}/g])!
+    expect(other('sk-live-0123abcd')).not.toBe(redact('sk-live-0123abcd'))
+    const plain = 'nothing secret here'
+    expect(redact(plain)).toBe(plain)
+  })
+
+  it('is absent when no pattern is configured, so bodies are stored as forwarded at no cost', () => {
+    expect(createBodyRedactor(secret, [])).toBeNull()
+  })
+})
 
 describe('header redaction', () => {
   const redact = createHeaderRedactor(randomBytes(32))
