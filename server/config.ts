@@ -37,12 +37,13 @@ const regexList = z
     for (const source of value ? value.split(/(?<!\\),/) : []) {
       let pattern: RegExp
       try {
-        pattern = new RegExp(source, 'g')
+        // Flags are the redactor's business: it joins every pattern's source into one expression.
+        pattern = new RegExp(source)
       } catch (err) {
         ctx.addIssue({ code: 'custom', message: `${JSON.stringify(source)} is not a regular expression (${(err as Error).message})` })
         return z.NEVER
       }
-      if (new RegExp(source).test('')) {
+      if (pattern.test('')) {
         ctx.addIssue({ code: 'custom', message: `${JSON.stringify(source)} matches the empty string, so it would redact between every character` })
         return z.NEVER
       }

@@ -70,7 +70,7 @@ export class CaptureRuns {
   }
 
   /** Closes the IN_FLIGHT records of runs that are not alive (or of no run); returns how many. */
-  async sweep(): Promise<number> {
+  async #sweep(): Promise<number> {
     // TypeORM answers an UPDATE with [rows, affected count].
     const [, count] = (await this.#dataSource.query(
       `UPDATE requests SET status = 'ABORTED', error_code = $1, error = $2
@@ -90,7 +90,7 @@ export class CaptureRuns {
           'INSERT INTO capture_runs (id, started_at, last_seen_at) VALUES ($1, now(), now()) ON CONFLICT (id) DO UPDATE SET last_seen_at = now()',
           [this.id],
         )
-        const swept = await this.sweep()
+        const swept = await this.#sweep()
         if (swept > 0) this.#logger.info({ swept }, 'marked records ABORTED whose recording process stopped before they ended')
         await query('DELETE FROM capture_runs WHERE last_seen_at < now() - make_interval(secs => $1)', [this.#staleAfterS])
       } catch (err) {
@@ -109,7 +109,7 @@ export class CaptureRuns {
  * Mutates the op: the spool decoded it for this one replay.
  */
 export function closeIfOrphaned(op: CaptureOp, runId: string): CaptureOp {
-  if (op.kind === 'start' && op.record.runId !== runId && op.record.status === 'IN_FLIGHT') {
+  if (op.kind === 'start' && op.record.runId !== runId) {
     Object.assign(op.record, { status: 'ABORTED', errorCode: ORPHANED_ERROR_CODE, error: ORPHANED_MESSAGE })
   }
   return op
