@@ -1,5 +1,5 @@
 import { parse, parseNumberAndBigInt, stringify } from 'lossless-json'
-import type { JsonValue } from '../graphql/documents'
+import type { JsonValue } from '../graphql/graphql'
 
 /**
  * Recorded bodies as the client sent them: integers beyond 2^53 (tool inputs) become `bigint`

@@ -1,4 +1,4 @@
-import type { JsonValue } from '../graphql/documents'
+import type { JsonValue } from '../graphql/graphql'
 import { exactJsonText } from './exact-json'
 
 /**
