@@ -1,4 +1,4 @@
-import type { RequestRecord, StreamChunkRecord } from './request-record'
+import type { RequestRecord, StreamChunkRecord } from '../records/request-record'
 
 /**
  * What the recorder hands to the queue. `start` inserts the IN_FLIGHT row; `complete` writes the

@@ -9,7 +9,7 @@ import { toUsageRecord, type RawUsage } from '../wire/usage'
 import { inspectRequestBody } from './inspect-request-body'
 import { apiKeyFingerprint, type BodyRedactor, type HeaderRedactor } from './redact'
 import { RequestBody, withRequestBody } from './request-body'
-import type { RequestRecord, RequestStatus, StreamChunkRecord } from './request-record'
+import type { RequestRecord, RequestStatus, StreamChunkRecord } from '../records/request-record'
 import { createResponseDecoder } from './response-decoder'
 import { storableText } from './storable-text'
 

@@ -1,4 +1,4 @@
-import type { RequestRecord, StreamChunkRecord } from '../capture/request-record'
+import type { RequestRecord, StreamChunkRecord } from '../records/request-record'
 
 /**
  * Live events, published by capture before any database write and consumed by GraphQL

@@ -1,4 +1,4 @@
-import type { StreamChunkRecord } from '../capture/request-record'
+import type { StreamChunkRecord } from '../records/request-record'
 import type { LiveBus, LiveEvent } from './live-bus'
 
 export interface MemoryBusOptions {

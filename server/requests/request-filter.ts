@@ -1,4 +1,4 @@
-import type { RequestRecord, RequestStatus } from '../capture/request-record'
+import type { RequestRecord, RequestStatus } from '../records/request-record'
 
 /**
  * A RequestFilter's conditions. Every condition given must hold; null, undefined and empty lists

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader'
-import type { StreamChunkRecord } from '../capture/request-record'
+import type { StreamChunkRecord } from '../records/request-record'
 import type { LiveBus } from '../live/live-bus'
 import type { RequestBodies, RequestSource } from './request-row'
 import type { RequestsService } from './requests.service'

@@ -1,4 +1,4 @@
-import type { RequestRecord, StreamChunkRecord, UsageRecord } from '../capture/request-record'
+import type { RequestRecord, StreamChunkRecord, UsageRecord } from '../records/request-record'
 import type { RequestEntity } from '../store/entities/request.entity'
 import type { StreamChunkEntity } from '../store/entities/stream-chunk.entity'
 

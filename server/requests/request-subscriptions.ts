@@ -1,4 +1,4 @@
-import type { RequestRecord, RequestStatus, StreamChunkRecord } from '../capture/request-record'
+import type { RequestRecord, RequestStatus, StreamChunkRecord } from '../records/request-record'
 import { UserInputError } from '../graphql/errors'
 import type { LiveBus, LiveEvent } from '../live/live-bus'
 import { matchesRequestFilter, type RequestFilterValues } from './request-filter'

@@ -1,6 +1,6 @@
 import { GraphQLJSON, GraphQLSafeInt } from 'graphql-scalars'
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql'
-import type { RequestStatus as RequestStatusValue, StreamChunkRecord, UsageRecord } from '../capture/request-record'
+import type { RequestStatus as RequestStatusValue, StreamChunkRecord, UsageRecord } from '../records/request-record'
 import { PageInfo } from '../graphql/connection'
 import type { RequestFilterValues } from './request-filter'
 

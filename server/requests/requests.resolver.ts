@@ -1,6 +1,6 @@
 import { GraphQLJSON } from 'graphql-scalars'
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, Subscription } from 'type-graphql'
-import type { StreamChunkRecord } from '../capture/request-record'
+import type { StreamChunkRecord } from '../records/request-record'
 import { DEFAULT_PAGE_SIZE } from '../graphql/connection'
 import type { GraphQLContext } from '../graphql/context'
 import { bodiesOf, chunksOf, parseBody } from './request-loaders'

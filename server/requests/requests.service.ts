@@ -1,5 +1,5 @@
 import { In, type DataSource, type Repository, type SelectQueryBuilder } from 'typeorm'
-import type { RequestRecord, RequestStatus, StreamChunkRecord } from '../capture/request-record'
+import type { RequestRecord, RequestStatus, StreamChunkRecord } from '../records/request-record'
 import { checkPageSize, decodeCursor, encodeCursor } from '../graphql/connection'
 import type { PageInfo } from '../graphql/connection'
 import { RequestEntity } from '../store/entities/request.entity'

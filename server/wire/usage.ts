@@ -3,7 +3,20 @@
  * message_delta (whose counts are cumulative, not increments), the last non-null value of each
  * field wins. Total input = input + cache creation + cache read.
  */
-import type { UsageRecord } from '../capture/request-record'
+
+/** Token usage after the merge rule (last non-null value of each field); null = never reported. */
+export interface UsageRecord {
+  inputTokens: number | null
+  outputTokens: number | null
+  cacheCreationInputTokens: number | null
+  cacheCreation5mInputTokens: number | null
+  cacheCreation1hInputTokens: number | null
+  cacheReadInputTokens: number | null
+  thinkingTokens: number | null
+  webSearchRequests: number | null
+  webFetchRequests: number | null
+  serviceTier: string | null
+}
 
 /** `usage` in the API's snake_case shape; every field may be absent or null. Unknown fields are kept. */
 export interface RawUsage {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { CaptureOp } from '../../server/capture/capture-op'
-import type { RequestRecord, StreamChunkRecord } from '../../server/capture/request-record'
+import type { RequestRecord, StreamChunkRecord } from '../../server/records/request-record'
 
 /** An IN_FLIGHT record as the recorder builds it at start; override what a test cares about. */
 export function inFlightRecord(overrides: Partial<RequestRecord> = {}): RequestRecord {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RequestRecord } from '../../server/capture/request-record'
+import type { RequestRecord } from '../../server/records/request-record'
 import { matchesRequestFilter, type RequestFilterValues } from '../../server/requests/request-filter'
 import { RequestsService } from '../../server/requests/requests.service'
 import { queryGraphQL } from '../support/graphql-client'

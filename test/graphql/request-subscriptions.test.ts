@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { StreamChunkRecord } from '../../server/capture/request-record'
+import type { StreamChunkRecord } from '../../server/records/request-record'
 import { createMemoryBus } from '../../server/live/memory-bus'
 import { liveChunks, streamChunks } from '../../server/requests/request-subscriptions'
 import { RequestsService } from '../../server/requests/requests.service'

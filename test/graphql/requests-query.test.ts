@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RequestRecord } from '../../server/capture/request-record'
+import type { RequestRecord } from '../../server/records/request-record'
 import { queryGraphQL } from '../support/graphql-client'
 import { inFlight, makeChunk, makeRecord } from '../live/record-fixtures'
 import { startGraphQLHarness, type GraphQLHarness } from './graphql-harness'

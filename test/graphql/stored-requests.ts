@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm'
-import type { RequestRecord, StreamChunkRecord } from '../../server/capture/request-record'
+import type { RequestRecord, StreamChunkRecord } from '../../server/records/request-record'
 import { RequestEntity, StreamChunkEntity } from '../../server/store/entities'
 
 /** Writes records (and chunks) straight into the tables, as the capture writer would have. */

@@ -1,7 +1,7 @@
 import { createClient } from 'graphql-ws'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
-import type { RequestRecord } from '../../server/capture/request-record'
+import type { RequestRecord } from '../../server/records/request-record'
 import { GRAPHQL_LIMITS } from '../../server/graphql/graphql-limits'
 import { subscribeGraphQL, type Subscription } from '../support/graphql-client'
 import { chunkEvent, inFlight, makeChunk, makeRecord, requestEvent } from '../live/record-fixtures'

@@ -1,4 +1,4 @@
-import type { RequestRecord, StreamChunkRecord } from '../../server/capture/request-record'
+import type { RequestRecord, StreamChunkRecord } from '../../server/records/request-record'
 import type { LiveEvent, LiveRequestMeta } from '../../server/live/live-bus'
 import { inFlightRecord } from '../capture/records'
 

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm'
-import type { RequestStatus } from '../../capture/request-record'
+import type { RequestStatus } from '../../records/request-record'
 import { int8AsNumber } from './column-types'
 
 /**

@@ -1,23 +1,14 @@
+import type { UsageRecord } from '../wire/usage'
+
 /**
- * The capture domain's word for one exchange through /v1/*: what the recorder builds from proxy
- * events, what the writer persists (one row, upserted by id), and what the live bus carries.
+ * The shared word for one exchange through /v1/*: what capture builds from proxy events, what the
+ * store persists (one row, upserted by id), what the live bus carries and what the API reads.
+ * Every layer imports it; it imports nothing but the usage shape the wire defines.
  * Storage shapes live in store/entities; GraphQL shapes in requests/.
  */
-export type RequestStatus = 'IN_FLIGHT' | 'COMPLETED' | 'FAILED' | 'ABORTED'
+export type { UsageRecord }
 
-/** Token usage after the U1 merge (last non-null value of each field); null = never reported. */
-export interface UsageRecord {
-  inputTokens: number | null
-  outputTokens: number | null
-  cacheCreationInputTokens: number | null
-  cacheCreation5mInputTokens: number | null
-  cacheCreation1hInputTokens: number | null
-  cacheReadInputTokens: number | null
-  thinkingTokens: number | null
-  webSearchRequests: number | null
-  webFetchRequests: number | null
-  serviceTier: string | null
-}
+export type RequestStatus = 'IN_FLIGHT' | 'COMPLETED' | 'FAILED' | 'ABORTED'
 
 export interface RequestRecord {
   id: string

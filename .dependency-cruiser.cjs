@@ -1,0 +1,56 @@
+/**
+ * The layering of server/ and client/, checked on every `npm test` (test/layering.test.ts).
+ * Data flows one way: proxy → capture/live → store → API. Each rule's name is what a violation prints.
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-cycles',
+      comment: 'Import cycles make the order of module initialisation matter; none anywhere in server/.',
+      severity: 'error',
+      from: { path: '^server/' },
+      to: { circular: true },
+    },
+    {
+      name: 'proxy-forwards-bytes-only',
+      comment: 'server/proxy knows nothing of capture, storage, the live bus, GraphQL or the domains.',
+      severity: 'error',
+      from: { path: '^server/proxy/' },
+      to: { path: '^server/(capture|store|live|graphql|requests|health|http|conversations|usage|ratelimits|rules)/' },
+    },
+    {
+      name: 'wire-is-pure',
+      comment: 'server/wire is I/O-free Anthropic wire logic: it imports only the record vocabulary.',
+      severity: 'error',
+      from: { path: '^server/wire/' },
+      to: { path: '^server/', pathNot: '^server/(wire|records)/' },
+    },
+    {
+      name: 'records-are-the-core',
+      comment: 'server/records is the shared vocabulary every layer imports; it imports only the usage shape of server/wire.',
+      severity: 'error',
+      from: { path: '^server/records/' },
+      to: { path: '^server/', pathNot: '^server/(records/|wire/usage)' },
+    },
+    {
+      name: 'store-knows-no-consumers',
+      comment: 'server/store holds tables and queries; it imports nothing of capture, live, GraphQL or the domains.',
+      severity: 'error',
+      from: { path: '^server/store/' },
+      to: { path: '^server/(capture|live|graphql|requests|health|http|proxy|conversations|usage|ratelimits|rules)/' },
+    },
+    {
+      name: 'client-is-not-server',
+      comment: 'The dashboard talks to the server through GraphQL only.',
+      severity: 'error',
+      from: { path: '^client/' },
+      to: { path: '^server/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    exclude: { path: '(^|/)node_modules/' },
+  },
+}
