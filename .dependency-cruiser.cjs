@@ -40,6 +40,13 @@ module.exports = {
       to: { path: '^server/(capture|live|graphql|requests|health|http|proxy|conversations|usage|ratelimits|rules)/' },
     },
     {
+      name: 'graphql-is-transport',
+      comment: 'server/graphql serves a schema and a context it is given (server/api.ts composes them); it imports no domain.',
+      severity: 'error',
+      from: { path: '^server/graphql/' },
+      to: { path: '^server/(capture|store|live|requests|health|proxy|http|conversations|usage|ratelimits|rules)/' },
+    },
+    {
       name: 'client-is-not-server',
       comment: 'The dashboard talks to the server through GraphQL only.',
       severity: 'error',

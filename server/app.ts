@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import type http from 'node:http'
 import type { DataSource } from 'typeorm'
+import { buildApiSchema, createApiContextFactory } from './api'
 import { createCapture, type Capture } from './capture/capture'
 import type { Config } from './config'
-import { buildGraphQLSchema } from './graphql/schema'
 import { createGraphQLServer } from './graphql/graphql-server'
 import { createHttpServer } from './http/create-server'
 import type { HealthReport } from './health/health-report'
@@ -96,10 +96,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   }
   const metrics = createMetrics(readHealth, bus, () => capture.stats())
   const graphql = createGraphQLServer({
-    schema: await buildGraphQLSchema(),
-    dataSource,
-    bus,
-    readHealth,
+    schema: await buildApiSchema(),
+    createContext: createApiContextFactory({ dataSource, bus, readHealth }),
     dashboardToken: config.dashboardToken,
     logger,
   })

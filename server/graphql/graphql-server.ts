@@ -5,21 +5,15 @@ import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginUsageReporting
 import type { ExecutionResult, GraphQLFormattedError, GraphQLSchema } from 'graphql'
 import { useServer } from 'graphql-ws/use/ws'
 import { WebSocketServer } from 'ws'
-import type { DataSource } from 'typeorm'
-import type { HealthReport } from '../health/health-report'
-import type { LiveBus } from '../live/live-bus'
 import type { Logger } from '../logger'
-import { createContextFactory, type GraphQLContext } from './context'
 import { isAuthorized, isCrossOrigin } from './dashboard-auth'
 import { formatError } from './errors'
 import { apolloLimits, parseAndValidate } from './graphql-limits'
 
-export interface GraphQLServerOptions {
+export interface GraphQLServerOptions<Context extends object> {
   schema: GraphQLSchema
-  dataSource: DataSource
-  bus: LiveBus
-  /** This instance's state for the `health` query. */
-  readHealth(): HealthReport
+  /** Called once per operation (an HTTP request, or one graphql-ws subscription) for the resolvers' context. */
+  createContext(): Context
   /** When set, HTTP needs `Authorization: Bearer <token>` and graphql-ws `connectionParams.authorization` (S1). */
   dashboardToken?: string
   logger: Logger
@@ -39,14 +33,13 @@ export interface GraphQLServer {
 const PATH = '/graphql'
 
 /** Apollo over plain node:http plus graphql-ws on the same path, sharing schema, context, limits and error masking. */
-export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServer {
-  const { schema, bus, dashboardToken, logger } = options
+export function createGraphQLServer<Context extends object>(options: GraphQLServerOptions<Context>): GraphQLServer {
+  const { schema, createContext, dashboardToken, logger } = options
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024
-  const createContext = createContextFactory({ dataSource: options.dataSource, bus, readHealth: options.readHealth })
   const limits = apolloLimits()
   const format = (formatted: GraphQLFormattedError, error: unknown) => formatError(formatted, error, logger)
 
-  const apollo = new ApolloServer<GraphQLContext>({
+  const apollo = new ApolloServer<Context>({
     schema,
     introspection: true,
     // Enforced below instead: POST must be JSON (never a form a foreign page can submit), and GET

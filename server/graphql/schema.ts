@@ -1,12 +1,7 @@
 import 'reflect-metadata'
 import type { GraphQLSchema } from 'graphql'
 import { GraphQLDateTime } from 'graphql-scalars'
-import { buildSchema, type PubSub } from 'type-graphql'
-import { HealthResolver } from '../health/health.resolver'
-import { RequestConnectionResolver, RequestsResolver } from '../requests/requests.resolver'
-
-/** Every resolver class, listed explicitly (no globs: they break under Vitest and bundlers). */
-const resolvers = [RequestsResolver, RequestConnectionResolver, HealthResolver] as const
+import { buildSchema, type NonEmptyArray, type PubSub } from 'type-graphql'
 
 /**
  * type-graphql requires a PubSub as soon as any subscription exists. Ours read the LiveBus through
@@ -22,12 +17,13 @@ const noTopicPubSub: PubSub = {
 }
 
 /**
- * The API's schema, generated from the type-graphql classes. `Date` maps to graphql-scalars'
- * `DateTime` (ISO-8601 strings, SPEC §7). `validate: false` because class-validator is not used.
+ * A schema generated from type-graphql resolver classes, listed explicitly by the caller (no globs:
+ * they break under Vitest and bundlers). `Date` maps to graphql-scalars' `DateTime` (ISO-8601
+ * strings). `validate: false` because class-validator is not used.
  */
-export function buildGraphQLSchema(): Promise<GraphQLSchema> {
+export function buildGraphQLSchema(resolvers: Readonly<NonEmptyArray<Function>>): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers,
+    resolvers: [...resolvers] as NonEmptyArray<Function>,
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     validate: false,
     pubSub: noTopicPubSub,

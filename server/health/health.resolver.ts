@@ -1,11 +1,16 @@
 import { Ctx, Query, Resolver } from 'type-graphql'
-import type { GraphQLContext } from '../graphql/context'
+import type { HealthReport } from './health-report'
 import { Health } from './health.types'
+
+/** What the health resolver needs of the API context. */
+export interface HealthContext {
+  readHealth(): HealthReport
+}
 
 @Resolver()
 export class HealthResolver {
   @Query(() => Health, { description: "This instance's state: draining, in-flight exchanges, capture queue, spool and drops." })
-  health(@Ctx() ctx: GraphQLContext): Health {
+  health(@Ctx() ctx: HealthContext): Health {
     return ctx.readHealth()
   }
 }

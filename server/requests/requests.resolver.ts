@@ -2,20 +2,28 @@ import { GraphQLJSON } from 'graphql-scalars'
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, Subscription } from 'type-graphql'
 import type { StreamChunkRecord } from '../records/request-record'
 import { DEFAULT_PAGE_SIZE } from '../graphql/connection'
-import type { GraphQLContext } from '../graphql/context'
-import { bodiesOf, chunksOf, parseBody } from './request-loaders'
+import type { LiveBus } from '../live/live-bus'
+import { bodiesOf, chunksOf, parseBody, type RequestLoaders } from './request-loaders'
 import type { RequestSource } from './request-row'
 import { liveChunks, requestEvents, streamChunks, type RequestEventPayload } from './request-subscriptions'
-import type { RequestPage } from './requests.service'
+import type { RequestPage, RequestsService } from './requests.service'
 import { Request, RequestConnection, RequestEvent, RequestFilter, StreamChunk } from './request.types'
 
-type SubscribeData<Args> = { args: Args; context: GraphQLContext }
+/** What the requests resolvers need of the API context. */
+export interface RequestsContext {
+  requests: RequestsService
+  bus: LiveBus
+  /** Fresh per operation, so batching never mixes two operations. */
+  requestLoaders: RequestLoaders
+}
+
+type SubscribeData<Args> = { args: Args; context: RequestsContext }
 
 @Resolver(() => Request)
 export class RequestsResolver {
   @Query(() => RequestConnection, { description: 'Recorded requests, newest first, a page at a time (first: at most 200).' })
   requests(
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: RequestsContext,
     @Arg('filter', () => RequestFilter, { nullable: true }) filter?: RequestFilter | null,
     @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first?: number | null,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
@@ -24,7 +32,7 @@ export class RequestsResolver {
   }
 
   @Query(() => Request, { nullable: true })
-  request(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<RequestSource | null> {
+  request(@Ctx() ctx: RequestsContext, @Arg('id', () => ID) id: string): Promise<RequestSource | null> {
     return ctx.requests.get(id)
   }
 
@@ -53,32 +61,32 @@ export class RequestsResolver {
   }
 
   @FieldResolver(() => GraphQLJSON, { nullable: true })
-  async requestBody(@Root() request: RequestSource, @Ctx() ctx: GraphQLContext): Promise<unknown> {
+  async requestBody(@Root() request: RequestSource, @Ctx() ctx: RequestsContext): Promise<unknown> {
     return parseBody((await bodiesOf(request, ctx.requestLoaders)).requestBody)
   }
 
   @FieldResolver(() => String, { nullable: true })
-  async requestBodyText(@Root() request: RequestSource, @Ctx() ctx: GraphQLContext): Promise<string | null> {
+  async requestBodyText(@Root() request: RequestSource, @Ctx() ctx: RequestsContext): Promise<string | null> {
     return (await bodiesOf(request, ctx.requestLoaders)).requestBody ?? null
   }
 
   @FieldResolver(() => GraphQLJSON, { nullable: true })
-  async responseBody(@Root() request: RequestSource, @Ctx() ctx: GraphQLContext): Promise<unknown> {
+  async responseBody(@Root() request: RequestSource, @Ctx() ctx: RequestsContext): Promise<unknown> {
     return parseBody((await bodiesOf(request, ctx.requestLoaders)).responseBody)
   }
 
   @FieldResolver(() => String, { nullable: true })
-  async responseBodyText(@Root() request: RequestSource, @Ctx() ctx: GraphQLContext): Promise<string | null> {
+  async responseBodyText(@Root() request: RequestSource, @Ctx() ctx: RequestsContext): Promise<string | null> {
     return (await bodiesOf(request, ctx.requestLoaders)).responseBody ?? null
   }
 
   @FieldResolver(() => String, { nullable: true })
-  async responseSse(@Root() request: RequestSource, @Ctx() ctx: GraphQLContext): Promise<string | null> {
+  async responseSse(@Root() request: RequestSource, @Ctx() ctx: RequestsContext): Promise<string | null> {
     return (await bodiesOf(request, ctx.requestLoaders)).responseSse ?? null
   }
 
   @FieldResolver(() => [StreamChunk])
-  chunks(@Root() request: RequestSource, @Ctx() ctx: GraphQLContext): Promise<StreamChunkRecord[]> {
+  chunks(@Root() request: RequestSource, @Ctx() ctx: RequestsContext): Promise<StreamChunkRecord[]> {
     return chunksOf(request, ctx.bus, ctx.requestLoaders)
   }
 }
@@ -86,7 +94,7 @@ export class RequestsResolver {
 @Resolver(() => RequestConnection)
 export class RequestConnectionResolver {
   @FieldResolver(() => Int)
-  totalCount(@Root() page: RequestPage, @Ctx() ctx: GraphQLContext): Promise<number> {
+  totalCount(@Root() page: RequestPage, @Ctx() ctx: RequestsContext): Promise<number> {
     return ctx.requests.count(page.filter)
   }
 }

@@ -3,8 +3,8 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { GraphQLSchema } from 'graphql'
 import type { DataSource } from 'typeorm'
+import { buildApiSchema, createApiContextFactory } from '../../server/api'
 import { createGraphQLServer } from '../../server/graphql/graphql-server'
-import { buildGraphQLSchema } from '../../server/graphql/schema'
 import { createMemoryBus, type MemoryBus } from '../../server/live/memory-bus'
 import { createLogger } from '../../server/logger'
 import { openStore } from '../../server/store/data-source'
@@ -53,10 +53,12 @@ export async function startGraphQLHarness(options: ServeOptions = {}): Promise<G
 
 async function serveGraphQL(dataSource: DataSource, bus: MemoryBus, options: ServeOptions) {
   const graphql = createGraphQLServer({
-    schema: await (schema ??= buildGraphQLSchema()),
-    dataSource,
-    bus,
-    readHealth: () => ({ status: 'healthy', draining: false, inFlight: 0, database: 'postgresql', liveSubscribers: bus.subscriberCount, capture: { queueItems: 0, queueBytes: 0, spoolBytes: 0, written: 0, dropped: 0, failedBatches: 0, lastWriteMs: 0 } }),
+    schema: await (schema ??= buildApiSchema()),
+    createContext: createApiContextFactory({
+      dataSource,
+      bus,
+      readHealth: () => ({ status: 'healthy', draining: false, inFlight: 0, database: 'postgresql', liveSubscribers: bus.subscriberCount, capture: { queueItems: 0, queueBytes: 0, spoolBytes: 0, written: 0, dropped: 0, failedBatches: 0, lastWriteMs: 0 } }),
+    }),
     dashboardToken: options.dashboardToken,
     logger: createLogger(process.env.LOG_LEVEL ?? 'silent'),
   })

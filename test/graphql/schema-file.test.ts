@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { printGraphQLSchema, SCHEMA_FILE } from '../../server/graphql/emit-schema'
+import { printGraphQLSchema, SCHEMA_FILE } from '../../server/emit-schema'
 
 const root = path.resolve(import.meta.dirname, '../..')
 

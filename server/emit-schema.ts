@@ -1,14 +1,14 @@
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { printSchema } from 'graphql'
-import { buildGraphQLSchema } from './schema'
+import { buildApiSchema } from './api'
 
 /** Where the committed schema lives: the contract the dashboard and notebooks code against. */
-export const SCHEMA_FILE = path.resolve(__dirname, '../../schema.graphql')
+export const SCHEMA_FILE = path.resolve(__dirname, '../schema.graphql')
 
 /** The schema as committed: graphql's printSchema plus a trailing newline. */
 export async function printGraphQLSchema(): Promise<string> {
-  return `${printSchema(await buildGraphQLSchema())}\n`
+  return `${printSchema(await buildApiSchema())}\n`
 }
 
 if (require.main === module) {

@@ -1,0 +1,36 @@
+import type { DataSource } from 'typeorm'
+import type { GraphQLSchema } from 'graphql'
+import { buildGraphQLSchema } from './graphql/schema'
+import type { HealthContext } from './health/health.resolver'
+import { HealthResolver } from './health/health.resolver'
+import type { LiveBus } from './live/live-bus'
+import { createRequestLoaders } from './requests/request-loaders'
+import { RequestConnectionResolver, RequestsResolver, type RequestsContext } from './requests/requests.resolver'
+import { RequestsService } from './requests/requests.service'
+import type { HealthReport } from './health/health-report'
+
+/**
+ * The GraphQL API's composition: which domains it serves and the context their resolvers share.
+ * `graphql/` is the transport (Apollo, graphql-ws, limits, auth) and knows none of them.
+ */
+const resolvers = [RequestsResolver, RequestConnectionResolver, HealthResolver] as const
+
+/** What every resolver receives: each domain reads its own slice. */
+export type ApiContext = RequestsContext & HealthContext
+
+export interface ApiDependencies {
+  dataSource: DataSource
+  bus: LiveBus
+  /** This instance's state for the `health` query. */
+  readHealth(): HealthReport
+}
+
+export function buildApiSchema(): Promise<GraphQLSchema> {
+  return buildGraphQLSchema(resolvers)
+}
+
+/** Builds the services once; each call of the returned function makes one operation's context (fresh loaders). */
+export function createApiContextFactory({ dataSource, bus, readHealth }: ApiDependencies): () => ApiContext {
+  const requests = new RequestsService(dataSource)
+  return () => ({ requests, bus, readHealth, requestLoaders: createRequestLoaders(requests) })
+}
