@@ -7,7 +7,7 @@ import { MessageAccumulator } from '../wire/message-accumulator'
 import { SseParser, type SseEvent } from '../wire/sse-parser'
 import { toUsageRecord, type RawUsage } from '../wire/usage'
 import { inspectRequestBody } from './inspect-request-body'
-import { apiKeyFingerprint, type BodyRedactor, type HeaderRedactor } from './redact'
+import { apiKeyFingerprint, type HeaderRedactor, type TextRedactor } from './redact'
 import { RequestBody, withRequestBody } from './request-body'
 import type { RequestRecord, RequestStatus, StreamChunkRecord } from './request-record'
 import { createResponseDecoder } from './response-decoder'
@@ -17,8 +17,8 @@ export interface RecordingContext {
   /** The capture run every record names (see capture-runs). */
   runId: string
   redactHeaders: HeaderRedactor
-  /** See `RecorderOptions.redactBody`. */
-  redactBody: BodyRedactor | null
+  /** See `RecorderOptions.redactText`. */
+  redactText: TextRedactor | null
   /** See `RecorderOptions.maxKeptBodyBytes`. */
   maxKeptBodyBytes: number
   /** Called with each SSE event as soon as it is complete. */
@@ -71,7 +71,7 @@ export class ExchangeRecording {
 
   constructor(start: ExchangeStart, context: RecordingContext) {
     this.#context = context
-    const stored = redactedBytes(start.body, context.redactBody)
+    const stored = redactedBytes(start.body, context.redactText)
     this.#requestBody = new RequestBody(stored)
     const facts = inspectRequestBody(start.body)
     // Model and stream are read from what was sent; whether the stored text is JSON, from it.
@@ -217,8 +217,8 @@ export class ExchangeRecording {
   }
 
   #redact<T extends string | null>(text: T): T {
-    const redact = this.#context.redactBody
-    return (redact === null || text === null ? text : redact(text)) as T
+    const redactor = this.#context.redactText
+    return (redactor === null || text === null ? text : redactor.redact(text)) as T
   }
 
   /** The final record, from everything seen and how the exchange ended. Call once, after `whenDecoded`. */
@@ -280,10 +280,10 @@ export class ExchangeRecording {
 }
 
 /** The request body as stored: the forwarded bytes themselves unless redaction changed something. */
-function redactedBytes(body: Buffer, redact: BodyRedactor | null): Buffer {
-  if (redact === null) return body
+function redactedBytes(body: Buffer, redactor: TextRedactor | null): Buffer {
+  if (redactor === null) return body
   const text = body.toString('utf8')
-  const redacted = redact(text)
+  const redacted = redactor.redact(text)
   return redacted === text ? body : Buffer.from(redacted)
 }
 

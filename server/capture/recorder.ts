@@ -3,7 +3,7 @@ import type { Logger } from '../logger'
 import type { ExchangeOutcome, ExchangeResponse, ExchangeStart, ProxyObserver } from '../proxy/proxy-observer'
 import type { CaptureSink } from './capture-op'
 import { ExchangeRecording, type RecordingContext } from './exchange-recording'
-import type { BodyRedactor, HeaderRedactor } from './redact'
+import type { HeaderRedactor, TextRedactor } from './redact'
 
 export interface RecorderOptions {
   /** Live events go here first, before anything is queued for the database. */
@@ -11,8 +11,8 @@ export interface RecorderOptions {
   /** Receives the start op and the completion op of every exchange. */
   sink: CaptureSink
   redactHeaders: HeaderRedactor
-  /** Rewrites request and response bodies, SSE and stream chunks before anyone sees them; null keeps them as forwarded. @default null */
-  redactBody?: BodyRedactor | null
+  /** Rewrites bodies, SSE, stream chunks, errors, the query and header values before anyone sees them; null keeps them as forwarded. @default null */
+  redactText?: TextRedactor | null
   logger: Logger
   /** Named in every record, so the records of a process that died can be closed (see capture-runs). */
   runId: string
@@ -48,7 +48,7 @@ export class Recorder implements ProxyObserver {
     this.#context = {
       runId: options.runId,
       redactHeaders: options.redactHeaders,
-      redactBody: options.redactBody ?? null,
+      redactText: options.redactText ?? null,
       maxKeptBodyBytes: options.maxKeptBodyBytes ?? 16 * 1024 * 1024,
       logger: options.logger,
       onStreamChunk: (chunk, request) => this.#bus.publish({ kind: 'chunk', chunk, request }),

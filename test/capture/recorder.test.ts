@@ -5,7 +5,8 @@ import pino from 'pino'
 import { describe, expect, it } from 'vitest'
 import type { CaptureOp } from '../../server/capture/capture-op'
 import { Recorder } from '../../server/capture/recorder'
-import { createBodyRedactor, createHeaderRedactor, type BodyRedactor } from '../../server/capture/redact'
+import { createHeaderRedactor, createTextRedactor, type TextRedactor } from '../../server/capture/redact'
+import { compileRedactPattern } from '../../server/capture/redact-patterns'
 import type { StreamChunkRecord } from '../../server/capture/request-record'
 import type { LiveEvent } from '../../server/live/live-bus'
 import { createMemoryBus } from '../../server/live/memory-bus'
@@ -21,13 +22,13 @@ const RUN_ID = randomUUID()
 const JSON_HEADERS = { 'content-type': 'application/json', 'request-id': 'req_011CJson' }
 
 /** A recorder on a real memory bus, its sink collecting ops and its warnings collected as JSON lines. */
-function setUp(maxKeptBodyBytes?: number, redactBody: BodyRedactor | null = null) {
+function setUp(maxKeptBodyBytes?: number, redactText: TextRedactor | null = null) {
   const bus = createMemoryBus()
   const live = bus.subscribe()
   const ops: CaptureOp[] = []
   const warnings: Record<string, unknown>[] = []
   const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as Record<string, unknown>) })
-  const recorder = new Recorder({ bus, sink: (op) => ops.push(op), redactHeaders: createHeaderRedactor(randomBytes(32)), redactBody, logger, runId: RUN_ID, maxKeptBodyBytes })
+  const recorder = new Recorder({ bus, sink: (op) => ops.push(op), redactHeaders: createHeaderRedactor(randomBytes(32)), redactText, logger, runId: RUN_ID, maxKeptBodyBytes })
 
   const start = (body: string | Buffer = STREAM_BODY, headers: IncomingHttpHeaders = {}) => {
     const id = randomUUID()
@@ -225,7 +226,7 @@ describe('Recorder', () => {
   })
 
   it('stores request and JSON response bodies redacted, still reading usage and JSON-ness from them', async () => {
-    const { recorder, start, completion, liveEvents } = setUp(undefined, createBodyRedactor(randomBytes(32), [/sk-live-[0-9a-f]{8}/g]))
+    const { recorder, start, completion, liveEvents } = setUp(undefined, createTextRedactor(randomBytes(32), [compileRedactPattern('sk-live-[0-9a-f]{8}')]))
     const id = start('{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"use sk-live-0123abcd"}]}')
     recorder.onResponse(id, { status: 200, headers: JSON_HEADERS, offsetMs: 10 })
     recorder.onChunk(id, Buffer.from('{"type":"message","content":[{"type":"text","text":"sk-live-0123abcd noted"}],"stop_reason":"end_turn","usage":{"input_tokens":7,"output_tokens":3}}'), 11)
