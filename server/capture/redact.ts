@@ -85,6 +85,13 @@ export function createHeaderRedactor(secret: Buffer): HeaderRedactor {
   }
 }
 
+/** Headers already redacted by name, with the patterns applied to every value as well. */
+export function redactHeaderValues(headers: RedactedHeaders, redactor: TextRedactor): RedactedHeaders {
+  const out: RedactedHeaders = {}
+  for (const [name, value] of Object.entries(headers)) out[name] = Array.isArray(value) ? value.map((v) => redactor.redact(v)) : redactor.redact(value)
+  return out
+}
+
 /**
  * The fingerprint of the credential a request carries, read from its redacted headers (so no second
  * HMAC): x-api-key, else Authorization (whose `Bearer ` was dropped before hashing); null when

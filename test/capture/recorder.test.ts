@@ -238,6 +238,28 @@ describe('Recorder', () => {
     expect(JSON.stringify(await liveEvents())).not.toContain('sk-live-0123abcd')
   })
 
+  it('scans nothing inside the proxy hooks when patterns are configured: records and events follow as deferred work, in order', async () => {
+    const redactor = createTextRedactor(randomBytes(32), [compileRedactPattern('sk-live-[0-9a-f]{8}')])!
+    let scans = 0
+    const counting: TextRedactor = {
+      replacement: redactor.replacement,
+      redact: (text) => (scans++, redactor.redact(text)),
+      findMatches: (text) => (scans++, redactor.findMatches(text)),
+    }
+    const { recorder, ops, start, completion, liveEvents } = setUp(undefined, counting)
+    const id = start('{"model":"claude-sonnet-4-5","stream":true,"messages":[{"role":"user","content":"sk-live-0123abcd"}]}', { 'x-note': 'sk-live-0123abcd' })
+    recorder.onResponse(id, { status: 200, headers: SSE_HEADERS, offsetMs: 10 })
+    recorder.onChunk(id, Buffer.from(frameSse(messageFixture('text', { text: 'key sk-live-0123abcd', textDeltas: 3 }).events)), 20)
+    recorder.onEnd(id, { kind: 'completed', offsetMs: 30 })
+    expect(scans).toBe(0)
+    expect(ops).toHaveLength(0)
+
+    const { record, chunks } = await completion(id)
+    expect(scans).toBeGreaterThan(0)
+    expect(ops.map((op) => op.kind)).toEqual(['start', 'complete'])
+    expect(JSON.stringify([ops, record, chunks, await liveEvents()])).not.toContain('sk-live')
+  })
+
   it('fails an exchange upstream answered with an HTTP error, with the envelope message as its error', async () => {
     const { recorder, start, completion } = setUp()
     const body = errorJson('rate_limit_error', RATE_LIMIT_MESSAGE, 'req_011CLimit')
