@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { z } from 'zod'
+import { compileRedactPattern, RedactPatternError, type RedactPattern } from './capture/redact-patterns'
 
 /**
  * Every option Claudescope reads, in one table: the environment name, its default, and what it
@@ -28,26 +29,20 @@ const optionalText = z
   .optional()
   .transform((v) => (v === undefined || v === '' ? undefined : v))
 const url = (fallback: string) => z.string().url('must be a URL such as https://api.anthropic.com').default(fallback)
-/** Comma-separated regular expressions; `\,` is a comma inside one (and still means a comma to the regex). */
-const regexList = z
+/** Comma-separated RE2 expressions; `\,` is a comma inside one (and still means a comma to the expression). */
+const redactPatternList = z
   .string()
   .optional()
   .transform((value, ctx) => {
-    const patterns: RegExp[] = []
+    const patterns: RedactPattern[] = []
     for (const source of value ? value.split(/(?<!\\),/) : []) {
-      let pattern: RegExp
       try {
-        // Flags are the redactor's business: it joins every pattern's source into one expression.
-        pattern = new RegExp(source)
+        patterns.push(compileRedactPattern(source))
       } catch (err) {
-        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(source)} is not a regular expression (${(err as Error).message})` })
+        if (!(err instanceof RedactPatternError)) throw err
+        ctx.addIssue({ code: 'custom', message: err.message })
         return z.NEVER
       }
-      if (pattern.test('')) {
-        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(source)} matches the empty string, so it would redact between every character` })
-        return z.NEVER
-      }
-      patterns.push(pattern)
     }
     return patterns
   })
@@ -64,7 +59,7 @@ export const OPTIONS = {
   maxBodyBytes: { env: 'MAX_BODY_BYTES', help: 'Largest request body accepted on /v1/* (413 beyond).', defaultText: '67108864 (64 MiB)', schema: bytes(64 * 1024 * 1024) },
   dashboardToken: { env: 'DASHBOARD_TOKEN', help: 'Bearer token guarding /graphql and the dashboard. Required when HOST is not loopback.', schema: optionalText },
   proxyToken: { env: 'PROXY_TOKEN', help: 'If set, /v1/* requires the header x-claudescope-token with this value.', schema: optionalText },
-  redactPatterns: { env: 'REDACT_PATTERNS', help: 'Regular expressions (JavaScript syntax, separated by commas; write a comma inside one as \\,) whose matches in request and response bodies are stored as redacted:<fingerprint>, the same secret always the same fingerprint. Unset: bodies are stored as forwarded.', schema: regexList },
+  redactPatterns: { env: 'REDACT_PATTERNS', help: 'Regular expressions in RE2 syntax (linear time; no back references or lookaround), separated by commas (write a comma inside one as \\,), whose matches in bodies, raw SSE, stream events (a secret split across deltas included), error messages, the query string and header values are stored as redacted:<fingerprint>, the same secret always the same fingerprint. Unset: everything is stored as forwarded.', schema: redactPatternList },
   captureQueueMaxItems: { env: 'CAPTURE_QUEUE_MAX_ITEMS', help: 'Capture queue bound in records; past it (and the spool) records are dropped and counted.', defaultText: '10000', schema: bytes(10_000) },
   captureQueueMaxBytes: { env: 'CAPTURE_QUEUE_MAX_BYTES', help: 'Capture queue bound in bytes of bodies held in memory; past it records go to the disk spool.', defaultText: '67108864 (64 MiB)', schema: bytes(64 * 1024 * 1024) },
   captureBatchMaxItems: { env: 'CAPTURE_BATCH_MAX_ITEMS', help: 'Most records written in one database transaction.', defaultText: '200', schema: bytes(200) },

@@ -26,15 +26,23 @@ describe('configuration', () => {
     expect(problemsOf({ HOST: '0.0.0.0', DASHBOARD_TOKEN: 't' })).toEqual([])
   })
 
-  it('reads REDACT_PATTERNS as comma-separated regular expressions, an escaped comma staying inside one', () => {
+  it('reads REDACT_PATTERNS as comma-separated RE2 expressions, an escaped comma staying inside one', () => {
     const { redactPatterns } = loadConfig({ REDACT_PATTERNS: 'sk-live-[0-9a-f]+,a\\,b' })
-    expect(redactPatterns.map((p) => p.source)).toEqual(['sk-live-[0-9a-f]+', 'a\\,b'])
-    expect('x a,b y'.replace(redactPatterns[1]!, '_')).toBe('x _ y')
+    expect(redactPatterns.map((p) => p.pattern())).toEqual(['sk-live-[0-9a-f]+', 'a\\,b'])
+    expect(redactPatterns[1]!.matcher('x a,b y').replaceAll('_')).toBe('x _ y')
+  })
+
+  it('accepts two REDACT_PATTERNS entries that use the same group name, each pattern standing alone', () => {
+    expect(loadConfig({ REDACT_PATTERNS: '(?<k>sk-[a-z]+),(?<k>pk-[0-9]+)' }).redactPatterns).toHaveLength(2)
   })
 
   it('refuses a REDACT_PATTERNS entry that is not a regular expression, or that matches the empty string', () => {
-    expect(problemsOf({ REDACT_PATTERNS: 'ok,a(' })).toEqual([expect.stringMatching(/^REDACT_PATTERNS: "a\(" is not a regular expression/)])
+    expect(problemsOf({ REDACT_PATTERNS: 'ok,a(' })).toEqual([expect.stringMatching(/^REDACT_PATTERNS: "a\(" is not a valid RE2 regular expression/)])
     expect(problemsOf({ REDACT_PATTERNS: 'x*' })).toEqual([expect.stringMatching(/^REDACT_PATTERNS: "x\*" matches the empty string/)])
+  })
+
+  it('refuses a REDACT_PATTERNS entry with a back reference, saying RE2 has none', () => {
+    expect(problemsOf({ REDACT_PATTERNS: '(x)\\1' })).toEqual([expect.stringMatching(/^REDACT_PATTERNS: "\(x\)\\\\1" is not a valid RE2 regular expression \(back references .* are not supported/)])
   })
 
   it('lists every option in --help with its default', () => {

@@ -9,7 +9,8 @@ import { CaptureRuns } from './capture-runs'
 import { loadInstallSecret } from './install-secret'
 import { BoundedQueue } from './queue'
 import { Recorder } from './recorder'
-import { createBodyRedactor, createHeaderRedactor } from './redact'
+import { createHeaderRedactor, createTextRedactor } from './redact'
+import type { RedactPattern } from './redact-patterns'
 import { Spool } from './spool'
 import { BatchWriter, type BatchWriterStats } from './writer'
 
@@ -55,8 +56,8 @@ export interface CaptureOptions {
   runHeartbeatMs?: number
   /** A run silent this long is dead and its open records are closed. @default 120_000 */
   runStaleAfterMs?: number
-  /** REDACT_PATTERNS: matches in bodies are stored as keyed fingerprints (see `createBodyRedactor`). @default none */
-  redactPatterns?: readonly RegExp[]
+  /** REDACT_PATTERNS: matches are stored as keyed fingerprints (see `createTextRedactor`). @default none */
+  redactPatterns?: readonly RedactPattern[]
 }
 
 export interface CaptureStats extends BatchWriterStats {
@@ -101,7 +102,7 @@ export function createCapture(options: CaptureOptions): Capture {
   const { dataSource, bus, logger, limits } = options
   const installSecret = loadInstallSecret(options.dataDir)
   const redactHeaders = createHeaderRedactor(installSecret)
-  const redactBody = createBodyRedactor(installSecret, options.redactPatterns ?? [])
+  const redactText = createTextRedactor(installSecret, options.redactPatterns ?? [])
   const queue = new BoundedQueue({ maxItems: limits.maxItems, maxBytes: limits.maxBytes })
   const spool = new Spool({ dir: path.join(options.dataDir, 'spool'), maxBytes: limits.spoolMaxBytes, logger })
   // After the spool: its lock proves the previous run on this DATA_DIR is over.
@@ -121,7 +122,7 @@ export function createCapture(options: CaptureOptions): Capture {
       if (writer.isFailing || !queue.offer(op)) keepOnDisk(op)
     },
     redactHeaders,
-    redactBody,
+    redactText,
     logger,
     runId: runs.id,
     maxKeptBodyBytes: limits.maxKeptBodyBytes,

@@ -7,18 +7,22 @@ import { MessageAccumulator } from '../wire/message-accumulator'
 import { SseParser, type SseEvent } from '../wire/sse-parser'
 import { toUsageRecord, type RawUsage } from '../wire/usage'
 import { inspectRequestBody } from './inspect-request-body'
-import { apiKeyFingerprint, type BodyRedactor, type HeaderRedactor } from './redact'
+import { isObject, parseObject } from './json-object'
+import { apiKeyFingerprint, redactHeaderValues, type HeaderRedactor, type TextRedactor } from './redact'
 import { RequestBody, withRequestBody } from './request-body'
 import type { RequestRecord, RequestStatus, StreamChunkRecord } from '../records/request-record'
 import { createResponseDecoder } from './response-decoder'
 import { storableText } from './storable-text'
+import { StreamRedaction } from './stream-redaction'
 
 export interface RecordingContext {
   /** The capture run every record names (see capture-runs). */
   runId: string
   redactHeaders: HeaderRedactor
-  /** See `RecorderOptions.redactBody`. */
-  redactBody: BodyRedactor | null
+  /** See `RecorderOptions.redactText`. */
+  redactText: TextRedactor | null
+  /** Runs work that scans with the patterns off the forwarding path, in order (at once when there are none). */
+  defer(task: () => void): void
   /** See `RecorderOptions.maxKeptBodyBytes`. */
   maxKeptBodyBytes: number
   /** Called with each SSE event as soon as it is complete. */
@@ -47,8 +51,16 @@ export class ExchangeRecording {
   readonly meta: LiveRequestMeta
   /** Every field but the request body, which each handed-out record reads from `#requestBody`. */
   readonly #record: Omit<RequestRecord, 'requestBody'>
-  readonly #requestBody: RequestBody
+  readonly #forwardedBody: Buffer
+  /** The body as stored, redacted on first use (off the forwarding path). */
+  #requestBody: RequestBody | undefined
   readonly #context: RecordingContext
+  /** With patterns: events wait here until deferred work redacts them. */
+  readonly #streamRedaction: StreamRedaction | null = null
+  #eventsToRedact: StreamChunkRecord[] = []
+  /** With patterns: each event's size in the raw SSE, and the redacted form of those whose text changed, to rebuild the raw SSE. */
+  readonly #eventBytes: number[] = []
+  readonly #rewrittenEvents = new Map<number, StreamChunkRecord>()
 
   #contentType = ''
   #keepsBody = false
@@ -71,11 +83,11 @@ export class ExchangeRecording {
 
   constructor(start: ExchangeStart, context: RecordingContext) {
     this.#context = context
-    const stored = redactedBytes(start.body, context.redactBody)
-    this.#requestBody = new RequestBody(stored)
+    this.#forwardedBody = start.body
+    const redactor = context.redactText
+    if (redactor !== null) this.#streamRedaction = new StreamRedaction(redactor, (chunk, isRewritten) => this.#keepChunk(chunk, isRewritten))
+    // Model and stream are read from what was sent; whether the stored text is JSON, from it (see #storedRequestBody).
     const facts = inspectRequestBody(start.body)
-    // Model and stream are read from what was sent; whether the stored text is JSON, from it.
-    const isJson = stored === start.body ? facts.isJson : inspectRequestBody(stored).isJson
     // The headers as the client sent them, before header rules rewrote any.
     const requestHeaders = context.redactHeaders(start.clientHeaders)
     const userAgent = start.clientHeaders['user-agent']
@@ -102,7 +114,7 @@ export class ExchangeRecording {
       durationMs: null,
       requestHeaders,
       requestBodyBytes: start.body.length,
-      requestBodyIsJson: isJson,
+      requestBodyIsJson: facts.isJson,
       responseHeaders: null,
       responseBody: null,
       responseSse: null,
@@ -115,9 +127,19 @@ export class ExchangeRecording {
     this.meta = { id: start.id, model: facts.model, path: start.path, stream: facts.stream, apiKeyFingerprint: this.#record.apiKeyFingerprint }
   }
 
-  /** A copy of the record as it stands; the recording never mutates a copy it handed out. */
+  /** A copy of the record as it stands, redacted; the recording never mutates a copy it handed out. */
   snapshot(): RequestRecord {
-    return withRequestBody({ ...this.#record }, this.#requestBody)
+    const body = this.#storedRequestBody()
+    const redactor = this.#context.redactText
+    const record = redactor === null ? { ...this.#record } : redactTextAround(this.#record, redactor)
+    return withRequestBody(record, body)
+  }
+
+  #storedRequestBody(): RequestBody {
+    if (this.#requestBody !== undefined) return this.#requestBody
+    const stored = redactedBytes(this.#forwardedBody, this.#context.redactText)
+    if (stored !== this.#forwardedBody) this.#record.requestBodyIsJson = inspectRequestBody(stored).isJson
+    return (this.#requestBody = new RequestBody(stored))
   }
 
   onResponse(response: ExchangeResponse): void {
@@ -202,10 +224,26 @@ export class ExchangeRecording {
       requestId: this.#record.id,
       seq: this.#nextSeq++,
       event: event.event === null ? null : storableText(event.event),
-      data: storableText(this.#redact(event.data)),
+      data: storableText(event.data),
       offsetMs: this.#lastReadOffsetMs,
       bytes: event.bytes,
     }
+    this.#accumulator!.apply(event.event, event.data)
+    if (this.#streamRedaction === null) return this.#keepChunk(chunk, false)
+    this.#eventBytes.push(event.bytes)
+    if (this.#eventsToRedact.push(chunk) === 1) this.#context.defer(() => this.#redactEvents())
+  }
+
+  /** Deferred: hands the events that arrived since the last run to the stream redaction. */
+  #redactEvents(): void {
+    const events = this.#eventsToRedact
+    this.#eventsToRedact = []
+    for (const chunk of events) this.#streamRedaction!.push(chunk)
+  }
+
+  /** Stores (within the bound) and publishes one event as it is to be seen. */
+  #keepChunk(chunk: StreamChunkRecord, isRewritten: boolean): void {
+    if (isRewritten) this.#rewrittenEvents.set(chunk.seq, chunk)
     if (!this.#chunksTruncated && this.#chunkDataBytes + chunk.data.length <= this.#context.maxKeptBodyBytes) {
       this.#chunks.push(chunk)
       this.#chunkDataBytes += chunk.data.length
@@ -213,12 +251,11 @@ export class ExchangeRecording {
       this.#chunksTruncated = true
     }
     this.#context.onStreamChunk(chunk, this.meta)
-    this.#accumulator!.apply(event.event, event.data)
   }
 
   #redact<T extends string | null>(text: T): T {
-    const redact = this.#context.redactBody
-    return (redact === null || text === null ? text : redact(text)) as T
+    const redactor = this.#context.redactText
+    return (redactor === null || text === null ? text : redactor.redact(text)) as T
   }
 
   /** The final record, from everything seen and how the exchange ended. Call once, after `whenDecoded`. */
@@ -231,7 +268,9 @@ export class ExchangeRecording {
     const bodyText = this.#keepsBody ? storableText(Buffer.concat(this.#kept, this.#keptBytes).toString('utf8')) : null
     let upstreamError: string | null = null
     if (this.#accumulator !== null) {
-      record.responseSse = this.#redact(bodyText)
+      this.#redactEvents()
+      this.#streamRedaction?.end()
+      record.responseSse = this.#redact(bodyText === null ? null : this.#rebuiltSse(bodyText))
       record.responseBody = this.#redact(this.#accumulator.toJSONText())
       record.usage = toUsageRecord(this.#accumulator.usage())
       record.stopReason = this.#accumulator.stopReason
@@ -271,6 +310,26 @@ export class ExchangeRecording {
     return ['COMPLETED', null]
   }
 
+  /**
+   * The raw SSE with every event whose text redaction changed written anew from its redacted data
+   * (the others stay byte for byte), so no piece of a secret cut across events is left in clear.
+   * An event cut by the storage bound is dropped when it was rewritten.
+   */
+  #rebuiltSse(rawText: string): string {
+    if (this.#rewrittenEvents.size === 0) return rawText
+    const raw = Buffer.from(rawText)
+    let out = ''
+    let offset = 0
+    for (let seq = 0; seq < this.#eventBytes.length && offset < raw.length; seq++) {
+      const size = this.#eventBytes[seq]!
+      const rewritten = this.#rewrittenEvents.get(seq)
+      if (rewritten !== undefined) out += offset + size <= raw.length ? frameEvent(rewritten) : ''
+      else out += raw.toString('utf8', offset, Math.min(offset + size, raw.length))
+      offset += size
+    }
+    return offset < raw.length ? out + raw.toString('utf8', offset) : out
+  }
+
   #truncationNote(): string | null {
     const limit = this.#context.maxKeptBodyBytes
     if (this.#isBodyTruncated) return `response body truncated in storage: kept the first ${this.#keptBytes} bytes (limit ${limit})`
@@ -280,29 +339,36 @@ export class ExchangeRecording {
 }
 
 /** The request body as stored: the forwarded bytes themselves unless redaction changed something. */
-function redactedBytes(body: Buffer, redact: BodyRedactor | null): Buffer {
-  if (redact === null) return body
+function redactedBytes(body: Buffer, redactor: TextRedactor | null): Buffer {
+  if (redactor === null) return body
   const text = body.toString('utf8')
-  const redacted = redact(text)
+  const redacted = redactor.redact(text)
   return redacted === text ? body : Buffer.from(redacted)
+}
+
+/** One event in SSE framing: its type, then one `data:` line per line of data. */
+function frameEvent(chunk: StreamChunkRecord): string {
+  const type = chunk.event === null ? '' : `event: ${chunk.event}\n`
+  return `${type}${chunk.data.split('\n').map((line) => `data: ${line}\n`).join('')}\n`
+}
+
+/** The fields of a record around its bodies (query, header values, error) with the patterns applied. */
+function redactTextAround(record: Omit<RequestRecord, 'requestBody'>, redactor: TextRedactor): Omit<RequestRecord, 'requestBody'> {
+  const redact = <T extends string | null>(text: T): T => (text === null ? text : redactor.redact(text)) as T
+  return {
+    ...record,
+    query: redact(record.query),
+    userAgent: redact(record.userAgent),
+    upstreamRequestId: redact(record.upstreamRequestId),
+    organizationId: redact(record.organizationId),
+    error: redact(record.error),
+    requestHeaders: redactHeaderValues(record.requestHeaders, redactor),
+    responseHeaders: record.responseHeaders === null ? null : redactHeaderValues(record.responseHeaders, redactor),
+  }
 }
 
 function firstHeader(value: string | string[] | undefined): string | null {
   return (Array.isArray(value) ? value[0] : value) ?? null
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-/** Only reads fields (usage, stop_reason, error), so plain JSON.parse is fine: the stored text stays exact. */
-function parseObject(text: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(text)
-    return isObject(value) ? value : null
-  } catch {
-    return null
-  }
 }
 
 /** `error.message` of Anthropic's `{"type":"error","error":{…}}` envelope. */

@@ -2,8 +2,9 @@ import type { LiveBus } from '../live/live-bus'
 import type { Logger } from '../logger'
 import type { ExchangeOutcome, ExchangeResponse, ExchangeStart, ProxyObserver } from '../proxy/proxy-observer'
 import type { CaptureSink } from './capture-op'
+import { DeferredWork } from './deferred-work'
 import { ExchangeRecording, type RecordingContext } from './exchange-recording'
-import type { BodyRedactor, HeaderRedactor } from './redact'
+import type { HeaderRedactor, TextRedactor } from './redact'
 
 export interface RecorderOptions {
   /** Live events go here first, before anything is queued for the database. */
@@ -11,8 +12,8 @@ export interface RecorderOptions {
   /** Receives the start op and the completion op of every exchange. */
   sink: CaptureSink
   redactHeaders: HeaderRedactor
-  /** Rewrites request and response bodies, SSE and stream chunks before anyone sees them; null keeps them as forwarded. @default null */
-  redactBody?: BodyRedactor | null
+  /** Rewrites bodies, SSE, stream chunks, errors, the query and header values before anyone sees them; null keeps them as forwarded. @default null */
+  redactText?: TextRedactor | null
   logger: Logger
   /** Named in every record, so the records of a process that died can be closed (see capture-runs). */
   runId: string
@@ -29,7 +30,10 @@ export interface RecorderOptions {
  * start, final at end) plus its stream chunks, publishes them live, and hands them to the sink.
  *
  * Hooks run on the proxy's event loop after the bytes were forwarded, so they stay synchronous
- * and cheap, and never throw: a failure is logged and costs at most that exchange's record.
+ * and cheap, and never throw: a failure is logged and costs at most that exchange's record. With
+ * REDACT_PATTERNS, everything that scans text (building the records, redacting stream events)
+ * runs as deferred work after the hook returned, in order; the proxy calls `onStart` before it
+ * dispatches upstream, so nothing there may scan a body.
  */
 export class Recorder implements ProxyObserver {
   readonly #bus: LiveBus
@@ -37,6 +41,8 @@ export class Recorder implements ProxyObserver {
   readonly #logger: Logger
   readonly #context: RecordingContext
   readonly #recordings = new Map<string, ExchangeRecording>()
+  /** Where pattern scans run: after the current I/O turn with patterns, at once without. */
+  readonly #defer: (task: () => void) => void
   /** Ended exchanges whose compressed body is still being decoded. */
   #finishing = 0
   #finishedWaiters: (() => void)[] = []
@@ -45,10 +51,14 @@ export class Recorder implements ProxyObserver {
     this.#bus = options.bus
     this.#sink = options.sink
     this.#logger = options.logger
+    const redactText = options.redactText ?? null
+    const deferred = redactText === null ? null : new DeferredWork(options.logger)
+    this.#defer = deferred === null ? (task) => task() : (task) => deferred.schedule(task)
     this.#context = {
       runId: options.runId,
       redactHeaders: options.redactHeaders,
-      redactBody: options.redactBody ?? null,
+      redactText,
+      defer: this.#defer,
       maxKeptBodyBytes: options.maxKeptBodyBytes ?? 16 * 1024 * 1024,
       logger: options.logger,
       onStreamChunk: (chunk, request) => this.#bus.publish({ kind: 'chunk', chunk, request }),
@@ -68,9 +78,13 @@ export class Recorder implements ProxyObserver {
       }
       const recording = new ExchangeRecording(exchange, this.#context)
       this.#recordings.set(exchange.id, recording)
-      const record = recording.snapshot()
-      this.#bus.publish({ kind: 'request', record })
-      this.#sink({ kind: 'start', record })
+      this.#defer(() =>
+        this.#guard('onStart', exchange.id, () => {
+          const record = recording.snapshot()
+          this.#bus.publish({ kind: 'request', record })
+          this.#sink({ kind: 'start', record })
+        }),
+      )
     })
   }
 
@@ -92,14 +106,16 @@ export class Recorder implements ProxyObserver {
       }
       this.#recordings.delete(id)
       this.#finishing++
-      recording.whenDecoded(() => {
-        this.#settleOne()
-        this.#guard('onEnd', id, () => {
-          const { record, chunks } = recording.finish(outcome)
-          this.#bus.publish({ kind: 'request', record })
-          this.#sink({ kind: 'complete', record, chunks })
-        })
-      })
+      recording.whenDecoded(() =>
+        this.#defer(() => {
+          this.#settleOne()
+          this.#guard('onEnd', id, () => {
+            const { record, chunks } = recording.finish(outcome)
+            this.#bus.publish({ kind: 'request', record })
+            this.#sink({ kind: 'complete', record, chunks })
+          })
+        }),
+      )
     })
   }
 

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto'
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
+import { findMatches, type RedactPattern, type TextRange } from './redact-patterns'
 
 /** Headers as stored: lower-case names, string values, secrets replaced by fingerprints. */
 export type RedactedHeaders = Record<string, string | string[]>
@@ -28,19 +29,41 @@ export function fingerprintSecret(secret: Buffer, value: string): string {
   return `key:${keyedHex8(secret, value.replace(BEARER, ''))}`
 }
 
-/** Rewrites a body's text for storage (REDACT_PATTERNS). */
-export type BodyRedactor = (text: string) => string
-
 /**
- * A redactor for request and response bodies: every match of any pattern becomes `redacted:` and
- * 8 hex digits of its keyed HMAC, so one secret reads the same wherever it recurs, yet cannot be
- * read or checked against a guess. Null without patterns: bodies are then stored exactly as
- * forwarded and redaction costs nothing. Patterns are tried together, leftmost match first.
+ * Rewrites text for storage (REDACT_PATTERNS): bodies, raw SSE, stream events, error messages, the
+ * query string and header values. Every match of any pattern becomes `redacted:` and 8 hex digits
+ * of its keyed HMAC, so one secret reads the same wherever it recurs, yet cannot be read or
+ * checked against a guess.
  */
-export function createBodyRedactor(secret: Buffer, patterns: readonly RegExp[]): BodyRedactor | null {
+export interface TextRedactor {
+  /** `text` with every match replaced by its fingerprint; the very same string when nothing matched. */
+  redact(text: string): string
+  /** Where the patterns match in `text` (sorted, overlaps merged), for callers that redact text cut into pieces. */
+  findMatches(text: string): TextRange[]
+  /** What a matched secret is stored as. */
+  replacement(secretText: string): string
+}
+
+/** A redactor over the configured patterns; null without patterns: text is then stored as forwarded and redaction costs nothing. */
+export function createTextRedactor(secret: Buffer, patterns: readonly RedactPattern[]): TextRedactor | null {
   if (patterns.length === 0) return null
-  const any = new RegExp(patterns.map((pattern) => `(?:${pattern.source})`).join('|'), 'g')
-  return (text) => text.replace(any, (match) => `redacted:${keyedHex8(secret, match)}`)
+  const replacement = (secretText: string) => `redacted:${keyedHex8(secret, secretText)}`
+  const find = (text: string) => findMatches(patterns, text)
+  return {
+    findMatches: find,
+    replacement,
+    redact(text) {
+      const ranges = find(text)
+      if (ranges.length === 0) return text
+      let out = ''
+      let from = 0
+      for (const { start, end } of ranges) {
+        out += text.slice(from, start) + replacement(text.slice(start, end))
+        from = end
+      }
+      return out + text.slice(from)
+    },
+  }
 }
 
 function keyedHex8(secret: Buffer, value: string): string {
@@ -60,6 +83,13 @@ export function createHeaderRedactor(secret: Buffer): HeaderRedactor {
     }
     return out
   }
+}
+
+/** Headers already redacted by name, with the patterns applied to every value as well. */
+export function redactHeaderValues(headers: RedactedHeaders, redactor: TextRedactor): RedactedHeaders {
+  const out: RedactedHeaders = {}
+  for (const [name, value] of Object.entries(headers)) out[name] = Array.isArray(value) ? value.map((v) => redactor.redact(v)) : redactor.redact(value)
+  return out
 }
 
 /**

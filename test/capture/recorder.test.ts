@@ -5,7 +5,8 @@ import pino from 'pino'
 import { describe, expect, it } from 'vitest'
 import type { CaptureOp } from '../../server/capture/capture-op'
 import { Recorder } from '../../server/capture/recorder'
-import { createBodyRedactor, createHeaderRedactor, type BodyRedactor } from '../../server/capture/redact'
+import { createHeaderRedactor, createTextRedactor, type TextRedactor } from '../../server/capture/redact'
+import { compileRedactPattern } from '../../server/capture/redact-patterns'
 import type { StreamChunkRecord } from '../../server/records/request-record'
 import type { LiveEvent } from '../../server/live/live-bus'
 import { createMemoryBus } from '../../server/live/memory-bus'
@@ -21,13 +22,13 @@ const RUN_ID = randomUUID()
 const JSON_HEADERS = { 'content-type': 'application/json', 'request-id': 'req_011CJson' }
 
 /** A recorder on a real memory bus, its sink collecting ops and its warnings collected as JSON lines. */
-function setUp(maxKeptBodyBytes?: number, redactBody: BodyRedactor | null = null) {
+function setUp(maxKeptBodyBytes?: number, redactText: TextRedactor | null = null) {
   const bus = createMemoryBus()
   const live = bus.subscribe()
   const ops: CaptureOp[] = []
   const warnings: Record<string, unknown>[] = []
   const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as Record<string, unknown>) })
-  const recorder = new Recorder({ bus, sink: (op) => ops.push(op), redactHeaders: createHeaderRedactor(randomBytes(32)), redactBody, logger, runId: RUN_ID, maxKeptBodyBytes })
+  const recorder = new Recorder({ bus, sink: (op) => ops.push(op), redactHeaders: createHeaderRedactor(randomBytes(32)), redactText, logger, runId: RUN_ID, maxKeptBodyBytes })
 
   const start = (body: string | Buffer = STREAM_BODY, headers: IncomingHttpHeaders = {}) => {
     const id = randomUUID()
@@ -225,7 +226,7 @@ describe('Recorder', () => {
   })
 
   it('stores request and JSON response bodies redacted, still reading usage and JSON-ness from them', async () => {
-    const { recorder, start, completion, liveEvents } = setUp(undefined, createBodyRedactor(randomBytes(32), [/sk-live-[0-9a-f]{8}/g]))
+    const { recorder, start, completion, liveEvents } = setUp(undefined, createTextRedactor(randomBytes(32), [compileRedactPattern('sk-live-[0-9a-f]{8}')]))
     const id = start('{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"use sk-live-0123abcd"}]}')
     recorder.onResponse(id, { status: 200, headers: JSON_HEADERS, offsetMs: 10 })
     recorder.onChunk(id, Buffer.from('{"type":"message","content":[{"type":"text","text":"sk-live-0123abcd noted"}],"stop_reason":"end_turn","usage":{"input_tokens":7,"output_tokens":3}}'), 11)
@@ -235,6 +236,28 @@ describe('Recorder', () => {
     const [fingerprint] = record.requestBody.match(/redacted:[0-9a-f]{8}/)!
     expect(record.responseBody).toContain(`"text":"${fingerprint} noted"`)
     expect(JSON.stringify(await liveEvents())).not.toContain('sk-live-0123abcd')
+  })
+
+  it('scans nothing inside the proxy hooks when patterns are configured: records and events follow as deferred work, in order', async () => {
+    const redactor = createTextRedactor(randomBytes(32), [compileRedactPattern('sk-live-[0-9a-f]{8}')])!
+    let scans = 0
+    const counting: TextRedactor = {
+      replacement: redactor.replacement,
+      redact: (text) => (scans++, redactor.redact(text)),
+      findMatches: (text) => (scans++, redactor.findMatches(text)),
+    }
+    const { recorder, ops, start, completion, liveEvents } = setUp(undefined, counting)
+    const id = start('{"model":"claude-sonnet-4-5","stream":true,"messages":[{"role":"user","content":"sk-live-0123abcd"}]}', { 'x-note': 'sk-live-0123abcd' })
+    recorder.onResponse(id, { status: 200, headers: SSE_HEADERS, offsetMs: 10 })
+    recorder.onChunk(id, Buffer.from(frameSse(messageFixture('text', { text: 'key sk-live-0123abcd', textDeltas: 3 }).events)), 20)
+    recorder.onEnd(id, { kind: 'completed', offsetMs: 30 })
+    expect(scans).toBe(0)
+    expect(ops).toHaveLength(0)
+
+    const { record, chunks } = await completion(id)
+    expect(scans).toBeGreaterThan(0)
+    expect(ops.map((op) => op.kind)).toEqual(['start', 'complete'])
+    expect(JSON.stringify([ops, record, chunks, await liveEvents()])).not.toContain('sk-live')
   })
 
   it('fails an exchange upstream answered with an HTTP error, with the envelope message as its error', async () => {

@@ -6,13 +6,17 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CaptureError } from '../../server/capture/capture-error'
 import { loadInstallSecret } from '../../server/capture/install-secret'
-import { apiKeyFingerprint, createBodyRedactor, createHeaderRedactor } from '../../server/capture/redact'
+import { apiKeyFingerprint, createHeaderRedactor, createTextRedactor } from '../../server/capture/redact'
+import { compileRedactPattern } from '../../server/capture/redact-patterns'
 
 const FINGERPRINT = /^key:[0-9a-f]{8}$/
 
-describe('body redaction', () => {
+const patterns = (...sources: string[]) => sources.map(compileRedactPattern)
+
+describe('text redaction', () => {
   const secret = randomBytes(32)
-  const redact = createBodyRedactor(secret, [/sk-live-[0-9a-f]{8}/g, /\b\d{4}(?:-\d{4}){3}\b/g])!
+  const redactor = createTextRedactor(secret, patterns('sk-live-[0-9a-f]{8}', '\\b\\d{4}(?:-\\d{4}){3}\\b'))!
+  const redact = (text: string) => redactor.redact(text)
 
   it('replaces every match of every pattern with a keyed fingerprint, the same secret always the same one', () => {
     const out = redact('{"a":"sk-live-0123abcd","b":"card 1234-5678-9012-3456","c":"sk-live-0123abcd","d":"sk-live-ffffffff"}')
@@ -25,14 +29,30 @@ describe('body redaction', () => {
   })
 
   it('fingerprints differ between installs and leave text without matches untouched', () => {
-    const other = createBodyRedactor(randomBytes(32), [/sk-live-[0-9a-f]{8}/g])!
-    expect(other('sk-live-0123abcd')).not.toBe(redact('sk-live-0123abcd'))
+    const other = createTextRedactor(randomBytes(32), patterns('sk-live-[0-9a-f]{8}'))!
+    expect(other.redact('sk-live-0123abcd')).not.toBe(redact('sk-live-0123abcd'))
     const plain = 'nothing secret here'
     expect(redact(plain)).toBe(plain)
   })
 
+  it('runs each pattern on its own, so two patterns may use the same group name', () => {
+    const named = createTextRedactor(secret, patterns('(?<k>sk-[a-z]+)', '(?<k>pk-[0-9]+)'))!
+    expect(named.redact('a sk-abc b pk-123 c')).toMatch(/^a redacted:[0-9a-f]{8} b redacted:[0-9a-f]{8} c$/)
+  })
+
+  it('covers overlapping matches of two patterns with one fingerprint, leaving no piece of either in clear', () => {
+    const overlapping = createTextRedactor(secret, patterns('sk-live-[0-9a-f]{4}', '[0-9a-f]{4}-tail'))!
+    expect(overlapping.redact('x sk-live-0123-tail y')).toMatch(/^x redacted:[0-9a-f]{8} y$/)
+  })
+
+  it('scans in linear time, so a pattern that backtracks catastrophically elsewhere still answers on 50 KB', () => {
+    const catastrophic = createTextRedactor(secret, patterns('(a+)+$'))!
+    const text = 'a'.repeat(50_000) + 'b'
+    expect(catastrophic.redact(text)).toBe(text)
+  })
+
   it('is absent when no pattern is configured, so bodies are stored as forwarded at no cost', () => {
-    expect(createBodyRedactor(secret, [])).toBeNull()
+    expect(createTextRedactor(secret, [])).toBeNull()
   })
 })
 

@@ -4,6 +4,7 @@
  */
 import Anthropic from '@anthropic-ai/sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { LiveEvent } from '../../server/live/live-bus'
 import { DEFAULT_MODEL } from '../support/anthropic-fixtures'
 import { queryGraphQL } from '../support/graphql-client'
 import { MOCK_HEADERS } from '../support/mock-upstream'
@@ -13,13 +14,73 @@ const SECRET = 'sk-live-0123456789abcdef'
 /** Part of the mock's streamed answer, so the response side is redacted too. */
 const ANSWER_WORD = 'Bonjour'
 const FINGERPRINT = /redacted:[0-9a-f]{8}/
+/**
+ * Secrets the mock streams across text deltas; its answer comes as the pieces
+ * 'Bonjour ! Voilà' | ' un café ☕ très' | ' naïf, 日本語' | ' et un sourire 😀.'
+ */
+const ACROSS_THREE_DELTAS = 'Voilà un café ☕ très naïf'
+const ACROSS_TWO_DELTAS = '日本語 et un'
+/** Parts of the mock's error texts: an HTTP error's envelope and an SSE error event. */
+const HTTP_ERROR_WORDS = 'exceed the rate limit'
+const STREAM_ERROR_WORD = 'Overloaded'
+/** What backtracks exponentially in JavaScript's engine on 'aaa…b'. */
+const CATASTROPHIC = '(a+)+$'
+/** No stored or published text may hold any of these (each is part of a match). */
+const SECRET_PIECES = [SECRET, ANSWER_WORD, 'Voil', 'café', 'très', 'naïf', '日本語', ' et un', HTTP_ERROR_WORDS, STREAM_ERROR_WORD]
 
 let app: TestApp
+/** Every live event the app published since start. */
+const published: LiveEvent[] = []
+let subscription: AsyncIterableIterator<LiveEvent>
 
 beforeAll(async () => {
-  app = await startApp({ env: { REDACT_PATTERNS: `sk-live-[0-9a-f]{16},${ANSWER_WORD}` } })
+  const patterns = [`sk-live-[0-9a-f]{16}`, ANSWER_WORD, ACROSS_THREE_DELTAS, ACROSS_TWO_DELTAS, HTTP_ERROR_WORDS, STREAM_ERROR_WORD, CATASTROPHIC]
+  app = await startApp({ env: { REDACT_PATTERNS: patterns.join(',') } })
+  subscription = app.app.bus.subscribe()
+  void (async () => {
+    for await (const event of subscription) published.push(event)
+  })()
 })
-afterAll(() => app?.close())
+afterAll(async () => {
+  await subscription?.return?.()
+  await app?.close()
+})
+
+function expectNoSecretPiece(what: string, text: string): void {
+  for (const piece of SECRET_PIECES) expect(text, `${what} holds ${JSON.stringify(piece)}`).not.toContain(piece)
+}
+
+/** Sends one request straight to the proxy (no SDK, so the query and headers are exactly these). */
+async function send(options: { query?: string; headers?: Record<string, string>; body: Record<string, unknown> }) {
+  const response = await fetch(`${app.url}/v1/messages${options.query ?? ''}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': 'sk-ant-redaction', ...options.headers },
+    body: JSON.stringify({ model: DEFAULT_MODEL, max_tokens: 64, messages: [{ role: 'user', content: 'hi' }], ...options.body }),
+  })
+  const bytes = Buffer.from(await response.arrayBuffer())
+  const upstreamRequestId = response.headers.get('request-id')!
+  const received = app.upstream.requests.find((r) => r.requestId === upstreamRequestId)!
+  return { response, bytes, received, upstreamRequestId }
+}
+
+type StoredRow = Record<string, unknown> & { id: string; status: string }
+
+/** The final row of the exchange upstream answered with `upstreamRequestId`, and its stream chunks in order. */
+async function stored(upstreamRequestId: string) {
+  const row = await waitFor(async () => {
+    const rows = (await app.app.dataSource.query(`SELECT * FROM requests WHERE upstream_request_id = $1 AND status <> 'IN_FLIGHT'`, [upstreamRequestId])) as StoredRow[]
+    return rows[0]
+  }, `the final record of ${upstreamRequestId}`)
+  const chunks = (await app.app.dataSource.query('SELECT * FROM stream_chunks WHERE request_id = $1 ORDER BY seq', [row.id])) as { event: string | null; data: string }[]
+  return { row, chunks }
+}
+
+/** Live events published about one record, once its final record was published. */
+async function publishedAbout(id: string): Promise<LiveEvent[]> {
+  const about = (e: LiveEvent) => (e.kind === 'request' ? e.record.id === id : e.request.id === id)
+  await waitFor(() => published.some((e) => e.kind === 'request' && e.record.id === id && e.record.status !== 'IN_FLIGHT'), 'the final record published live')
+  return published.filter(about)
+}
 
 describe('body redaction', () => {
   it('stores a streamed exchange with every match fingerprinted, while client and upstream see the real bytes', async () => {
@@ -57,5 +118,64 @@ describe('body redaction', () => {
       [`%${SECRET}%`, `%${ANSWER_WORD}%`],
     )) as { n: number }[]
     expect(rows[0]!.n).toBe(0)
+  })
+})
+
+describe('redaction of secrets cut into pieces, and of the text around bodies', () => {
+  it.each([
+    ['each event in its own read', {}],
+    ['events cut across reads of 7 bytes', { [MOCK_HEADERS.chunkBytes]: '7' }],
+  ])('stores and publishes no piece of a secret streamed across two and three text deltas, %s', async (_, headers) => {
+    const { bytes, received, upstreamRequestId } = await send({ headers: { [MOCK_HEADERS.scenario]: 'stream-text', ...headers }, body: { stream: true } })
+    expect(bytes.equals(app.upstream.sentBody(received))).toBe(true)
+    const { row, chunks } = await stored(upstreamRequestId)
+    expect(row.status).toBe('COMPLETED')
+
+    expectNoSecretPiece('the stored record', JSON.stringify(row))
+    expectNoSecretPiece('the stored chunks', JSON.stringify(chunks))
+    expectNoSecretPiece('the live events', JSON.stringify(await publishedAbout(row.id)))
+    // The deltas still add up to the redacted text of the Message, so a replay of the chunks reads like the Message.
+    const deltas = chunks.filter((c) => c.event === 'content_block_delta').map((c) => (JSON.parse(c.data) as { delta: { text: string } }).delta.text)
+    const message = JSON.parse(row.response_body as string) as { content: { text: string }[] }
+    expect(deltas.join('')).toBe(message.content[0]!.text)
+    expect(message.content[0]!.text).toMatch(new RegExp(`^${FINGERPRINT.source} ! ${FINGERPRINT.source}, ${FINGERPRINT.source} sourire 😀\\.$`))
+    expect(row.response_sse).toMatch(FINGERPRINT)
+  })
+
+  it('redacts the query string, every header value both ways and the error text of an HTTP error', async () => {
+    const { response, upstreamRequestId } = await send({
+      query: `?note=${SECRET}`,
+      headers: { [MOCK_HEADERS.scenario]: 'rate-limited', 'x-note': `deploy ${SECRET}`, 'user-agent': `agent ${SECRET}`, [MOCK_HEADERS.responseHeaders]: JSON.stringify({ 'x-echo': SECRET }) },
+      body: {},
+    })
+    expect(response.status).toBe(429)
+    expect(response.headers.get('x-echo')).toBe(SECRET)
+    const { row } = await stored(upstreamRequestId)
+    expect(row).toMatchObject({ status: 'FAILED', query: expect.stringMatching(new RegExp(`^note=${FINGERPRINT.source}$`)), error: expect.stringMatching(FINGERPRINT) })
+    expect((row.request_headers as Record<string, string>)['x-note']).toMatch(new RegExp(`^deploy ${FINGERPRINT.source}$`))
+    expect((row.response_headers as Record<string, string>)['x-echo']).toMatch(FINGERPRINT)
+    expectNoSecretPiece('the stored record', JSON.stringify(row))
+    expectNoSecretPiece('the live events', JSON.stringify(await publishedAbout(row.id)))
+  })
+
+  it('redacts the error of a stream that ended with an SSE error event', async () => {
+    const { upstreamRequestId } = await send({ headers: { [MOCK_HEADERS.scenario]: 'stream-error' }, body: { stream: true } })
+    const { row, chunks } = await stored(upstreamRequestId)
+    expect(row).toMatchObject({ status: 'FAILED', error: expect.stringMatching(FINGERPRINT) })
+    // The stream stops inside the first delta: its text holds no whole secret, only the error does.
+    expect(JSON.stringify(row)).not.toContain(STREAM_ERROR_WORD)
+    expect(JSON.stringify(chunks)).not.toContain(STREAM_ERROR_WORD)
+  })
+
+  it('answers unchanged while a catastrophic pattern is configured, and stores the record redacted', async () => {
+    const content = `${'a'.repeat(50_000)}b ${SECRET}`
+    const { response, bytes, received, upstreamRequestId } = await send({ headers: { [MOCK_HEADERS.scenario]: 'text' }, body: { messages: [{ role: 'user', content }] } })
+    expect(response.status).toBe(200)
+    expect(bytes.equals(app.upstream.sentBody(received))).toBe(true)
+    expect(received.body.toString()).toContain(content)
+    const { row } = await stored(upstreamRequestId)
+    expect(row.status).toBe('COMPLETED')
+    expect(row.request_body).toMatch(FINGERPRINT)
+    expectNoSecretPiece('the stored record', JSON.stringify(row))
   })
 })
