@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net'
 import path from 'node:path'
 import { z } from 'zod'
 
@@ -90,8 +91,23 @@ export class ConfigError extends Error {
   }
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
-export const isLoopbackHost = (host: string) => LOOPBACK.has(host) || host.startsWith('127.')
+/** 127.0.0.0/8 and ::1; node's BlockList also matches IPv4-mapped IPv6 (`::ffff:127.0.0.1`) against the IPv4 range. */
+const LOOPBACK_ADDRESSES = new BlockList()
+LOOPBACK_ADDRESSES.addSubnet('127.0.0.0', 8, 'ipv4')
+LOOPBACK_ADDRESSES.addAddress('::1', 'ipv6')
+
+/**
+ * True for an address or name that can only mean this machine: an IP literal in 127.0.0.0/8, `::1`
+ * (any spelling, IPv4-mapped 127.x included), `localhost` or a subdomain of it (RFC 6761 reserves
+ * them for loopback). Nothing else: `127.0.0.1.nip.io` is a DNS name anyone can point anywhere.
+ * Expects a bare name, without port or brackets.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const name = host.toLowerCase()
+  if (name === 'localhost' || name.endsWith('.localhost')) return true
+  const family = isIP(name)
+  return family !== 0 && LOOPBACK_ADDRESSES.check(name, family === 4 ? 'ipv4' : 'ipv6')
+}
 
 /** Reads and validates the configuration; throws ConfigError listing every problem at once. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
