@@ -53,6 +53,29 @@ const regexList = z
     return patterns
   })
 
+/** Comma-separated web origins (`scheme://host[:port]`, nothing more), each checked at start. */
+const originList = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    const origins: string[] = []
+    for (const entry of value ? value.split(',').map((v) => v.trim()).filter((v) => v !== '') : []) {
+      let origin: string | null = null
+      try {
+        origin = new URL(entry).origin
+      } catch {
+        // Reported below, like an entry with a path.
+      }
+      if (origin !== entry) {
+        const hint = origin === null || origin === 'null' ? 'e.g. https://app.example.com or http://localhost:5173' : `as browsers send it: ${origin}`
+        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry)} is not an origin: write scheme, host and port only (${hint})` })
+        return z.NEVER
+      }
+      origins.push(origin)
+    }
+    return origins
+  })
+
 export const OPTIONS = {
   port: { env: 'PORT', help: 'Port for the proxy, the GraphQL API and the dashboard.', defaultText: '3001', schema: z.coerce.number().int().min(0).max(65535).default(3001) },
   host: { env: 'HOST', help: 'Address to bind. Anything but loopback requires DASHBOARD_TOKEN.', defaultText: '127.0.0.1', schema: z.string().min(1).default('127.0.0.1') },
@@ -63,6 +86,9 @@ export const OPTIONS = {
   streamIdleTimeoutS: { env: 'STREAM_IDLE_TIMEOUT', help: 'Seconds a response body may stay silent before it is cut. Streams have no total limit.', defaultText: '600', schema: seconds(600) },
   demoteNonStreaming: { env: 'ANTHROPIC_DEMOTE_NONSTREAMING', help: 'Send non-streaming POST /v1/messages upstream as streams and answer the client with the accumulated JSON message, so long answers never hit the header timeout (1/true/yes/on).', defaultText: 'off', schema: flag },
   maxBodyBytes: { env: 'MAX_BODY_BYTES', help: 'Largest request body accepted on /v1/* (413 beyond).', defaultText: '67108864 (64 MiB)', schema: bytes(64 * 1024 * 1024) },
+  requestReceiveTimeoutS: { env: 'REQUEST_RECEIVE_TIMEOUT', help: 'Seconds a client may take to send request headers, and then again to send a /v1/* request body (408, connection closed). Responses are never bounded by it.', defaultText: '60', schema: seconds(60) },
+  maxConnections: { env: 'MAX_CONNECTIONS', help: 'Most client connections open at once (all routes); further connections are closed at once and counted in /metrics.', defaultText: '1024', schema: z.coerce.number().int('must be a whole number of connections').positive('must be positive').default(1024) },
+  allowedOrigins: { env: 'ALLOWED_ORIGINS', help: 'Web origins (comma-separated, e.g. https://app.example.com) whose pages may call /v1/* from a browser. Unset: every request carrying Origin or a cross-site Sec-Fetch-Site gets 403; SDKs and Claude Code send neither.', schema: originList },
   dashboardToken: { env: 'DASHBOARD_TOKEN', help: 'Bearer token guarding /graphql and the dashboard. Required when HOST is not loopback.', schema: optionalText },
   proxyToken: { env: 'PROXY_TOKEN', help: 'If set, /v1/* requires the header x-claudescope-token with this value.', schema: optionalText },
   redactPatterns: { env: 'REDACT_PATTERNS', help: 'Regular expressions (JavaScript syntax, separated by commas; write a comma inside one as \\,) whose matches in request and response bodies are stored as redacted:<fingerprint>, the same secret always the same fingerprint. Unset: bodies are stored as forwarded.', schema: regexList },

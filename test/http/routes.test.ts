@@ -118,18 +118,19 @@ describe('the DNS-rebinding guard on a loopback-bound server', () => {
 
 describe('draining', () => {
   it('refuses new /v1/* work with 503 in the Anthropic envelope once refusing, while /health says draining', async () => {
-    app.app.lifecycle.draining = true
-    app.app.lifecycle.refusingNewWork = true
+    // Refusing is one-way, so this test has an app of its own.
+    const draining = await startApp()
     try {
-      const res = await fetch(`${app.url}/v1/messages`, { method: 'POST', body: '{}' })
+      draining.app.lifecycle.draining = true
+      draining.app.lifecycle.refuseNewWork()
+      const res = await fetch(`${draining.url}/v1/messages`, { method: 'POST', body: '{}' })
       expect(res.status).toBe(503)
       expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'overloaded_error' } })
-      const health = await fetch(`${app.url}/health`)
+      const health = await fetch(`${draining.url}/health`)
       expect(health.status).toBe(503)
       expect(await health.json()).toMatchObject({ status: 'draining' })
     } finally {
-      app.app.lifecycle.draining = false
-      app.app.lifecycle.refusingNewWork = false
+      await draining.close()
     }
   })
 })
