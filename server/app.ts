@@ -2,6 +2,7 @@ import 'reflect-metadata'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import type http from 'node:http'
+import { Counter } from 'prom-client'
 import type { DataSource } from 'typeorm'
 import { buildApiSchema, createApiContextFactory } from './api'
 import { createCapture, type Capture } from './capture/capture'
@@ -76,13 +77,15 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     headerTimeoutMs: config.responseHeaderTimeoutS * 1000,
     idleTimeoutMs: config.streamIdleTimeoutS * 1000,
     maxBodyBytes: config.maxBodyBytes,
+    receiveTimeoutMs: config.requestReceiveTimeoutS * 1000,
+    allowedOrigins: config.allowedOrigins,
     demoteNonStreaming: config.demoteNonStreaming,
     proxyToken: config.proxyToken,
     observer: capture.observer,
     logger,
     onOverhead: (ms) => metrics.observeProxyOverhead(ms / 1000),
   })
-  const lifecycle: Lifecycle = { draining: false, refusingNewWork: false, inFlight: () => proxy.inFlight }
+  const lifecycle: Lifecycle = { draining: false, refuseNewWork: () => proxy.refuseNewWork(), inFlight: () => proxy.inFlight }
   const readHealth = (): HealthReport => {
     const stats = capture.stats()
     return {
@@ -95,6 +98,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     }
   }
   const metrics = createMetrics(readHealth, bus, () => capture.stats())
+  const refusedConnections = new Counter({ name: 'claudescope_connections_refused_total', help: 'Client connections closed on arrival because MAX_CONNECTIONS were open.', registers: [metrics.registry] })
   const graphql = createGraphQLServer({
     schema: await buildApiSchema(),
     createContext: createApiContextFactory({ dataSource, bus, readHealth }),
@@ -108,6 +112,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     attachWebSocket: (s, isAllowedHost) => graphql.attach(s, isAllowedHost),
     lifecycle,
     bindHost: config.host,
+    headersTimeoutMs: config.requestReceiveTimeoutS * 1000,
+    maxConnections: config.maxConnections,
+    onConnectionRefused: () => refusedConnections.inc(),
     clientDir: findClientDir(),
     logger,
   })

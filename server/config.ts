@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net'
 import path from 'node:path'
 import { z } from 'zod'
 import { compileRedactPattern, RedactPatternError, type RedactPattern } from './capture/redact-patterns'
@@ -47,6 +48,29 @@ const redactPatternList = z
     return patterns
   })
 
+/** Comma-separated web origins (`scheme://host[:port]`, nothing more), each checked at start. */
+const originList = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    const origins: string[] = []
+    for (const entry of value ? value.split(',').map((v) => v.trim()).filter((v) => v !== '') : []) {
+      let origin: string | null = null
+      try {
+        origin = new URL(entry).origin
+      } catch {
+        // Reported below, like an entry with a path.
+      }
+      if (origin !== entry) {
+        const hint = origin === null || origin === 'null' ? 'e.g. https://app.example.com or http://localhost:5173' : `as browsers send it: ${origin}`
+        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry)} is not an origin: write scheme, host and port only (${hint})` })
+        return z.NEVER
+      }
+      origins.push(origin)
+    }
+    return origins
+  })
+
 export const OPTIONS = {
   port: { env: 'PORT', help: 'Port for the proxy, the GraphQL API and the dashboard.', defaultText: '3001', schema: z.coerce.number().int().min(0).max(65535).default(3001) },
   host: { env: 'HOST', help: 'Address to bind. Anything but loopback requires DASHBOARD_TOKEN.', defaultText: '127.0.0.1', schema: z.string().min(1).default('127.0.0.1') },
@@ -57,6 +81,9 @@ export const OPTIONS = {
   streamIdleTimeoutS: { env: 'STREAM_IDLE_TIMEOUT', help: 'Seconds a response body may stay silent before it is cut. Streams have no total limit.', defaultText: '600', schema: seconds(600) },
   demoteNonStreaming: { env: 'ANTHROPIC_DEMOTE_NONSTREAMING', help: 'Send non-streaming POST /v1/messages upstream as streams and answer the client with the accumulated JSON message, so long answers never hit the header timeout (1/true/yes/on).', defaultText: 'off', schema: flag },
   maxBodyBytes: { env: 'MAX_BODY_BYTES', help: 'Largest request body accepted on /v1/* (413 beyond).', defaultText: '67108864 (64 MiB)', schema: bytes(64 * 1024 * 1024) },
+  requestReceiveTimeoutS: { env: 'REQUEST_RECEIVE_TIMEOUT', help: 'Seconds a client may take to send request headers, and then again to send a /v1/* request body (408, connection closed). Responses are never bounded by it.', defaultText: '60', schema: seconds(60) },
+  maxConnections: { env: 'MAX_CONNECTIONS', help: 'Most client connections open at once (all routes); further connections are closed at once and counted in /metrics.', defaultText: '1024', schema: z.coerce.number().int('must be a whole number of connections').positive('must be positive').default(1024) },
+  allowedOrigins: { env: 'ALLOWED_ORIGINS', help: 'Web origins (comma-separated, e.g. https://app.example.com) whose pages may call /v1/* from a browser. Unset: every request carrying Origin or a cross-site Sec-Fetch-Site gets 403; SDKs and Claude Code send neither.', schema: originList },
   dashboardToken: { env: 'DASHBOARD_TOKEN', help: 'Bearer token guarding /graphql and the dashboard. Required when HOST is not loopback.', schema: optionalText },
   proxyToken: { env: 'PROXY_TOKEN', help: 'If set, /v1/* requires the header x-claudescope-token with this value.', schema: optionalText },
   redactPatterns: { env: 'REDACT_PATTERNS', help: 'Regular expressions in RE2 syntax (linear time; no back references or lookaround), separated by commas (write a comma inside one as \\,), whose matches in bodies, raw SSE, stream events (a secret split across deltas included), error messages, the query string and header values are stored as redacted:<fingerprint>, the same secret always the same fingerprint. Unset: everything is stored as forwarded.', schema: redactPatternList },
@@ -85,8 +112,23 @@ export class ConfigError extends Error {
   }
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
-export const isLoopbackHost = (host: string) => LOOPBACK.has(host) || host.startsWith('127.')
+/** 127.0.0.0/8 and ::1; node's BlockList also matches IPv4-mapped IPv6 (`::ffff:127.0.0.1`) against the IPv4 range. */
+const LOOPBACK_ADDRESSES = new BlockList()
+LOOPBACK_ADDRESSES.addSubnet('127.0.0.0', 8, 'ipv4')
+LOOPBACK_ADDRESSES.addAddress('::1', 'ipv6')
+
+/**
+ * True for an address or name that can only mean this machine: an IP literal in 127.0.0.0/8, `::1`
+ * (any spelling, IPv4-mapped 127.x included), `localhost` or a subdomain of it (RFC 6761 reserves
+ * them for loopback). Nothing else: `127.0.0.1.nip.io` is a DNS name anyone can point anywhere.
+ * Expects a bare name, without port or brackets.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const name = host.toLowerCase()
+  if (name === 'localhost' || name.endsWith('.localhost')) return true
+  const family = isIP(name)
+  return family !== 0 && LOOPBACK_ADDRESSES.check(name, family === 4 ? 'ipv4' : 'ipv6')
+}
 
 /** Reads and validates the configuration; throws ConfigError listing every problem at once. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -45,6 +45,19 @@ describe('configuration', () => {
     expect(problemsOf({ REDACT_PATTERNS: '(x)\\1' })).toEqual([expect.stringMatching(/^REDACT_PATTERNS: "\(x\)\\\\1" is not a valid RE2 regular expression \(back references .* are not supported/)])
   })
 
+  it('reads ALLOWED_ORIGINS as comma-separated origins and refuses an entry that is more or less than an origin', () => {
+    expect(loadConfig({ ALLOWED_ORIGINS: 'https://app.example, http://localhost:5173' }).allowedOrigins).toEqual(['https://app.example', 'http://localhost:5173'])
+    expect(loadConfig({}).allowedOrigins).toEqual([])
+    for (const entry of ['https://app.example/', 'https://app.example/path', 'app.example', '*', 'null', 'HTTPS://APP.EXAMPLE']) {
+      expect(problemsOf({ ALLOWED_ORIGINS: entry }), entry).toEqual([expect.stringMatching(/^ALLOWED_ORIGINS: .* is not an origin/)])
+    }
+  })
+
+  it('bounds receiving and connections by default: REQUEST_RECEIVE_TIMEOUT 60 s, MAX_CONNECTIONS 1024', () => {
+    expect(loadConfig({})).toMatchObject({ requestReceiveTimeoutS: 60, maxConnections: 1024 })
+    expect(problemsOf({ MAX_CONNECTIONS: '0', REQUEST_RECEIVE_TIMEOUT: '-1' })).toHaveLength(2)
+  })
+
   it('lists every option in --help with its default', () => {
     const help = helpText()
     for (const option of Object.values(OPTIONS)) expect(help).toContain(option.env)

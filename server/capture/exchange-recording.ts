@@ -283,7 +283,7 @@ export class ExchangeRecording {
         upstreamError = envelopeMessage(json)
       }
     }
-    if (outcome.kind === 'failed') {
+    if (outcome.kind === 'failed' || outcome.kind === 'refused') {
       record.errorCode = outcome.error.code
       if (record.httpStatus === null) {
         // Nothing came from upstream: the client got the proxy's own envelope.
@@ -298,12 +298,13 @@ export class ExchangeRecording {
     return { record: this.snapshot(), chunks: this.#chunks }
   }
 
-  /** COMPLETED, or why not: client hang-up, proxy failure, HTTP error, stream error, cut stream. */
+  /** COMPLETED, or why not: client hang-up, proxy failure or refusal, HTTP error, stream error, cut stream. */
   #outcomeStatus(outcome: ExchangeOutcome, upstreamError: string | null): [RequestStatus, string | null] {
     const httpStatus = this.#record.httpStatus
     const accumulator = this.#accumulator
     if (outcome.kind === 'aborted') return ['ABORTED', null]
     if (outcome.kind === 'failed') return ['FAILED', outcome.error.message]
+    if (outcome.kind === 'refused') return ['FAILED', `refused with ${outcome.error.status} ${outcome.error.code}: ${outcome.error.message}`]
     if (httpStatus !== null && httpStatus >= 400) return ['FAILED', upstreamError ?? `HTTP ${httpStatus}`]
     if (accumulator?.error) return ['FAILED', accumulator.error.message || accumulator.error.type]
     if (accumulator !== null && this.#record.responseBody !== null && !accumulator.done) return ['FAILED', 'stream ended before message_stop']

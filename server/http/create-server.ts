@@ -1,7 +1,6 @@
 import http from 'node:http'
 import type { Logger } from '../logger'
 import { handleHealth, handleLivez, sendJson, type Lifecycle } from './health'
-import { ProxyError, sendAnthropicError } from '../proxy/proxy-errors'
 import { createHostCheck } from './host-check'
 import { handleOpenApi } from './openapi'
 import { matchRoute, type Handler, type Route } from './routes'
@@ -19,6 +18,12 @@ export interface HttpServerParts {
   lifecycle: Lifecycle
   /** The address the server binds; decides which Host headers are served (see host-check.ts). */
   bindHost: string
+  /** Longest a client may take to send request headers (408 and the connection closed after). */
+  headersTimeoutMs: number
+  /** Most connections open at once; the server closes further ones as they arrive. */
+  maxConnections: number
+  /** Told of each connection closed because `maxConnections` were open. */
+  onConnectionRefused(): void
   /** Built dashboard directory, or null when not built. */
   clientDir: string | null
   logger: Logger
@@ -27,7 +32,8 @@ export interface HttpServerParts {
 /** One process, one port: the routing table for everything Claudescope serves (SPEC §0). */
 export function createHttpServer(parts: HttpServerParts): http.Server {
   const routes: Route[] = [
-    { methods: '*', path: '/v1/', handler: (req, res) => (parts.lifecycle.refusingNewWork ? refuseWhileDraining(res) : parts.proxy(req, res)) },
+    // The proxy answers its own refusals (draining included), so each is recorded.
+    { methods: '*', path: '/v1/', handler: parts.proxy },
     { methods: ['GET', 'POST'], path: '/graphql', handler: parts.graphql },
     { methods: ['GET', 'HEAD'], path: '/health', handler: handleHealth(parts.lifecycle) },
     { methods: ['GET', 'HEAD'], path: '/livez', handler: handleLivez(parts.lifecycle) },
@@ -41,7 +47,10 @@ export function createHttpServer(parts: HttpServerParts): http.Server {
 
   const isAllowedHost = createHostCheck(parts.bindHost)
 
-  const server = http.createServer({ noDelay: true, keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+  // requestTimeout stays off: it would bound whole exchanges, and streams last half an hour. Node
+  // checks headersTimeout every connectionsCheckingInterval, so that follows it.
+  const serverOptions = { noDelay: true, keepAliveTimeout: 65_000, requestTimeout: 0, connectionsCheckingInterval: Math.min(30_000, parts.headersTimeoutMs) }
+  const server = http.createServer(serverOptions, (req, res) => {
     if (!isAllowedHost(req.headers.host)) return forbiddenHost(req, res)
     const method = req.method ?? 'GET'
     const url = req.url ?? '/'
@@ -54,14 +63,13 @@ export function createHttpServer(parts: HttpServerParts): http.Server {
       failed(err, res, parts.logger)
     }
   })
-  // Streams may stay open for half an hour; Node's default header and request timeouts must not cut them.
-  server.headersTimeout = 60_000
+  server.headersTimeout = parts.headersTimeoutMs
+  // A connection past the cap is closed before any byte is read: no memory, no handler.
+  server.maxConnections = parts.maxConnections
+  server.on('drop', () => parts.onConnectionRefused())
   parts.attachWebSocket(server, isAllowedHost)
   return server
 }
-
-/** After the drain grace: Anthropic's envelope, so SDK clients retry elsewhere. */
-const refuseWhileDraining = (res: http.ServerResponse) => sendAnthropicError(res, new ProxyError('DRAINING'))
 
 function forbiddenHost(req: http.IncomingMessage, res: http.ServerResponse): void {
   sendJson(res, 421, { type: 'error', error: { type: 'permission_error', message: `Host ${req.headers.host} is not served: Claudescope listens on loopback only (set HOST and DASHBOARD_TOKEN to serve other names)` } })

@@ -14,7 +14,7 @@ export interface DrainOptions {
 
 /**
  * Graceful stop, step one (O2): mark draining so /health answers 503, keep serving while load
- * balancers notice (`graceMs`), then refuse new /v1/* work and wait until nothing is in flight or
+ * balancers notice (`graceMs`), then refuse new /v1/* work (cutting bodies still arriving) and wait until nothing is in flight or
  * `timeoutMs` passes, logging progress. Resolves `true` when it drained, `false` on the ceiling.
  * The caller then closes the app (flushes capture, closes subscriptions).
  */
@@ -25,7 +25,7 @@ export async function drain(options: DrainOptions): Promise<boolean> {
   lifecycle.draining = true
   logger.info({ in_flight: lifecycle.inFlight(), grace_ms: options.graceMs }, 'draining: /health now answers 503')
   await sleep(options.graceMs)
-  lifecycle.refusingNewWork = true
+  lifecycle.refuseNewWork()
   logger.info({ in_flight: lifecycle.inFlight() }, 'draining: refusing new /v1/* requests')
 
   let lastLog = Date.now()

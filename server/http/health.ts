@@ -4,8 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 export interface Lifecycle {
   /** Set on SIGTERM/SIGINT: /health turns 503 so load balancers stop routing here. */
   draining: boolean
-  /** Set once the drain grace has passed: new /v1/* work gets 503. */
-  refusingNewWork: boolean
+  /** Called once the drain grace has passed: new /v1/* work gets 503, and bodies still arriving are cut. */
+  refuseNewWork(): void
   /** Exchanges on /v1/* currently in flight. */
   inFlight(): number
 }

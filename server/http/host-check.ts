@@ -9,8 +9,18 @@ import { isLoopbackHost } from '../config'
 export function createHostCheck(bindHost: string): (hostHeader: string | undefined) => boolean {
   if (!isLoopbackHost(bindHost)) return () => true
   return (hostHeader) => {
-    if (!hostHeader) return true
-    const name = hostHeader.startsWith('[') ? hostHeader.slice(1, hostHeader.indexOf(']')) : hostHeader.split(':')[0]!
-    return isLoopbackHost(name.toLowerCase())
+    // HTTP/1.0 has no Host; browsers, the only rebinding vector, always send one.
+    if (hostHeader === undefined) return true
+    return isLoopbackHost(hostName(hostHeader))
   }
+}
+
+/** The name of a Host header without its port: `[::1]:3001` → `::1`, `localhost:3001` → `localhost`. */
+function hostName(hostHeader: string): string {
+  if (hostHeader.startsWith('[')) {
+    const end = hostHeader.indexOf(']')
+    return end === -1 ? '' : hostHeader.slice(1, end)
+  }
+  const colon = hostHeader.indexOf(':')
+  return colon === -1 ? hostHeader : hostHeader.slice(0, colon)
 }

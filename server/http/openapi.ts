@@ -26,10 +26,13 @@ const proxyOperation = {
   parameters: [{ name: 'x-claudescope-token', in: 'header', required: false, schema: { type: 'string' }, description: 'Required when PROXY_TOKEN is set.' }],
   responses: {
     default: { description: "Upstream's response, relayed unchanged" },
+    '400': errorResponse('Path whose dot segments leave /v1/'),
     '401': errorResponse('PROXY_TOKEN is set and the header is missing or wrong'),
+    '403': errorResponse('Browser request (Origin or cross-site Sec-Fetch-Site) from an origin not in ALLOWED_ORIGINS'),
+    '408': errorResponse('Body not received within REQUEST_RECEIVE_TIMEOUT'),
     '413': errorResponse('Body larger than MAX_BODY_BYTES'),
     '502': errorResponse('Upstream unreachable or reset'),
-    '503': errorResponse('This instance is draining'),
+    '503': errorResponse('This instance is draining (also cuts bodies still arriving)'),
     '504': errorResponse('No upstream headers within ANTHROPIC_RESPONSE_HEADER_TIMEOUT'),
   },
 }

@@ -9,8 +9,10 @@ import { logProxyFailure } from './failure-log'
 import { toUpstreamHeaders } from './hop-by-hop'
 import { ProxyError, sendAnthropicError } from './proxy-errors'
 import type { ProxyObserver } from './proxy-observer'
+import { leavesApiRoot } from './api-path'
+import { answerPreflight, createOriginCheck, isPreflight, setCorsHeaders, type OriginDecision } from './origin-policy'
 import { createTokenCheck } from './proxy-token'
-import { readBody } from './read-body'
+import { readBody, type BodyReading } from './read-body'
 import { UpstreamExchange, type ExchangeContext } from './upstream-exchange'
 
 export interface ProxyOptions {
@@ -25,6 +27,16 @@ export interface ProxyOptions {
   idleTimeoutMs: number
   /** Largest request body accepted; larger ones get 413 before anything is sent upstream. */
   maxBodyBytes: number
+  /**
+   * Longest a request body may take to arrive once its headers are in (408 and the connection
+   * closed after). Bounds receiving only, never the response. @default 60_000
+   */
+  receiveTimeoutMs?: number
+  /**
+   * Web origins whose pages may call /v1/* (exact `scheme://host[:port]`). Every other request
+   * carrying `Origin` or a cross-site `Sec-Fetch-Site` gets 403, its preflight too. @default []
+   */
+  allowedOrigins?: readonly string[]
   /**
    * Demotion (P6): a `POST /v1/messages` whose JSON body does not ask for a stream is sent upstream
    * with `"stream": true` (a byte edit of that one member) and the client gets the accumulated
@@ -55,6 +67,11 @@ export interface Proxy {
   handle(req: IncomingMessage, res: ServerResponse): void
   /** Exchanges between entry to `handle` and their end, refused ones included (for /livez and drain). */
   readonly inFlight: number
+  /**
+   * Draining, past the grace: from now on every request gets 503 (DRAINING), and requests whose
+   * body is still arriving are cut with it at once, so a stalled upload cannot hold up the drain.
+   */
+  refuseNewWork(): void
   /** Closes upstream connections. Exchanges still running are cut and end as failed: drain first. */
   close(): Promise<void>
 }
@@ -88,6 +105,8 @@ function pooledUuidV7(): () => string {
 /** Bigger than node's 16 KiB default: Anthropic answers carry dozens of rate-limit headers. */
 const MAX_RESPONSE_HEADER_BYTES = 64 * 1024
 
+const EMPTY_BODY = Buffer.alloc(0)
+
 class ForwardingProxy implements Proxy {
   #inFlight = 0
   readonly #pool: Pool
@@ -96,9 +115,13 @@ class ForwardingProxy implements Proxy {
   readonly #basePath: string
   readonly #headerTimeoutMs: number
   readonly #idleTimeoutMs: number
-  readonly #maxBodyBytes: number
+  readonly #bodyLimits: { maxBytes: number; timeoutMs: number }
   readonly #demotesNonStreaming: boolean
   readonly #isAuthorized: ((rawHeaders: readonly string[]) => boolean) | null
+  readonly #checkOrigin: (rawHeaders: readonly string[]) => OriginDecision
+  /** Bodies being read right now; cut when new work is refused. */
+  readonly #receiving = new Set<BodyReading>()
+  #isRefusingNewWork = false
   readonly #newId: () => string
   readonly #logger: Logger
 
@@ -108,7 +131,8 @@ class ForwardingProxy implements Proxy {
     this.#basePath = upstream.pathname.replace(/\/+$/, '')
     this.#headerTimeoutMs = options.headerTimeoutMs
     this.#idleTimeoutMs = options.idleTimeoutMs
-    this.#maxBodyBytes = options.maxBodyBytes
+    this.#bodyLimits = { maxBytes: options.maxBodyBytes, timeoutMs: options.receiveTimeoutMs ?? 60_000 }
+    this.#checkOrigin = createOriginCheck(options.allowedOrigins ?? [])
     this.#demotesNonStreaming = options.demoteNonStreaming ?? false
     this.#isAuthorized = options.proxyToken ? createTokenCheck(options.proxyToken) : null
     this.#newId = options.newId ?? pooledUuidV7()
@@ -132,12 +156,20 @@ class ForwardingProxy implements Proxy {
     this.#inFlight++
     // Each upstream read must leave at once, not wait for an ACK to coalesce (no-op when already off).
     res.socket?.setNoDelay(true)
-    if (this.#isAuthorized !== null && !this.#isAuthorized(req.rawHeaders)) {
-      this.#refuse(req, res, startedAtMs, null, new ProxyError('PROXY_UNAUTHORIZED'))
+    const refusal = this.#admit(req, res)
+    if (refusal === ANSWERED) {
+      this.#inFlight--
       return
     }
-    readBody(req, this.#maxBodyBytes).then(
+    if (refusal !== null) {
+      this.#refuse(req, res, startedAtMs, null, refusal)
+      return
+    }
+    const reading = readBody(req, this.#bodyLimits)
+    this.#receiving.add(reading)
+    reading.body.then(
       (body) => {
+        this.#receiving.delete(reading)
         if (body === null) {
           this.#inFlight--
           return
@@ -149,8 +181,38 @@ class ForwardingProxy implements Proxy {
           this.#refuse(req, res, startedAtMs, body, asProxyError(error))
         }
       },
-      (error: unknown) => this.#refuse(req, res, startedAtMs, null, asProxyError(error)),
+      (error: unknown) => {
+        this.#receiving.delete(reading)
+        this.#refuse(req, res, startedAtMs, null, asProxyError(error))
+      },
     )
+  }
+
+  refuseNewWork(): void {
+    this.#isRefusingNewWork = true
+    for (const reading of this.#receiving) reading.cancel(new ProxyError('DRAINING', 'the request body was still arriving'))
+  }
+
+  /**
+   * The checks made on the request head, cheapest first: draining, browser origin, proxy token,
+   * path. Returns the refusal, ANSWERED when it answered a CORS preflight itself, or null to go on.
+   */
+  #admit(req: IncomingMessage, res: ServerResponse): ProxyError | typeof ANSWERED | null {
+    if (this.#isRefusingNewWork) return new ProxyError('DRAINING')
+    const origin = this.#checkOrigin(req.rawHeaders)
+    if (origin instanceof ProxyError) return origin
+    if (origin !== null) {
+      // A preflight never carries the proxy token, so it is answered before the token is checked.
+      if (isPreflight(req.method ?? 'GET', req.headers)) {
+        answerPreflight(res, origin.allowedOrigin, req.headers['access-control-request-method']!, req.headers['access-control-request-headers'])
+        return ANSWERED
+      }
+      setCorsHeaders(res, origin.allowedOrigin)
+    }
+    if (this.#isAuthorized !== null && !this.#isAuthorized(req.rawHeaders)) return new ProxyError('PROXY_UNAUTHORIZED')
+    const path = pathOf(req.url ?? '/')
+    if (leavesApiRoot(path)) return new ProxyError('PATH_OUTSIDE_API', `${path} resolves outside /v1/`)
+    return null
   }
 
   close(): Promise<void> {
@@ -201,12 +263,16 @@ class ForwardingProxy implements Proxy {
     exchange.requestOverheadMs = performance.now() - forwardStartedAt
   }
 
-  /** Answers a request the proxy will not forward; it was never announced to the observer. */
+  /**
+   * Answers a request the proxy will not forward, and announces it to the observer as a start
+   * (with the body only if it was read) and a refused end.
+   */
   #refuse(req: IncomingMessage, res: ServerResponse, startedAtMs: number, body: Buffer | null, error: ProxyError): void {
     sendAnthropicError(res, error)
     this.#inFlight--
+    const id = this.#announceRefusal(req, startedAtMs, body, error)
     logProxyFailure(this.#logger, error, {
-      id: '',
+      id,
       method: req.method ?? 'GET',
       url: req.url ?? '/',
       body,
@@ -214,7 +280,33 @@ class ForwardingProxy implements Proxy {
       elapsedMs: performance.now() - startedAtMs,
     })
   }
+
+  /**
+   * The refused request's record id, or '' when nothing is announced: without an observer, and for
+   * PROXY_INTERNAL, a defect of the proxy itself whose cause may be the id source.
+   */
+  #announceRefusal(req: IncomingMessage, startedAtMs: number, body: Buffer | null, error: ProxyError): string {
+    const observer = this.#context.observer
+    if (observer === undefined || error.code === 'PROXY_INTERNAL') return ''
+    const id = this.#newId()
+    const url = req.url ?? '/'
+    observer.onStart({
+      id,
+      startedAt: Date.now() - (performance.now() - startedAtMs),
+      method: req.method ?? 'GET',
+      path: pathOf(url),
+      query: queryOf(url),
+      clientHeaders: req.headers,
+      upstreamHeaders: {},
+      body: body ?? EMPTY_BODY,
+    })
+    observer.onEnd(id, { kind: 'refused', offsetMs: performance.now() - startedAtMs, error })
+    return id
+  }
 }
+
+/** #admit's word for "a CORS preflight was answered here". */
+const ANSWERED = Symbol('answered')
 
 function pathOf(url: string): string {
   const at = url.indexOf('?')

@@ -3,8 +3,8 @@ import type { ServerResponse } from 'node:http'
 /**
  * Failures the proxy itself produces, as opposed to errors upstream answered with (those are
  * relayed unchanged). Each code has one HTTP status and one Anthropic `error.type`, so SDK clients
- * react to a proxy-made failure as they would to the same failure from the API: retry 502/503/504,
- * give up on 401/413.
+ * react to a proxy-made failure as they would to the same failure from the API: retry 408/502/503/504,
+ * give up on 400/401/403/413.
  */
 export type ProxyErrorCode =
   | 'UPSTREAM_UNREACHABLE'
@@ -13,12 +13,17 @@ export type ProxyErrorCode =
   | 'UPSTREAM_IDLE_TIMEOUT'
   | 'UPSTREAM_BAD_RESPONSE'
   | 'BODY_TOO_LARGE'
+  | 'REQUEST_RECEIVE_TIMEOUT'
   | 'PROXY_UNAUTHORIZED'
+  | 'ORIGIN_FORBIDDEN'
+  | 'PATH_OUTSIDE_API'
   | 'DRAINING'
   | 'PROXY_INTERNAL'
 
 /** The `error.type` values of Anthropic's error envelope that the proxy answers with. */
 export type AnthropicErrorType =
+  | 'invalid_request_error'
+  | 'permission_error'
   | 'api_error'
   | 'timeout_error'
   | 'request_too_large'
@@ -40,7 +45,10 @@ const CATALOGUE: Record<ProxyErrorCode, CatalogueEntry> = {
   UPSTREAM_IDLE_TIMEOUT: { status: 502, type: 'api_error', message: 'The upstream API stopped sending the response body', closeConnection: false },
   UPSTREAM_BAD_RESPONSE: { status: 502, type: 'api_error', message: 'The upstream API sent a malformed HTTP response', closeConnection: false },
   BODY_TOO_LARGE: { status: 413, type: 'request_too_large', message: 'Request body is larger than Claudescope accepts', closeConnection: true },
+  REQUEST_RECEIVE_TIMEOUT: { status: 408, type: 'timeout_error', message: 'Claudescope did not receive the whole request in time', closeConnection: true },
   PROXY_UNAUTHORIZED: { status: 401, type: 'authentication_error', message: 'Claudescope requires a valid x-claudescope-token header', closeConnection: false },
+  ORIGIN_FORBIDDEN: { status: 403, type: 'permission_error', message: 'Claudescope does not serve /v1/* to web pages', closeConnection: true },
+  PATH_OUTSIDE_API: { status: 400, type: 'invalid_request_error', message: 'The request path leaves /v1/', closeConnection: true },
   DRAINING: { status: 503, type: 'overloaded_error', message: 'Claudescope is shutting down and accepts no new requests', closeConnection: true },
   PROXY_INTERNAL: { status: 500, type: 'api_error', message: 'Claudescope failed to forward the request', closeConnection: false },
 }

@@ -4,6 +4,9 @@ import type { ProxyError } from './proxy-errors'
 /**
  * The lifecycle the proxy announces for every /v1/* exchange, in order:
  * `onStart` → (`onResponse` → `onChunk`*)? → `onEnd` exactly once.
+ * A request the proxy refuses itself (proxy token, origin, path, body size, receive timeout,
+ * draining) is announced too, as `onStart` → `onEnd` with a `refused` outcome, so what was turned
+ * away can be seen; its start carries no upstream headers and the body only as far as it was read.
  *
  * The proxy passes the very buffers it forwarded (no copy, no parse) and calls each hook only
  * after the bytes were handed to the socket, so an observer can never delay forwarding.
@@ -33,7 +36,7 @@ export interface ExchangeStart {
   clientHeaders: IncomingHttpHeaders
   /** Headers as sent upstream (hop-by-hop removed, rules applied). */
   upstreamHeaders: OutgoingHttpHeaders
-  /** The request body exactly as forwarded. */
+  /** The request body exactly as forwarded; empty for a refused request whose body was not read. */
   body: Buffer
   /**
    * Demotion (P6) applies: the client asked for a JSON answer, `body` asks upstream for a stream
@@ -58,3 +61,5 @@ export type ExchangeOutcome =
   | { kind: 'failed'; offsetMs: number; error: ProxyError }
   /** The client hung up first; the upstream request was aborted. */
   | { kind: 'aborted'; offsetMs: number }
+  /** The proxy answered `error` itself and sent nothing upstream. */
+  | { kind: 'refused'; offsetMs: number; error: ProxyError }

@@ -26,6 +26,19 @@ function rawGet(path: string, host: string): Promise<{ status: number; body: str
   })
 }
 
+/** The status a graphql-ws upgrade on /graphql gets with this Host header (101 when it opens). */
+function upgradeStatus(host: string): Promise<number> {
+  const ws = new WebSocket(`${app.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', { headers: { host } })
+  return new Promise<number>((resolve) => {
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode!))
+    ws.on('open', () => {
+      ws.close()
+      resolve(101)
+    })
+    ws.on('error', () => {})
+  })
+}
+
 describe('operational routes', () => {
   it('answers /health with healthy and /livez with the in-flight gauge', async () => {
     const health = await fetch(`${app.url}/health`)
@@ -85,31 +98,39 @@ describe('the DNS-rebinding guard on a loopback-bound server', () => {
     expect((await rawGet('/health', `localhost:${new URL(app.url).port}`)).status).toBe(200)
   })
 
+  it('refuses HTTP requests whose Host only starts like a loopback address (a rebinding domain)', async () => {
+    for (const host of ['127.0.0.1.nip.io', '127.0.0.1.nip.io:3001', '127.x.attacker.example']) {
+      expect((await rawGet('/health', host)).status, host).toBe(421)
+      expect((await rawGet('/graphql?query=%7B__typename%7D', host)).status, host).toBe(421)
+    }
+  })
+
   it('refuses WebSocket upgrades whose Host is not a loopback name', async () => {
-    const ws = new WebSocket(`${app.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', { headers: { host: 'evil.example' } })
-    const status = await new Promise<number>((resolve) => {
-      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode!))
-      ws.on('open', () => resolve(101))
-      ws.on('error', () => {})
-    })
-    expect(status).toBe(403)
+    expect(await upgradeStatus('evil.example')).toBe(403)
+  })
+
+  it('refuses WebSocket upgrades whose Host only starts like a loopback address, and accepts a loopback one', async () => {
+    expect(await upgradeStatus('127.0.0.1.nip.io')).toBe(403)
+    expect(await upgradeStatus('127.x.attacker.example:3001')).toBe(403)
+    expect(await upgradeStatus(`localhost:${new URL(app.url).port}`)).toBe(101)
   })
 })
 
 describe('draining', () => {
   it('refuses new /v1/* work with 503 in the Anthropic envelope once refusing, while /health says draining', async () => {
-    app.app.lifecycle.draining = true
-    app.app.lifecycle.refusingNewWork = true
+    // Refusing is one-way, so this test has an app of its own.
+    const draining = await startApp()
     try {
-      const res = await fetch(`${app.url}/v1/messages`, { method: 'POST', body: '{}' })
+      draining.app.lifecycle.draining = true
+      draining.app.lifecycle.refuseNewWork()
+      const res = await fetch(`${draining.url}/v1/messages`, { method: 'POST', body: '{}' })
       expect(res.status).toBe(503)
       expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'overloaded_error' } })
-      const health = await fetch(`${app.url}/health`)
+      const health = await fetch(`${draining.url}/health`)
       expect(health.status).toBe(503)
       expect(await health.json()).toMatchObject({ status: 'draining' })
     } finally {
-      app.app.lifecycle.draining = false
-      app.app.lifecycle.refusingNewWork = false
+      await draining.close()
     }
   })
 })

@@ -274,7 +274,7 @@ describe('request limits', () => {
     await upstream.close()
   })
 
-  it('answers 413 request_too_large to a declared length over maxBodyBytes without forwarding anything', async () => {
+  it('answers 413 request_too_large to a declared length over maxBodyBytes without forwarding anything, announcing only the refusal', async () => {
     const response = await rawRequest(running.url, { path: '/v1/messages', body: 'x'.repeat(4096) })
 
     expect(response.status).toBe(413)
@@ -283,7 +283,7 @@ describe('request limits', () => {
       error: { type: 'request_too_large', message: expect.stringContaining('1024') },
     })
     expect(upstream.requests).toHaveLength(0)
-    expect(observer.exchanges).toHaveLength(0)
+    expect(observer.exchanges.map((e) => e.end?.kind)).toEqual(['refused'])
     expect(running.proxy.inFlight).toBe(0)
   })
 

@@ -17,7 +17,7 @@ describe('proxy token', () => {
     await upstream.close()
   })
 
-  it('answers 401 authentication_error without the token and forwards nothing', async () => {
+  it('answers 401 authentication_error without the token and forwards nothing, announcing only the refusal', async () => {
     const response = await rawRequest(running.url, { path: '/v1/messages', body: '{}' })
 
     expect(response.status).toBe(401)
@@ -26,7 +26,7 @@ describe('proxy token', () => {
       error: { type: 'authentication_error', message: expect.stringContaining('x-claudescope-token') },
     })
     expect(upstream.requests).toHaveLength(0)
-    expect(observer.exchanges).toHaveLength(0)
+    expect(observer.exchanges.map((e) => e.end?.kind)).toEqual(['refused'])
     expect(running.proxy.inFlight).toBe(0)
   })
 
