@@ -1,7 +1,8 @@
-import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from '../logger'
-import { acquireDataDirLock, releaseDataDirLock } from '../store/embedded/data-dir-lock'
+import { acquireExclusiveLock, describeHolder, type ExclusiveLock } from '../files/exclusive-lock'
+import { ensurePrivateDir, makeTreePrivate, PRIVATE_FILE_MODE } from '../files/private-files'
 import { CaptureError } from './capture-error'
 import type { CaptureOp } from './capture-op'
 import { encodeOp, FRAME_HEADER_BYTES, readFrame } from './spool-codec'
@@ -62,7 +63,7 @@ const ERROR_LOG_INTERVAL_MS = 10_000
 
 /**
  * Append-only disk spool for capture ops the database could not take in time (C4), owned by one
- * process at a time (`<dir>.lock`, taken over from a dead one; SPOOL_LOCKED otherwise). Appends are
+ * process at a time (the exclusive lock `<dir>.lock`, taken over from a dead owner; SPOOL_LOCKED otherwise). Appends are
  * synchronous writes to the page cache, so they survive the process being killed; a timer fsyncs
  * them at least once a second against machine crashes. Replay reads the oldest segment, decodes
  * one batch at a time, and deletes the segment once every op in it is acknowledged; a crash in
@@ -82,6 +83,7 @@ export class Spool {
   #dirty = false
   #directoryDirty = false
   #isClosed = false
+  readonly #lock: ExclusiveLock
   #replay: Replay | null = null
   /** id → kind of ops committed after a copy of them was spooled (see `markCommitted`). */
   readonly #committed = new Map<string, CaptureOp['kind']>()
@@ -95,11 +97,13 @@ export class Spool {
     this.#maxBytes = options.maxBytes
     this.#segmentMaxBytes = options.segmentMaxBytes ?? 16 * 1024 * 1024
     this.#logger = options.logger
-    mkdirSync(this.#dir, { recursive: true })
-    const lock = acquireDataDirLock(this.#dir)
+    ensurePrivateDir(this.#dir)
+    makeTreePrivate(this.#dir)
+    const lock = acquireExclusiveLock(`${this.#dir}.lock`, { onLost: () => this.#onLockLost() })
     if (!lock.acquired) {
-      throw new CaptureError('SPOOL_LOCKED', `Another Claudescope (pid ${lock.holderPid}) uses the capture spool in ${this.#dir}. Give each instance its own DATA_DIR.`)
+      throw new CaptureError('SPOOL_LOCKED', `Another Claudescope (${describeHolder(lock.holder)}) uses the capture spool in ${this.#dir}. Give each instance its own DATA_DIR.`)
     }
+    this.#lock = lock.lock
     const existing = readdirSync(this.#dir).filter((f) => SEGMENT_PATTERN.test(f)).sort()
     for (const name of existing) {
       const file = path.join(this.#dir, name)
@@ -196,6 +200,7 @@ export class Spool {
    * the spool is empty.
    */
   nextBatch(maxItems: number, maxBytes = Number.POSITIVE_INFINITY): SpoolBatch | null {
+    if (this.#isClosed) return null
     for (;;) {
       const replay = this.#replay ?? this.#loadOldest()
       if (!replay) return null
@@ -243,7 +248,13 @@ export class Spool {
     clearInterval(this.#fsyncTimer)
     this.#closeCurrent()
     this.#syncDirectory()
-    releaseDataDirLock(this.#dir)
+    this.#lock.release()
+  }
+
+  /** Another process took the spool over (this one looked dead to it): stop touching its files. */
+  #onLockLost(): void {
+    this.#logger.error({ dir: this.#dir }, 'another process took over the capture spool; this one stops spooling (records that cannot reach the database are dropped)')
+    this.close()
   }
 
   #isCommittedCopy(op: CaptureOp): boolean {
@@ -256,7 +267,7 @@ export class Spool {
 
   #openSegment(): Segment & { fd: number } {
     const file = path.join(this.#dir, `${String(this.#nextNumber++).padStart(16, '0')}.spool`)
-    const fd = openSync(file, 'a')
+    const fd = openSync(file, 'a', PRIVATE_FILE_MODE)
     this.#directoryDirty = true
     return { file, bytes: 0, records: 0, fd }
   }

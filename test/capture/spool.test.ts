@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, truncateSync, statSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync, statSync, writeFileSync } from 'node:fs'
 import { crc32 } from 'node:zlib'
 import os from 'node:os'
 import path from 'node:path'
@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { CaptureOp } from '../../server/capture/capture-op'
 import { RequestBody, withRequestBody } from '../../server/capture/request-body'
 import { Spool } from '../../server/capture/spool'
+import { currentProcessIdentity } from '../../server/files/process-identity'
 import { waitFor } from '../support/start-app'
 import { inFlightRecord, startOp } from './records'
 
@@ -201,10 +202,13 @@ describe('the capture spool', () => {
   })
   it('refuses a directory another live process spools into with SPOOL_LOCKED, and takes over a dead one\'s', () => {
     const dir = spoolDir()
-    dirs.push(`${dir}.lock`)
-    writeFileSync(`${dir}.lock`, String(process.ppid))
+    const lockDir = `${dir}.lock`
+    dirs.push(lockDir)
+    mkdirSync(lockDir)
+    const owner = (pid: number) => JSON.stringify({ state: 'owned', token: 'by-hand', owner: { ...currentProcessIdentity(), pid, startTicks: null, acquiredAt: '' } })
+    writeFileSync(path.join(lockDir, '0000000000000001.owner'), owner(process.ppid))
     expect(() => new Spool({ dir, maxBytes: 1 << 30, logger })).toThrow(expect.objectContaining({ code: 'SPOOL_LOCKED' }))
-    writeFileSync(`${dir}.lock`, '2147483646') // no such process
+    writeFileSync(path.join(lockDir, '0000000000000002.owner'), owner(2147483646)) // no such process
     const spool = new Spool({ dir, maxBytes: 1 << 30, logger })
     spool.close()
   })
