@@ -4,6 +4,7 @@ import path from 'node:path'
 import type http from 'node:http'
 import type { DataSource } from 'typeorm'
 import { createCapture, type Capture } from './capture/capture'
+import { ensureDataDir } from './files/private-files'
 import type { Config } from './config'
 import { buildGraphQLSchema } from './graphql/schema'
 import { createGraphQLServer } from './graphql/graphql-server'
@@ -40,6 +41,7 @@ export interface App {
  * proxy → observer (capture) → live bus + queue → writer → store ← GraphQL.
  */
 export async function startApp(config: Config, logger: Logger): Promise<App> {
+  ensureDataDir(config.dataDirPath, logger)
   const embedded = config.databaseUrl
     ? null
     : await startEmbeddedPostgres({ dataDir: path.join(config.dataDirPath, 'pglite'), logger })

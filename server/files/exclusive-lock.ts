@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { linkSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { linkSync, lstatSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { readdir, utimes } from 'node:fs/promises'
 import path from 'node:path'
 import { ensurePrivateDir } from './private-files'
@@ -55,6 +55,7 @@ const MAX_ATTEMPTS = 8
 /** Takes the lock at `lockDir` (a directory, created 0700 if missing) or reports who holds it. */
 export function acquireExclusiveLock(lockDir: string, options: ExclusiveLockOptions = {}): LockAttempt {
   const staleMs = options.staleMs ?? DEFAULT_STALE_MS
+  removeDeadPidFile(lockDir)
   ensurePrivateDir(lockDir)
   const token = randomBytes(12).toString('hex')
   const owner: LockHolder = { ...currentProcessIdentity(), acquiredAt: new Date().toISOString() }
@@ -118,6 +119,18 @@ function holdLock(lockDir: string, mine: Generation, token: string, options: Exc
       if (createExclusively(lockDir, generationFile(lockDir, mine.number + 1).file, { state: 'released' })) unlinkQuietly(mine.file)
     },
   }
+}
+
+/** Earlier versions locked with a plain pid file at the same path; one whose process is gone is removed (a live one makes the mkdir fail). */
+function removeDeadPidFile(lockPath: string): void {
+  let pid: number
+  try {
+    if (!lstatSync(lockPath).isFile()) return
+    pid = Number(readFileSync(lockPath, 'utf8').trim())
+  } catch {
+    return
+  }
+  if (isRunning({ ...currentProcessIdentity(), pid, startTicks: null }) !== true) unlinkQuietly(lockPath)
 }
 
 function isDead(owner: LockHolder, file: string, staleMs: number): boolean {

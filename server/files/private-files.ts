@@ -1,5 +1,6 @@
-import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs'
+import { chmodSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import type { Logger } from '../logger'
 
 /**
  * Claudescope's files hold whole prompts, responses and key fingerprints, so what it creates is
@@ -33,4 +34,23 @@ export function makeTreePrivate(dir: string): void {
 /** True when others than the owner may read, write or enter `dir`. */
 export function isSharedWithOthers(dir: string): boolean {
   return (lstatSync(dir).mode & SHARED_BITS) !== 0
+}
+
+/** Writes `file` readable by its owner only, tightening it if it existed with looser modes. */
+export function writePrivateFile(file: string, data: string | Uint8Array): void {
+  writeFileSync(file, data, { mode: PRIVATE_FILE_MODE })
+  const mode = lstatSync(file).mode & 0o777
+  if (mode & SHARED_BITS) chmodSync(file, PRIVATE_FILE_MODE)
+}
+
+/**
+ * Creates DATA_DIR as 0700 if missing. One that exists is the user's choice and is left as it is
+ * (it may be shared on purpose), with a warning when others may enter it: everything Claudescope
+ * creates inside is private regardless.
+ */
+export function ensureDataDir(dataDir: string, logger: Logger): void {
+  if (mkdirSync(dataDir, { recursive: true, mode: PRIVATE_DIR_MODE }) !== undefined) return
+  if (isSharedWithOthers(dataDir)) {
+    logger.warn({ dataDir, mode: (lstatSync(dataDir).mode & 0o777).toString(8) }, 'DATA_DIR may be entered by other local users; Claudescope keeps its own files in it private, but consider chmod 700 on it')
+  }
 }

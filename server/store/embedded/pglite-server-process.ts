@@ -42,6 +42,7 @@ async function main(dataDir: string, socketDir: string): Promise<void> {
       try {
         await server?.stop()
         await db?.close()
+        makeTreePrivate(dataDir)
       } finally {
         lock.release()
         process.exit(0)
@@ -64,6 +65,9 @@ async function main(dataDir: string, socketDir: string): Promise<void> {
     rmSync(socketPath, { force: true })
     server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: MAX_CONNECTIONS })
     await server.start()
+    // PGlite's own file layer creates some files (pg_internal.init, statistics) 0644 whatever the
+    // process umask; the 0700 directory already keeps others out, and this takes the bits off.
+    makeTreePrivate(dataDir)
     report({ type: 'ready' })
   } catch (err) {
     lock.release()
