@@ -1,4 +1,5 @@
-import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import { close as closeFd, closeSync, fsync as fsyncFd, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import path from 'node:path'
 import type { Logger } from '../logger'
 import { acquireExclusiveLock, describeHolder, type ExclusiveLock } from '../files/exclusive-lock'
@@ -17,7 +18,11 @@ export interface SpoolOptions {
   segmentMaxBytes?: number
   /** Appended data reaches the disk at least this often. @default 1_000 */
   fsyncIntervalMs?: number
+  /** Flushes a file descriptor to disk off the event loop (tests slow it down). @default fs.fsync on the thread pool */
+  fsync?: (fd: number) => Promise<void>
 }
+
+const fsyncOffLoop = (fd: number) => new Promise<void>((resolve, reject) => fsyncFd(fd, (err) => (err ? reject(err) : resolve())))
 
 /** Ops read back from the spool, removed from it only by `ack` once the database holds them. */
 export interface SpoolBatch {
@@ -45,6 +50,12 @@ interface Segment {
   bytes: number
   /** Frames not yet acknowledged (counted from headers at start, so a torn tail may count one too many). */
   records: number
+}
+
+interface OpenSegment extends Segment {
+  fd: number
+  /** The fsync running on this descriptor, if any: the descriptor is closed only after it. */
+  syncing: Promise<void> | null
 }
 
 interface Replay {
@@ -76,7 +87,8 @@ export class Spool {
   readonly #segmentMaxBytes: number
   readonly #logger: Logger
   readonly #closed: Segment[] = []
-  #current: (Segment & { fd: number }) | null = null
+  #current: OpenSegment | null = null
+  readonly #fsync: (fd: number) => Promise<void>
   #nextNumber: number
   #bytes = 0
   #records = 0
@@ -97,6 +109,7 @@ export class Spool {
     this.#maxBytes = options.maxBytes
     this.#segmentMaxBytes = options.segmentMaxBytes ?? 16 * 1024 * 1024
     this.#logger = options.logger
+    this.#fsync = options.fsync ?? fsyncOffLoop
     ensurePrivateDir(this.#dir)
     makeTreePrivate(this.#dir)
     const lock = acquireExclusiveLock(`${this.#dir}.lock`, { onLost: () => this.#onLockLost() })
@@ -150,7 +163,7 @@ export class Spool {
       this.#stats.refused++
       return false
     }
-    let current: Segment & { fd: number }
+    let current: OpenSegment
     try {
       current = this.#current ??= this.#openSegment()
       writeFully(current.fd, frame)
@@ -246,7 +259,7 @@ export class Spool {
     if (this.#isClosed) return
     this.#isClosed = true
     clearInterval(this.#fsyncTimer)
-    this.#closeCurrent()
+    this.#closeCurrent({ waitForDisk: true })
     this.#syncDirectory()
     this.#lock.release()
   }
@@ -265,26 +278,56 @@ export class Spool {
     return true
   }
 
-  #openSegment(): Segment & { fd: number } {
+  #openSegment(): OpenSegment {
     const file = path.join(this.#dir, `${String(this.#nextNumber++).padStart(16, '0')}.spool`)
     const fd = openSync(file, 'a', PRIVATE_FILE_MODE)
     this.#directoryDirty = true
-    return { file, bytes: 0, records: 0, fd }
+    return { file, bytes: 0, records: 0, fd, syncing: null }
   }
 
-  #closeCurrent(): void {
+  /**
+   * Closes the open segment after flushing it to disk: on the thread pool, or, at shutdown
+   * (`waitForDisk`), right here so it is on disk before the process exits.
+   */
+  #closeCurrent({ waitForDisk = false } = {}): void {
     const current = this.#current
     if (!current) return
     this.#current = null
+    if (current.bytes > 0) this.#closed.push({ file: current.file, bytes: current.bytes, records: current.records })
+    else unlinkQuietly(current.file)
+    if (waitForDisk) {
+      this.#countFsync(() => fsyncSync(current.fd))
+      // A background fsync may still use the descriptor; it is closed once that ends.
+      if (current.syncing) void current.syncing.finally(() => closeFd(current.fd, () => {}))
+      else closeSync(current.fd)
+      return
+    }
+    void this.#syncInBackground(current).finally(() => closeFd(current.fd, () => {}))
+  }
+
+  /** One fsync at a time per segment: a slow disk delays the next, never the event loop. */
+  #syncInBackground(segment: OpenSegment): Promise<void> {
+    const previous = segment.syncing ?? Promise.resolve()
+    const syncing = previous.then(() =>
+      this.#fsync(segment.fd).then(
+        () => void this.#stats.fsyncs++,
+        (err: unknown) => this.#logThrottled(err, 'capture spool fsync failed'),
+      ),
+    )
+    segment.syncing = syncing
+    void syncing.finally(() => {
+      if (segment.syncing === syncing) segment.syncing = null
+    })
+    return syncing
+  }
+
+  #countFsync(fsync: () => void): void {
     try {
-      fsyncSync(current.fd)
+      fsync()
       this.#stats.fsyncs++
     } catch (err) {
       this.#logThrottled(err, 'capture spool fsync failed')
     }
-    closeSync(current.fd)
-    if (current.bytes > 0) this.#closed.push({ file: current.file, bytes: current.bytes, records: current.records })
-    else unlinkSync(current.file)
   }
 
   #loadOldest(): Replay | null {
@@ -320,19 +363,19 @@ export class Spool {
   }
 
   #sync(): void {
-    if (this.#dirty && this.#current) {
+    const current = this.#current
+    if (this.#dirty && current && current.syncing === null) {
       this.#dirty = false
-      try {
-        fsyncSync(this.#current.fd)
-        this.#stats.fsyncs++
-      } catch (err) {
-        this.#logThrottled(err, 'capture spool fsync failed')
-      }
+      void this.#syncInBackground(current)
     }
-    if (this.#directoryDirty) this.#syncDirectory()
+    if (this.#directoryDirty) {
+      this.#directoryDirty = false
+      // Some filesystems refuse fsync on a directory; the data itself is synced either way.
+      void open(this.#dir, 'r').then((dir) => dir.sync().finally(() => dir.close())).catch(() => {})
+    }
   }
 
-  /** A new segment's name reaches the disk only when its directory is synced. */
+  /** A new segment's name reaches the disk only when its directory is synced (here: at shutdown; the timer does it off the event loop). */
   #syncDirectory(): void {
     this.#directoryDirty = false
     let fd: number | undefined
@@ -357,6 +400,14 @@ export class Spool {
     if (now - this.#lastErrorLogAt < ERROR_LOG_INTERVAL_MS) return
     this.#lastErrorLogAt = now
     this.#logger.error({ err, dir: this.#dir }, message)
+  }
+}
+
+function unlinkQuietly(file: string): void {
+  try {
+    unlinkSync(file)
+  } catch {
+    // Already gone.
   }
 }
 

@@ -128,6 +128,27 @@ describe('the capture spool', () => {
     spool.close()
   })
 
+  it('fsyncs off the event loop: while a slow fsync is pending, appends go on, timers fire and no second fsync piles up', async () => {
+    let release: () => void = () => {}
+    let calls = 0
+    const slowFsync = () => {
+      calls++
+      return new Promise<void>((resolve) => (release = resolve))
+    }
+    const spool = new Spool({ dir: spoolDir(), maxBytes: 1 << 30, fsyncIntervalMs: 5, fsync: slowFsync, logger })
+    spool.append(completeOp(1))
+    await waitFor(() => calls === 1, 'the timer to start an fsync')
+    expect(spool.append(completeOp(2))).toBe(true)
+    let ticks = 0
+    await waitFor(() => ++ticks >= 5, 'timers to keep firing while the fsync is pending')
+    expect(calls).toBe(1)
+    release()
+    await waitFor(() => spool.stats.fsyncs === 1, 'the fsync to be counted')
+    await waitFor(() => calls === 2, 'the next fsync, for the append made meanwhile')
+    release()
+    spool.close()
+  })
+
   it('counts the records it holds, across a restart and as batches are acknowledged', () => {
     const dir = spoolDir()
     const first = new Spool({ dir, maxBytes: 1 << 30, segmentMaxBytes: 1500, logger })
