@@ -6,6 +6,7 @@ import { Counter } from 'prom-client'
 import type { DataSource } from 'typeorm'
 import { buildApiSchema, createApiContextFactory } from './api'
 import { createCapture, type Capture } from './capture/capture'
+import { ensureDataDir } from './files/private-files'
 import type { Config } from './config'
 import { createGraphQLServer } from './graphql/graphql-server'
 import { createHttpServer } from './http/create-server'
@@ -41,6 +42,7 @@ export interface App {
  * proxy → observer (capture) → live bus + queue → writer → store ← GraphQL.
  */
 export async function startApp(config: Config, logger: Logger): Promise<App> {
+  ensureDataDir(config.dataDirPath, logger)
   const embedded = config.databaseUrl
     ? null
     : await startEmbeddedPostgres({ dataDir: path.join(config.dataDirPath, 'pglite'), logger })

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { DataSource } from 'typeorm'
+import { writePrivateFile } from '../files/private-files'
 import type { Logger } from '../logger'
 import type { CaptureOp } from './capture-op'
 
@@ -58,7 +59,7 @@ export class CaptureRuns {
   /** Registers this run (replacing the previous one on this DATA_DIR) and starts beating. */
   start(): void {
     const previous = readRunId(this.#file)
-    writeFileSync(this.#file, this.id)
+    writePrivateFile(this.#file, this.id)
     this.#beat(previous)
     this.#timer = setInterval(() => this.#beat(null), this.#heartbeatMs).unref()
   }

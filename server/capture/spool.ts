@@ -1,7 +1,9 @@
-import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import { close as closeFd, closeSync, fsync as fsyncFd, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import path from 'node:path'
 import type { Logger } from '../logger'
-import { acquireDataDirLock, releaseDataDirLock } from '../store/embedded/data-dir-lock'
+import { acquireExclusiveLock, describeHolder, type ExclusiveLock } from '../files/exclusive-lock'
+import { ensurePrivateDir, makeTreePrivate, PRIVATE_FILE_MODE } from '../files/private-files'
 import { CaptureError } from './capture-error'
 import type { CaptureOp } from './capture-op'
 import { encodeOp, FRAME_HEADER_BYTES, readFrame } from './spool-codec'
@@ -16,7 +18,11 @@ export interface SpoolOptions {
   segmentMaxBytes?: number
   /** Appended data reaches the disk at least this often. @default 1_000 */
   fsyncIntervalMs?: number
+  /** Flushes a file descriptor to disk off the event loop (tests slow it down). @default fs.fsync on the thread pool */
+  fsync?: (fd: number) => Promise<void>
 }
+
+const fsyncOffLoop = (fd: number) => new Promise<void>((resolve, reject) => fsyncFd(fd, (err) => (err ? reject(err) : resolve())))
 
 /** Ops read back from the spool, removed from it only by `ack` once the database holds them. */
 export interface SpoolBatch {
@@ -46,6 +52,12 @@ interface Segment {
   records: number
 }
 
+interface OpenSegment extends Segment {
+  fd: number
+  /** The fsync running on this descriptor, if any: the descriptor is closed only after it. */
+  syncing: Promise<void> | null
+}
+
 interface Replay {
   segment: Segment
   data: Buffer
@@ -62,7 +74,7 @@ const ERROR_LOG_INTERVAL_MS = 10_000
 
 /**
  * Append-only disk spool for capture ops the database could not take in time (C4), owned by one
- * process at a time (`<dir>.lock`, taken over from a dead one; SPOOL_LOCKED otherwise). Appends are
+ * process at a time (the exclusive lock `<dir>.lock`, taken over from a dead owner; SPOOL_LOCKED otherwise). Appends are
  * synchronous writes to the page cache, so they survive the process being killed; a timer fsyncs
  * them at least once a second against machine crashes. Replay reads the oldest segment, decodes
  * one batch at a time, and deletes the segment once every op in it is acknowledged; a crash in
@@ -75,13 +87,15 @@ export class Spool {
   readonly #segmentMaxBytes: number
   readonly #logger: Logger
   readonly #closed: Segment[] = []
-  #current: (Segment & { fd: number }) | null = null
+  #current: OpenSegment | null = null
+  readonly #fsync: (fd: number) => Promise<void>
   #nextNumber: number
   #bytes = 0
   #records = 0
   #dirty = false
   #directoryDirty = false
   #isClosed = false
+  readonly #lock: ExclusiveLock
   #replay: Replay | null = null
   /** id → kind of ops committed after a copy of them was spooled (see `markCommitted`). */
   readonly #committed = new Map<string, CaptureOp['kind']>()
@@ -95,11 +109,14 @@ export class Spool {
     this.#maxBytes = options.maxBytes
     this.#segmentMaxBytes = options.segmentMaxBytes ?? 16 * 1024 * 1024
     this.#logger = options.logger
-    mkdirSync(this.#dir, { recursive: true })
-    const lock = acquireDataDirLock(this.#dir)
+    this.#fsync = options.fsync ?? fsyncOffLoop
+    ensurePrivateDir(this.#dir)
+    makeTreePrivate(this.#dir)
+    const lock = acquireExclusiveLock(`${this.#dir}.lock`, { onLost: () => this.#onLockLost() })
     if (!lock.acquired) {
-      throw new CaptureError('SPOOL_LOCKED', `Another Claudescope (pid ${lock.holderPid}) uses the capture spool in ${this.#dir}. Give each instance its own DATA_DIR.`)
+      throw new CaptureError('SPOOL_LOCKED', `Another Claudescope (${describeHolder(lock.holder)}) uses the capture spool in ${this.#dir}. Give each instance its own DATA_DIR.`)
     }
+    this.#lock = lock.lock
     const existing = readdirSync(this.#dir).filter((f) => SEGMENT_PATTERN.test(f)).sort()
     for (const name of existing) {
       const file = path.join(this.#dir, name)
@@ -146,7 +163,7 @@ export class Spool {
       this.#stats.refused++
       return false
     }
-    let current: Segment & { fd: number }
+    let current: OpenSegment
     try {
       current = this.#current ??= this.#openSegment()
       writeFully(current.fd, frame)
@@ -196,6 +213,7 @@ export class Spool {
    * the spool is empty.
    */
   nextBatch(maxItems: number, maxBytes = Number.POSITIVE_INFINITY): SpoolBatch | null {
+    if (this.#isClosed) return null
     for (;;) {
       const replay = this.#replay ?? this.#loadOldest()
       if (!replay) return null
@@ -241,9 +259,15 @@ export class Spool {
     if (this.#isClosed) return
     this.#isClosed = true
     clearInterval(this.#fsyncTimer)
-    this.#closeCurrent()
+    this.#closeCurrent({ waitForDisk: true })
     this.#syncDirectory()
-    releaseDataDirLock(this.#dir)
+    this.#lock.release()
+  }
+
+  /** Another process took the spool over (this one looked dead to it): stop touching its files. */
+  #onLockLost(): void {
+    this.#logger.error({ dir: this.#dir }, 'another process took over the capture spool; this one stops spooling (records that cannot reach the database are dropped)')
+    this.close()
   }
 
   #isCommittedCopy(op: CaptureOp): boolean {
@@ -254,26 +278,56 @@ export class Spool {
     return true
   }
 
-  #openSegment(): Segment & { fd: number } {
+  #openSegment(): OpenSegment {
     const file = path.join(this.#dir, `${String(this.#nextNumber++).padStart(16, '0')}.spool`)
-    const fd = openSync(file, 'a')
+    const fd = openSync(file, 'a', PRIVATE_FILE_MODE)
     this.#directoryDirty = true
-    return { file, bytes: 0, records: 0, fd }
+    return { file, bytes: 0, records: 0, fd, syncing: null }
   }
 
-  #closeCurrent(): void {
+  /**
+   * Closes the open segment after flushing it to disk: on the thread pool, or, at shutdown
+   * (`waitForDisk`), right here so it is on disk before the process exits.
+   */
+  #closeCurrent({ waitForDisk = false } = {}): void {
     const current = this.#current
     if (!current) return
     this.#current = null
+    if (current.bytes > 0) this.#closed.push({ file: current.file, bytes: current.bytes, records: current.records })
+    else unlinkQuietly(current.file)
+    if (waitForDisk) {
+      this.#countFsync(() => fsyncSync(current.fd))
+      // A background fsync may still use the descriptor; it is closed once that ends.
+      if (current.syncing) void current.syncing.finally(() => closeFd(current.fd, () => {}))
+      else closeSync(current.fd)
+      return
+    }
+    void this.#syncInBackground(current).finally(() => closeFd(current.fd, () => {}))
+  }
+
+  /** One fsync at a time per segment: a slow disk delays the next, never the event loop. */
+  #syncInBackground(segment: OpenSegment): Promise<void> {
+    const previous = segment.syncing ?? Promise.resolve()
+    const syncing = previous.then(() =>
+      this.#fsync(segment.fd).then(
+        () => void this.#stats.fsyncs++,
+        (err: unknown) => this.#logThrottled(err, 'capture spool fsync failed'),
+      ),
+    )
+    segment.syncing = syncing
+    void syncing.finally(() => {
+      if (segment.syncing === syncing) segment.syncing = null
+    })
+    return syncing
+  }
+
+  #countFsync(fsync: () => void): void {
     try {
-      fsyncSync(current.fd)
+      fsync()
       this.#stats.fsyncs++
     } catch (err) {
       this.#logThrottled(err, 'capture spool fsync failed')
     }
-    closeSync(current.fd)
-    if (current.bytes > 0) this.#closed.push({ file: current.file, bytes: current.bytes, records: current.records })
-    else unlinkSync(current.file)
   }
 
   #loadOldest(): Replay | null {
@@ -309,19 +363,19 @@ export class Spool {
   }
 
   #sync(): void {
-    if (this.#dirty && this.#current) {
+    const current = this.#current
+    if (this.#dirty && current && current.syncing === null) {
       this.#dirty = false
-      try {
-        fsyncSync(this.#current.fd)
-        this.#stats.fsyncs++
-      } catch (err) {
-        this.#logThrottled(err, 'capture spool fsync failed')
-      }
+      void this.#syncInBackground(current)
     }
-    if (this.#directoryDirty) this.#syncDirectory()
+    if (this.#directoryDirty) {
+      this.#directoryDirty = false
+      // Some filesystems refuse fsync on a directory; the data itself is synced either way.
+      void open(this.#dir, 'r').then((dir) => dir.sync().finally(() => dir.close())).catch(() => {})
+    }
   }
 
-  /** A new segment's name reaches the disk only when its directory is synced. */
+  /** A new segment's name reaches the disk only when its directory is synced (here: at shutdown; the timer does it off the event loop). */
   #syncDirectory(): void {
     this.#directoryDirty = false
     let fd: number | undefined
@@ -346,6 +400,14 @@ export class Spool {
     if (now - this.#lastErrorLogAt < ERROR_LOG_INTERVAL_MS) return
     this.#lastErrorLogAt = now
     this.#logger.error({ err, dir: this.#dir }, message)
+  }
+}
+
+function unlinkQuietly(file: string): void {
+  try {
+    unlinkSync(file)
+  } catch {
+    // Already gone.
   }
 }
 

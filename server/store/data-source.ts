@@ -59,10 +59,12 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
   return dataSource
 }
 
-/** host:port/database of a connection URL, never its password. */
+/** host:port/database (or the socket directory) of a connection URL, never its password. */
 function describeTarget(url: string): string {
   try {
     const parsed = new URL(url)
+    const socketDir = parsed.searchParams.get('host')
+    if (socketDir) return `the socket in ${socketDir}${parsed.pathname}`
     return `${parsed.hostname || 'localhost'}:${parsed.port || '5432'}${parsed.pathname}`
   } catch {
     return 'an unparseable DATABASE_URL'

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, truncateSync, statSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync, statSync, writeFileSync } from 'node:fs'
 import { crc32 } from 'node:zlib'
 import os from 'node:os'
 import path from 'node:path'
@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { CaptureOp } from '../../server/capture/capture-op'
 import { RequestBody, withRequestBody } from '../../server/capture/request-body'
 import { Spool } from '../../server/capture/spool'
+import { currentProcessIdentity } from '../../server/files/process-identity'
 import { waitFor } from '../support/start-app'
 import { inFlightRecord, startOp } from './records'
 
@@ -127,6 +128,27 @@ describe('the capture spool', () => {
     spool.close()
   })
 
+  it('fsyncs off the event loop: while a slow fsync is pending, appends go on, timers fire and no second fsync piles up', async () => {
+    let release: () => void = () => {}
+    let calls = 0
+    const slowFsync = () => {
+      calls++
+      return new Promise<void>((resolve) => (release = resolve))
+    }
+    const spool = new Spool({ dir: spoolDir(), maxBytes: 1 << 30, fsyncIntervalMs: 5, fsync: slowFsync, logger })
+    spool.append(completeOp(1))
+    await waitFor(() => calls === 1, 'the timer to start an fsync')
+    expect(spool.append(completeOp(2))).toBe(true)
+    let ticks = 0
+    await waitFor(() => ++ticks >= 5, 'timers to keep firing while the fsync is pending')
+    expect(calls).toBe(1)
+    release()
+    await waitFor(() => spool.stats.fsyncs === 1, 'the fsync to be counted')
+    await waitFor(() => calls === 2, 'the next fsync, for the append made meanwhile')
+    release()
+    spool.close()
+  })
+
   it('counts the records it holds, across a restart and as batches are acknowledged', () => {
     const dir = spoolDir()
     const first = new Spool({ dir, maxBytes: 1 << 30, segmentMaxBytes: 1500, logger })
@@ -201,10 +223,13 @@ describe('the capture spool', () => {
   })
   it('refuses a directory another live process spools into with SPOOL_LOCKED, and takes over a dead one\'s', () => {
     const dir = spoolDir()
-    dirs.push(`${dir}.lock`)
-    writeFileSync(`${dir}.lock`, String(process.ppid))
+    const lockDir = `${dir}.lock`
+    dirs.push(lockDir)
+    mkdirSync(lockDir)
+    const owner = (pid: number) => JSON.stringify({ state: 'owned', token: 'by-hand', owner: { ...currentProcessIdentity(), pid, startTicks: null, acquiredAt: '' } })
+    writeFileSync(path.join(lockDir, '0000000000000001.owner'), owner(process.ppid))
     expect(() => new Spool({ dir, maxBytes: 1 << 30, logger })).toThrow(expect.objectContaining({ code: 'SPOOL_LOCKED' }))
-    writeFileSync(`${dir}.lock`, '2147483646') // no such process
+    writeFileSync(path.join(lockDir, '0000000000000002.owner'), owner(2147483646)) // no such process
     const spool = new Spool({ dir, maxBytes: 1 << 30, logger })
     spool.close()
   })

@@ -49,7 +49,7 @@ describe('a database outage under steady traffic', () => {
     })
   }, 180_000)
 
-  it('loses and doubles nothing when the embedded database process is killed: it is restarted on its port', async () => {
+  it('loses and doubles nothing when the embedded database process is killed: it is restarted on its socket', async () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'claudescope-killed-db-'))
     cleanups.push(async () => rmSync(root, { recursive: true, force: true }))
     const dataDir = path.join(root, 'pglite')

@@ -1,4 +1,4 @@
-/** The embedded database's supervision: a killed PGlite process comes back on its port with its data. */
+/** The embedded database's supervision: a killed PGlite process comes back on its socket with its data. */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'

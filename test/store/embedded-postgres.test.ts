@@ -1,5 +1,6 @@
 import { execFileSync, fork } from 'node:child_process'
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { Client } from 'pg'
@@ -42,7 +43,44 @@ const isAlive = (pid: number) => {
   }
 }
 
+/** TCP ports the process listens on, from its socket descriptors and /proc/net/tcp{,6}. */
+function listeningTcpPorts(pid: number): number[] {
+  const inodes = new Set(
+    readdirSync(`/proc/${pid}/fd`)
+      .map((fd) => { try { return /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] } catch { return undefined } })
+      .filter((inode) => inode !== undefined),
+  )
+  const ports: number[] = []
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/)
+      const LISTEN = '0A'
+      if (fields[3] === LISTEN && inodes.has(fields[9]!)) ports.push(parseInt(fields[1]!.split(':')[1]!, 16))
+    }
+  }
+  return ports
+}
+
 describe('the embedded database', () => {
+  it('listens on no TCP port, only on a Unix socket in a directory only this user can enter, also after a restart', async () => {
+    const embedded = await startEmbeddedPostgres({ dataDir: tempDataDir(), logger })
+    cleanups.push(() => embedded.stop())
+    for (let round = 0; round < 2; round++) {
+      expect(listeningTcpPorts(embedded.pid)).toEqual([])
+      const socketDir = new URL(embedded.url).searchParams.get('host')!
+      expect(statSync(socketDir).mode & 0o777).toBe(0o700)
+      const socketFile = path.join(socketDir, '.s.PGSQL.5432')
+      expect(statSync(socketFile).isSocket()).toBe(true)
+      await new Promise<void>((resolve, reject) => net.connect(socketFile).once('connect', function (this: net.Socket) { this.destroy(); resolve() }).once('error', reject))
+      expect(await query(embedded.url, 'SELECT 1 AS one')).toEqual([{ one: 1 }])
+      if (round === 0) {
+        process.kill(embedded.pid, 'SIGKILL')
+        await waitFor(() => embedded.restarts === 1, 'the restart', 30_000)
+      }
+    }
+  }, 60_000)
+
+
   it('keeps its data across a stop and a start', async () => {
     const dataDir = tempDataDir()
     const first = await startEmbeddedPostgres({ dataDir, logger })

@@ -1,7 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import type { Logger } from '../../logger'
 import { StoreError } from '../store-errors'
+import { embeddedDatabaseUrl } from './embedded-socket'
 import type { EmbeddedMessage } from './pglite-server-process'
 
 /**
@@ -13,7 +16,7 @@ import type { EmbeddedMessage } from './pglite-server-process'
 export const EMBEDDED_BATCH_MAX_BYTES = 2 * 1024 * 1024
 
 export interface EmbeddedPostgres {
-  /** postgres://… URL of the embedded server, for `openStore`; a restart keeps it. */
+  /** postgres://… URL of the embedded server's Unix socket, for `openStore`; a restart keeps it. */
   url: string
   /** The database process now (a restart replaces it), for operators' tools and outage tests. */
   readonly pid: number
@@ -32,7 +35,7 @@ export interface EmbeddedPostgresOptions {
   /** How long `stop()` waits for PGlite to close before killing the process. @default 15_000 */
   stopTimeoutMs?: number
   /**
-   * Start the process again, on the same data directory and port (so open pools reconnect), when
+   * Start the process again, on the same data directory and socket (so open pools reconnect), when
    * it dies unexpectedly; retried with backoff while it fails. Capture spools meanwhile. @default true
    */
   restartOnExit?: boolean
@@ -48,17 +51,25 @@ const RESTART_STABLE_MS = 60_000
 
 /**
  * Starts the embedded database in a child process (see pglite-server-process.ts) and resolves
- * once it accepts connections. Fails with a StoreError: `EMBEDDED_DATA_DIR_LOCKED` when another
+ * once it accepts connections on a Unix socket in a fresh directory of the system's temporary
+ * directory, private to this user (0700) and removed by `stop()`; a short path, because socket
+ * paths are limited to about 100 bytes. Fails with a StoreError: `EMBEDDED_DATA_DIR_LOCKED` when another
  * live process serves `dataDir`, `EMBEDDED_START_FAILED` otherwise (with the child's own message).
  * Once started, it supervises the process: see `restartOnExit`.
  * Under tests and `npm run dev` the child is TypeScript, run through swc like its parent.
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const dataDir = path.resolve(options.dataDir)
-  const first = await spawnDatabase(dataDir, 0, options)
-  const { port } = first
+  const socketDir = mkdtempSync(path.join(os.tmpdir(), 'claudescope-db-'))
+  const removeSocketDir = () => rmSync(socketDir, { recursive: true, force: true })
+  let current: ChildProcess
+  try {
+    current = await spawnDatabase(dataDir, socketDir, options)
+  } catch (err) {
+    removeSocketDir()
+    throw err
+  }
   const { logger } = options
-  let current = first.child
   let startedAt = Date.now()
   let restarts = 0
   let delayMs = RESTART_INITIAL_MS
@@ -68,13 +79,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   const restartLater = () => {
     restartTimer = setTimeout(() => {
-      restarting = spawnDatabase(dataDir, port, options).then(
+      restarting = spawnDatabase(dataDir, socketDir, options).then(
         (next) => {
-          current = next.child
+          current = next
           startedAt = Date.now()
           restarts++
           watch(current)
-          logger.info({ dataDir, port, pid: current.pid, restarts }, 'embedded database restarted')
+          logger.info({ dataDir, socketDir, pid: current.pid, restarts }, 'embedded database restarted')
         },
         (err: unknown) => {
           if (stopping) return
@@ -94,10 +105,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       restartLater()
     })
   watch(current)
-  logger.info({ dataDir, port, pid: current.pid }, 'embedded database ready')
+  logger.info({ dataDir, socketDir, pid: current.pid }, 'embedded database ready')
 
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    url: embeddedDatabaseUrl(socketDir),
     get pid() {
       return current.pid!
     },
@@ -109,16 +120,17 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
         clearTimeout(restartTimer)
         await restarting?.catch(() => {})
         await stopChild(current, options.stopTimeoutMs ?? 15_000)
+        removeSocketDir()
       })()),
   }
 }
 
-/** One database process on `port` (0: any free one), resolved once it is ready. */
-function spawnDatabase(dataDir: string, port: number, options: EmbeddedPostgresOptions): Promise<{ child: ChildProcess; port: number }> {
+/** One database process listening in `socketDir`, resolved once it is ready. */
+function spawnDatabase(dataDir: string, socketDir: string, options: EmbeddedPostgresOptions): Promise<ChildProcess> {
   const startTimeoutMs = options.startTimeoutMs ?? 60_000
   const isTypeScript = __filename.endsWith('.ts')
   const script = path.join(__dirname, `pglite-server-process.${isTypeScript ? 'ts' : 'js'}`)
-  const child = fork(script, [dataDir, String(port)], {
+  const child = fork(script, [dataDir, socketDir], {
     execArgv: isTypeScript ? ['-r', '@swc-node/register'] : [],
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     env: { ...process.env, SWC_NODE_PROJECT: path.resolve(__dirname, '../../../tsconfig.json') },
@@ -147,7 +159,7 @@ function spawnDatabase(dataDir: string, port: number, options: EmbeddedPostgresO
       if (message.type === 'error') return fail(new StoreError(message.code, message.message))
       clearTimeout(timer)
       child.removeAllListeners('exit')
-      resolve({ child, port: message.port })
+      resolve(child)
     })
   })
 }

@@ -1,30 +1,39 @@
 /**
  * The embedded database as its own process: PGlite (WASM PostgreSQL) behind a PostgreSQL wire
- * socket on 127.0.0.1. PGlite is single-threaded and runs every query on its event loop, so it
- * lives here and never stalls the proxy's streams. Started by `startEmbeddedPostgres`, which it
- * tells its port over IPC; it exits when told to stop or when its parent goes away.
+ * socket. PGlite is single-threaded and runs every query on its event loop, so it lives here and
+ * never stalls the proxy's streams. The socket is a Unix socket in a directory only this user can
+ * enter: the server has no authentication, so no TCP port (which any local user could reach, or
+ * take first while the process restarts) is ever opened. Started by `startEmbeddedPostgres`, which
+ * it tells over IPC when it is ready; it exits when told to stop or when its parent goes away.
  */
 import { PGlite } from '@electric-sql/pglite'
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
-import { mkdirSync } from 'node:fs'
-import { acquireDataDirLock, releaseDataDirLock } from './data-dir-lock'
+import { rmSync } from 'node:fs'
+import { acquireExclusiveLock, describeHolder, type ExclusiveLock } from '../../files/exclusive-lock'
+import { ensurePrivateDir, makeTreePrivate } from '../../files/private-files'
+import { embeddedSocketPath } from './embedded-socket'
 
-export type EmbeddedMessage = { type: 'ready'; port: number } | { type: 'error'; code: 'EMBEDDED_DATA_DIR_LOCKED' | 'EMBEDDED_START_FAILED'; message: string }
+export type EmbeddedMessage = { type: 'ready' } | { type: 'error'; code: 'EMBEDDED_DATA_DIR_LOCKED' | 'EMBEDDED_START_FAILED'; message: string }
 
 /** PGlite serves connections one query at a time; more than the app's pool only queues longer. */
 const MAX_CONNECTIONS = 16
 
-/** `requestedPort` 0 takes any free one; a restart asks for its predecessor's, so open pools reconnect. */
-async function main(dataDir: string, requestedPort: number): Promise<void> {
+/** `socketDir` is private to this user and the same across restarts, so open pools reconnect. */
+async function main(dataDir: string, socketDir: string): Promise<void> {
+  // Everything PGlite writes (it uses the process umask) is readable by this user only.
+  process.umask(0o077)
   try {
-    mkdirSync(dataDir, { recursive: true })
+    ensurePrivateDir(dataDir)
+    makeTreePrivate(dataDir)
   } catch (err) {
     return fail('EMBEDDED_START_FAILED', `Cannot create the embedded database directory ${dataDir}: ${messageOf(err)}`)
   }
-  const lock = acquireDataDirLock(dataDir)
-  if (!lock.acquired) {
-    return fail('EMBEDDED_DATA_DIR_LOCKED', `Another Claudescope (pid ${lock.holderPid}) is using the embedded database in ${dataDir}. Stop it, or set DATA_DIR to another directory.`)
+  // The lock sits beside the data dir, not in it: PGlite owns the directory's contents.
+  const attempt = acquireExclusiveLock(`${dataDir}.lock`, { onLost })
+  if (!attempt.acquired) {
+    return fail('EMBEDDED_DATA_DIR_LOCKED', `Another Claudescope (${describeHolder(attempt.holder)}) is using the embedded database in ${dataDir}. Stop it, or set DATA_DIR to another directory.`)
   }
+  const lock: ExclusiveLock = attempt.lock
   let db: PGlite | undefined
   let server: PGLiteSocketServer | undefined
   let stopping: Promise<void> | undefined
@@ -33,8 +42,9 @@ async function main(dataDir: string, requestedPort: number): Promise<void> {
       try {
         await server?.stop()
         await db?.close()
+        makeTreePrivate(dataDir)
       } finally {
-        releaseDataDirLock(dataDir)
+        lock.release()
         process.exit(0)
       }
     })())
@@ -50,14 +60,25 @@ async function main(dataDir: string, requestedPort: number): Promise<void> {
 
   try {
     db = await PGlite.create({ dataDir })
-    server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: requestedPort, maxConnections: MAX_CONNECTIONS })
+    const socketPath = embeddedSocketPath(socketDir)
+    // A killed predecessor leaves its socket file behind; the lock proves it is gone.
+    rmSync(socketPath, { force: true })
+    server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: MAX_CONNECTIONS })
     await server.start()
-    const port = Number(server.getServerConn().split(':').pop())
-    report({ type: 'ready', port })
+    // PGlite's own file layer creates some files (pg_internal.init, statistics) 0644 whatever the
+    // process umask; the 0700 directory already keeps others out, and this takes the bits off.
+    makeTreePrivate(dataDir)
+    report({ type: 'ready' })
   } catch (err) {
-    releaseDataDirLock(dataDir)
+    lock.release()
     fail('EMBEDDED_START_FAILED', `The embedded database in ${dataDir} failed to start: ${messageOf(err)}`)
   }
+}
+
+/** Another process took the data dir over (this one looked dead to it): two PGlites would corrupt it, so this one ends at once. */
+function onLost(): void {
+  process.stderr.write('pglite-server-process: another process took over the embedded database directory; exiting\n')
+  process.exit(1)
 }
 
 function report(message: EmbeddedMessage): void {
@@ -73,9 +94,9 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
 
-const dataDir = process.argv[2]
-if (!dataDir || !process.send) {
-  process.stderr.write('pglite-server-process: started without a data directory or IPC channel; it is launched by Claudescope itself\n')
+const [dataDir, socketDir] = process.argv.slice(2)
+if (!dataDir || !socketDir || !process.send) {
+  process.stderr.write('pglite-server-process: started without a data directory, socket directory or IPC channel; it is launched by Claudescope itself\n')
   process.exit(2)
 }
-void main(dataDir, Number(process.argv[3] ?? 0))
+void main(dataDir, socketDir)
