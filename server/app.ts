@@ -70,6 +70,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     },
     onBatch: (records, seconds) => metrics.observeBatch(records, seconds),
     redactPatterns: config.redactPatterns,
+    secretHeaders: config.redactHeaders,
   })
   const proxy = createProxy({
     forwardUrl: config.forwardUrl,

@@ -52,6 +52,20 @@ const regexList = z
     return patterns
   })
 
+/** Comma-separated HTTP header names, trimmed and lower-cased; empty entries are ignored. */
+const headerNameList = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    const names = (value ?? '').split(',').map((name) => name.trim().toLowerCase()).filter((name) => name !== '')
+    const invalid = names.find((name) => !/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name))
+    if (invalid !== undefined) {
+      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(invalid)} is not an HTTP header name` })
+      return z.NEVER
+    }
+    return names
+  })
+
 export const OPTIONS = {
   port: { env: 'PORT', help: 'Port for the proxy, the GraphQL API and the dashboard.', defaultText: '3001', schema: z.coerce.number().int().min(0).max(65535).default(3001) },
   host: { env: 'HOST', help: 'Address to bind. Anything but loopback requires DASHBOARD_TOKEN.', defaultText: '127.0.0.1', schema: z.string().min(1).default('127.0.0.1') },
@@ -65,6 +79,7 @@ export const OPTIONS = {
   dashboardToken: { env: 'DASHBOARD_TOKEN', help: 'Bearer token guarding /graphql and the dashboard. Required when HOST is not loopback.', schema: optionalText },
   proxyToken: { env: 'PROXY_TOKEN', help: 'If set, /v1/* requires the header x-claudescope-token with this value.', schema: optionalText },
   redactPatterns: { env: 'REDACT_PATTERNS', help: 'Regular expressions (JavaScript syntax, separated by commas; write a comma inside one as \\,) whose matches in request and response bodies are stored as redacted:<fingerprint>, the same secret always the same fingerprint. Unset: bodies are stored as forwarded.', schema: regexList },
+  redactHeaders: { env: 'REDACT_HEADERS', help: 'More header names (comma-separated, any case) whose values are stored as key:<fingerprint>, besides the built-in credential headers (x-api-key, authorization, proxy-authorization, cookie, set-cookie, x-claudescope-token, api-key, x-goog-api-key, x-amz-security-token).', schema: headerNameList },
   captureQueueMaxItems: { env: 'CAPTURE_QUEUE_MAX_ITEMS', help: 'Capture queue bound in records; past it (and the spool) records are dropped and counted.', defaultText: '10000', schema: bytes(10_000) },
   captureQueueMaxBytes: { env: 'CAPTURE_QUEUE_MAX_BYTES', help: 'Capture queue bound in bytes of bodies held in memory; past it records go to the disk spool.', defaultText: '67108864 (64 MiB)', schema: bytes(64 * 1024 * 1024) },
   captureBatchMaxItems: { env: 'CAPTURE_BATCH_MAX_ITEMS', help: 'Most records written in one database transaction.', defaultText: '200', schema: bytes(200) },

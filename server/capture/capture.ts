@@ -57,6 +57,8 @@ export interface CaptureOptions {
   runStaleAfterMs?: number
   /** REDACT_PATTERNS: matches in bodies are stored as keyed fingerprints (see `createBodyRedactor`). @default none */
   redactPatterns?: readonly RegExp[]
+  /** REDACT_HEADERS: header names fingerprinted besides the built-in credential headers. @default none */
+  secretHeaders?: readonly string[]
 }
 
 export interface CaptureStats extends BatchWriterStats {
@@ -100,7 +102,7 @@ const CLOSE_WRITE_GRACE_MS = 1_000
 export function createCapture(options: CaptureOptions): Capture {
   const { dataSource, bus, logger, limits } = options
   const installSecret = loadInstallSecret(options.dataDir)
-  const redactHeaders = createHeaderRedactor(installSecret)
+  const redactHeaders = createHeaderRedactor(installSecret, options.secretHeaders ?? [])
   const redactBody = createBodyRedactor(installSecret, options.redactPatterns ?? [])
   const queue = new BoundedQueue({ maxItems: limits.maxItems, maxBytes: limits.maxBytes })
   const spool = new Spool({ dir: path.join(options.dataDir, 'spool'), maxBytes: limits.spoolMaxBytes, logger })
