@@ -95,7 +95,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       capture: { queueItems: stats.queueDepth, queueBytes: stats.queueBytes, spoolBytes: stats.spoolBytes, written: stats.written, dropped: stats.dropped, failedBatches: stats.failedBatches, lastWriteMs: stats.lastWriteMs },
     }
   }
-  const metrics = createMetrics(readHealth, bus, () => capture.stats())
+  const metrics = createMetrics({ readHealth, bus, readSpool: () => capture.stats(), dashboardToken: config.dashboardToken })
   const graphql = createGraphQLServer({
     schema: await buildGraphQLSchema(),
     dataSource,
