@@ -92,7 +92,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       inFlight: proxy.inFlight,
       database: embedded ? 'embedded' : 'postgresql',
       liveSubscribers: bus.subscriberCount,
-      capture: { queueItems: stats.queueDepth, queueBytes: stats.queueBytes, spoolBytes: stats.spoolBytes, written: stats.written, dropped: stats.dropped, failedBatches: stats.failedBatches, lastWriteMs: stats.lastWriteMs },
+      capture: { queueItems: stats.queueDepth, queueBytes: stats.queueBytes, spoolBytes: stats.spoolBytes, written: stats.written, dropped: stats.dropped, failedBatches: stats.failedBatches, reduced: stats.reduced, quarantined: stats.quarantined, lastWriteMs: stats.lastWriteMs },
     }
   }
   const metrics = createMetrics({ readHealth, bus, readSpool: () => capture.stats(), dashboardToken: config.dashboardToken })

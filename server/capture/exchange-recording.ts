@@ -6,6 +6,7 @@ import type { ExchangeOutcome, ExchangeResponse, ExchangeStart } from '../proxy/
 import { MessageAccumulator } from '../wire/message-accumulator'
 import { SseParser, type SseEvent } from '../wire/sse-parser'
 import { toUsageRecord, type RawUsage } from '../wire/usage'
+import { boundIndexedText } from './indexed-text'
 import { inspectRequestBody } from './inspect-request-body'
 import { apiKeyFingerprint, type BodyRedactor, type HeaderRedactor } from './redact'
 import { RequestBody, withRequestBody } from './request-body'
@@ -68,6 +69,8 @@ export class ExchangeRecording {
   #chunksTruncated = false
   /** Offset of the latest read; a completed SSE event gets the offset of the read that completed it. */
   #lastReadOffsetMs = 0
+  /** Says which client-given fields were cut to fit their indexed column, or null. */
+  readonly #boundedFieldsNote: string | null
 
   constructor(start: ExchangeStart, context: RecordingContext) {
     this.#context = context
@@ -79,23 +82,27 @@ export class ExchangeRecording {
     // The headers as the client sent them, before header rules rewrote any.
     const requestHeaders = context.redactHeaders(start.clientHeaders)
     const userAgent = start.clientHeaders['user-agent']
+    // Indexed columns hold a bounded value: the client chooses model and path, whatever their size.
+    const model = facts.model === null ? null : boundIndexedText(facts.model)
+    const path = boundIndexedText(start.path)
+    this.#boundedFieldsNote = boundedFieldsNote({ model: [facts.model, model], path: [start.path, path] })
     this.#record = {
       id: start.id,
       status: 'IN_FLIGHT',
       startedAt: new Date(start.startedAt),
       completedAt: null,
       method: start.method,
-      path: start.path,
+      path,
       query: start.query,
       userAgent: userAgent ?? null,
-      model: facts.model,
+      model,
       routedModel: null,
       provider: 'anthropic',
       stream: facts.stream,
       httpStatus: null,
       upstreamRequestId: null,
       stopReason: null,
-      error: null,
+      error: this.#boundedFieldsNote,
       errorCode: null,
       responseHeadersMs: null,
       ttfbMs: null,
@@ -112,7 +119,7 @@ export class ExchangeRecording {
       organizationId: null,
       runId: context.runId,
     }
-    this.meta = { id: start.id, model: facts.model, path: start.path, stream: facts.stream, apiKeyFingerprint: this.#record.apiKeyFingerprint }
+    this.meta = { id: start.id, model, path, stream: facts.stream, apiKeyFingerprint: this.#record.apiKeyFingerprint }
   }
 
   /** A copy of the record as it stands; the recording never mutates a copy it handed out. */
@@ -254,7 +261,7 @@ export class ExchangeRecording {
     }
     const [status, error] = this.#outcomeStatus(outcome, upstreamError)
     record.status = status
-    record.error = error ?? this.#truncationNote()
+    record.error = error === null ? this.#truncationNote() : [error, this.#boundedFieldsNote].filter((note) => note !== null).join('; ')
     this.#sse?.end()
     return { record: this.snapshot(), chunks: this.#chunks }
   }
@@ -273,10 +280,20 @@ export class ExchangeRecording {
 
   #truncationNote(): string | null {
     const limit = this.#context.maxKeptBodyBytes
-    if (this.#isBodyTruncated) return `response body truncated in storage: kept the first ${this.#keptBytes} bytes (limit ${limit})`
-    if (this.#chunksTruncated) return `stream chunks truncated in storage: kept the first ${this.#chunks.length} of ${this.#nextSeq} events (limit ${limit} bytes)`
-    return null
+    const notes = [this.#boundedFieldsNote]
+    if (this.#isBodyTruncated) notes.push(`response body truncated in storage: kept the first ${this.#keptBytes} bytes (limit ${limit})`)
+    else if (this.#chunksTruncated) notes.push(`stream chunks truncated in storage: kept the first ${this.#chunks.length} of ${this.#nextSeq} events (limit ${limit} bytes)`)
+    const said = notes.filter((note) => note !== null)
+    return said.length === 0 ? null : said.join('; ')
   }
+}
+
+/** Names each field whose stored value (second) is cut from what the client sent (first); null when none is. */
+function boundedFieldsNote(fields: Record<string, [sent: string | null, stored: string | null]>): string | null {
+  const cut = Object.entries(fields)
+    .filter(([, [sent, stored]]) => sent !== stored)
+    .map(([name, [sent]]) => `${name} truncated in storage (${Buffer.byteLength(sent!)} bytes sent)`)
+  return cut.length === 0 ? null : cut.join('; ')
 }
 
 /** The request body as stored: the forwarded bytes themselves unless redaction changed something. */

@@ -69,6 +69,8 @@ export function createMetrics(options: MetricsOptions): Metrics {
   monotonic(registry, 'claudescope_capture_dropped_total', 'Records dropped because the queue and spool were full.', () => figures().dropped)
   monotonic(registry, 'claudescope_capture_written_total', 'Records written to the database.', () => figures().written)
   monotonic(registry, 'claudescope_capture_failed_batches_total', 'Capture batches the database refused (retried or spooled).', () => figures().failedBatches)
+  monotonic(registry, 'claudescope_capture_reduced_total', 'Records the database refused as captured and took in reduced form (long fields cut, flagged CAPTURE_REDUCED).', () => figures().reduced)
+  monotonic(registry, 'claudescope_capture_quarantined_total', 'Records the database refused even reduced, kept in DATA_DIR/quarantine instead.', () => figures().quarantined)
   monotonic(registry, 'claudescope_live_dropped_total', 'Live events a slow subscriber lost because its buffer was full.', () => bus.droppedEvents)
   monotonic(registry, 'claudescope_live_replay_evictions_total', 'In-flight requests whose live replay buffer was released early to bound memory (late subscribers then read the store).', () => bus.replayEvictions)
 

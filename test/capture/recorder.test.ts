@@ -5,6 +5,7 @@ import pino from 'pino'
 import { describe, expect, it } from 'vitest'
 import type { CaptureOp } from '../../server/capture/capture-op'
 import { Recorder } from '../../server/capture/recorder'
+import { MAX_INDEXED_TEXT_BYTES, TRUNCATION_MARKER } from '../../server/capture/indexed-text'
 import { createBodyRedactor, createHeaderRedactor, type BodyRedactor } from '../../server/capture/redact'
 import type { StreamChunkRecord } from '../../server/capture/request-record'
 import type { LiveEvent } from '../../server/live/live-bus'
@@ -92,6 +93,21 @@ describe('Recorder', () => {
     expect(JSON.stringify(record)).not.toContain(API_KEY)
     expect(await liveEvents()).toEqual([{ kind: 'request', record }])
     expect(recorder.inFlight).toBe(1)
+  })
+
+  it('cuts a model too large for its indexed column at start, and the record says so from start to end', async () => {
+    const { recorder, ops, start, completion } = setUp()
+    const model = 'claude-' + 'é'.repeat(3000)
+    const id = start(JSON.stringify({ model, max_tokens: 1, messages: [] }))
+    const started = ops[0]!.record
+    expect(Buffer.byteLength(started.model!)).toBeLessThanOrEqual(MAX_INDEXED_TEXT_BYTES)
+    expect(started.model).toBe('claude-' + 'é'.repeat((MAX_INDEXED_TEXT_BYTES - Buffer.byteLength('claude-' + TRUNCATION_MARKER)) >> 1) + TRUNCATION_MARKER)
+    expect(started.error).toBe(`model truncated in storage (${Buffer.byteLength(model)} bytes sent)`)
+    expect(JSON.parse(started.requestBody).model).toBe(model)
+    recorder.onResponse(id, { status: 200, headers: JSON_HEADERS, offsetMs: 1 })
+    recorder.onChunk(id, Buffer.from('{"type":"message","usage":{"input_tokens":1,"output_tokens":1}}'), 2)
+    recorder.onEnd(id, { kind: 'completed', offsetMs: 3 })
+    expect((await completion(id)).record).toMatchObject({ status: 'COMPLETED', model: started.model, error: started.error })
   })
 
   it('publishes each event live before handing the record on for the database', () => {
