@@ -74,11 +74,13 @@ export class ExchangeRecording {
 
   constructor(start: ExchangeStart, context: RecordingContext) {
     this.#context = context
-    const stored = redactedBytes(start.body, context.redactBody)
+    // What the client sent, also when demotion sent upstream a stream request instead.
+    const sent = start.clientBody
+    const stored = redactedBytes(sent, context.redactBody)
     this.#requestBody = new RequestBody(stored)
-    const facts = inspectRequestBody(start.body)
+    const facts = inspectRequestBody(sent)
     // Model and stream are read from what was sent; whether the stored text is JSON, from it.
-    const isJson = stored === start.body ? facts.isJson : inspectRequestBody(stored).isJson
+    const isJson = stored === sent ? facts.isJson : inspectRequestBody(stored).isJson
     // The headers as the client sent them, before header rules rewrote any.
     const requestHeaders = context.redactHeaders(start.clientHeaders)
     const userAgent = start.clientHeaders['user-agent']
@@ -99,6 +101,7 @@ export class ExchangeRecording {
       routedModel: null,
       provider: 'anthropic',
       stream: facts.stream,
+      demoted: start.demoted ?? false,
       httpStatus: null,
       upstreamRequestId: null,
       stopReason: null,
@@ -108,7 +111,7 @@ export class ExchangeRecording {
       ttfbMs: null,
       durationMs: null,
       requestHeaders,
-      requestBodyBytes: start.body.length,
+      requestBodyBytes: sent.length,
       requestBodyIsJson: isJson,
       responseHeaders: null,
       responseBody: null,

@@ -33,6 +33,7 @@ export function reduceOp(op: CaptureOp, why: string): CaptureOp {
     routedModel: shortOrNull(r.routedModel),
     provider: short(r.provider),
     stream: r.stream,
+    demoted: r.demoted ?? false,
     httpStatus: int4OrNull(r.httpStatus),
     upstreamRequestId: shortOrNull(r.upstreamRequestId),
     stopReason: shortOrNull(r.stopReason),

@@ -182,6 +182,7 @@ class ForwardingProxy implements Proxy {
       clientHeaders: req.headers,
       upstreamHeaders: toHeaderRecord(upstreamHeaders),
       body,
+      clientBody,
       demoted: demotedBody !== null,
     })
     const exchange = new UpstreamExchange(this.#context, req, res, id, startedAtMs, body, demotedBody !== null)

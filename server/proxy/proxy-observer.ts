@@ -35,6 +35,8 @@ export interface ExchangeStart {
   upstreamHeaders: OutgoingHttpHeaders
   /** The request body exactly as forwarded. */
   body: Buffer
+  /** The request body exactly as the client sent it: `body` itself (the same Buffer) unless demoted. */
+  clientBody: Buffer
   /**
    * Demotion (P6) applies: the client asked for a JSON answer, `body` asks upstream for a stream
    * (the client's own body differs only in its `stream` member), `upstreamHeaders` ask for

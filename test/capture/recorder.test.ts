@@ -12,7 +12,7 @@ import type { LiveEvent } from '../../server/live/live-bus'
 import { createMemoryBus } from '../../server/live/memory-bus'
 import { ProxyError } from '../../server/proxy/proxy-errors'
 import { BIG_INTEGER_TEXT, errorJson, frameSse, messageFixture, RATE_LIMIT_MESSAGE, streamErrorEvents } from '../support/anthropic-fixtures'
-import { inFlightRecord } from './records'
+import { inFlightRecord, sameBody } from './records'
 
 const API_KEY = 'sk-ant-api03-recorder-test'
 const STREAM_BODY = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 1024, stream: true, messages: [{ role: 'user', content: 'hi' }] })
@@ -33,7 +33,7 @@ function setUp(maxKeptBodyBytes?: number, redactBody: BodyRedactor | null = null
   const start = (body: string | Buffer = STREAM_BODY, headers: IncomingHttpHeaders = {}) => {
     const id = randomUUID()
     const clientHeaders = { 'x-api-key': API_KEY, 'user-agent': 'claude-cli/2.1.3 (external, cli)', ...headers }
-    recorder.onStart({ id, startedAt: Date.now(), method: 'POST', path: '/v1/messages', query: 'beta=true', clientHeaders, upstreamHeaders: clientHeaders, body: Buffer.from(body) })
+    recorder.onStart({ id, startedAt: Date.now(), method: 'POST', path: '/v1/messages', query: 'beta=true', clientHeaders, upstreamHeaders: clientHeaders, ...sameBody(Buffer.from(body)) })
     return id
   }
   /** The completion op of `id`, once compressed bodies have been decoded. */
@@ -122,7 +122,7 @@ describe('Recorder', () => {
     })
     const id = randomUUID()
     const events = messageFixture('text').events
-    recorder.onStart({ id, startedAt: Date.now(), method: 'POST', path: '/v1/messages', query: null, clientHeaders: {}, upstreamHeaders: {}, body: Buffer.from(STREAM_BODY) })
+    recorder.onStart({ id, startedAt: Date.now(), method: 'POST', path: '/v1/messages', query: null, clientHeaders: {}, upstreamHeaders: {}, ...sameBody(Buffer.from(STREAM_BODY)) })
     recorder.onResponse(id, { status: 200, headers: SSE_HEADERS, offsetMs: 1 })
     recorder.onChunk(id, Buffer.from(frameSse(events)), 2)
     recorder.onEnd(id, { kind: 'completed', offsetMs: 3 })
@@ -359,7 +359,7 @@ describe('Recorder', () => {
     })
     const id = randomUUID()
     expect(() => {
-      recorder.onStart({ id, startedAt: Date.now(), method: 'POST', path: '/v1/messages', query: null, clientHeaders: {}, upstreamHeaders: {}, body: Buffer.from(PLAIN_BODY) })
+      recorder.onStart({ id, startedAt: Date.now(), method: 'POST', path: '/v1/messages', query: null, clientHeaders: {}, upstreamHeaders: {}, ...sameBody(Buffer.from(PLAIN_BODY)) })
       recorder.onResponse(id, { status: 200, headers: JSON_HEADERS, offsetMs: 1 })
       recorder.onChunk(id, Buffer.from('{}'), 2)
       recorder.onEnd(id, { kind: 'completed', offsetMs: 3 })
