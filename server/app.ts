@@ -73,6 +73,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     },
     onBatch: (records, seconds) => metrics.observeBatch(records, seconds),
     redactPatterns: config.redactPatterns,
+    secretHeaders: config.redactHeaders,
   })
   const proxy = createProxy({
     forwardUrl: config.forwardUrl,
@@ -96,10 +97,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       inFlight: proxy.inFlight,
       database: embedded ? 'embedded' : 'postgresql',
       liveSubscribers: bus.subscriberCount,
-      capture: { queueItems: stats.queueDepth, queueBytes: stats.queueBytes, spoolBytes: stats.spoolBytes, written: stats.written, dropped: stats.dropped, failedBatches: stats.failedBatches, lastWriteMs: stats.lastWriteMs },
+      capture: { queueItems: stats.queueDepth, queueBytes: stats.queueBytes, spoolBytes: stats.spoolBytes, written: stats.written, dropped: stats.dropped, failedBatches: stats.failedBatches, reduced: stats.reduced, quarantined: stats.quarantined, lastWriteMs: stats.lastWriteMs },
     }
   }
-  const metrics = createMetrics(readHealth, bus, () => capture.stats())
+  const metrics = createMetrics({ readHealth, bus, readSpool: () => capture.stats(), dashboardToken: config.dashboardToken })
   const refusedConnections = new Counter({ name: 'claudescope_connections_refused_total', help: 'Client connections closed on arrival because MAX_CONNECTIONS were open.', registers: [metrics.registry] })
   const graphql = createGraphQLServer({
     schema: await buildApiSchema(),

@@ -71,6 +71,20 @@ const originList = z
     return origins
   })
 
+/** Comma-separated HTTP header names, trimmed and lower-cased; empty entries are ignored. */
+const headerNameList = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    const names = (value ?? '').split(',').map((name) => name.trim().toLowerCase()).filter((name) => name !== '')
+    const invalid = names.find((name) => !/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name))
+    if (invalid !== undefined) {
+      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(invalid)} is not an HTTP header name` })
+      return z.NEVER
+    }
+    return names
+  })
+
 export const OPTIONS = {
   port: { env: 'PORT', help: 'Port for the proxy, the GraphQL API and the dashboard.', defaultText: '3001', schema: z.coerce.number().int().min(0).max(65535).default(3001) },
   host: { env: 'HOST', help: 'Address to bind. Anything but loopback requires DASHBOARD_TOKEN.', defaultText: '127.0.0.1', schema: z.string().min(1).default('127.0.0.1') },
@@ -84,9 +98,10 @@ export const OPTIONS = {
   requestReceiveTimeoutS: { env: 'REQUEST_RECEIVE_TIMEOUT', help: 'Seconds a client may take to send request headers, and then again to send a /v1/* request body (408, connection closed). Responses are never bounded by it.', defaultText: '60', schema: seconds(60) },
   maxConnections: { env: 'MAX_CONNECTIONS', help: 'Most client connections open at once (all routes); further connections are closed at once and counted in /metrics.', defaultText: '1024', schema: z.coerce.number().int('must be a whole number of connections').positive('must be positive').default(1024) },
   allowedOrigins: { env: 'ALLOWED_ORIGINS', help: 'Web origins (comma-separated, e.g. https://app.example.com) whose pages may call /v1/* from a browser. Unset: every request carrying Origin or a cross-site Sec-Fetch-Site gets 403; SDKs and Claude Code send neither.', schema: originList },
-  dashboardToken: { env: 'DASHBOARD_TOKEN', help: 'Bearer token guarding /graphql and the dashboard. Required when HOST is not loopback.', schema: optionalText },
+  dashboardToken: { env: 'DASHBOARD_TOKEN', help: 'Bearer token guarding /graphql, the dashboard and /metrics. Required when HOST is not loopback.', schema: optionalText },
   proxyToken: { env: 'PROXY_TOKEN', help: 'If set, /v1/* requires the header x-claudescope-token with this value.', schema: optionalText },
   redactPatterns: { env: 'REDACT_PATTERNS', help: 'Regular expressions in RE2 syntax (linear time; no back references or lookaround), separated by commas (write a comma inside one as \\,), whose matches in bodies, raw SSE, stream events (a secret split across deltas included), error messages, the query string and header values are stored as redacted:<fingerprint>, the same secret always the same fingerprint. Unset: everything is stored as forwarded.', schema: redactPatternList },
+  redactHeaders: { env: 'REDACT_HEADERS', help: 'More header names (comma-separated, any case) whose values are stored as key:<fingerprint>, besides the built-in credential headers (x-api-key, authorization, proxy-authorization, cookie, set-cookie, x-claudescope-token, api-key, x-goog-api-key, x-amz-security-token).', schema: headerNameList },
   captureQueueMaxItems: { env: 'CAPTURE_QUEUE_MAX_ITEMS', help: 'Capture queue bound in records; past it (and the spool) records are dropped and counted.', defaultText: '10000', schema: bytes(10_000) },
   captureQueueMaxBytes: { env: 'CAPTURE_QUEUE_MAX_BYTES', help: 'Capture queue bound in bytes of bodies held in memory; past it records go to the disk spool.', defaultText: '67108864 (64 MiB)', schema: bytes(64 * 1024 * 1024) },
   captureBatchMaxItems: { env: 'CAPTURE_BATCH_MAX_ITEMS', help: 'Most records written in one database transaction.', defaultText: '200', schema: bytes(200) },

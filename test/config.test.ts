@@ -58,6 +58,12 @@ describe('configuration', () => {
     expect(problemsOf({ MAX_CONNECTIONS: '0', REQUEST_RECEIVE_TIMEOUT: '-1' })).toHaveLength(2)
   })
 
+  it('reads REDACT_HEADERS as comma-separated header names, trimmed and lower-cased, and refuses what is not a header name', () => {
+    expect(loadConfig({ REDACT_HEADERS: ' X-Internal-Secret , x-other,' }).redactHeaders).toEqual(['x-internal-secret', 'x-other'])
+    expect(loadConfig({}).redactHeaders).toEqual([])
+    expect(problemsOf({ REDACT_HEADERS: 'ok,bad name' })).toEqual([expect.stringMatching(/^REDACT_HEADERS: "bad name" is not an HTTP header name/)])
+  })
+
   it('lists every option in --help with its default', () => {
     const help = helpText()
     for (const option of Object.values(OPTIONS)) expect(help).toContain(option.env)

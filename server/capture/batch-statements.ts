@@ -27,6 +27,7 @@ export const REQUEST_COLUMNS: ReadonlyArray<Column<RequestRecord>> = [
   ['routed_model', 'text', (r) => r.routedModel],
   ['provider', 'text', (r) => r.provider],
   ['stream', 'boolean', (r) => r.stream],
+  ['demoted', 'boolean', (r) => r.demoted ?? false],
   ['http_status', 'integer', (r) => r.httpStatus],
   ['upstream_request_id', 'text', (r) => r.upstreamRequestId],
   ['stop_reason', 'text', (r) => r.stopReason],
@@ -71,7 +72,7 @@ export const CHUNK_COLUMNS: ReadonlyArray<Column<StreamChunkRecord>> = [
  * Columns whose value is final in the start's row, the request body among them. A completion
  * leaves them alone, so the body is not compressed and stored a second time.
  */
-const FINAL_AT_START = new Set(['id', 'started_at', 'method', 'path', 'query', 'user_agent', 'model', 'provider', 'stream', 'request_headers', 'request_body', 'request_body_bytes', 'request_body_is_json', 'api_key_fingerprint', 'run_id'])
+const FINAL_AT_START = new Set(['id', 'started_at', 'method', 'path', 'query', 'user_agent', 'model', 'provider', 'stream', 'demoted', 'request_headers', 'request_body', 'request_body_bytes', 'request_body_is_json', 'api_key_fingerprint', 'run_id'])
 
 /** What a completion changes in its row. */
 const COMPLETION_COLUMNS = REQUEST_COLUMNS.filter(([name]) => !FINAL_AT_START.has(name))

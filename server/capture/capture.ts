@@ -7,6 +7,7 @@ import type { ProxyObserver } from '../proxy/proxy-observer'
 import type { CaptureOp } from './capture-op'
 import { CaptureRuns } from './capture-runs'
 import { loadInstallSecret } from './install-secret'
+import { Quarantine } from './quarantine'
 import { BoundedQueue } from './queue'
 import { Recorder } from './recorder'
 import { createHeaderRedactor, createTextRedactor } from './redact'
@@ -58,6 +59,8 @@ export interface CaptureOptions {
   runStaleAfterMs?: number
   /** REDACT_PATTERNS: matches are stored as keyed fingerprints (see `createTextRedactor`). @default none */
   redactPatterns?: readonly RedactPattern[]
+  /** REDACT_HEADERS: header names fingerprinted besides the built-in credential headers. @default none */
+  secretHeaders?: readonly string[]
 }
 
 export interface CaptureStats extends BatchWriterStats {
@@ -101,13 +104,14 @@ const CLOSE_WRITE_GRACE_MS = 1_000
 export function createCapture(options: CaptureOptions): Capture {
   const { dataSource, bus, logger, limits } = options
   const installSecret = loadInstallSecret(options.dataDir)
-  const redactHeaders = createHeaderRedactor(installSecret)
+  const redactHeaders = createHeaderRedactor(installSecret, options.secretHeaders ?? [])
   const redactText = createTextRedactor(installSecret, options.redactPatterns ?? [])
   const queue = new BoundedQueue({ maxItems: limits.maxItems, maxBytes: limits.maxBytes })
   const spool = new Spool({ dir: path.join(options.dataDir, 'spool'), maxBytes: limits.spoolMaxBytes, logger })
   // After the spool: its lock proves the previous run on this DATA_DIR is over.
   const runs = new CaptureRuns({ dataSource, dataDir: options.dataDir, logger, heartbeatMs: options.runHeartbeatMs, staleAfterMs: options.runStaleAfterMs })
-  const writer = new BatchWriter({ dataSource, queue, logger, batchMaxItems: limits.batchMaxItems, batchMaxBytes: limits.batchMaxBytes, spool, runId: runs.id, onBatch: options.onBatch, spillAfterMs: limits.spillAfterMs })
+  const quarantine = new Quarantine({ dir: path.join(options.dataDir, 'quarantine'), logger })
+  const writer = new BatchWriter({ dataSource, queue, logger, batchMaxItems: limits.batchMaxItems, batchMaxBytes: limits.batchMaxBytes, spool, quarantine, runId: runs.id, onBatch: options.onBatch, spillAfterMs: limits.spillAfterMs })
   let dropped = 0
   const reportDrop = createDropReporter(logger, () => dropped)
   const keepOnDisk = (op: CaptureOp) => {

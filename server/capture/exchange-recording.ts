@@ -6,6 +6,7 @@ import type { ExchangeOutcome, ExchangeResponse, ExchangeStart } from '../proxy/
 import { MessageAccumulator } from '../wire/message-accumulator'
 import { SseParser, type SseEvent } from '../wire/sse-parser'
 import { toUsageRecord, type RawUsage } from '../wire/usage'
+import { boundIndexedText } from './indexed-text'
 import { inspectRequestBody } from './inspect-request-body'
 import { isObject, parseObject } from './json-object'
 import { apiKeyFingerprint, redactHeaderValues, type HeaderRedactor, type TextRedactor } from './redact'
@@ -51,7 +52,7 @@ export class ExchangeRecording {
   readonly meta: LiveRequestMeta
   /** Every field but the request body, which each handed-out record reads from `#requestBody`. */
   readonly #record: Omit<RequestRecord, 'requestBody'>
-  readonly #forwardedBody: Buffer
+  readonly #clientBody: Buffer
   /** The body as stored, redacted on first use (off the forwarding path). */
   #requestBody: RequestBody | undefined
   readonly #context: RecordingContext
@@ -80,40 +81,48 @@ export class ExchangeRecording {
   #chunksTruncated = false
   /** Offset of the latest read; a completed SSE event gets the offset of the read that completed it. */
   #lastReadOffsetMs = 0
+  /** Says which client-given fields were cut to fit their indexed column, or null. */
+  readonly #boundedFieldsNote: string | null
 
   constructor(start: ExchangeStart, context: RecordingContext) {
     this.#context = context
-    this.#forwardedBody = start.body
+    // What the client sent, also when demotion sent upstream a stream request instead.
+    this.#clientBody = start.clientBody
     const redactor = context.redactText
     if (redactor !== null) this.#streamRedaction = new StreamRedaction(redactor, (chunk, isRewritten) => this.#keepChunk(chunk, isRewritten))
     // Model and stream are read from what was sent; whether the stored text is JSON, from it (see #storedRequestBody).
-    const facts = inspectRequestBody(start.body)
+    const facts = inspectRequestBody(start.clientBody)
     // The headers as the client sent them, before header rules rewrote any.
     const requestHeaders = context.redactHeaders(start.clientHeaders)
     const userAgent = start.clientHeaders['user-agent']
+    // Indexed columns hold a bounded value: the client chooses model and path, whatever their size.
+    const model = facts.model === null ? null : boundIndexedText(facts.model)
+    const path = boundIndexedText(start.path)
+    this.#boundedFieldsNote = boundedFieldsNote({ model: [facts.model, model], path: [start.path, path] })
     this.#record = {
       id: start.id,
       status: 'IN_FLIGHT',
       startedAt: new Date(start.startedAt),
       completedAt: null,
       method: start.method,
-      path: start.path,
+      path,
       query: start.query,
       userAgent: userAgent ?? null,
-      model: facts.model,
+      model,
       routedModel: null,
       provider: 'anthropic',
       stream: facts.stream,
+      demoted: start.demoted ?? false,
       httpStatus: null,
       upstreamRequestId: null,
       stopReason: null,
-      error: null,
+      error: this.#boundedFieldsNote,
       errorCode: null,
       responseHeadersMs: null,
       ttfbMs: null,
       durationMs: null,
       requestHeaders,
-      requestBodyBytes: start.body.length,
+      requestBodyBytes: start.clientBody.length,
       requestBodyIsJson: facts.isJson,
       responseHeaders: null,
       responseBody: null,
@@ -124,7 +133,7 @@ export class ExchangeRecording {
       organizationId: null,
       runId: context.runId,
     }
-    this.meta = { id: start.id, model: facts.model, path: start.path, stream: facts.stream, apiKeyFingerprint: this.#record.apiKeyFingerprint }
+    this.meta = { id: start.id, model, path, stream: facts.stream, apiKeyFingerprint: this.#record.apiKeyFingerprint }
   }
 
   /** A copy of the record as it stands, redacted; the recording never mutates a copy it handed out. */
@@ -137,8 +146,8 @@ export class ExchangeRecording {
 
   #storedRequestBody(): RequestBody {
     if (this.#requestBody !== undefined) return this.#requestBody
-    const stored = redactedBytes(this.#forwardedBody, this.#context.redactText)
-    if (stored !== this.#forwardedBody) this.#record.requestBodyIsJson = inspectRequestBody(stored).isJson
+    const stored = redactedBytes(this.#clientBody, this.#context.redactText)
+    if (stored !== this.#clientBody) this.#record.requestBodyIsJson = inspectRequestBody(stored).isJson
     return (this.#requestBody = new RequestBody(stored))
   }
 
@@ -293,7 +302,7 @@ export class ExchangeRecording {
     }
     const [status, error] = this.#outcomeStatus(outcome, upstreamError)
     record.status = status
-    record.error = error ?? this.#truncationNote()
+    record.error = error === null ? this.#truncationNote() : [error, this.#boundedFieldsNote].filter((note) => note !== null).join('; ')
     this.#sse?.end()
     return { record: this.snapshot(), chunks: this.#chunks }
   }
@@ -333,10 +342,20 @@ export class ExchangeRecording {
 
   #truncationNote(): string | null {
     const limit = this.#context.maxKeptBodyBytes
-    if (this.#isBodyTruncated) return `response body truncated in storage: kept the first ${this.#keptBytes} bytes (limit ${limit})`
-    if (this.#chunksTruncated) return `stream chunks truncated in storage: kept the first ${this.#chunks.length} of ${this.#nextSeq} events (limit ${limit} bytes)`
-    return null
+    const notes = [this.#boundedFieldsNote]
+    if (this.#isBodyTruncated) notes.push(`response body truncated in storage: kept the first ${this.#keptBytes} bytes (limit ${limit})`)
+    else if (this.#chunksTruncated) notes.push(`stream chunks truncated in storage: kept the first ${this.#chunks.length} of ${this.#nextSeq} events (limit ${limit} bytes)`)
+    const said = notes.filter((note) => note !== null)
+    return said.length === 0 ? null : said.join('; ')
   }
+}
+
+/** Names each field whose stored value (second) is cut from what the client sent (first); null when none is. */
+function boundedFieldsNote(fields: Record<string, [sent: string | null, stored: string | null]>): string | null {
+  const cut = Object.entries(fields)
+    .filter(([, [sent, stored]]) => sent !== stored)
+    .map(([name, [sent]]) => `${name} truncated in storage (${Buffer.byteLength(sent!)} bytes sent)`)
+  return cut.length === 0 ? null : cut.join('; ')
 }
 
 /** The request body as stored: the forwarded bytes themselves unless redaction changed something. */

@@ -8,16 +8,24 @@ export type RedactedHeaders = Record<string, string | string[]>
 /** Maps raw headers (either direction) to their stored, redacted form. */
 export type HeaderRedactor = (headers: IncomingHttpHeaders | OutgoingHttpHeaders) => RedactedHeaders
 
-/** Always secret, whatever the pattern below says. */
-const SECRET_HEADERS = new Set(['x-api-key', 'authorization', 'proxy-authorization', 'cookie', 'set-cookie'])
-/** Any other header whose name hints at a credential (C5). Ids such as x-claude-code-session-id stay readable. */
-const SECRET_NAME = /key|token|secret|auth|cookie/i
+/**
+ * Headers whose values are credentials, by exact (lower-case) name. An explicit list, not a
+ * pattern on names: a pattern such as /token|key/ also caught `anthropic-ratelimit-tokens-remaining`
+ * and the like, and rate-limit figures are data worth keeping. Other providers' key headers are
+ * here for upstreams other than Anthropic's; REDACT_HEADERS adds the install's own.
+ */
+export const SECRET_HEADERS: ReadonlySet<string> = new Set([
+  'x-api-key',
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-claudescope-token',
+  'api-key',
+  'x-goog-api-key',
+  'x-amz-security-token',
+])
 const BEARER = /^bearer\s+/i
-
-/** True when a header's value must never be stored. */
-export function isSecretHeader(name: string): boolean {
-  return SECRET_HEADERS.has(name) || SECRET_NAME.test(name)
-}
 
 /**
  * A keyed fingerprint of a credential: `key:` + first 8 hex digits of HMAC-SHA256(secret, value),
@@ -70,14 +78,19 @@ function keyedHex8(secret: Buffer, value: string): string {
   return createHmac('sha256', secret).update(value).digest('hex').slice(0, 8)
 }
 
-/** A redactor bound to the install secret (see `loadInstallSecret`). */
-export function createHeaderRedactor(secret: Buffer): HeaderRedactor {
+/**
+ * A redactor bound to the install secret (see `loadInstallSecret`): values of SECRET_HEADERS and
+ * of `extraSecretHeaders` (REDACT_HEADERS, any case) become keyed fingerprints, every other header
+ * is stored as received.
+ */
+export function createHeaderRedactor(secret: Buffer, extraSecretHeaders: readonly string[] = []): HeaderRedactor {
+  const secretNames = new Set([...SECRET_HEADERS, ...extraSecretHeaders.map((name) => name.toLowerCase())])
   return (headers) => {
     const out: RedactedHeaders = {}
     for (const [rawName, value] of Object.entries(headers)) {
       if (value === undefined) continue
       const name = rawName.toLowerCase()
-      const secretHeader = isSecretHeader(name)
+      const secretHeader = secretNames.has(name)
       const show = (v: string | number) => (secretHeader ? fingerprintSecret(secret, String(v)) : String(v))
       out[name] = Array.isArray(value) ? value.map(show) : show(value)
     }

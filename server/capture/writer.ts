@@ -5,6 +5,8 @@ import { buildBatchStatements } from './batch-statements'
 import { CaptureError } from './capture-error'
 import { coalesceOps, type CaptureOp } from './capture-op'
 import { closeIfOrphaned } from './capture-runs'
+import type { Quarantine } from './quarantine'
+import { reduceOp } from './reduced-op'
 import type { Spool } from './spool'
 import type { BoundedQueue } from './queue'
 
@@ -31,6 +33,8 @@ export interface BatchWriterOptions {
   retryMaxMs?: number
   /** Ops that waited too long or arrived during an outage; replayed, oldest first, beside the queue. */
   spool?: Spool
+  /** Where an op goes that the database refuses even reduced; without it such an op is dropped (counted in `rejected`). */
+  quarantine?: Quarantine
   /** This process's capture run: spooled starts of other runs are replayed closed (see `closeIfOrphaned`). */
   runId?: string
   /** Told about every committed batch (for /metrics). */
@@ -53,9 +57,13 @@ export interface BatchWriterStats {
   written: number
   /** Stream chunks committed. */
   writtenChunks: number
-  /** Transactions that failed and were retried (or isolated, see `rejected`). */
+  /** Transactions that failed and were retried (or isolated, see `reduced`). */
   failedBatches: number
-  /** Ops the database refused for their content (SQLSTATE class 22/23), dropped after isolation. */
+  /** Ops the database refused as captured and took in reduced form (see `reduceOp`). */
+  reduced: number
+  /** Ops the database refused even reduced, kept in the quarantine file instead. */
+  quarantined: number
+  /** Ops the database refused even reduced that no quarantine file could keep: lost. */
   rejected: number
   /** Ops in the last committed batch. */
   lastBatchSize: number
@@ -73,9 +81,11 @@ export interface BatchWriterStats {
  *
  * When the database fails, the batch goes back to the front of the queue and is retried with
  * exponential backoff, so records survive an outage as long as the queue's bounds allow (the
- * queue drops and counts what exceeds them). An error caused by one record's content (SQLSTATE
- * class 22 or 23) would block the queue forever; such a batch is retried op by op and the
- * offending op alone is dropped, counted in `rejected` and logged.
+ * queue drops and counts what exceeds them). An error caused by the rows themselves (SQLSTATE
+ * 22, 23, 54 and the like, see `isTransient`) would fail the same batch forever, in the
+ * queue and on replay from the spool; such a batch is retried op by op, an op failing alone is
+ * written in reduced form (`reduceOp`), and one refused even so goes to the quarantine file. What
+ * follows it is never held up.
  */
 export class BatchWriter {
   readonly #dataSource: DataSource
@@ -94,8 +104,9 @@ export class BatchWriter {
   /** Cuts short the current idle wait or retry pause. */
   #interrupt: (() => void) | null = null
   #drainWaiters: (() => void)[] = []
-  #stats = { written: 0, writtenChunks: 0, failedBatches: 0, rejected: 0, lastBatchSize: 0, lastWriteMs: 0 }
+  #stats = { written: 0, writtenChunks: 0, failedBatches: 0, reduced: 0, quarantined: 0, rejected: 0, lastBatchSize: 0, lastWriteMs: 0 }
   readonly #spool: Spool | undefined
+  readonly #quarantine: Quarantine | undefined
   readonly #runId: string | undefined
   readonly #onBatch: ((records: number, seconds: number) => void) | undefined
   readonly #spillAfterMs: number
@@ -122,6 +133,7 @@ export class BatchWriter {
     this.#retryMaxMs = options.retryMaxMs ?? 2_000
     this.#retryDelayMs = this.#retryInitialMs
     this.#spool = options.spool
+    this.#quarantine = options.quarantine
     this.#runId = options.runId
     this.#onBatch = options.onBatch
     this.#spillAfterMs = options.spillAfterMs ?? 500
@@ -308,7 +320,7 @@ export class BatchWriter {
       return false
     } catch (err) {
       this.#stats.failedBatches++
-      if (!isContentError(err)) {
+      if (isTransient(err)) {
         retryLater(batch)
         this.#lastError = describe(err)
         return true
@@ -317,23 +329,53 @@ export class BatchWriter {
     }
   }
 
-  /** Isolates the op(s) whose content the database refuses; a connection failure midway requeues the rest. */
+  /**
+   * Isolates the op(s) the database refuses: each is retried alone, then reduced, then
+   * quarantined. A transient failure midway hands the rest back for a retry.
+   */
   async #writeOneByOne(batch: CaptureOp[], retryLater: (rest: CaptureOp[]) => void): Promise<boolean> {
     for (const [index, op] of batch.entries()) {
-      try {
-        await this.#commit([op])
-      } catch (err) {
-        if (!isContentError(err)) {
-          retryLater(batch.slice(index))
-          this.#lastError = describe(err)
-          return true
-        }
-        this.#stats.rejected++
-        this.#storedStarts.delete(op.record.id)
-        this.#logger.error({ err: describe(err), requestId: op.record.id, op: op.kind }, 'database refused a captured record; dropped')
+      const asCaptured = await this.#commitAlone(op)
+      if (asCaptured === null) continue
+      const reduced = asCaptured.isTransient ? asCaptured : await this.#commitAlone(reduceOp(op, whyRefused(asCaptured.err)))
+      if (reduced === null) {
+        this.#noteReduced(op, asCaptured.err)
+      } else if (reduced.isTransient) {
+        retryLater(batch.slice(index))
+        this.#lastError = describe(reduced.err)
+        return true
+      } else {
+        this.#setAside(op, reduced.err)
       }
     }
     return false
+  }
+
+  /** Commits one op; null when it went through, else the error and whether it may pass. */
+  async #commitAlone(op: CaptureOp): Promise<{ err: unknown; isTransient: boolean } | null> {
+    try {
+      await this.#commit([op])
+      return null
+    } catch (err) {
+      return { err, isTransient: isTransient(err) }
+    }
+  }
+
+  #noteReduced(op: CaptureOp, refusal: unknown): void {
+    this.#stats.reduced++
+    this.#logger.warn({ err: describe(refusal), requestId: op.record.id, op: op.kind }, 'database refused a captured record; stored it in reduced form')
+  }
+
+  /** The op the database refuses even reduced: to the quarantine file, or lost when there is none. */
+  #setAside(op: CaptureOp, refusal: unknown): void {
+    this.#storedStarts.delete(op.record.id)
+    if (this.#quarantine?.add(op)) {
+      this.#stats.quarantined++
+      this.#logger.error({ err: describe(refusal), requestId: op.record.id, op: op.kind, file: this.#quarantine.file }, 'database refused a captured record even reduced; quarantined')
+    } else {
+      this.#stats.rejected++
+      this.#logger.error({ err: describe(refusal), requestId: op.record.id, op: op.kind }, 'database refused a captured record even reduced; dropped')
+    }
   }
 
   async #commit(batch: CaptureOp[]): Promise<void> {
@@ -394,10 +436,32 @@ function sqlState(err: unknown): string | undefined {
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined
 }
 
-/** Data exception (22) or integrity violation (23): retrying the same rows cannot succeed. */
-function isContentError(err: unknown): boolean {
+/**
+ * SQLSTATE classes of failures that do not depend on the rows, so every batch would meet them:
+ * retried (and spooled meanwhile) until they pass, never isolated. Connection (08), operator
+ * intervention such as a shutdown or statement timeout (57), insufficient resources (53),
+ * transaction rollback such as a deadlock (40), system errors such as I/O (58), and the schema or
+ * access as a whole: missing table or privilege (42), database (3D), authorization (28), lock not
+ * available (55).
+ */
+const TRANSIENT_CLASSES = new Set(['08', '57', '53', '40', '58', '42', '3D', '28', '55'])
+
+/**
+ * Whether retrying the same rows later may succeed: a transient SQLSTATE, or an error without one
+ * (the connection failed before the server answered). Any other SQLSTATE (data exception 22,
+ * integrity 23, program limit 54, ...) refuses these rows every time, and so does an error raised
+ * while building the statement from them.
+ */
+function isTransient(err: unknown): boolean {
   const state = sqlState(err)
-  return state !== undefined && (state.startsWith('22') || state.startsWith('23'))
+  if (state !== undefined) return TRANSIENT_CLASSES.has(state.slice(0, 2))
+  return !(err instanceof TypeError || err instanceof RangeError)
+}
+
+/** A short reason for a reduced record's note: SQLSTATE and message, never parameters. */
+function whyRefused(err: unknown): string {
+  const { message, code } = describe(err)
+  return code === undefined ? message : `SQLSTATE ${code}: ${message}`
 }
 
 /** What a log line may say about a write error: never the query parameters (bodies). */

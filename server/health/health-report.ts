@@ -20,6 +20,10 @@ export interface CaptureHealthReport {
   dropped: number
   /** Database batches that failed and were retried. */
   failedBatches: number
+  /** Records the database refused as captured and took in reduced form (long fields cut, flagged CAPTURE_REDUCED). */
+  reduced: number
+  /** Records the database refused even reduced, kept in DATA_DIR/quarantine instead: should stay 0. */
+  quarantined: number
   /** Milliseconds the last batch took. */
   lastWriteMs: number
 }

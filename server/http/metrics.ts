@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { isAuthorized } from '../graphql/dashboard-auth'
 import type { HealthReport } from '../health/health-report'
 import type { LiveBus } from '../live/live-bus'
+import { createModelLabeler } from './model-label'
 
 export interface Metrics {
   registry: Registry
@@ -23,11 +25,30 @@ export interface SpoolFigures {
   replayed: number
 }
 
+export interface MetricsOptions {
+  readHealth: () => HealthReport
+  /** Finished exchanges are counted from its request events; its own counters are exported too. */
+  bus: LiveBus
+  /** @default all zero */
+  readSpool?: () => SpoolFigures
+  /**
+   * DASHBOARD_TOKEN: when set, /metrics answers 401 without `Authorization: Bearer <token>`
+   * (Prometheus sends it with `authorization.credentials`), like everything else it guards.
+   * Unset: open, as on a loopback-only install. @default unset
+   */
+  dashboardToken?: string
+  /** Distinct model labels of `claudescope_requests_total` before the rest count as `other` (see `createModelLabeler`). @default 50 */
+  maxModelLabels?: number
+}
+
 /**
  * Prometheus metrics (O3), one registry per app so several instances can live in one process
  * (tests). Request outcomes are counted from the live bus, so the proxy carries no metrics code.
  */
-export function createMetrics(readHealth: () => HealthReport, bus: LiveBus, readSpool: () => SpoolFigures = () => ({ spoolRecords: 0, spilled: 0, replayed: 0 })): Metrics {
+export function createMetrics(options: MetricsOptions): Metrics {
+  const { readHealth, bus, dashboardToken } = options
+  const readSpool = options.readSpool ?? (() => ({ spoolRecords: 0, spilled: 0, replayed: 0 }))
+  const modelLabel = createModelLabeler(options.maxModelLabels ?? 50)
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'claudescope_' })
 
@@ -38,7 +59,7 @@ export function createMetrics(readHealth: () => HealthReport, bus: LiveBus, read
   const batchSize = new Histogram({ name: 'claudescope_db_batch_records', help: 'Records written per capture batch.', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500], registers: [registry] })
   const figures = () => readHealth().capture
   new Gauge({ name: 'claudescope_in_flight', help: '/v1/* exchanges in flight.', registers: [registry], collect() { this.set(readHealth().inFlight) } })
-  new Gauge({ name: 'claudescope_live_subscribers', help: 'Open live subscriptions.', registers: [registry], collect() { this.set(readHealth().liveSubscribers) } })
+  new Gauge({ name: 'claudescope_live_subscribers', help: 'Open live subscriptions of clients (GraphQL subscriptions).', registers: [registry], collect() { this.set(readHealth().liveSubscribers) } })
   new Gauge({ name: 'claudescope_capture_queue_items', help: 'Records waiting in memory for the database.', registers: [registry], collect() { this.set(figures().queueItems) } })
   new Gauge({ name: 'claudescope_capture_queue_bytes', help: 'Bytes of records waiting in memory for the database.', registers: [registry], collect() { this.set(figures().queueBytes) } })
   new Gauge({ name: 'claudescope_capture_spool_bytes', help: 'Bytes of records spilled to the disk spool, waiting for the database.', registers: [registry], collect() { this.set(figures().spoolBytes) } })
@@ -48,13 +69,17 @@ export function createMetrics(readHealth: () => HealthReport, bus: LiveBus, read
   monotonic(registry, 'claudescope_capture_dropped_total', 'Records dropped because the queue and spool were full.', () => figures().dropped)
   monotonic(registry, 'claudescope_capture_written_total', 'Records written to the database.', () => figures().written)
   monotonic(registry, 'claudescope_capture_failed_batches_total', 'Capture batches the database refused (retried or spooled).', () => figures().failedBatches)
+  monotonic(registry, 'claudescope_capture_reduced_total', 'Records the database refused as captured and took in reduced form (long fields cut, flagged CAPTURE_REDUCED).', () => figures().reduced)
+  monotonic(registry, 'claudescope_capture_quarantined_total', 'Records the database refused even reduced, kept in DATA_DIR/quarantine instead.', () => figures().quarantined)
+  monotonic(registry, 'claudescope_live_dropped_total', 'Live events a slow subscriber lost because its buffer was full.', () => bus.droppedEvents)
+  monotonic(registry, 'claudescope_live_replay_evictions_total', 'In-flight requests whose live replay buffer was released early to bound memory (late subscribers then read the store).', () => bus.replayEvictions)
 
-  const events = bus.subscribe((e) => e.kind === 'request' && e.record.status !== 'IN_FLIGHT')
+  const events = bus.subscribe((e) => e.kind === 'request' && e.record.status !== 'IN_FLIGHT', { internal: true })
   void (async () => {
     for await (const event of events) {
       if (event.kind !== 'request') continue
       const r = event.record
-      requests.inc({ status: r.status, model: r.model ?? 'unknown', http_status: r.httpStatus === null ? 'none' : String(r.httpStatus) })
+      requests.inc({ status: r.status, model: modelLabel(r.model), http_status: r.httpStatus === null ? 'none' : String(r.httpStatus) })
       if (r.durationMs !== null) duration.observe({ stream: String(r.stream) }, r.durationMs / 1000)
     }
   })()
@@ -66,7 +91,12 @@ export function createMetrics(readHealth: () => HealthReport, bus: LiveBus, read
       batchSeconds.observe(seconds)
     },
     observeProxyOverhead: (seconds) => overhead.observe(seconds),
-    async handle(_req, res) {
+    async handle(req, res) {
+      if (!isAuthorized(req.headers.authorization, dashboardToken)) {
+        res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer realm="claudescope"' })
+        res.end('/metrics needs Authorization: Bearer <DASHBOARD_TOKEN>\n')
+        return
+      }
       const text = await registry.metrics()
       res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' })
       res.end(text)

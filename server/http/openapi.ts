@@ -66,7 +66,11 @@ export const openApiDocument = {
     '/metrics': {
       get: {
         summary: 'Prometheus metrics',
-        responses: { '200': { description: 'Prometheus text exposition format', content: { 'text/plain; version=0.0.4': { schema: { type: 'string' } } } } },
+        description: 'Needs `Authorization: Bearer <DASHBOARD_TOKEN>` when a dashboard token is set; open otherwise.',
+        responses: {
+          '200': { description: 'Prometheus text exposition format', content: { 'text/plain; version=0.0.4': { schema: { type: 'string' } } } },
+          '401': { description: 'A dashboard token is set and the request did not carry it' },
+        },
       },
     },
     '/openapi.json': {

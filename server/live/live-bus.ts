@@ -17,6 +17,14 @@ export interface LiveRequestMeta {
   apiKeyFingerprint: string | null
 }
 
+export interface SubscribeOptions {
+  /**
+   * The process's own listener (metrics), not a client's: left out of `subscriberCount`, which
+   * tells operators how many dashboards and API clients are watching. @default false
+   */
+  internal?: boolean
+}
+
 /**
  * The event bus between capture and subscribers. Publishing is fire-and-forget and never throws.
  * Implementations: in-process (memory-bus) now; Redis for several instances later.
@@ -24,7 +32,7 @@ export interface LiveRequestMeta {
 export interface LiveBus {
   publish(event: LiveEvent): void
   /** Every event from now on that `accept` lets through, until the iterator is returned. */
-  subscribe(accept?: (event: LiveEvent) => boolean): AsyncIterableIterator<LiveEvent>
+  subscribe(accept?: (event: LiveEvent) => boolean, options?: SubscribeOptions): AsyncIterableIterator<LiveEvent>
   /**
    * Chunks of a request seen so far, for a subscriber joining mid-stream. Kept a few seconds
    * after the request finished, until the store surely has them. Undefined when the bus holds
@@ -36,7 +44,11 @@ export interface LiveBus {
    * late subscriber replays `chunksSoFar` and completes instead of waiting for live chunks.
    */
   hasFinished(requestId: string): boolean
-  /** Number of open subscriptions (for /metrics). */
+  /** Open subscriptions of clients (GraphQL subscriptions), internal ones not counted; for /metrics and health. */
   readonly subscriberCount: number
+  /** Events any subscriber lost because its buffer was full, since start. */
+  readonly droppedEvents: number
+  /** Requests in flight whose replay buffer was released early to respect the bounds, since start. */
+  readonly replayEvictions: number
   close(): Promise<void>
 }

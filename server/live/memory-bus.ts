@@ -22,14 +22,6 @@ export interface MemoryBusOptions {
   replayMaxRequests?: number
 }
 
-/** The in-process bus, plus the counters /metrics shows. */
-export interface MemoryBus extends LiveBus {
-  /** Events a subscriber lost because its buffer was full. */
-  readonly droppedEvents: number
-  /** Requests whose replay buffer was released early to respect the bounds. */
-  readonly replayEvictions: number
-}
-
 /** One request's chunks so far; `expiresAt` is set once its final event passed. */
 interface ReplayEntry {
   chunks: StreamChunkRecord[]
@@ -42,13 +34,15 @@ interface ReplayEntry {
  * buffer, so subscribing and then reading `chunksSoFar` in the same tick can neither miss nor
  * duplicate a chunk.
  */
-export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
+export function createMemoryBus(options: MemoryBusOptions = {}): LiveBus {
   const bufferSize = options.subscriberBufferSize ?? 10_000
   const retentionMs = options.replayRetentionMs ?? 30_000
   const maxBytes = options.replayMaxBytes ?? 64 * 1024 * 1024
   const maxRequests = options.replayMaxRequests ?? 10_000
 
   const subscribers = new Set<Subscriber>()
+  /** Subscribers opened with `internal`: delivered to like the others, not counted. */
+  const internal = new Set<Subscriber>()
   /** In start order, so the first in-flight entry is the oldest. */
   const replay = new Map<string, ReplayEntry>()
   /** Finished entries in finish order; with a constant retention, also in expiry order. */
@@ -135,10 +129,16 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
       }
     },
 
-    subscribe(accept) {
-      const subscriber = new Subscriber(bufferSize, accept, () => subscribers.delete(subscriber))
+    subscribe(accept, subscribeOptions) {
+      const subscriber = new Subscriber(bufferSize, accept, () => {
+        subscribers.delete(subscriber)
+        internal.delete(subscriber)
+      })
       if (closed) subscriber.end()
-      else subscribers.add(subscriber)
+      else {
+        subscribers.add(subscriber)
+        if (subscribeOptions?.internal) internal.add(subscriber)
+      }
       return subscriber
     },
 
@@ -151,7 +151,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
     },
 
     get subscriberCount() {
-      return subscribers.size
+      return subscribers.size - internal.size
     },
     get droppedEvents() {
       return droppedEvents

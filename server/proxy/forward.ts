@@ -244,6 +244,7 @@ class ForwardingProxy implements Proxy {
       clientHeaders: req.headers,
       upstreamHeaders: toHeaderRecord(upstreamHeaders),
       body,
+      clientBody,
       demoted: demotedBody !== null,
     })
     const exchange = new UpstreamExchange(this.#context, req, res, id, startedAtMs, body, demotedBody !== null)
@@ -299,6 +300,7 @@ class ForwardingProxy implements Proxy {
       clientHeaders: req.headers,
       upstreamHeaders: {},
       body: body ?? EMPTY_BODY,
+      clientBody: body ?? EMPTY_BODY,
     })
     observer.onEnd(id, { kind: 'refused', offsetMs: performance.now() - startedAtMs, error })
     return id

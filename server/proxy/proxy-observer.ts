@@ -38,6 +38,8 @@ export interface ExchangeStart {
   upstreamHeaders: OutgoingHttpHeaders
   /** The request body exactly as forwarded; empty for a refused request whose body was not read. */
   body: Buffer
+  /** The request body exactly as the client sent it: `body` itself (the same Buffer) unless demoted. */
+  clientBody: Buffer
   /**
    * Demotion (P6) applies: the client asked for a JSON answer, `body` asks upstream for a stream
    * (the client's own body differs only in its `stream` member), `upstreamHeaders` ask for

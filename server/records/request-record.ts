@@ -28,6 +28,12 @@ export interface RequestRecord {
   provider: string
   /** The client asked for a stream (`"stream": true` in the body). */
   stream: boolean
+  /**
+   * The client asked for a JSON answer, which the proxy fetched upstream as a stream (demotion):
+   * `stream` and the request body are the client's, `responseSse` is upstream's stream and
+   * `responseBody` the Message the client got. Absent in records spooled before it existed.
+   */
+  demoted: boolean
   httpStatus: number | null
   upstreamRequestId: string | null
   stopReason: string | null

@@ -29,7 +29,7 @@ const USAGE_FIELDS = [
 /** Entity properties a list selects: every column but the bodies. */
 export const SUMMARY_COLUMNS = [
   'id', 'status', 'startedAt', 'completedAt', 'method', 'path', 'query', 'userAgent', 'model', 'routedModel',
-  'provider', 'stream', 'httpStatus', 'upstreamRequestId', 'stopReason', 'error', 'errorCode',
+  'provider', 'stream', 'demoted', 'httpStatus', 'upstreamRequestId', 'stopReason', 'error', 'errorCode',
   'responseHeadersMs', 'ttfbMs', 'durationMs', 'requestHeaders', 'requestBodyBytes', 'requestBodyIsJson',
   'responseHeaders', 'responseBodyBytes', 'apiKeyFingerprint', 'organizationId', 'runId', ...USAGE_FIELDS,
 ] as const satisfies readonly (keyof RequestEntity)[]
@@ -50,6 +50,7 @@ export function toRequestSummary(row: RequestEntity): RequestSummary {
     routedModel: row.routedModel,
     provider: row.provider,
     stream: row.stream,
+    demoted: row.demoted,
     httpStatus: row.httpStatus,
     upstreamRequestId: row.upstreamRequestId,
     stopReason: row.stopReason,

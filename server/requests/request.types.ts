@@ -55,6 +55,7 @@ export class Request {
   @Field(() => String, { nullable: true, description: 'Model sent upstream when routing changed it.' }) routedModel: string | null
   @Field(() => String, { description: 'anthropic or openai.' }) provider: string
   @Field(() => Boolean) stream: boolean
+  @Field(() => Boolean, { description: 'The client asked for a JSON answer, which the proxy fetched upstream as a stream (ANTHROPIC_DEMOTE_NONSTREAMING): stream is false and the request body is the client\'s own, the response body is the Message it got, responseSse the upstream stream.' }) demoted: boolean
   @Field(() => RequestStatus) status: RequestStatusValue
   @Field(() => Int, { nullable: true }) httpStatus: number | null
   @Field(() => String, { nullable: true }) stopReason: string | null

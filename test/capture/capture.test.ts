@@ -12,6 +12,7 @@ import { openStore } from '../../server/store/data-source'
 import { frameSse, messageFixture } from '../support/anthropic-fixtures'
 import { waitFor } from '../support/start-app'
 import { createTestDatabase } from '../support/test-database'
+import { sameBody } from './records'
 
 const logger = pino({ level: 'silent' })
 const LIMITS: CaptureOptions['limits'] = { maxItems: 1000, maxBytes: 64 * 1024 * 1024, batchMaxItems: 50, spoolMaxBytes: 64 * 1024 * 1024, spillAfterMs: 500 }
@@ -39,7 +40,7 @@ function proxyStream(observer: ReturnType<typeof createCapture>['observer'], api
   const id = randomUUID()
   const fixture = messageFixture('text')
   const headers = { 'x-api-key': apiKey, 'user-agent': 'claude-cli/2.1.3 (external, cli)' }
-  observer.onStart({ id, startedAt: Date.now(), method: 'POST', path: '/v1/messages', query: null, clientHeaders: headers, upstreamHeaders: headers, body: Buffer.from(BODY) })
+  observer.onStart({ id, startedAt: Date.now(), method: 'POST', path: '/v1/messages', query: null, clientHeaders: headers, upstreamHeaders: headers, ...sameBody(Buffer.from(BODY)) })
   observer.onResponse(id, { status: 200, headers: { 'content-type': 'text/event-stream', 'request-id': 'req_011CCapture' }, offsetMs: 50 })
   return {
     id,

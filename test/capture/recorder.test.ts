@@ -5,6 +5,7 @@ import pino from 'pino'
 import { describe, expect, it } from 'vitest'
 import type { CaptureOp } from '../../server/capture/capture-op'
 import { Recorder } from '../../server/capture/recorder'
+import { MAX_INDEXED_TEXT_BYTES, TRUNCATION_MARKER } from '../../server/capture/indexed-text'
 import { createHeaderRedactor, createTextRedactor, type TextRedactor } from '../../server/capture/redact'
 import { compileRedactPattern } from '../../server/capture/redact-patterns'
 import type { StreamChunkRecord } from '../../server/records/request-record'
@@ -12,7 +13,7 @@ import type { LiveEvent } from '../../server/live/live-bus'
 import { createMemoryBus } from '../../server/live/memory-bus'
 import { ProxyError } from '../../server/proxy/proxy-errors'
 import { BIG_INTEGER_TEXT, errorJson, frameSse, messageFixture, RATE_LIMIT_MESSAGE, streamErrorEvents } from '../support/anthropic-fixtures'
-import { inFlightRecord } from './records'
+import { inFlightRecord, sameBody } from './records'
 
 const API_KEY = 'sk-ant-api03-recorder-test'
 const STREAM_BODY = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 1024, stream: true, messages: [{ role: 'user', content: 'hi' }] })
@@ -33,7 +34,7 @@ function setUp(maxKeptBodyBytes?: number, redactText: TextRedactor | null = null
   const start = (body: string | Buffer = STREAM_BODY, headers: IncomingHttpHeaders = {}) => {
     const id = randomUUID()
     const clientHeaders = { 'x-api-key': API_KEY, 'user-agent': 'claude-cli/2.1.3 (external, cli)', ...headers }
-    recorder.onStart({ id, startedAt: Date.now(), method: 'POST', path: '/v1/messages', query: 'beta=true', clientHeaders, upstreamHeaders: clientHeaders, body: Buffer.from(body) })
+    recorder.onStart({ id, startedAt: Date.now(), method: 'POST', path: '/v1/messages', query: 'beta=true', clientHeaders, upstreamHeaders: clientHeaders, ...sameBody(Buffer.from(body)) })
     return id
   }
   /** The completion op of `id`, once compressed bodies have been decoded. */
@@ -95,6 +96,21 @@ describe('Recorder', () => {
     expect(recorder.inFlight).toBe(1)
   })
 
+  it('cuts a model too large for its indexed column at start, and the record says so from start to end', async () => {
+    const { recorder, ops, start, completion } = setUp()
+    const model = 'claude-' + 'é'.repeat(3000)
+    const id = start(JSON.stringify({ model, max_tokens: 1, messages: [] }))
+    const started = ops[0]!.record
+    expect(Buffer.byteLength(started.model!)).toBeLessThanOrEqual(MAX_INDEXED_TEXT_BYTES)
+    expect(started.model).toBe('claude-' + 'é'.repeat((MAX_INDEXED_TEXT_BYTES - Buffer.byteLength('claude-' + TRUNCATION_MARKER)) >> 1) + TRUNCATION_MARKER)
+    expect(started.error).toBe(`model truncated in storage (${Buffer.byteLength(model)} bytes sent)`)
+    expect(JSON.parse(started.requestBody).model).toBe(model)
+    recorder.onResponse(id, { status: 200, headers: JSON_HEADERS, offsetMs: 1 })
+    recorder.onChunk(id, Buffer.from('{"type":"message","usage":{"input_tokens":1,"output_tokens":1}}'), 2)
+    recorder.onEnd(id, { kind: 'completed', offsetMs: 3 })
+    expect((await completion(id)).record).toMatchObject({ status: 'COMPLETED', model: started.model, error: started.error })
+  })
+
   it('publishes each event live before handing the record on for the database', () => {
     const bus = createMemoryBus()
     const seenLiveBySink: (number | undefined)[] = []
@@ -107,7 +123,7 @@ describe('Recorder', () => {
     })
     const id = randomUUID()
     const events = messageFixture('text').events
-    recorder.onStart({ id, startedAt: Date.now(), method: 'POST', path: '/v1/messages', query: null, clientHeaders: {}, upstreamHeaders: {}, body: Buffer.from(STREAM_BODY) })
+    recorder.onStart({ id, startedAt: Date.now(), method: 'POST', path: '/v1/messages', query: null, clientHeaders: {}, upstreamHeaders: {}, ...sameBody(Buffer.from(STREAM_BODY)) })
     recorder.onResponse(id, { status: 200, headers: SSE_HEADERS, offsetMs: 1 })
     recorder.onChunk(id, Buffer.from(frameSse(events)), 2)
     recorder.onEnd(id, { kind: 'completed', offsetMs: 3 })
@@ -366,7 +382,7 @@ describe('Recorder', () => {
     })
     const id = randomUUID()
     expect(() => {
-      recorder.onStart({ id, startedAt: Date.now(), method: 'POST', path: '/v1/messages', query: null, clientHeaders: {}, upstreamHeaders: {}, body: Buffer.from(PLAIN_BODY) })
+      recorder.onStart({ id, startedAt: Date.now(), method: 'POST', path: '/v1/messages', query: null, clientHeaders: {}, upstreamHeaders: {}, ...sameBody(Buffer.from(PLAIN_BODY)) })
       recorder.onResponse(id, { status: 200, headers: JSON_HEADERS, offsetMs: 1 })
       recorder.onChunk(id, Buffer.from('{}'), 2)
       recorder.onEnd(id, { kind: 'completed', offsetMs: 3 })

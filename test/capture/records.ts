@@ -38,6 +38,7 @@ export function inFlightRecord(overrides: Partial<RequestRecord> = {}): RequestR
     apiKeyFingerprint: 'key:0badc0de',
     organizationId: null,
     runId: null,
+    demoted: false,
     ...overrides,
   }
 }
@@ -78,4 +79,9 @@ export function chunksOf(requestId: string, count: number): StreamChunkRecord[] 
     offsetMs: 300 + seq * 1.5,
     bytes: 120,
   }))
+}
+
+/** `body` and `clientBody` of an ExchangeStart forwarded as the client sent it (not demoted). */
+export function sameBody(body: Buffer): { body: Buffer; clientBody: Buffer } {
+  return { body, clientBody: body }
 }

@@ -84,21 +84,40 @@ describe('header redaction', () => {
     expect(other({ 'x-api-key': 'k' })['x-api-key']).not.toBe(redact({ 'x-api-key': 'k' })['x-api-key'])
   })
 
-  it('hides cookies, set-cookie values and any header named like a credential', () => {
+  it('hides cookies, set-cookie values and the credential headers of known providers', () => {
     const out = redact({
       cookie: 'session=abc',
       'set-cookie': ['a=1', 'b=2'],
       'proxy-authorization': 'Basic dXNlcjpwYXNz',
-      'x-custom-token': 'tok',
-      'X-Service-Secret': 'shh',
+      'X-Claudescope-Token': 'tok',
       'x-goog-api-key': 'g',
+      'api-key': 'azure',
     })
     // Every value is a fingerprint and nothing else (the hex of a fingerprint may spell 'abc' by chance).
-    expect(Object.keys(out).sort()).toEqual(['cookie', 'proxy-authorization', 'set-cookie', 'x-custom-token', 'x-goog-api-key', 'x-service-secret'])
+    expect(Object.keys(out).sort()).toEqual(['api-key', 'cookie', 'proxy-authorization', 'set-cookie', 'x-claudescope-token', 'x-goog-api-key'])
     expect(out['set-cookie']).toHaveLength(2)
-    for (const value of [out.cookie, ...(out['set-cookie'] as string[]), out['proxy-authorization'], out['x-custom-token'], out['x-service-secret'], out['x-goog-api-key']]) {
+    for (const value of [out.cookie, ...(out['set-cookie'] as string[]), out['proxy-authorization'], out['x-claudescope-token'], out['x-goog-api-key'], out['api-key']]) {
       expect(value).toMatch(FINGERPRINT)
     }
+  })
+
+  it('keeps rate-limit headers verbatim although their names contain token or key-like words', () => {
+    const headers = {
+      'anthropic-ratelimit-tokens-remaining': '2397000',
+      'anthropic-ratelimit-input-tokens-limit': '2000000',
+      'anthropic-ratelimit-output-tokens-reset': '2026-01-01T00:00:00Z',
+      'anthropic-ratelimit-unified-5h-utilization': '0.42',
+      'x-monkey-business': 'yes',
+    }
+    expect(redact(headers)).toEqual(headers)
+  })
+
+  it('fingerprints header names the install adds, whatever their case, besides the built-in ones', () => {
+    const withExtra = createHeaderRedactor(randomBytes(32), ['X-Internal-Secret'])
+    const out = withExtra({ 'x-internal-secret': 's3cr3t', 'X-INTERNAL-SECRET-2': 'kept', 'x-api-key': 'k' })
+    expect(out['x-internal-secret']).toMatch(FINGERPRINT)
+    expect(out['x-api-key']).toMatch(FINGERPRINT)
+    expect(out['x-internal-secret-2']).toBe('kept')
   })
 
   it('keeps session ids and ordinary headers readable, with lower-case names', () => {

@@ -1,14 +1,17 @@
-import { randomUUID } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { randomBytes, randomUUID } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import pino from 'pino'
 import type { DataSource } from 'typeorm'
 import type { CaptureOp } from '../../server/capture/capture-op'
+import { MAX_INDEXED_TEXT_BYTES, TRUNCATION_MARKER } from '../../server/capture/indexed-text'
+import { Quarantine } from '../../server/capture/quarantine'
 import { BoundedQueue } from '../../server/capture/queue'
 import { RequestBody, withRequestBody } from '../../server/capture/request-body'
 import { Spool } from '../../server/capture/spool'
+import { decodeOps } from '../../server/capture/spool-codec'
 import { BatchWriter, type BatchWriterOptions } from '../../server/capture/writer'
 import { waitFor } from '../support/start-app'
 import { useMigratedStore } from '../support/test-database'
@@ -186,16 +189,53 @@ describe('BatchWriter', () => {
     await writer.close()
   })
 
-  it('drops only a record whose content the database refuses and writes the rest of its batch', async () => {
+  it('stores a record whose numbers the database refuses in reduced form, flagged CAPTURE_REDUCED, and writes the rest of its batch', async () => {
     const { writer, offerAll } = startWriter()
     const refused = inFlightRecord({ httpStatus: 2 ** 31 })
     const fine = [inFlightRecord(), inFlightRecord()]
     offerAll([startOp(fine[0]), startOp(refused), startOp(fine[1])])
     await writer.flush()
-    expect(writer.stats).toMatchObject({ rejected: 1, queueDepth: 0 })
-    expect(await storedRow(refused.id)).toBeUndefined()
+    expect(writer.stats).toMatchObject({ reduced: 1, quarantined: 0, rejected: 0, queueDepth: 0 })
+    expect(await storedRow(refused.id)).toMatchObject({ status: 'IN_FLIGHT', http_status: null, error_code: 'CAPTURE_REDUCED', request_body: refused.requestBody })
+    expect((await storedRow(refused.id)).error).toMatch(/^CAPTURE_REDUCED: .*SQLSTATE 22003/)
     for (const record of fine) expect((await storedRow(record.id)).status).toBe('IN_FLIGHT')
     await writer.close()
+  })
+
+  it('stores a record whose model is too large for its index in reduced form, and the records queued behind it', async () => {
+    const { writer, offerAll } = startWriter()
+    // Random text does not compress, so the index entry really is 4 KB.
+    const oversized = inFlightRecord({ model: randomBytes(3072).toString('base64') })
+    const behind = Array.from({ length: 3 }, () => inFlightRecord())
+    offerAll([startOp(oversized), ...behind.map((record) => startOp(record))])
+    await writer.flush(10_000)
+    const row = await storedRow(oversized.id)
+    expect(row).toMatchObject({ error_code: 'CAPTURE_REDUCED', request_body: oversized.requestBody })
+    expect(Buffer.byteLength(row.model as string)).toBeLessThanOrEqual(MAX_INDEXED_TEXT_BYTES)
+    expect(row.model).toBe(oversized.model!.slice(0, (row.model as string).length - TRUNCATION_MARKER.length) + TRUNCATION_MARKER)
+    expect(row.error).toMatch(/SQLSTATE 54000/)
+    for (const record of behind) expect((await storedRow(record.id)).status).toBe('IN_FLIGHT')
+    expect(writer.stats).toMatchObject({ reduced: 1, quarantined: 0 })
+    await writer.close()
+  })
+
+  it('quarantines a record the database refuses even reduced to a private file, counts it, and writes the others', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'claudescope-quarantine-'))
+    const quarantine = new Quarantine({ dir: path.join(dir, 'quarantine'), logger })
+    const { writer, offerAll } = startWriter({ quarantine })
+    // No reduction repairs an id that is not a uuid.
+    const poisoned = inFlightRecord({ id: 'not-a-uuid' })
+    const fine = [inFlightRecord(), inFlightRecord()]
+    offerAll([startOp(fine[0]), startOp(poisoned), startOp(fine[1])])
+    await writer.flush()
+    expect(writer.stats).toMatchObject({ quarantined: 1, rejected: 0, queueDepth: 0 })
+    for (const record of fine) expect((await storedRow(record.id)).status).toBe('IN_FLIGHT')
+    expect(statSync(quarantine.file).mode & 0o777).toBe(0o600)
+    const { ops } = decodeOps(readFileSync(quarantine.file))
+    expect(ops.map((op) => op.record.id)).toEqual(['not-a-uuid'])
+    expect(ops[0]!.record.requestBody).toBe(poisoned.requestBody)
+    await writer.close()
+    rmSync(dir, { recursive: true, force: true })
   })
 
   it('gives up a flush after its timeout with CAPTURE_FLUSH_TIMEOUT, keeping the records for later', async () => {
@@ -284,6 +324,28 @@ describe('BatchWriter', () => {
     expect(await storedRow(cut.id)).toMatchObject({ status: 'ABORTED', error_code: 'CAPTURE_ORPHANED' })
     expect(await storedRow(finished.id)).toMatchObject({ status: 'COMPLETED', error_code: null })
     expect((await storedRow(own.id)).status).toBe('IN_FLIGHT')
+    await writer.close()
+    spool.close()
+    remove()
+  })
+
+  it('replays a spooled batch holding a poisoned record without wedging: the rest is stored, the poison quarantined, the spool emptied', async () => {
+    const { dir, spool, remove } = tempSpool()
+    const quarantine = new Quarantine({ dir: path.join(dir, 'quarantine'), logger })
+    const oversized = inFlightRecord({ model: randomBytes(3072).toString('base64') })
+    const poisoned = inFlightRecord({ id: 'not-a-uuid' })
+    const fine = inFlightRecord()
+    for (const op of [startOp(oversized), startOp(poisoned), startOp(fine)]) expect(spool.append(op)).toBe(true)
+    const { writer, offerAll } = startWriter({ spool, quarantine })
+    await writer.flush(10_000)
+    expect(spool.stats.records).toBe(0)
+    expect(writer.stats).toMatchObject({ reduced: 1, quarantined: 1 })
+    expect((await storedRow(fine.id)).status).toBe('IN_FLIGHT')
+    expect((await storedRow(oversized.id)).error_code).toBe('CAPTURE_REDUCED')
+    const later = inFlightRecord()
+    offerAll([startOp(later)])
+    await writer.flush(10_000)
+    expect((await storedRow(later.id)).status).toBe('IN_FLIGHT')
     await writer.close()
     spool.close()
     remove()

@@ -179,3 +179,41 @@ describe('redaction of secrets cut into pieces, and of the text around bodies', 
     expectNoSecretPiece('the stored record', JSON.stringify(row))
   })
 })
+
+describe('header redaction', () => {
+  let headerApp: TestApp
+
+  beforeAll(async () => {
+    headerApp = await startApp({ env: { REDACT_HEADERS: 'X-Internal-Secret' } })
+  })
+  afterAll(() => headerApp?.close())
+
+  it('stores every rate-limit response header verbatim while credentials and install-named headers are fingerprinted', async () => {
+    const res = await fetch(`${headerApp.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'sk-ant-headers', cookie: 'session=abc', 'x-internal-secret': 'internal-value', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: DEFAULT_MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }),
+    })
+    expect(res.status).toBe(200)
+    await res.arrayBuffer()
+    const [received] = await headerApp.upstream.waitForRequests(1)
+    await headerApp.app.capture.flush()
+    const [row] = (await headerApp.app.dataSource.query(`SELECT request_headers, response_headers FROM requests WHERE upstream_request_id = $1`, [received!.requestId])) as {
+      request_headers: Record<string, string>
+      response_headers: Record<string, string>
+    }[]
+
+    const sentRateLimits = Object.entries(received!.response.headers).filter(([name]) => name.startsWith('anthropic-ratelimit-'))
+    expect(sentRateLimits.length).toBeGreaterThanOrEqual(20)
+    for (const name of ['requests', 'tokens', 'input-tokens', 'output-tokens'].flatMap((kind) => ['limit', 'remaining', 'reset'].map((part) => `anthropic-ratelimit-${kind}-${part}`))) {
+      expect(row!.response_headers[name]).toBe(received!.response.headers[name])
+    }
+    expect(Object.fromEntries(Object.entries(row!.response_headers).filter(([name]) => name.startsWith('anthropic-ratelimit-')))).toEqual(Object.fromEntries(sentRateLimits))
+
+    const KEY = /^key:[0-9a-f]{8}$/
+    expect(row!.request_headers['x-api-key']).toMatch(KEY)
+    expect(row!.request_headers.cookie).toMatch(KEY)
+    expect(row!.request_headers['x-internal-secret']).toMatch(KEY)
+    expect(JSON.stringify(row)).not.toMatch(/sk-ant-headers|session=abc|internal-value/)
+  })
+})

@@ -5,7 +5,8 @@ import type { GraphQLSchema } from 'graphql'
 import type { DataSource } from 'typeorm'
 import { buildApiSchema, createApiContextFactory } from '../../server/api'
 import { createGraphQLServer } from '../../server/graphql/graphql-server'
-import { createMemoryBus, type MemoryBus } from '../../server/live/memory-bus'
+import type { LiveBus } from '../../server/live/live-bus'
+import { createMemoryBus } from '../../server/live/memory-bus'
 import { createLogger } from '../../server/logger'
 import { openStore } from '../../server/store/data-source'
 import { createTestDatabase } from '../support/test-database'
@@ -14,7 +15,7 @@ export interface GraphQLHarness {
   /** Base URL; GraphQL at `${url}/graphql`. */
   url: string
   dataSource: DataSource
-  bus: MemoryBus
+  bus: LiveBus
   /** Another server on the same database and bus (e.g. with a dashboard token); closed with the harness. */
   serve(options: ServeOptions): Promise<string>
   close(): Promise<void>
@@ -51,13 +52,13 @@ export async function startGraphQLHarness(options: ServeOptions = {}): Promise<G
   }
 }
 
-async function serveGraphQL(dataSource: DataSource, bus: MemoryBus, options: ServeOptions) {
+async function serveGraphQL(dataSource: DataSource, bus: LiveBus, options: ServeOptions) {
   const graphql = createGraphQLServer({
     schema: await (schema ??= buildApiSchema()),
     createContext: createApiContextFactory({
       dataSource,
       bus,
-      readHealth: () => ({ status: 'healthy', draining: false, inFlight: 0, database: 'postgresql', liveSubscribers: bus.subscriberCount, capture: { queueItems: 0, queueBytes: 0, spoolBytes: 0, written: 0, dropped: 0, failedBatches: 0, lastWriteMs: 0 } }),
+      readHealth: () => ({ status: 'healthy', draining: false, inFlight: 0, database: 'postgresql', liveSubscribers: bus.subscriberCount, capture: { queueItems: 0, queueBytes: 0, spoolBytes: 0, written: 0, dropped: 0, failedBatches: 0, reduced: 0, quarantined: 0, lastWriteMs: 0 } }),
     }),
     dashboardToken: options.dashboardToken,
     logger: createLogger(process.env.LOG_LEVEL ?? 'silent'),

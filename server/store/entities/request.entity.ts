@@ -29,6 +29,8 @@ export class RequestEntity {
   @Column({ name: 'routed_model', type: 'text', nullable: true }) routedModel: string | null
   @Column('text') provider: string
   @Column('boolean') stream: boolean
+  /** The client asked for JSON and the proxy fetched it upstream as a stream (demotion); `stream` stays false. */
+  @Column('boolean', { default: false }) demoted: boolean
   @Column({ name: 'http_status', type: 'int', nullable: true }) httpStatus: number | null
   @Column({ name: 'upstream_request_id', type: 'text', nullable: true }) upstreamRequestId: string | null
   @Column({ name: 'stop_reason', type: 'text', nullable: true }) stopReason: string | null

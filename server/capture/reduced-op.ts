@@ -1,0 +1,113 @@
+import type { CaptureOp } from './capture-op'
+import { boundIndexedText } from './indexed-text'
+import { requestBodyBytesOf, RequestBody, withRequestBody } from './request-body'
+import type { RequestRecord, StreamChunkRecord, UsageRecord } from '../records/request-record'
+import { storableText } from './storable-text'
+
+/** Stored as `error_code` of a record written in reduced form (unless it had a code of its own). */
+export const REDUCED_ERROR_CODE = 'CAPTURE_REDUCED'
+
+const INT4_MAX = 2 ** 31 - 1
+
+/**
+ * The op as the database can take it after refusing it as captured (`why`: the error's SQLSTATE
+ * and message), for records no recorder bound (spooled by an older version) or values nothing
+ * foresaw. Bodies and headers are kept, made storable; short text fields are bounded like indexed
+ * columns; numbers out of their column's range become null. `error` starts with CAPTURE_REDUCED
+ * and says why, so a reader knows fields may be cut. What this cannot fix (a malformed id, say)
+ * still fails, and the op goes to quarantine.
+ */
+export function reduceOp(op: CaptureOp, why: string): CaptureOp {
+  const r = op.record
+  const note = `${REDUCED_ERROR_CODE}: the database refused this record as captured (${why}); stored with long fields truncated and out-of-range numbers dropped`
+  const fields: Omit<RequestRecord, 'requestBody'> = {
+    id: r.id,
+    status: r.status,
+    startedAt: r.startedAt,
+    completedAt: r.completedAt,
+    method: short(r.method),
+    path: short(r.path),
+    query: shortOrNull(r.query),
+    userAgent: shortOrNull(r.userAgent),
+    model: shortOrNull(r.model),
+    routedModel: shortOrNull(r.routedModel),
+    provider: short(r.provider),
+    stream: r.stream,
+    demoted: r.demoted ?? false,
+    httpStatus: int4OrNull(r.httpStatus),
+    upstreamRequestId: shortOrNull(r.upstreamRequestId),
+    stopReason: shortOrNull(r.stopReason),
+    error: r.error === null ? note : `${note}; ${text(r.error)}`,
+    errorCode: r.errorCode === null ? REDUCED_ERROR_CODE : short(r.errorCode),
+    responseHeadersMs: finiteOrNull(r.responseHeadersMs),
+    ttfbMs: finiteOrNull(r.ttfbMs),
+    durationMs: finiteOrNull(r.durationMs),
+    requestHeaders: headers(r.requestHeaders),
+    requestBodyBytes: Math.min(r.requestBodyBytes, INT4_MAX),
+    requestBodyIsJson: r.requestBodyIsJson,
+    responseHeaders: r.responseHeaders === null ? null : headers(r.responseHeaders),
+    responseBody: r.responseBody === null ? null : text(r.responseBody),
+    responseSse: r.responseSse === null ? null : text(r.responseSse),
+    responseBodyBytes: int4OrNull(r.responseBodyBytes),
+    usage: r.usage === null ? null : usage(r.usage),
+    apiKeyFingerprint: shortOrNull(r.apiKeyFingerprint),
+    organizationId: shortOrNull(r.organizationId),
+    runId: r.runId,
+  }
+  const bytes = requestBodyBytesOf(r)
+  const record = bytes === null ? { ...fields, requestBody: text(r.requestBody) } : withRequestBody(fields, new RequestBody(bytes))
+  return op.kind === 'start' ? { kind: 'start', record } : { kind: 'complete', record, chunks: op.chunks.map(chunk) }
+}
+
+/** A UTF-16 surrogate without its partner, which jsonb refuses (as `\ud800` once JSON-encoded). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+
+/** Text any text or jsonb column takes: no NUL, no lone surrogate (each becomes U+FFFD). */
+function text(value: string): string {
+  return storableText(value).replace(LONE_SURROGATE, '\uFFFD')
+}
+
+function short(value: string): string {
+  return boundIndexedText(text(value))
+}
+
+function shortOrNull(value: string | null): string | null {
+  return value === null ? null : short(value)
+}
+
+function int4OrNull(value: number | null): number | null {
+  return value !== null && Number.isInteger(value) && Math.abs(value) <= INT4_MAX ? value : null
+}
+
+function int8OrNull(value: number | null): number | null {
+  return value !== null && Number.isSafeInteger(value) ? value : null
+}
+
+function finiteOrNull(value: number | null): number | null {
+  return value !== null && Number.isFinite(value) ? value : null
+}
+
+function headers(values: Record<string, string | string[]>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {}
+  for (const [name, value] of Object.entries(values)) out[text(name)] = Array.isArray(value) ? value.map(text) : text(value)
+  return out
+}
+
+function usage(u: UsageRecord): UsageRecord {
+  return {
+    inputTokens: int8OrNull(u.inputTokens),
+    outputTokens: int8OrNull(u.outputTokens),
+    cacheCreationInputTokens: int8OrNull(u.cacheCreationInputTokens),
+    cacheCreation5mInputTokens: int8OrNull(u.cacheCreation5mInputTokens),
+    cacheCreation1hInputTokens: int8OrNull(u.cacheCreation1hInputTokens),
+    cacheReadInputTokens: int8OrNull(u.cacheReadInputTokens),
+    thinkingTokens: int8OrNull(u.thinkingTokens),
+    webSearchRequests: int4OrNull(u.webSearchRequests),
+    webFetchRequests: int4OrNull(u.webFetchRequests),
+    serviceTier: shortOrNull(u.serviceTier),
+  }
+}
+
+function chunk(c: StreamChunkRecord): StreamChunkRecord {
+  return { ...c, event: c.event === null ? null : short(c.event), data: text(c.data), offsetMs: Number.isFinite(c.offsetMs) ? c.offsetMs : 0, bytes: Math.min(c.bytes, INT4_MAX) }
+}

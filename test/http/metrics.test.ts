@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { HealthReport } from '../../server/health/health-report'
+import { createMetrics } from '../../server/http/metrics'
+import { createMemoryBus } from '../../server/live/memory-bus'
+import { queryGraphQL, subscribeGraphQL } from '../support/graphql-client'
+import { startApp, waitFor, type TestApp } from '../support/start-app'
+import { chunkEvent, inFlight, makeRecord, requestEvent } from '../live/record-fixtures'
+
+const IDLE_HEALTH: HealthReport = {
+  status: 'healthy',
+  draining: false,
+  inFlight: 0,
+  database: 'postgresql',
+  liveSubscribers: 0,
+  capture: { queueItems: 0, queueBytes: 0, spoolBytes: 0, written: 0, dropped: 0, failedBatches: 0, reduced: 0, quarantined: 0, lastWriteMs: 0 },
+}
+
+/** The value of an unlabelled sample in Prometheus text, or undefined when absent. */
+const sample = (text: string, name: string) => {
+  const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text)
+  return match ? Number(match[1]) : undefined
+}
+
+describe('the request counter', () => {
+  it('keeps at most the configured number of model labels, and counts other models and non-Claude names as other', async () => {
+    const bus = createMemoryBus()
+    const metrics = createMetrics({ readHealth: () => IDLE_HEALTH, bus, maxModelLabels: 3 })
+    try {
+      const models = ['claude-sonnet-4-5', 'claude-opus-4-1', 'claude-haiku-4-5', 'claude-invented-1', 'claude-invented-2', 'x'.repeat(5000), 'gpt-4o', 'claude-sonnet-4-5']
+      for (const model of models) bus.publish(requestEvent(makeRecord({ model })))
+      bus.publish(requestEvent(makeRecord({ model: null })))
+      const text = await waitFor(async () => {
+        const t = await metrics.registry.metrics()
+        return /requests_total\{[^}]*model="unknown"/.test(t) ? t : null
+      }, 'every finished request to be counted')
+      const labels = [...text.matchAll(/^claudescope_requests_total\{[^}]*model="([^"]*)"[^}]*\} (\d+)/gm)].map((m) => [m[1], Number(m[2])])
+      expect(Object.fromEntries(labels)).toEqual({ 'claude-sonnet-4-5': 2, 'claude-opus-4-1': 1, 'claude-haiku-4-5': 1, other: 4, unknown: 1 })
+    } finally {
+      metrics.close()
+      await bus.close()
+    }
+  })
+})
+
+describe('live bus figures', () => {
+  it('exports the events a slow subscriber lost and the replay buffers evicted early', async () => {
+    const bus = createMemoryBus({ subscriberBufferSize: 2, replayMaxRequests: 1 })
+    const metrics = createMetrics({ readHealth: () => IDLE_HEALTH, bus })
+    const slow = bus.subscribe()
+    try {
+      const first = makeRecord()
+      const second = makeRecord()
+      bus.publish(requestEvent(inFlight(first)))
+      for (let seq = 0; seq < 4; seq++) bus.publish(chunkEvent(first, seq))
+      // A second request in flight while the bound is one request: the first one's replay goes.
+      bus.publish(requestEvent(inFlight(second)))
+      const text = await metrics.registry.metrics()
+      expect(sample(text, 'claudescope_live_dropped_total')).toBe(bus.droppedEvents)
+      expect(bus.droppedEvents).toBeGreaterThan(0)
+      expect(sample(text, 'claudescope_live_replay_evictions_total')).toBe(1)
+    } finally {
+      await slow.return!()
+      metrics.close()
+      await bus.close()
+    }
+  })
+})
+
+describe('live subscribers as health and /metrics report them', () => {
+  let app: TestApp
+  beforeAll(async () => {
+    app = await startApp()
+  })
+  afterAll(() => app?.close())
+
+  it('counts only client subscriptions, not the process’s own listeners', async () => {
+    const read = async () => (await queryGraphQL<{ health: { liveSubscribers: number } }>(app.url, '{ health { liveSubscribers } }')).health.liveSubscribers
+    const fromMetrics = async () => sample(await (await fetch(`${app.url}/metrics`)).text(), 'claudescope_live_subscribers')
+    expect(await read()).toBe(0)
+    expect(await fromMetrics()).toBe(0)
+    const subscription = subscribeGraphQL(app.url, 'subscription { requestEvents { kind } }')
+    try {
+      await waitFor(async () => (await read()) === 1, 'the subscription to be counted')
+      expect(await fromMetrics()).toBe(1)
+    } finally {
+      await subscription.close()
+    }
+    await waitFor(async () => (await read()) === 0, 'the closed subscription to be forgotten')
+  })
+})
+
+describe('/metrics behind DASHBOARD_TOKEN', () => {
+  const TOKEN = 'metrics-test-token'
+  let app: TestApp
+  beforeAll(async () => {
+    app = await startApp({ env: { DASHBOARD_TOKEN: TOKEN } })
+  })
+  afterAll(() => app?.close())
+
+  it('refuses /metrics without the bearer token, or with a wrong one, when a token is set', async () => {
+    const bare = await fetch(`${app.url}/metrics`)
+    expect(bare.status).toBe(401)
+    expect(bare.headers.get('www-authenticate')).toMatch(/^Bearer/)
+    expect(await bare.text()).not.toContain('claudescope_')
+    expect((await fetch(`${app.url}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401)
+  })
+
+  it('serves /metrics to a scraper sending the bearer token', async () => {
+    const res = await fetch(`${app.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    expect(res.status).toBe(200)
+    expect(await res.text()).toContain('claudescope_requests_total')
+  })
+})
