@@ -38,6 +38,13 @@ export interface GraphQLServer {
 
 const PATH = '/graphql'
 
+/**
+ * Largest WebSocket message accepted (bytes). graphql-ws messages are small queries; ws would
+ * otherwise buffer and parse up to 100 MiB per frame, before the token is checked. A larger frame
+ * closes the socket with 1009 (message too big).
+ */
+const MAX_WS_MESSAGE_BYTES = 1024 * 1024
+
 /** Apollo over plain node:http plus graphql-ws on the same path, sharing schema, context, limits and error masking. */
 export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServer {
   const { schema, bus, dashboardToken, logger } = options
@@ -107,7 +114,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
     },
 
     attach(server, isAllowedHost = () => true) {
-      const socketServer = new WebSocketServer({ noServer: true })
+      const socketServer = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES })
       wss = socketServer
       wsCleanup = useServer<Record<string, unknown> | undefined>(
         {
