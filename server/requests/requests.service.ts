@@ -1,6 +1,7 @@
 import { In, type DataSource, type Repository, type SelectQueryBuilder } from 'typeorm'
 import type { RequestRecord, RequestStatus, StreamChunkRecord } from '../capture/request-record'
-import { checkPageSize, decodeCursor, encodeCursor } from '../graphql/connection'
+import { decodeCursor, encodeCursor } from '../graphql/connection'
+import { checkPageSize } from '../graphql/page-size'
 import type { PageInfo } from '../graphql/connection'
 import { RequestEntity } from '../store/entities/request.entity'
 import { StreamChunkEntity } from '../store/entities/stream-chunk.entity'

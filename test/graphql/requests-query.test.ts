@@ -229,7 +229,7 @@ describe('requests query: one request', () => {
     type Node = { requestBody: { n: number }; responseSse: string; chunks: { requestId: string }[] }
     const page = await queryGraphQL<{ requests: { nodes: Node[] } }>(
       harness.url,
-      `query($f: RequestFilter) { requests(filter: $f) { nodes { id requestBody responseSse chunks { requestId } } } }`,
+      `query($f: RequestFilter) { requests(filter: $f, first: 10) { nodes { id requestBody responseSse chunks { requestId } } } }`,
       { f: { apiKeyFingerprint: key } },
     )
     expect(page.requests.nodes.map((n) => n.requestBody.n)).toEqual([3, 2, 1])
