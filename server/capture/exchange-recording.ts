@@ -19,8 +19,10 @@ export interface RecordingContext {
   redactHeaders: HeaderRedactor
   /** See `RecorderOptions.redactBody`. */
   redactBody: BodyRedactor | null
-  /** See `RecorderOptions.maxKeptBodyBytes`. */
+  /** See `RecorderOptions.maxKeptBodyBytes`; also the longest SSE line parsed. */
   maxKeptBodyBytes: number
+  /** See `RecorderOptions.maxDecodedBytes`. */
+  maxDecodedBytes: number
   /** Called with each SSE event as soon as it is complete. */
   onStreamChunk(chunk: StreamChunkRecord, request: LiveRequestMeta): void
   logger: Logger
@@ -56,6 +58,9 @@ export class ExchangeRecording {
   #accumulator: MessageAccumulator | null = null
   #decoder: Transform | null = null
   #decoderSettled = true
+  /** Bytes the decoder produced; past maxDecodedBytes it is stopped. */
+  #decodedBytes = 0
+  #isDecodeCapped = false
   #onDecoded: (() => void) | null = null
   /** Response body bytes as relayed (compressed if upstream compressed). */
   #wireBytes = 0
@@ -137,7 +142,7 @@ export class ExchangeRecording {
     this.#keepsBody = true
     if (isSse) {
       this.#accumulator = new MessageAccumulator()
-      this.#sse = new SseParser((event) => this.#onEvent(event))
+      this.#sse = new SseParser((event) => this.#onEvent(event), { maxLineBytes: this.#context.maxKeptBodyBytes })
     }
     if (decoder !== null) this.#attachDecoder(decoder)
   }
@@ -171,6 +176,14 @@ export class ExchangeRecording {
       this.#onDecoded?.()
     }
     decoder.on('data', (decoded: Buffer) => {
+      if (this.#decoderSettled) return
+      this.#decodedBytes += decoded.length
+      if (this.#decodedBytes > this.#context.maxDecodedBytes) {
+        // A decompression bomb from upstream: stop inflating (memory and CPU) and keep what was read.
+        this.#isDecodeCapped = true
+        decoder.destroy()
+        return settle()
+      }
       // Runs from zlib's callback, outside the proxy's guard: a throw here would be uncaught.
       try {
         this.#consume(decoded)
@@ -267,12 +280,18 @@ export class ExchangeRecording {
     if (outcome.kind === 'failed') return ['FAILED', outcome.error.message]
     if (httpStatus !== null && httpStatus >= 400) return ['FAILED', upstreamError ?? `HTTP ${httpStatus}`]
     if (accumulator?.error) return ['FAILED', accumulator.error.message || accumulator.error.type]
-    if (accumulator !== null && this.#record.responseBody !== null && !accumulator.done) return ['FAILED', 'stream ended before message_stop']
+    // After a capped decode, what the stream held past the bound is unknown: not a cut stream.
+    if (accumulator !== null && this.#record.responseBody !== null && !accumulator.done && !this.#isDecodeCapped) return ['FAILED', 'stream ended before message_stop']
     return ['COMPLETED', null]
   }
 
   #truncationNote(): string | null {
     const limit = this.#context.maxKeptBodyBytes
+    if (this.#isDecodeCapped) {
+      return `response decompression stopped at its limit of ${this.#context.maxDecodedBytes} bytes: the ${this.#wireBytes} compressed bytes were forwarded whole, storage kept the first ${this.#keptBytes} decoded bytes`
+    }
+    const dropped = this.#sse?.droppedEvents ?? 0
+    if (dropped > 0) return `${dropped} stream event(s) not parsed: a line was longer than ${limit} bytes`
     if (this.#isBodyTruncated) return `response body truncated in storage: kept the first ${this.#keptBytes} bytes (limit ${limit})`
     if (this.#chunksTruncated) return `stream chunks truncated in storage: kept the first ${this.#chunks.length} of ${this.#nextSeq} events (limit ${limit} bytes)`
     return null
