@@ -24,8 +24,10 @@ export interface RecordingContext {
   redactText: TextRedactor | null
   /** Runs work that scans with the patterns off the forwarding path, in order (at once when there are none). */
   defer(task: () => void): void
-  /** See `RecorderOptions.maxKeptBodyBytes`. */
+  /** See `RecorderOptions.maxKeptBodyBytes`; also the longest SSE line parsed. */
   maxKeptBodyBytes: number
+  /** See `RecorderOptions.maxDecodedBytes`. */
+  maxDecodedBytes: number
   /** Called with each SSE event as soon as it is complete. */
   onStreamChunk(chunk: StreamChunkRecord, request: LiveRequestMeta): void
   logger: Logger
@@ -69,6 +71,9 @@ export class ExchangeRecording {
   #accumulator: MessageAccumulator | null = null
   #decoder: Transform | null = null
   #decoderSettled = true
+  /** Bytes the decoder produced; past maxDecodedBytes it is stopped. */
+  #decodedBytes = 0
+  #isDecodeCapped = false
   #onDecoded: (() => void) | null = null
   /** Response body bytes as relayed (compressed if upstream compressed). */
   #wireBytes = 0
@@ -168,7 +173,7 @@ export class ExchangeRecording {
     this.#keepsBody = true
     if (isSse) {
       this.#accumulator = new MessageAccumulator()
-      this.#sse = new SseParser((event) => this.#onEvent(event))
+      this.#sse = new SseParser((event) => this.#onEvent(event), { maxLineBytes: this.#context.maxKeptBodyBytes })
     }
     if (decoder !== null) this.#attachDecoder(decoder)
   }
@@ -202,6 +207,14 @@ export class ExchangeRecording {
       this.#onDecoded?.()
     }
     decoder.on('data', (decoded: Buffer) => {
+      if (this.#decoderSettled) return
+      this.#decodedBytes += decoded.length
+      if (this.#decodedBytes > this.#context.maxDecodedBytes) {
+        // A decompression bomb from upstream: stop inflating (memory and CPU) and keep what was read.
+        this.#isDecodeCapped = true
+        decoder.destroy()
+        return settle()
+      }
       // Runs from zlib's callback, outside the proxy's guard: a throw here would be uncaught.
       try {
         this.#consume(decoded)
@@ -316,7 +329,8 @@ export class ExchangeRecording {
     if (outcome.kind === 'refused') return ['FAILED', `refused with ${outcome.error.status} ${outcome.error.code}: ${outcome.error.message}`]
     if (httpStatus !== null && httpStatus >= 400) return ['FAILED', upstreamError ?? `HTTP ${httpStatus}`]
     if (accumulator?.error) return ['FAILED', accumulator.error.message || accumulator.error.type]
-    if (accumulator !== null && this.#record.responseBody !== null && !accumulator.done) return ['FAILED', 'stream ended before message_stop']
+    // After a capped decode, what the stream held past the bound is unknown: not a cut stream.
+    if (accumulator !== null && this.#record.responseBody !== null && !accumulator.done && !this.#isDecodeCapped) return ['FAILED', 'stream ended before message_stop']
     return ['COMPLETED', null]
   }
 
@@ -343,7 +357,11 @@ export class ExchangeRecording {
   #truncationNote(): string | null {
     const limit = this.#context.maxKeptBodyBytes
     const notes = [this.#boundedFieldsNote]
-    if (this.#isBodyTruncated) notes.push(`response body truncated in storage: kept the first ${this.#keptBytes} bytes (limit ${limit})`)
+    const dropped = this.#sse?.droppedEvents ?? 0
+    if (this.#isDecodeCapped) {
+      notes.push(`response decompression stopped at its limit of ${this.#context.maxDecodedBytes} bytes: the ${this.#wireBytes} compressed bytes were forwarded whole, storage kept the first ${this.#keptBytes} decoded bytes`)
+    } else if (dropped > 0) notes.push(`${dropped} stream event(s) not parsed: a line was longer than ${limit} bytes`)
+    else if (this.#isBodyTruncated) notes.push(`response body truncated in storage: kept the first ${this.#keptBytes} bytes (limit ${limit})`)
     else if (this.#chunksTruncated) notes.push(`stream chunks truncated in storage: kept the first ${this.#chunks.length} of ${this.#nextSeq} events (limit ${limit} bytes)`)
     const said = notes.filter((note) => note !== null)
     return said.length === 0 ? null : said.join('; ')

@@ -23,6 +23,13 @@ export interface RecorderOptions {
    * @default 16 MiB
    */
   maxKeptBodyBytes?: number
+  /**
+   * Most bytes a compressed response is decompressed to for capture; past it decoding stops (a
+   * decompression bomb costs neither memory nor CPU beyond it), the body keeps its decoded prefix
+   * and the record's `error` says so. Forwarding is untouched: the client gets every byte.
+   * @default 64 MiB
+   */
+  maxDecodedBytes?: number
 }
 
 /**
@@ -60,6 +67,7 @@ export class Recorder implements ProxyObserver {
       redactText,
       defer: this.#defer,
       maxKeptBodyBytes: options.maxKeptBodyBytes ?? 16 * 1024 * 1024,
+      maxDecodedBytes: options.maxDecodedBytes ?? 64 * 1024 * 1024,
       logger: options.logger,
       onStreamChunk: (chunk, request) => this.#bus.publish({ kind: 'chunk', chunk, request }),
     }

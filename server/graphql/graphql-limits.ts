@@ -11,9 +11,10 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql'
+import { costLimitRule, MAX_QUERY_COST } from './query-cost'
 
 /**
- * Limits on what one operation may ask for (G5), the same over HTTP and graphql-ws. Generous for
+ * Limits on what one operation may ask for, the same over HTTP and graphql-ws. Generous for
  * the dashboard and notebooks (the deepest query we serve is about 6 levels), tight enough that a
  * hostile query cannot make the server do unbounded work. Introspection is exempt from depth and
  * cost, so schema tools keep working.
@@ -22,7 +23,7 @@ export const GRAPHQL_LIMITS = {
   maxDepth: 10,
   maxAliases: 15,
   maxTokens: 3000,
-  maxCost: 5000,
+  maxCost: MAX_QUERY_COST,
   maxDirectives: 50,
 } as const
 
@@ -36,7 +37,7 @@ const asValidationError = {
 }
 
 /**
- * The Apollo side: graphql-armor's plugins and validation rules. The token limit is left to
+ * The Apollo side: graphql-armor's plugins and validation rules, and our cost rule. The token limit is left to
  * graphql's parser (`parseOptions`): armor's version re-parses in a plugin, which turns every
  * syntax error into a 500.
  */
@@ -45,15 +46,16 @@ export function apolloLimits(): { plugins: ApolloServerPlugin[]; validationRules
     maxDepth: { n: GRAPHQL_LIMITS.maxDepth, ...asValidationError },
     maxAliases: { n: GRAPHQL_LIMITS.maxAliases, ...asValidationError },
     maxTokens: { enabled: false },
-    costLimit: { maxCost: GRAPHQL_LIMITS.maxCost, ...asValidationError },
+    // armor's cost limit knows neither field weights nor page sizes from variables or defaults.
+    costLimit: { enabled: false },
     maxDirectives: { n: GRAPHQL_LIMITS.maxDirectives, ...asValidationError },
   }).protect()
-  return { plugins, validationRules, parseOptions: { maxTokens: GRAPHQL_LIMITS.maxTokens } }
+  return { plugins, validationRules: [...validationRules, costLimitRule(GRAPHQL_LIMITS.maxCost)], parseOptions: { maxTokens: GRAPHQL_LIMITS.maxTokens } }
 }
 
 /**
  * The graphql-ws side, which bypasses Apollo: parse with the token limit, then validate with
- * graphql's own rules plus the same armor rules.
+ * graphql's own rules plus the same limit rules.
  */
 export function parseAndValidate(
   schema: GraphQLSchema,

@@ -32,6 +32,13 @@ export interface GraphQLServer {
 
 const PATH = '/graphql'
 
+/**
+ * Largest WebSocket message accepted (bytes). graphql-ws messages are small queries; ws would
+ * otherwise buffer and parse up to 100 MiB per frame, before the token is checked. A larger frame
+ * closes the socket with 1009 (message too big).
+ */
+const MAX_WS_MESSAGE_BYTES = 1024 * 1024
+
 /** Apollo over plain node:http plus graphql-ws on the same path, sharing schema, context, limits and error masking. */
 export function createGraphQLServer<Context extends object>(options: GraphQLServerOptions<Context>): GraphQLServer {
   const { schema, createContext, dashboardToken, logger } = options
@@ -100,7 +107,7 @@ export function createGraphQLServer<Context extends object>(options: GraphQLServ
     },
 
     attach(server, isAllowedHost = () => true) {
-      const socketServer = new WebSocketServer({ noServer: true })
+      const socketServer = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES })
       wss = socketServer
       wsCleanup = useServer<Record<string, unknown> | undefined>(
         {

@@ -2,6 +2,7 @@ import { GraphQLJSON, GraphQLSafeInt } from 'graphql-scalars'
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql'
 import type { RequestStatus as RequestStatusValue, StreamChunkRecord, UsageRecord } from '../records/request-record'
 import { PageInfo } from '../graphql/connection'
+import { BODY_FIELD_COST, Cost } from '../graphql/query-cost'
 import type { RequestFilterValues } from './request-filter'
 
 /** The GraphQL enum behind capture's RequestStatus union. */
@@ -65,18 +66,26 @@ export class Request {
   @Field(() => Float, { nullable: true, description: 'Milliseconds from start to the first response body byte.' }) ttfbMs: number | null
   @Field(() => Float, { nullable: true, description: 'Milliseconds from start to the end of the response.' }) durationMs: number | null
   @Field(() => Usage, { nullable: true }) usage: Usage | null
+  @Cost(BODY_FIELD_COST)
   @Field(() => GraphQLJSON, { nullable: true, description: 'Headers as sent, secrets replaced by key fingerprints.' })
   requestHeaders: Record<string, string | string[]>
+  @Cost(BODY_FIELD_COST)
   @Field(() => GraphQLJSON, { nullable: true, description: 'The body parsed as JSON, or the raw text when it is not JSON. Integers beyond 2^53 lose precision here: use requestBodyText.' })
   requestBody: unknown
+  @Cost(BODY_FIELD_COST)
   @Field(() => String, { nullable: true, description: 'The body exactly as forwarded, but for REDACT_PATTERNS matches, stored as fingerprints.' }) requestBodyText: string | null
   @Field(() => Int) requestBodyBytes: number
+  @Cost(BODY_FIELD_COST)
   @Field(() => GraphQLJSON, { nullable: true }) responseHeaders: Record<string, string | string[]> | null
+  @Cost(BODY_FIELD_COST)
   @Field(() => GraphQLJSON, { nullable: true, description: 'The response JSON; for streams the Message reconstructed from the events.' })
   responseBody: unknown
+  @Cost(BODY_FIELD_COST)
   @Field(() => String, { nullable: true, description: 'The response JSON text, verbatim.' }) responseBodyText: string | null
+  @Cost(BODY_FIELD_COST)
   @Field(() => String, { nullable: true, description: 'The raw SSE of a streamed response.' }) responseSse: string | null
   @Field(() => Int, { nullable: true }) responseBodyBytes: number | null
+  @Cost(BODY_FIELD_COST)
   @Field(() => [StreamChunk], { description: 'Every SSE event in arrival order; live while the request is in flight.' })
   chunks: StreamChunk[]
   @Field(() => String, { nullable: true, description: 'Keyed fingerprint of the API key or OAuth token, e.g. key:3f9a1c2b.' })

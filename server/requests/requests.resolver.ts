@@ -1,7 +1,7 @@
 import { GraphQLJSON } from 'graphql-scalars'
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, Subscription } from 'type-graphql'
 import type { StreamChunkRecord } from '../records/request-record'
-import { DEFAULT_PAGE_SIZE } from '../graphql/connection'
+import { DEFAULT_PAGE_SIZE } from '../graphql/page-size'
 import type { LiveBus } from '../live/live-bus'
 import { bodiesOf, chunksOf, parseBody, type RequestLoaders } from './request-loaders'
 import type { RequestSource } from './request-row'

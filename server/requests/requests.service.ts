@@ -1,6 +1,7 @@
 import { In, type DataSource, type Repository, type SelectQueryBuilder } from 'typeorm'
 import type { RequestRecord, RequestStatus, StreamChunkRecord } from '../records/request-record'
-import { checkPageSize, decodeCursor, encodeCursor } from '../graphql/connection'
+import { decodeCursor, encodeCursor } from '../graphql/connection'
+import { checkPageSize } from '../graphql/page-size'
 import type { PageInfo } from '../graphql/connection'
 import { RequestEntity } from '../store/entities/request.entity'
 import { StreamChunkEntity } from '../store/entities/stream-chunk.entity'
@@ -30,7 +31,19 @@ const STARTED_AT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/
 
 type RequestCursor = readonly [startedAt: string, id: string]
 const isRequestCursor = (parts: readonly string[]): parts is RequestCursor =>
-  parts.length === 2 && STARTED_AT_PATTERN.test(parts[0]!) && UUID.test(parts[1]!)
+  parts.length === 2 && isStartedAtText(parts[0]!) && UUID.test(parts[1]!)
+
+/**
+ * True for a STARTED_AT_TEXT value naming an instant that exists, from year 1 on (PostgreSQL knows
+ * no year 0): a well-shaped text such as month 13 or February 30th would otherwise reach the
+ * database's cast and fail there. Date rolls impossible fields over, so the round trip catches them.
+ */
+function isStartedAtText(text: string): boolean {
+  if (!STARTED_AT_PATTERN.test(text) || text.startsWith('0000')) return false
+  const withMilliseconds = `${text.slice(0, 23)}Z`
+  const date = new Date(withMilliseconds)
+  return !Number.isNaN(date.getTime()) && date.toISOString() === withMilliseconds
+}
 
 /**
  * Reads recorded requests. Lists page by keyset on (started_at DESC, id DESC), which the

@@ -6,7 +6,16 @@
  * It works on bytes: line terminators are ASCII and never occur inside a UTF-8 sequence, so a line
  * is only decoded once it is complete, and a character split across reads survives. The common
  * case (a read holding whole lines) costs one indexOf per terminator and one decode per field value.
+ *
+ * Lines have no length limit unless `maxLineBytes` is given: then a line growing past it is no
+ * longer buffered, and the event it belongs to is dropped whole (counted in `droppedEvents`), so a
+ * hostile stream cannot grow the parser without bound.
  */
+
+export interface SseParserOptions {
+  /** Longest line buffered (bytes, terminator excluded); a longer one drops its event. @default unbounded */
+  maxLineBytes?: number
+}
 
 /** One dispatched event. */
 export interface SseEvent {
@@ -51,9 +60,26 @@ export class SseParser {
   #eventType: string | null = null
   #id: string | null = null
   #retryMs: number | null = null
+  readonly #maxLineBytes: number
+  /** The current line outgrew maxLineBytes: its bytes are skipped until its terminator. */
+  #isSkippingLine = false
+  /** The current event lost a line: it is dropped at its blank line instead of dispatched. */
+  #isEventDropped = false
+  #droppedEvents = 0
 
-  constructor(onEvent: (event: SseEvent) => void) {
+  constructor(onEvent: (event: SseEvent) => void, options: SseParserOptions = {}) {
     this.#onEvent = onEvent
+    this.#maxLineBytes = options.maxLineBytes ?? Number.POSITIVE_INFINITY
+  }
+
+  /** Bytes of an unterminated line held across reads. */
+  get bufferedBytes(): number {
+    return this.#partialBytes
+  }
+
+  /** Events dropped because one of their lines outgrew `maxLineBytes`. */
+  get droppedEvents(): number {
+    return this.#droppedEvents
   }
 
   /** Last valid `retry:` value in milliseconds, null until one arrives. */
@@ -80,8 +106,7 @@ export class SseParser {
       if (nextCr !== -1 && nextCr < pos) nextCr = chunk.indexOf(CR, pos)
       const end = nextCr === -1 ? nextLf : nextLf === -1 ? nextCr : Math.min(nextLf, nextCr)
       if (end === -1) {
-        this.#partial.push(chunk.subarray(pos))
-        this.#partialBytes += length - pos
+        this.#keepPartial(chunk.subarray(pos))
         return
       }
       let terminatorBytes = 1
@@ -93,10 +118,38 @@ export class SseParser {
         }
       }
       this.#eventBytes += this.#partialBytes + end - pos + terminatorBytes
+      if (this.#isSkippingLine || this.#partialBytes + end - pos > this.#maxLineBytes) {
+        this.#skipLine()
+        pos = end + terminatorBytes
+        continue
+      }
       const line = this.#takeLine(chunk, pos, end)
       pos = end + terminatorBytes
       this.#processLine(line)
     }
+  }
+
+  /** Holds the start of an unterminated line, or drops it once it outgrows maxLineBytes. */
+  #keepPartial(piece: Buffer): void {
+    if (this.#isSkippingLine) return
+    if (this.#partialBytes + piece.length > this.#maxLineBytes) {
+      this.#isSkippingLine = true
+      this.#isEventDropped = true
+      this.#partial = []
+      this.#partialBytes = 0
+      return
+    }
+    this.#partial.push(piece)
+    this.#partialBytes += piece.length
+  }
+
+  /** The terminator of an over-long line: its event is dropped. */
+  #skipLine(): void {
+    this.#isSkippingLine = false
+    this.#isEventDropped = true
+    this.#partial = []
+    this.#partialBytes = 0
+    this.#atStreamStart = false
   }
 
   /**
@@ -111,6 +164,8 @@ export class SseParser {
     this.#eventBytes = 0
     this.#resetEvent()
     this.#retryMs = null
+    this.#isSkippingLine = false
+    this.#isEventDropped = false
   }
 
   #takeLine(chunk: Buffer, start: number, end: number): Buffer {
@@ -156,6 +211,12 @@ export class SseParser {
   }
 
   #dispatch(): void {
+    if (this.#isEventDropped) {
+      this.#isEventDropped = false
+      this.#droppedEvents++
+      this.#eventBytes = 0
+      return this.#resetEvent()
+    }
     if (this.#data === null) {
       // Nothing to dispatch: the spec resets the event type; bytes carry over to the next event.
       this.#eventType = null

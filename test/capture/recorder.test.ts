@@ -23,13 +23,13 @@ const RUN_ID = randomUUID()
 const JSON_HEADERS = { 'content-type': 'application/json', 'request-id': 'req_011CJson' }
 
 /** A recorder on a real memory bus, its sink collecting ops and its warnings collected as JSON lines. */
-function setUp(maxKeptBodyBytes?: number, redactText: TextRedactor | null = null) {
+function setUp(maxKeptBodyBytes?: number, redactText: TextRedactor | null = null, maxDecodedBytes?: number) {
   const bus = createMemoryBus()
   const live = bus.subscribe()
   const ops: CaptureOp[] = []
   const warnings: Record<string, unknown>[] = []
   const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as Record<string, unknown>) })
-  const recorder = new Recorder({ bus, sink: (op) => ops.push(op), redactHeaders: createHeaderRedactor(randomBytes(32)), redactText, logger, runId: RUN_ID, maxKeptBodyBytes })
+  const recorder = new Recorder({ bus, sink: (op) => ops.push(op), redactHeaders: createHeaderRedactor(randomBytes(32)), redactText, logger, runId: RUN_ID, maxKeptBodyBytes, maxDecodedBytes })
 
   const start = (body: string | Buffer = STREAM_BODY, headers: IncomingHttpHeaders = {}) => {
     const id = randomUUID()
@@ -358,6 +358,35 @@ describe('Recorder', () => {
     const { record } = await completion(id)
     expect(record).toMatchObject({ status: 'COMPLETED', responseBody: 'a'.repeat(900), responseBodyBytes: 3000 })
     expect(record.error).toBe('response body truncated in storage: kept the first 900 bytes (limit 1000)')
+  })
+
+  it('stops decompressing a gzip bomb at the decoded bound, keeping a prefix and saying so', async () => {
+    const { recorder, start, completion } = setUp(256 * 1024, null, 1024 * 1024)
+    const bomb = gzipSync(Buffer.alloc(32 * 1024 * 1024, 'a'))
+    const id = start(PLAIN_BODY)
+    recorder.onResponse(id, { status: 200, headers: { 'content-type': 'text/plain', 'content-encoding': 'gzip' }, offsetMs: 10 })
+    for (const part of reads(bomb, 16 * 1024)) recorder.onChunk(id, part, 11)
+    recorder.onEnd(id, { kind: 'completed', offsetMs: 30 })
+    const { record } = await completion(id)
+    expect(record.responseBodyBytes).toBe(bomb.length)
+    expect((record.responseBody as string).length).toBeLessThanOrEqual(256 * 1024)
+    expect(record.error).toMatch(/^response decompression stopped at its limit of 1048576 bytes: the \d+ compressed bytes were forwarded whole/)
+  })
+
+  it('stops decompressing an SSE gzip bomb without a line end, and keeps the events before it', async () => {
+    const { recorder, start, completion } = setUp(256 * 1024, null, 1024 * 1024)
+    const fixture = messageFixture('text')
+    const first = frameSse(fixture.events.slice(0, 2))
+    const bomb = gzipSync(Buffer.concat([Buffer.from(first + 'data: '), Buffer.alloc(32 * 1024 * 1024, 'a')]))
+    const id = start()
+    recorder.onResponse(id, { status: 200, headers: { ...SSE_HEADERS, 'content-encoding': 'gzip' }, offsetMs: 10 })
+    for (const part of reads(bomb, 16 * 1024)) recorder.onChunk(id, part, 11)
+    recorder.onEnd(id, { kind: 'completed', offsetMs: 30 })
+    const { record, chunks } = await completion(id)
+    expect(chunks.map((c) => c.data)).toEqual(fixture.events.slice(0, 2).map((e) => e.data))
+    // What upstream sent past the bound is unknown to capture, so the stream is not called cut short.
+    expect(record.status).toBe('COMPLETED')
+    expect(record.error).toMatch(/^response decompression stopped at its limit/)
   })
 
   it('does not keep a binary response body', async () => {

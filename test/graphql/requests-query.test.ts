@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RequestRecord } from '../../server/records/request-record'
 import { queryGraphQL } from '../support/graphql-client'
@@ -33,6 +34,9 @@ const PAGE = `query Page($first: Int, $after: String, $filter: RequestFilter) {
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
   }
 }`
+
+/** A cursor in the list's own encoding, whatever its parts hold. */
+const cursorOf = (startedAt: string, id = '0190e7a2-0000-7000-8000-000000000000') => Buffer.from(JSON.stringify([startedAt, id])).toString('base64url')
 
 async function postRaw(url: string, body: unknown) {
   const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
@@ -95,10 +99,35 @@ describe('requests query: pagination', () => {
     ['not base64 JSON', 'nonsense!'],
     ['a JSON array of the wrong shape', Buffer.from('["x"]').toString('base64url')],
     ['a cursor with a hostile timestamp', Buffer.from(JSON.stringify(["2025'; drop table requests; --", '0190e7a2-0000-7000-8000-000000000000'])).toString('base64url')],
+    ['a cursor with a hostile id', cursorOf('2025-06-01T12:00:00.000000Z', "0190e7a2-0000-7000-8000-000000000000'); drop table requests; --")],
+    ['a cursor whose date has month 13', cursorOf('2025-13-01T12:00:00.000000Z')],
+    ['a cursor whose date is February 30th', cursorOf('2025-02-30T12:00:00.000000Z')],
+    ['a cursor whose date has hour 25', cursorOf('2025-06-01T25:00:00.000000Z')],
+    ['a cursor in year 0', cursorOf('0000-06-01T12:00:00.000000Z')],
+    ['a cursor with a year beyond four digits', cursorOf('+275760-09-13T00:00:00.000000Z')],
   ])('refuses an after cursor that is %s', async (_what, after) => {
     const { json } = await postRaw(harness.url, { query: PAGE, variables: { after } })
     expect(json.errors?.[0]?.extensions?.code).toBe('INVALID_CURSOR')
     expect(json.errors?.[0]?.message).toContain('pageInfo.endCursor')
+  })
+
+  it('answers any garbage cursor with INVALID_CURSOR or a page, never an internal error', async () => {
+    const garbage = fc.oneof(
+      fc.string(),
+      fc.uint8Array({ maxLength: 80 }).map((bytes) => Buffer.from(bytes).toString('base64url')),
+      fc.tuple(fc.string(), fc.string()).map((parts) => Buffer.from(JSON.stringify(parts)).toString('base64url')),
+      fc
+        .tuple(fc.nat(9999), fc.nat(99), fc.nat(99), fc.nat(99), fc.nat(99), fc.nat(99))
+        .map((fields) => fields.map((n, i) => String(n).padStart(i === 0 ? 4 : 2, '0')))
+        .map(([y, mo, d, h, mi, s]) => cursorOf(`${y}-${mo}-${d}T${h}:${mi}:${s}.123456Z`)),
+    )
+    await fc.assert(
+      fc.asyncProperty(garbage, async (after) => {
+        const { json } = await postRaw(harness.url, { query: PAGE, variables: { after, first: 1, filter } })
+        expect(json.errors?.[0]?.extensions?.code ?? 'page').toMatch(/^(INVALID_CURSOR|page)$/)
+      }),
+      { numRuns: 60, seed: 7 },
+    )
   })
 })
 
@@ -200,7 +229,7 @@ describe('requests query: one request', () => {
     type Node = { requestBody: { n: number }; responseSse: string; chunks: { requestId: string }[] }
     const page = await queryGraphQL<{ requests: { nodes: Node[] } }>(
       harness.url,
-      `query($f: RequestFilter) { requests(filter: $f) { nodes { id requestBody responseSse chunks { requestId } } } }`,
+      `query($f: RequestFilter) { requests(filter: $f, first: 10) { nodes { id requestBody responseSse chunks { requestId } } } }`,
       { f: { apiKeyFingerprint: key } },
     )
     expect(page.requests.nodes.map((n) => n.requestBody.n)).toEqual([3, 2, 1])

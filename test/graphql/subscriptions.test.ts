@@ -152,6 +152,18 @@ describe('subscriptions over graphql-ws', () => {
     await expect(live.waitFor(1)).rejects.toThrow(/Aliases limit/)
   })
 
+  it('closes a socket with 1009 when a frame exceeds 1 MiB before authentication, and keeps serving', async () => {
+    const socket = new WebSocket(wsUrl(harness.url), 'graphql-transport-ws')
+    await new Promise<void>((resolve, reject) => socket.on('open', resolve).on('error', reject))
+    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)))
+    socket.on('error', () => undefined)
+    socket.send(Buffer.alloc(2 * 1024 * 1024, 'x'))
+    expect(await closed).toBe(1009)
+    const health = open<{ requestEvents: unknown }>(REQUEST_EVENTS)
+    await vi.waitFor(() => expect(harness.bus.subscriberCount).toBe(1), { timeout: 5000, interval: 10 })
+    await health.close()
+  })
+
   it('refuses a WebSocket opened from another origin', async () => {
     const status = await new Promise<number>((resolve, reject) => {
       const socket = new WebSocket(wsUrl(harness.url), 'graphql-transport-ws', { origin: 'https://evil.example' })

@@ -109,4 +109,19 @@ describe('SseParser', () => {
     expect(events.map((e) => e.data)).toEqual(['whole', 'next'])
     expect(events[1]).toEqual({ event: null, data: 'next', id: null, bytes: 12 })
   })
+
+  it('drops a 20 MB line that never ends without buffering past its line bound, then parses the next event', () => {
+    const maxLineBytes = 16 * 1024 * 1024
+    const events: SseEvent[] = []
+    const parser = new SseParser((e) => events.push(e), { maxLineBytes })
+    parser.push(Buffer.from('event: ping\ndata: '))
+    const piece = Buffer.alloc(1024 * 1024, 'x')
+    for (let i = 0; i < 20; i++) {
+      parser.push(piece)
+      expect(parser.bufferedBytes).toBeLessThanOrEqual(maxLineBytes)
+    }
+    parser.push(Buffer.from('\n\n' + frameSse([fixtureEvents[0]!])))
+    expect(events).toEqual([expected[0]])
+    expect(parser.droppedEvents).toBe(1)
+  })
 })
