@@ -2,7 +2,7 @@ import { parse, print, specifiedRules, validate, type DocumentNode, type GraphQL
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as documents from '../../client/src/graphql/documents'
 import { apolloLimits, GRAPHQL_LIMITS } from '../../server/graphql/graphql-limits'
-import { buildGraphQLSchema } from '../../server/graphql/schema'
+import { buildApiSchema } from '../../server/api'
 import { subscribeGraphQL } from '../support/graphql-client'
 import { startGraphQLHarness, type GraphQLHarness } from './graphql-harness'
 
@@ -17,7 +17,7 @@ const COST_REFUSAL = new RegExp(`^Query Cost limit of ${GRAPHQL_LIMITS.maxCost} 
 let schema: GraphQLSchema
 let harness: GraphQLHarness
 beforeAll(async () => {
-  schema = await buildGraphQLSchema()
+  schema = await buildApiSchema()
   harness = await startGraphQLHarness()
 })
 afterAll(() => harness.close())
