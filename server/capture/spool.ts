@@ -1,5 +1,5 @@
-import { close as closeFd, closeSync, fsync as fsyncFd, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs'
-import { open } from 'node:fs/promises'
+import { close as closeFd, closeSync, fsync as fsyncFd, fsyncSync, ftruncateSync, openSync, readSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import { open, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Logger } from '../logger'
 import { acquireExclusiveLock, describeHolder, type ExclusiveLock } from '../files/exclusive-lock'
@@ -20,6 +20,8 @@ export interface SpoolOptions {
   fsyncIntervalMs?: number
   /** Flushes a file descriptor to disk off the event loop (tests slow it down). @default fs.fsync on the thread pool */
   fsync?: (fd: number) => Promise<void>
+  /** Reads a whole segment for replay, off the event loop (tests slow it down). @default fs/promises readFile */
+  readFile?: (file: string) => Promise<Buffer>
 }
 
 const fsyncOffLoop = (fd: number) => new Promise<void>((resolve, reject) => fsyncFd(fd, (err) => (err ? reject(err) : resolve())))
@@ -89,6 +91,7 @@ export class Spool {
   readonly #closed: Segment[] = []
   #current: OpenSegment | null = null
   readonly #fsync: (fd: number) => Promise<void>
+  readonly #readFile: (file: string) => Promise<Buffer>
   #nextNumber: number
   #bytes = 0
   #records = 0
@@ -110,6 +113,7 @@ export class Spool {
     this.#segmentMaxBytes = options.segmentMaxBytes ?? 16 * 1024 * 1024
     this.#logger = options.logger
     this.#fsync = options.fsync ?? fsyncOffLoop
+    this.#readFile = options.readFile ?? readFile
     ensurePrivateDir(this.#dir)
     makeTreePrivate(this.#dir)
     const lock = acquireExclusiveLock(`${this.#dir}.lock`, { onLost: () => this.#onLockLost() })
@@ -212,10 +216,10 @@ export class Spool {
    * unless one frame alone is larger. The same batch comes back until it is acknowledged. Null when
    * the spool is empty.
    */
-  nextBatch(maxItems: number, maxBytes = Number.POSITIVE_INFINITY): SpoolBatch | null {
+  async nextBatch(maxItems: number, maxBytes = Number.POSITIVE_INFINITY): Promise<SpoolBatch | null> {
     if (this.#isClosed) return null
     for (;;) {
-      const replay = this.#replay ?? this.#loadOldest()
+      const replay = this.#replay ?? (await this.#loadOldest())
       if (!replay) return null
       if (replay.pending) return replay.pending
       const ops: CaptureOp[] = []
@@ -330,24 +334,24 @@ export class Spool {
     }
   }
 
-  #loadOldest(): Replay | null {
-    // Replay reads closed segments only; close the open one when it is all that is left.
-    if (this.#closed.length === 0 && (this.#current?.records ?? 0) > 0) this.#closeCurrent()
-    const segment = this.#closed.shift()
-    if (!segment) return null
-    let data: Buffer
-    try {
-      data = readFileSync(segment.file)
-    } catch (err) {
-      this.#logger.error({ err, file: segment.file }, 'capture spool segment could not be read; its records are lost')
-      data = Buffer.alloc(0)
+  /** Reads the oldest closed segment whole, off the event loop (a segment holds up to 16 MiB). */
+  async #loadOldest(): Promise<Replay | null> {
+    for (;;) {
+      // Replay reads closed segments only; close the open one when it is all that is left.
+      if (this.#closed.length === 0 && (this.#current?.records ?? 0) > 0) this.#closeCurrent()
+      const segment = this.#closed.shift()
+      if (!segment) return null
+      let data: Buffer
+      try {
+        data = await this.#readFile(segment.file)
+      } catch (err) {
+        this.#logger.error({ err, file: segment.file }, 'capture spool segment could not be read; its records are lost')
+        data = Buffer.alloc(0)
+      }
+      const replay: Replay = { segment, data, offset: 0, pending: null }
+      if (data.length > 0) return (this.#replay = replay)
+      this.#finish(replay)
     }
-    this.#replay = { segment, data, offset: 0, pending: null }
-    if (data.length === 0) {
-      this.#finish(this.#replay)
-      return this.#loadOldest()
-    }
-    return this.#replay
   }
 
   #finish(replay: Replay): void {

@@ -304,7 +304,7 @@ export class BatchWriter {
     // batchMaxItems ops, like a queue batch: decoding and binding run on the proxy's thread, so a
     // replay batch is kept as short a pause as a live one (twice the ops replayed 30 % faster but
     // doubled the proxy's median latency meanwhile).
-    const batch = spool.nextBatch(this.#batchMaxItems, this.#batchMaxBytes)
+    const batch = await spool.nextBatch(this.#batchMaxItems, this.#batchMaxBytes)
     if (!batch) return false
     const runId = this.#runId
     const ops = runId === undefined ? batch.ops : batch.ops.map((op) => closeIfOrphaned(op, runId))

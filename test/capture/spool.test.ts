@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync, statSync, writeFileSync } from 'node:fs'
 import { crc32 } from 'node:zlib'
 import os from 'node:os'
@@ -30,9 +31,9 @@ function completeOp(n: number): CaptureOp {
   return { kind: 'complete', record, chunks: [{ requestId: record.id, seq: 0, event: 'message_start', data: '{"n":12345678901234567890}', offsetMs: 1.5, bytes: 40 }] }
 }
 
-function drain(spool: Spool): CaptureOp[] {
+async function drain(spool: Spool): Promise<CaptureOp[]> {
   const ops: CaptureOp[] = []
-  for (let batch = spool.nextBatch(3); batch; batch = spool.nextBatch(3)) {
+  for (let batch = await spool.nextBatch(3); batch; batch = await spool.nextBatch(3)) {
     ops.push(...batch.ops)
     batch.ack()
   }
@@ -40,11 +41,11 @@ function drain(spool: Spool): CaptureOp[] {
 }
 
 describe('the capture spool', () => {
-  it('gives back, oldest first and byte for byte, what it was given, raw body bytes and big integers included', () => {
+  it('gives back, oldest first and byte for byte, what it was given, raw body bytes and big integers included', async () => {
     const spool = new Spool({ dir: spoolDir(), maxBytes: 1 << 30, logger })
     const written = Array.from({ length: 7 }, (_, i) => completeOp(i))
     for (const op of written) expect(spool.append(op)).toBe(true)
-    const read = drain(spool)
+    const read = await drain(spool)
     expect(read.map((op) => op.record.id)).toEqual(written.map((op) => op.record.id))
     expect(read[0]!.record.requestBody).toBe(BIG)
     expect(read[0]!.record.startedAt).toEqual(written[0]!.record.startedAt)
@@ -52,35 +53,36 @@ describe('the capture spool', () => {
     spool.close()
   })
 
-  it('deletes a segment once every op in it is acknowledged, and not before', () => {
+  it('deletes a segment once every op in it is acknowledged, and not before', async () => {
     const dir = spoolDir()
     const spool = new Spool({ dir, maxBytes: 1 << 30, logger })
     spool.append(completeOp(1))
     spool.append(completeOp(2))
-    const batch = spool.nextBatch(1)!
+    const batch = (await spool.nextBatch(1))!
     batch.ack()
     expect(readdirSync(dir)).toHaveLength(1)
     expect(spool.hasBacklog).toBe(true)
-    spool.nextBatch(5)!.ack()
+    const rest = (await spool.nextBatch(5))!
+    rest.ack()
     expect(readdirSync(dir)).toHaveLength(0)
     expect(spool.bytes).toBe(0)
     expect(spool.hasBacklog).toBe(false)
     spool.close()
   })
 
-  it('replays after a restart what a previous run left, and re-replays an unacknowledged batch', () => {
+  it('replays after a restart what a previous run left, and re-replays an unacknowledged batch', async () => {
     const dir = spoolDir()
     const first = new Spool({ dir, maxBytes: 1 << 30, logger })
     const ops = [completeOp(1), completeOp(2)]
     for (const op of ops) first.append(op)
-    expect(first.nextBatch(5)!.ops).toHaveLength(2) // taken but never acknowledged: the database write failed
+    expect((await first.nextBatch(5))!.ops).toHaveLength(2) // taken but never acknowledged: the database write failed
     first.close()
     const second = new Spool({ dir, maxBytes: 1 << 30, logger })
-    expect(drain(second).map((op) => op.record.id)).toEqual(ops.map((op) => op.record.id))
+    expect((await drain(second)).map((op) => op.record.id)).toEqual(ops.map((op) => op.record.id))
     second.close()
   })
 
-  it('ignores a torn last write after a crash and keeps the intact records before it', () => {
+  it('ignores a torn last write after a crash and keeps the intact records before it', async () => {
     const dir = spoolDir()
     const first = new Spool({ dir, maxBytes: 1 << 30, logger })
     const kept = completeOp(1)
@@ -92,7 +94,7 @@ describe('the capture spool', () => {
     truncateSync(file, statSync(file).size - 10)
     appendFileSync(file, Buffer.from([1, 2, 3]))
     const second = new Spool({ dir, maxBytes: 1 << 30, logger })
-    expect(drain(second).map((op) => op.record.id)).toEqual([kept.record.id])
+    expect((await drain(second)).map((op) => op.record.id)).toEqual([kept.record.id])
     second.close()
   })
 
@@ -107,12 +109,12 @@ describe('the capture spool', () => {
     spool.close()
   })
 
-  it('starts a new segment past the segment size so replayed segments can be deleted while appends go on', () => {
+  it('starts a new segment past the segment size so replayed segments can be deleted while appends go on', async () => {
     const dir = spoolDir()
     const spool = new Spool({ dir, maxBytes: 1 << 30, segmentMaxBytes: 1500, logger })
     for (let i = 0; i < 6; i++) spool.append(completeOp(i))
     expect(readdirSync(dir).length).toBeGreaterThan(1)
-    expect(drain(spool)).toHaveLength(6)
+    expect(await drain(spool)).toHaveLength(6)
     spool.close()
   })
   it('fsyncs appended data on its timer, at least once per interval, and not while idle', async () => {
@@ -149,7 +151,31 @@ describe('the capture spool', () => {
     spool.close()
   })
 
-  it('counts the records it holds, across a restart and as batches are acknowledged', () => {
+  it('reads a segment for replay off the event loop: while a slow read is pending, appends go on and timers fire', async () => {
+    const dir = spoolDir()
+    const first = new Spool({ dir, maxBytes: 1 << 30, logger })
+    const spooled = completeOp(1)
+    first.append(spooled)
+    first.close()
+    let release: () => void = () => {}
+    let reads = 0
+    const slowRead = async (file: string) => {
+      reads++
+      await new Promise<void>((resolve) => (release = resolve))
+      return readFile(file)
+    }
+    const spool = new Spool({ dir, maxBytes: 1 << 30, readFile: slowRead, logger })
+    const batch = spool.nextBatch(10)
+    await waitFor(() => reads === 1, 'the replay to start reading the segment')
+    expect(spool.append(completeOp(2))).toBe(true)
+    let ticks = 0
+    await waitFor(() => ++ticks >= 5, 'timers to keep firing while the read is pending')
+    release()
+    expect((await batch)!.ops.map((op) => op.record.id)).toEqual([spooled.record.id])
+    spool.close()
+  })
+
+  it('counts the records it holds, across a restart and as batches are acknowledged', async () => {
     const dir = spoolDir()
     const first = new Spool({ dir, maxBytes: 1 << 30, segmentMaxBytes: 1500, logger })
     for (let i = 0; i < 5; i++) first.append(completeOp(i))
@@ -157,27 +183,28 @@ describe('the capture spool', () => {
     first.close()
     const second = new Spool({ dir, maxBytes: 1 << 30, logger })
     expect(second.stats.records).toBe(5)
-    second.nextBatch(2)!.ack()
+    const two = (await second.nextBatch(2))!
+    two.ack()
     expect(second.stats).toMatchObject({ records: 3, replayed: 2 })
-    drain(second)
+    await drain(second)
     expect(second.stats).toMatchObject({ records: 0, replayed: 5, bytes: 0 })
     second.close()
   })
 
-  it('hands out the same batch until it is acknowledged, within a byte bound', () => {
+  it('hands out the same batch until it is acknowledged, within a byte bound', async () => {
     const spool = new Spool({ dir: spoolDir(), maxBytes: 1 << 30, logger })
     for (let i = 0; i < 4; i++) spool.append(completeOp(i))
     const oneFrame = spool.bytes / 4
-    const first = spool.nextBatch(10, oneFrame * 2.5)!
+    const first = (await spool.nextBatch(10, oneFrame * 2.5))!
     expect(first.ops).toHaveLength(2)
-    expect(spool.nextBatch(10)).toBe(first) // a failed write retries the very same ops
+    expect(await spool.nextBatch(10)).toBe(first) // a failed write retries the very same ops
     first.ack()
     first.ack() // a second acknowledgement changes nothing
-    expect(spool.nextBatch(10)!.ops).toHaveLength(2)
+    expect((await spool.nextBatch(10))!.ops).toHaveLength(2)
     spool.close()
   })
 
-  it('skips copies of ops the database took after they were spooled, and keeps a later completion', () => {
+  it('skips copies of ops the database took after they were spooled, and keeps a later completion', async () => {
     const spool = new Spool({ dir: spoolDir(), maxBytes: 1 << 30, logger })
     const start = startOp(inFlightRecord())
     const completion = { ...completeOp(1), record: { ...completeOp(1).record, id: start.record.id } }
@@ -186,12 +213,12 @@ describe('the capture spool', () => {
     spool.append(other)
     spool.append(completion)
     spool.markCommitted([start, other])
-    expect(drain(spool).map((op) => op.kind + ':' + op.record.id)).toEqual([`complete:${start.record.id}`])
+    expect((await drain(spool)).map((op) => op.kind + ':' + op.record.id)).toEqual([`complete:${start.record.id}`])
     expect(spool.stats).toMatchObject({ records: 0, bytes: 0 })
     spool.close()
   })
 
-  it('skips a frame whose checksum holds but whose payload does not decode, and replays the rest', () => {
+  it('skips a frame whose checksum holds but whose payload does not decode, and replays the rest', async () => {
     const dir = spoolDir()
     const first = new Spool({ dir, maxBytes: 1 << 30, logger })
     const before = completeOp(1)
@@ -207,7 +234,7 @@ describe('the capture spool', () => {
     const after = completeOp(2)
     second.append(after)
     expect(second.stats.records).toBe(3)
-    expect(drain(second).map((op) => op.record.id)).toEqual([before.record.id, after.record.id])
+    expect((await drain(second)).map((op) => op.record.id)).toEqual([before.record.id, after.record.id])
     expect(second.stats.records).toBe(0)
     second.close()
   })
