@@ -83,6 +83,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     receiveTimeoutMs: config.requestReceiveTimeoutS * 1000,
     allowedOrigins: config.allowedOrigins,
     demoteNonStreaming: config.demoteNonStreaming,
+    demotedStreamMaxBytes: config.demotedStreamMaxBytes,
     proxyToken: config.proxyToken,
     observer: capture.observer,
     logger,

@@ -80,13 +80,16 @@ export interface DemotedAnswer {
 export class DemotedResponse {
   readonly #accumulator = new MessageAccumulator()
   readonly #parser = new SseParser((event) => this.#onEvent(event))
+  /** Stream bytes still allowed before the answer is refused (see `begin`). */
+  #bytesLeft: number
   /** Data of the event that set the accumulator's error: upstream's own envelope, relayed as sent. */
   #errorData: string | null = null
   readonly #status: number
   readonly #statusMessage: string | undefined
   readonly #headers: Readonly<Record<string, string | string[] | undefined>>
 
-  private constructor(status: number, statusMessage: string | undefined, headers: Readonly<Record<string, string | string[] | undefined>>) {
+  private constructor(status: number, statusMessage: string | undefined, headers: Readonly<Record<string, string | string[] | undefined>>, maxStreamBytes: number) {
+    this.#bytesLeft = maxStreamBytes
     this.#status = status
     this.#statusMessage = statusMessage
     this.#headers = headers
@@ -97,11 +100,14 @@ export class DemotedResponse {
    * Null for anything else, relayed to the client as it is: an error status (already JSON, as the
    * non-streaming API would send it) or a JSON message from an upstream that ignored the flag. A
    * stream in a content-encoding, though identity was asked for, cannot be read: a ProxyError.
+   * The stream is held in memory until it ends, so at most `maxStreamBytes` of it are taken: a
+   * hostile or runaway upstream cannot grow the process without bound.
    */
   static begin(
     status: number,
     statusMessage: string | undefined,
     headers: Readonly<Record<string, string | string[] | undefined>>,
+    maxStreamBytes: number,
   ): DemotedResponse | ProxyError | null {
     const contentType = headers['content-type']
     if (status < 200 || status > 299 || typeof contentType !== 'string' || !/^text\/event-stream\b/i.test(contentType)) return null
@@ -109,12 +115,15 @@ export class DemotedResponse {
     if (encoding !== undefined && String(encoding).toLowerCase() !== 'identity') {
       return new ProxyError('UPSTREAM_BAD_RESPONSE', `the stream for a demoted request came in content-encoding ${String(encoding)}, identity was asked for`)
     }
-    return new DemotedResponse(status, statusMessage, headers)
+    return new DemotedResponse(status, statusMessage, headers, maxStreamBytes)
   }
 
-  /** One upstream read, split anywhere. */
-  push(chunk: Buffer): void {
+  /** One upstream read, split anywhere. A ProxyError once the stream outgrows its bound (nothing more is taken). */
+  push(chunk: Buffer): ProxyError | null {
+    this.#bytesLeft -= chunk.length
+    if (this.#bytesLeft < 0) return new ProxyError('UPSTREAM_BAD_RESPONSE', 'the stream for a demoted request outgrew the bound of what is held in memory (DEMOTED_STREAM_MAX_BYTES)')
     this.#parser.push(chunk)
+    return null
   }
 
   /**

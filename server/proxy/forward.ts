@@ -45,6 +45,11 @@ export interface ProxyOptions {
    */
   demoteNonStreaming?: boolean
   /**
+   * Most bytes of upstream's stream held for one demoted answer; past it the client gets 502
+   * UPSTREAM_BAD_RESPONSE and upstream is aborted. @default 256 MiB (DEMOTED_STREAM_MAX_BYTES)
+   */
+  demotedStreamMaxBytes?: number
+  /**
    * When set, every request must carry `x-claudescope-token` with this value (401 otherwise,
    * compared in constant time). The header is never forwarded, set or not.
    */
@@ -144,6 +149,7 @@ class ForwardingProxy implements Proxy {
         this.#inFlight--
       },
       onOverhead: options.onOverhead,
+      demotedStreamMaxBytes: options.demotedStreamMaxBytes ?? 256 * 1024 * 1024,
     }
   }
 

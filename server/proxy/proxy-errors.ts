@@ -46,7 +46,7 @@ const CATALOGUE: Record<ProxyErrorCode, CatalogueEntry> = {
   UPSTREAM_BAD_RESPONSE: { status: 502, type: 'api_error', message: 'The upstream API sent a malformed HTTP response', closeConnection: false },
   BODY_TOO_LARGE: { status: 413, type: 'request_too_large', message: 'Request body is larger than Claudescope accepts', closeConnection: true },
   REQUEST_RECEIVE_TIMEOUT: { status: 408, type: 'timeout_error', message: 'Claudescope did not receive the whole request in time', closeConnection: true },
-  PROXY_UNAUTHORIZED: { status: 401, type: 'authentication_error', message: 'Claudescope requires a valid x-claudescope-token header', closeConnection: false },
+  PROXY_UNAUTHORIZED: { status: 401, type: 'authentication_error', message: 'Claudescope requires a valid x-claudescope-token header', closeConnection: true },
   ORIGIN_FORBIDDEN: { status: 403, type: 'permission_error', message: 'Claudescope does not serve /v1/* to web pages', closeConnection: true },
   PATH_OUTSIDE_API: { status: 400, type: 'invalid_request_error', message: 'The request path leaves /v1/', closeConnection: true },
   DRAINING: { status: 503, type: 'overloaded_error', message: 'Claudescope is shutting down and accepts no new requests', closeConnection: true },

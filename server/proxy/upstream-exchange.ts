@@ -24,6 +24,8 @@ export interface ExchangeContext {
   onSettled(): void
   /** See ProxyOptions.onOverhead. */
   onOverhead: ((ms: number) => void) | undefined
+  /** See ProxyOptions.demotedStreamMaxBytes. */
+  demotedStreamMaxBytes: number
 }
 
 const NEWLINE = 0x0a
@@ -98,7 +100,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#phase = 'body'
     const headStartedAt = performance.now()
     if (this.#isDemoted) {
-      const demoted = DemotedResponse.begin(statusCode, statusMessage, headers)
+      const demoted = DemotedResponse.begin(statusCode, statusMessage, headers, this.#context.demotedStreamMaxBytes)
       if (demoted instanceof ProxyError) return this.#fail(demoted)
       if (demoted !== null) {
         // Nothing goes to the client until the stream has ended; idle and abort rules apply as usual.
@@ -136,7 +138,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#phase === 'ended') return
     if (this.#demoted !== null) {
-      this.#demoted.push(chunk)
+      const overflow = this.#demoted.push(chunk)
+      if (overflow !== null) return this.#fail(overflow)
       this.#context.observer?.onChunk(this.#id, chunk, performance.now() - this.#startedAtMs)
       return
     }

@@ -313,6 +313,38 @@ describe('demotion when upstream ends a stream early', () => {
     await running?.close()
   })
 
+  it('answers 502 and aborts upstream when a demoted stream outgrows its bound, as a line that never ends would', async () => {
+    let upstreamClosed!: () => void
+    const closed = new Promise<void>((resolve) => (upstreamClosed = resolve))
+    const endless = createServer((req, res) => {
+      req.resume()
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' })
+        res.write('event: message_start\ndata: ')
+        const line = Buffer.alloc(64 * 1024, 'x')
+        const pump = () => {
+          while (!res.destroyed && res.write(line));
+          if (!res.destroyed) res.once('drain', pump)
+        }
+        res.on('close', upstreamClosed)
+        pump()
+      })
+    })
+    const observer = new RecordingObserver()
+    running = await startProxy({ forwardUrl: await listen(endless), observer, demoteNonStreaming: true, demotedStreamMaxBytes: 1024 * 1024 })
+    try {
+      const response = await rawRequest(running.url, { path: '/v1/messages', body: JSON.stringify(params) })
+
+      expect(response.status).toBe(502)
+      expect(JSON.parse(response.body.toString()).error.message).toMatch(/outgrew the bound/)
+      expect(errorOf((await observer.ended(0)).end).code).toBe('UPSTREAM_BAD_RESPONSE')
+      await closed
+    } finally {
+      endless.closeAllConnections()
+      await closeServer(endless)
+    }
+  })
+
   it('answers 502 when the stream ends cleanly but before message_stop', async () => {
     const events = messageFixture('text').events
     const truncating = createServer((req, res) => {

@@ -1,3 +1,4 @@
+import { connect } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { MOCK_HEADERS, startMockUpstream, type MockUpstream } from '../support/mock-upstream'
 import { rawRequest, RecordingObserver, startProxy, type RunningProxy } from './proxy-harness'
@@ -28,6 +29,19 @@ describe('proxy token', () => {
     expect(upstream.requests).toHaveLength(0)
     expect(observer.exchanges.map((e) => e.end?.kind)).toEqual(['refused'])
     expect(running.proxy.inFlight).toBe(0)
+  })
+
+  it('closes the connection after a 401, so a refused client cannot make it read a large body it will not use', async () => {
+    const { port } = new URL(running.url)
+    const socket = connect(Number(port), '127.0.0.1')
+    const answer: Buffer[] = []
+    socket.on('data', (chunk: Buffer) => answer.push(chunk))
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()))
+    socket.write('POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 50000000\r\n\r\n{"model":')
+    await closed
+    const text = Buffer.concat(answer).toString()
+    expect(text).toMatch(/^HTTP\/1\.1 401 /)
+    expect(text.toLowerCase()).toContain('connection: close')
   })
 
   it('answers 401 to a wrong token, a prefix of the token, and a repeated token header', async () => {
