@@ -13,6 +13,7 @@ import { createContextFactory, type GraphQLContext } from './context'
 import { isAuthorized, isCrossOrigin } from './dashboard-auth'
 import { formatError } from './errors'
 import { apolloLimits, parseAndValidate } from './graphql-limits'
+import { refuseHttpSubscriptions } from './refuse-http-subscriptions'
 
 export interface GraphQLServerOptions {
   schema: GraphQLSchema
@@ -56,7 +57,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
     includeStacktraceInErrorResponses: false,
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
-    plugins: [...limits.plugins, ApolloServerPluginLandingPageDisabled(), ApolloServerPluginUsageReportingDisabled()],
+    plugins: [...limits.plugins, refuseHttpSubscriptions(), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginUsageReportingDisabled()],
     formatError: format,
     logger,
     // The app owns signal handling and the drain order (O2).
