@@ -17,9 +17,9 @@ import {
 } from './fuzz-support'
 import { headers, hostileBody, method, rawRequest, v1Path } from './hostile-requests'
 
-/** Runs per property and inputs per run: 450 × ~7 over HTTP plus 700 × ~2 raw, about 4,500 bad inputs. */
+/** Runs per property and inputs per run: 450 × ~7 over HTTP plus 1,400 × ~2 raw, about 6,000 bad inputs (with the other fuzz files, over 10,000). */
 const HTTP_RUNS = 450
-const RAW_RUNS = 700
+const RAW_RUNS = 1_400
 
 /** A request still unanswered after this long is a hang: the property fails with its input. */
 const ANSWER_TIMEOUTS = { headersTimeout: 5_000, bodyTimeout: 5_000 }
