@@ -9,6 +9,7 @@ import type { Logger } from '../logger'
 import { isAuthorized, isCrossOrigin } from './dashboard-auth'
 import { formatError } from './errors'
 import { apolloLimits, parseAndValidate } from './graphql-limits'
+import { refuseHttpSubscriptions } from './refuse-http-subscriptions'
 
 export interface GraphQLServerOptions<Context extends object> {
   schema: GraphQLSchema
@@ -56,7 +57,7 @@ export function createGraphQLServer<Context extends object>(options: GraphQLServ
     includeStacktraceInErrorResponses: false,
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
-    plugins: [...limits.plugins, ApolloServerPluginLandingPageDisabled(), ApolloServerPluginUsageReportingDisabled()],
+    plugins: [...limits.plugins, refuseHttpSubscriptions(), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginUsageReportingDisabled()],
     formatError: format,
     logger,
     // The app owns signal handling and the drain order (O2).

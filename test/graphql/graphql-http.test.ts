@@ -73,6 +73,13 @@ describe('GraphQL over HTTP', () => {
     expect(JSON.parse(text)).toMatchObject({ data: { requests: { totalCount: expect.any(Number) } } })
   })
 
+  it('answers 400 pointing to the WebSocket when a subscription is POSTed over HTTP, instead of running it as a query', async () => {
+    const { status, json } = await post(harness.url, JSON.stringify({ query: 'subscription { requestEvents { kind } }' }))
+    expect(status).toBe(400)
+    expect(json.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST')
+    expect(json.errors?.[0]?.message).toMatch(/WebSocket/)
+  })
+
   it('refuses queries deeper than the depth limit', async () => {
     const deep = '{ requests { nodes { usage { a { b { c { d { e { f { g { h } } } } } } } } } } }'
     const { status, json } = await post(harness.url, JSON.stringify({ query: deep }))

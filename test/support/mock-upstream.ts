@@ -8,7 +8,8 @@
  * when the body is not JSON), POST /v1/messages/count_tokens → `count-tokens`, GET /v1/models →
  * `models`, GET /v1/models/{id} → `model`, anything else → `not-found`. Message kinds (`text`,
  * `tool-use`, `thinking`, `citations`, `server-tool`) follow the body's stream flag; their `stream-*`
- * forms always stream. Other request headers tune one exchange: see MOCK_HEADERS.
+ * forms always stream. Other request headers tune one exchange: see MOCK_HEADERS. The `raw`
+ * scenario answers whatever bytes its request body scripts (see RawScript), for hostile-upstream tests.
  */
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
@@ -56,6 +57,7 @@ const OTHER_SCENARIOS = [
   'hang',
   'gzip',
   'echo',
+  'raw',
   'invalid-json-400',
   'count-tokens',
   'models',
@@ -70,6 +72,19 @@ export const SCENARIOS: readonly ScenarioName[] = [
   ...MESSAGE_KINDS.map((kind): ScenarioName => `stream-${kind}`),
   ...OTHER_SCENARIOS,
 ]
+
+/**
+ * The request body of the `raw` scenario: the mock sends a 200 head with the standard headers
+ * (`x-mock-response-headers` adds or removes some; no content-length unless one is set there),
+ * writes each chunk as one write, then ends the response or, with `end: 'reset'`, destroys the
+ * socket. Any other member (a marker, say) is ignored.
+ */
+export interface RawScript {
+  /** The body, base64, one write per item. */
+  chunks: string[]
+  /** @default 'finish' */
+  end?: 'finish' | 'reset'
+}
 
 export const ORGANIZATION_ID = '3f6b2c1e-7a3d-4e5f-9a1b-2c3d4e5f6a7b'
 
@@ -300,6 +315,8 @@ class Exchange {
       }
       case 'echo':
         return this.#send(200, this.#received.headers['content-type'] ?? 'application/octet-stream', this.#received.body)
+      case 'raw':
+        return this.#playRaw(body as Partial<RawScript> | null)
       case 'invalid-json-400':
         return this.sendJson(400, errorJson('invalid_request_error', INVALID_JSON_MESSAGE, id))
       case 'count-tokens':
@@ -307,7 +324,7 @@ class Exchange {
       case 'models':
         return this.sendJson(200, modelsPageJson())
       case 'model': {
-        const wanted = decodeURIComponent(pathOf(this.#received.url).slice('/v1/models/'.length))
+        const wanted = decodePathSegment(pathOf(this.#received.url).slice('/v1/models/'.length))
         const found = MODELS.find((m) => m.id === wanted)
         return found ? this.sendJson(200, JSON.stringify(found)) : this.sendJson(404, errorJson('not_found_error', `model: ${wanted}`, id))
       }
@@ -338,6 +355,17 @@ class Exchange {
       if (!(await this.#write(pieces[i]))) return
     }
     if (end) await this.#end()
+  }
+
+  async #playRaw(script: Partial<RawScript> | null): Promise<void> {
+    this.#writeHead(200, {})
+    this.#res.flushHeaders()
+    for (const chunk of script?.chunks ?? []) {
+      if (!(await this.#write(Buffer.from(chunk, 'base64')))) return
+    }
+    if (script?.end !== 'reset') return this.#end()
+    this.#closedByMock = true
+    this.#res.socket?.destroy()
   }
 
   /** Ends the response; resolves on finish, or on close when the client left first. */
@@ -463,6 +491,15 @@ function parseJsonObject(body: Buffer): Record<string, unknown> | null {
 function pathOf(url: string): string {
   const q = url.indexOf('?')
   return q === -1 ? url : url.slice(0, q)
+}
+
+/** The segment percent-decoded, or as it is when its encoding is broken (`%zz`), as the real API reads it: a name that matches nothing. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
+  }
 }
 
 function splitBytes(bytes: Buffer, size: number): Buffer[] {

@@ -1,0 +1,208 @@
+/**
+ * What the fuzz files share: the seed, the process watch, the memory samples, raw-socket and
+ * keep-alive clients, and the checks every answer must pass.
+ *
+ * Reproducing a failure: fast-check's report names the seed (and the path of the shrunk case);
+ * run the file again with FUZZ_SEED=<seed> to replay the same inputs.
+ */
+import net from 'node:net'
+import fc from 'fast-check'
+import { expect } from 'vitest'
+import { Pool } from 'undici'
+import { queryGraphQL } from '../support/graphql-client'
+import { waitFor } from '../support/start-app'
+
+/** A fixed default so every run of the suite sends the same inputs; FUZZ_SEED overrides it. */
+export const FUZZ_SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : 0x5eed_c1a0
+
+/** Longest a property may run, shrinking included; a test around one needs more (FUZZ_TEST_TIMEOUT_MS). */
+export const FUZZ_TIME_LIMIT_MS = 60_000
+export const FUZZ_TEST_TIMEOUT_MS = 120_000
+
+/** fast-check parameters for one property: the suite's seed, `numRuns` runs, shrinking on. */
+export function fuzzParameters(numRuns: number): fc.Parameters<unknown> {
+  return { seed: FUZZ_SEED, numRuns, interruptAfterTimeLimit: FUZZ_TIME_LIMIT_MS, markInterruptAsFailure: true }
+}
+
+/**
+ * Fails the test when the process reports an uncaught exception or an unhandled rejection while
+ * the fuzz file runs: the server lives in this process, so this is where a crash would show.
+ */
+export function watchProcess(): { failures: unknown[]; stop(): void } {
+  const failures: unknown[] = []
+  const record = (error: unknown) => failures.push(error)
+  process.on('uncaughtException', record)
+  process.on('unhandledRejection', record)
+  return {
+    failures,
+    stop() {
+      process.off('uncaughtException', record)
+      process.off('unhandledRejection', record)
+    },
+  }
+}
+
+/** heapUsed after each property run, to tell growth without bound from noise. */
+export class MemorySamples {
+  readonly #heapUsed: number[] = []
+
+  sample(): void {
+    this.#heapUsed.push(process.memoryUsage().heapUsed)
+  }
+
+  /**
+   * RSS stays below 1.5 GB and the mean heap of the last third of the runs is not more than twice
+   * that of the first third plus 128 MiB: generous, since the garbage collector runs when it likes.
+   */
+  expectBounded(): void {
+    expect(process.memoryUsage().rss).toBeLessThan(1.5 * 1024 ** 3)
+    const third = Math.floor(this.#heapUsed.length / 3)
+    if (third === 0) return
+    const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length
+    const first = mean(this.#heapUsed.slice(0, third))
+    const last = mean(this.#heapUsed.slice(-third))
+    expect(last).toBeLessThan(first * 2 + 128 * 1024 ** 2)
+  }
+}
+
+/** A keep-alive connection pool to the app, the same for every run of a property. */
+export function keepAlivePool(baseUrl: string): Pool {
+  return new Pool(baseUrl, { connections: 8, pipelining: 1, keepAliveTimeout: 30_000 })
+}
+
+export interface AnsweredResponse {
+  status: number
+  contentType: string
+  body: string
+  /** The answer came from upstream (it carries upstream's request-id) and was relayed untouched. */
+  isRelayed: boolean
+  /** An answer to HEAD has no body to check. */
+  isHead: boolean
+}
+
+/**
+ * A 5xx is allowed only with a message a person can act on. From the proxy (`isProxy`): 502, 503
+ * or 504 in Anthropic's error envelope, unless upstream itself answered so and it was relayed.
+ * Elsewhere: that envelope, a GraphQL error with a message, or a non-empty plain-text message.
+ */
+export function expectNoBare5xx(response: AnsweredResponse, isProxy: boolean, where: string): void {
+  if (response.status < 500 || response.isRelayed) return
+  const context = `${where} answered ${response.status} (${response.contentType}): ${JSON.stringify(response.body.slice(0, 300))}`
+  if (response.isHead) {
+    if (isProxy) expect([502, 503, 504], context).toContain(response.status)
+    return
+  }
+  let json: { type?: unknown; error?: { message?: unknown }; errors?: { message?: unknown }[] } | null = null
+  try {
+    json = JSON.parse(response.body) as typeof json
+  } catch {
+    json = null
+  }
+  const hasEnvelope = json?.type === 'error' && typeof json.error?.message === 'string' && json.error.message !== ''
+  if (isProxy) {
+    expect([502, 503, 504], context).toContain(response.status)
+    expect(hasEnvelope, context).toBe(true)
+    return
+  }
+  const hasGraphQLError = Array.isArray(json?.errors) && json.errors.some((e) => typeof e.message === 'string' && e.message !== '')
+  const hasTextMessage = response.contentType.startsWith('text/plain') && response.body.trim() !== ''
+  expect(hasEnvelope || hasGraphQLError || hasTextMessage, context).toBe(true)
+}
+
+/** One response read off a raw socket: status, content type, body (as sent, framing included). */
+export interface RawResponse {
+  status: number
+  contentType: string
+  body: string
+  hasRequestId: boolean
+}
+
+/**
+ * Writes `bytes` on a fresh connection, half-closes it and collects everything the server sends
+ * until it closes, split into responses (enough for checks: chunked bodies keep their framing).
+ */
+export function rawExchange(port: number, bytes: Buffer, timeoutMs = 5_000): Promise<RawResponse[]> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1')
+    const parts: Buffer[] = []
+    const timer = setTimeout(() => {
+      socket.destroy()
+      reject(new Error(`no close within ${timeoutMs} ms after sending ${JSON.stringify(bytes.toString('latin1').slice(0, 200))}`))
+    }, timeoutMs)
+    socket.on('connect', () => socket.end(bytes))
+    socket.on('data', (part: Buffer) => parts.push(part))
+    socket.on('error', () => {})
+    socket.on('close', () => {
+      clearTimeout(timer)
+      resolve(splitResponses(Buffer.concat(parts).toString('latin1')))
+    })
+  })
+}
+
+function splitResponses(text: string): RawResponse[] {
+  const starts = [...text.matchAll(/(?<=^|\n)HTTP\/1\.[01] (\d{3})/g)]
+  return starts.map((match, i) => {
+    const end = i + 1 < starts.length ? starts[i + 1].index : text.length
+    const response = text.slice(match.index, end)
+    const headEnd = response.indexOf('\r\n\r\n')
+    const head = headEnd === -1 ? response : response.slice(0, headEnd)
+    return {
+      status: Number(match[1]),
+      contentType: /\r\ncontent-type: *([^\r\n]*)/i.exec(head)?.[1] ?? '',
+      body: headEnd === -1 ? '' : response.slice(headEnd + 4),
+      hasRequestId: /\r\nrequest-id:/i.test(head),
+    }
+  })
+}
+
+/** The app still answers /health with 200 on a fresh connection. */
+export async function expectHealthy(baseUrl: string): Promise<void> {
+  const response = await fetch(`${baseUrl}/health`)
+  expect(response.status).toBe(200)
+}
+
+/** A well-formed Messages request carrying `marker`, as the SDK would send it. */
+export function wellFormedMessagesBody(marker: string, stream: boolean): string {
+  return JSON.stringify({
+    model: 'claude-sonnet-4-5-20250929',
+    max_tokens: 64,
+    stream,
+    messages: [{ role: 'user', content: `Say hello (${marker})` }],
+  })
+}
+
+/**
+ * Waits until capture has written every exchange whose body carries `markerPrefix`, then checks
+ * each marker in `sent` (marker → body that carried it) was recorded exactly once with its body
+ * bytes unchanged. Reads all records of the prefix a page at a time: one search per page, not
+ * one per marker, as a body search scans the table.
+ */
+export async function expectRecordedExactlyOnce(baseUrl: string, markerPrefix: string, sent: ReadonlyMap<string, string>): Promise<void> {
+  type Page = { requests: { totalCount: number; nodes: { requestBodyText: string | null; status: string }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }
+  const query = `query($filter: RequestFilter, $after: String) {
+    requests(first: 200, after: $after, filter: $filter) { totalCount nodes { requestBodyText status } pageInfo { hasNextPage endCursor } }
+  }`
+  const filter = { search: markerPrefix }
+  const readAll = async () => {
+    const bodies: string[] = []
+    let after: string | null = null
+    for (;;) {
+      const page: Page = await queryGraphQL<Page>(baseUrl, query, { filter, after })
+      if (page.requests.nodes.some((n) => n.status === 'IN_FLIGHT')) return null
+      bodies.push(...page.requests.nodes.map((n) => n.requestBodyText ?? ''))
+      if (!page.requests.pageInfo.hasNextPage) return bodies
+      after = page.requests.pageInfo.endCursor
+    }
+  }
+  const bodies = await waitFor(async () => {
+    const all = await readAll()
+    return all !== null && all.length >= sent.size ? all : null
+  }, `${sent.size} records carrying ${markerPrefix}`, 30_000)
+  const byMarker = new Map<string, string[]>()
+  for (const body of bodies) {
+    const marker = new RegExp(`${markerPrefix}\\d+`).exec(body)?.[0] ?? body
+    byMarker.set(marker, [...(byMarker.get(marker) ?? []), body])
+  }
+  for (const [marker, body] of sent) expect(byMarker.get(marker), marker).toEqual([body])
+  expect(bodies.length).toBe(sent.size)
+}
