@@ -308,7 +308,7 @@ class ForwardingProxy implements Proxy {
       body: body ?? EMPTY_BODY,
       clientBody: body ?? EMPTY_BODY,
     })
-    observer.onEnd(id, { kind: 'refused', offsetMs: performance.now() - startedAtMs, error })
+    observer.onEnd(id, { kind: 'refused', offsetMs: performance.now() - startedAtMs, error: error.toFailure() })
     return id
   }
 }

@@ -9,6 +9,7 @@
  * is kept as its raw string.
  */
 import { LosslessNumber, isSafeNumber, parse as parseLossless, stringify as stringifyLossless } from 'lossless-json'
+import { rawUsageOf, stopReasonOf } from './message'
 import { mergeUsage, type RawUsage } from './usage'
 
 type JsonObject = Record<string, unknown>
@@ -48,8 +49,7 @@ export class MessageAccumulator {
   }
 
   get stopReason(): string | null {
-    const value = this.#message?.stop_reason
-    return typeof value === 'string' ? value : null
+    return stopReasonOf(this.#message)
   }
 
   /** Usage merged by rule U1 across message_start and every message_delta; null before message_start. */
@@ -80,7 +80,7 @@ export class MessageAccumulator {
         return
       case 'message_delta':
         if (isObject(payload.delta)) mergeDeltaFields(this.#message, payload.delta)
-        this.#usage = mergeUsage(this.#usage, isObject(payload.usage) ? payload.usage : undefined)
+        this.#usage = mergeUsage(this.#usage, rawUsageOf(payload))
         return
       case 'message_stop':
         this.#done = true
@@ -113,11 +113,11 @@ export class MessageAccumulator {
 
   #start(message: unknown): void {
     if (!isObject(message)) return
-    const { content: _content, usage, ...fields } = message
+    const { content: _content, usage: _usage, ...fields } = message
     this.#message = fields
     this.#content = []
     this.#inputJson.clear()
-    this.#usage = mergeUsage(null, isObject(usage) ? usage : undefined)
+    this.#usage = mergeUsage(null, rawUsageOf(message))
     this.#done = false
   }
 
