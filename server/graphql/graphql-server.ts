@@ -3,12 +3,11 @@ import type { Duplex } from 'node:stream'
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server'
 import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled'
 import type { ExecutionResult, GraphQLFormattedError, GraphQLSchema } from 'graphql'
-import { useServer } from 'graphql-ws/use/ws'
-import { WebSocketServer } from 'ws'
 import type { Logger } from '../logger'
 import { isAuthorized, isCrossOrigin } from './dashboard-auth'
 import { formatError } from './errors'
 import { apolloLimits, parseAndValidate } from './graphql-limits'
+import { createGraphQLWsServer, type GraphQLWsServer } from './graphql-ws-glue'
 
 export interface GraphQLServerOptions<Context extends object> {
   schema: GraphQLSchema
@@ -66,8 +65,7 @@ export function createGraphQLServer<Context extends object>(options: GraphQLServ
   const started = apollo.start()
   started.catch((err: unknown) => logger.error({ err }, 'GraphQL server failed to start'))
 
-  let wss: WebSocketServer | null = null
-  let wsCleanup: { dispose(): void | Promise<void> } | null = null
+  let wsServer: GraphQLWsServer | null = null
   let detach: (() => void) | null = null
 
   return {
@@ -107,11 +105,10 @@ export function createGraphQLServer<Context extends object>(options: GraphQLServ
     },
 
     attach(server, isAllowedHost = () => true) {
-      const socketServer = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES })
-      wss = socketServer
-      wsCleanup = useServer<Record<string, unknown> | undefined>(
-        {
-          isProd: true,
+      const socketServer = createGraphQLWsServer<Record<string, unknown> | undefined>({
+        logger,
+        maxMessageBytes: MAX_WS_MESSAGE_BYTES,
+        server: {
           onConnect: (ctx) => isAuthorized(ctx.connectionParams?.authorization, dashboardToken),
           onSubscribe: (_ctx, _id, payload) => {
             const parsed = parseAndValidate(schema, payload.query, limits.validationRules)
@@ -122,14 +119,14 @@ export function createGraphQLServer<Context extends object>(options: GraphQLServ
             result.errors ? { ...result, errors: result.errors.map((error) => format(error.toJSON(), error)) } : undefined,
           onError: (_ctx, _id, _payload, errors) => errors.map((error) => format(error.toJSON(), error)),
         },
-        socketServer,
-      )
+      })
+      wsServer = socketServer
 
       const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
         const path = (req.url ?? '').split('?')[0]
         if (path !== PATH) return rejectUpgrade(socket, 404, 'Not Found')
         if (!isAllowedHost(req.headers.host) || isCrossOrigin(req.headers.origin, req.headers.host)) return rejectUpgrade(socket, 403, 'Forbidden')
-        socketServer.handleUpgrade(req, socket, head, (ws) => socketServer.emit('connection', ws, req))
+        socketServer.handleUpgrade(req, socket, head)
       }
       server.on('upgrade', onUpgrade)
       detach = () => server.off('upgrade', onUpgrade)
@@ -137,8 +134,7 @@ export function createGraphQLServer<Context extends object>(options: GraphQLServ
 
     async stop() {
       detach?.()
-      await wsCleanup?.dispose()
-      await new Promise<void>((resolve) => (wss ? wss.close(() => resolve()) : resolve()))
+      await wsServer?.close()
       const isRunning = await started.then(
         () => true,
         () => false,
