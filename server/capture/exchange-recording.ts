@@ -13,7 +13,7 @@ import { inspectRequestBody } from './inspect-request-body'
 import { parseObject } from './json-object'
 import { apiKeyFingerprint, redactHeaderValues, type HeaderRedactor, type TextRedactor } from './redact'
 import { RequestBody, withRequestBody } from './request-body'
-import type { RequestRecord, RequestStatus, StreamChunkRecord } from '../records/request-record'
+import { UNROUTED, type RequestRecord, type RequestStatus, type StreamChunkRecord } from '../records/request-record'
 import { createResponseDecoder } from './response-decoder'
 import { storableText } from './storable-text'
 import { StreamRedaction } from './stream-redaction'
@@ -116,8 +116,7 @@ export class ExchangeRecording {
       query: start.query,
       userAgent: userAgent ?? null,
       model,
-      routedModel: null,
-      provider: 'anthropic',
+      ...UNROUTED,
       stream: facts.stream,
       demoted: start.demoted ?? false,
       httpStatus: null,

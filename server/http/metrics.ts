@@ -29,8 +29,8 @@ export interface MetricsOptions {
   readHealth: () => HealthReport
   /** Finished exchanges are counted from its request events; its own counters are exported too. */
   bus: LiveBus
-  /** @default all zero */
-  readSpool?: () => SpoolFigures
+  /** Capture's spool figures, read at each scrape. */
+  readSpool: () => SpoolFigures
   /**
    * DASHBOARD_TOKEN: when set, /metrics answers 401 without `Authorization: Bearer <token>`
    * (Prometheus sends it with `authorization.credentials`), like everything else it guards.
@@ -46,8 +46,7 @@ export interface MetricsOptions {
  * (tests). Request outcomes are counted from the live bus, so the proxy carries no metrics code.
  */
 export function createMetrics(options: MetricsOptions): Metrics {
-  const { readHealth, bus, dashboardToken } = options
-  const readSpool = options.readSpool ?? (() => ({ spoolRecords: 0, spilled: 0, replayed: 0 }))
+  const { readHealth, readSpool, bus, dashboardToken } = options
   const modelLabel = createModelLabeler(options.maxModelLabels ?? 50)
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'claudescope_' })

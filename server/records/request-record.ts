@@ -10,6 +10,12 @@ export type { UsageRecord }
 
 export type RequestStatus = 'IN_FLIGHT' | 'COMPLETED' | 'FAILED' | 'ABORTED'
 
+/**
+ * Where every exchange goes until routing exists: to Anthropic, with the model the client asked
+ * for (no routed model). The one place these are set; routing will decide them per exchange.
+ */
+export const UNROUTED: Readonly<Pick<RequestRecord, 'provider' | 'routedModel'>> = { routedModel: null, provider: 'anthropic' }
+
 export interface RequestRecord {
   id: string
   status: RequestStatus
