@@ -38,7 +38,7 @@ const proxyOperation = {
 }
 
 /** The REST surface (O4). GraphQL documents itself through `schema.graphql` and introspection. */
-export const openApiDocument = {
+const openApiDocument = {
   openapi: '3.1.0',
   info: {
     title: 'Claudescope',

@@ -2,7 +2,7 @@
  * The media type of a `content-type` header value: the part before any parameter, trimmed and
  * lower-cased (`Text/Event-Stream; charset=utf-8` → `text/event-stream`); '' when there is none.
  */
-export function mediaType(contentType: string | null | undefined): string {
+function mediaType(contentType: string | null | undefined): string {
   if (typeof contentType !== 'string') return ''
   const end = contentType.indexOf(';')
   return (end === -1 ? contentType : contentType.slice(0, end)).trim().toLowerCase()

@@ -69,13 +69,6 @@ export function toUsageRecord(raw: RawUsage | null): UsageRecord | null {
   }
 }
 
-/** Input + cache creation + cache read tokens; null when none of the three was reported. */
-export function totalInputTokens(usage: UsageRecord): number | null {
-  const parts = [usage.inputTokens, usage.cacheCreationInputTokens, usage.cacheReadInputTokens]
-  if (parts.every((part) => part === null)) return null
-  return parts.reduce<number>((sum, part) => sum + (part ?? 0), 0)
-}
-
 function mergeFields<T extends Record<string, unknown>>(acc: T, next: Record<string, unknown>): T {
   const out: Record<string, unknown> = { ...acc }
   for (const [key, value] of Object.entries(next)) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isEventStream, mediaType } from '../../server/wire/content-type'
+import { isEventStream } from '../../server/wire/content-type'
 
 describe('isEventStream', () => {
   it.each(['text/event-stream', 'text/event-stream; charset=utf-8', 'Text/Event-Stream;charset=UTF-8', ' text/event-stream '])(
@@ -15,10 +15,4 @@ describe('isEventStream', () => {
       expect(isEventStream(contentType)).toBe(false)
     },
   )
-})
-
-describe('mediaType', () => {
-  it('is the lower-cased type before any parameter', () => {
-    expect(mediaType('Application/JSON; charset=utf-8')).toBe('application/json')
-  })
 })
