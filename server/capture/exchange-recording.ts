@@ -45,7 +45,7 @@ const TEXTUAL_CONTENT_TYPE = /json|^text\/|xml|javascript|x-www-form-urlencoded/
 
 /**
  * One exchange from `onStart` to its final record. It parses its own copy of the response:
- * decompressed when upstream compressed it, SSE events split into stream chunks (C2) and folded
+ * decompressed when upstream compressed it, SSE events split into stream chunks and folded
  * into the reconstructed Message, other textual bodies kept as they are (binary ones are not kept).
  *
  * Memory per exchange is bounded by `maxKeptBodyBytes`: past it the rest of a body, of the raw

@@ -13,7 +13,7 @@ export interface GraphQLServerOptions<Context extends object> {
   schema: GraphQLSchema
   /** Called once per operation (an HTTP request, or one graphql-ws subscription) for the resolvers' context. */
   createContext(): Context
-  /** When set, HTTP needs `Authorization: Bearer <token>` and graphql-ws `connectionParams.authorization` (S1). */
+  /** When set, HTTP needs `Authorization: Bearer <token>` and graphql-ws `connectionParams.authorization`: the dashboard token guards every API. */
   dashboardToken?: string
   logger: Logger
   /** Largest POST body accepted (413 beyond); queries are small. @default 1 MiB */
@@ -23,7 +23,7 @@ export interface GraphQLServerOptions<Context extends object> {
 export interface GraphQLServer {
   /** Serves GET and POST /graphql (GraphQL over HTTP). */
   handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>
-  /** Serves graphql-ws upgrades on /graphql after the Origin check (S3); `isAllowedHost` is the server's DNS-rebinding guard. */
+  /** Serves graphql-ws upgrades on /graphql after the Origin check (no socket from another site's page); `isAllowedHost` is the server's DNS-rebinding guard. */
   attach(server: http.Server, isAllowedHost?: (host: string | undefined) => boolean): void
   /** Closes every WebSocket and stops Apollo. */
   stop(): Promise<void>
@@ -58,7 +58,7 @@ export function createGraphQLServer<Context extends object>(options: GraphQLServ
     plugins: [...limits.plugins, ApolloServerPluginLandingPageDisabled(), ApolloServerPluginUsageReportingDisabled()],
     formatError: format,
     logger,
-    // The app owns signal handling and the drain order (O2).
+    // The app owns signal handling and the drain order of a graceful stop.
     stopOnTerminationSignals: false,
   })
   // Operations wait for the start; a failed start fails them (and is logged once here).

@@ -15,7 +15,7 @@ export interface Metrics {
   close(): void
 }
 
-/** Capture's disk-spool figures beyond the health report (C4). */
+/** Capture's disk-spool figures beyond the health report (what spilled to disk while the database was slow or down). */
 export interface SpoolFigures {
   /** Records waiting in the spool. */
   spoolRecords: number
@@ -42,7 +42,7 @@ export interface MetricsOptions {
 }
 
 /**
- * Prometheus metrics (O3), one registry per app so several instances can live in one process
+ * Prometheus metrics, one registry per app so several instances can live in one process
  * (tests). Request outcomes are counted from the live bus, so the proxy carries no metrics code.
  */
 export function createMetrics(options: MetricsOptions): Metrics {

@@ -37,7 +37,7 @@ const proxyOperation = {
   },
 }
 
-/** The REST surface (O4). GraphQL documents itself through `schema.graphql` and introspection. */
+/** The REST surface served as /openapi.json. GraphQL documents itself through `schema.graphql` and introspection. */
 const openApiDocument = {
   openapi: '3.1.0',
   info: {

@@ -1,5 +1,5 @@
 /**
- * Non-streaming → streaming demotion (P6). A client that asked for one JSON answer makes upstream
+ * Non-streaming → streaming demotion. A client that asked for one JSON answer makes upstream
  * think for minutes before sending a single header; a stream sends headers at once and then bytes
  * at least every few seconds, so no header timeout or idle connection reaper cuts it. When the
  * option is on, such a request goes upstream with `"stream": true`, the stream is accumulated with

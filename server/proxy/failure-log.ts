@@ -43,7 +43,7 @@ export interface FailureContext {
 }
 
 /**
- * The one structured line per proxy-made failure (P5): enough to tell a header timeout on a long
+ * The one structured line per proxy-made failure: enough to tell a header timeout on a long
  * thinking request from an unreachable upstream without opening the record.
  */
 export function logProxyFailure(logger: Logger, error: ProxyError, context: FailureContext): void {

@@ -43,7 +43,7 @@ export interface ExchangeStart {
   /** The request body exactly as the client sent it: `body` itself (the same Buffer) unless demoted. */
   clientBody: Buffer
   /**
-   * Demotion (P6) applies: the client asked for a JSON answer, `body` asks upstream for a stream
+   * Demotion applies: the client asked for a JSON answer, `body` asks upstream for a stream
    * (the client's own body differs only in its `stream` member), `upstreamHeaders` ask for
    * identity encoding, and the chunks are upstream's SSE while the client gets the accumulated
    * Message, or an upstream error event's status and envelope, once the stream ends. Absent: false.

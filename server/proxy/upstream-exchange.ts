@@ -33,7 +33,8 @@ const CARRIAGE_RETURN = 0x0d
  * paused until it drains (no buffering here). The observer hears of each step only after the bytes
  * were handed to the socket, and of the end exactly once, whichever side ends first.
  *
- * A demoted exchange (P6) is the exception: its stream is parsed instead of relayed, and the client
+ * A demoted exchange (a non-streaming request sent upstream as a stream) is the
+ * exception: its stream is parsed instead of relayed, and the client
  * gets one JSON answer when it ends; the observer still hears of every upstream read.
  */
 export class UpstreamExchange implements Dispatcher.DispatchHandler {

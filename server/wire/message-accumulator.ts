@@ -1,6 +1,6 @@
 /**
  * Rebuilds the final Message from Anthropic stream events, exactly as the non-streaming API would
- * have returned it. Capture (C1) uses it for the response body of a stream, demotion (P6) to answer
+ * have returned it. Capture uses it for the response body of a stream, demotion to answer
  * a non-streaming client from a stream.
  *
  * Tool inputs are parsed with lossless-json and the Message is written back with it, so numbers in
@@ -52,7 +52,7 @@ export class MessageAccumulator {
     return stopReasonOf(this.#message)
   }
 
-  /** Usage merged by rule U1 across message_start and every message_delta; null before message_start. */
+  /** Usage merged (last non-null value of each field, see mergeUsage) across message_start and every message_delta; null before message_start. */
   usage(): RawUsage | null {
     return this.#usage
   }

@@ -1,7 +1,7 @@
 /**
- * Token usage as the Anthropic API reports it, and rule U1: across message_start and every
+ * Token usage as the Anthropic API reports it, and how it merges: across message_start and every
  * message_delta (whose counts are cumulative, not increments), the last non-null value of each
- * field wins. Total input = input + cache creation + cache read.
+ * field wins.
  */
 
 /** Token usage after the merge rule (last non-null value of each field); null = never reported. */
