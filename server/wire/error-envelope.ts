@@ -4,6 +4,7 @@
  * into an APIError, so whoever answers for the API (the proxy's own failures, a demoted request's
  * answer) writes it in exactly this form.
  */
+import { isJsonObject } from './json-object'
 
 /** The `error.type` values of the envelope that the proxy answers with itself. */
 export type AnthropicErrorType =
@@ -50,8 +51,8 @@ export function isErrorEnvelopeJson(text: string): boolean {
  */
 export function envelopeMessage(json: Readonly<Record<string, unknown>>): string | null {
   const error = json.error
-  if (typeof error !== 'object' || error === null || Array.isArray(error)) return null
-  const { message, type } = error as { message?: unknown; type?: unknown }
+  if (!isJsonObject(error)) return null
+  const { message, type } = error
   if (typeof message === 'string' && message !== '') return message
   return typeof type === 'string' ? type : null
 }
