@@ -19,6 +19,13 @@ module.exports = {
       to: { path: '^server/(capture|store|live|graphql|requests|health|http|conversations|usage|ratelimits|rules)/' },
     },
     {
+      name: 'capture-sees-the-proxy-through-its-observer',
+      comment: 'server/capture hears of exchanges through the observer interface only (plain data); the proxy\'s errors and forwarding are not its business.',
+      severity: 'error',
+      from: { path: '^server/capture/' },
+      to: { path: '^server/proxy/', pathNot: '^server/proxy/proxy-observer\\.ts$' },
+    },
+    {
       name: 'wire-is-pure',
       comment: 'server/wire is I/O-free Anthropic wire logic: it imports only the record vocabulary.',
       severity: 'error',

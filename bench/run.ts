@@ -1,6 +1,7 @@
 /**
  * Benchmarks Claudescope against a direct connection, a raw TCP relay (the cost of one more
- * process hop) and a minimal HTTP pass-through, in one run (SPEC §12). Usage: `npm run bench`
+ * process hop) and a minimal HTTP pass-through, in one run: the proxy's overhead must stay small
+ * against both. Usage: `npm run bench`
  * (builds first). Results print as markdown and are saved to bench/results/. Figures are for
  * issue notes and the README, never for timed tests.
  *

@@ -26,7 +26,7 @@ describe('layering', () => {
     expect(result.ok, result.output).toBe(true)
   })
 
-  it('names the broken rule when the proxy imports capture or a module imports itself in a cycle', async () => {
+  it('names the broken rule when the proxy imports capture, capture imports the proxy beyond its observer, or a module imports itself in a cycle', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'claudescope-layering-'))
     try {
       await cp(path.join(root, 'tsconfig.json'), path.join(dir, 'tsconfig.json'))
@@ -36,6 +36,7 @@ describe('layering', () => {
       const result = await cruise(dir, ['server'])
       expect(result.ok).toBe(false)
       expect(result.output).toContain('proxy-forwards-bytes-only')
+      expect(result.output).toContain('capture-sees-the-proxy-through-its-observer')
       expect(result.output).toContain('no-cycles')
     } finally {
       await rm(dir, { recursive: true, force: true })

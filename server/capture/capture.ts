@@ -78,7 +78,10 @@ export interface CaptureStats extends BatchWriterStats {
   dropped: number
 }
 
-/** Recording of /v1/* traffic (C1–C3, C5): the proxy's observer, and what runs behind it. */
+/**
+ * Recording of /v1/* traffic, one redacted record per exchange with its stream events, written
+ * asynchronously: the proxy's observer, and what runs behind it.
+ */
 export interface Capture {
   observer: ProxyObserver
   stats(): CaptureStats
@@ -95,7 +98,7 @@ const CLOSE_WRITE_GRACE_MS = 1_000
 
 /**
  * Wires capture: install secret → header redactor → recorder (the proxy's observer) → bounded
- * queue → batch writer, with the disk spool behind the queue (C4). The proxy never waits: an op
+ * queue → batch writer, with the disk spool behind the queue for when the database is slow or down. The proxy never waits: an op
  * goes to the spool when the queue is full, when it has waited `spillAfterMs` while the database
  * stalls, when the database is failing (then at once, keeping memory small), or at close. Only
  * when the spool is full too is an op dropped, counted and logged. While the database keeps up,

@@ -1,17 +1,19 @@
 import type { Transform } from 'node:stream'
 import type { LiveRequestMeta } from '../live/live-bus'
 import type { Logger } from '../logger'
-import { anthropicErrorJson } from '../proxy/proxy-errors'
 import type { ExchangeOutcome, ExchangeResponse, ExchangeStart } from '../proxy/proxy-observer'
+import { isEventStream } from '../wire/content-type'
+import { envelopeMessage, errorEnvelopeJson } from '../wire/error-envelope'
+import { rawUsageOf, stopReasonOf } from '../wire/message'
 import { MessageAccumulator } from '../wire/message-accumulator'
 import { SseParser, type SseEvent } from '../wire/sse-parser'
-import { toUsageRecord, type RawUsage } from '../wire/usage'
+import { toUsageRecord } from '../wire/usage'
 import { boundIndexedText } from './indexed-text'
 import { inspectRequestBody } from './inspect-request-body'
-import { isObject, parseObject } from './json-object'
+import { parseObject } from './json-object'
 import { apiKeyFingerprint, redactHeaderValues, type HeaderRedactor, type TextRedactor } from './redact'
 import { RequestBody, withRequestBody } from './request-body'
-import type { RequestRecord, RequestStatus, StreamChunkRecord } from '../records/request-record'
+import { UNROUTED, type RequestRecord, type RequestStatus, type StreamChunkRecord } from '../records/request-record'
 import { createResponseDecoder } from './response-decoder'
 import { storableText } from './storable-text'
 import { StreamRedaction } from './stream-redaction'
@@ -43,7 +45,7 @@ const TEXTUAL_CONTENT_TYPE = /json|^text\/|xml|javascript|x-www-form-urlencoded/
 
 /**
  * One exchange from `onStart` to its final record. It parses its own copy of the response:
- * decompressed when upstream compressed it, SSE events split into stream chunks (C2) and folded
+ * decompressed when upstream compressed it, SSE events split into stream chunks and folded
  * into the reconstructed Message, other textual bodies kept as they are (binary ones are not kept).
  *
  * Memory per exchange is bounded by `maxKeptBodyBytes`: past it the rest of a body, of the raw
@@ -114,8 +116,7 @@ export class ExchangeRecording {
       query: start.query,
       userAgent: userAgent ?? null,
       model,
-      routedModel: null,
-      provider: 'anthropic',
+      ...UNROUTED,
       stream: facts.stream,
       demoted: start.demoted ?? false,
       httpStatus: null,
@@ -165,7 +166,7 @@ export class ExchangeRecording {
     record.upstreamRequestId = firstHeader(headers['request-id'])
     record.organizationId = firstHeader(headers['anthropic-organization-id'])
     const contentType = (this.#contentType = firstHeader(headers['content-type']) ?? '')
-    const isSse = /^text\/event-stream/i.test(contentType)
+    const isSse = isEventStream(contentType)
     // Binary bodies (file downloads) and encodings capture cannot decode are not kept.
     if (!isSse && contentType !== '' && !TEXTUAL_CONTENT_TYPE.test(contentType)) return
     const decoder = createResponseDecoder(firstHeader(headers['content-encoding']) ?? undefined)
@@ -300,8 +301,8 @@ export class ExchangeRecording {
       record.responseBody = this.#redact(bodyText)
       const json = /json/i.test(this.#contentType) && !this.#isBodyTruncated ? parseObject(bodyText) : null
       if (json !== null) {
-        record.usage = toUsageRecord(isObject(json.usage) ? (json.usage as RawUsage) : null)
-        record.stopReason = typeof json.stop_reason === 'string' ? json.stop_reason : null
+        record.usage = toUsageRecord(rawUsageOf(json) ?? null)
+        record.stopReason = stopReasonOf(json)
         upstreamError = envelopeMessage(json)
       }
     }
@@ -310,7 +311,7 @@ export class ExchangeRecording {
       if (record.httpStatus === null) {
         // Nothing came from upstream: the client got the proxy's own envelope.
         record.httpStatus = outcome.error.status
-        record.responseBody = anthropicErrorJson(outcome.error)
+        record.responseBody = errorEnvelopeJson(outcome.error)
       }
     }
     const [status, error] = this.#outcomeStatus(outcome, upstreamError)
@@ -407,12 +408,4 @@ function redactTextAround(record: Omit<RequestRecord, 'requestBody'>, redactor: 
 
 function firstHeader(value: string | string[] | undefined): string | null {
   return (Array.isArray(value) ? value[0] : value) ?? null
-}
-
-/** `error.message` of Anthropic's `{"type":"error","error":{…}}` envelope. */
-function envelopeMessage(json: Record<string, unknown>): string | null {
-  const error = json.error
-  if (!isObject(error)) return null
-  if (typeof error.message === 'string' && error.message !== '') return error.message
-  return typeof error.type === 'string' ? error.type : null
 }

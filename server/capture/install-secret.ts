@@ -5,7 +5,7 @@ import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../files/private-files'
 import { CaptureError } from './capture-error'
 
 /** Length of the per-install secret that keys API-key fingerprints. */
-export const INSTALL_SECRET_BYTES = 32
+const INSTALL_SECRET_BYTES = 32
 
 /**
  * Reads `<dataDir>/install-secret`, creating it (32 random bytes, mode 0600, directory 0700 included)

@@ -14,7 +14,7 @@ export type HeaderRedactor = (headers: IncomingHttpHeaders | OutgoingHttpHeaders
  * and the like, and rate-limit figures are data worth keeping. Other providers' key headers are
  * here for upstreams other than Anthropic's; REDACT_HEADERS adds the install's own.
  */
-export const SECRET_HEADERS: ReadonlySet<string> = new Set([
+const SECRET_HEADERS: ReadonlySet<string> = new Set([
   'x-api-key',
   'authorization',
   'proxy-authorization',
@@ -33,7 +33,7 @@ const BEARER = /^bearer\s+/i
  * fingerprints the same. Keyed by the per-install secret, so a fingerprint cannot be checked
  * against a guessed key elsewhere.
  */
-export function fingerprintSecret(secret: Buffer, value: string): string {
+function fingerprintSecret(secret: Buffer, value: string): string {
   return `key:${keyedHex8(secret, value.replace(BEARER, ''))}`
 }
 

@@ -5,7 +5,7 @@ import type { RequestRecord, StreamChunkRecord, UsageRecord } from '../records/r
 import { storableText } from './storable-text'
 
 /** Stored as `error_code` of a record written in reduced form (unless it had a code of its own). */
-export const REDUCED_ERROR_CODE = 'CAPTURE_REDUCED'
+const REDUCED_ERROR_CODE = 'CAPTURE_REDUCED'
 
 const INT4_MAX = 2 ** 31 - 1
 

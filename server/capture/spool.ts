@@ -75,7 +75,7 @@ const MAX_COMMITTED_COPIES = 100_000
 const ERROR_LOG_INTERVAL_MS = 10_000
 
 /**
- * Append-only disk spool for capture ops the database could not take in time (C4), owned by one
+ * Append-only disk spool for capture ops the database could not take in time, owned by one
  * process at a time (the exclusive lock `<dir>.lock`, taken over from a dead owner; SPOOL_LOCKED otherwise). Appends are
  * synchronous writes to the page cache, so they survive the process being killed; a timer fsyncs
  * them at least once a second against machine crashes. Replay reads the oldest segment, decodes

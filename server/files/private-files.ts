@@ -32,7 +32,7 @@ export function makeTreePrivate(dir: string): void {
 }
 
 /** True when others than the owner may read, write or enter `dir`. */
-export function isSharedWithOthers(dir: string): boolean {
+function isSharedWithOthers(dir: string): boolean {
   return (lstatSync(dir).mode & SHARED_BITS) !== 0
 }
 

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 
 /**
- * Checks an `Authorization` value against the dashboard token (S1). Both sides are hashed first
+ * Checks an `Authorization` value against the dashboard token (DASHBOARD_TOKEN). Both sides are hashed first
  * so the comparison is constant-time and equal-length whatever the client sends. With no token
  * configured every caller is allowed (loopback-only installs).
  */
@@ -16,7 +16,7 @@ export function isAuthorized(authorization: unknown, dashboardToken: string | un
 const digest = (text: string) => createHash('sha256').update(text).digest()
 
 /**
- * True when a browser's `Origin` names another host than the one it connected to (S3): a page
+ * True when a browser's `Origin` names another host than the one it connected to (the WebSocket origin check): a page
  * on another site must not open a WebSocket that rides the user's local access. Non-browser
  * clients send no Origin and pass.
  */

@@ -3,19 +3,18 @@ import type { Duplex } from 'node:stream'
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server'
 import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled'
 import type { ExecutionResult, GraphQLFormattedError, GraphQLSchema } from 'graphql'
-import { useServer } from 'graphql-ws/use/ws'
-import { WebSocketServer } from 'ws'
 import type { Logger } from '../logger'
 import { isAuthorized, isCrossOrigin } from './dashboard-auth'
 import { formatError } from './errors'
 import { apolloLimits, parseAndValidate } from './graphql-limits'
+import { createGraphQLWsServer, type GraphQLWsServer } from './graphql-ws-glue'
 import { refuseHttpSubscriptions } from './refuse-http-subscriptions'
 
 export interface GraphQLServerOptions<Context extends object> {
   schema: GraphQLSchema
   /** Called once per operation (an HTTP request, or one graphql-ws subscription) for the resolvers' context. */
   createContext(): Context
-  /** When set, HTTP needs `Authorization: Bearer <token>` and graphql-ws `connectionParams.authorization` (S1). */
+  /** When set, HTTP needs `Authorization: Bearer <token>` and graphql-ws `connectionParams.authorization`: the dashboard token guards every API. */
   dashboardToken?: string
   logger: Logger
   /** Largest POST body accepted (413 beyond); queries are small. @default 1 MiB */
@@ -25,7 +24,7 @@ export interface GraphQLServerOptions<Context extends object> {
 export interface GraphQLServer {
   /** Serves GET and POST /graphql (GraphQL over HTTP). */
   handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>
-  /** Serves graphql-ws upgrades on /graphql after the Origin check (S3); `isAllowedHost` is the server's DNS-rebinding guard. */
+  /** Serves graphql-ws upgrades on /graphql after the Origin check (no socket from another site's page); `isAllowedHost` is the server's DNS-rebinding guard. */
   attach(server: http.Server, isAllowedHost?: (host: string | undefined) => boolean): void
   /** Closes every WebSocket and stops Apollo. */
   stop(): Promise<void>
@@ -60,15 +59,14 @@ export function createGraphQLServer<Context extends object>(options: GraphQLServ
     plugins: [...limits.plugins, refuseHttpSubscriptions(), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginUsageReportingDisabled()],
     formatError: format,
     logger,
-    // The app owns signal handling and the drain order (O2).
+    // The app owns signal handling and the drain order of a graceful stop.
     stopOnTerminationSignals: false,
   })
   // Operations wait for the start; a failed start fails them (and is logged once here).
   const started = apollo.start()
   started.catch((err: unknown) => logger.error({ err }, 'GraphQL server failed to start'))
 
-  let wss: WebSocketServer | null = null
-  let wsCleanup: { dispose(): void | Promise<void> } | null = null
+  let wsServer: GraphQLWsServer | null = null
   let detach: (() => void) | null = null
 
   return {
@@ -108,11 +106,10 @@ export function createGraphQLServer<Context extends object>(options: GraphQLServ
     },
 
     attach(server, isAllowedHost = () => true) {
-      const socketServer = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES })
-      wss = socketServer
-      wsCleanup = useServer<Record<string, unknown> | undefined>(
-        {
-          isProd: true,
+      const socketServer = createGraphQLWsServer<Record<string, unknown> | undefined>({
+        logger,
+        maxMessageBytes: MAX_WS_MESSAGE_BYTES,
+        server: {
           onConnect: (ctx) => isAuthorized(ctx.connectionParams?.authorization, dashboardToken),
           onSubscribe: (_ctx, _id, payload) => {
             const parsed = parseAndValidate(schema, payload.query, limits.validationRules)
@@ -123,14 +120,14 @@ export function createGraphQLServer<Context extends object>(options: GraphQLServ
             result.errors ? { ...result, errors: result.errors.map((error) => format(error.toJSON(), error)) } : undefined,
           onError: (_ctx, _id, _payload, errors) => errors.map((error) => format(error.toJSON(), error)),
         },
-        socketServer,
-      )
+      })
+      wsServer = socketServer
 
       const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
         const path = (req.url ?? '').split('?')[0]
         if (path !== PATH) return rejectUpgrade(socket, 404, 'Not Found')
         if (!isAllowedHost(req.headers.host) || isCrossOrigin(req.headers.origin, req.headers.host)) return rejectUpgrade(socket, 403, 'Forbidden')
-        socketServer.handleUpgrade(req, socket, head, (ws) => socketServer.emit('connection', ws, req))
+        socketServer.handleUpgrade(req, socket, head)
       }
       server.on('upgrade', onUpgrade)
       detach = () => server.off('upgrade', onUpgrade)
@@ -138,8 +135,7 @@ export function createGraphQLServer<Context extends object>(options: GraphQLServ
 
     async stop() {
       detach?.()
-      await wsCleanup?.dispose()
-      await new Promise<void>((resolve) => (wss ? wss.close(() => resolve()) : resolve()))
+      await wsServer?.close()
       const isRunning = await started.then(
         () => true,
         () => false,

@@ -46,7 +46,7 @@ export const Cost = (cost: number) => Extensions({ cost })
  * inside it (a connection's `nodes` and `edges`, not its `totalCount`). Other lists count once:
  * what they hold is priced by their own cost. Introspection is free, so schema tools keep working.
  */
-export function operationCost(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: (name: string) => FragmentDefinitionNode | undefined | null): number {
+function operationCost(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: (name: string) => FragmentDefinitionNode | undefined | null): number {
   const memo = new Map<string, number>()
   const visiting = new Set<string>()
 

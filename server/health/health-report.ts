@@ -16,7 +16,7 @@ export interface CaptureHealthReport {
   spoolBytes: number
   /** Records written since start. */
   written: number
-  /** Records lost because memory and spool bounds were both full (C4): should stay 0. */
+  /** Records lost because memory and spool bounds were both full: should stay 0. */
   dropped: number
   /** Database batches that failed and were retried. */
   failedBatches: number

@@ -29,7 +29,7 @@ export interface HttpServerParts {
   logger: Logger
 }
 
-/** One process, one port: the routing table for everything Claudescope serves (SPEC §0). */
+/** One process, one port: the routing table for everything Claudescope serves. */
 export function createHttpServer(parts: HttpServerParts): http.Server {
   const routes: Route[] = [
     // The proxy answers its own refusals (draining included), so each is recorded.

@@ -13,7 +13,7 @@ export interface DrainOptions {
 }
 
 /**
- * Graceful stop, step one (O2): mark draining so /health answers 503, keep serving while load
+ * Graceful stop on SIGTERM or SIGINT, step one: mark draining so /health answers 503, keep serving while load
  * balancers notice (`graceMs`), then refuse new /v1/* work (cutting bodies still arriving) and wait until nothing is in flight or
  * `timeoutMs` passes, logging progress. Resolves `true` when it drained, `false` on the ceiling.
  * The caller then closes the app (flushes capture, closes subscriptions).

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
-/** Process-wide operational state shown by /health and /livez (O1). */
+/** Process-wide operational state shown by /health and /livez. */
 export interface Lifecycle {
   /** Set on SIGTERM/SIGINT: /health turns 503 so load balancers stop routing here. */
   draining: boolean

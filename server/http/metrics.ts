@@ -15,7 +15,7 @@ export interface Metrics {
   close(): void
 }
 
-/** Capture's disk-spool figures beyond the health report (C4). */
+/** Capture's disk-spool figures beyond the health report (what spilled to disk while the database was slow or down). */
 export interface SpoolFigures {
   /** Records waiting in the spool. */
   spoolRecords: number
@@ -29,8 +29,8 @@ export interface MetricsOptions {
   readHealth: () => HealthReport
   /** Finished exchanges are counted from its request events; its own counters are exported too. */
   bus: LiveBus
-  /** @default all zero */
-  readSpool?: () => SpoolFigures
+  /** Capture's spool figures, read at each scrape. */
+  readSpool: () => SpoolFigures
   /**
    * DASHBOARD_TOKEN: when set, /metrics answers 401 without `Authorization: Bearer <token>`
    * (Prometheus sends it with `authorization.credentials`), like everything else it guards.
@@ -42,12 +42,11 @@ export interface MetricsOptions {
 }
 
 /**
- * Prometheus metrics (O3), one registry per app so several instances can live in one process
+ * Prometheus metrics, one registry per app so several instances can live in one process
  * (tests). Request outcomes are counted from the live bus, so the proxy carries no metrics code.
  */
 export function createMetrics(options: MetricsOptions): Metrics {
-  const { readHealth, bus, dashboardToken } = options
-  const readSpool = options.readSpool ?? (() => ({ spoolRecords: 0, spilled: 0, replayed: 0 }))
+  const { readHealth, readSpool, bus, dashboardToken } = options
   const modelLabel = createModelLabeler(options.maxModelLabels ?? 50)
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'claudescope_' })

@@ -1,7 +1,7 @@
 /** Label of requests without a model (count_tokens of a body without one, non-JSON bodies). */
-export const NO_MODEL_LABEL = 'unknown'
+const NO_MODEL_LABEL = 'unknown'
 /** Label of every model past the bound, or not named like a Claude model. */
-export const OTHER_MODEL_LABEL = 'other'
+const OTHER_MODEL_LABEL = 'other'
 
 /** What a Claude model id looks like; anything else a client sends is not worth its own series. */
 const CLAUDE_MODEL = /^claude-[a-z0-9.-]{1,64}$/

@@ -37,8 +37,8 @@ const proxyOperation = {
   },
 }
 
-/** The REST surface (O4). GraphQL documents itself through `schema.graphql` and introspection. */
-export const openApiDocument = {
+/** The REST surface served as /openapi.json. GraphQL documents itself through `schema.graphql` and introspection. */
+const openApiDocument = {
   openapi: '3.1.0',
   info: {
     title: 'Claudescope',

@@ -1,5 +1,5 @@
 /**
- * Non-streaming → streaming demotion (P6). A client that asked for one JSON answer makes upstream
+ * Non-streaming → streaming demotion. A client that asked for one JSON answer makes upstream
  * think for minutes before sending a single header; a stream sends headers at once and then bytes
  * at least every few seconds, so no header timeout or idle connection reaper cuts it. When the
  * option is on, such a request goes upstream with `"stream": true`, the stream is accumulated with
@@ -7,6 +7,9 @@
  * API would have written it, or the error status and envelope it would have answered with.
  */
 import type { IncomingHttpHeaders } from 'node:http'
+import { isEventStream } from '../wire/content-type'
+import { errorEnvelopeJson, isErrorEnvelopeJson } from '../wire/error-envelope'
+import { statusForErrorType } from '../wire/error-status'
 import { MessageAccumulator, type StreamError } from '../wire/message-accumulator'
 import { SseParser, type SseEvent } from '../wire/sse-parser'
 import { toClientHeaders } from './hop-by-hop'
@@ -40,25 +43,6 @@ export function withIdentityEncoding(upstreamHeaders: readonly string[]): string
   }
   out.push('accept-encoding', 'identity')
   return out
-}
-
-/** The HTTP status the API answers a non-streaming request with, by `error.type` (Anthropic's error reference). */
-const STATUS_BY_ERROR_TYPE: ReadonlyMap<string, number> = new Map([
-  ['invalid_request_error', 400],
-  ['authentication_error', 401],
-  ['billing_error', 402],
-  ['permission_error', 403],
-  ['not_found_error', 404],
-  ['request_too_large', 413],
-  ['rate_limit_error', 429],
-  ['api_error', 500],
-  ['timeout_error', 504],
-  ['overloaded_error', 529],
-])
-
-/** Status for a mid-stream `error` event's type; 500 (api_error's) for a type this table does not know. */
-export function statusForErrorType(type: string): number {
-  return STATUS_BY_ERROR_TYPE.get(type) ?? 500
 }
 
 /**
@@ -110,7 +94,7 @@ export class DemotedResponse {
     maxStreamBytes: number,
   ): DemotedResponse | ProxyError | null {
     const contentType = headers['content-type']
-    if (status < 200 || status > 299 || typeof contentType !== 'string' || !/^text\/event-stream\b/i.test(contentType)) return null
+    if (status < 200 || status > 299 || typeof contentType !== 'string' || !isEventStream(contentType)) return null
     const encoding = headers['content-encoding']
     if (encoding !== undefined && String(encoding).toLowerCase() !== 'identity') {
       return new ProxyError('UPSTREAM_BAD_RESPONSE', `the stream for a demoted request came in content-encoding ${String(encoding)}, identity was asked for`)
@@ -161,15 +145,5 @@ export class DemotedResponse {
 
 /** The error event's data when it is Anthropic's envelope (`{"type":"error","error":{…},…}`), else an envelope built from it. */
 function errorEnvelope(data: string | null, error: StreamError): string {
-  if (data !== null && isErrorEnvelope(data)) return data
-  return JSON.stringify({ type: 'error', error: { type: error.type, message: error.message } })
-}
-
-function isErrorEnvelope(data: string): boolean {
-  try {
-    const value = JSON.parse(data) as { type?: unknown; error?: unknown } | null
-    return typeof value === 'object' && value !== null && value.type === 'error' && typeof value.error === 'object' && value.error !== null
-  } catch {
-    return false
-  }
+  return data !== null && isErrorEnvelopeJson(data) ? data : errorEnvelopeJson(error)
 }

@@ -19,7 +19,7 @@ const THINKING_ON = /"thinking"\s*:\s*\{[^{}]*"type"\s*:\s*"(?:enabled|adaptive)
  * Best-effort facts from the head and tail of a body (valid JSON or not). Only called on a
  * failure path, so a large body costs at most two 16 KiB scans.
  */
-export function summarizeBody(body: Buffer): BodySummary {
+function summarizeBody(body: Buffer): BodySummary {
   const whole = body.length <= 2 * SCAN_BYTES
   const head = body.toString('latin1', 0, whole ? body.length : SCAN_BYTES)
   const tail = whole ? '' : body.toString('latin1', body.length - SCAN_BYTES)
@@ -43,7 +43,7 @@ export interface FailureContext {
 }
 
 /**
- * The one structured line per proxy-made failure (P5): enough to tell a header timeout on a long
+ * The one structured line per proxy-made failure: enough to tell a header timeout on a long
  * thinking request from an unreachable upstream without opening the record.
  */
 export function logProxyFailure(logger: Logger, error: ProxyError, context: FailureContext): void {

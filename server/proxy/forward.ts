@@ -38,7 +38,7 @@ export interface ProxyOptions {
    */
   allowedOrigins?: readonly string[]
   /**
-   * Demotion (P6): a `POST /v1/messages` whose JSON body does not ask for a stream is sent upstream
+   * Demotion: a `POST /v1/messages` whose JSON body does not ask for a stream is sent upstream
    * with `"stream": true` (a byte edit of that one member) and the client gets the accumulated
    * Message as JSON, or the error status the API would have answered with. Off, requests cost
    * nothing extra. @default false
@@ -81,7 +81,7 @@ export interface Proxy {
   close(): Promise<void>
 }
 
-/** The forwarding hot path (P1-P5, P9): one keep-alive connection pool to the upstream origin. */
+/** The forwarding hot path, faithful byte for byte and never waiting on capture or the database: one keep-alive connection pool to the upstream origin. */
 export function createProxy(options: ProxyOptions): Proxy {
   return new ForwardingProxy(options)
 }
@@ -308,7 +308,7 @@ class ForwardingProxy implements Proxy {
       body: body ?? EMPTY_BODY,
       clientBody: body ?? EMPTY_BODY,
     })
-    observer.onEnd(id, { kind: 'refused', offsetMs: performance.now() - startedAtMs, error })
+    observer.onEnd(id, { kind: 'refused', offsetMs: performance.now() - startedAtMs, error: error.toFailure() })
     return id
   }
 }

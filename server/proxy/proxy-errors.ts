@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http'
+import { errorEnvelopeJson, type AnthropicErrorType } from '../wire/error-envelope'
 
 /**
  * Failures the proxy itself produces, as opposed to errors upstream answered with (those are
@@ -19,16 +20,6 @@ export type ProxyErrorCode =
   | 'PATH_OUTSIDE_API'
   | 'DRAINING'
   | 'PROXY_INTERNAL'
-
-/** The `error.type` values of Anthropic's error envelope that the proxy answers with. */
-export type AnthropicErrorType =
-  | 'invalid_request_error'
-  | 'permission_error'
-  | 'api_error'
-  | 'timeout_error'
-  | 'request_too_large'
-  | 'authentication_error'
-  | 'overloaded_error'
 
 interface CatalogueEntry {
   status: number
@@ -53,7 +44,18 @@ const CATALOGUE: Record<ProxyErrorCode, CatalogueEntry> = {
   PROXY_INTERNAL: { status: 500, type: 'api_error', message: 'Claudescope failed to forward the request', closeConnection: false },
 }
 
-export class ProxyError extends Error {
+/** A proxy-made failure as plain data, the form observers get it in: what the client was answered with. */
+export interface ProxyFailure {
+  readonly code: ProxyErrorCode
+  /** HTTP status the client gets when the failure happens before any response byte. */
+  readonly status: number
+  /** The `error.type` of the envelope the client gets. */
+  readonly type: AnthropicErrorType
+  /** The envelope's `error.message`: the catalogue message, then what was expected and what happened. */
+  readonly message: string
+}
+
+export class ProxyError extends Error implements ProxyFailure {
   override readonly name = 'ProxyError'
   readonly code: ProxyErrorCode
   /** HTTP status the client gets when the failure happens before any response byte. */
@@ -68,19 +70,11 @@ export class ProxyError extends Error {
     this.status = entry.status
     this.type = entry.type
   }
-}
 
-/** `{"type":"error","error":{"type":…,"message":…}}`, the body Anthropic's SDKs parse into an APIError. */
-export function anthropicErrorJson(err: ProxyError): string {
-  return JSON.stringify({ type: 'error', error: { type: err.type, message: err.message } })
-}
-
-/**
- * The last event of a stream that upstream broke mid-way, in the form the API itself uses for
- * mid-stream errors, so SDK clients raise instead of returning a silently truncated message.
- */
-export function sseErrorEvent(err: ProxyError): string {
-  return `event: error\ndata: ${anthropicErrorJson(err)}\n\n`
+  /** The failure without its stack and cause, for observers. */
+  toFailure(): ProxyFailure {
+    return { code: this.code, status: this.status, type: this.type, message: this.message }
+  }
 }
 
 /**
@@ -92,7 +86,7 @@ export function sendAnthropicError(res: ServerResponse, err: ProxyError): void {
     res.destroy()
     return
   }
-  const body = anthropicErrorJson(err)
+  const body = errorEnvelopeJson(err)
   const headers: Record<string, string | number> = {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),

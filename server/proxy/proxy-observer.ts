@@ -1,5 +1,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
-import type { ProxyError } from './proxy-errors'
+import type { ProxyFailure } from './proxy-errors'
+
+export type { ProxyFailure }
 
 /**
  * The lifecycle the proxy announces for every /v1/* exchange, in order:
@@ -41,7 +43,7 @@ export interface ExchangeStart {
   /** The request body exactly as the client sent it: `body` itself (the same Buffer) unless demoted. */
   clientBody: Buffer
   /**
-   * Demotion (P6) applies: the client asked for a JSON answer, `body` asks upstream for a stream
+   * Demotion applies: the client asked for a JSON answer, `body` asks upstream for a stream
    * (the client's own body differs only in its `stream` member), `upstreamHeaders` ask for
    * identity encoding, and the chunks are upstream's SSE while the client gets the accumulated
    * Message, or an upstream error event's status and envelope, once the stream ends. Absent: false.
@@ -60,8 +62,8 @@ export type ExchangeOutcome =
   /** Upstream's body ended normally and was fully relayed. */
   | { kind: 'completed'; offsetMs: number }
   /** Upstream failed (unreachable, reset, timeout) before or during the body. */
-  | { kind: 'failed'; offsetMs: number; error: ProxyError }
+  | { kind: 'failed'; offsetMs: number; error: ProxyFailure }
   /** The client hung up first; the upstream request was aborted. */
   | { kind: 'aborted'; offsetMs: number }
   /** The proxy answered `error` itself and sent nothing upstream. */
-  | { kind: 'refused'; offsetMs: number; error: ProxyError }
+  | { kind: 'refused'; offsetMs: number; error: ProxyFailure }

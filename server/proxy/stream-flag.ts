@@ -8,7 +8,8 @@ const ONLY_STREAM_MEMBER = Buffer.from('"stream":true')
 
 /**
  * The request body asking for a stream: a top-level `"stream": false` gets `true` as its value,
- * an absent `stream` is inserted as the first member. Every other byte stays as it was (P3), so
+ * an absent `stream` is inserted as the first member. Every other byte stays as it was (a body is never parsed
+ * and re-serialised), so
  * integers beyond 2^53, key order and whitespace reach upstream untouched.
  *
  * Null when the body must be forwarded as it is: it is not valid JSON or not an object (upstream

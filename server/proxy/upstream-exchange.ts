@@ -6,13 +6,9 @@ import type { Logger } from '../logger'
 import { DemotedResponse } from './demotion'
 import { logProxyFailure } from './failure-log'
 import { toClientHeaders } from './hop-by-hop'
-import {
-  classifyUpstreamError,
-  ProxyError,
-  sendAnthropicError,
-  sseErrorEvent,
-  type UpstreamPhase,
-} from './proxy-errors'
+import { sseErrorEvent } from '../wire/error-envelope'
+import { isEventStream } from '../wire/content-type'
+import { classifyUpstreamError, ProxyError, sendAnthropicError, type UpstreamPhase } from './proxy-errors'
 import type { ExchangeOutcome, ProxyObserver } from './proxy-observer'
 
 /** What every exchange of one proxy shares. */
@@ -37,7 +33,8 @@ const CARRIAGE_RETURN = 0x0d
  * paused until it drains (no buffering here). The observer hears of each step only after the bytes
  * were handed to the socket, and of the end exactly once, whichever side ends first.
  *
- * A demoted exchange (P6) is the exception: its stream is parsed instead of relayed, and the client
+ * A demoted exchange (a non-streaming request sent upstream as a stream) is the
+ * exception: its stream is parsed instead of relayed, and the client
  * gets one JSON answer when it ends; the observer still hears of every upstream read.
  */
 export class UpstreamExchange implements Dispatcher.DispatchHandler {
@@ -128,7 +125,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     const contentType = headers['content-type']
     this.#isAppendableSse =
       typeof contentType === 'string' &&
-      contentType.startsWith('text/event-stream') &&
+      isEventStream(contentType) &&
       headers['content-encoding'] === undefined &&
       headers['content-length'] === undefined
     this.#announceResponse(statusCode, headers)
@@ -217,7 +214,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       const endsEvent = this.#lastByte === this.#byteBeforeLast
       res.end(endsEvent ? sseErrorEvent(error) : `\n${sseErrorEvent(error)}`)
     } else res.destroy()
-    this.#finish({ kind: 'failed', offsetMs: performance.now() - this.#startedAtMs, error })
+    this.#finish({ kind: 'failed', offsetMs: performance.now() - this.#startedAtMs, error: error.toFailure() })
     // Stop upstream too when the failure was ours (a response node refused); undici ignores it otherwise.
     this.#controller?.abort(error)
     logProxyFailure(this.#context.logger, error, {

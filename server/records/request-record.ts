@@ -10,6 +10,12 @@ export type { UsageRecord }
 
 export type RequestStatus = 'IN_FLIGHT' | 'COMPLETED' | 'FAILED' | 'ABORTED'
 
+/**
+ * Where every exchange goes until routing exists: to Anthropic, with the model the client asked
+ * for (no routed model). The one place these are set; routing will decide them per exchange.
+ */
+export const UNROUTED: Readonly<Pick<RequestRecord, 'provider' | 'routedModel'>> = { routedModel: null, provider: 'anthropic' }
+
 export interface RequestRecord {
   id: string
   status: RequestStatus
@@ -44,7 +50,7 @@ export interface RequestRecord {
   responseHeadersMs: number | null
   ttfbMs: number | null
   durationMs: number | null
-  /** Redacted: secrets replaced by keyed fingerprints (C5). */
+  /** Redacted: secrets replaced by keyed fingerprints, so none is ever stored. */
   requestHeaders: Record<string, string | string[]>
   /** Request body as UTF-8 text, exactly as forwarded (valid JSON or not). */
   requestBody: string
@@ -68,7 +74,7 @@ export interface RequestRecord {
   runId: string | null
 }
 
-/** One SSE event of a streamed response, with its arrival offset (C2). */
+/** One SSE event of a streamed response, with its arrival offset from the request's start. */
 export interface StreamChunkRecord {
   requestId: string
   seq: number

@@ -1,6 +1,6 @@
 /**
  * Rebuilds the final Message from Anthropic stream events, exactly as the non-streaming API would
- * have returned it. Capture (C1) uses it for the response body of a stream, demotion (P6) to answer
+ * have returned it. Capture uses it for the response body of a stream, demotion to answer
  * a non-streaming client from a stream.
  *
  * Tool inputs are parsed with lossless-json and the Message is written back with it, so numbers in
@@ -9,9 +9,9 @@
  * is kept as its raw string.
  */
 import { LosslessNumber, isSafeNumber, parse as parseLossless, stringify as stringifyLossless } from 'lossless-json'
+import { isJsonObject, type JsonObject } from './json-object'
+import { rawUsageOf, stopReasonOf } from './message'
 import { mergeUsage, type RawUsage } from './usage'
-
-type JsonObject = Record<string, unknown>
 
 /** An `event: error` payload's `error`, e.g. `{ type: 'overloaded_error', message: 'Overloaded' }`. */
 export interface StreamError {
@@ -48,11 +48,10 @@ export class MessageAccumulator {
   }
 
   get stopReason(): string | null {
-    const value = this.#message?.stop_reason
-    return typeof value === 'string' ? value : null
+    return stopReasonOf(this.#message)
   }
 
-  /** Usage merged by rule U1 across message_start and every message_delta; null before message_start. */
+  /** Usage merged (last non-null value of each field, see mergeUsage) across message_start and every message_delta; null before message_start. */
   usage(): RawUsage | null {
     return this.#usage
   }
@@ -70,17 +69,17 @@ export class MessageAccumulator {
     if (this.#message === null) return
     switch (payload.type) {
       case 'content_block_start':
-        if (isIndex(payload.index) && isObject(payload.content_block)) this.#content[payload.index] = { ...payload.content_block }
+        if (isIndex(payload.index) && isJsonObject(payload.content_block)) this.#content[payload.index] = { ...payload.content_block }
         return
       case 'content_block_delta':
-        if (isIndex(payload.index) && isObject(payload.delta)) this.#applyDelta(payload.index, payload.delta)
+        if (isIndex(payload.index) && isJsonObject(payload.delta)) this.#applyDelta(payload.index, payload.delta)
         return
       case 'content_block_stop':
         if (isIndex(payload.index)) this.#finishInput(payload.index)
         return
       case 'message_delta':
-        if (isObject(payload.delta)) mergeDeltaFields(this.#message, payload.delta)
-        this.#usage = mergeUsage(this.#usage, isObject(payload.usage) ? payload.usage : undefined)
+        if (isJsonObject(payload.delta)) mergeDeltaFields(this.#message, payload.delta)
+        this.#usage = mergeUsage(this.#usage, rawUsageOf(payload))
         return
       case 'message_stop':
         this.#done = true
@@ -112,12 +111,12 @@ export class MessageAccumulator {
   }
 
   #start(message: unknown): void {
-    if (!isObject(message)) return
-    const { content: _content, usage, ...fields } = message
+    if (!isJsonObject(message)) return
+    const { content: _content, usage: _usage, ...fields } = message
     this.#message = fields
     this.#content = []
     this.#inputJson.clear()
-    this.#usage = mergeUsage(null, isObject(usage) ? usage : undefined)
+    this.#usage = mergeUsage(null, rawUsageOf(message))
     this.#done = false
   }
 
@@ -166,7 +165,7 @@ export class MessageAccumulator {
 function parseEvent(event: string | null, data: string): JsonObject | null {
   try {
     const value: unknown = event === 'content_block_delta' ? JSON.parse(data) : parseLossless(data, null, parseSafeNumber)
-    return isObject(value) ? value : null
+    return isJsonObject(value) ? value : null
   } catch {
     return null
   }
@@ -191,15 +190,11 @@ function mergeDeltaFields(message: JsonObject, delta: JsonObject): void {
 
 function toStreamError(payload: JsonObject | null, data: string): StreamError {
   const error = payload?.error
-  if (!isObject(error)) return { type: 'api_error', message: data }
+  if (!isJsonObject(error)) return { type: 'api_error', message: data }
   return {
     type: typeof error.type === 'string' ? error.type : 'api_error',
     message: typeof error.message === 'string' ? error.message : '',
   }
-}
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 function isIndex(value: unknown): value is number {

@@ -1,6 +1,6 @@
 /**
  * Finds the members of a JSON body's top-level object straight from the bytes: the proxy edits one
- * member in place (P3) instead of parsing and re-serialising the body, which would round integers
+ * member in place instead of parsing and re-serialising the body, which would round integers
  * above 2^53 and reformat everything else; capture reads `model` and `stream` without decoding a
  * large body to a string.
  */

@@ -1,8 +1,9 @@
 /**
- * Token usage as the Anthropic API reports it, and rule U1: across message_start and every
+ * Token usage as the Anthropic API reports it, and how it merges: across message_start and every
  * message_delta (whose counts are cumulative, not increments), the last non-null value of each
- * field wins. Total input = input + cache creation + cache read.
+ * field wins.
  */
+import { isJsonObject } from './json-object'
 
 /** Token usage after the merge rule (last non-null value of each field); null = never reported. */
 export interface UsageRecord {
@@ -48,7 +49,7 @@ export interface RawUsage {
  * the result keeps the keys (and their order) the API reported.
  */
 export function mergeUsage(acc: RawUsage | null, next: RawUsage | undefined): RawUsage | null {
-  if (!isObject(next)) return acc
+  if (!isJsonObject(next)) return acc
   if (acc === null) return mergeFields({}, next)
   return mergeFields(acc, next)
 }
@@ -69,13 +70,6 @@ export function toUsageRecord(raw: RawUsage | null): UsageRecord | null {
   }
 }
 
-/** Input + cache creation + cache read tokens; null when none of the three was reported. */
-export function totalInputTokens(usage: UsageRecord): number | null {
-  const parts = [usage.inputTokens, usage.cacheCreationInputTokens, usage.cacheReadInputTokens]
-  if (parts.every((part) => part === null)) return null
-  return parts.reduce<number>((sum, part) => sum + (part ?? 0), 0)
-}
-
 function mergeFields<T extends Record<string, unknown>>(acc: T, next: Record<string, unknown>): T {
   const out: Record<string, unknown> = { ...acc }
   for (const [key, value] of Object.entries(next)) {
@@ -83,17 +77,13 @@ function mergeFields<T extends Record<string, unknown>>(acc: T, next: Record<str
     const current = out[key]
     if (value === null) {
       if (!(key in out)) out[key] = null
-    } else if (isObject(value) && isObject(current)) {
+    } else if (isJsonObject(value) && isJsonObject(current)) {
       out[key] = mergeFields(current, value)
     } else {
       out[key] = value
     }
   }
   return out as T
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 function numberOrNull(value: unknown): number | null {

@@ -289,7 +289,7 @@ describe('Recorder', () => {
   it('fails an exchange the proxy could not forward, with its error code and the envelope the client got', async () => {
     const { recorder, start, completion } = setUp()
     const id = start()
-    recorder.onEnd(id, { kind: 'failed', offsetMs: 5, error: new ProxyError('UPSTREAM_UNREACHABLE', 'connect ECONNREFUSED 127.0.0.1:9') })
+    recorder.onEnd(id, { kind: 'failed', offsetMs: 5, error: new ProxyError('UPSTREAM_UNREACHABLE', 'connect ECONNREFUSED 127.0.0.1:9').toFailure() })
     const { record } = await completion(id)
     expect(record).toMatchObject({ status: 'FAILED', errorCode: 'UPSTREAM_UNREACHABLE', httpStatus: 502, ttfbMs: null, responseHeaders: null })
     expect(record.error).toContain('ECONNREFUSED')
@@ -302,7 +302,7 @@ describe('Recorder', () => {
     const id = start()
     recorder.onResponse(id, { status: 200, headers: SSE_HEADERS, offsetMs: 10 })
     recorder.onChunk(id, Buffer.from(frameSse(events)), 20)
-    recorder.onEnd(id, { kind: 'failed', offsetMs: 40, error: new ProxyError('UPSTREAM_RESET', 'socket hang up') })
+    recorder.onEnd(id, { kind: 'failed', offsetMs: 40, error: new ProxyError('UPSTREAM_RESET', 'socket hang up').toFailure() })
     const { record, chunks } = await completion(id)
     expect(chunks).toHaveLength(4)
     expect(record).toMatchObject({ status: 'FAILED', errorCode: 'UPSTREAM_RESET', httpStatus: 200 })

@@ -1,5 +1,5 @@
 /**
- * REDACT_PATTERNS (C5): what matches never reaches the database or the live views, while the
+ * REDACT_PATTERNS, secrets never stored: what matches never reaches the database or the live views, while the
  * client and upstream still exchange the exact bytes.
  */
 import Anthropic from '@anthropic-ai/sdk'

@@ -164,6 +164,25 @@ describe('subscriptions over graphql-ws', () => {
     await health.close()
   })
 
+  it('writes nothing to console.error when a client sends an oversized frame, so a client cannot flood the log', async () => {
+    const consoleError = vi.spyOn(console, 'error').mockImplementation(() => undefined)
+    try {
+      const socket = new WebSocket(wsUrl(harness.url), 'graphql-transport-ws')
+      await new Promise<void>((resolve, reject) => socket.on('open', resolve).on('error', reject))
+      const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)))
+      socket.on('error', () => undefined)
+      socket.send(Buffer.alloc(2 * 1024 * 1024, 'x'))
+      expect(await closed).toBe(1009)
+      // The server's side of the socket has closed too once a new subscription is served after it.
+      const after = open<{ requestEvents: unknown }>(REQUEST_EVENTS)
+      await vi.waitFor(() => expect(harness.bus.subscriberCount).toBe(1), { timeout: 5000, interval: 10 })
+      await after.close()
+      expect(consoleError).not.toHaveBeenCalled()
+    } finally {
+      consoleError.mockRestore()
+    }
+  })
+
   it('refuses a WebSocket opened from another origin', async () => {
     const status = await new Promise<number>((resolve, reject) => {
       const socket = new WebSocket(wsUrl(harness.url), 'graphql-transport-ws', { origin: 'https://evil.example' })

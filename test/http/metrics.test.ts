@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { HealthReport } from '../../server/health/health-report'
-import { createMetrics } from '../../server/http/metrics'
+import { createMetrics, type SpoolFigures } from '../../server/http/metrics'
 import { createMemoryBus } from '../../server/live/memory-bus'
 import { queryGraphQL, subscribeGraphQL } from '../support/graphql-client'
 import { startApp, waitFor, type TestApp } from '../support/start-app'
@@ -15,6 +15,8 @@ const IDLE_HEALTH: HealthReport = {
   capture: { queueItems: 0, queueBytes: 0, spoolBytes: 0, written: 0, dropped: 0, failedBatches: 0, reduced: 0, quarantined: 0, lastWriteMs: 0 },
 }
 
+const NO_SPOOL: SpoolFigures = { spoolRecords: 0, spilled: 0, replayed: 0 }
+
 /** The value of an unlabelled sample in Prometheus text, or undefined when absent. */
 const sample = (text: string, name: string) => {
   const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text)
@@ -24,7 +26,7 @@ const sample = (text: string, name: string) => {
 describe('the request counter', () => {
   it('keeps at most the configured number of model labels, and counts other models and non-Claude names as other', async () => {
     const bus = createMemoryBus()
-    const metrics = createMetrics({ readHealth: () => IDLE_HEALTH, bus, maxModelLabels: 3 })
+    const metrics = createMetrics({ readHealth: () => IDLE_HEALTH, readSpool: () => NO_SPOOL, bus, maxModelLabels: 3 })
     try {
       const models = ['claude-sonnet-4-5', 'claude-opus-4-1', 'claude-haiku-4-5', 'claude-invented-1', 'claude-invented-2', 'x'.repeat(5000), 'gpt-4o', 'claude-sonnet-4-5']
       for (const model of models) bus.publish(requestEvent(makeRecord({ model })))
@@ -45,7 +47,7 @@ describe('the request counter', () => {
 describe('live bus figures', () => {
   it('exports the events a slow subscriber lost and the replay buffers evicted early', async () => {
     const bus = createMemoryBus({ subscriberBufferSize: 2, replayMaxRequests: 1 })
-    const metrics = createMetrics({ readHealth: () => IDLE_HEALTH, bus })
+    const metrics = createMetrics({ readHealth: () => IDLE_HEALTH, readSpool: () => NO_SPOOL, bus })
     const slow = bus.subscribe()
     try {
       const first = makeRecord()
@@ -60,6 +62,22 @@ describe('live bus figures', () => {
       expect(sample(text, 'claudescope_live_replay_evictions_total')).toBe(1)
     } finally {
       await slow.return!()
+      metrics.close()
+      await bus.close()
+    }
+  })
+})
+
+describe('spool figures', () => {
+  it('exports the records waiting in the spool, spilled and replayed as capture reports them', async () => {
+    const bus = createMemoryBus()
+    const metrics = createMetrics({ readHealth: () => IDLE_HEALTH, readSpool: () => ({ spoolRecords: 3, spilled: 7, replayed: 4 }), bus })
+    try {
+      const text = await metrics.registry.metrics()
+      expect(sample(text, 'claudescope_capture_spool_records')).toBe(3)
+      expect(sample(text, 'claudescope_capture_spilled_total')).toBe(7)
+      expect(sample(text, 'claudescope_capture_replayed_total')).toBe(4)
+    } finally {
       metrics.close()
       await bus.close()
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DemotedResponse, demotedRequestBody, statusForErrorType, withIdentityEncoding, type DemotedAnswer } from '../../server/proxy/demotion'
+import { DemotedResponse, demotedRequestBody, withIdentityEncoding, type DemotedAnswer } from '../../server/proxy/demotion'
 import { ProxyError } from '../../server/proxy/proxy-errors'
 import { frameSse, MESSAGE_KINDS, messageFixture, streamErrorEvents, type SseFixtureEvent } from '../support/anthropic-fixtures'
 
@@ -103,25 +103,6 @@ describe('DemotedResponse', () => {
     const demoted = DemotedResponse.begin(200, 'OK', { ...SSE_HEADERS, 'content-encoding': 'gzip' })
 
     expect(demoted).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE', status: 502 })
-  })
-})
-
-describe('statusForErrorType', () => {
-  it.each([
-    ['invalid_request_error', 400],
-    ['authentication_error', 401],
-    ['billing_error', 402],
-    ['permission_error', 403],
-    ['not_found_error', 404],
-    ['request_too_large', 413],
-    ['rate_limit_error', 429],
-    ['api_error', 500],
-    ['timeout_error', 504],
-    ['overloaded_error', 529],
-    ['some_future_error', 500],
-    ['constructor', 500],
-  ])('maps %s to %i', (type, status) => {
-    expect(statusForErrorType(type)).toBe(status)
   })
 })
 

@@ -2,8 +2,7 @@ import Anthropic from '@anthropic-ai/sdk'
 import { createServer, request } from 'node:http'
 import { gzipSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { ProxyError } from '../../server/proxy/proxy-errors'
-import type { ExchangeOutcome } from '../../server/proxy/proxy-observer'
+import type { ExchangeOutcome, ProxyFailure } from '../../server/proxy/proxy-observer'
 import { BIG_INTEGER_TEXT, frameSse, MESSAGE_KINDS, messageFixture, streamErrorEvents } from '../support/anthropic-fixtures'
 import { MOCK_HEADERS, startMockUpstream, type MockUpstream } from '../support/mock-upstream'
 import { closeServer, headerValues, listen, rawRequest, RecordingObserver, startProxy, type RunningProxy } from './proxy-harness'
@@ -57,7 +56,7 @@ async function until(condition: () => boolean, what: string, timeoutMs = 5000): 
   }
 }
 
-function errorOf(outcome: ExchangeOutcome): ProxyError {
+function errorOf(outcome: ExchangeOutcome): ProxyFailure {
   if (outcome.kind !== 'failed') throw new Error(`expected a failed outcome, got ${outcome.kind}`)
   return outcome.error
 }

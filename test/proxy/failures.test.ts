@@ -1,7 +1,7 @@
 import { createServer, request } from 'node:http'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { sseErrorEvent, type ProxyError } from '../../server/proxy/proxy-errors'
-import type { ExchangeOutcome } from '../../server/proxy/proxy-observer'
+import { sseErrorEvent } from '../../server/wire/error-envelope'
+import type { ExchangeOutcome, ProxyFailure } from '../../server/proxy/proxy-observer'
 import { MOCK_HEADERS, startMockUpstream, type MockUpstream } from '../support/mock-upstream'
 import { captureLogger, closeServer, listen, rawRequest, RecordingObserver, startProxy, type RunningProxy } from './proxy-harness'
 
@@ -13,7 +13,7 @@ const THINKING_BODY = JSON.stringify({
   stream: true,
 })
 
-function errorOf(outcome: ExchangeOutcome): ProxyError {
+function errorOf(outcome: ExchangeOutcome): ProxyFailure {
   if (outcome.kind !== 'failed') throw new Error(`expected a failed outcome, got ${outcome.kind}`)
   return outcome.error
 }

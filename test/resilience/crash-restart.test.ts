@@ -1,5 +1,5 @@
 /**
- * C4 across a crash: the process is killed (SIGKILL, nothing flushed) under load, then started
+ * Durability across a crash: the process is killed (SIGKILL, nothing flushed) under load, then started
  * again on the same DATA_DIR and embedded database. Every request that completed more than a
  * second before the kill must be in the database after the spool's replay; the database is frozen
  * for the last seconds, so the newest of them exist only in the spool when the process dies. The

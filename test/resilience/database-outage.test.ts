@@ -1,5 +1,5 @@
 /**
- * C4 end to end: the database goes away under steady SDK traffic; forwarding must not notice, and
+ * Durability end to end: the database goes away under steady SDK traffic; forwarding must not notice, and
  * every record must be in the database exactly once when it comes back.
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs'

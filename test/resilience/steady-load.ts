@@ -63,7 +63,7 @@ export async function metricValue(appUrl: string, name: string): Promise<number>
 
 /**
  * Drives steady SDK traffic (about 25 requests/s) through `app` while `outage` runs, then checks
- * C4: no client request failed, every exchange upstream saw is stored exactly once, the spool
+ * Durability: no client request failed, every exchange upstream saw is stored exactly once, the spool
  * drained to zero, nothing was dropped, and memory stayed small (records went to disk, not to the
  * queue). Returns the peaks it saw.
  */

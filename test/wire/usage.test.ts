@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { mergeUsage, toUsageRecord, totalInputTokens, type RawUsage } from '../../server/wire/usage'
+import { mergeUsage, toUsageRecord, type RawUsage } from '../../server/wire/usage'
 
 describe('mergeUsage', () => {
   it('lets non-null fields override and keeps earlier values where the next usage is null or silent', () => {
@@ -72,18 +72,5 @@ describe('toUsageRecord', () => {
 
     expect(record?.inputTokens).toBe(0)
     expect(record?.outputTokens).toBeNull()
-  })
-})
-
-describe('totalInputTokens', () => {
-  it('adds fresh input, cache creation and cache read tokens', () => {
-    const record = toUsageRecord({ input_tokens: 12, cache_creation_input_tokens: 2048, cache_read_input_tokens: 4096 })
-
-    expect(record && totalInputTokens(record)).toBe(6156)
-  })
-
-  it('counts a missing part as zero but is null when no input figure was reported', () => {
-    expect(totalInputTokens(toUsageRecord({ input_tokens: 3 })!)).toBe(3)
-    expect(totalInputTokens(toUsageRecord({ output_tokens: 3 })!)).toBeNull()
   })
 })

@@ -3,7 +3,8 @@ import type { RequestStatus } from '../../records/request-record'
 import { int8AsNumber } from './column-types'
 
 /**
- * One exchange through /v1/*, inserted IN_FLIGHT when it starts and completed once (C1, C3).
+ * One exchange through /v1/*, inserted IN_FLIGHT when it starts and completed once;
+ * capture's batch writer writes it asynchronously.
  * Written only by capture's batch writer, by upsert on `id`, so a replay cannot duplicate it.
  * Secrets never reach this row: headers are redacted before capture builds the record.
  */

@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm'
 
-/** One SSE event of a streamed response with its arrival offset and size (C2); replayable in order. */
+/** One SSE event of a streamed response with its arrival offset and size; replayable in order. */
 @Entity({ name: 'stream_chunks' })
 export class StreamChunkEntity {
   @PrimaryColumn({ name: 'request_id', type: 'uuid' }) requestId: string

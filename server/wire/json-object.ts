@@ -1,0 +1,7 @@
+/** A parsed JSON object (not an array, not null), its members not yet checked. */
+export type JsonObject = Record<string, unknown>
+
+/** Whether a parsed JSON value is an object: what every read of upstream's JSON checks first. */
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
