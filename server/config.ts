@@ -1,7 +1,7 @@
 import { BlockList, isIP } from 'node:net'
 import path from 'node:path'
 import { z } from 'zod'
-import { compileRedactPattern, RedactPatternError, type RedactPattern } from './capture/redact-patterns'
+import { compileRedactPattern, RedactPatternError, type RedactPattern } from './capture/recording/redact-patterns'
 
 /**
  * Every option Claudescope reads, in one table: the environment name, its default, and what it

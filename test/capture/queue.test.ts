@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { coalesceOps, opBytes } from '../../server/capture/capture-op'
-import { BoundedQueue } from '../../server/capture/queue'
+import { BoundedQueue } from '../../server/capture/persistence/queue'
 import { chunksOf, completeOp, inFlightRecord, startOp } from './records'
 
 const roomy = () => new BoundedQueue({ maxItems: 100, maxBytes: 10 * 1024 * 1024 })

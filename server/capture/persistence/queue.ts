@@ -1,4 +1,4 @@
-import { opBytes, replaces, type CaptureOp } from './capture-op'
+import { opBytes, replaces, type CaptureOp } from '../capture-op'
 
 export interface BoundedQueueLimits {
   /** Most ops held at once; an op past it is dropped and counted. @default 10_000 */

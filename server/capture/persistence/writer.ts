@@ -1,13 +1,13 @@
 import { performance } from 'node:perf_hooks'
 import type { DataSource } from 'typeorm'
-import type { Logger } from '../logger'
+import type { Logger } from '../../logger'
 import { buildBatchStatements } from './batch-statements'
-import { CaptureError } from './capture-error'
-import { coalesceOps, type CaptureOp } from './capture-op'
+import { CaptureError } from '../capture-error'
+import { coalesceOps, type CaptureOp } from '../capture-op'
 import { closeIfOrphaned } from './capture-runs'
 import type { Quarantine } from './quarantine'
 import { reduceOp } from './reduced-op'
-import type { Spool } from './spool'
+import type { Spool } from '../spool/spool'
 import type { BoundedQueue } from './queue'
 
 /** How often an ongoing database outage is logged again. */
