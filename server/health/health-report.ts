@@ -16,8 +16,8 @@ export interface CaptureHealthReport {
   spoolBytes: number
   /** Records written since start. */
   written: number
-  /** Records lost because memory and spool bounds were both full (C4): should stay 0. */
-  dropped: number
+  /** Records lost because memory and spool bounds were both full: should stay 0. */
+  lost: number
   /** Database batches that failed and were retried. */
   failedBatches: number
   /** Records the database refused as captured and took in reduced form (long fields cut, flagged CAPTURE_REDUCED). */

@@ -1,19 +1,15 @@
 import { performance } from 'node:perf_hooks'
 import type { DataSource } from 'typeorm'
 import type { Logger } from '../../logger'
-import { buildBatchStatements } from './batch-statements'
 import { CaptureError } from '../capture-error'
-import { coalesceOps, type CaptureOp } from '../capture-op'
-import { closeIfOrphaned } from './capture-runs'
-import type { Quarantine } from './quarantine'
-import { reduceOp } from './reduced-op'
+import type { CaptureOp } from '../capture-op'
 import type { Spool } from '../spool/spool'
+import { BatchCommit, type BatchCommitStats } from './batch-commit'
+import { closeIfOrphaned } from './capture-runs'
+import { OutageReport } from './outage-report'
+import type { Quarantine } from './quarantine'
 import type { BoundedQueue } from './queue'
-
-/** How often an ongoing database outage is logged again. */
-const OUTAGE_LOG_INTERVAL_MS = 30_000
-/** Bound of the ids remembered as having a stored IN_FLIGHT row (far above any real concurrency). */
-const STORED_STARTS_MAX = 100_000
+import { SpillPolicy } from './spill-policy'
 
 export interface BatchWriterOptions {
   dataSource: DataSource
@@ -33,7 +29,7 @@ export interface BatchWriterOptions {
   retryMaxMs?: number
   /** Ops that waited too long or arrived during an outage; replayed, oldest first, beside the queue. */
   spool?: Spool
-  /** Where an op goes that the database refuses even reduced; without it such an op is dropped (counted in `rejected`). */
+  /** Where an op goes that the database refuses even reduced; without it such an op is lost (counted in `rejected`). */
   quarantine?: Quarantine
   /** This process's capture run: spooled starts of other runs are replayed closed (see `closeIfOrphaned`). */
   runId?: string
@@ -46,85 +42,55 @@ export interface BatchWriterOptions {
    */
   lingerMs?: number
   /**
-   * A write pending longer than this means the database stalls (see `isStalled`); the queue batch
-   * being written is then copied to the spool, so a crash during the stall cannot take it. @default 500
+   * Told about every write, and asked when the batch being written is copied to the spool (a
+   * stall). @default a SpillPolicy with its default spillAfterMs
    */
-  spillAfterMs?: number
+  spillPolicy?: SpillPolicy
 }
 
-export interface BatchWriterStats {
-  /** Ops committed (a start and a completion coalesced in the queue count once). */
-  written: number
-  /** Stream chunks committed. */
-  writtenChunks: number
-  /** Transactions that failed and were retried (or isolated, see `reduced`). */
-  failedBatches: number
-  /** Ops the database refused as captured and took in reduced form (see `reduceOp`). */
-  reduced: number
-  /** Ops the database refused even reduced, kept in the quarantine file instead. */
-  quarantined: number
-  /** Ops the database refused even reduced that no quarantine file could keep: lost. */
-  rejected: number
-  /** Ops in the last committed batch. */
-  lastBatchSize: number
-  /** Milliseconds the last committed batch took, transaction included. */
-  lastWriteMs: number
+export interface BatchWriterStats extends BatchCommitStats {
   queueDepth: number
   queueBytes: number
-  /** Ops the queue refused because a bound was reached. */
-  dropped: number
+  /** Ops the queue refused because a bound was reached (they went to the spool, or were lost). */
+  refused: number
 }
 
 /**
- * Drains the capture queue into `requests` and `stream_chunks`, one transaction per batch (usually
- * a single statement, see `buildBatchStatements`). Runs beside the proxy, never in its way.
+ * Drains the capture queue and the disk spool into the database (see `BatchCommit`), beside the
+ * proxy, never in its way: lingers briefly so close ops share a round trip, alternates queue and
+ * spool while both hold work, and backs off while the database fails.
  *
  * When the database fails, the batch goes back to the front of the queue and is retried with
  * exponential backoff, so records survive an outage as long as the queue's bounds allow (the
- * queue drops and counts what exceeds them). An error caused by the rows themselves (SQLSTATE
- * 22, 23, 54 and the like, see `isTransient`) would fail the same batch forever, in the
- * queue and on replay from the spool; such a batch is retried op by op, an op failing alone is
- * written in reduced form (`reduceOp`), and one refused even so goes to the quarantine file. What
- * follows it is never held up.
+ * queue refuses and counts what exceeds them). Rows the database refuses for what they hold are
+ * isolated by the commit and never hold up what follows.
  */
 export class BatchWriter {
-  readonly #dataSource: DataSource
   readonly #queue: BoundedQueue
   readonly #logger: Logger
   readonly #batchMaxItems: number
   readonly #batchMaxBytes: number
   readonly #retryInitialMs: number
   readonly #retryMaxMs: number
+  readonly #commit: BatchCommit
+  readonly #outage: OutageReport
+  readonly #spill: SpillPolicy
 
   #running: Promise<void> | null = null
   #closed = false
-  /** performance.now() when the pending write began, or null between writes. */
-  #writeStartedAt: number | null = null
   #retryDelayMs: number
   /** Cuts short the current idle wait or retry pause. */
   #interrupt: (() => void) | null = null
   #drainWaiters: (() => void)[] = []
-  #stats = { written: 0, writtenChunks: 0, failedBatches: 0, reduced: 0, quarantined: 0, rejected: 0, lastBatchSize: 0, lastWriteMs: 0 }
   readonly #spool: Spool | undefined
-  readonly #quarantine: Quarantine | undefined
   readonly #runId: string | undefined
-  readonly #onBatch: ((records: number, seconds: number) => void) | undefined
-  readonly #spillAfterMs: number
   readonly #lingerMs: number
-  /** Set by a failed batch, cleared by the next committed one: the database is down or refusing. */
-  #failing = false
   /** Alternates queue and spool while both hold work, so neither starves. */
   #spoolTurn = false
-  /** The current run of failed batches, for its log lines. */
-  #outage: { since: number; loggedAt: number; failedAtStart: number } | null = null
-  #lastError: ReturnType<typeof describe> | undefined
   /** The queue batch whose commit is pending, if any. */
   #inFlight: { ops: CaptureOp[]; spooled: boolean; abandoned: boolean } | null = null
-  /** Requests whose IN_FLIGHT row is committed and whose completion is not yet: see `buildBatchStatements`. */
-  readonly #storedStarts = new Set<string>()
 
   constructor(options: BatchWriterOptions) {
-    this.#dataSource = options.dataSource
     this.#queue = options.queue
     this.#logger = options.logger
     this.#batchMaxItems = options.batchMaxItems ?? 200
@@ -133,33 +99,15 @@ export class BatchWriter {
     this.#retryMaxMs = options.retryMaxMs ?? 2_000
     this.#retryDelayMs = this.#retryInitialMs
     this.#spool = options.spool
-    this.#quarantine = options.quarantine
     this.#runId = options.runId
-    this.#onBatch = options.onBatch
-    this.#spillAfterMs = options.spillAfterMs ?? 500
     this.#lingerMs = options.lingerMs ?? 10
-  }
-
-  /**
-   * True from a failed batch until the next committed one. A commit that merely takes long does
-   * not count (see `isStalled`): sending every new op to disk whenever a big batch is slow would
-   * double the work of a busy but healthy database.
-   */
-  get isFailing(): boolean {
-    return this.#failing
-  }
-
-  /**
-   * A write has been pending longer than `spillAfterMs`: the database hangs, or is far slower
-   * than the traffic. Ops waiting in memory are then at risk from a crash; while it merely keeps
-   * up, even slowly, they are not worth a trip through the disk.
-   */
-  get isStalled(): boolean {
-    return this.#writeStartedAt !== null && performance.now() - this.#writeStartedAt > this.#spillAfterMs
+    this.#spill = options.spillPolicy ?? new SpillPolicy()
+    this.#commit = new BatchCommit({ dataSource: options.dataSource, logger: options.logger, quarantine: options.quarantine, onBatch: options.onBatch })
+    this.#outage = new OutageReport(options.logger)
   }
 
   get stats(): BatchWriterStats {
-    return { ...this.#stats, queueDepth: this.#queue.depth, queueBytes: this.#queue.bytes, dropped: this.#queue.dropped }
+    return { ...this.#commit.stats, queueDepth: this.#queue.depth, queueBytes: this.#queue.bytes, refused: this.#queue.refused }
   }
 
   /** Starts draining; idempotent. */
@@ -217,10 +165,10 @@ export class BatchWriter {
         await this.#pause(lingerLeftMs)
         continue
       }
-      this.#writeStartedAt = performance.now()
+      this.#spill.noteWriteStarted()
       const failed = source === 'spool' ? await this.#replaySpoolBatch(this.#spool!) : await this.#writeQueueBatch()
-      this.#writeStartedAt = null
-      this.#noteOutcome(failed)
+      this.#outage.noteWrite(failed, { ...this.#commit.stats, lastError: this.#commit.lastError, spoolBytes: this.#spool?.bytes, spoolRecords: this.#spool?.stats.records })
+      this.#spill.noteWriteSettled(failed)
       if (failed) {
         await this.#pause(this.#retryDelayMs)
         this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, this.#retryMaxMs)
@@ -229,22 +177,6 @@ export class BatchWriter {
       }
       if (this.#isDrained()) this.#notifyDrained()
     }
-  }
-
-  /** Tracks the failing state, logging its start, a reminder every OUTAGE_LOG_INTERVAL_MS, and its end. */
-  #noteOutcome(failed: boolean): void {
-    const now = performance.now()
-    if (failed && !this.#failing) {
-      this.#outage = { since: now, loggedAt: now, failedAtStart: this.#stats.failedBatches - 1 }
-      this.#logger.warn({ err: this.#lastError }, 'capture cannot write to the database; records go to the disk spool until it answers again')
-    } else if (failed && this.#outage && now - this.#outage.loggedAt >= OUTAGE_LOG_INTERVAL_MS) {
-      this.#outage.loggedAt = now
-      this.#logger.warn({ err: this.#lastError, downForS: Math.round((now - this.#outage.since) / 1000), failedBatches: this.#stats.failedBatches - this.#outage.failedAtStart, spoolBytes: this.#spool?.bytes }, 'capture still cannot write to the database')
-    } else if (!failed && this.#failing && this.#outage) {
-      this.#logger.info({ downForS: Math.round((now - this.#outage.since) / 1000), spoolRecords: this.#spool?.stats.records, spoolBytes: this.#spool?.bytes }, 'capture writes to the database again; replaying the spool')
-      this.#outage = null
-    }
-    this.#failing = failed
   }
 
   /** How much longer the queue's oldest op waits for company; 0 once the batch is due, or flush() or close() waits. */
@@ -270,9 +202,9 @@ export class BatchWriter {
   async #writeQueueBatch(): Promise<boolean> {
     const batch = this.#queue.take(this.#batchMaxItems, this.#batchMaxBytes)
     const inFlight = (this.#inFlight = { ops: batch, spooled: false, abandoned: false })
-    const guard = this.#spool && setTimeout(() => this.#spoolInFlight(inFlight), this.#spillAfterMs)
+    const guard = this.#spool && setTimeout(() => this.#spoolInFlight(inFlight), this.#spill.copyInFlightAfterMs)
     try {
-      const failed = await this.#writeBatch(batch, (rest) => {
+      const failed = await this.#commit.write(batch, (rest) => {
         if (!inFlight.spooled && !inFlight.abandoned) this.#queue.requeue(rest)
       })
       if (!failed && inFlight.spooled) this.#spool!.markCommitted(batch)
@@ -308,103 +240,9 @@ export class BatchWriter {
     if (!batch) return false
     const runId = this.#runId
     const ops = runId === undefined ? batch.ops : batch.ops.map((op) => closeIfOrphaned(op, runId))
-    const failed = await this.#writeBatch(ops, () => {})
+    const failed = await this.#commit.write(ops, () => {})
     if (!failed) batch.ack()
     return failed
-  }
-
-  /** Writes a batch; returns true when it failed for a reason worth retrying (then `retryLater` gets what is left). */
-  async #writeBatch(batch: CaptureOp[], retryLater: (rest: CaptureOp[]) => void): Promise<boolean> {
-    try {
-      await this.#commit(batch)
-      return false
-    } catch (err) {
-      this.#stats.failedBatches++
-      if (isTransient(err)) {
-        retryLater(batch)
-        this.#lastError = describe(err)
-        return true
-      }
-      return this.#writeOneByOne(batch, retryLater)
-    }
-  }
-
-  /**
-   * Isolates the op(s) the database refuses: each is retried alone, then reduced, then
-   * quarantined. A transient failure midway hands the rest back for a retry.
-   */
-  async #writeOneByOne(batch: CaptureOp[], retryLater: (rest: CaptureOp[]) => void): Promise<boolean> {
-    for (const [index, op] of batch.entries()) {
-      const asCaptured = await this.#commitAlone(op)
-      if (asCaptured === null) continue
-      const reduced = asCaptured.isTransient ? asCaptured : await this.#commitAlone(reduceOp(op, whyRefused(asCaptured.err)))
-      if (reduced === null) {
-        this.#noteReduced(op, asCaptured.err)
-      } else if (reduced.isTransient) {
-        retryLater(batch.slice(index))
-        this.#lastError = describe(reduced.err)
-        return true
-      } else {
-        this.#setAside(op, reduced.err)
-      }
-    }
-    return false
-  }
-
-  /** Commits one op; null when it went through, else the error and whether it may pass. */
-  async #commitAlone(op: CaptureOp): Promise<{ err: unknown; isTransient: boolean } | null> {
-    try {
-      await this.#commit([op])
-      return null
-    } catch (err) {
-      return { err, isTransient: isTransient(err) }
-    }
-  }
-
-  #noteReduced(op: CaptureOp, refusal: unknown): void {
-    this.#stats.reduced++
-    this.#logger.warn({ err: describe(refusal), requestId: op.record.id, op: op.kind }, 'database refused a captured record; stored it in reduced form')
-  }
-
-  /** The op the database refuses even reduced: to the quarantine file, or lost when there is none. */
-  #setAside(op: CaptureOp, refusal: unknown): void {
-    this.#storedStarts.delete(op.record.id)
-    if (this.#quarantine?.add(op)) {
-      this.#stats.quarantined++
-      this.#logger.error({ err: describe(refusal), requestId: op.record.id, op: op.kind, file: this.#quarantine.file }, 'database refused a captured record even reduced; quarantined')
-    } else {
-      this.#stats.rejected++
-      this.#logger.error({ err: describe(refusal), requestId: op.record.id, op: op.kind }, 'database refused a captured record even reduced; dropped')
-    }
-  }
-
-  async #commit(batch: CaptureOp[]): Promise<void> {
-    const started = performance.now()
-    const ops = coalesceOps(batch)
-    const statements = buildBatchStatements(ops, (id) => this.#storedStarts.has(id))
-    if (statements.length === 1) {
-      // One statement commits on its own: a single round trip instead of three.
-      await this.#dataSource.query(statements[0]!.text, statements[0]!.values)
-    } else {
-      await this.#dataSource.transaction(async (manager) => {
-        for (const statement of statements) await manager.query(statement.text, statement.values)
-      })
-    }
-    this.#noteStoredStarts(ops)
-    this.#stats.lastWriteMs = performance.now() - started
-    this.#onBatch?.(batch.length, this.#stats.lastWriteMs / 1000)
-    this.#stats.lastBatchSize = batch.length
-    this.#stats.written += batch.length
-    for (const op of batch) if (op.kind === 'complete') this.#stats.writtenChunks += op.chunks.length
-  }
-
-  #noteStoredStarts(ops: CaptureOp[]): void {
-    // Only ops the recorder lost could leave ids behind; past this many, forget them all (upserts are always correct).
-    if (this.#storedStarts.size > STORED_STARTS_MAX) this.#storedStarts.clear()
-    for (const op of ops) {
-      if (op.kind === 'start') this.#storedStarts.add(op.record.id)
-      else this.#storedStarts.delete(op.record.id)
-    }
   }
 
   /** Waits for `event`, or less if flush() or close() interrupts. */
@@ -420,7 +258,7 @@ export class BatchWriter {
   }
 
   #isDrained(): boolean {
-    return this.#queue.depth === 0 && this.#writeStartedAt === null && this.#spool?.hasBacklog !== true
+    return this.#queue.depth === 0 && !this.#spill.isWriting && this.#spool?.hasBacklog !== true
   }
 
   #notifyDrained(): void {
@@ -428,43 +266,4 @@ export class BatchWriter {
     this.#drainWaiters = []
     for (const resolve of waiters) resolve()
   }
-}
-
-/** SQLSTATE of a pg error, as TypeORM's QueryFailedError copies it. */
-function sqlState(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined
-}
-
-/**
- * SQLSTATE classes of failures that do not depend on the rows, so every batch would meet them:
- * retried (and spooled meanwhile) until they pass, never isolated. Connection (08), operator
- * intervention such as a shutdown or statement timeout (57), insufficient resources (53),
- * transaction rollback such as a deadlock (40), system errors such as I/O (58), and the schema or
- * access as a whole: missing table or privilege (42), database (3D), authorization (28), lock not
- * available (55).
- */
-const TRANSIENT_CLASSES = new Set(['08', '57', '53', '40', '58', '42', '3D', '28', '55'])
-
-/**
- * Whether retrying the same rows later may succeed: a transient SQLSTATE, or an error without one
- * (the connection failed before the server answered). Any other SQLSTATE (data exception 22,
- * integrity 23, program limit 54, ...) refuses these rows every time, and so does an error raised
- * while building the statement from them.
- */
-function isTransient(err: unknown): boolean {
-  const state = sqlState(err)
-  if (state !== undefined) return TRANSIENT_CLASSES.has(state.slice(0, 2))
-  return !(err instanceof TypeError || err instanceof RangeError)
-}
-
-/** A short reason for a reduced record's note: SQLSTATE and message, never parameters. */
-function whyRefused(err: unknown): string {
-  const { message, code } = describe(err)
-  return code === undefined ? message : `SQLSTATE ${code}: ${message}`
-}
-
-/** What a log line may say about a write error: never the query parameters (bodies). */
-function describe(err: unknown): { message: string; code?: string } {
-  return { message: err instanceof Error ? err.message : String(err), code: sqlState(err) ?? (err as { code?: string } | null)?.code }
 }
