@@ -54,6 +54,27 @@ module.exports = {
       to: { path: '^server/(capture|store|live|requests|health|proxy|http|conversations|usage|ratelimits|rules)/' },
     },
     {
+      name: 'capture-recording-stands-alone',
+      comment: 'server/capture/recording turns proxy events into ops and hands them to a sink: it knows nothing of how they are kept (persistence, spool).',
+      severity: 'error',
+      from: { path: '^server/capture/recording/' },
+      to: { path: '^server/capture/(persistence|spool)/' },
+    },
+    {
+      name: 'capture-spool-is-storage-only',
+      comment: 'server/capture/spool keeps ops on disk; it knows nothing of recording or of the database writer.',
+      severity: 'error',
+      from: { path: '^server/capture/spool/' },
+      to: { path: '^server/capture/(recording|persistence)/' },
+    },
+    {
+      name: 'capture-stages-below-composition',
+      comment: 'server/capture/capture.ts composes the stages; no stage imports it.',
+      severity: 'error',
+      from: { path: '^server/capture/(recording|persistence|spool)/' },
+      to: { path: '^server/capture/capture\\.ts$' },
+    },
+    {
       name: 'client-is-not-server',
       comment: 'The dashboard talks to the server through GraphQL only.',
       severity: 'error',

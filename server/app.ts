@@ -10,7 +10,7 @@ import { ensureDataDir } from './files/private-files'
 import type { Config } from './config'
 import { createGraphQLServer } from './graphql/graphql-server'
 import { createHttpServer } from './http/create-server'
-import type { HealthReport } from './health/health-report'
+import { createHealthReader } from './health/read-health'
 import type { Lifecycle } from './http/health'
 import { createMetrics } from './http/metrics'
 import { findClientDir } from './http/static'
@@ -90,17 +90,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     onOverhead: (ms) => metrics.observeProxyOverhead(ms / 1000),
   })
   const lifecycle: Lifecycle = { draining: false, refuseNewWork: () => proxy.refuseNewWork(), inFlight: () => proxy.inFlight }
-  const readHealth = (): HealthReport => {
-    const stats = capture.stats()
-    return {
-      status: lifecycle.draining ? 'draining' : 'healthy',
-      draining: lifecycle.draining,
-      inFlight: proxy.inFlight,
-      database: embedded ? 'embedded' : 'postgresql',
-      liveSubscribers: bus.subscriberCount,
-      capture: { queueItems: stats.queueDepth, queueBytes: stats.queueBytes, spoolBytes: stats.spoolBytes, written: stats.written, dropped: stats.dropped, failedBatches: stats.failedBatches, reduced: stats.reduced, quarantined: stats.quarantined, lastWriteMs: stats.lastWriteMs },
-    }
-  }
+  const readHealth = createHealthReader({
+    isDraining: () => lifecycle.draining,
+    inFlight: () => proxy.inFlight,
+    database: embedded ? 'embedded' : 'postgresql',
+    liveSubscribers: () => bus.subscriberCount,
+    captureStats: () => capture.stats(),
+  })
   const metrics = createMetrics({ readHealth, bus, readSpool: () => capture.stats(), dashboardToken: config.dashboardToken })
   const refusedConnections = new Counter({ name: 'claudescope_connections_refused_total', help: 'Client connections closed on arrival because MAX_CONNECTIONS were open.', registers: [metrics.registry] })
   const graphql = createGraphQLServer({

@@ -1,7 +1,7 @@
 import { BlockList, isIP } from 'node:net'
 import path from 'node:path'
 import { z } from 'zod'
-import { compileRedactPattern, RedactPatternError, type RedactPattern } from './capture/redact-patterns'
+import { compileRedactPattern, RedactPatternError, type RedactPattern } from './capture/recording/redact-patterns'
 
 /**
  * Every option Claudescope reads, in one table: the environment name, its default, and what it
@@ -103,11 +103,11 @@ export const OPTIONS = {
   proxyToken: { env: 'PROXY_TOKEN', help: 'If set, /v1/* requires the header x-claudescope-token with this value.', schema: optionalText },
   redactPatterns: { env: 'REDACT_PATTERNS', help: 'Regular expressions in RE2 syntax (linear time; no back references or lookaround), separated by commas (write a comma inside one as \\,), whose matches in bodies, raw SSE, stream events (a secret split across deltas included), error messages, the query string and header values are stored as redacted:<fingerprint>, the same secret always the same fingerprint. Unset: everything is stored as forwarded.', schema: redactPatternList },
   redactHeaders: { env: 'REDACT_HEADERS', help: 'More header names (comma-separated, any case) whose values are stored as key:<fingerprint>, besides the built-in credential headers (x-api-key, authorization, proxy-authorization, cookie, set-cookie, x-claudescope-token, api-key, x-goog-api-key, x-amz-security-token).', schema: headerNameList },
-  captureQueueMaxItems: { env: 'CAPTURE_QUEUE_MAX_ITEMS', help: 'Capture queue bound in records; past it (and the spool) records are dropped and counted.', defaultText: '10000', schema: bytes(10_000) },
+  captureQueueMaxItems: { env: 'CAPTURE_QUEUE_MAX_ITEMS', help: 'Capture queue bound in records; past it (and the spool) records are lost and counted.', defaultText: '10000', schema: bytes(10_000) },
   captureQueueMaxBytes: { env: 'CAPTURE_QUEUE_MAX_BYTES', help: 'Capture queue bound in bytes of bodies held in memory; past it records go to the disk spool.', defaultText: '67108864 (64 MiB)', schema: bytes(64 * 1024 * 1024) },
   captureBatchMaxItems: { env: 'CAPTURE_BATCH_MAX_ITEMS', help: 'Most records written in one database transaction.', defaultText: '200', schema: bytes(200) },
   captureBatchMaxBytes: { env: 'CAPTURE_BATCH_MAX_BYTES', help: 'Most bytes of records written in one database statement (a larger record still goes, alone).', defaultText: '16777216 (16 MiB) on PostgreSQL, 2097152 (2 MiB) on the embedded database', schema: z.coerce.number().int('must be a whole number of bytes').positive('must be positive').optional() },
-  spoolMaxBytes: { env: 'SPOOL_MAX_BYTES', help: 'Bound of the disk spool (DATA_DIR/spool) holding records while the database is slow or down; past it records are dropped and counted.', defaultText: '1073741824 (1 GiB)', schema: bytes(1024 * 1024 * 1024) },
+  spoolMaxBytes: { env: 'SPOOL_MAX_BYTES', help: 'Bound of the disk spool (DATA_DIR/spool) holding records while the database is slow or down; past it records are lost and counted.', defaultText: '1073741824 (1 GiB)', schema: bytes(1024 * 1024 * 1024) },
   captureSpillAfterMs: { env: 'CAPTURE_SPILL_AFTER_MS', help: 'Milliseconds a database write may hang before capture counts the database as stalled: then records that waited this long in memory go to the disk spool, so a crash loses nothing older (while the database fails, records go to the spool at once).', defaultText: '500', schema: milliseconds(500) },
   drainGraceS: { env: 'DRAIN_GRACE', help: 'Seconds between SIGTERM (when /health turns 503) and refusing new /v1/* work, so load balancers notice first.', defaultText: '5', schema: z.coerce.number().min(0, 'must be 0 or more seconds').default(5) },
   drainTimeoutS: { env: 'DRAIN_TIMEOUT', help: 'Most seconds to wait for in-flight /v1/* exchanges (long streams) before stopping anyway.', defaultText: '1920 (32 min)', schema: seconds(1920) },

@@ -1,19 +1,19 @@
 import path from 'node:path'
-import { performance } from 'node:perf_hooks'
 import type { DataSource } from 'typeorm'
 import type { LiveBus } from '../live/live-bus'
 import type { Logger } from '../logger'
 import type { ProxyObserver } from '../proxy/proxy-observer'
 import type { CaptureOp } from './capture-op'
-import { CaptureRuns } from './capture-runs'
-import { loadInstallSecret } from './install-secret'
-import { Quarantine } from './quarantine'
-import { BoundedQueue } from './queue'
-import { Recorder } from './recorder'
-import { createHeaderRedactor, createTextRedactor } from './redact'
-import type { RedactPattern } from './redact-patterns'
-import { Spool } from './spool'
-import { BatchWriter, type BatchWriterStats } from './writer'
+import { CaptureRuns } from './persistence/capture-runs'
+import { Quarantine } from './persistence/quarantine'
+import { BoundedQueue } from './persistence/queue'
+import { SpillPolicy } from './persistence/spill-policy'
+import { BatchWriter, type BatchWriterStats } from './persistence/writer'
+import { loadInstallSecret } from './recording/install-secret'
+import { Recorder } from './recording/recorder'
+import { createHeaderRedactor, createTextRedactor } from './recording/redact'
+import type { RedactPattern } from './recording/redact-patterns'
+import { Spool } from './spool/spool'
 
 export interface CaptureLimits {
   /** Records held in memory waiting for the database. @default 10_000 (CAPTURE_QUEUE_MAX_ITEMS) */
@@ -75,7 +75,7 @@ export interface CaptureStats extends BatchWriterStats {
   /** Ops replayed from the spool into the database since start. */
   replayed: number
   /** Ops lost because the queue and the spool were both full (or the disk failed), since start. */
-  dropped: number
+  lost: number
 }
 
 /**
@@ -91,18 +91,16 @@ export interface Capture {
   close(): Promise<void>
 }
 
-/** How often an ongoing run of drops is logged. */
-const DROP_LOG_INTERVAL_MS = 10_000
+/** How often an ongoing run of lost ops is logged. */
+const LOSS_LOG_INTERVAL_MS = 10_000
 /** How long close() waits, past its flush, for a database write that hangs. */
 const CLOSE_WRITE_GRACE_MS = 1_000
 
 /**
- * Wires capture: install secret → header redactor → recorder (the proxy's observer) → bounded
- * queue → batch writer, with the disk spool behind the queue for when the database is slow or down. The proxy never waits: an op
- * goes to the spool when the queue is full, when it has waited `spillAfterMs` while the database
- * stalls, when the database is failing (then at once, keeping memory small), or at close. Only
- * when the spool is full too is an op dropped, counted and logged. While the database keeps up,
- * ops stay in memory: spooling them would double the work of a busy but healthy database.
+ * Wires capture in its stages: recording (install secret → redactors → recorder, the proxy's
+ * observer), then persistence (bounded queue → batch writer), with the disk spool behind the
+ * queue. The proxy never waits. When an op goes to the spool is the SpillPolicy's decision; only
+ * when the spool refuses it too is an op lost, counted and logged.
  */
 export function createCapture(options: CaptureOptions): Capture {
   const { dataSource, bus, logger, limits } = options
@@ -114,19 +112,19 @@ export function createCapture(options: CaptureOptions): Capture {
   // After the spool: its lock proves the previous run on this DATA_DIR is over.
   const runs = new CaptureRuns({ dataSource, dataDir: options.dataDir, logger, heartbeatMs: options.runHeartbeatMs, staleAfterMs: options.runStaleAfterMs })
   const quarantine = new Quarantine({ dir: path.join(options.dataDir, 'quarantine'), logger })
-  const writer = new BatchWriter({ dataSource, queue, logger, batchMaxItems: limits.batchMaxItems, batchMaxBytes: limits.batchMaxBytes, spool, quarantine, runId: runs.id, onBatch: options.onBatch, spillAfterMs: limits.spillAfterMs })
-  let dropped = 0
-  const reportDrop = createDropReporter(logger, () => dropped)
+  const spillPolicy = new SpillPolicy(limits.spillAfterMs)
+  const writer = new BatchWriter({ dataSource, queue, logger, batchMaxItems: limits.batchMaxItems, batchMaxBytes: limits.batchMaxBytes, spool, quarantine, runId: runs.id, onBatch: options.onBatch, spillPolicy })
+  let lost = 0
+  const reportLoss = createLossReporter(logger, () => lost)
   const keepOnDisk = (op: CaptureOp) => {
     if (spool.append(op)) return
-    dropped++
-    reportDrop(op)
+    lost++
+    reportLoss(op)
   }
   const recorder = new Recorder({
     bus,
-    // While the database fails, new ops go straight to disk: memory stays small however long it lasts.
     sink: (op) => {
-      if (writer.isFailing || !queue.offer(op)) keepOnDisk(op)
+      if (!spillPolicy.admitsToQueue || !queue.offer(op)) keepOnDisk(op)
     },
     redactHeaders,
     redactText,
@@ -135,12 +133,10 @@ export function createCapture(options: CaptureOptions): Capture {
     maxKeptBodyBytes: limits.maxKeptBodyBytes,
   })
   const spillAged = () => {
-    if (!writer.isFailing && !writer.isStalled) return
-    const cutoff = writer.isFailing ? Number.POSITIVE_INFINITY : performance.now() - limits.spillAfterMs
-    for (const op of queue.takeQueuedBefore(cutoff)) keepOnDisk(op)
+    const cutoff = spillPolicy.spillCutoff()
+    if (cutoff !== undefined) for (const op of queue.takeQueuedBefore(cutoff)) keepOnDisk(op)
   }
-  // Ticks often enough that, in a stall, an op is on disk at most a tick past spillAfterMs.
-  const spillTimer = setInterval(spillAged, Math.max(20, Math.min(100, limits.spillAfterMs / 2))).unref()
+  const spillTimer = setInterval(spillAged, spillPolicy.checkEveryMs).unref()
   writer.start()
   runs.start()
 
@@ -167,24 +163,24 @@ export function createCapture(options: CaptureOptions): Capture {
     observer: recorder,
     stats: () => {
       const s = spool.stats
-      return { ...writer.stats, dropped, inFlight: recorder.inFlight, spoolBytes: s.bytes, spoolRecords: s.records, spilled: s.spilled, replayed: s.replayed }
+      return { ...writer.stats, lost, inFlight: recorder.inFlight, spoolBytes: s.bytes, spoolRecords: s.records, spilled: s.spilled, replayed: s.replayed }
     },
     flush,
     close,
   }
 }
 
-/** Logs the first drop of a run at once, then at most one summary per interval, never one line per record. */
-function createDropReporter(logger: Logger, droppedTotal: () => number): (op: CaptureOp) => void {
+/** Logs the first lost op of a run at once, then at most one summary per interval, never one line per record. */
+function createLossReporter(logger: Logger, lostTotal: () => number): (op: CaptureOp) => void {
   let lastLogAt = Number.NEGATIVE_INFINITY
   let sinceLastLog = 0
   return (op) => {
     sinceLastLog++
     const now = Date.now()
-    if (now - lastLogAt < DROP_LOG_INTERVAL_MS) return
+    if (now - lastLogAt < LOSS_LOG_INTERVAL_MS) return
     logger.warn(
-      { dropped: sinceLastLog, droppedTotal: droppedTotal(), requestId: op.record.id, op: op.kind },
-      'capture records dropped: the queue and the disk spool are full or the spool cannot be written (check the database and DATA_DIR; SPOOL_MAX_BYTES bounds the spool)',
+      { lost: sinceLastLog, lostTotal: lostTotal(), requestId: op.record.id, op: op.kind },
+      'capture records lost: the queue and the disk spool are full or the spool cannot be written (check the database and DATA_DIR; SPOOL_MAX_BYTES bounds the spool)',
     )
     lastLogAt = now
     sinceLastLog = 0

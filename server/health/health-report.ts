@@ -17,7 +17,7 @@ export interface CaptureHealthReport {
   /** Records written since start. */
   written: number
   /** Records lost because memory and spool bounds were both full: should stay 0. */
-  dropped: number
+  lost: number
   /** Database batches that failed and were retried. */
   failedBatches: number
   /** Records the database refused as captured and took in reduced form (long fields cut, flagged CAPTURE_REDUCED). */

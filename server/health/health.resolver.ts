@@ -9,8 +9,9 @@ export interface HealthContext {
 
 @Resolver()
 export class HealthResolver {
-  @Query(() => Health, { description: "This instance's state: draining, in-flight exchanges, capture queue, spool and drops." })
+  @Query(() => Health, { description: "This instance's state: draining, in-flight exchanges, capture queue, spool and losses." })
   health(@Ctx() ctx: HealthContext): Health {
-    return ctx.readHealth()
+    const report = ctx.readHealth()
+    return { ...report, capture: { ...report.capture, dropped: report.capture.lost } }
   }
 }

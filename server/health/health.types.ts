@@ -7,7 +7,8 @@ export class CaptureHealth implements CaptureHealthReport {
   @Field(() => Float) queueBytes: number
   @Field(() => Float, { description: 'Bytes spilled to the disk spool, waiting for the database.' }) spoolBytes: number
   @Field(() => Float, { description: 'Records written since this instance started.' }) written: number
-  @Field(() => Float, { description: 'Records lost because memory and spool were both full. Should stay 0.' }) dropped: number
+  @Field(() => Float, { description: 'Records lost because memory and spool were both full. Should stay 0.' }) lost: number
+  @Field(() => Float, { deprecationReason: 'Use lost: the same figure, named as capture counts it.' }) dropped: number
   @Field(() => Float, { description: 'Database batches that failed and were retried.' }) failedBatches: number
   @Field(() => Float, { description: 'Records the database refused as captured and took in reduced form (long fields cut, error code CAPTURE_REDUCED).' }) reduced: number
   @Field(() => Float, { description: 'Records the database refused even reduced, kept in DATA_DIR/quarantine instead. Should stay 0.' }) quarantined: number

@@ -65,7 +65,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   new Gauge({ name: 'claudescope_capture_spool_records', help: 'Records spilled to the disk spool, waiting for the database.', registers: [registry], collect() { this.set(readSpool().spoolRecords) } })
   monotonic(registry, 'claudescope_capture_spilled_total', 'Records written to the disk spool (database slow or down, queue full, crash safety, or shutdown).', () => readSpool().spilled)
   monotonic(registry, 'claudescope_capture_replayed_total', 'Records replayed from the disk spool into the database.', () => readSpool().replayed)
-  monotonic(registry, 'claudescope_capture_dropped_total', 'Records dropped because the queue and spool were full.', () => figures().dropped)
+  monotonic(registry, 'claudescope_capture_dropped_total', 'Records lost because the queue and spool were full.', () => figures().lost)
   monotonic(registry, 'claudescope_capture_written_total', 'Records written to the database.', () => figures().written)
   monotonic(registry, 'claudescope_capture_failed_batches_total', 'Capture batches the database refused (retried or spooled).', () => figures().failedBatches)
   monotonic(registry, 'claudescope_capture_reduced_total', 'Records the database refused as captured and took in reduced form (long fields cut, flagged CAPTURE_REDUCED).', () => figures().reduced)

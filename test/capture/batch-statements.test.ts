@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { buildBatchStatements, CHUNK_COLUMNS, MAX_BIND_PARAMETERS, REQUEST_COLUMNS } from '../../server/capture/batch-statements'
+import { buildBatchStatements, CHUNK_COLUMNS, MAX_BIND_PARAMETERS, REQUEST_COLUMNS } from '../../server/capture/persistence/batch-statements'
 import { useMigratedStore } from '../support/test-database'
 import { chunksOf, completeOp, inFlightRecord, startOp } from './records'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { inspectRequestBody as inspectBytes } from '../../server/capture/inspect-request-body'
+import { inspectRequestBody as inspectBytes } from '../../server/capture/recording/inspect-request-body'
 
 const inspectRequestBody = (text: string) => inspectBytes(Buffer.from(text))
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { coalesceOps, opBytes } from '../../server/capture/capture-op'
-import { BoundedQueue } from '../../server/capture/queue'
+import { BoundedQueue } from '../../server/capture/persistence/queue'
 import { chunksOf, completeOp, inFlightRecord, startOp } from './records'
 
 const roomy = () => new BoundedQueue({ maxItems: 100, maxBytes: 10 * 1024 * 1024 })
@@ -43,14 +43,14 @@ describe('BoundedQueue', () => {
     const results = [1, 2, 3, 4].map(() => queue.offer(startOp(inFlightRecord())))
     expect(results).toEqual([true, true, false, false])
     expect(queue.depth).toBe(2)
-    expect(queue.dropped).toBe(2)
+    expect(queue.refused).toBe(2)
   })
 
   it('drops and counts ops past the byte bound, and accepts again once drained', () => {
     const big = () => startOp(inFlightRecord({ requestBody: 'x'.repeat(40_000) }))
     const queue = new BoundedQueue({ maxItems: 100, maxBytes: 100_000 })
     expect([queue.offer(big()), queue.offer(big()), queue.offer(big())]).toEqual([true, true, false])
-    expect(queue.dropped).toBe(1)
+    expect(queue.refused).toBe(1)
     expect(queue.bytes).toBeLessThanOrEqual(100_000)
     queue.take(1)
     expect(queue.offer(big())).toBe(true)
@@ -61,7 +61,7 @@ describe('BoundedQueue', () => {
     const queue = new BoundedQueue({ maxItems: 100, maxBytes: opBytes(startOp(record)) + 1000 })
     queue.offer(startOp(record))
     expect(queue.offer(completeOp(record, { responseBody: 'y'.repeat(5000) }))).toBe(false)
-    expect(queue.dropped).toBe(1)
+    expect(queue.refused).toBe(1)
     expect(queue.take(10)).toEqual([startOp(record)])
   })
 

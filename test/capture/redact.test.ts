@@ -5,9 +5,9 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CaptureError } from '../../server/capture/capture-error'
-import { loadInstallSecret } from '../../server/capture/install-secret'
-import { apiKeyFingerprint, createHeaderRedactor, createTextRedactor } from '../../server/capture/redact'
-import { compileRedactPattern } from '../../server/capture/redact-patterns'
+import { loadInstallSecret } from '../../server/capture/recording/install-secret'
+import { apiKeyFingerprint, createHeaderRedactor, createTextRedactor } from '../../server/capture/recording/redact'
+import { compileRedactPattern } from '../../server/capture/recording/redact-patterns'
 
 const FINGERPRINT = /^key:[0-9a-f]{8}$/
 

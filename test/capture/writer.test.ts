@@ -7,12 +7,13 @@ import pino from 'pino'
 import type { DataSource } from 'typeorm'
 import type { CaptureOp } from '../../server/capture/capture-op'
 import { MAX_INDEXED_TEXT_BYTES, TRUNCATION_MARKER } from '../../server/capture/indexed-text'
-import { Quarantine } from '../../server/capture/quarantine'
-import { BoundedQueue } from '../../server/capture/queue'
+import { Quarantine } from '../../server/capture/persistence/quarantine'
+import { BoundedQueue } from '../../server/capture/persistence/queue'
+import { SpillPolicy } from '../../server/capture/persistence/spill-policy'
 import { RequestBody, withRequestBody } from '../../server/capture/request-body'
-import { Spool } from '../../server/capture/spool'
-import { decodeOps } from '../../server/capture/spool-codec'
-import { BatchWriter, type BatchWriterOptions } from '../../server/capture/writer'
+import { Spool } from '../../server/capture/spool/spool'
+import { decodeOps } from '../../server/capture/spool/spool-codec'
+import { BatchWriter, type BatchWriterOptions } from '../../server/capture/persistence/writer'
 import { waitFor } from '../support/start-app'
 import { useMigratedStore } from '../support/test-database'
 import { chunksOf, completeOp, inFlightRecord, startOp } from './records'
@@ -179,7 +180,7 @@ describe('BatchWriter', () => {
     try {
       await expect.poll(() => writer.stats.failedBatches, { timeout: 10_000 }).toBeGreaterThanOrEqual(2)
       expect(await storedRow(record.id)).toBeUndefined()
-      expect(writer.stats.dropped).toBe(0)
+      expect(writer.stats.refused).toBe(0)
     } finally {
       await store.dataSource.query('ALTER TABLE stream_chunks_away RENAME TO stream_chunks')
     }
@@ -271,7 +272,7 @@ describe('BatchWriter', () => {
   it('copies a batch whose commit hangs for spillAfterMs to the spool, then skips the copy when the commit goes through', async () => {
     const database = gatedDatabase()
     const { spool, remove } = tempSpool()
-    const { writer, offerAll } = startWriter({ dataSource: database.gated, spool, spillAfterMs: 100 })
+    const { writer, offerAll } = startWriter({ dataSource: database.gated, spool, spillPolicy: new SpillPolicy(100) })
     database.close()
     const ops = Array.from({ length: 5 }, () => startOp(inFlightRecord()))
     offerAll(ops)
@@ -289,7 +290,7 @@ describe('BatchWriter', () => {
   it('stops within its close timeout on a hung commit, leaving the batch in the spool for the next start', async () => {
     const database = gatedDatabase()
     const { dir, spool, remove } = tempSpool()
-    const { writer, offerAll } = startWriter({ dataSource: database.gated, spool, spillAfterMs: 60_000 })
+    const { writer, offerAll } = startWriter({ dataSource: database.gated, spool, spillPolicy: new SpillPolicy(60_000) })
     database.close()
     const ops = Array.from({ length: 3 }, () => startOp(inFlightRecord()))
     offerAll(ops)

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest'
 import { startApp } from '../../server/app'
 import { loadConfig } from '../../server/config'
 import { createLogger, type Logger } from '../../server/logger'
-import { Spool } from '../../server/capture/spool'
+import { Spool } from '../../server/capture/spool/spool'
 import { startMockUpstream } from '../support/mock-upstream'
 import { inFlightRecord, startOp } from '../capture/records'
 

@@ -58,7 +58,7 @@ async function serveGraphQL(dataSource: DataSource, bus: LiveBus, options: Serve
     createContext: createApiContextFactory({
       dataSource,
       bus,
-      readHealth: () => ({ status: 'healthy', draining: false, inFlight: 0, database: 'postgresql', liveSubscribers: bus.subscriberCount, capture: { queueItems: 0, queueBytes: 0, spoolBytes: 0, written: 0, dropped: 0, failedBatches: 0, reduced: 0, quarantined: 0, lastWriteMs: 0 } }),
+      readHealth: () => ({ status: 'healthy', draining: false, inFlight: 0, database: 'postgresql', liveSubscribers: bus.subscriberCount, capture: { queueItems: 0, queueBytes: 0, spoolBytes: 0, written: 0, lost: 0, failedBatches: 0, reduced: 0, quarantined: 0, lastWriteMs: 0 } }),
     }),
     dashboardToken: options.dashboardToken,
     logger: createLogger(process.env.LOG_LEVEL ?? 'silent'),

@@ -12,7 +12,7 @@ const IDLE_HEALTH: HealthReport = {
   inFlight: 0,
   database: 'postgresql',
   liveSubscribers: 0,
-  capture: { queueItems: 0, queueBytes: 0, spoolBytes: 0, written: 0, dropped: 0, failedBatches: 0, reduced: 0, quarantined: 0, lastWriteMs: 0 },
+  capture: { queueItems: 0, queueBytes: 0, spoolBytes: 0, written: 0, lost: 0, failedBatches: 0, reduced: 0, quarantined: 0, lastWriteMs: 0 },
 }
 
 const NO_SPOOL: SpoolFigures = { spoolRecords: 0, spilled: 0, replayed: 0 }

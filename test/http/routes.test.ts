@@ -78,15 +78,15 @@ describe('operational routes', () => {
 })
 
 describe('the GraphQL health query', () => {
-  it('reports draining, in-flight exchanges, the database and capture counters including drops', async () => {
-    type Health = { status: string; draining: boolean; inFlight: number; database: string; capture: { written: number; dropped: number; queueItems: number; spoolBytes: number } }
+  it('reports draining, in-flight exchanges, the database and capture counters including lost records, also under their deprecated name', async () => {
+    type Health = { status: string; draining: boolean; inFlight: number; database: string; capture: { written: number; lost: number; dropped: number; queueItems: number; spoolBytes: number } }
     const read = async () =>
-      (await queryGraphQL<{ health: Health }>(app.url, '{ health { status draining inFlight database liveSubscribers capture { queueItems queueBytes spoolBytes written dropped failedBatches lastWriteMs } } }')).health
+      (await queryGraphQL<{ health: Health }>(app.url, '{ health { status draining inFlight database liveSubscribers capture { queueItems queueBytes spoolBytes written lost dropped failedBatches lastWriteMs } } }')).health
     const before = await read()
     await fetch(`${app.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'k' }, body: '{"model":"claude-sonnet-4-5","max_tokens":1,"messages":[]}' })
     await expect.poll(async () => (await read()).capture.written, { timeout: 10_000 }).toBeGreaterThan(before.capture.written)
     const health = await read()
-    expect(health).toMatchObject({ status: 'healthy', draining: false, inFlight: 0, capture: { dropped: 0, queueItems: 0 } })
+    expect(health).toMatchObject({ status: 'healthy', draining: false, inFlight: 0, capture: { lost: 0, dropped: 0, queueItems: 0 } })
     // Test apps always get a DATABASE_URL (even the PGlite test databases), so they report postgresql.
     expect(health.database).toBe('postgresql')
   })

@@ -64,7 +64,7 @@ export async function metricValue(appUrl: string, name: string): Promise<number>
 /**
  * Drives steady SDK traffic (about 25 requests/s) through `app` while `outage` runs, then checks
  * Durability: no client request failed, every exchange upstream saw is stored exactly once, the spool
- * drained to zero, nothing was dropped, and memory stayed small (records went to disk, not to the
+ * drained to zero, nothing was lost, and memory stayed small (records went to disk, not to the
  * queue). Returns the peaks it saw.
  */
 export async function survives(app: TestApp, databaseUrl: string, outage: () => Promise<void>): Promise<{ peakQueueBytes: number; peakSpoolBytes: number }> {
@@ -97,7 +97,7 @@ export async function survives(app: TestApp, databaseUrl: string, outage: () => 
   expect(sent.filter((id) => stored.get(id) !== 1)).toEqual([])
   expect(stored.size).toBe(sent.length)
   const stats = app.app.capture.stats()
-  expect(stats).toMatchObject({ dropped: 0, spoolBytes: 0, spoolRecords: 0 })
+  expect(stats).toMatchObject({ lost: 0, spoolBytes: 0, spoolRecords: 0 })
   expect(stats.replayed).toBeGreaterThan(0)
   expect(peakSpoolBytes).toBeGreaterThan(0)
   // Memory stays bounded: while the database is away, records go to disk, not to the queue.

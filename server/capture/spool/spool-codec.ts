@@ -1,8 +1,8 @@
 import { crc32 } from 'node:zlib'
 import { deserialize, serialize } from 'node:v8'
-import type { CaptureOp } from './capture-op'
-import { RequestBody, requestBodyBytesOf, withRequestBody } from './request-body'
-import type { RequestRecord, StreamChunkRecord } from '../records/request-record'
+import type { CaptureOp } from '../capture-op'
+import { RequestBody, requestBodyBytesOf, withRequestBody } from '../request-body'
+import type { RequestRecord, StreamChunkRecord } from '../../records/request-record'
 
 /**
  * On-disk form of capture ops. Each frame is `[payload length u32][crc32 u32][payload]`, the payload

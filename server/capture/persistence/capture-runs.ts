@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { DataSource } from 'typeorm'
-import { writePrivateFile } from '../files/private-files'
-import type { Logger } from '../logger'
-import type { CaptureOp } from './capture-op'
+import { writePrivateFile } from '../../files/private-files'
+import type { Logger } from '../../logger'
+import type { CaptureOp } from '../capture-op'
 
 /** `error_code` of a record whose run ended before its exchange did. */
 export const ORPHANED_ERROR_CODE = 'CAPTURE_ORPHANED'

@@ -1,11 +1,11 @@
 import { close as closeFd, closeSync, fsync as fsyncFd, fsyncSync, ftruncateSync, openSync, readSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs'
 import { open, readFile } from 'node:fs/promises'
 import path from 'node:path'
-import type { Logger } from '../logger'
-import { acquireExclusiveLock, describeHolder, type ExclusiveLock } from '../files/exclusive-lock'
-import { ensurePrivateDir, makeTreePrivate, PRIVATE_FILE_MODE } from '../files/private-files'
-import { CaptureError } from './capture-error'
-import type { CaptureOp } from './capture-op'
+import type { Logger } from '../../logger'
+import { acquireExclusiveLock, describeHolder, type ExclusiveLock } from '../../files/exclusive-lock'
+import { ensurePrivateDir, makeTreePrivate, PRIVATE_FILE_MODE } from '../../files/private-files'
+import { CaptureError } from '../capture-error'
+import type { CaptureOp } from '../capture-op'
 import { encodeOp, FRAME_HEADER_BYTES, readFrame } from './spool-codec'
 
 export interface SpoolOptions {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../files/private-files'
-import { CaptureError } from './capture-error'
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../files/private-files'
+import { CaptureError } from '../capture-error'
 
 /** Length of the per-install secret that keys API-key fingerprints. */
 const INSTALL_SECRET_BYTES = 32

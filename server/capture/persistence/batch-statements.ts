@@ -1,7 +1,7 @@
-import type { CaptureOp } from './capture-op'
+import type { CaptureOp } from '../capture-op'
 import { ORPHANED_ERROR_CODE } from './capture-runs'
-import { requestBodyParameter } from './request-body'
-import type { RequestRecord, StreamChunkRecord } from '../records/request-record'
+import { requestBodyParameter } from '../request-body'
+import type { RequestRecord, StreamChunkRecord } from '../../records/request-record'
 
 export interface Statement {
   text: string

@@ -1,7 +1,7 @@
 import { isObject, parseObject } from './json-object'
 import type { TextRange } from './redact-patterns'
 import type { TextRedactor } from './redact'
-import type { StreamChunkRecord } from '../records/request-record'
+import type { StreamChunkRecord } from '../../records/request-record'
 
 /** The member of a `content_block_delta`'s delta that carries a piece of the block's text, by delta type. */
 const TEXT_MEMBER: Record<string, string> = { text_delta: 'text', thinking_delta: 'thinking', input_json_delta: 'partial_json' }

@@ -1,8 +1,8 @@
 import { appendFileSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
-import type { Logger } from '../logger'
-import type { CaptureOp } from './capture-op'
-import { encodeOp } from './spool-codec'
+import type { Logger } from '../../logger'
+import type { CaptureOp } from '../capture-op'
+import { encodeOp } from '../spool/spool-codec'
 
 export interface QuarantineOptions {
   /** DATA_DIR/quarantine; created (0700) on the first op. */

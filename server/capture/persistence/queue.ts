@@ -1,9 +1,9 @@
-import { opBytes, replaces, type CaptureOp } from './capture-op'
+import { opBytes, replaces, type CaptureOp } from '../capture-op'
 
 export interface BoundedQueueLimits {
-  /** Most ops held at once; an op past it is dropped and counted. @default 10_000 */
+  /** Most ops held at once; an op past it is refused and counted. @default 10_000 */
   maxItems: number
-  /** Most approximate bytes held at once (see `opBytes`); an op past it is dropped and counted. @default 64 MiB */
+  /** Most approximate bytes held at once (see `opBytes`); an op past it is refused and counted. @default 64 MiB */
   maxBytes: number
 }
 
@@ -27,7 +27,7 @@ export class BoundedQueue {
   #head = 0
   #byId = new Map<string, Entry>()
   #bytes = 0
-  #dropped = 0
+  #refused = 0
   #waiters: (() => void)[] = []
 
   constructor(readonly limits: BoundedQueueLimits) {}
@@ -48,26 +48,26 @@ export class BoundedQueue {
   }
 
   /** Ops refused because a bound was reached, since start. */
-  get dropped(): number {
-    return this.#dropped
+  get refused(): number {
+    return this.#refused
   }
 
   /**
    * Adds an op (or merges it into the queued op of the same request). Returns false, and counts
-   * a drop, when that would cross a bound; the caller decides where an overflowing op goes.
+   * a refusal, when that would cross a bound; the caller decides where an overflowing op goes.
    */
   offer(op: CaptureOp): boolean {
     const bytes = opBytes(op)
     const queued = this.#byId.get(op.record.id)
     if (queued !== undefined) {
       if (!replaces(op, queued.op)) return true
-      if (this.#bytes - queued.bytes + bytes > this.limits.maxBytes) return this.#drop()
+      if (this.#bytes - queued.bytes + bytes > this.limits.maxBytes) return this.#refuse()
       this.#bytes += bytes - queued.bytes
       queued.op = op
       queued.bytes = bytes
       return true
     }
-    if (this.#byId.size >= this.limits.maxItems || this.#bytes + bytes > this.limits.maxBytes) return this.#drop()
+    if (this.#byId.size >= this.limits.maxItems || this.#bytes + bytes > this.limits.maxBytes) return this.#refuse()
     this.#append({ op, bytes, queuedAt: performance.now() })
     return true
   }
@@ -147,8 +147,8 @@ export class BoundedQueue {
     this.#wake()
   }
 
-  #drop(): false {
-    this.#dropped++
+  #refuse(): false {
+    this.#refused++
     return false
   }
 

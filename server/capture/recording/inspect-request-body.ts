@@ -1,4 +1,4 @@
-import { isJsonText, topLevelMembers } from '../wire/top-level-members'
+import { isJsonText, topLevelMembers } from '../../wire/top-level-members'
 
 /** What capture needs from a request body before the exchange is over. */
 export interface RequestBodyFacts {

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks'
-import type { Logger } from '../logger'
+import type { Logger } from '../../logger'
 
 /** Longest a run of deferred tasks keeps the event loop before letting I/O in again, in ms. */
 const SLICE_MS = 10

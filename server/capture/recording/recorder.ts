@@ -1,7 +1,7 @@
-import type { LiveBus } from '../live/live-bus'
-import type { Logger } from '../logger'
-import type { ExchangeOutcome, ExchangeResponse, ExchangeStart, ProxyObserver } from '../proxy/proxy-observer'
-import type { CaptureSink } from './capture-op'
+import type { LiveBus } from '../../live/live-bus'
+import type { Logger } from '../../logger'
+import type { ExchangeOutcome, ExchangeResponse, ExchangeStart, ProxyObserver } from '../../proxy/proxy-observer'
+import type { CaptureSink } from '../capture-op'
 import { DeferredWork } from './deferred-work'
 import { ExchangeRecording, type RecordingContext } from './exchange-recording'
 import type { HeaderRedactor, TextRedactor } from './redact'
@@ -37,7 +37,9 @@ export interface RecorderOptions {
  * start, final at end) plus its stream chunks, publishes them live, and hands them to the sink.
  *
  * Hooks run on the proxy's event loop after the bytes were forwarded, so they stay synchronous
- * and cheap, and never throw: a failure is logged and costs at most that exchange's record. With
+ * and cheap. The proxy guards every hook (a throw is logged there and forwarding goes on); what
+ * runs after a hook returned (publishing, the sink, deferred scans) is guarded here, since no
+ * proxy frame is left to catch it. A failure costs at most that exchange's record. With
  * REDACT_PATTERNS, everything that scans text (building the records, redacting stream events)
  * runs as deferred work after the hook returned, in order; the proxy calls `onStart` before it
  * dispatches upstream, so nothing there may scan a body.
@@ -79,52 +81,48 @@ export class Recorder implements ProxyObserver {
   }
 
   onStart(exchange: ExchangeStart): void {
-    this.#guard('onStart', exchange.id, () => {
-      if (this.#recordings.has(exchange.id)) {
-        this.#logger.warn({ requestId: exchange.id }, 'exchange started twice; keeping the first')
-        return
-      }
-      const recording = new ExchangeRecording(exchange, this.#context)
-      this.#recordings.set(exchange.id, recording)
-      this.#defer(() =>
-        this.#guard('onStart', exchange.id, () => {
-          const record = recording.snapshot()
-          this.#bus.publish({ kind: 'request', record })
-          this.#sink({ kind: 'start', record })
-        }),
-      )
-    })
+    if (this.#recordings.has(exchange.id)) {
+      this.#logger.warn({ requestId: exchange.id }, 'exchange started twice; keeping the first')
+      return
+    }
+    const recording = new ExchangeRecording(exchange, this.#context)
+    this.#recordings.set(exchange.id, recording)
+    this.#defer(() =>
+      this.#guard('onStart', exchange.id, () => {
+        const record = recording.snapshot()
+        this.#bus.publish({ kind: 'request', record })
+        this.#sink({ kind: 'start', record })
+      }),
+    )
   }
 
   onResponse(id: string, response: ExchangeResponse): void {
-    this.#guard('onResponse', id, () => this.#recordings.get(id)?.onResponse(response))
+    this.#recordings.get(id)?.onResponse(response)
   }
 
   onChunk(id: string, chunk: Buffer, offsetMs: number): void {
-    this.#guard('onChunk', id, () => this.#recordings.get(id)?.onChunk(chunk, offsetMs))
+    this.#recordings.get(id)?.onChunk(chunk, offsetMs)
   }
 
   /** Completes the record once; a second onEnd for the same id is ignored and logged. */
   onEnd(id: string, outcome: ExchangeOutcome): void {
-    this.#guard('onEnd', id, () => {
-      const recording = this.#recordings.get(id)
-      if (recording === undefined) {
-        this.#logger.warn({ requestId: id, outcome: outcome.kind }, 'exchange ended twice or was never started; ignored')
-        return
-      }
-      this.#recordings.delete(id)
-      this.#finishing++
-      recording.whenDecoded(() =>
-        this.#defer(() => {
-          this.#settleOne()
-          this.#guard('onEnd', id, () => {
-            const { record, chunks } = recording.finish(outcome)
-            this.#bus.publish({ kind: 'request', record })
-            this.#sink({ kind: 'complete', record, chunks })
-          })
-        }),
-      )
-    })
+    const recording = this.#recordings.get(id)
+    if (recording === undefined) {
+      this.#logger.warn({ requestId: id, outcome: outcome.kind }, 'exchange ended twice or was never started; ignored')
+      return
+    }
+    this.#recordings.delete(id)
+    this.#finishing++
+    recording.whenDecoded(() =>
+      this.#defer(() => {
+        this.#settleOne()
+        this.#guard('onEnd', id, () => {
+          const { record, chunks } = recording.finish(outcome)
+          this.#bus.publish({ kind: 'request', record })
+          this.#sink({ kind: 'complete', record, chunks })
+        })
+      }),
+    )
   }
 
   /** Resolves once every ended exchange has been handed to the sink (compressed bodies decode asynchronously). */
@@ -140,6 +138,7 @@ export class Recorder implements ProxyObserver {
     for (const resolve of waiters) resolve()
   }
 
+  /** Runs work a hook left behind, so a failure there is logged instead of escaping into a timer or a stream event. */
   #guard(hook: string, id: string, run: () => void): void {
     try {
       run()
