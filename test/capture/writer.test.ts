@@ -9,10 +9,11 @@ import type { CaptureOp } from '../../server/capture/capture-op'
 import { MAX_INDEXED_TEXT_BYTES, TRUNCATION_MARKER } from '../../server/capture/indexed-text'
 import { Quarantine } from '../../server/capture/quarantine'
 import { BoundedQueue } from '../../server/capture/queue'
-import { RequestBody, withRequestBody } from '../../server/capture/request-body'
+import { RequestBody, withRequestBody } from '../../server/records/request-body'
 import { Spool } from '../../server/capture/spool'
 import { decodeOps } from '../../server/capture/spool-codec'
 import { BatchWriter, type BatchWriterOptions } from '../../server/capture/writer'
+import { createCaptureStore } from '../../server/store/capture-store'
 import { waitFor } from '../support/start-app'
 import { useMigratedStore } from '../support/test-database'
 import { chunksOf, completeOp, inFlightRecord, startOp } from './records'
@@ -24,7 +25,7 @@ const store = useMigratedStore()
 /** A started writer on its own queue; `stop()` closes it. */
 function startWriter(options: Partial<BatchWriterOptions> = {}) {
   const queue = new BoundedQueue({ maxItems: 10_000, maxBytes: 64 * 1024 * 1024 })
-  const writer = new BatchWriter({ dataSource: store.dataSource, queue, logger, retryInitialMs: 10, retryMaxMs: 50, ...options })
+  const writer = new BatchWriter({ store: createCaptureStore(store.dataSource), queue, logger, retryInitialMs: 10, retryMaxMs: 50, ...options })
   writer.start()
   const offerAll = (ops: CaptureOp[]) => {
     for (const op of ops) expect(queue.offer(op)).toBe(true)
@@ -271,7 +272,7 @@ describe('BatchWriter', () => {
   it('copies a batch whose commit hangs for spillAfterMs to the spool, then skips the copy when the commit goes through', async () => {
     const database = gatedDatabase()
     const { spool, remove } = tempSpool()
-    const { writer, offerAll } = startWriter({ dataSource: database.gated, spool, spillAfterMs: 100 })
+    const { writer, offerAll } = startWriter({ store: createCaptureStore(database.gated), spool, spillAfterMs: 100 })
     database.close()
     const ops = Array.from({ length: 5 }, () => startOp(inFlightRecord()))
     offerAll(ops)
@@ -289,7 +290,7 @@ describe('BatchWriter', () => {
   it('stops within its close timeout on a hung commit, leaving the batch in the spool for the next start', async () => {
     const database = gatedDatabase()
     const { dir, spool, remove } = tempSpool()
-    const { writer, offerAll } = startWriter({ dataSource: database.gated, spool, spillAfterMs: 60_000 })
+    const { writer, offerAll } = startWriter({ store: createCaptureStore(database.gated), spool, spillAfterMs: 60_000 })
     database.close()
     const ops = Array.from({ length: 3 }, () => startOp(inFlightRecord()))
     offerAll(ops)
