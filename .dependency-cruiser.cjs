@@ -47,6 +47,27 @@ module.exports = {
       to: { path: '^server/(capture|live|graphql|requests|health|http|proxy|conversations|usage|ratelimits|rules)/' },
     },
     {
+      name: 'capture-holds-the-store-interface',
+      comment: 'server/capture talks to the store through the CaptureStore interface only (server/app.ts passes the implementation): it imports nothing else of server/store.',
+      severity: 'error',
+      from: { path: '^server/capture/' },
+      to: { path: '^server/store/', pathNot: '^server/store/capture-store\\.ts$' },
+    },
+    {
+      name: 'capture-imports-the-store-type-only',
+      comment: 'server/capture imports the CaptureStore type, never the module\'s implementation.',
+      severity: 'error',
+      from: { path: '^server/capture/' },
+      to: { path: '^server/store/capture-store\\.ts$', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'capture-writes-no-sql',
+      comment: 'server/capture runs no SQL of its own: the database driver and ORM are the store\'s.',
+      severity: 'error',
+      from: { path: '^server/capture/' },
+      to: { path: 'node_modules/(typeorm|pg)/' },
+    },
+    {
       name: 'graphql-is-transport',
       comment: 'server/graphql serves a schema and a context it is given (server/api.ts composes them); it imports no domain.',
       severity: 'error',
@@ -86,6 +107,5 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
-    exclude: { path: '(^|/)node_modules/' },
   },
 }

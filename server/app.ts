@@ -18,6 +18,7 @@ import type { LiveBus } from './live/live-bus'
 import { createMemoryBus } from './live/memory-bus'
 import type { Logger } from './logger'
 import { createProxy, type Proxy } from './proxy/forward'
+import { createCaptureStore } from './store/capture-store'
 import { openStore } from './store/data-source'
 import { EMBEDDED_BATCH_MAX_BYTES, startEmbeddedPostgres } from './store/embedded/embedded-postgres'
 
@@ -59,7 +60,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   // `metrics` reads capture and proxy figures, and they report into it: the hooks below refer to it
   // before its line, which is safe because nothing between here and there awaits.
   const capture = createCapture({
-    dataSource,
+    store: createCaptureStore(dataSource),
     bus,
     dataDir: config.dataDirPath,
     logger,

@@ -1,13 +1,6 @@
-import type { RequestRecord, StreamChunkRecord } from '../records/request-record'
+import type { CaptureOp } from '../records/capture-op'
 
-/**
- * What the recorder hands to the queue. `start` inserts the IN_FLIGHT row; `complete` writes the
- * final row and its stream chunks. Records are snapshots: the recorder never mutates one after
- * handing it over, so the writer may serialise it at any time.
- */
-export type CaptureOp =
-  | { kind: 'start'; record: RequestRecord }
-  | { kind: 'complete'; record: RequestRecord; chunks: StreamChunkRecord[] }
+export type { CaptureOp }
 
 /** Receives ops from the recorder; must be synchronous, cheap and never throw. */
 export type CaptureSink = (op: CaptureOp) => void

@@ -1,8 +1,8 @@
 import path from 'node:path'
-import type { DataSource } from 'typeorm'
 import type { LiveBus } from '../live/live-bus'
 import type { Logger } from '../logger'
 import type { ProxyObserver } from '../proxy/proxy-observer'
+import type { CaptureStore } from '../store/capture-store'
 import type { CaptureOp } from './capture-op'
 import { CaptureRuns } from './persistence/capture-runs'
 import { Quarantine } from './persistence/quarantine'
@@ -42,8 +42,8 @@ export interface CaptureLimits {
 }
 
 export interface CaptureOptions {
-  /** A migrated store (`openStore`). */
-  dataSource: DataSource
+  /** Where records are written: a migrated store's `createCaptureStore`. */
+  store: CaptureStore
   bus: LiveBus
   /** DATA_DIR, where the install secret lives. */
   dataDir: string
@@ -103,17 +103,17 @@ const CLOSE_WRITE_GRACE_MS = 1_000
  * when the spool refuses it too is an op lost, counted and logged.
  */
 export function createCapture(options: CaptureOptions): Capture {
-  const { dataSource, bus, logger, limits } = options
+  const { store, bus, logger, limits } = options
   const installSecret = loadInstallSecret(options.dataDir)
   const redactHeaders = createHeaderRedactor(installSecret, options.secretHeaders ?? [])
   const redactText = createTextRedactor(installSecret, options.redactPatterns ?? [])
   const queue = new BoundedQueue({ maxItems: limits.maxItems, maxBytes: limits.maxBytes })
   const spool = new Spool({ dir: path.join(options.dataDir, 'spool'), maxBytes: limits.spoolMaxBytes, logger })
   // After the spool: its lock proves the previous run on this DATA_DIR is over.
-  const runs = new CaptureRuns({ dataSource, dataDir: options.dataDir, logger, heartbeatMs: options.runHeartbeatMs, staleAfterMs: options.runStaleAfterMs })
+  const runs = new CaptureRuns({ store, dataDir: options.dataDir, logger, heartbeatMs: options.runHeartbeatMs, staleAfterMs: options.runStaleAfterMs })
   const quarantine = new Quarantine({ dir: path.join(options.dataDir, 'quarantine'), logger })
   const spillPolicy = new SpillPolicy(limits.spillAfterMs)
-  const writer = new BatchWriter({ dataSource, queue, logger, batchMaxItems: limits.batchMaxItems, batchMaxBytes: limits.batchMaxBytes, spool, quarantine, runId: runs.id, onBatch: options.onBatch, spillPolicy })
+  const writer = new BatchWriter({ store, queue, logger, batchMaxItems: limits.batchMaxItems, batchMaxBytes: limits.batchMaxBytes, spool, quarantine, runId: runs.id, onBatch: options.onBatch, spillPolicy })
   let lost = 0
   const reportLoss = createLossReporter(logger, () => lost)
   const keepOnDisk = (op: CaptureOp) => {

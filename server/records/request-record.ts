@@ -4,7 +4,7 @@ import type { UsageRecord } from '../wire/usage'
  * The shared word for one exchange through /v1/*: what capture builds from proxy events, what the
  * store persists (one row, upserted by id), what the live bus carries and what the API reads.
  * Every layer imports it; it imports nothing but the usage shape the wire defines.
- * Storage shapes live in store/entities; GraphQL shapes in requests/.
+ * Its storage columns are described in store/tables; GraphQL shapes live in requests/.
  */
 export type { UsageRecord }
 

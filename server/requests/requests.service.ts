@@ -6,14 +6,8 @@ import type { PageInfo } from '../graphql/connection'
 import { RequestEntity } from '../store/entities/request.entity'
 import { StreamChunkEntity } from '../store/entities/stream-chunk.entity'
 import { requestFilterSql, type RequestFilterValues } from './request-filter'
-import {
-  SUMMARY_COLUMNS,
-  toChunkRecord,
-  toRequestRecord,
-  toRequestSummary,
-  type RequestBodies,
-  type RequestSummary,
-} from './request-row'
+import { SUMMARY_PROPERTIES, toRequestRecord, toRequestSummary, type RequestBodies, type RequestSummary } from '../store/tables/requests.table'
+import { toStreamChunkRecord } from '../store/tables/stream-chunks.table'
 
 /** A page of the request list, newest first; `totalCount` is counted only when asked for. */
 export interface RequestPage {
@@ -62,7 +56,7 @@ export class RequestsService {
   async list(filter: RequestFilterValues | null | undefined, first: number, after?: string | null): Promise<RequestPage> {
     const size = checkPageSize(first)
     const query = this.#filtered(filter)
-      .select(SUMMARY_COLUMNS.map((column) => `r.${column}`))
+      .select(SUMMARY_PROPERTIES.map((property) => `r.${property}`))
       .addSelect(STARTED_AT_TEXT, 'cursor_started_at')
       .orderBy('r.startedAt', 'DESC')
       .addOrderBy('r.id', 'DESC')
@@ -124,7 +118,7 @@ export class RequestsService {
     const byRequest = new Map<string, StreamChunkRecord[]>()
     for (const row of rows) {
       const list = byRequest.get(row.requestId) ?? []
-      list.push(toChunkRecord(row))
+      list.push(toStreamChunkRecord(row))
       byRequest.set(row.requestId, list)
     }
     return ids.map((id) => byRequest.get(id) ?? [])

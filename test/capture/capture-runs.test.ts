@@ -4,9 +4,11 @@ import os from 'node:os'
 import path from 'node:path'
 import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
-import { buildBatchStatements } from '../../server/capture/persistence/batch-statements'
 import type { CaptureOp } from '../../server/capture/capture-op'
-import { CaptureRuns, ORPHANED_ERROR_CODE } from '../../server/capture/persistence/capture-runs'
+import { CaptureRuns } from '../../server/capture/persistence/capture-runs'
+import { ORPHANED_ERROR_CODE } from '../../server/records/orphaned-record'
+import { buildBatchStatements } from '../../server/store/batch-statements'
+import { createCaptureStore } from '../../server/store/capture-store'
 import { waitFor } from '../support/start-app'
 import { useMigratedStore } from '../support/test-database'
 import { completeOp, inFlightRecord, startOp } from './records'
@@ -24,7 +26,7 @@ afterEach(async () => {
 
 /** A started run on a fresh data directory (or the one given); beats every 50 ms. */
 function startRuns(dataDir = mkdtempSync(path.join(os.tmpdir(), 'claudescope-runs-'))): CaptureRuns {
-  const runs = new CaptureRuns({ dataSource: store.dataSource, dataDir, logger, heartbeatMs: 50, staleAfterMs: 60_000 })
+  const runs = new CaptureRuns({ store: createCaptureStore(store.dataSource), dataDir, logger, heartbeatMs: 50, staleAfterMs: 60_000 })
   runs.start()
   opened.push({ runs, dataDir })
   return runs

@@ -8,6 +8,7 @@ import type { DataSource } from 'typeorm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCapture, type CaptureOptions } from '../../server/capture/capture'
 import { createMemoryBus } from '../../server/live/memory-bus'
+import { createCaptureStore } from '../../server/store/capture-store'
 import { openStore } from '../../server/store/data-source'
 import { frameSse, messageFixture } from '../support/anthropic-fixtures'
 import { waitFor } from '../support/start-app'
@@ -54,7 +55,7 @@ function proxyStream(observer: ReturnType<typeof createCapture>['observer'], api
 
 describe('capture', () => {
   it('stores an exchange IN_FLIGHT as soon as it starts, then completed once with its chunks', async () => {
-    const capture = createCapture({ dataSource, bus: createMemoryBus(), dataDir, logger, limits: LIMITS })
+    const capture = createCapture({ store: createCaptureStore(dataSource), bus: createMemoryBus(), dataDir, logger, limits: LIMITS })
     const exchange = proxyStream(capture.observer, 'sk-ant-api03-capture')
     await capture.flush()
     const [started] = await dataSource.query('SELECT status, model, stream FROM requests WHERE id = $1', [exchange.id])
@@ -72,7 +73,7 @@ describe('capture', () => {
 
   it('fingerprints a key the same way after a restart on the same data directory', async () => {
     const fingerprintOf = async () => {
-      const capture = createCapture({ dataSource, bus: createMemoryBus(), dataDir, logger, limits: LIMITS })
+      const capture = createCapture({ store: createCaptureStore(dataSource), bus: createMemoryBus(), dataDir, logger, limits: LIMITS })
       const { id } = proxyStream(capture.observer, 'sk-ant-api03-restart')
       await capture.close()
       const [row] = await dataSource.query('SELECT api_key_fingerprint FROM requests WHERE id = $1', [id])
@@ -84,7 +85,7 @@ describe('capture', () => {
   })
 
   it('spools what the full queue refuses and still stores every record', async () => {
-    const capture = createCapture({ dataSource, bus: createMemoryBus(), dataDir, logger, limits: { ...LIMITS, maxItems: 1 } })
+    const capture = createCapture({ store: createCaptureStore(dataSource), bus: createMemoryBus(), dataDir, logger, limits: { ...LIMITS, maxItems: 1 } })
     const ids = Array.from({ length: 5 }, () => proxyStream(capture.observer, 'sk-ant-api03-bounds').id)
     expect(capture.stats().spilled).toBeGreaterThan(0)
     await capture.flush()
@@ -96,7 +97,7 @@ describe('capture', () => {
 
   it('loses and counts records only once the queue and the spool are both full', async () => {
     const ownDir = await mkdtemp(path.join(os.tmpdir(), 'claudescope-capture-full-'))
-    const capture = createCapture({ dataSource, bus: createMemoryBus(), dataDir: ownDir, logger, limits: { ...LIMITS, maxItems: 1, spoolMaxBytes: 1 } })
+    const capture = createCapture({ store: createCaptureStore(dataSource), bus: createMemoryBus(), dataDir: ownDir, logger, limits: { ...LIMITS, maxItems: 1, spoolMaxBytes: 1 } })
     for (let i = 0; i < 5; i++) proxyStream(capture.observer, 'sk-ant-api03-full')
     expect(capture.stats().lost).toBe(4)
     await capture.close()
@@ -107,7 +108,7 @@ describe('capture', () => {
     const refuse = async () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))
     const down = { transaction: refuse, query: refuse } as unknown as DataSource
     const batches: number[] = []
-    const first = createCapture({ dataSource: down, bus: createMemoryBus(), dataDir: ownDir, logger, limits: LIMITS, closeTimeoutMs: 300 })
+    const first = createCapture({ store: createCaptureStore(down), bus: createMemoryBus(), dataDir: ownDir, logger, limits: LIMITS, closeTimeoutMs: 300 })
     const early = proxyStream(first.observer, 'sk-ant-api03-down')
     await expect.poll(() => first.stats().failedBatches).toBeGreaterThan(0)
     await expect.poll(() => first.stats().queueDepth).toBe(0) // the failed batch went to disk
@@ -120,7 +121,7 @@ describe('capture', () => {
     expect(performance.now() - closedAt).toBeLessThan(3_000)
     expect(first.stats()).toMatchObject({ lost: 0, queueDepth: 0, spoolRecords: 4 })
 
-    const second = createCapture({ dataSource, bus: createMemoryBus(), dataDir: ownDir, logger, limits: LIMITS, onBatch: (records) => batches.push(records) })
+    const second = createCapture({ store: createCaptureStore(dataSource), bus: createMemoryBus(), dataDir: ownDir, logger, limits: LIMITS, onBatch: (records) => batches.push(records) })
     expect(second.stats().spoolRecords).toBe(4)
     await second.flush()
     const rows = await dataSource.query('SELECT id, status FROM requests WHERE id = ANY($1) ORDER BY id', [[early.id, late.id]])
@@ -140,7 +141,7 @@ describe('capture', () => {
       transaction: async (run: never) => (await gate, await sleep(150), dataSource.transaction(run)),
       query: async (text: string, values: unknown[]) => (await gate, await sleep(150), dataSource.query(text, values)),
     } as unknown as DataSource
-    const capture = createCapture({ dataSource: slow, bus: createMemoryBus(), dataDir: ownDir, logger, limits: { ...LIMITS, batchMaxItems: 2, spillAfterMs: 300 } })
+    const capture = createCapture({ store: createCaptureStore(slow), bus: createMemoryBus(), dataDir: ownDir, logger, limits: { ...LIMITS, batchMaxItems: 2, spillAfterMs: 300 } })
 
     // Eight records two at a time: the last ones wait twice spillAfterMs, yet every write finishes in time.
     const kept = Array.from({ length: 8 }, () => proxyStream(capture.observer, 'sk-ant-api03-slow'))

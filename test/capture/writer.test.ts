@@ -10,10 +10,11 @@ import { MAX_INDEXED_TEXT_BYTES, TRUNCATION_MARKER } from '../../server/capture/
 import { Quarantine } from '../../server/capture/persistence/quarantine'
 import { BoundedQueue } from '../../server/capture/persistence/queue'
 import { SpillPolicy } from '../../server/capture/persistence/spill-policy'
-import { RequestBody, withRequestBody } from '../../server/capture/request-body'
+import { RequestBody, withRequestBody } from '../../server/records/request-body'
 import { Spool } from '../../server/capture/spool/spool'
 import { decodeOps } from '../../server/capture/spool/spool-codec'
 import { BatchWriter, type BatchWriterOptions } from '../../server/capture/persistence/writer'
+import { createCaptureStore } from '../../server/store/capture-store'
 import { waitFor } from '../support/start-app'
 import { useMigratedStore } from '../support/test-database'
 import { chunksOf, completeOp, inFlightRecord, startOp } from './records'
@@ -25,7 +26,7 @@ const store = useMigratedStore()
 /** A started writer on its own queue; `stop()` closes it. */
 function startWriter(options: Partial<BatchWriterOptions> = {}) {
   const queue = new BoundedQueue({ maxItems: 10_000, maxBytes: 64 * 1024 * 1024 })
-  const writer = new BatchWriter({ dataSource: store.dataSource, queue, logger, retryInitialMs: 10, retryMaxMs: 50, ...options })
+  const writer = new BatchWriter({ store: createCaptureStore(store.dataSource), queue, logger, retryInitialMs: 10, retryMaxMs: 50, ...options })
   writer.start()
   const offerAll = (ops: CaptureOp[]) => {
     for (const op of ops) expect(queue.offer(op)).toBe(true)
@@ -272,7 +273,7 @@ describe('BatchWriter', () => {
   it('copies a batch whose commit hangs for spillAfterMs to the spool, then skips the copy when the commit goes through', async () => {
     const database = gatedDatabase()
     const { spool, remove } = tempSpool()
-    const { writer, offerAll } = startWriter({ dataSource: database.gated, spool, spillPolicy: new SpillPolicy(100) })
+    const { writer, offerAll } = startWriter({ store: createCaptureStore(database.gated), spool, spillPolicy: new SpillPolicy(100) })
     database.close()
     const ops = Array.from({ length: 5 }, () => startOp(inFlightRecord()))
     offerAll(ops)
@@ -290,7 +291,7 @@ describe('BatchWriter', () => {
   it('stops within its close timeout on a hung commit, leaving the batch in the spool for the next start', async () => {
     const database = gatedDatabase()
     const { dir, spool, remove } = tempSpool()
-    const { writer, offerAll } = startWriter({ dataSource: database.gated, spool, spillPolicy: new SpillPolicy(60_000) })
+    const { writer, offerAll } = startWriter({ store: createCaptureStore(database.gated), spool, spillPolicy: new SpillPolicy(60_000) })
     database.close()
     const ops = Array.from({ length: 3 }, () => startOp(inFlightRecord()))
     offerAll(ops)

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { GRAPHQL_LIMITS } from '../../server/graphql/graphql-limits'
 import { makeRecord } from '../live/record-fixtures'
 import { startGraphQLHarness, type GraphQLHarness } from './graphql-harness'
-import { storeRequests } from './stored-requests'
+import { storeRecords } from '../support/stored-records'
 
 interface GraphQLBody {
   data?: unknown
@@ -31,7 +31,7 @@ describe('GraphQL over HTTP', () => {
 
   it('runs a query sent as GET with the query in the URL', async () => {
     const record = makeRecord()
-    await storeRequests(harness.dataSource, [record])
+    await storeRecords(harness.dataSource, [record])
     const query = encodeURIComponent('query($id: ID!) { request(id: $id) { id model } }')
     const variables = encodeURIComponent(JSON.stringify({ id: record.id }))
     const res = await fetch(`${harness.url}/graphql?query=${query}&variables=${variables}`)
@@ -116,7 +116,7 @@ describe('GraphQL over HTTP', () => {
 
   it('masks an unexpected failure and keeps the API answering', async () => {
     const record = makeRecord()
-    await storeRequests(harness.dataSource, [record])
+    await storeRecords(harness.dataSource, [record])
     const query = JSON.stringify({ query: `{ request(id: "${record.id}") { id chunks { seq } } }` })
     await harness.dataSource.query('ALTER TABLE stream_chunks RENAME TO stream_chunks_elsewhere')
     try {

@@ -5,7 +5,7 @@ import { RequestsService } from '../../server/requests/requests.service'
 import { queryGraphQL } from '../support/graphql-client'
 import { makeRecord } from '../live/record-fixtures'
 import { startGraphQLHarness, type GraphQLHarness } from './graphql-harness'
-import { storeRequests } from './stored-requests'
+import { storeRecords } from '../support/stored-records'
 
 const at = (second: number) => new Date(Date.UTC(2025, 5, 1, 12, 0, second))
 const body = (text: string) => JSON.stringify({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: text }] })
@@ -67,7 +67,7 @@ describe('request filter', () => {
   beforeAll(async () => {
     harness = await startGraphQLHarness()
     service = new RequestsService(harness.dataSource)
-    await storeRequests(harness.dataSource, corpus)
+    await storeRecords(harness.dataSource, corpus)
   })
   afterAll(() => harness.close())
 

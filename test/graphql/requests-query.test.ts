@@ -5,7 +5,7 @@ import type { RequestRecord } from '../../server/records/request-record'
 import { queryGraphQL } from '../support/graphql-client'
 import { inFlight, makeChunk, makeRecord } from '../live/record-fixtures'
 import { startGraphQLHarness, type GraphQLHarness } from './graphql-harness'
-import { storeRequests } from './stored-requests'
+import { storeRecords } from '../support/stored-records'
 
 const at = (second: number) => new Date(Date.UTC(2025, 5, 1, 12, 0, second))
 /** A key fingerprint no other test uses: filtering on it gives a test its own rows in the shared database. */
@@ -49,7 +49,7 @@ describe('requests query: pagination', () => {
   /** 7 requests; two pairs share a start instant so only the id breaks the tie. */
   const records: RequestRecord[] = [0, 1, 1, 2, 3, 3, 4].map((second) => makeRecord({ startedAt: at(second), apiKeyFingerprint: key }))
 
-  beforeAll(() => storeRequests(harness.dataSource, records))
+  beforeAll(() => storeRecords(harness.dataSource, records))
 
   const newestFirst = () =>
     [...records].sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || (a.id < b.id ? 1 : -1)).map((r) => r.id)
@@ -76,7 +76,7 @@ describe('requests query: pagination', () => {
   it('returns 50 by default', async () => {
     const manyKey = ownKey()
     const many = Array.from({ length: 60 }, (_, i) => makeRecord({ startedAt: new Date(Date.UTC(2024, 0, 1, 0, 0, i)), apiKeyFingerprint: manyKey }))
-    await storeRequests(harness.dataSource, many)
+    await storeRecords(harness.dataSource, many)
     const page = await queryGraphQL<Page>(harness.url, PAGE, { filter: { apiKeyFingerprint: manyKey } })
     expect(page.requests.nodes).toHaveLength(50)
     expect(page.requests.pageInfo.hasNextPage).toBe(true)
@@ -152,7 +152,7 @@ describe('requests query: one request', () => {
       usage: { ...makeRecord().usage!, inputTokens: bigTokens, cacheReadInputTokens: 3_000_000_000 },
     })
     const chunks = [0, 1, 2].map((seq) => makeChunk(record.id, seq))
-    await storeRequests(harness.dataSource, [record], chunks)
+    await storeRecords(harness.dataSource, [record], chunks)
     const { request } = await queryGraphQL<{ request: Record<string, unknown> }>(harness.url, FULL, { id: record.id })
     expect(request).toEqual({
       id: record.id,
@@ -206,7 +206,7 @@ describe('requests query: one request', () => {
     const invalid = makeRecord({ requestBody: '{"model": oops', requestBodyIsJson: false })
     const hugeInteger = '{"tool_input":{"id":12345678901234567890}}'
     const huge = makeRecord({ requestBody: hugeInteger })
-    await storeRequests(harness.dataSource, [invalid, huge])
+    await storeRecords(harness.dataSource, [invalid, huge])
     const q = `query($id: ID!) { request(id: $id) { requestBody requestBodyText } }`
     expect((await queryGraphQL<{ request: unknown }>(harness.url, q, { id: invalid.id })).request).toEqual({
       requestBody: '{"model": oops',
@@ -225,7 +225,7 @@ describe('requests query: one request', () => {
   it('serves bodies and chunks of every node of a page', async () => {
     const key = ownKey()
     const records = [1, 2, 3].map((second) => makeRecord({ startedAt: at(second), requestBody: `{"n":${second}}`, apiKeyFingerprint: key }))
-    await storeRequests(harness.dataSource, records, records.map((r) => makeChunk(r.id, 0)))
+    await storeRecords(harness.dataSource, records, records.map((r) => makeChunk(r.id, 0)))
     type Node = { requestBody: { n: number }; responseSse: string; chunks: { requestId: string }[] }
     const page = await queryGraphQL<{ requests: { nodes: Node[] } }>(
       harness.url,
@@ -240,7 +240,7 @@ describe('requests query: one request', () => {
   it('serves the chunks of an in-flight request from the live bus', async () => {
     const record = makeRecord()
     const started = inFlight(record)
-    await storeRequests(harness.dataSource, [started])
+    await storeRecords(harness.dataSource, [started])
     harness.bus.publish({ kind: 'request', record: started })
     for (const seq of [0, 1]) {
       harness.bus.publish({ kind: 'chunk', chunk: makeChunk(record.id, seq), request: { id: record.id, model: record.model, path: record.path, stream: true, apiKeyFingerprint: null } })

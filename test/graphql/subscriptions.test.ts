@@ -6,7 +6,7 @@ import { GRAPHQL_LIMITS } from '../../server/graphql/graphql-limits'
 import { subscribeGraphQL, type Subscription } from '../support/graphql-client'
 import { chunkEvent, inFlight, makeChunk, makeRecord, requestEvent } from '../live/record-fixtures'
 import { startGraphQLHarness, type GraphQLHarness } from './graphql-harness'
-import { storeRequests } from './stored-requests'
+import { storeRecords } from '../support/stored-records'
 
 type ChunkResult<K extends string> = Record<K, { requestId: string; seq: number; data: string }>
 
@@ -100,7 +100,7 @@ describe('subscriptions over graphql-ws', () => {
 
   it('replays a stored request from the database and completes', async () => {
     const record = makeRecord()
-    await storeRequests(harness.dataSource, [record], [0, 1, 2].map((seq) => makeChunk(record.id, seq)))
+    await storeRecords(harness.dataSource, [record], [0, 1, 2].map((seq) => makeChunk(record.id, seq)))
     const chunks = open<ChunkResult<'streamChunks'>>(STREAM_CHUNKS, { id: record.id })
     await chunks.completed
     expect(chunks.results.map((r) => r.streamChunks.seq)).toEqual([0, 1, 2])

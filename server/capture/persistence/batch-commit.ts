@@ -1,8 +1,7 @@
 import { performance } from 'node:perf_hooks'
-import type { DataSource } from 'typeorm'
 import type { Logger } from '../../logger'
 import { coalesceOps, type CaptureOp } from '../capture-op'
-import { buildBatchStatements } from './batch-statements'
+import type { CaptureStore } from '../../store/capture-store'
 import type { Quarantine } from './quarantine'
 import { reduceOp } from './reduced-op'
 
@@ -10,7 +9,7 @@ import { reduceOp } from './reduced-op'
 const STORED_STARTS_MAX = 100_000
 
 export interface BatchCommitOptions {
-  dataSource: DataSource
+  store: CaptureStore
   logger: Logger
   /** Where an op goes that the database refuses even reduced; without it such an op is lost (counted in `rejected`). */
   quarantine?: Quarantine
@@ -45,26 +44,26 @@ export interface WriteErrorSummary {
 
 /**
  * Commits batches of capture ops into `requests` and `stream_chunks`, one transaction per batch
- * (usually a single statement, see `buildBatchStatements`), and isolates the rows the database
+ * (usually a single statement, see `CaptureStore.writeBatch`), and isolates the rows the database
  * refuses.
  *
- * An error caused by the rows themselves (SQLSTATE 22, 23, 54 and the like, see `isTransient`)
+ * An error caused by the rows themselves (SQLSTATE 22, 23, 54 and the like, see `CaptureStore.isTransient`)
  * would fail the same batch forever, in the queue and on replay from the spool; such a batch is
  * retried op by op, an op failing alone is written in reduced form (`reduceOp`), and one refused
  * even so goes to the quarantine file. What follows it is never held up.
  */
 export class BatchCommit {
-  readonly #dataSource: DataSource
+  readonly #store: CaptureStore
   readonly #logger: Logger
   readonly #quarantine: Quarantine | undefined
   readonly #onBatch: ((records: number, seconds: number) => void) | undefined
   readonly #stats: BatchCommitStats = { written: 0, writtenChunks: 0, failedBatches: 0, reduced: 0, quarantined: 0, rejected: 0, lastBatchSize: 0, lastWriteMs: 0 }
-  /** Requests whose IN_FLIGHT row is committed and whose completion is not yet: see `buildBatchStatements`. */
+  /** Requests whose IN_FLIGHT row is committed and whose completion is not yet: see `CaptureStore.writeBatch`. */
   readonly #storedStarts = new Set<string>()
   #lastError: WriteErrorSummary | undefined
 
   constructor(options: BatchCommitOptions) {
-    this.#dataSource = options.dataSource
+    this.#store = options.store
     this.#logger = options.logger
     this.#quarantine = options.quarantine
     this.#onBatch = options.onBatch
@@ -86,7 +85,7 @@ export class BatchCommit {
       return false
     } catch (err) {
       this.#stats.failedBatches++
-      if (isTransient(err)) {
+      if (this.#store.isTransient(err)) {
         retryLater(batch)
         this.#lastError = describe(err)
         return true
@@ -123,7 +122,7 @@ export class BatchCommit {
       await this.#commit([op])
       return null
     } catch (err) {
-      return { err, isTransient: isTransient(err) }
+      return { err, isTransient: this.#store.isTransient(err) }
     }
   }
 
@@ -147,15 +146,7 @@ export class BatchCommit {
   async #commit(batch: CaptureOp[]): Promise<void> {
     const started = performance.now()
     const ops = coalesceOps(batch)
-    const statements = buildBatchStatements(ops, (id) => this.#storedStarts.has(id))
-    if (statements.length === 1) {
-      // One statement commits on its own: a single round trip instead of three.
-      await this.#dataSource.query(statements[0]!.text, statements[0]!.values)
-    } else {
-      await this.#dataSource.transaction(async (manager) => {
-        for (const statement of statements) await manager.query(statement.text, statement.values)
-      })
-    }
+    await this.#store.writeBatch(ops, (id) => this.#storedStarts.has(id))
     this.#noteStoredStarts(ops)
     this.#stats.lastWriteMs = performance.now() - started
     this.#onBatch?.(batch.length, this.#stats.lastWriteMs / 1000)
@@ -174,34 +165,6 @@ export class BatchCommit {
   }
 }
 
-/** SQLSTATE of a pg error, as TypeORM's QueryFailedError copies it. */
-function sqlState(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined
-}
-
-/**
- * SQLSTATE classes of failures that do not depend on the rows, so every batch would meet them:
- * retried (and spooled meanwhile) until they pass, never isolated. Connection (08), operator
- * intervention such as a shutdown or statement timeout (57), insufficient resources (53),
- * transaction rollback such as a deadlock (40), system errors such as I/O (58), and the schema or
- * access as a whole: missing table or privilege (42), database (3D), authorization (28), lock not
- * available (55).
- */
-const TRANSIENT_CLASSES = new Set(['08', '57', '53', '40', '58', '42', '3D', '28', '55'])
-
-/**
- * Whether retrying the same rows later may succeed: a transient SQLSTATE, or an error without one
- * (the connection failed before the server answered). Any other SQLSTATE (data exception 22,
- * integrity 23, program limit 54, ...) refuses these rows every time, and so does an error raised
- * while building the statement from them.
- */
-function isTransient(err: unknown): boolean {
-  const state = sqlState(err)
-  if (state !== undefined) return TRANSIENT_CLASSES.has(state.slice(0, 2))
-  return !(err instanceof TypeError || err instanceof RangeError)
-}
-
 /** A short reason for a reduced record's note: SQLSTATE and message, never parameters. */
 function whyRefused(err: unknown): string {
   const { message, code } = describe(err)
@@ -209,5 +172,5 @@ function whyRefused(err: unknown): string {
 }
 
 function describe(err: unknown): WriteErrorSummary {
-  return { message: err instanceof Error ? err.message : String(err), code: sqlState(err) ?? (err as { code?: string } | null)?.code }
+  return { message: err instanceof Error ? err.message : String(err), code: (err as { code?: string } | null)?.code }
 }

@@ -1,17 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import type { DataSource } from 'typeorm'
 import { writePrivateFile } from '../../files/private-files'
 import type { Logger } from '../../logger'
+import { ORPHANED_ERROR_CODE, ORPHANED_MESSAGE } from '../../records/orphaned-record'
+import type { CaptureStore } from '../../store/capture-store'
 import type { CaptureOp } from '../capture-op'
 
-/** `error_code` of a record whose run ended before its exchange did. */
-export const ORPHANED_ERROR_CODE = 'CAPTURE_ORPHANED'
-const ORPHANED_MESSAGE = 'Claudescope stopped before this exchange ended (the process was killed or crashed); how it ended was not recorded'
-
 export interface CaptureRunsOptions {
-  dataSource: DataSource
+  store: CaptureStore
   /**
    * DATA_DIR. Its `capture-run` file names the run of the last process that used it, which is
    * dead for sure once this process holds the spool's lock: create CaptureRuns after the Spool.
@@ -40,7 +37,7 @@ export interface CaptureRunsOptions {
 export class CaptureRuns {
   /** This run's id, written into every record it captures. */
   readonly id = randomUUID()
-  readonly #dataSource: DataSource
+  readonly #store: CaptureStore
   readonly #logger: Logger
   readonly #file: string
   readonly #heartbeatMs: number
@@ -49,7 +46,7 @@ export class CaptureRuns {
   #beating: Promise<void> = Promise.resolve()
 
   constructor(options: CaptureRunsOptions) {
-    this.#dataSource = options.dataSource
+    this.#store = options.store
     this.#logger = options.logger
     this.#file = path.join(options.dataDir, 'capture-run')
     this.#heartbeatMs = options.heartbeatMs ?? 30_000
@@ -70,30 +67,13 @@ export class CaptureRuns {
     await this.#beating
   }
 
-  /** Closes the IN_FLIGHT records of runs that are not alive (or of no run); returns how many. */
-  async #sweep(): Promise<number> {
-    // TypeORM answers an UPDATE with [rows, affected count].
-    const [, count] = (await this.#dataSource.query(
-      `UPDATE requests SET status = 'ABORTED', error_code = $1, error = $2
-       WHERE status = 'IN_FLIGHT' AND NOT EXISTS (
-         SELECT 1 FROM capture_runs r WHERE r.id = requests.run_id AND r.last_seen_at > now() - make_interval(secs => $3))`,
-      [ORPHANED_ERROR_CODE, ORPHANED_MESSAGE, this.#staleAfterS],
-    )) as [unknown[], number]
-    return count
-  }
-
   #beat(previousRunId: string | null): void {
     this.#beating = this.#beating.then(async () => {
       try {
-        const query = (sql: string, values: unknown[]) => this.#dataSource.query(sql, values)
-        if (previousRunId !== null) await query('DELETE FROM capture_runs WHERE id = $1', [previousRunId])
-        await query(
-          'INSERT INTO capture_runs (id, started_at, last_seen_at) VALUES ($1, now(), now()) ON CONFLICT (id) DO UPDATE SET last_seen_at = now()',
-          [this.id],
-        )
-        const swept = await this.#sweep()
+        await this.#store.heartbeat(this.id, previousRunId)
+        const swept = await this.#store.sweepOrphans(this.#staleAfterS)
         if (swept > 0) this.#logger.info({ swept }, 'marked records ABORTED whose recording process stopped before they ended')
-        await query('DELETE FROM capture_runs WHERE last_seen_at < now() - make_interval(secs => $1)', [this.#staleAfterS])
+        await this.#store.forgetStaleRuns(this.#staleAfterS)
       } catch (err) {
         // The writer reports database outages; the next beat tries again.
         this.#logger.debug({ err }, 'capture run heartbeat failed')

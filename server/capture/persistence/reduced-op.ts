@@ -1,8 +1,8 @@
 import type { CaptureOp } from '../capture-op'
 import { boundIndexedText } from '../indexed-text'
-import { requestBodyBytesOf, RequestBody, withRequestBody } from '../request-body'
+import { requestBodyBytesOf, RequestBody, withRequestBody } from '../../records/request-body'
 import type { RequestRecord, StreamChunkRecord, UsageRecord } from '../../records/request-record'
-import { storableText } from '../storable-text'
+import { storableText } from '../../records/storable-text'
 
 /** Stored as `error_code` of a record written in reduced form (unless it had a code of its own). */
 const REDUCED_ERROR_CODE = 'CAPTURE_REDUCED'

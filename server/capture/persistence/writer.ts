@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks'
-import type { DataSource } from 'typeorm'
+import type { CaptureStore } from '../../store/capture-store'
 import type { Logger } from '../../logger'
 import { CaptureError } from '../capture-error'
 import type { CaptureOp } from '../capture-op'
@@ -12,7 +12,7 @@ import type { BoundedQueue } from './queue'
 import { SpillPolicy } from './spill-policy'
 
 export interface BatchWriterOptions {
-  dataSource: DataSource
+  store: CaptureStore
   queue: BoundedQueue
   logger: Logger
   /** Most ops written in one transaction. @default 200 */
@@ -102,7 +102,7 @@ export class BatchWriter {
     this.#runId = options.runId
     this.#lingerMs = options.lingerMs ?? 10
     this.#spill = options.spillPolicy ?? new SpillPolicy()
-    this.#commit = new BatchCommit({ dataSource: options.dataSource, logger: options.logger, quarantine: options.quarantine, onBatch: options.onBatch })
+    this.#commit = new BatchCommit({ store: options.store, logger: options.logger, quarantine: options.quarantine, onBatch: options.onBatch })
     this.#outage = new OutageReport(options.logger)
   }
 

@@ -12,10 +12,10 @@ import { boundIndexedText } from '../indexed-text'
 import { inspectRequestBody } from './inspect-request-body'
 import { parseObject } from './json-object'
 import { apiKeyFingerprint, redactHeaderValues, type HeaderRedactor, type TextRedactor } from './redact'
-import { RequestBody, withRequestBody } from '../request-body'
+import { RequestBody, withRequestBody } from '../../records/request-body'
 import { UNROUTED, type RequestRecord, type RequestStatus, type StreamChunkRecord } from '../../records/request-record'
 import { createResponseDecoder } from './response-decoder'
-import { storableText } from '../storable-text'
+import { storableText } from '../../records/storable-text'
 import { StreamRedaction } from './stream-redaction'
 
 export interface RecordingContext {

@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib'
 import { deserialize, serialize } from 'node:v8'
 import type { CaptureOp } from '../capture-op'
-import { RequestBody, requestBodyBytesOf, withRequestBody } from '../request-body'
+import { RequestBody, requestBodyBytesOf, withRequestBody } from '../../records/request-body'
 import type { RequestRecord, StreamChunkRecord } from '../../records/request-record'
 
 /**

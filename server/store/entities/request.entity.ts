@@ -3,9 +3,9 @@ import type { RequestStatus } from '../../records/request-record'
 import { int8AsNumber } from './column-types'
 
 /**
- * One exchange through /v1/*, inserted IN_FLIGHT when it starts and completed once;
- * capture's batch writer writes it asynchronously.
- * Written only by capture's batch writer, by upsert on `id`, so a replay cannot duplicate it.
+ * One exchange through /v1/*, inserted IN_FLIGHT when it starts and completed once.
+ * Written only through the store's CaptureStore (columns in tables/requests.table.ts), by upsert on `id`,
+ * so a replay cannot duplicate it.
  * Secrets never reach this row: headers are redacted before capture builds the record.
  */
 @Entity({ name: 'requests' })

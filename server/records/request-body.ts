@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer'
-import type { RequestRecord } from '../records/request-record'
+import type { RequestRecord } from './request-record'
 import { storableText } from './storable-text'
 
 /**

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { buildBatchStatements, CHUNK_COLUMNS, MAX_BIND_PARAMETERS, REQUEST_COLUMNS } from '../../server/capture/persistence/batch-statements'
+import { buildBatchStatements, MAX_BIND_PARAMETERS } from '../../server/store/batch-statements'
+import { REQUEST_COLUMNS } from '../../server/store/tables/requests.table'
+import { STREAM_CHUNK_COLUMNS as CHUNK_COLUMNS } from '../../server/store/tables/stream-chunks.table'
+import { chunksOf, completeOp, inFlightRecord, startOp } from '../capture/records'
 import { useMigratedStore } from '../support/test-database'
-import { chunksOf, completeOp, inFlightRecord, startOp } from './records'
 
 const store = useMigratedStore()
 
@@ -18,8 +20,8 @@ describe('buildBatchStatements', () => {
         ),
       )
 
-    expect(Object.fromEntries(REQUEST_COLUMNS.map(([name, sqlType]) => [name, sqlType]))).toEqual(await declared('requests'))
-    expect(Object.fromEntries(CHUNK_COLUMNS.map(([name, sqlType]) => [name, sqlType]))).toEqual(await declared('stream_chunks'))
+    expect(Object.fromEntries(REQUEST_COLUMNS.map(({ name, sqlType }) => [name, sqlType]))).toEqual(await declared('requests'))
+    expect(Object.fromEntries(CHUNK_COLUMNS.map(({ name, sqlType }) => [name, sqlType]))).toEqual(await declared('stream_chunks'))
   })
 
   it('writes starts, completions and their chunks in one statement', async () => {

@@ -1,0 +1,116 @@
+import type { CaptureOp } from '../records/capture-op'
+import { ORPHANED_ERROR_CODE } from '../records/orphaned-record'
+import type { RequestRecord, StreamChunkRecord } from '../records/request-record'
+import { columnNames, type ColumnDescription } from './tables/column'
+import { COMPLETION_COLUMNS, REQUEST_COLUMNS, REQUESTS_TABLE } from './tables/requests.table'
+import { STREAM_CHUNK_COLUMNS, STREAM_CHUNKS_TABLE } from './tables/stream-chunks.table'
+
+export interface Statement {
+  text: string
+  values: unknown[]
+}
+
+/** PostgreSQL's bind-parameter limit per statement (a 16-bit count). */
+export const MAX_BIND_PARAMETERS = 65_535
+
+/**
+ * Completed once: neither a replayed start nor a second completion touches a finished row. A row
+ * the orphan sweep closed is not finished: its completion may still come from the spool.
+ */
+const STILL_OPEN = `(${REQUESTS_TABLE}.status = 'IN_FLIGHT' OR ${REQUESTS_TABLE}.error_code = '${ORPHANED_ERROR_CODE}')`
+
+const REQUESTS_UPSERT: RowsStatement<RequestRecord> = {
+  columns: REQUEST_COLUMNS,
+  head: `INSERT INTO ${REQUESTS_TABLE} (${columnNames(REQUEST_COLUMNS)}) VALUES `,
+  tail: ` ON CONFLICT (id) DO UPDATE SET ${COMPLETION_COLUMNS.map(({ name }) => `${name} = EXCLUDED.${name}`).join(', ')} WHERE ${STILL_OPEN}`,
+}
+
+/** For a completion whose start row is stored: no request body to bind and send again. */
+const REQUESTS_COMPLETION_UPDATE: RowsStatement<RequestRecord> = {
+  columns: [REQUEST_COLUMNS[0]!, ...COMPLETION_COLUMNS],
+  head: `UPDATE ${REQUESTS_TABLE} SET ${COMPLETION_COLUMNS.map(({ name }) => `${name} = v.${name}`).join(', ')} FROM (VALUES `,
+  tail: `) AS v (id, ${columnNames(COMPLETION_COLUMNS)}) WHERE ${REQUESTS_TABLE}.id = v.id AND ${STILL_OPEN}`,
+  // A VALUES list types its parameters from nothing: each says what it is.
+  typed: true,
+}
+
+const CHUNKS_INSERT: RowsStatement<StreamChunkRecord> = {
+  columns: STREAM_CHUNK_COLUMNS,
+  head: `INSERT INTO ${STREAM_CHUNKS_TABLE} (${columnNames(STREAM_CHUNK_COLUMNS)}) VALUES `,
+  tail: ' ON CONFLICT DO NOTHING',
+}
+
+/**
+ * The parameterised statements that write one batch (ops must carry distinct ids, which the queue
+ * guarantees): completions whose start row is stored (`isStartStored`) update it, other records
+ * are upserted, and the completions' stream chunks inserted. As many of these as the
+ * bind-parameter limit allows go into one statement (joined with WITH), so a usual batch is one
+ * round trip that commits on its own.
+ */
+export function buildBatchStatements(ops: readonly CaptureOp[], isStartStored: (id: string) => boolean = () => false): Statement[] {
+  const upserts: RequestRecord[] = []
+  const completions: RequestRecord[] = []
+  const chunks: StreamChunkRecord[] = []
+  for (const op of ops) {
+    const updatesStoredStart = op.kind === 'complete' && isStartStored(op.record.id)
+    ;(updatesStoredStart ? completions : upserts).push(op.record)
+    if (op.kind === 'complete') chunks.push(...op.chunks)
+  }
+  const builder = new StatementBuilder()
+  builder.add(REQUESTS_UPSERT, upserts)
+  builder.add(REQUESTS_COMPLETION_UPDATE, completions)
+  builder.add(CHUNKS_INSERT, chunks)
+  return builder.finish()
+}
+
+/** A multi-row statement: `head`, one parenthesised tuple per row, `tail`. */
+interface RowsStatement<T> {
+  columns: ReadonlyArray<ColumnDescription<T>>
+  head: string
+  tail: string
+  /** Each placeholder cast to its column's type. */
+  typed?: boolean
+}
+
+/** Packs multi-row statements into as few statements as the bind-parameter limit allows. */
+class StatementBuilder {
+  readonly #statements: Statement[] = []
+  /** Complete multi-row statements of the statement being built, sharing `#values`. */
+  #parts: string[] = []
+  #values: unknown[] = []
+
+  add<T>(statement: RowsStatement<T>, rows: readonly T[]): void {
+    let tuples: string[] = []
+    const endPart = () => {
+      if (tuples.length > 0) this.#parts.push(statement.head + tuples.join(', ') + statement.tail)
+      tuples = []
+    }
+    for (const row of rows) {
+      if (this.#values.length + statement.columns.length > MAX_BIND_PARAMETERS) {
+        endPart()
+        this.#endStatement()
+      }
+      const placeholders = statement.columns.map(({ sqlType, bind }) => {
+        this.#values.push(bind(row))
+        return statement.typed ? `$${this.#values.length}::${sqlType}` : `$${this.#values.length}`
+      })
+      tuples.push(`(${placeholders.join(', ')})`)
+    }
+    endPart()
+  }
+
+  finish(): Statement[] {
+    this.#endStatement()
+    return this.#statements
+  }
+
+  #endStatement(): void {
+    const parts = this.#parts
+    if (parts.length === 0) return
+    // Data-modifying WITH parts all run, whatever the last statement reads.
+    const text = parts.length === 1 ? parts[0]! : `WITH ${parts.slice(0, -1).map((part, i) => `part${i} AS (${part})`).join(', ')} ${parts.at(-1)!}`
+    this.#statements.push({ text, values: this.#values })
+    this.#parts = []
+    this.#values = []
+  }
+}

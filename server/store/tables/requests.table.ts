@@ -1,0 +1,131 @@
+import { requestBodyParameter } from '../../records/request-body'
+import type { RequestRecord, UsageRecord } from '../../records/request-record'
+import type { RequestEntity } from '../entities/request.entity'
+import type { ColumnDescription, SqlType } from './column'
+
+export const REQUESTS_TABLE = 'requests'
+
+/** The body fields a summary leaves out: they can be megabytes each, and most views never show them. */
+const BODY_FIELDS = ['requestBody', 'responseBody', 'responseSse'] as const
+type BodyField = (typeof BODY_FIELDS)[number]
+export type RequestBodies = Pick<RequestRecord, BodyField>
+
+/** A record without its bodies, as a list reads it. */
+export type RequestSummary = Omit<RequestRecord, BodyField>
+
+export interface RequestColumn extends ColumnDescription<RequestRecord> {
+  /**
+   * The value in the start's row is final (the request body among them): a completion leaves the
+   * column alone, so the body is not compressed and stored a second time.
+   */
+  finalAtStart: boolean
+  /** A field of the record's `usage`, which reads back as null when all its columns are. */
+  inUsage: boolean
+  /** A body column, left out of summaries. */
+  isBody: boolean
+}
+
+type RecordField = Exclude<keyof RequestRecord, 'usage'>
+
+const AT_START = { finalAtStart: true }
+
+/** A column holding the record field `property`; `bind` when the parameter is not the value itself. */
+function field(name: string, sqlType: SqlType, property: RecordField, options: { finalAtStart?: boolean; bind?: (record: RequestRecord) => unknown } = {}): RequestColumn {
+  return {
+    name,
+    sqlType,
+    property,
+    bind: options.bind ?? ((record) => record[property]),
+    finalAtStart: options.finalAtStart ?? false,
+    inUsage: false,
+    isBody: (BODY_FIELDS as readonly string[]).includes(property),
+  }
+}
+
+/** A column holding a field of the record's `usage`. */
+function usage(name: string, sqlType: SqlType, property: keyof UsageRecord): RequestColumn {
+  return { name, sqlType, property, bind: (record) => record.usage?.[property] ?? null, finalAtStart: false, inUsage: true, isBody: false }
+}
+
+/** jsonb takes JSON text. */
+const asJson = (value: unknown) => (value === null ? null : JSON.stringify(value))
+
+/** The `requests` row of one RequestRecord, in the migrations' column order. */
+export const REQUEST_COLUMNS: readonly RequestColumn[] = [
+  field('id', 'uuid', 'id', AT_START),
+  field('status', 'text', 'status'),
+  field('started_at', 'timestamp with time zone', 'startedAt', AT_START),
+  field('completed_at', 'timestamp with time zone', 'completedAt'),
+  field('method', 'text', 'method', AT_START),
+  field('path', 'text', 'path', AT_START),
+  field('query', 'text', 'query', AT_START),
+  field('user_agent', 'text', 'userAgent', AT_START),
+  field('model', 'text', 'model', AT_START),
+  field('routed_model', 'text', 'routedModel'),
+  field('provider', 'text', 'provider', AT_START),
+  field('stream', 'boolean', 'stream', AT_START),
+  // Absent in records spooled before demotion existed.
+  field('demoted', 'boolean', 'demoted', { finalAtStart: true, bind: (r) => r.demoted ?? false }),
+  field('http_status', 'integer', 'httpStatus'),
+  field('upstream_request_id', 'text', 'upstreamRequestId'),
+  field('stop_reason', 'text', 'stopReason'),
+  field('error', 'text', 'error'),
+  field('error_code', 'text', 'errorCode'),
+  field('response_headers_ms', 'double precision', 'responseHeadersMs'),
+  field('ttfb_ms', 'double precision', 'ttfbMs'),
+  field('duration_ms', 'double precision', 'durationMs'),
+  field('request_headers', 'jsonb', 'requestHeaders', { finalAtStart: true, bind: (r) => asJson(r.requestHeaders) }),
+  // The forwarded bytes when they store as they are, so the body is not decoded to text for it.
+  field('request_body', 'text', 'requestBody', { finalAtStart: true, bind: requestBodyParameter }),
+  field('request_body_bytes', 'integer', 'requestBodyBytes', AT_START),
+  field('request_body_is_json', 'boolean', 'requestBodyIsJson', AT_START),
+  field('response_headers', 'jsonb', 'responseHeaders', { bind: (r) => asJson(r.responseHeaders) }),
+  field('response_body', 'text', 'responseBody'),
+  field('response_sse', 'text', 'responseSse'),
+  field('response_body_bytes', 'integer', 'responseBodyBytes'),
+  usage('input_tokens', 'bigint', 'inputTokens'),
+  usage('output_tokens', 'bigint', 'outputTokens'),
+  usage('cache_creation_input_tokens', 'bigint', 'cacheCreationInputTokens'),
+  usage('cache_creation_5m_input_tokens', 'bigint', 'cacheCreation5mInputTokens'),
+  usage('cache_creation_1h_input_tokens', 'bigint', 'cacheCreation1hInputTokens'),
+  usage('cache_read_input_tokens', 'bigint', 'cacheReadInputTokens'),
+  usage('thinking_tokens', 'bigint', 'thinkingTokens'),
+  usage('web_search_requests', 'integer', 'webSearchRequests'),
+  usage('web_fetch_requests', 'integer', 'webFetchRequests'),
+  usage('service_tier', 'text', 'serviceTier'),
+  field('api_key_fingerprint', 'text', 'apiKeyFingerprint', AT_START),
+  field('organization_id', 'text', 'organizationId'),
+  // Null in records spooled before runs existed.
+  field('run_id', 'uuid', 'runId', { finalAtStart: true, bind: (r) => r.runId ?? null }),
+]
+
+/** What a completion changes in its row. */
+export const COMPLETION_COLUMNS = REQUEST_COLUMNS.filter((column) => !column.finalAtStart)
+
+const SUMMARY_COLUMNS = REQUEST_COLUMNS.filter((column) => !column.isBody)
+
+/** Entity properties a list selects: every column but the bodies. */
+export const SUMMARY_PROPERTIES = SUMMARY_COLUMNS.map((column) => column.property)
+
+/** The one place a `requests` row (read through its entity) becomes a record, bodies left out. */
+export function toRequestSummary(row: RequestEntity): RequestSummary {
+  return readRequest<RequestSummary>(row, SUMMARY_COLUMNS)
+}
+
+/** A whole row, bodies included. */
+export function toRequestRecord(row: RequestEntity): RequestRecord {
+  return readRequest<RequestRecord>(row, REQUEST_COLUMNS)
+}
+
+/**
+ * The record fields of `columns` from an entity row (whose properties are the fields' names);
+ * `usage` is null when no usage column holds a value. `T` is the record shape `columns` cover.
+ */
+function readRequest<T extends RequestSummary>(row: RequestEntity, columns: readonly RequestColumn[]): T {
+  const values = row as unknown as Record<string, unknown>
+  const record: Record<string, unknown> = {}
+  const usage: Record<string, unknown> = {}
+  for (const column of columns) (column.inUsage ? usage : record)[column.property] = values[column.property]
+  record.usage = Object.values(usage).some((value) => value !== null) ? usage : null
+  return record as T
+}

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest'
+import { CaptureRunEntity, RequestEntity, StreamChunkEntity } from '../../server/store/entities'
+import { CAPTURE_RUN_COLUMNS, CAPTURE_RUNS_TABLE } from '../../server/store/tables/capture-runs.table'
+import type { ColumnDescription } from '../../server/store/tables/column'
+import { REQUEST_COLUMNS, REQUESTS_TABLE } from '../../server/store/tables/requests.table'
+import { STREAM_CHUNK_COLUMNS, STREAM_CHUNKS_TABLE } from '../../server/store/tables/stream-chunks.table'
+import { useMigratedStore } from '../support/test-database'
+
+const store = useMigratedStore()
+
+const TABLES = [
+  { entity: RequestEntity, table: REQUESTS_TABLE, columns: REQUEST_COLUMNS },
+  { entity: StreamChunkEntity, table: STREAM_CHUNKS_TABLE, columns: STREAM_CHUNK_COLUMNS },
+  { entity: CaptureRunEntity, table: CAPTURE_RUNS_TABLE, columns: CAPTURE_RUN_COLUMNS },
+] as const
+
+/** Column name → [entity property, SQL type], from a column description. */
+function described(columns: ReadonlyArray<ColumnDescription<never>>) {
+  return Object.fromEntries(columns.map((column) => [column.name, [column.property, column.sqlType]]))
+}
+
+describe('table descriptions', () => {
+  it.each(TABLES)('describe every column of the $table entity with its property and SQL type', ({ entity, table, columns }) => {
+    const metadata = store.dataSource.getMetadata(entity)
+    const normalize = (type: unknown) => store.dataSource.driver.normalizeType({ type: type as never })
+    const fromEntity = Object.fromEntries(metadata.columns.map((column) => [column.databaseName, [column.propertyName, normalize(column.type)]]))
+
+    expect(metadata.tableName).toBe(table)
+    expect(described(columns as ReadonlyArray<ColumnDescription<never>>)).toEqual(fromEntity)
+  })
+})

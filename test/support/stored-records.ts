@@ -1,0 +1,19 @@
+import type { DataSource } from 'typeorm'
+import type { CaptureOp } from '../../server/records/capture-op'
+import type { RequestRecord, StreamChunkRecord } from '../../server/records/request-record'
+import { createCaptureStore } from '../../server/store/capture-store'
+
+/**
+ * Writes records (and their chunks) through the store's own write path, as capture would have:
+ * each record as a completion carrying the chunks of its id, whatever its status. Every chunk must
+ * belong to one of the records.
+ */
+export async function storeRecords(dataSource: DataSource, records: RequestRecord[], chunks: StreamChunkRecord[] = []): Promise<void> {
+  const ops = new Map<string, CaptureOp & { kind: 'complete' }>(records.map((record) => [record.id, { kind: 'complete', record, chunks: [] }]))
+  for (const chunk of chunks) {
+    const op = ops.get(chunk.requestId)
+    if (op === undefined) throw new Error(`chunk ${chunk.seq} belongs to ${chunk.requestId}, which is not among the records stored`)
+    op.chunks.push(chunk)
+  }
+  await createCaptureStore(dataSource).writeBatch([...ops.values()], () => false)
+}
