@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { buildBatchStatements } from '../../server/capture/batch-statements'
 import type { CaptureOp } from '../../server/capture/capture-op'
 import { CaptureRuns, ORPHANED_ERROR_CODE } from '../../server/capture/capture-runs'
-import { waitFor } from '../support/start-app'
+import { waitFor } from '../support/wait'
 import { useMigratedStore } from '../support/test-database'
 import { completeOp, inFlightRecord, startOp } from './records'
 

@@ -10,7 +10,7 @@ import { createCapture, type CaptureOptions } from '../../server/capture/capture
 import { createMemoryBus } from '../../server/live/memory-bus'
 import { openStore } from '../../server/store/data-source'
 import { frameSse, messageFixture } from '../support/anthropic-fixtures'
-import { waitFor } from '../support/start-app'
+import { waitFor } from '../support/wait'
 import { createTestDatabase } from '../support/test-database'
 import { sameBody } from './records'
 

@@ -9,7 +9,7 @@ import type { CaptureOp } from '../../server/capture/capture-op'
 import { RequestBody, withRequestBody } from '../../server/capture/request-body'
 import { Spool } from '../../server/capture/spool'
 import { currentProcessIdentity } from '../../server/files/process-identity'
-import { waitFor } from '../support/start-app'
+import { waitFor } from '../support/wait'
 import { inFlightRecord, startOp } from './records'
 
 const logger = pino({ level: 'silent' })

@@ -13,7 +13,7 @@ import { RequestBody, withRequestBody } from '../../server/capture/request-body'
 import { Spool } from '../../server/capture/spool'
 import { decodeOps } from '../../server/capture/spool-codec'
 import { BatchWriter, type BatchWriterOptions } from '../../server/capture/writer'
-import { waitFor } from '../support/start-app'
+import { waitFor } from '../support/wait'
 import { useMigratedStore } from '../support/test-database'
 import { chunksOf, completeOp, inFlightRecord, startOp } from './records'
 

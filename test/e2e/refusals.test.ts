@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { drain } from '../../server/http/drain'
 import { createLogger } from '../../server/logger'
 import { queryGraphQL } from '../support/graphql-client'
-import { startApp, waitFor, type TestApp } from '../support/start-app'
+import { startApp, type TestApp } from '../support/start-app'
+import { waitFor } from '../support/wait'
 
 let app: TestApp | undefined
 afterEach(async () => {

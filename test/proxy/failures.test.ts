@@ -1,9 +1,8 @@
 import { createServer, request } from 'node:http'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { sseErrorEvent, type ProxyError } from '../../server/proxy/proxy-errors'
-import type { ExchangeOutcome } from '../../server/proxy/proxy-observer'
+import { sseErrorEvent } from '../../server/proxy/proxy-errors'
 import { MOCK_HEADERS, startMockUpstream, type MockUpstream } from '../support/mock-upstream'
-import { captureLogger, closeServer, listen, rawRequest, RecordingObserver, startProxy, type RunningProxy } from './proxy-harness'
+import { captureLogger, closeServer, errorOf, listen, rawRequest, RecordingObserver, startProxy, type RunningProxy } from '../support/proxy-harness'
 
 const THINKING_BODY = JSON.stringify({
   model: 'claude-opus-4-5-20251101',
@@ -12,11 +11,6 @@ const THINKING_BODY = JSON.stringify({
   thinking: { type: 'enabled', budget_tokens: 31999 },
   stream: true,
 })
-
-function errorOf(outcome: ExchangeOutcome): ProxyError {
-  if (outcome.kind !== 'failed') throw new Error(`expected a failed outcome, got ${outcome.kind}`)
-  return outcome.error
-}
 
 describe('failures', () => {
   let upstream: MockUpstream

@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { BIG_INTEGER_TEXT } from '../support/anthropic-fixtures'
 import { MOCK_HEADERS, startMockUpstream, type MockUpstream } from '../support/mock-upstream'
-import { closeServer, headerValues, listen, rawRequest, RecordingObserver, startProxy, type RunningProxy } from './proxy-harness'
+import { closeServer, headerValues, listen, rawRequest, RecordingObserver, startProxy, type RunningProxy } from '../support/proxy-harness'
 
 describe('forwarding', () => {
   let upstream: MockUpstream

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ProxyObserver } from '../../server/proxy/proxy-observer'
 import { MOCK_HEADERS, startMockUpstream, type MockUpstream } from '../support/mock-upstream'
-import { captureLogger, rawRequest, RecordingObserver, startProxy, type RunningProxy } from './proxy-harness'
+import { captureLogger, rawRequest, RecordingObserver, startProxy, type RunningProxy } from '../support/proxy-harness'
 
 describe('observer lifecycle', () => {
   let upstream: MockUpstream

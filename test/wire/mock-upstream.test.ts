@@ -4,6 +4,7 @@ import { gunzipSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { BIG_INTEGER_TEXT, messageFixture } from '../support/anthropic-fixtures'
 import { MOCK_HEADERS, ORGANIZATION_ID, startMockUpstream, type MockUpstream } from '../support/mock-upstream'
+import { sdkClient } from '../support/sdk-client'
 
 const params = {
   model: 'claude-sonnet-4-5-20250929',
@@ -37,7 +38,7 @@ describe('mock upstream', () => {
 
   beforeEach(async () => {
     mock = await startMockUpstream()
-    client = new Anthropic({ baseURL: mock.url, apiKey: 'sk-ant-test', maxRetries: 0 })
+    client = sdkClient(mock.url)
   })
   afterEach(async () => {
     await mock.close()
@@ -238,7 +239,7 @@ describe('mock upstream for benchmarks', () => {
   it('answers with text of the configured size in the configured number of events without recording', async () => {
     const mock = await startMockUpstream({ textBytes: 10_000, streamEvents: 32, record: false })
     try {
-      const client = new Anthropic({ baseURL: mock.url, apiKey: 'sk-ant-test', maxRetries: 0 })
+      const client = sdkClient(mock.url)
       const deltas: string[] = []
       const stream = client.messages.stream(params)
       stream.on('text', (t) => deltas.push(t))
