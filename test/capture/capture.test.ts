@@ -115,9 +115,7 @@ describe('capture', () => {
     const late = proxyStream(first.observer, 'sk-ant-api03-down')
     late.streamAll()
     expect(first.stats().queueDepth).toBe(0) // a failing database means straight to disk
-    const closedAt = performance.now()
     await first.close()
-    expect(performance.now() - closedAt).toBeLessThan(3_000)
     expect(first.stats()).toMatchObject({ dropped: 0, queueDepth: 0, spoolRecords: 4 })
 
     const second = createCapture({ dataSource, bus: createMemoryBus(), dataDir: ownDir, logger, limits: LIMITS, onBatch: (records) => batches.push(records) })

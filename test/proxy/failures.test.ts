@@ -2,7 +2,8 @@ import { createServer, request } from 'node:http'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { sseErrorEvent } from '../../server/proxy/proxy-errors'
 import { MOCK_HEADERS, startMockUpstream, type MockUpstream } from '../support/mock-upstream'
-import { captureLogger, closeServer, errorOf, listen, rawRequest, RecordingObserver, startProxy, type RunningProxy } from '../support/proxy-harness'
+import { closeServer, errorOf, listen, rawRequest, RecordingObserver, startProxy, type RunningProxy } from '../support/proxy-harness'
+import { captureLogger } from '../support/capture-logger'
 
 const THINKING_BODY = JSON.stringify({
   model: 'claude-opus-4-5-20251101',

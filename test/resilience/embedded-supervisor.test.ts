@@ -5,6 +5,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, inject, it } from 'vitest'
 import { createLogger } from '../../server/logger'
 import { startEmbeddedPostgres } from '../../server/store/embedded/embedded-postgres'
+import { captureLogger } from '../support/capture-logger'
 import { isAlive, queryRows } from '../support/processes'
 import { waitFor } from '../support/wait'
 
@@ -40,12 +41,14 @@ describe('the embedded database supervisor', () => {
   }, 60_000)
 
   it('leaves a killed process dead with restartOnExit off', async () => {
-    const embedded = await startEmbeddedPostgres({ dataDir: templateCopy(), logger: createLogger('silent'), restartOnExit: false })
+    const { logger, lines } = captureLogger()
+    const embedded = await startEmbeddedPostgres({ dataDir: templateCopy(), logger, restartOnExit: false })
     cleanups.push(() => embedded.stop())
     const killed = embedded.pid
     process.kill(killed, 'SIGKILL')
     await waitFor(() => !isAlive(killed), 'the process to die')
-    await new Promise((r) => setTimeout(r, 1_000))
+    // The supervisor has seen the exit and decided: this line is logged instead of scheduling a restart.
+    await waitFor(() => lines.some((line) => line.msg === 'the embedded database process exited unexpectedly'), 'the supervisor to report the exit')
     expect(embedded.restarts).toBe(0)
     await expect(queryRows(embedded.url, 'SELECT 1')).rejects.toThrow()
   }, 30_000)

@@ -6,7 +6,6 @@
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import pino from 'pino'
-import type { Logger } from '../../server/logger'
 import { createProxy, type Proxy, type ProxyOptions } from '../../server/proxy/forward'
 import type { ProxyError } from '../../server/proxy/proxy-errors'
 import type { ExchangeOutcome, ExchangeResponse, ExchangeStart, ProxyObserver } from '../../server/proxy/proxy-observer'
@@ -102,13 +101,6 @@ export class RecordingObserver implements ProxyObserver {
 export function errorOf(outcome: ExchangeOutcome): ProxyError {
   if (outcome.kind !== 'failed') throw new Error(`expected a failed outcome, got ${outcome.kind}`)
   return outcome.error
-}
-
-/** A pino logger whose JSON lines land in `lines`. */
-export function captureLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = []
-  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) })
-  return { logger, lines }
 }
 
 export interface RunningProxy {

@@ -154,16 +154,16 @@ describe('mock upstream', () => {
 
   it('spaces slow-stream events so the first arrives long before the end', async () => {
     const stream = client.messages.stream(params, { headers: { [MOCK_HEADERS.scenario]: 'slow-stream', [MOCK_HEADERS.delayMs]: '40', [MOCK_HEADERS.events]: '6' } })
-    const started = Date.now()
-    let firstAt = 0
+    let writesBeforeFirstEvent: number | undefined
     stream.on('streamEvent', () => {
-      firstAt ||= Date.now() - started
+      writesBeforeFirstEvent ??= mock.requests[0].response.chunks.length
     })
     const final = await stream.finalMessage()
-    const total = Date.now() - started
+    const sent = mock.requests[0].response
 
     expect(final.content[0]).toMatchObject({ text: 'word1 word2 word3 word4 word5 word6 ' })
-    expect(total - firstAt).toBeGreaterThanOrEqual(40 * 8)
+    expect(writesBeforeFirstEvent).toBeLessThan(sent.chunks.length) // the first event arrived while the rest was still to come
+    expect(sent.chunkOffsetsMs.at(-1)! - sent.chunkOffsetsMs[0]).toBeGreaterThanOrEqual(40 * 8)
   })
 
   it('splits stream writes at the requested byte size, across UTF-8 characters', async () => {
