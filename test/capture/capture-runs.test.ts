@@ -9,7 +9,7 @@ import { CaptureRuns } from '../../server/capture/persistence/capture-runs'
 import { ORPHANED_ERROR_CODE } from '../../server/records/orphaned-record'
 import { buildBatchStatements } from '../../server/store/batch-statements'
 import { createCaptureStore } from '../../server/store/capture-store'
-import { waitFor } from '../support/start-app'
+import { waitFor } from '../support/wait'
 import { useMigratedStore } from '../support/test-database'
 import { completeOp, inFlightRecord, startOp } from './records'
 

@@ -11,7 +11,7 @@ import { createMemoryBus } from '../../server/live/memory-bus'
 import { createCaptureStore } from '../../server/store/capture-store'
 import { openStore } from '../../server/store/data-source'
 import { frameSse, messageFixture } from '../support/anthropic-fixtures'
-import { waitFor } from '../support/start-app'
+import { waitFor } from '../support/wait'
 import { createTestDatabase } from '../support/test-database'
 import { sameBody } from './records'
 
@@ -116,9 +116,7 @@ describe('capture', () => {
     const late = proxyStream(first.observer, 'sk-ant-api03-down')
     late.streamAll()
     expect(first.stats().queueDepth).toBe(0) // a failing database means straight to disk
-    const closedAt = performance.now()
     await first.close()
-    expect(performance.now() - closedAt).toBeLessThan(3_000)
     expect(first.stats()).toMatchObject({ lost: 0, queueDepth: 0, spoolRecords: 4 })
 
     const second = createCapture({ store: createCaptureStore(dataSource), bus: createMemoryBus(), dataDir: ownDir, logger, limits: LIMITS, onBatch: (records) => batches.push(records) })

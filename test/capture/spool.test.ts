@@ -9,7 +9,7 @@ import type { CaptureOp } from '../../server/capture/capture-op'
 import { RequestBody, withRequestBody } from '../../server/records/request-body'
 import { Spool } from '../../server/capture/spool/spool'
 import { currentProcessIdentity } from '../../server/files/process-identity'
-import { waitFor } from '../support/start-app'
+import { waitFor } from '../support/wait'
 import { inFlightRecord, startOp } from './records'
 
 const logger = pino({ level: 'silent' })
@@ -118,12 +118,14 @@ describe('the capture spool', () => {
     spool.close()
   })
   it('fsyncs appended data on its timer, at least once per interval, and not while idle', async () => {
-    const spool = new Spool({ dir: spoolDir(), maxBytes: 1 << 30, fsyncIntervalMs: 20, logger })
+    let timerRuns = 0
+    const spool = new Spool({ dir: spoolDir(), maxBytes: 1 << 30, fsyncIntervalMs: 20, logger, onSyncTimer: () => void timerRuns++ })
     spool.append(completeOp(1))
     spool.append(completeOp(2))
     expect(spool.stats.fsyncs).toBe(0) // not per record
     await waitFor(() => spool.stats.fsyncs === 1, 'the fsync timer')
-    await new Promise((r) => setTimeout(r, 100))
+    const runsAfterSync = timerRuns
+    await waitFor(() => timerRuns >= runsAfterSync + 3, 'the fsync timer to run three more times while idle')
     expect(spool.stats.fsyncs).toBe(1) // nothing new to sync
     spool.append(completeOp(3))
     await waitFor(() => spool.stats.fsyncs === 2, 'the fsync timer after a new append')

@@ -2,7 +2,7 @@ import { flushPromises, mount } from '@vue/test-utils'
 import { describe, expect, it } from 'vitest'
 import RequestDetail from '../../client/src/components/requests/RequestDetail.vue'
 import RequestsPage from '../../client/src/pages/RequestsPage.vue'
-import { createFakeGraphQLServer, recordedRequest, summaryOf } from './fake-graphql-server'
+import { createFakeGraphQLServer, recordedRequest, summaryOf } from '../support/fake-graphql-server'
 
 const HOSTILE = '<img src=x onerror=alert(1)>'
 

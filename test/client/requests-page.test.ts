@@ -1,7 +1,7 @@
 import { flushPromises, mount } from '@vue/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 import RequestsPage from '../../client/src/pages/RequestsPage.vue'
-import { createFakeGraphQLServer, recordedRequest, summaryOf } from './fake-graphql-server'
+import { createFakeGraphQLServer, recordedRequest, summaryOf } from '../support/fake-graphql-server'
 
 function mountPage(server: ReturnType<typeof createFakeGraphQLServer>) {
   return mount(RequestsPage, { global: { provide: server.provide }, attachTo: document.body })

@@ -4,7 +4,9 @@ import path from 'node:path'
 import Anthropic from '@anthropic-ai/sdk'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startApp, waitFor, type TestApp } from '../support/start-app'
+import { startApp, type TestApp } from '../support/start-app'
+import { sdkClient } from '../support/sdk-client'
+import { waitFor } from '../support/wait'
 
 /** Debian's Chromium (CI installs it); never a browser download. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -61,7 +63,7 @@ describe.skipIf(!hasChromium)('dashboard in a real browser', () => {
     // A reload would lose this marker: the row must arrive over the subscription.
     await page.evaluate(() => Object.assign(window, { loadedOnce: true }))
 
-    const anthropic = new Anthropic({ baseURL: app.url, apiKey: 'sk-ant-test', maxRetries: 0 })
+    const anthropic = sdkClient(app.url)
     const prompt = 'Say hello to the dashboard test'
     const stream = anthropic.messages.stream(
       { model: 'claude-sonnet-4-6', max_tokens: 256, messages: [{ role: 'user', content: prompt }] },
@@ -81,7 +83,7 @@ describe.skipIf(!hasChromium)('dashboard in a real browser', () => {
     const answer = message.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('')
     await detail.getByText(prompt).waitFor()
     await detail.getByText(answer.slice(0, 24)).waitFor()
-    expect(await detail.textContent()).toContain(message._request_id ?? '')
+    expect(await detail.textContent()).toContain(stream.request_id ?? '')
 
     if (process.env.UPDATE_SCREENSHOT === '1') await saveScreenshot(page, anthropic)
     expect(problems).toEqual([])

@@ -3,6 +3,7 @@
  * flagged as demoted, not the stream request the proxy sent upstream in its place.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { graphql, type ResultOf } from '../../client/src/graphql/graphql'
 import { DEFAULT_MODEL } from '../support/anthropic-fixtures'
 import { queryGraphQL } from '../support/graphql-client'
 import { startApp, type TestApp } from '../support/start-app'
@@ -13,13 +14,13 @@ beforeAll(async () => {
 })
 afterAll(() => app?.close())
 
-type Stored = { stream: boolean; demoted: boolean; requestBodyText: string; responseBodyText: string; status: string }
-const STORED = 'query($id: ID!) { request(id: $id) { stream demoted requestBodyText responseBodyText status } }'
+const STORED = graphql('query StoredRequest($id: ID!) { request(id: $id) { stream demoted requestBodyText responseBodyText status } }')
+type Stored = NonNullable<ResultOf<typeof STORED>['request']>
 
 async function storedOf(upstreamRequestId: string): Promise<Stored> {
   await app.app.capture.flush()
   const [row] = (await app.app.dataSource.query('SELECT id FROM requests WHERE upstream_request_id = $1', [upstreamRequestId])) as { id: string }[]
-  return (await queryGraphQL<{ request: Stored }>(app.url, STORED, { id: row!.id })).request
+  return (await queryGraphQL(app.url, STORED, { id: row!.id })).request!
 }
 
 describe('a demoted request as recorded', () => {
@@ -34,7 +35,7 @@ describe('a demoted request as recorded', () => {
 
     const stored = await storedOf(received!.requestId)
     expect(stored).toMatchObject({ stream: false, demoted: true, requestBodyText: clientBytes, status: 'COMPLETED' })
-    expect(JSON.parse(stored.responseBodyText)).toEqual(message)
+    expect(JSON.parse(stored.responseBodyText!)).toEqual(message)
   })
 
   it('leaves a request the client streamed itself unflagged', async () => {

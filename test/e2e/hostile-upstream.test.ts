@@ -4,7 +4,8 @@ import { gzipSync } from 'node:zlib'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { queryGraphQL } from '../support/graphql-client'
-import { startApp, waitFor, type TestApp } from '../support/start-app'
+import { startApp, type TestApp } from '../support/start-app'
+import { waitFor } from '../support/wait'
 
 /** 100 MiB of text that gzip packs into about 100 KB: far past what capture decodes (64 MiB). */
 const BOMB_DECODED_BYTES = 100 * 1024 * 1024

@@ -2,13 +2,14 @@
  * REDACT_PATTERNS, secrets never stored: what matches never reaches the database or the live views, while the
  * client and upstream still exchange the exact bytes.
  */
-import Anthropic from '@anthropic-ai/sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LiveEvent } from '../../server/live/live-bus'
 import { DEFAULT_MODEL } from '../support/anthropic-fixtures'
 import { queryGraphQL } from '../support/graphql-client'
 import { MOCK_HEADERS } from '../support/mock-upstream'
-import { startApp, waitFor, type TestApp } from '../support/start-app'
+import { sdkClient } from '../support/sdk-client'
+import { startApp, type TestApp } from '../support/start-app'
+import { waitFor } from '../support/wait'
 
 const SECRET = 'sk-live-0123456789abcdef'
 /** Part of the mock's streamed answer, so the response side is redacted too. */
@@ -84,7 +85,7 @@ async function publishedAbout(id: string): Promise<LiveEvent[]> {
 
 describe('body redaction', () => {
   it('stores a streamed exchange with every match fingerprinted, while client and upstream see the real bytes', async () => {
-    const client = new Anthropic({ baseURL: app.url, apiKey: 'sk-ant-redaction', maxRetries: 0 })
+    const client = sdkClient(app.url, 'sk-ant-redaction')
     const content = `Deploy with ${SECRET}, then tell me about ${SECRET}.`
     const stream = client.messages.stream({ model: DEFAULT_MODEL, max_tokens: 64, messages: [{ role: 'user', content }] }, { headers: { [MOCK_HEADERS.scenario]: 'stream-text' } })
     const message = await stream.finalMessage()

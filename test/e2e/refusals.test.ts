@@ -2,8 +2,10 @@ import net from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { drain } from '../../server/http/drain'
 import { createLogger } from '../../server/logger'
+import { graphql, type ResultOf } from '../../client/src/graphql/graphql'
 import { queryGraphQL } from '../support/graphql-client'
-import { startApp, waitFor, type TestApp } from '../support/start-app'
+import { startApp, type TestApp } from '../support/start-app'
+import { waitFor } from '../support/wait'
 
 let app: TestApp | undefined
 afterEach(async () => {
@@ -14,16 +16,11 @@ afterEach(async () => {
 const TOKEN = 'edge-token'
 const MESSAGE = '{"model":"claude-sonnet-4-5","max_tokens":1,"messages":[]}'
 
-interface StoredRefusal {
-  status: string
-  httpStatus: number | null
-  errorCode: string | null
-  error: string | null
-  path: string
-}
+const FAILED_REQUESTS = graphql('query FailedRequests { requests(first: 50, filter: { statuses: [FAILED] }) { nodes { status httpStatus errorCode error path } } }')
+type StoredRefusal = ResultOf<typeof FAILED_REQUESTS>['requests']['nodes'][number]
 
 async function storedFailures(url: string): Promise<StoredRefusal[]> {
-  const data = await queryGraphQL<{ requests: { nodes: StoredRefusal[] } }>(url, '{ requests(first: 50, filter: { statuses: [FAILED] }) { nodes { status httpStatus errorCode error path } } }')
+  const data = await queryGraphQL(url, FAILED_REQUESTS)
   return data.requests.nodes
 }
 

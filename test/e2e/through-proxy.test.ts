@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BIG_INTEGER_TEXT, DEFAULT_MODEL, messageFixture, MESSAGE_KINDS } from '../support/anthropic-fixtures'
 import { queryGraphQL, subscribeGraphQL } from '../support/graphql-client'
 import { MOCK_HEADERS } from '../support/mock-upstream'
-import { startApp, waitFor, type TestApp } from '../support/start-app'
+import { apiErrorOf, rejectionOf, scenario, sdkClient } from '../support/sdk-client'
+import { startApp, type TestApp } from '../support/start-app'
+import { waitFor } from '../support/wait'
 
 const REQUEST_FIELDS = `id upstreamRequestId model status httpStatus stream stopReason error errorCode path query
   ttfbMs durationMs apiKeyFingerprint organizationId requestBodyText responseBodyText responseBody responseSse
@@ -45,7 +47,6 @@ interface StoredRequest {
 let app: TestApp
 let direct: Anthropic
 let proxied: Anthropic
-const scenario = (name: string, extra: Record<string, string> = {}) => ({ headers: { [MOCK_HEADERS.scenario]: name, ...extra } })
 /** JSON-equal form with the per-response ids (message id, error request_id) blanked: the mock, like the API, mints new ones each time. */
 const plain = (value: unknown) => JSON.parse(JSON.stringify(value), (key, v: unknown) => (key === 'id' && typeof v === 'string' && v.startsWith('msg_')) || key === 'request_id' ? '<id>' : v) as unknown
 const params = { model: DEFAULT_MODEL, max_tokens: 1024, messages: [{ role: 'user' as const, content: 'Hello' }] }
@@ -70,8 +71,8 @@ const lastUpstreamRequest = () => app.upstream.requests.at(-1)!
 
 beforeAll(async () => {
   app = await startApp()
-  direct = new Anthropic({ baseURL: app.upstreamUrl, apiKey: 'sk-ant-test-key', maxRetries: 0 })
-  proxied = new Anthropic({ baseURL: app.url, apiKey: 'sk-ant-test-key', maxRetries: 0 })
+  direct = sdkClient(app.upstreamUrl, 'sk-ant-test-key')
+  proxied = sdkClient(app.url, 'sk-ant-test-key')
 })
 afterAll(async () => {
   await app?.close()
@@ -110,8 +111,8 @@ describe('the official SDK through Claudescope', () => {
   })
 
   it('sees the same 429 status, retry-after and error body as directly, and the record is FAILED', async () => {
-    const directError = await direct.messages.create(params, scenario('rate-limited')).catch((e: unknown) => e as InstanceType<typeof Anthropic.APIError>)
-    const proxiedError = await proxied.messages.create(params, scenario('rate-limited')).catch((e: unknown) => e as InstanceType<typeof Anthropic.APIError>)
+    const directError = await apiErrorOf(direct.messages.create(params, scenario('rate-limited')))
+    const proxiedError = await apiErrorOf(proxied.messages.create(params, scenario('rate-limited')))
     expect(proxiedError).toBeInstanceOf(Anthropic.RateLimitError)
     expect(proxiedError.status).toBe(429)
     expect(proxiedError.headers?.get('retry-after')).toBe('7')
@@ -123,16 +124,16 @@ describe('the official SDK through Claudescope', () => {
   })
 
   it('sees the same 529 overloaded error as directly', async () => {
-    const directError = await direct.messages.create(params, scenario('overloaded')).catch((e: unknown) => e as InstanceType<typeof Anthropic.APIError>)
-    const proxiedError = await proxied.messages.create(params, scenario('overloaded')).catch((e: unknown) => e as InstanceType<typeof Anthropic.APIError>)
+    const directError = await apiErrorOf(direct.messages.create(params, scenario('overloaded')))
+    const proxiedError = await apiErrorOf(proxied.messages.create(params, scenario('overloaded')))
     expect(proxiedError.status).toBe(529)
     expect(plain(proxiedError.error)).toEqual(plain(directError.error))
     expect((await storedByUpstreamId(proxiedError.requestID!)).httpStatus).toBe(529)
   })
 
   it('raises the same error for an error event mid-stream, and records it as the stream error', async () => {
-    const directError = await direct.messages.stream(params, scenario('stream-error')).finalMessage().catch((e: unknown) => e as Error)
-    const proxiedError = await proxied.messages.stream(params, scenario('stream-error')).finalMessage().catch((e: unknown) => e as Error)
+    const directError = await rejectionOf(direct.messages.stream(params, scenario('stream-error')).finalMessage())
+    const proxiedError = await rejectionOf(proxied.messages.stream(params, scenario('stream-error')).finalMessage())
     expect(proxiedError).toBeInstanceOf(Error)
     expect(proxiedError.message).toBe(directError.message)
 
@@ -167,7 +168,7 @@ describe('the official SDK through Claudescope', () => {
 
 describe('raw bytes through Claudescope', () => {
   const post = (body: string | Buffer, headers: Record<string, string> = {}, signal?: AbortSignal) =>
-    fetch(`${app.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'sk-ant-raw', 'anthropic-version': '2023-06-01', ...headers }, body, signal })
+    fetch(`${app.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'sk-ant-raw', 'anthropic-version': '2023-06-01', ...headers }, body: typeof body === 'string' ? body : new Uint8Array(body), signal })
 
   it('delivers exactly the SSE bytes the upstream sent, even when upstream splits events mid-character', async () => {
     const res = await post(JSON.stringify({ ...params, stream: true }), { [MOCK_HEADERS.scenario]: 'stream-tool-use', [MOCK_HEADERS.chunkBytes]: '7' })

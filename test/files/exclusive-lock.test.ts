@@ -5,7 +5,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { acquireExclusiveLock, type LockAttempt } from '../../server/files/exclusive-lock'
 import { currentProcessIdentity } from '../../server/files/process-identity'
-import { waitFor } from '../support/start-app'
+import { waitFor } from '../support/wait'
 
 const cleanups: (() => void)[] = []
 afterEach(() => {

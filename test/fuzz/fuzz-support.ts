@@ -10,7 +10,7 @@ import fc from 'fast-check'
 import { expect } from 'vitest'
 import { Pool } from 'undici'
 import { queryGraphQL } from '../support/graphql-client'
-import { waitFor } from '../support/start-app'
+import { waitFor } from '../support/wait'
 
 /** A fixed default so every run of the suite sends the same inputs; FUZZ_SEED overrides it. */
 export const FUZZ_SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : 0x5eed_c1a0
@@ -92,9 +92,10 @@ export function expectNoBare5xx(response: AnsweredResponse, isProxy: boolean, wh
     if (isProxy) expect([502, 503, 504], context).toContain(response.status)
     return
   }
-  let json: { type?: unknown; error?: { message?: unknown }; errors?: { message?: unknown }[] } | null = null
+  type ErrorBody = { type?: unknown; error?: { message?: unknown }; errors?: { message?: unknown }[] }
+  let json: ErrorBody | null
   try {
-    json = JSON.parse(response.body) as typeof json
+    json = JSON.parse(response.body) as ErrorBody | null
   } catch {
     json = null
   }

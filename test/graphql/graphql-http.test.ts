@@ -2,8 +2,8 @@ import http from 'node:http'
 import { auditServer } from 'graphql-http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { GRAPHQL_LIMITS } from '../../server/graphql/graphql-limits'
-import { makeRecord } from '../live/record-fixtures'
-import { startGraphQLHarness, type GraphQLHarness } from './graphql-harness'
+import { makeRecord } from '../support/record-fixtures'
+import { startGraphQLHarness, type GraphQLHarness } from '../support/graphql-harness'
 import { storeRecords } from '../support/stored-records'
 
 interface GraphQLBody {

@@ -4,7 +4,7 @@ import * as documents from '../../client/src/graphql/documents'
 import { apolloLimits, GRAPHQL_LIMITS } from '../../server/graphql/graphql-limits'
 import { buildApiSchema } from '../../server/api'
 import { subscribeGraphQL } from '../support/graphql-client'
-import { startGraphQLHarness, type GraphQLHarness } from './graphql-harness'
+import { startGraphQLHarness, type GraphQLHarness } from '../support/graphql-harness'
 
 /** Every field of a Request that loads a body, a header set or the chunks. */
 const BODY_FIELDS = 'requestHeaders requestBody requestBodyText responseHeaders responseBody responseBodyText responseSse chunks { seq data }'

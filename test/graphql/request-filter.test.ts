@@ -3,8 +3,8 @@ import type { RequestRecord } from '../../server/records/request-record'
 import { matchesRequestFilter, type RequestFilterValues } from '../../server/requests/request-filter'
 import { RequestsService } from '../../server/requests/requests.service'
 import { queryGraphQL } from '../support/graphql-client'
-import { makeRecord } from '../live/record-fixtures'
-import { startGraphQLHarness, type GraphQLHarness } from './graphql-harness'
+import { makeRecord } from '../support/record-fixtures'
+import { startGraphQLHarness, type GraphQLHarness } from '../support/graphql-harness'
 import { storeRecords } from '../support/stored-records'
 
 const at = (second: number) => new Date(Date.UTC(2025, 5, 1, 12, 0, second))

@@ -3,8 +3,8 @@ import type { StreamChunkRecord } from '../../server/records/request-record'
 import { createMemoryBus } from '../../server/live/memory-bus'
 import { liveChunks, streamChunks } from '../../server/requests/request-subscriptions'
 import { RequestsService } from '../../server/requests/requests.service'
-import { chunkEvent, inFlight, makeRecord, requestEvent } from '../live/record-fixtures'
-import { startGraphQLHarness, type GraphQLHarness } from './graphql-harness'
+import { chunkEvent, inFlight, makeRecord, requestEvent } from '../support/record-fixtures'
+import { startGraphQLHarness, type GraphQLHarness } from '../support/graphql-harness'
 
 async function drain(iterator: AsyncIterator<StreamChunkRecord>): Promise<number[]> {
   const seqs: number[] = []

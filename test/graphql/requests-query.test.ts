@@ -3,8 +3,8 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RequestRecord } from '../../server/records/request-record'
 import { queryGraphQL } from '../support/graphql-client'
-import { inFlight, makeChunk, makeRecord } from '../live/record-fixtures'
-import { startGraphQLHarness, type GraphQLHarness } from './graphql-harness'
+import { inFlight, makeChunk, makeRecord } from '../support/record-fixtures'
+import { startGraphQLHarness, type GraphQLHarness } from '../support/graphql-harness'
 import { storeRecords } from '../support/stored-records'
 
 const at = (second: number) => new Date(Date.UTC(2025, 5, 1, 12, 0, second))

@@ -4,8 +4,8 @@ import WebSocket from 'ws'
 import type { RequestRecord } from '../../server/records/request-record'
 import { GRAPHQL_LIMITS } from '../../server/graphql/graphql-limits'
 import { subscribeGraphQL, type Subscription } from '../support/graphql-client'
-import { chunkEvent, inFlight, makeChunk, makeRecord, requestEvent } from '../live/record-fixtures'
-import { startGraphQLHarness, type GraphQLHarness } from './graphql-harness'
+import { chunkEvent, inFlight, makeChunk, makeRecord, requestEvent } from '../support/record-fixtures'
+import { startGraphQLHarness, type GraphQLHarness } from '../support/graphql-harness'
 import { storeRecords } from '../support/stored-records'
 
 type ChunkResult<K extends string> = Record<K, { requestId: string; seq: number; data: string }>

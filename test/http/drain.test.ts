@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openStore } from '../../server/store/data-source'
 import { startAppProcess } from '../support/app-process'
 import { MOCK_HEADERS, startMockUpstream, type MockUpstream } from '../support/mock-upstream'
-import { waitFor } from '../support/start-app'
+import { waitFor } from '../support/wait'
 import { createTestDatabase, type TestDatabase } from '../support/test-database'
 
 let upstream: MockUpstream

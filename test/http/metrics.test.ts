@@ -3,8 +3,9 @@ import type { HealthReport } from '../../server/health/health-report'
 import { createMetrics, type SpoolFigures } from '../../server/http/metrics'
 import { createMemoryBus } from '../../server/live/memory-bus'
 import { queryGraphQL, subscribeGraphQL } from '../support/graphql-client'
-import { startApp, waitFor, type TestApp } from '../support/start-app'
-import { chunkEvent, inFlight, makeRecord, requestEvent } from '../live/record-fixtures'
+import { startApp, type TestApp } from '../support/start-app'
+import { waitFor } from '../support/wait'
+import { chunkEvent, inFlight, makeRecord, requestEvent } from '../support/record-fixtures'
 
 const IDLE_HEALTH: HealthReport = {
   status: 'healthy',

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import type { LiveBus, LiveEvent } from '../../server/live/live-bus'
-import { chunkEvent, inFlight, makeRecord, requestEvent } from './record-fixtures'
+import { chunkEvent, inFlight, makeRecord, requestEvent } from '../support/record-fixtures'
 
 /** Reads `count` events (fewer if the iterator ends first). */
 export async function take(iterator: AsyncIterator<LiveEvent>, count: number): Promise<LiveEvent[]> {

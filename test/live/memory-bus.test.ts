@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest'
 import type { LiveEvent } from '../../server/live/live-bus'
 import { createMemoryBus } from '../../server/live/memory-bus'
 import { describeLiveBusContract, take } from './live-bus-contract'
-import { chunkEvent, inFlight, makeRecord, requestEvent } from './record-fixtures'
+import { chunkEvent, inFlight, makeRecord, requestEvent } from '../support/record-fixtures'
 
 const seqOf = (event: LiveEvent) => (event.kind === 'chunk' ? event.chunk.seq : -1)
 

@@ -12,8 +12,11 @@ const SSE_HEADERS = {
   connection: 'keep-alive',
 }
 
+/** The proxy's default bound on a held stream (DEMOTED_STREAM_MAX_BYTES); these streams stay far below it. */
+const MAX_STREAM_BYTES = 256 * 1024 * 1024
+
 function begin(headers: Record<string, string | undefined> = SSE_HEADERS): DemotedResponse {
-  const demoted = DemotedResponse.begin(200, 'OK', headers)
+  const demoted = DemotedResponse.begin(200, 'OK', headers, MAX_STREAM_BYTES)
   if (!(demoted instanceof DemotedResponse)) throw new Error('expected the stream to be taken over')
   return demoted
 }
@@ -96,11 +99,11 @@ describe('DemotedResponse', () => {
     ['a JSON message from an upstream that ignored the flag', 200, 'application/json'],
     ['an informational-looking status', 304, 'text/event-stream'],
   ])('leaves %s to be relayed as it is', (_name, status, contentType) => {
-    expect(DemotedResponse.begin(status, undefined, { 'content-type': contentType })).toBeNull()
+    expect(DemotedResponse.begin(status, undefined, { 'content-type': contentType }, MAX_STREAM_BYTES)).toBeNull()
   })
 
   it('refuses a stream in a content-encoding it did not ask for', () => {
-    const demoted = DemotedResponse.begin(200, 'OK', { ...SSE_HEADERS, 'content-encoding': 'gzip' })
+    const demoted = DemotedResponse.begin(200, 'OK', { ...SSE_HEADERS, 'content-encoding': 'gzip' }, MAX_STREAM_BYTES)
 
     expect(demoted).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE', status: 502 })
   })

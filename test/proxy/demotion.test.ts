@@ -2,10 +2,10 @@ import Anthropic from '@anthropic-ai/sdk'
 import { createServer, request } from 'node:http'
 import { gzipSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { ExchangeOutcome, ProxyFailure } from '../../server/proxy/proxy-observer'
 import { BIG_INTEGER_TEXT, frameSse, MESSAGE_KINDS, messageFixture, streamErrorEvents } from '../support/anthropic-fixtures'
+import { apiErrorOf, scenario, sdkClient, stableHeaders } from '../support/sdk-client'
 import { MOCK_HEADERS, startMockUpstream, type MockUpstream } from '../support/mock-upstream'
-import { closeServer, headerValues, listen, rawRequest, RecordingObserver, startProxy, type RunningProxy } from './proxy-harness'
+import { closeServer, errorOf, headerValues, listen, rawRequest, RecordingObserver, startProxy, type RunningProxy } from '../support/proxy-harness'
 
 const MODEL = 'claude-sonnet-5-5'
 const params = {
@@ -24,43 +24,6 @@ const BIG_INTEGER_BODY =
   `{"role":"assistant","content":[{"type":"tool_use","id":"toolu_01","name":"get_account","input":{"account_id":${BIG_INTEGER_TEXT},"limit":1.50}}]},` +
   '{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_01","content":"{\\"stream\\": false}"}]}]}'
 
-/** Headers that legitimately differ between two answers to the same request. */
-const PER_RESPONSE = /^(date|request-id|cf-ray|connection|keep-alive|anthropic-ratelimit-.*-reset)$/
-
-const scenario = (name: string, extra: Record<string, string> = {}) => ({ headers: { [MOCK_HEADERS.scenario]: name, ...extra } })
-
-async function apiErrorOf(promise: Promise<unknown>): Promise<InstanceType<typeof Anthropic.APIError>> {
-  try {
-    await promise
-  } catch (err) {
-    if (err instanceof Anthropic.APIError) return err
-    throw err
-  }
-  throw new Error('expected the SDK call to fail')
-}
-
-function stableHeaders(headers: Headers | undefined): Record<string, string> {
-  const out: Record<string, string> = {}
-  headers?.forEach((value, name) => {
-    if (!PER_RESPONSE.test(name)) out[name] = value
-  })
-  return out
-}
-
-/** Polls a condition every few milliseconds until it holds; throws after `timeoutMs`. */
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-}
-
-function errorOf(outcome: ExchangeOutcome): ProxyFailure {
-  if (outcome.kind !== 'failed') throw new Error(`expected a failed outcome, got ${outcome.kind}`)
-  return outcome.error
-}
-
 describe('demotion of non-streaming requests', () => {
   let upstream: MockUpstream
   let observer: RecordingObserver
@@ -72,8 +35,8 @@ describe('demotion of non-streaming requests', () => {
     upstream = await startMockUpstream()
     observer = new RecordingObserver()
     running = await startProxy({ forwardUrl: upstream.url, observer, demoteNonStreaming: true })
-    direct = new Anthropic({ baseURL: upstream.url, apiKey: 'sk-ant-test', maxRetries: 0 })
-    proxied = new Anthropic({ baseURL: running.url, apiKey: 'sk-ant-test', maxRetries: 0 })
+    direct = sdkClient(upstream.url)
+    proxied = sdkClient(running.url)
   })
   afterEach(async () => {
     await running.close()
@@ -267,7 +230,7 @@ describe('demotion of non-streaming requests', () => {
     client.on('error', () => {})
     client.end(JSON.stringify(params))
     const [sent] = await upstream.waitForRequests(1)
-    await until(() => (observer.exchanges[0]?.chunks.length ?? 0) >= 2, 'the stream to be under way')
+    await observer.until(() => (observer.exchanges[0]?.chunks.length ?? 0) >= 2, 'the stream to be under way')
     client.destroy()
 
     await upstream.waitForAbort(sent.requestId)

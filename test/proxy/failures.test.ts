@@ -1,9 +1,9 @@
 import { createServer, request } from 'node:http'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { sseErrorEvent } from '../../server/wire/error-envelope'
-import type { ExchangeOutcome, ProxyFailure } from '../../server/proxy/proxy-observer'
 import { MOCK_HEADERS, startMockUpstream, type MockUpstream } from '../support/mock-upstream'
-import { captureLogger, closeServer, listen, rawRequest, RecordingObserver, startProxy, type RunningProxy } from './proxy-harness'
+import { closeServer, errorOf, listen, rawRequest, RecordingObserver, startProxy, type RunningProxy } from '../support/proxy-harness'
+import { captureLogger } from '../support/capture-logger'
 
 const THINKING_BODY = JSON.stringify({
   model: 'claude-opus-4-5-20251101',
@@ -12,11 +12,6 @@ const THINKING_BODY = JSON.stringify({
   thinking: { type: 'enabled', budget_tokens: 31999 },
   stream: true,
 })
-
-function errorOf(outcome: ExchangeOutcome): ProxyFailure {
-  if (outcome.kind !== 'failed') throw new Error(`expected a failed outcome, got ${outcome.kind}`)
-  return outcome.error
-}
 
 describe('failures', () => {
   let upstream: MockUpstream

@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { BIG_INTEGER_TEXT } from '../support/anthropic-fixtures'
 import { MOCK_HEADERS, startMockUpstream, type MockUpstream } from '../support/mock-upstream'
-import { closeServer, headerValues, listen, rawRequest, RecordingObserver, startProxy, type RunningProxy } from './proxy-harness'
+import { closeServer, headerValues, listen, rawRequest, RecordingObserver, startProxy, type RunningProxy } from '../support/proxy-harness'
 
 describe('forwarding', () => {
   let upstream: MockUpstream
@@ -175,12 +175,14 @@ describe('forwarding', () => {
   })
 
   it('announces what was forwarded to the observer: path, query, client and upstream headers, body', async () => {
+    const sentAt = Date.now()
     await rawRequest(running.url, {
       path: '/v1/messages?beta=true',
       headers: ['Connection', 'close', 'X-Api-Key', 'sk-ant-key', 'anthropic-beta', 'a', 'anthropic-beta', 'b', MOCK_HEADERS.scenario, 'echo'],
       body: '{"a":1}',
     })
     const { start } = await observer.ended()
+    const endedAt = Date.now()
 
     expect(start).toMatchObject({ method: 'POST', path: '/v1/messages', query: 'beta=true' })
     expect(start.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/)
@@ -189,7 +191,9 @@ describe('forwarding', () => {
     expect(start.upstreamHeaders).toMatchObject({ 'x-api-key': 'sk-ant-key', 'anthropic-beta': ['a', 'b'], 'content-length': '7' })
     expect(start.upstreamHeaders.connection).toBeUndefined()
     expect(start.body.toString()).toBe('{"a":1}')
-    expect(Math.abs(start.startedAt - Date.now())).toBeLessThan(5000)
+    // Epoch milliseconds taken during the exchange (whole-millisecond clocks: a millisecond of rounding either way).
+    expect(start.startedAt).toBeGreaterThanOrEqual(sentAt - 1)
+    expect(start.startedAt).toBeLessThanOrEqual(endedAt + 1)
   })
 })
 

@@ -1,8 +1,8 @@
 import net from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startMockUpstream, type MockUpstream } from '../support/mock-upstream'
-import { waitFor } from '../support/start-app'
-import { rawRequest, RecordingObserver, startProxy, type RunningProxy } from './proxy-harness'
+import { waitFor } from '../support/wait'
+import { rawRequest, RecordingObserver, startProxy, type RunningProxy } from '../support/proxy-harness'
 
 let upstream: MockUpstream
 let running: RunningProxy

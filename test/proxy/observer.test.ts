@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ProxyObserver } from '../../server/proxy/proxy-observer'
 import { MOCK_HEADERS, startMockUpstream, type MockUpstream } from '../support/mock-upstream'
-import { captureLogger, rawRequest, RecordingObserver, startProxy, type RunningProxy } from './proxy-harness'
+import { rawRequest, RecordingObserver, startProxy, type RunningProxy } from '../support/proxy-harness'
+import { captureLogger } from '../support/capture-logger'
 
 describe('observer lifecycle', () => {
   let upstream: MockUpstream

@@ -1,7 +1,7 @@
 import { connect } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { MOCK_HEADERS, startMockUpstream, type MockUpstream } from '../support/mock-upstream'
-import { rawRequest, RecordingObserver, startProxy, type RunningProxy } from './proxy-harness'
+import { rawRequest, RecordingObserver, startProxy, type RunningProxy } from '../support/proxy-harness'
 
 describe('proxy token', () => {
   let upstream: MockUpstream

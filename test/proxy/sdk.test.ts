@@ -1,36 +1,14 @@
 import Anthropic from '@anthropic-ai/sdk'
 import { createServer } from 'node:http'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { MOCK_HEADERS, startMockUpstream, type MockUpstream } from '../support/mock-upstream'
-import { closeServer, listen, RecordingObserver, startProxy, type RunningProxy } from './proxy-harness'
+import { apiErrorOf, scenario, sdkClient, stableHeaders } from '../support/sdk-client'
+import { startMockUpstream, type MockUpstream } from '../support/mock-upstream'
+import { closeServer, listen, RecordingObserver, startProxy, type RunningProxy } from '../support/proxy-harness'
 
 const params = {
   model: 'claude-sonnet-5-5',
   max_tokens: 256,
   messages: [{ role: 'user' as const, content: 'Hello' }],
-}
-
-/** Headers that legitimately differ between two answers to the same request. */
-const PER_RESPONSE = /^(date|request-id|cf-ray|connection|keep-alive|anthropic-ratelimit-.*-reset)$/
-
-const scenario = (name: string, extra: Record<string, string> = {}) => ({ headers: { [MOCK_HEADERS.scenario]: name, ...extra } })
-
-async function apiErrorOf(promise: Promise<unknown>): Promise<InstanceType<typeof Anthropic.APIError>> {
-  try {
-    await promise
-  } catch (err) {
-    if (err instanceof Anthropic.APIError) return err
-    throw err
-  }
-  throw new Error('expected the SDK call to fail')
-}
-
-function stableHeaders(headers: Headers | undefined): Record<string, string> {
-  const out: Record<string, string> = {}
-  headers?.forEach((value, name) => {
-    if (!PER_RESPONSE.test(name)) out[name] = value
-  })
-  return out
 }
 
 describe('the official SDK through the proxy', () => {
@@ -44,8 +22,8 @@ describe('the official SDK through the proxy', () => {
     upstream = await startMockUpstream()
     observer = new RecordingObserver()
     running = await startProxy({ forwardUrl: upstream.url, observer })
-    direct = new Anthropic({ baseURL: upstream.url, apiKey: 'sk-ant-test', maxRetries: 0 })
-    proxied = new Anthropic({ baseURL: running.url, apiKey: 'sk-ant-test', maxRetries: 0 })
+    direct = sdkClient(upstream.url)
+    proxied = sdkClient(running.url)
   })
   afterEach(async () => {
     await running.close()
@@ -95,7 +73,7 @@ describe('the official SDK through the proxy', () => {
   it('raises a 504 timeout_error when upstream sends no headers in time', async () => {
     const slow = await startProxy({ forwardUrl: upstream.url, headerTimeoutMs: 200 })
     try {
-      const client = new Anthropic({ baseURL: slow.url, apiKey: 'sk-ant-test', maxRetries: 0 })
+      const client = sdkClient(slow.url)
       const error = await apiErrorOf(client.messages.create(params, scenario('hang')))
 
       expect(error.status).toBe(504)
@@ -117,7 +95,7 @@ describe('the official SDK when upstream is unreachable', () => {
     const closedUrl = await listen(closed)
     await closeServer(closed)
     running = await startProxy({ forwardUrl: closedUrl })
-    const client = new Anthropic({ baseURL: running.url, apiKey: 'sk-ant-test', maxRetries: 0 })
+    const client = sdkClient(running.url)
 
     const error = await apiErrorOf(client.messages.create(params))
 

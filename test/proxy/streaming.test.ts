@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { MOCK_HEADERS, startMockUpstream, type MockUpstream } from '../support/mock-upstream'
-import { closeServer, listen, rawRequest, RecordingObserver, startProxy, type RunningProxy } from './proxy-harness'
+import { closeServer, listen, rawRequest, RecordingObserver, startProxy, type RunningProxy } from '../support/proxy-harness'
 
 const STREAM_BODY = '{"model":"claude-sonnet-4-5","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"hi"}]}'
 

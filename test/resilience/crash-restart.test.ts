@@ -5,7 +5,6 @@
  * for the last seconds, so the newest of them exist only in the spool when the process dies. The
  * exchanges the kill cut must not stay IN_FLIGHT forever: the restart closes them as orphans.
  */
-import Anthropic from '@anthropic-ai/sdk'
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
@@ -14,7 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startAppProcess, type AppProcess } from '../support/app-process'
 import { queryGraphQL } from '../support/graphql-client'
 import { startMockUpstream, type MockUpstream } from '../support/mock-upstream'
-import { waitFor } from '../support/start-app'
+import { sdkClient } from '../support/sdk-client'
+import { isAlive } from '../support/processes'
+import { waitFor } from '../support/wait'
 
 let upstream: MockUpstream
 let dataDir: string
@@ -29,15 +30,6 @@ afterAll(async () => {
   await upstream?.close()
   rmSync(dataDir, { recursive: true, force: true })
 })
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 async function storedCompletedIds(url: string): Promise<Set<string>> {
   const ids = new Set<string>()
@@ -56,14 +48,14 @@ describe('a crash under load', () => {
     const env = { DATA_DIR: dataDir, ANTHROPIC_FORWARD_URL: upstream.url, DATABASE_URL: '' }
     const first = await startAppProcess(env)
     processes.push(first)
-    const client = new Anthropic({ baseURL: first.url, apiKey: 'sk-ant-crash', maxRetries: 0 })
+    const client = sdkClient(first.url, 'sk-ant-crash')
     const completedAt = new Map<string, number>()
     let running = true
     const worker = async (n: number) => {
       for (let i = 0; running; i++) {
         try {
           const params = { model: 'claude-haiku-4-5', max_tokens: 32, messages: [{ role: 'user' as const, content: 'crash' }] }
-          let requestId: string | null
+          let requestId: string | null | undefined
           if ((i + n) % 2 === 0) requestId = (await client.messages.create(params).withResponse()).request_id
           else {
             const stream = client.messages.stream(params)

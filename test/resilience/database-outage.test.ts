@@ -9,9 +9,10 @@ import { afterEach, describe, expect, inject, it } from 'vitest'
 import { createLogger } from '../../server/logger'
 import { startEmbeddedPostgres } from '../../server/store/embedded/embedded-postgres'
 import { findPostgresBin, startPgCluster } from '../support/pg-cluster'
-import { startApp, waitFor } from '../support/start-app'
+import { startApp } from '../support/start-app'
+import { waitFor } from '../support/wait'
 import { createTestDatabase } from '../support/test-database'
-import { survives } from './steady-load'
+import { survives } from '../support/steady-load'
 
 const cleanups: (() => Promise<void>)[] = []
 afterEach(async () => {

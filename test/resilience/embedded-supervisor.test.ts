@@ -2,11 +2,12 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { Client } from 'pg'
 import { afterEach, describe, expect, inject, it } from 'vitest'
 import { createLogger } from '../../server/logger'
 import { startEmbeddedPostgres } from '../../server/store/embedded/embedded-postgres'
-import { waitFor } from '../support/start-app'
+import { captureLogger } from '../support/capture-logger'
+import { isAlive, queryRows } from '../support/processes'
+import { waitFor } from '../support/wait'
 
 const cleanups: (() => Promise<void> | void)[] = []
 afterEach(async () => {
@@ -21,36 +22,17 @@ function templateCopy(): string {
   return dataDir
 }
 
-async function query(url: string, sql: string): Promise<unknown[]> {
-  const client = new Client({ connectionString: url })
-  await client.connect()
-  try {
-    return (await client.query(sql)).rows
-  } finally {
-    await client.end()
-  }
-}
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
 describe('the embedded database supervisor', () => {
   it('restarts a killed database process on the same URL with its committed data, again and again, and stop() ends the latest', async () => {
     const embedded = await startEmbeddedPostgres({ dataDir: templateCopy(), logger: createLogger('silent') })
     cleanups.push(() => embedded.stop())
-    await query(embedded.url, 'CREATE TABLE kept (n int); INSERT INTO kept VALUES (42)')
+    await queryRows(embedded.url, 'CREATE TABLE kept (n int); INSERT INTO kept VALUES (42)')
     for (let round = 1; round <= 2; round++) {
       const killed = embedded.pid
       process.kill(killed, 'SIGKILL')
       await waitFor(() => embedded.restarts === round, `restart ${round}`, 30_000)
       expect(isAlive(killed)).toBe(false)
-      expect(await query(embedded.url, 'SELECT n FROM kept')).toEqual([{ n: 42 }])
+      expect(await queryRows(embedded.url, 'SELECT n FROM kept')).toEqual([{ n: 42 }])
     }
     const last = embedded.pid
     await embedded.stop()
@@ -59,13 +41,15 @@ describe('the embedded database supervisor', () => {
   }, 60_000)
 
   it('leaves a killed process dead with restartOnExit off', async () => {
-    const embedded = await startEmbeddedPostgres({ dataDir: templateCopy(), logger: createLogger('silent'), restartOnExit: false })
+    const { logger, lines } = captureLogger()
+    const embedded = await startEmbeddedPostgres({ dataDir: templateCopy(), logger, restartOnExit: false })
     cleanups.push(() => embedded.stop())
     const killed = embedded.pid
     process.kill(killed, 'SIGKILL')
     await waitFor(() => !isAlive(killed), 'the process to die')
-    await new Promise((r) => setTimeout(r, 1_000))
+    // The supervisor has seen the exit and decided: this line is logged instead of scheduling a restart.
+    await waitFor(() => lines.some((line) => line.msg === 'the embedded database process exited unexpectedly'), 'the supervisor to report the exit')
     expect(embedded.restarts).toBe(0)
-    await expect(query(embedded.url, 'SELECT 1')).rejects.toThrow()
+    await expect(queryRows(embedded.url, 'SELECT 1')).rejects.toThrow()
   }, 30_000)
 })

@@ -3,12 +3,12 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, s
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { Client } from 'pg'
 import { afterEach, describe, expect, inject, it } from 'vitest'
 import { createLogger } from '../../server/logger'
 import { startEmbeddedPostgres } from '../../server/store/embedded/embedded-postgres'
 import { StoreError } from '../../server/store/store-errors'
-import { waitFor } from '../support/start-app'
+import { isAlive, queryRows } from '../support/processes'
+import { waitFor } from '../support/wait'
 
 const logger = createLogger('silent')
 const cleanups: (() => Promise<void> | void)[] = []
@@ -22,25 +22,6 @@ function tempDataDir(): string {
   const dataDir = path.join(root, 'pglite')
   cpSync(inject('pgliteTemplateDir'), dataDir, { recursive: true })
   return dataDir
-}
-
-async function query(url: string, sql: string): Promise<unknown[]> {
-  const client = new Client({ connectionString: url })
-  await client.connect()
-  try {
-    return (await client.query(sql)).rows
-  } finally {
-    await client.end()
-  }
-}
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 
 /** TCP ports the process listens on, from its socket descriptors and /proc/net/tcp{,6}. */
@@ -72,7 +53,7 @@ describe('the embedded database', () => {
       const socketFile = path.join(socketDir, '.s.PGSQL.5432')
       expect(statSync(socketFile).isSocket()).toBe(true)
       await new Promise<void>((resolve, reject) => net.connect(socketFile).once('connect', function (this: net.Socket) { this.destroy(); resolve() }).once('error', reject))
-      expect(await query(embedded.url, 'SELECT 1 AS one')).toEqual([{ one: 1 }])
+      expect(await queryRows(embedded.url, 'SELECT 1 AS one')).toEqual([{ one: 1 }])
       if (round === 0) {
         process.kill(embedded.pid, 'SIGKILL')
         await waitFor(() => embedded.restarts === 1, 'the restart', 30_000)
@@ -84,11 +65,11 @@ describe('the embedded database', () => {
   it('keeps its data across a stop and a start', async () => {
     const dataDir = tempDataDir()
     const first = await startEmbeddedPostgres({ dataDir, logger })
-    await query(first.url, `CREATE TABLE kept (n numeric); INSERT INTO kept VALUES (12345678901234567890)`)
+    await queryRows(first.url, `CREATE TABLE kept (n numeric); INSERT INTO kept VALUES (12345678901234567890)`)
     await first.stop()
     const second = await startEmbeddedPostgres({ dataDir, logger })
     cleanups.push(() => second.stop())
-    expect(await query(second.url, 'SELECT n::text FROM kept')).toEqual([{ n: '12345678901234567890' }])
+    expect(await queryRows(second.url, 'SELECT n::text FROM kept')).toEqual([{ n: '12345678901234567890' }])
   })
 
   it('refuses a second process on the same data dir with EMBEDDED_DATA_DIR_LOCKED', async () => {
@@ -98,7 +79,7 @@ describe('the embedded database', () => {
     const err = await startEmbeddedPostgres({ dataDir, logger }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(StoreError)
     expect((err as StoreError).code).toBe('EMBEDDED_DATA_DIR_LOCKED')
-    expect(await query(first.url, 'SELECT 1 AS one')).toEqual([{ one: 1 }])
+    expect(await queryRows(first.url, 'SELECT 1 AS one')).toEqual([{ one: 1 }])
   })
 
   it('fails with EMBEDDED_START_FAILED carrying the child\'s reason when the data dir cannot be created', async () => {
@@ -129,6 +110,6 @@ describe('the embedded database', () => {
     await waitFor(() => !isAlive(childPid), 'the embedded database process to exit after its parent died', 15_000)
     const again = await startEmbeddedPostgres({ dataDir, logger })
     cleanups.push(() => again.stop())
-    expect(await query(again.url, 'SELECT 1 AS one')).toEqual([{ one: 1 }])
+    expect(await queryRows(again.url, 'SELECT 1 AS one')).toEqual([{ one: 1 }])
   })
 })

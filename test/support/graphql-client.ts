@@ -1,16 +1,33 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core'
+import { print, type DocumentNode } from 'graphql'
 import { createClient, type Client } from 'graphql-ws'
 import WebSocket from 'ws'
+import { Changes, DEFAULT_WAIT_MS } from './wait'
+
+/**
+ * An operation as the tests write it: a typed document (`graphql(...)` from
+ * client/src/graphql/graphql.ts, result and variables inferred from schema.graphql), or a plain
+ * string for what the schema cannot type (deliberately invalid or generated queries).
+ */
+export type Operation<Result, Variables> = TypedDocumentNode<Result, Variables> | string
+
+const operationText = (operation: DocumentNode | string) => (typeof operation === 'string' ? operation : print(operation))
 
 /** POSTs one GraphQL operation to `<baseUrl>/graphql`; throws on HTTP or GraphQL errors. */
-export async function queryGraphQL<T = Record<string, unknown>>(baseUrl: string, query: string, variables?: Record<string, unknown>, token?: string): Promise<T> {
+export async function queryGraphQL<Result = Record<string, unknown>, Variables = Record<string, unknown>>(
+  baseUrl: string,
+  operation: Operation<Result, Variables>,
+  variables?: Variables,
+  token?: string,
+): Promise<Result> {
   const res = await fetch(`${baseUrl}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
+    body: JSON.stringify({ query: operationText(operation), variables }),
   })
-  const json = (await res.json()) as { data?: T; errors?: { message: string }[] }
+  const json = (await res.json()) as { data?: Result; errors?: { message: string }[] }
   if (!res.ok || json.errors?.length) throw new Error(`GraphQL ${res.status}: ${JSON.stringify(json.errors ?? json)}`)
-  return json.data as T
+  return json.data as Result
 }
 
 /** A graphql-ws subscription collecting its results; `next(n)` waits until n results have arrived. */
@@ -23,29 +40,34 @@ export interface Subscription<T> {
   close(): Promise<void>
 }
 
-export function subscribeGraphQL<T = Record<string, unknown>>(baseUrl: string, query: string, variables?: Record<string, unknown>, token?: string): Subscription<T> {
+export function subscribeGraphQL<Result = Record<string, unknown>, Variables = Record<string, unknown>>(
+  baseUrl: string,
+  operation: Operation<Result, Variables>,
+  variables?: Variables,
+  token?: string,
+): Subscription<Result> {
   const client: Client = createClient({
     url: baseUrl.replace(/^http/, 'ws') + '/graphql',
     webSocketImpl: WebSocket,
     connectionParams: token ? { authorization: `Bearer ${token}` } : undefined,
     retryAttempts: 0,
   })
-  const results: T[] = []
-  const waiters = new Set<() => void>()
+  const results: Result[] = []
+  const changes = new Changes()
   let failure: unknown
   let resolveCompleted!: () => void
   const completed = new Promise<void>((r) => (resolveCompleted = r))
-  client.subscribe<T>(
-    { query, variables },
+  client.subscribe<Result>(
+    { query: operationText(operation), variables: variables as Record<string, unknown> | undefined },
     {
       next: (value) => {
         if (value.errors?.length) failure = new Error(JSON.stringify(value.errors))
-        else results.push(value.data as T)
-        for (const w of waiters) w()
+        else results.push(value.data as Result)
+        changes.changed()
       },
       error: (err) => {
         failure = err
-        for (const w of waiters) w()
+        changes.changed()
       },
       complete: () => resolveCompleted(),
     },
@@ -53,21 +75,15 @@ export function subscribeGraphQL<T = Record<string, unknown>>(baseUrl: string, q
   return {
     results,
     completed,
-    waitFor(count, timeoutMs = 10_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (failure) return done(() => reject(failure instanceof Error ? failure : new Error(JSON.stringify(failure))))
-          if (results.length >= count) done(() => resolve(results))
-        }
-        const timer = setTimeout(() => done(() => reject(new Error(`Timed out waiting for ${count} subscription results (got ${results.length})`))), timeoutMs)
-        const done = (settle: () => void) => {
-          clearTimeout(timer)
-          waiters.delete(check)
-          settle()
-        }
-        waiters.add(check)
-        check()
-      })
+    waitFor(count, timeoutMs = DEFAULT_WAIT_MS) {
+      return changes.until(
+        () => {
+          if (failure) throw failure instanceof Error ? failure : new Error(JSON.stringify(failure))
+          return results.length >= count && results
+        },
+        `${count} subscription results`,
+        timeoutMs,
+      )
     },
     close: () => client.dispose() as Promise<void>,
   }

@@ -107,6 +107,8 @@ export interface SentResponse {
   headers: Record<string, string>
   /** Each write in order: one SSE event per write unless `x-mock-chunk-bytes` splits them. */
   chunks: Buffer[]
+  /** When each of `chunks` was written, in milliseconds since the request was received (the mock's own clock). */
+  chunkOffsetsMs: number[]
   /** True once the response ended normally (not reset, not aborted). */
   finished: boolean
 }
@@ -230,7 +232,7 @@ class MockUpstreamServer implements MockUpstream {
         rawHeaders: req.rawHeaders,
         headers: req.headers,
         body,
-        response: { status: null, headers: {}, chunks: [], finished: false },
+        response: { status: null, headers: {}, chunks: [], chunkOffsetsMs: [], finished: false },
         aborted: false,
       }
       const exchange = new Exchange(received, res, this.#options, this.#startedAtS, () => {
@@ -257,6 +259,7 @@ class Exchange {
   readonly #res: ServerResponse
   readonly #options: MockUpstreamOptions
   readonly #startedAtS: number
+  readonly #receivedAt = performance.now()
   #closedByMock = false
 
   constructor(received: ReceivedRequest, res: ServerResponse, options: MockUpstreamOptions, startedAtS: number, onAbort: () => void) {
@@ -339,7 +342,7 @@ class Exchange {
 
   async #send(status: number, contentType: string, body: Buffer, extraHeaders: Record<string, string> = {}): Promise<void> {
     this.#writeHead(status, { 'content-type': contentType, 'content-length': String(body.length), ...extraHeaders })
-    this.#received.response.chunks.push(body)
+    this.#recordWrite(body)
     await this.#end(body)
   }
 
@@ -382,10 +385,15 @@ class Exchange {
     this.#received.response.finished = this.#res.writableFinished
   }
 
+  #recordWrite(piece: Buffer): void {
+    this.#received.response.chunks.push(piece)
+    this.#received.response.chunkOffsetsMs.push(performance.now() - this.#receivedAt)
+  }
+
   /** Resolves true once the piece is handed to the socket; false when the client is gone. */
   #write(piece: Buffer): Promise<boolean> {
     if (this.#res.destroyed) return Promise.resolve(false)
-    this.#received.response.chunks.push(piece)
+    this.#recordWrite(piece)
     return new Promise((resolve) => {
       const onClose = () => resolve(false)
       this.#res.once('close', onClose)

@@ -56,14 +56,3 @@ export async function startApp(options: StartAppOptions = {}): Promise<TestApp> 
     },
   }
 }
-
-/** Polls `condition` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
-export async function waitFor<T>(condition: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await condition()
-    if (value) return value as NonNullable<T>
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}

@@ -4,6 +4,7 @@ import { gunzipSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { BIG_INTEGER_TEXT, messageFixture } from '../support/anthropic-fixtures'
 import { MOCK_HEADERS, ORGANIZATION_ID, startMockUpstream, type MockUpstream } from '../support/mock-upstream'
+import { sdkClient } from '../support/sdk-client'
 
 const params = {
   model: 'claude-sonnet-4-5-20250929',
@@ -37,7 +38,7 @@ describe('mock upstream', () => {
 
   beforeEach(async () => {
     mock = await startMockUpstream()
-    client = new Anthropic({ baseURL: mock.url, apiKey: 'sk-ant-test', maxRetries: 0 })
+    client = sdkClient(mock.url)
   })
   afterEach(async () => {
     await mock.close()
@@ -153,16 +154,16 @@ describe('mock upstream', () => {
 
   it('spaces slow-stream events so the first arrives long before the end', async () => {
     const stream = client.messages.stream(params, { headers: { [MOCK_HEADERS.scenario]: 'slow-stream', [MOCK_HEADERS.delayMs]: '40', [MOCK_HEADERS.events]: '6' } })
-    const started = Date.now()
-    let firstAt = 0
+    let writesBeforeFirstEvent: number | undefined
     stream.on('streamEvent', () => {
-      firstAt ||= Date.now() - started
+      writesBeforeFirstEvent ??= mock.requests[0].response.chunks.length
     })
     const final = await stream.finalMessage()
-    const total = Date.now() - started
+    const sent = mock.requests[0].response
 
     expect(final.content[0]).toMatchObject({ text: 'word1 word2 word3 word4 word5 word6 ' })
-    expect(total - firstAt).toBeGreaterThanOrEqual(40 * 8)
+    expect(writesBeforeFirstEvent).toBeLessThan(sent.chunks.length) // the first event arrived while the rest was still to come
+    expect(sent.chunkOffsetsMs.at(-1)! - sent.chunkOffsetsMs[0]).toBeGreaterThanOrEqual(40 * 8)
   })
 
   it('splits stream writes at the requested byte size, across UTF-8 characters', async () => {
@@ -238,7 +239,7 @@ describe('mock upstream for benchmarks', () => {
   it('answers with text of the configured size in the configured number of events without recording', async () => {
     const mock = await startMockUpstream({ textBytes: 10_000, streamEvents: 32, record: false })
     try {
-      const client = new Anthropic({ baseURL: mock.url, apiKey: 'sk-ant-test', maxRetries: 0 })
+      const client = sdkClient(mock.url)
       const deltas: string[] = []
       const stream = client.messages.stream(params)
       stream.on('text', (t) => deltas.push(t))

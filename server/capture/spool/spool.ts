@@ -22,6 +22,8 @@ export interface SpoolOptions {
   fsync?: (fd: number) => Promise<void>
   /** Reads a whole segment for replay, off the event loop (tests slow it down). @default fs/promises readFile */
   readFile?: (file: string) => Promise<Buffer>
+  /** Called after each run of the fsync timer, whether or not it had anything to sync (tests count the runs). */
+  onSyncTimer?: () => void
 }
 
 const fsyncOffLoop = (fd: number) => new Promise<void>((resolve, reject) => fsyncFd(fd, (err) => (err ? reject(err) : resolve())))
@@ -137,7 +139,11 @@ export class Spool {
     const last = existing.at(-1)
     this.#nextNumber = last ? Number(SEGMENT_PATTERN.exec(last)![1]) + 1 : 1
     if (this.#closed.length > 0) this.#logger.info({ segments: this.#closed.length, bytes: this.#bytes, records: this.#records }, 'capture spool holds records from a previous run; replaying them')
-    this.#fsyncTimer = setInterval(() => this.#sync(), options.fsyncIntervalMs ?? 1_000).unref()
+    const onSyncTimer = options.onSyncTimer
+    this.#fsyncTimer = setInterval(() => {
+      this.#sync()
+      onSyncTimer?.()
+    }, options.fsyncIntervalMs ?? 1_000).unref()
   }
 
   /** Bytes of segment files on disk. */

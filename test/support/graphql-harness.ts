@@ -9,7 +9,7 @@ import type { LiveBus } from '../../server/live/live-bus'
 import { createMemoryBus } from '../../server/live/memory-bus'
 import { createLogger } from '../../server/logger'
 import { openStore } from '../../server/store/data-source'
-import { createTestDatabase } from '../support/test-database'
+import { createTestDatabase } from './test-database'
 
 export interface GraphQLHarness {
   /** Base URL; GraphQL at `${url}/graphql`. */

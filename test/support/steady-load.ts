@@ -1,7 +1,8 @@
-import Anthropic from '@anthropic-ai/sdk'
 import { Client } from 'pg'
 import { expect } from 'vitest'
-import { waitFor, type TestApp } from '../support/start-app'
+import { sdkClient } from './sdk-client'
+import { type TestApp } from './start-app'
+import { waitFor } from './wait'
 
 export interface LoadReport {
   succeeded: number
@@ -13,7 +14,7 @@ export interface LoadReport {
  * and plain Messages calls, each pausing `pauseMs` between calls, until `stop()`.
  */
 export function startSteadyLoad(baseURL: string, options: { concurrency: number; pauseMs: number }): { stop(): Promise<LoadReport>; readonly succeeded: number } {
-  const client = new Anthropic({ baseURL, apiKey: 'sk-ant-load', maxRetries: 0 })
+  const client = sdkClient(baseURL, 'sk-ant-load')
   const params = { model: 'claude-haiku-4-5', max_tokens: 64, messages: [{ role: 'user' as const, content: 'steady' }] }
   const report: LoadReport = { succeeded: 0, failed: [] }
   let running = true

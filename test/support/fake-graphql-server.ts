@@ -27,7 +27,7 @@ export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageS
       case 'RequestsPage': {
         const { after, first } = operation.variables as RequestsPageVariables
         const start = after ? rows.findIndex((row) => row.id === after) + 1 : 0
-        const nodes = rows.slice(start, start + Math.min(first, pageSize))
+        const nodes = rows.slice(start, start + Math.min(first ?? pageSize, pageSize))
         const data: RequestsPageData = {
           requests: {
             nodes,

@@ -6,9 +6,9 @@
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import pino from 'pino'
-import type { Logger } from '../../server/logger'
 import { createProxy, type Proxy, type ProxyOptions } from '../../server/proxy/forward'
-import type { ExchangeOutcome, ExchangeResponse, ExchangeStart, ProxyObserver } from '../../server/proxy/proxy-observer'
+import type { ExchangeOutcome, ExchangeResponse, ExchangeStart, ProxyFailure, ProxyObserver } from '../../server/proxy/proxy-observer'
+import { Changes, type Truthy } from './wait'
 
 /** One observed exchange, in the order the hooks were called. */
 export interface ObservedExchange {
@@ -28,7 +28,7 @@ export class RecordingObserver implements ProxyObserver {
   readonly exchanges: ObservedExchange[] = []
   readonly violations: string[] = []
   readonly #byId = new Map<string, ObservedExchange>()
-  readonly #waiters: (() => void)[] = []
+  readonly #changes = new Changes()
 
   onStart(start: ExchangeStart): void {
     if (this.#byId.has(start.id)) return this.#violated(`onStart twice for ${start.id}`)
@@ -43,6 +43,7 @@ export class RecordingObserver implements ProxyObserver {
     if (exchange === undefined) return
     if (exchange.response !== null) this.#violated(`onResponse twice for ${id}`)
     exchange.response = response
+    this.#changed()
   }
 
   onChunk(id: string, chunk: Buffer, offsetMs: number): void {
@@ -50,6 +51,7 @@ export class RecordingObserver implements ProxyObserver {
     if (exchange === undefined) return
     if (exchange.response === null) this.#violated(`onChunk before onResponse for ${id}`)
     exchange.chunks.push({ chunk, offsetMs })
+    this.#changed()
   }
 
   onEnd(id: string, outcome: ExchangeOutcome): void {
@@ -60,22 +62,19 @@ export class RecordingObserver implements ProxyObserver {
   }
 
   /** Resolves with the exchange once it has ended; `index` counts exchanges in start order. */
-  async ended(index = 0, timeoutMs = 5000): Promise<ObservedExchange & { end: ExchangeOutcome }> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      if (this.violations.length > 0) throw new Error(`observer lifecycle violated: ${this.violations.join('; ')}`)
+  ended(index = 0, timeoutMs = 5000): Promise<ObservedExchange & { end: ExchangeOutcome }> {
+    return this.until(() => {
       const exchange = this.exchanges[index]
-      if (exchange?.end) return exchange as ObservedExchange & { end: ExchangeOutcome }
-      const remaining = deadline - Date.now()
-      if (remaining <= 0) throw new Error(`exchange #${index} did not end within ${timeoutMs} ms`)
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, remaining)
-        this.#waiters.push(() => {
-          clearTimeout(timer)
-          resolve()
-        })
-      })
-    }
+      return exchange?.end ? (exchange as ObservedExchange & { end: ExchangeOutcome }) : null
+    }, `exchange #${index} to end`, timeoutMs)
+  }
+
+  /** Resolves with the first truthy value of `condition`, re-checked after every hook call; fails on a lifecycle violation. */
+  until<T>(condition: () => T, what: string, timeoutMs = 5000): Promise<Truthy<T>> {
+    return this.#changes.until(() => {
+      if (this.violations.length > 0) throw new Error(`observer lifecycle violated: ${this.violations.join('; ')}`)
+      return condition()
+    }, what, timeoutMs)
   }
 
   #open(id: string, hook: string): ObservedExchange | undefined {
@@ -93,15 +92,14 @@ export class RecordingObserver implements ProxyObserver {
   }
 
   #changed(): void {
-    for (const wake of this.#waiters.splice(0)) wake()
+    this.#changes.changed()
   }
 }
 
-/** A pino logger whose JSON lines land in `lines`. */
-export function captureLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = []
-  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) })
-  return { logger, lines }
+/** The error of a failed outcome; throws for any other outcome. */
+export function errorOf(outcome: ExchangeOutcome): ProxyFailure {
+  if (outcome.kind !== 'failed') throw new Error(`expected a failed outcome, got ${outcome.kind}`)
+  return outcome.error
 }
 
 export interface RunningProxy {
