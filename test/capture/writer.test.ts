@@ -244,6 +244,24 @@ describe('BatchWriter', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
+  it('closes the row of a completion it quarantines, bare and naming the quarantine file, so the request does not stay in flight', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'claudescope-quarantine-'))
+    const quarantine = new Quarantine({ dir: path.join(dir, 'quarantine'), logger })
+    const { writer, offerAll } = startWriter({ quarantine })
+    const record = inFlightRecord()
+    offerAll([startOp(record)])
+    await writer.flush()
+    // No reduction repairs a stream event that names a request id which is not a uuid.
+    const [event] = chunksOf(record.id, 1)
+    offerAll([completeOp(record, { status: 'COMPLETED', httpStatus: 200, responseBody: '{"type":"message"}' }, [{ ...event!, requestId: 'not-a-uuid' }])])
+    await writer.flush()
+    expect(writer.stats).toMatchObject({ quarantined: 1, queueDepth: 0 })
+    expect(await storedRow(record.id)).toMatchObject({ status: 'COMPLETED', http_status: 200, error_code: 'CAPTURE_SET_ASIDE', response_body: null, request_body: record.requestBody })
+    expect(String((await storedRow(record.id))!.error)).toContain(quarantine.file)
+    await writer.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
   it('gives up a flush after its timeout with CAPTURE_FLUSH_TIMEOUT, keeping the records for later', async () => {
     const { writer, offerAll } = startWriter()
     const record = inFlightRecord()

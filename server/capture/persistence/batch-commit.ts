@@ -3,7 +3,7 @@ import type { Logger } from '../../logger'
 import { coalesceOps, type CaptureOp } from '../capture-op'
 import type { CaptureStore } from '../../store/capture-store'
 import type { Quarantine } from './quarantine'
-import { reduceOp } from './reduced-op'
+import { bareOp, reduceOp } from './reduced-op'
 
 /** Bound of the ids remembered as having a stored IN_FLIGHT row (far above any real concurrency). */
 const STORED_STARTS_MAX = 100_000
@@ -110,7 +110,7 @@ export class BatchCommit {
         this.#lastError = describe(reduced.err)
         return true
       } else {
-        this.#setAside(op, reduced.err)
+        await this.#setAside(op, reduced.err)
       }
     }
     return false
@@ -131,16 +131,23 @@ export class BatchCommit {
     this.#logger.warn({ err: describe(refusal), requestId: op.record.id, op: op.kind }, 'database refused a captured record; stored it in reduced form')
   }
 
-  /** The op the database refuses even reduced: to the quarantine file, or lost when there is none. */
-  #setAside(op: CaptureOp, refusal: unknown): void {
-    this.#storedStarts.delete(op.record.id)
+  /**
+   * The op the database refuses even reduced: to the quarantine file, or lost when there is none;
+   * then its bare form is written, so the row does not stay IN_FLIGHT and says where the op went.
+   */
+  async #setAside(op: CaptureOp, refusal: unknown): Promise<void> {
+    let whereabouts: string
     if (this.#quarantine?.add(op)) {
       this.#stats.quarantined++
+      whereabouts = `kept whole in ${this.#quarantine.file}`
       this.#logger.error({ err: describe(refusal), requestId: op.record.id, op: op.kind, file: this.#quarantine.file }, 'database refused a captured record even reduced; quarantined')
     } else {
       this.#stats.rejected++
+      whereabouts = 'its bodies and stream events are lost'
       this.#logger.error({ err: describe(refusal), requestId: op.record.id, op: op.kind }, 'database refused a captured record even reduced; dropped')
     }
+    const bare = await this.#commitAlone(bareOp(op, whyRefused(refusal), whereabouts))
+    if (bare !== null) this.#logger.error({ err: describe(bare.err), requestId: op.record.id }, 'database refused even the bare row of a set-aside record; its row keeps its last stored state')
   }
 
   async #commit(batch: CaptureOp[]): Promise<void> {

@@ -59,6 +59,23 @@ export function reduceOp(op: CaptureOp, why: string): CaptureOp {
   return op.kind === 'start' ? { kind: 'start', record } : { kind: 'complete', record, chunks: op.chunks.map(chunk) }
 }
 
+/** Stored as `error_code` of the bare row left for a record the database refused even reduced. */
+const SET_ASIDE_ERROR_CODE = 'CAPTURE_SET_ASIDE'
+
+/**
+ * What the table keeps of an op the database refused even reduced: the reduced record without
+ * response bodies, stream events or (for a start the table does not hold yet) request body, its
+ * `error` saying where the whole op went (`whereaboutsNote`). So its row never stays IN_FLIGHT and
+ * a reader sees why it is bare.
+ */
+export function bareOp(op: CaptureOp, why: string, whereaboutsNote: string): CaptureOp {
+  const reduced = reduceOp(op, why).record
+  const note = `${SET_ASIDE_ERROR_CODE}: the database refused this record even reduced (${why}); ${whereaboutsNote}`
+  const { requestBody: _dropped, ...fields } = reduced
+  const record = withRequestBody({ ...fields, error: note, errorCode: SET_ASIDE_ERROR_CODE, responseBody: null, responseSse: null }, new RequestBody(Buffer.alloc(0)))
+  return op.kind === 'start' ? { kind: 'start', record } : { kind: 'complete', record, chunks: [] }
+}
+
 /** A UTF-16 surrogate without its partner, which jsonb refuses (as `\ud800` once JSON-encoded). */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
 
