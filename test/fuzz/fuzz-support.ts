@@ -176,12 +176,13 @@ export function wellFormedMessagesBody(marker: string, stream: boolean): string 
  * Waits until capture has written every exchange whose body carries `markerPrefix`, then checks
  * each marker in `sent` (marker → body that carried it) was recorded exactly once with its body
  * bytes unchanged. Reads all records of the prefix a page at a time: one search per page, not
- * one per marker, as a body search scans the table.
+ * one per marker, as a body search scans the table. Pages of 50 keep the query within the cost
+ * limit, which counts each body read per item of the page.
  */
 export async function expectRecordedExactlyOnce(baseUrl: string, markerPrefix: string, sent: ReadonlyMap<string, string>): Promise<void> {
   type Page = { requests: { totalCount: number; nodes: { requestBodyText: string | null; status: string }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }
   const query = `query($filter: RequestFilter, $after: String) {
-    requests(first: 200, after: $after, filter: $filter) { totalCount nodes { requestBodyText status } pageInfo { hasNextPage endCursor } }
+    requests(first: 50, after: $after, filter: $filter) { totalCount nodes { requestBodyText status } pageInfo { hasNextPage endCursor } }
   }`
   const filter = { search: markerPrefix }
   const readAll = async () => {
