@@ -72,6 +72,21 @@ describe('the embedded database', () => {
     expect(await queryRows(second.url, 'SELECT n::text FROM kept')).toEqual([{ n: '12345678901234567890' }])
   })
 
+  it('rolls back the transaction of a connection that goes away inside it, and serves the other connections after it', async () => {
+    const db = await startEmbeddedPostgres({ dataDir: tempDataDir(), logger })
+    cleanups.push(() => db.stop())
+    await query(db.url, 'CREATE TABLE left_open (n int)')
+    const leaving = new Client({ connectionString: db.url })
+    await leaving.connect()
+    leaving.on('error', () => {})
+    await leaving.query('BEGIN')
+    await leaving.query('INSERT INTO left_open VALUES ($1)', [1])
+    const gone = new Promise((resolve) => leaving.once('end', resolve))
+    ;(leaving as unknown as { connection: { stream: net.Socket } }).connection.stream.destroy()
+    await gone
+    expect(await query(db.url, 'SELECT count(*)::int AS n FROM left_open')).toEqual([{ n: 0 }])
+  })
+
   it('refuses a second process on the same data dir with EMBEDDED_DATA_DIR_LOCKED', async () => {
     const dataDir = tempDataDir()
     const first = await startEmbeddedPostgres({ dataDir, logger })

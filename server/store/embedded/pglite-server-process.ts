@@ -7,15 +7,15 @@
  * it tells over IPC when it is ready; it exits when told to stop or when its parent goes away.
  */
 import { PGlite } from '@electric-sql/pglite'
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
 import { rmSync } from 'node:fs'
 import { acquireExclusiveLock, describeHolder, type ExclusiveLock } from '../../files/exclusive-lock'
 import { ensurePrivateDir, makeTreePrivate } from '../../files/private-files'
 import { embeddedSocketPath } from './embedded-socket'
+import { PgliteWireServer } from './pglite-wire-server'
 
 export type EmbeddedMessage = { type: 'ready' } | { type: 'error'; code: 'EMBEDDED_DATA_DIR_LOCKED' | 'EMBEDDED_START_FAILED'; message: string }
 
-/** PGlite serves connections one query at a time; more than the app's pool only queues longer. */
+/** PGlite serves connections one statement at a time; more than the app's pool only queues longer. */
 const MAX_CONNECTIONS = 16
 
 /** `socketDir` is private to this user and the same across restarts, so open pools reconnect. */
@@ -35,7 +35,7 @@ async function main(dataDir: string, socketDir: string): Promise<void> {
   }
   const lock: ExclusiveLock = attempt.lock
   let db: PGlite | undefined
-  let server: PGLiteSocketServer | undefined
+  let server: PgliteWireServer | undefined
   let stopping: Promise<void> | undefined
   const stop = () =>
     (stopping ??= (async () => {
@@ -63,7 +63,7 @@ async function main(dataDir: string, socketDir: string): Promise<void> {
     const socketPath = embeddedSocketPath(socketDir)
     // A killed predecessor leaves its socket file behind; the lock proves it is gone.
     rmSync(socketPath, { force: true })
-    server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: MAX_CONNECTIONS })
+    server = new PgliteWireServer({ db, path: socketPath, maxConnections: MAX_CONNECTIONS })
     await server.start()
     // PGlite's own file layer creates some files (pg_internal.init, statistics) 0644 whatever the
     // process umask; the 0700 directory already keeps others out, and this takes the bits off.
