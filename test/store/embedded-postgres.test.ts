@@ -3,6 +3,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, s
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { Client } from 'pg'
 import { afterEach, describe, expect, inject, it } from 'vitest'
 import { createLogger } from '../../server/logger'
 import { startEmbeddedPostgres } from '../../server/store/embedded/embedded-postgres'
@@ -75,7 +76,7 @@ describe('the embedded database', () => {
   it('rolls back the transaction of a connection that goes away inside it, and serves the other connections after it', async () => {
     const db = await startEmbeddedPostgres({ dataDir: tempDataDir(), logger })
     cleanups.push(() => db.stop())
-    await query(db.url, 'CREATE TABLE left_open (n int)')
+    await queryRows(db.url, 'CREATE TABLE left_open (n int)')
     const leaving = new Client({ connectionString: db.url })
     await leaving.connect()
     leaving.on('error', () => {})
@@ -84,7 +85,7 @@ describe('the embedded database', () => {
     const gone = new Promise((resolve) => leaving.once('end', resolve))
     ;(leaving as unknown as { connection: { stream: net.Socket } }).connection.stream.destroy()
     await gone
-    expect(await query(db.url, 'SELECT count(*)::int AS n FROM left_open')).toEqual([{ n: 0 }])
+    expect(await queryRows(db.url, 'SELECT count(*)::int AS n FROM left_open')).toEqual([{ n: 0 }])
   })
 
   it('refuses a second process on the same data dir with EMBEDDED_DATA_DIR_LOCKED', async () => {

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import pino from 'pino'
 import { describe, expect, it } from 'vitest'
-import { BoundedQueue } from '../../server/capture/queue'
-import { BatchWriter } from '../../server/capture/writer'
+import { BoundedQueue } from '../../server/capture/persistence/queue'
+import { BatchWriter } from '../../server/capture/persistence/writer'
+import { createCaptureStore } from '../../server/store/capture-store'
 import { completeOp, inFlightRecord, startOp } from '../capture/records'
 import { useMigratedStore } from '../support/test-database'
 
@@ -44,7 +45,7 @@ function queryAlongside() {
 describe('large records', () => {
   it('writes records with 4, 16 and 40 MiB bodies, and a 64 MiB request with a 16 MiB response, and reads them back equal while other connections query', { timeout: 180_000 }, async () => {
     const queue = new BoundedQueue({ maxItems: 100, maxBytes: 512 * MiB })
-    const writer = new BatchWriter({ dataSource: store.dataSource, queue, logger, retryInitialMs: 10, retryMaxMs: 50 })
+    const writer = new BatchWriter({ store: createCaptureStore(store.dataSource), queue, logger, retryInitialMs: 10, retryMaxMs: 50 })
     writer.start()
     const others = queryAlongside()
     try {
