@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { setTimeout as sleep } from 'node:timers/promises'
 import os from 'node:os'
 import path from 'node:path'
 import pino from 'pino'
@@ -13,6 +12,7 @@ import { openStore } from '../../server/store/data-source'
 import { frameSse, messageFixture } from '../support/anthropic-fixtures'
 import { waitFor } from '../support/wait'
 import { createTestDatabase } from '../support/test-database'
+import { gatedCaptureStore, unreachableCaptureStore } from './capture-stores'
 import { sameBody } from './records'
 
 const logger = pino({ level: 'silent' })
@@ -105,10 +105,8 @@ describe('capture', () => {
   })
   it('spools at once while the database fails, stops within its timeout, and the next start on the data directory replays it', async () => {
     const ownDir = await mkdtemp(path.join(os.tmpdir(), 'claudescope-capture-down-'))
-    const refuse = async () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))
-    const down = { transaction: refuse, query: refuse } as unknown as DataSource
     const batches: number[] = []
-    const first = createCapture({ store: createCaptureStore(down), bus: createMemoryBus(), dataDir: ownDir, logger, limits: LIMITS, closeTimeoutMs: 300 })
+    const first = createCapture({ store: unreachableCaptureStore(createCaptureStore(dataSource)), bus: createMemoryBus(), dataDir: ownDir, logger, limits: LIMITS, closeTimeoutMs: 300 })
     const early = proxyStream(first.observer, 'sk-ant-api03-down')
     await expect.poll(() => first.stats().failedBatches).toBeGreaterThan(0)
     await expect.poll(() => first.stats().queueDepth).toBe(0) // the failed batch went to disk
@@ -132,26 +130,21 @@ describe('capture', () => {
 
   it('keeps records in memory while a slow database keeps up, and spools the ones that waited once a write hangs', async () => {
     const ownDir = await mkdtemp(path.join(os.tmpdir(), 'claudescope-capture-slow-'))
-    let gate = Promise.resolve()
-    let resume = () => {}
-    // Every transaction takes 150 ms; while the gate is shut, they hang.
-    const slow = {
-      transaction: async (run: never) => (await gate, await sleep(150), dataSource.transaction(run)),
-      query: async (text: string, values: unknown[]) => (await gate, await sleep(150), dataSource.query(text, values)),
-    } as unknown as DataSource
-    const capture = createCapture({ store: createCaptureStore(slow), bus: createMemoryBus(), dataDir: ownDir, logger, limits: { ...LIMITS, batchMaxItems: 2, spillAfterMs: 300 } })
+    const database = gatedCaptureStore(createCaptureStore(dataSource))
+    const capture = createCapture({ store: database.store, bus: createMemoryBus(), dataDir: ownDir, logger, limits: { ...LIMITS, batchMaxItems: 2, spillAfterMs: 300 } })
 
-    // Eight records two at a time: the last ones wait twice spillAfterMs, yet every write finishes in time.
+    // Eight records two at a time, each write going through: the ones that wait for later batches stay in memory.
     const kept = Array.from({ length: 8 }, () => proxyStream(capture.observer, 'sk-ant-api03-slow'))
     for (const exchange of kept) exchange.streamAll()
     await capture.flush()
     expect(capture.stats()).toMatchObject({ spilled: 0, lost: 0 })
 
-    gate = new Promise((resolve) => (resume = resolve))
+    // The gate holds the next write until the test has seen the records that waited behind it spooled.
+    database.shut()
     const spooled = Array.from({ length: 8 }, () => proxyStream(capture.observer, 'sk-ant-api03-slow'))
     for (const exchange of spooled) exchange.streamAll()
     await waitFor(() => capture.stats().queueDepth === 0 && capture.stats().spilled > 0, 'the hung write to send what waited to the spool')
-    resume()
+    database.open()
     await capture.flush()
     const ids = [...kept, ...spooled].map((exchange) => exchange.id)
     const [{ count }] = await dataSource.query(`SELECT count(*)::int AS count FROM requests WHERE id = ANY($1) AND status = 'COMPLETED'`, [ids])

@@ -4,7 +4,6 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import pino from 'pino'
-import type { DataSource } from 'typeorm'
 import type { CaptureOp } from '../../server/capture/capture-op'
 import { MAX_INDEXED_TEXT_BYTES, TRUNCATION_MARKER } from '../../server/capture/indexed-text'
 import { Quarantine } from '../../server/capture/persistence/quarantine'
@@ -17,6 +16,7 @@ import { BatchWriter, type BatchWriterOptions } from '../../server/capture/persi
 import { createCaptureStore } from '../../server/store/capture-store'
 import { waitFor } from '../support/wait'
 import { useMigratedStore } from '../support/test-database'
+import { gatedCaptureStore } from './capture-stores'
 import { chunksOf, completeOp, inFlightRecord, startOp } from './records'
 
 const logger = pino({ level: 'silent' })
@@ -277,26 +277,16 @@ describe('BatchWriter', () => {
     await writer.close()
   })
   /** The test database behind a gate: while closed, a transaction waits as on a hung server. */
-  function gatedDatabase() {
-    let open: () => void = () => {}
-    let gate = Promise.resolve()
-    const gated = {
-      transaction: async (run: never) => (await gate, store.dataSource.transaction(run)),
-      query: async (text: string, values: unknown[]) => (await gate, store.dataSource.query(text, values)),
-    } as unknown as DataSource
-    return { gated, close: () => (gate = new Promise((resolve) => (open = resolve))), open: () => open() }
-  }
-
   function tempSpool() {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'claudescope-writer-spool-'))
     return { dir, spool: new Spool({ dir, maxBytes: 1 << 30, logger }), remove: () => rmSync(dir, { recursive: true, force: true }) }
   }
 
   it('copies a batch whose commit hangs for spillAfterMs to the spool, then skips the copy when the commit goes through', async () => {
-    const database = gatedDatabase()
+    const database = gatedCaptureStore(createCaptureStore(store.dataSource))
     const { spool, remove } = tempSpool()
-    const { writer, offerAll } = startWriter({ store: createCaptureStore(database.gated), spool, spillPolicy: new SpillPolicy(100) })
-    database.close()
+    const { writer, offerAll } = startWriter({ store: database.store, spool, spillPolicy: new SpillPolicy(100) })
+    database.shut()
     const ops = Array.from({ length: 5 }, () => startOp(inFlightRecord()))
     offerAll(ops)
     await waitFor(() => spool.stats.spilled === 5, 'the stalled batch to be copied to the spool')
@@ -311,10 +301,10 @@ describe('BatchWriter', () => {
   })
 
   it('stops within its close timeout on a hung commit, leaving the batch in the spool for the next start', async () => {
-    const database = gatedDatabase()
+    const database = gatedCaptureStore(createCaptureStore(store.dataSource))
     const { dir, spool, remove } = tempSpool()
-    const { writer, offerAll } = startWriter({ store: createCaptureStore(database.gated), spool, spillPolicy: new SpillPolicy(60_000) })
-    database.close()
+    const { writer, offerAll } = startWriter({ store: database.store, spool, spillPolicy: new SpillPolicy(60_000) })
+    database.shut()
     const ops = Array.from({ length: 3 }, () => startOp(inFlightRecord()))
     offerAll(ops)
     await waitFor(() => writer.stats.queueDepth === 0, 'the writer to take the batch')

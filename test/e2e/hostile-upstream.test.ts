@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { gzipSync } from 'node:zlib'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { graphql } from '../../client/src/graphql/graphql'
 import { queryGraphQL } from '../support/graphql-client'
 import { startApp, type TestApp } from '../support/start-app'
 import { waitFor } from '../support/wait'
@@ -11,12 +12,7 @@ import { waitFor } from '../support/wait'
 const BOMB_DECODED_BYTES = 100 * 1024 * 1024
 const bomb = gzipSync(Buffer.alloc(BOMB_DECODED_BYTES, 'a'), { level: 9 })
 
-interface StoredAnswer {
-  status: string
-  httpStatus: number | null
-  error: string | null
-  responseBodyText: string | null
-}
+const LATEST_ANSWER = graphql('query LatestAnswer { requests(first: 1) { nodes { status httpStatus error responseBodyText } } }')
 
 describe('a hostile upstream', () => {
   let upstream: http.Server
@@ -47,7 +43,7 @@ describe('a hostile upstream', () => {
     expect(Buffer.from(await response.body.arrayBuffer()).equals(bomb)).toBe(true)
 
     const stored = await waitFor(async () => {
-      const data = await queryGraphQL<{ requests: { nodes: StoredAnswer[] } }>(app.url, '{ requests(first: 1) { nodes { status httpStatus error responseBodyText } } }')
+      const data = await queryGraphQL(app.url, LATEST_ANSWER)
       const node = data.requests.nodes[0]
       return node && node.status !== 'IN_FLIGHT' ? node : null
     }, 'the record of the bomb', 30_000)

@@ -3,6 +3,7 @@
  * client and upstream still exchange the exact bytes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { graphql } from '../../client/src/graphql/graphql'
 import type { LiveEvent } from '../../server/live/live-bus'
 import { DEFAULT_MODEL } from '../support/anthropic-fixtures'
 import { queryGraphQL } from '../support/graphql-client'
@@ -95,19 +96,19 @@ describe('body redaction', () => {
 
     const { requests } = await waitFor(
       async () => {
-        const data = await queryGraphQL<{ requests: { nodes: { id: string; status: string }[] } }>(app.url, '{ requests(first: 5) { nodes { id status } } }')
+        const data = await queryGraphQL(app.url, graphql('query RecentRequests { requests(first: 5) { nodes { id status } } }'))
         return data.requests.nodes.some((n) => n.status === 'COMPLETED') ? data : null
       },
       'the completed record',
     )
-    type Stored = { requestBodyText: string; requestBody: { messages: { content: string }[] }; responseBodyText: string; responseSse: string; chunks: { data: string }[] }
-    const { request } = await queryGraphQL<{ request: Stored }>(app.url, 'query($id: ID!) { request(id: $id) { requestBodyText requestBody responseBodyText responseSse chunks { data } } }', { id: requests.nodes[0]!.id })
+    const request = (await queryGraphQL(app.url, graphql('query StoredBodies($id: ID!) { request(id: $id) { requestBodyText requestBody responseBodyText responseSse chunks { data } } }'), { id: requests.nodes[0]!.id })).request!
 
     const stored = JSON.stringify(request)
     expect(stored).not.toContain(SECRET)
     expect(stored).not.toContain(ANSWER_WORD)
     // One secret, one fingerprint, wherever it recurs; the body is still JSON.
-    const [first, second] = request.requestBody.messages[0]!.content.match(new RegExp(FINGERPRINT, 'g'))!
+    const sentBody = request.requestBody as { messages: { content: string }[] }
+    const [first, second] = sentBody.messages[0]!.content.match(new RegExp(FINGERPRINT, 'g'))!
     expect(first).toBe(second)
     expect(request.responseBodyText).toMatch(FINGERPRINT)
     expect(request.responseSse).toMatch(FINGERPRINT)

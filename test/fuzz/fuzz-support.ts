@@ -9,6 +9,7 @@ import net from 'node:net'
 import fc from 'fast-check'
 import { expect } from 'vitest'
 import { Pool } from 'undici'
+import { graphql, type ResultOf } from '../../client/src/graphql/graphql'
 import { queryGraphQL } from '../support/graphql-client'
 import { waitFor } from '../support/wait'
 
@@ -172,6 +173,10 @@ export function wellFormedMessagesBody(marker: string, stream: boolean): string 
   })
 }
 
+const RECORDED_PAGE = graphql(`query RecordedPage($filter: RequestFilter, $after: String) {
+  requests(first: 50, after: $after, filter: $filter) { totalCount nodes { requestBodyText status } pageInfo { hasNextPage endCursor } }
+}`)
+
 /**
  * Waits until capture has written every exchange whose body carries `markerPrefix`, then checks
  * each marker in `sent` (marker → body that carried it) was recorded exactly once with its body
@@ -180,16 +185,12 @@ export function wellFormedMessagesBody(marker: string, stream: boolean): string 
  * limit, which counts each body read per item of the page.
  */
 export async function expectRecordedExactlyOnce(baseUrl: string, markerPrefix: string, sent: ReadonlyMap<string, string>): Promise<void> {
-  type Page = { requests: { totalCount: number; nodes: { requestBodyText: string | null; status: string }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }
-  const query = `query($filter: RequestFilter, $after: String) {
-    requests(first: 50, after: $after, filter: $filter) { totalCount nodes { requestBodyText status } pageInfo { hasNextPage endCursor } }
-  }`
   const filter = { search: markerPrefix }
   const readAll = async () => {
     const bodies: string[] = []
     let after: string | null = null
     for (;;) {
-      const page: Page = await queryGraphQL<Page>(baseUrl, query, { filter, after })
+      const page: ResultOf<typeof RECORDED_PAGE> = await queryGraphQL(baseUrl, RECORDED_PAGE, { filter, after })
       if (page.requests.nodes.some((n) => n.status === 'IN_FLIGHT')) return null
       bodies.push(...page.requests.nodes.map((n) => n.requestBodyText ?? ''))
       if (!page.requests.pageInfo.hasNextPage) return bodies

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { graphql } from '../../client/src/graphql/graphql'
 import type { RequestRecord } from '../../server/records/request-record'
 import { matchesRequestFilter, type RequestFilterValues } from '../../server/requests/request-filter'
 import { RequestsService } from '../../server/requests/requests.service'
@@ -79,9 +80,9 @@ describe('request filter', () => {
   })
 
   it('treats hostile search text as plain text and leaves the table intact', async () => {
-    const { requests } = await queryGraphQL<{ requests: { totalCount: number } }>(
+    const { requests } = await queryGraphQL(
       harness.url,
-      `query($f: RequestFilter) { requests(filter: $f) { totalCount } }`,
+      graphql(`query FilteredCount($f: RequestFilter) { requests(filter: $f) { totalCount } }`),
       { f: { search: "'; drop table requests; --" } },
     )
     expect(requests.totalCount).toBe(1)
@@ -89,9 +90,9 @@ describe('request filter', () => {
   })
 
   it('accepts every condition through GraphQL variables', async () => {
-    const { requests } = await queryGraphQL<{ requests: { nodes: { id: string }[] } }>(
+    const { requests } = await queryGraphQL(
       harness.url,
-      `query($f: RequestFilter) { requests(filter: $f) { nodes { id } } }`,
+      graphql(`query FilteredIds($f: RequestFilter) { requests(filter: $f) { nodes { id } } }`),
       {
         f: {
           from: '2025-06-01T12:00:01Z',

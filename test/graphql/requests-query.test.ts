@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { print } from 'graphql'
+import { graphql, type ResultOf } from '../../client/src/graphql/graphql'
 import type { RequestRecord } from '../../server/records/request-record'
 import { queryGraphQL } from '../support/graphql-client'
 import { inFlight, makeChunk, makeRecord } from '../support/record-fixtures'
@@ -17,23 +19,15 @@ beforeAll(async () => {
 })
 afterAll(() => harness.close())
 
-interface Page {
-  requests: {
-    totalCount: number
-    nodes: { id: string }[]
-    edges: { cursor: string; node: { id: string } }[]
-    pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null }
-  }
-}
-
-const PAGE = `query Page($first: Int, $after: String, $filter: RequestFilter) {
+const PAGE = graphql(`query Page($first: Int, $after: String, $filter: RequestFilter) {
   requests(first: $first, after: $after, filter: $filter) {
     totalCount
     nodes { id }
     edges { cursor node { id } }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
   }
-}`
+}`)
+type Page = ResultOf<typeof PAGE>
 
 /** A cursor in the list's own encoding, whatever its parts hold. */
 const cursorOf = (startedAt: string, id = '0190e7a2-0000-7000-8000-000000000000') => Buffer.from(JSON.stringify([startedAt, id])).toString('base64url')
@@ -59,7 +53,7 @@ describe('requests query: pagination', () => {
     let after: string | null = null
     let pages = 0
     for (;;) {
-      const page: Page = await queryGraphQL<Page>(harness.url, PAGE, { first: 2, after, filter })
+      const page: Page = await queryGraphQL(harness.url, PAGE, { first: 2, after, filter })
       pages++
       expect(page.requests.totalCount).toBe(7)
       expect(page.requests.nodes.map((n) => n.id)).toEqual(page.requests.edges.map((e) => e.node.id))
@@ -77,20 +71,20 @@ describe('requests query: pagination', () => {
     const manyKey = ownKey()
     const many = Array.from({ length: 60 }, (_, i) => makeRecord({ startedAt: new Date(Date.UTC(2024, 0, 1, 0, 0, i)), apiKeyFingerprint: manyKey }))
     await storeRecords(harness.dataSource, many)
-    const page = await queryGraphQL<Page>(harness.url, PAGE, { filter: { apiKeyFingerprint: manyKey } })
+    const page = await queryGraphQL(harness.url, PAGE, { filter: { apiKeyFingerprint: manyKey } })
     expect(page.requests.nodes).toHaveLength(50)
     expect(page.requests.pageInfo.hasNextPage).toBe(true)
     expect(page.requests.totalCount).toBe(60)
   })
 
   it('returns an empty page with no cursors when first is 0', async () => {
-    const page = await queryGraphQL<Page>(harness.url, PAGE, { first: 0, filter })
+    const page = await queryGraphQL(harness.url, PAGE, { first: 0, filter })
     expect(page.requests.nodes).toEqual([])
     expect(page.requests.pageInfo).toMatchObject({ hasNextPage: true, startCursor: null, endCursor: null })
   })
 
   it('refuses a page larger than 200 with a clear error', async () => {
-    const { json } = await postRaw(harness.url, { query: PAGE, variables: { first: 201 } })
+    const { json } = await postRaw(harness.url, { query: print(PAGE), variables: { first: 201 } })
     expect(json.errors?.[0]?.message).toBe('first must be between 0 and 200 (got 201)')
     expect(json.errors?.[0]?.extensions?.code).toBe('PAGE_SIZE_OUT_OF_RANGE')
   })
@@ -106,7 +100,7 @@ describe('requests query: pagination', () => {
     ['a cursor in year 0', cursorOf('0000-06-01T12:00:00.000000Z')],
     ['a cursor with a year beyond four digits', cursorOf('+275760-09-13T00:00:00.000000Z')],
   ])('refuses an after cursor that is %s', async (_what, after) => {
-    const { json } = await postRaw(harness.url, { query: PAGE, variables: { after } })
+    const { json } = await postRaw(harness.url, { query: print(PAGE), variables: { after } })
     expect(json.errors?.[0]?.extensions?.code).toBe('INVALID_CURSOR')
     expect(json.errors?.[0]?.message).toContain('pageInfo.endCursor')
   })
@@ -123,7 +117,7 @@ describe('requests query: pagination', () => {
     )
     await fc.assert(
       fc.asyncProperty(garbage, async (after) => {
-        const { json } = await postRaw(harness.url, { query: PAGE, variables: { after, first: 1, filter } })
+        const { json } = await postRaw(harness.url, { query: print(PAGE), variables: { after, first: 1, filter } })
         expect(json.errors?.[0]?.extensions?.code ?? 'page').toMatch(/^(INVALID_CURSOR|page)$/)
       }),
       { numRuns: 60, seed: 7 },
@@ -132,7 +126,7 @@ describe('requests query: pagination', () => {
 })
 
 describe('requests query: one request', () => {
-  const FULL = `query One($id: ID!) {
+  const FULL = graphql(`query One($id: ID!) {
     request(id: $id) {
       id upstreamRequestId startedAt completedAt method path query userAgent model routedModel provider
       stream status httpStatus stopReason error errorCode responseHeadersMs ttfbMs durationMs
@@ -142,7 +136,7 @@ describe('requests query: one request', () => {
       responseSse responseBodyBytes apiKeyFingerprint organizationId
       chunks { requestId seq event data offsetMs bytes }
     }
-  }`
+  }`)
 
   it('returns every field of a stored request, with ISO dates and token counts beyond 32 bits', async () => {
     const bigTokens = 2 ** 40 + 7
@@ -153,7 +147,7 @@ describe('requests query: one request', () => {
     })
     const chunks = [0, 1, 2].map((seq) => makeChunk(record.id, seq))
     await storeRecords(harness.dataSource, [record], chunks)
-    const { request } = await queryGraphQL<{ request: Record<string, unknown> }>(harness.url, FULL, { id: record.id })
+    const { request } = await queryGraphQL(harness.url, FULL, { id: record.id })
     expect(request).toEqual({
       id: record.id,
       upstreamRequestId: record.upstreamRequestId,
@@ -207,17 +201,17 @@ describe('requests query: one request', () => {
     const hugeInteger = '{"tool_input":{"id":12345678901234567890}}'
     const huge = makeRecord({ requestBody: hugeInteger })
     await storeRecords(harness.dataSource, [invalid, huge])
-    const q = `query($id: ID!) { request(id: $id) { requestBody requestBodyText } }`
-    expect((await queryGraphQL<{ request: unknown }>(harness.url, q, { id: invalid.id })).request).toEqual({
+    const q = graphql(`query BodyOf($id: ID!) { request(id: $id) { requestBody requestBodyText } }`)
+    expect((await queryGraphQL(harness.url, q, { id: invalid.id })).request).toEqual({
       requestBody: '{"model": oops',
       requestBodyText: '{"model": oops',
     })
-    const { request } = await queryGraphQL<{ request: { requestBodyText: string } }>(harness.url, q, { id: huge.id })
-    expect(request.requestBodyText).toBe(hugeInteger)
+    const { request } = await queryGraphQL(harness.url, q, { id: huge.id })
+    expect(request?.requestBodyText).toBe(hugeInteger)
   })
 
   it('answers null for an unknown id and for an id that is not a UUID', async () => {
-    const q = `query($id: ID!) { request(id: $id) { id } }`
+    const q = graphql(`query IdOf($id: ID!) { request(id: $id) { id } }`)
     expect(await queryGraphQL(harness.url, q, { id: makeRecord().id })).toEqual({ request: null })
     expect(await queryGraphQL(harness.url, q, { id: "x'; drop table requests; --" })).toEqual({ request: null })
   })
@@ -226,13 +220,12 @@ describe('requests query: one request', () => {
     const key = ownKey()
     const records = [1, 2, 3].map((second) => makeRecord({ startedAt: at(second), requestBody: `{"n":${second}}`, apiKeyFingerprint: key }))
     await storeRecords(harness.dataSource, records, records.map((r) => makeChunk(r.id, 0)))
-    type Node = { requestBody: { n: number }; responseSse: string; chunks: { requestId: string }[] }
-    const page = await queryGraphQL<{ requests: { nodes: Node[] } }>(
+    const page = await queryGraphQL(
       harness.url,
-      `query($f: RequestFilter) { requests(filter: $f, first: 10) { nodes { id requestBody responseSse chunks { requestId } } } }`,
+      graphql(`query PageBodies($f: RequestFilter) { requests(filter: $f, first: 10) { nodes { id requestBody responseSse chunks { requestId } } } }`),
       { f: { apiKeyFingerprint: key } },
     )
-    expect(page.requests.nodes.map((n) => n.requestBody.n)).toEqual([3, 2, 1])
+    expect(page.requests.nodes.map((n) => n.requestBody)).toEqual([{ n: 3 }, { n: 2 }, { n: 1 }])
     expect(page.requests.nodes.every((n) => n.responseSse === records[0]!.responseSse)).toBe(true)
     expect(page.requests.nodes.map((n) => n.chunks.map((c) => c.requestId))).toEqual([[records[2]!.id], [records[1]!.id], [records[0]!.id]])
   })
@@ -245,9 +238,9 @@ describe('requests query: one request', () => {
     for (const seq of [0, 1]) {
       harness.bus.publish({ kind: 'chunk', chunk: makeChunk(record.id, seq), request: { id: record.id, model: record.model, path: record.path, stream: true, apiKeyFingerprint: null } })
     }
-    const { request } = await queryGraphQL<{ request: { status: string; chunks: { seq: number }[] } }>(
+    const { request } = await queryGraphQL(
       harness.url,
-      `query($id: ID!) { request(id: $id) { status chunks { seq } } }`,
+      graphql(`query LiveChunksOf($id: ID!) { request(id: $id) { status chunks { seq } } }`),
       { id: record.id },
     )
     expect(request).toEqual({ status: 'IN_FLIGHT', chunks: [{ seq: 0 }, { seq: 1 }] })

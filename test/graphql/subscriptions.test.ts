@@ -1,18 +1,17 @@
 import { createClient } from 'graphql-ws'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
+import { graphql } from '../../client/src/graphql/graphql'
 import type { RequestRecord } from '../../server/records/request-record'
 import { GRAPHQL_LIMITS } from '../../server/graphql/graphql-limits'
-import { subscribeGraphQL, type Subscription } from '../support/graphql-client'
+import { subscribeGraphQL, type Operation, type Subscription } from '../support/graphql-client'
 import { chunkEvent, inFlight, makeChunk, makeRecord, requestEvent } from '../support/record-fixtures'
 import { startGraphQLHarness, type GraphQLHarness } from '../support/graphql-harness'
 import { storeRecords } from '../support/stored-records'
 
-type ChunkResult<K extends string> = Record<K, { requestId: string; seq: number; data: string }>
-
-const STREAM_CHUNKS = `subscription($id: ID!) { streamChunks(requestId: $id) { requestId seq data } }`
-const LIVE_CHUNKS = `subscription($f: RequestFilter) { liveChunks(filter: $f) { requestId seq } }`
-const REQUEST_EVENTS = `subscription($f: RequestFilter) { requestEvents(filter: $f) { kind request { id status model usage { inputTokens } } } }`
+const STREAM_CHUNKS = graphql(`subscription StreamChunks($id: ID!) { streamChunks(requestId: $id) { requestId seq data } }`)
+const LIVE_CHUNKS = graphql(`subscription LiveChunks($f: RequestFilter) { liveChunks(filter: $f) { requestId seq } }`)
+const REQUEST_EVENTS = graphql(`subscription RequestEvents($f: RequestFilter) { requestEvents(filter: $f) { kind request { id status model usage { inputTokens } } } }`)
 
 const wsUrl = (baseUrl: string) => baseUrl.replace(/^http/, 'ws') + '/graphql'
 
@@ -30,16 +29,16 @@ describe('subscriptions over graphql-ws', () => {
   })
 
   /** Subscribes and waits until the subscription is registered on the bus. */
-  async function subscribe<T>(query: string, variables: Record<string, unknown>) {
+  async function subscribe<Result, Variables>(operation: Operation<Result, Variables>, variables: Variables) {
     const expected = harness.bus.subscriberCount + 1
-    const subscription = open<T>(query, variables)
+    const subscription = open(operation, variables)
     await vi.waitFor(() => expect(harness.bus.subscriberCount).toBe(expected), { timeout: 5000, interval: 10 })
     return subscription
   }
 
   /** Subscribes without waiting; closed after the test either way. */
-  function open<T>(query: string, variables?: Record<string, unknown>) {
-    const subscription = subscribeGraphQL<T>(harness.url, query, variables)
+  function open<Result, Variables>(operation: Operation<Result, Variables>, variables?: Variables) {
+    const subscription = subscribeGraphQL(harness.url, operation, variables)
     opened.push(subscription)
     return subscription
   }
@@ -50,10 +49,7 @@ describe('subscriptions over graphql-ws', () => {
   it('announces starts and ends of the requests that match the filter only', async () => {
     const haiku = makeRecord({ model: 'claude-haiku-4-5', usage: { ...makeRecord().usage!, inputTokens: 2 ** 35 } })
     const sonnet = makeRecord()
-    const events = await subscribe<{ requestEvents: { kind: string; request: { id: string; status: string; model: string; usage: unknown } } }>(
-      REQUEST_EVENTS,
-      { f: { models: ['claude-haiku-4-5'] } },
-    )
+    const events = await subscribe(REQUEST_EVENTS, { f: { models: ['claude-haiku-4-5'] } })
     publishStart(sonnet)
     publishStart(haiku)
     harness.bus.publish(requestEvent(sonnet))
@@ -67,7 +63,7 @@ describe('subscriptions over graphql-ws', () => {
 
   it('matches each request event as the request is known at that moment', async () => {
     const failing = makeRecord({ status: 'FAILED', httpStatus: 529 })
-    const events = await subscribe<{ requestEvents: { kind: string; request: { id: string } } }>(REQUEST_EVENTS, { f: { statuses: ['FAILED'] } })
+    const events = await subscribe(REQUEST_EVENTS, { f: { statuses: ['FAILED'] } })
     publishStart(failing)
     harness.bus.publish(requestEvent(makeRecord()))
     harness.bus.publish(requestEvent(failing))
@@ -79,7 +75,7 @@ describe('subscriptions over graphql-ws', () => {
     const record = makeRecord()
     publishStart(record)
     publishChunks(record, [0, 1, 2])
-    const chunks = await subscribe<ChunkResult<'streamChunks'>>(STREAM_CHUNKS, { id: record.id })
+    const chunks = await subscribe(STREAM_CHUNKS, { id: record.id })
     await chunks.waitFor(3)
     publishChunks(record, [3, 4])
     harness.bus.publish(requestEvent(record))
@@ -93,7 +89,7 @@ describe('subscriptions over graphql-ws', () => {
     publishStart(record)
     publishChunks(record, [0, 1])
     harness.bus.publish(requestEvent(record))
-    const chunks = open<ChunkResult<'streamChunks'>>(STREAM_CHUNKS, { id: record.id })
+    const chunks = open(STREAM_CHUNKS, { id: record.id })
     await chunks.completed
     expect(chunks.results.map((r) => r.streamChunks.seq)).toEqual([0, 1])
   })
@@ -101,20 +97,20 @@ describe('subscriptions over graphql-ws', () => {
   it('replays a stored request from the database and completes', async () => {
     const record = makeRecord()
     await storeRecords(harness.dataSource, [record], [0, 1, 2].map((seq) => makeChunk(record.id, seq)))
-    const chunks = open<ChunkResult<'streamChunks'>>(STREAM_CHUNKS, { id: record.id })
+    const chunks = open(STREAM_CHUNKS, { id: record.id })
     await chunks.completed
     expect(chunks.results.map((r) => r.streamChunks.seq)).toEqual([0, 1, 2])
   })
 
   it('reports an unknown request id as an error', async () => {
-    const chunks = open<ChunkResult<'streamChunks'>>(STREAM_CHUNKS, { id: makeRecord().id })
+    const chunks = open(STREAM_CHUNKS, { id: makeRecord().id })
     await expect(chunks.waitFor(1)).rejects.toThrow(/No request with id/)
   })
 
   it('streams every chunk of the matching requests only', async () => {
     const haiku = makeRecord({ model: 'claude-haiku-4-5' })
     const sonnet = makeRecord()
-    const live = await subscribe<ChunkResult<'liveChunks'>>(LIVE_CHUNKS, { f: { models: ['claude-haiku-4-5'] } })
+    const live = await subscribe(LIVE_CHUNKS, { f: { models: ['claude-haiku-4-5'] } })
     publishStart(haiku)
     publishStart(sonnet)
     publishChunks(sonnet, [0])
@@ -131,7 +127,7 @@ describe('subscriptions over graphql-ws', () => {
   it('matches live chunks on the request body seen when the request started', async () => {
     const wanted = makeRecord({ requestBody: '{"messages":[{"role":"user","content":"Refactor the parser"}]}' })
     const other = makeRecord()
-    const live = await subscribe<ChunkResult<'liveChunks'>>(LIVE_CHUNKS, { f: { search: 'refactor' } })
+    const live = await subscribe(LIVE_CHUNKS, { f: { search: 'refactor' } })
     publishStart(other)
     publishStart(wanted)
     publishChunks(other, [0])
@@ -141,7 +137,7 @@ describe('subscriptions over graphql-ws', () => {
   })
 
   it('frees its bus subscription as soon as the client unsubscribes', async () => {
-    const live = await subscribe<ChunkResult<'liveChunks'>>(LIVE_CHUNKS, { f: { models: ['never-used'] } })
+    const live = await subscribe(LIVE_CHUNKS, { f: { models: ['never-used'] } })
     await live.close()
     await vi.waitFor(() => expect(harness.bus.subscriberCount).toBe(0), { timeout: 5000, interval: 10 })
   })
@@ -162,7 +158,7 @@ describe('subscriptions over graphql-ws', () => {
       socket.send(Buffer.alloc(2 * 1024 * 1024, 'x'))
       expect(await closed).toBe(1009)
       // The server's side of the socket has closed too once a new subscription is served after it.
-      const after = open<{ requestEvents: unknown }>(REQUEST_EVENTS)
+      const after = open(REQUEST_EVENTS)
       await vi.waitFor(() => expect(harness.bus.subscriberCount).toBe(1), { timeout: 5000, interval: 10 })
       await after.close()
       expect(consoleError).not.toHaveBeenCalled()
@@ -225,7 +221,7 @@ describe('subscriptions with a dashboard token', () => {
 
   it('serves a subscription when connectionParams carry the token', async () => {
     const record = makeRecord()
-    const events = subscribeGraphQL<{ requestEvents: { request: { id: string } } }>(url, REQUEST_EVENTS, {}, 's3cret-token')
+    const events = subscribeGraphQL(url, REQUEST_EVENTS, {}, 's3cret-token')
     await vi.waitFor(() => expect(harness.bus.subscriberCount).toBe(1), { timeout: 5000, interval: 10 })
     harness.bus.publish(requestEvent(record))
     expect((await events.waitFor(1))[0]!.requestEvents.request.id).toBe(record.id)

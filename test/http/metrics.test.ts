@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { HealthReport } from '../../server/health/health-report'
 import { createMetrics, type SpoolFigures } from '../../server/http/metrics'
 import { createMemoryBus } from '../../server/live/memory-bus'
+import { graphql } from '../../client/src/graphql/graphql'
 import { queryGraphQL, subscribeGraphQL } from '../support/graphql-client'
 import { startApp, type TestApp } from '../support/start-app'
 import { waitFor } from '../support/wait'
@@ -93,11 +94,11 @@ describe('live subscribers as health and /metrics report them', () => {
   afterAll(() => app?.close())
 
   it('counts only client subscriptions, not the process’s own listeners', async () => {
-    const read = async () => (await queryGraphQL<{ health: { liveSubscribers: number } }>(app.url, '{ health { liveSubscribers } }')).health.liveSubscribers
+    const read = async () => (await queryGraphQL(app.url, graphql('query LiveSubscribers { health { liveSubscribers } }'))).health.liveSubscribers
     const fromMetrics = async () => sample(await (await fetch(`${app.url}/metrics`)).text(), 'claudescope_live_subscribers')
     expect(await read()).toBe(0)
     expect(await fromMetrics()).toBe(0)
-    const subscription = subscribeGraphQL(app.url, 'subscription { requestEvents { kind } }')
+    const subscription = subscribeGraphQL(app.url, graphql('subscription RequestEvents { requestEvents { kind } }'))
     try {
       await waitFor(async () => (await read()) === 1, 'the subscription to be counted')
       expect(await fromMetrics()).toBe(1)

@@ -1,6 +1,7 @@
 import http from 'node:http'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { graphql } from '../../client/src/graphql/graphql'
 import { queryGraphQL } from '../support/graphql-client'
 import { startApp, type TestApp } from '../support/start-app'
 
@@ -79,9 +80,8 @@ describe('operational routes', () => {
 
 describe('the GraphQL health query', () => {
   it('reports draining, in-flight exchanges, the database and capture counters including lost records, also under their deprecated name', async () => {
-    type Health = { status: string; draining: boolean; inFlight: number; database: string; capture: { written: number; lost: number; dropped: number; queueItems: number; spoolBytes: number } }
-    const read = async () =>
-      (await queryGraphQL<{ health: Health }>(app.url, '{ health { status draining inFlight database liveSubscribers capture { queueItems queueBytes spoolBytes written lost dropped failedBatches lastWriteMs } } }')).health
+    const HEALTH = graphql('query Health { health { status draining inFlight database liveSubscribers capture { queueItems queueBytes spoolBytes written lost dropped failedBatches lastWriteMs } } }')
+    const read = async () => (await queryGraphQL(app.url, HEALTH)).health
     const before = await read()
     await fetch(`${app.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'k' }, body: '{"model":"claude-sonnet-4-5","max_tokens":1,"messages":[]}' })
     await expect.poll(async () => (await read()).capture.written, { timeout: 10_000 }).toBeGreaterThan(before.capture.written)

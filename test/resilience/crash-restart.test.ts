@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { graphql, type ResultOf } from '../../client/src/graphql/graphql'
 import { startAppProcess, type AppProcess } from '../support/app-process'
 import { queryGraphQL } from '../support/graphql-client'
 import { startMockUpstream, type MockUpstream } from '../support/mock-upstream'
@@ -31,12 +32,13 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true })
 })
 
+const STORED_PAGE = graphql('query StoredPage($after: String) { requests(first: 200, after: $after) { nodes { upstreamRequestId status } pageInfo { hasNextPage endCursor } } }')
+
 async function storedCompletedIds(url: string): Promise<Set<string>> {
   const ids = new Set<string>()
   let after: string | null = null
   for (;;) {
-    type Page = { requests: { nodes: { upstreamRequestId: string | null; status: string }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }
-    const page: Page = await queryGraphQL<Page>(url, 'query($after: String) { requests(first: 200, after: $after) { nodes { upstreamRequestId status } pageInfo { hasNextPage endCursor } } }', { after })
+    const page: ResultOf<typeof STORED_PAGE> = await queryGraphQL(url, STORED_PAGE, { after })
     for (const n of page.requests.nodes) if (n.status === 'COMPLETED' && n.upstreamRequestId) ids.add(n.upstreamRequestId)
     if (!page.requests.pageInfo.hasNextPage) return ids
     after = page.requests.pageInfo.endCursor
@@ -77,8 +79,7 @@ describe('a crash under load', () => {
       headers: { 'content-type': 'application/json', 'x-api-key': 'sk-ant-crash', 'x-mock-scenario': 'slow-stream', 'x-mock-delay-ms': '1000', 'x-mock-events': '100' },
       body: JSON.stringify({ model: 'claude-opus-4-5', max_tokens: 32, stream: true, messages: [{ role: 'user', content: 'cut me' }] }),
     }).then((res) => res.text()).catch(() => 'cut')
-    type Listed = { requests: { nodes: { id: string; status: string; errorCode: string | null }[] } }
-    const longStream = (url: string) => queryGraphQL<Listed>(url, '{ requests(filter: { models: ["claude-opus-4-5"] }) { nodes { id status errorCode } } }')
+    const longStream = (url: string) => queryGraphQL(url, graphql('query LongStream { requests(filter: { models: ["claude-opus-4-5"] }) { nodes { id status errorCode } } }'))
     const cutId = (await waitFor(async () => (await longStream(first.url)).requests.nodes[0]?.id, 'the long stream stored IN_FLIGHT', 10_000))
     // Freeze the embedded database so the newest records can only survive through the spool.
     const databasePid = Number(execFileSync('pgrep', ['-P', String(first.child.pid)]).toString().trim().split('\n')[0])
@@ -105,7 +106,7 @@ describe('a crash under load', () => {
     expect(promised.filter((id) => !stored.has(id))).toEqual([])
     expect(promised.filter((id) => completedAt.get(id)! > frozenAt).length).toBeGreaterThanOrEqual(30)
 
-    const inFlight = async () => (await queryGraphQL<{ requests: { totalCount: number } }>(second.url, '{ requests(filter: { statuses: [IN_FLIGHT] }) { totalCount } }')).requests.totalCount
+    const inFlight = async () => (await queryGraphQL(second.url, graphql('query InFlightCount { requests(filter: { statuses: [IN_FLIGHT] }) { totalCount } }'))).requests.totalCount
     await waitFor(async () => (await inFlight()) === 0, 'no record left IN_FLIGHT by the kill', 30_000)
     expect((await longStream(second.url)).requests.nodes).toEqual([{ id: cutId, status: 'ABORTED', errorCode: 'CAPTURE_ORPHANED' }])
     second.child.kill('SIGTERM')
