@@ -1,19 +1,18 @@
-import { randomFillSync } from 'node:crypto'
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { Pool } from 'undici'
-import type { v7 } from 'uuid' with { 'resolution-mode': 'import' }
 import type { Logger } from '../logger'
 import { demotedRequestBody, withIdentityEncoding } from './demotion'
 import { logProxyFailure } from './failure-log'
 import { toUpstreamHeaders } from './hop-by-hop'
 import { ProxyError, sendAnthropicError } from './proxy-errors'
-import type { ProxyObserver } from './proxy-observer'
+import { guardObserver, type ProxyObserver } from './proxy-observer'
 import { leavesApiRoot } from './api-path'
 import { answerPreflight, createOriginCheck, isPreflight, setCorsHeaders, type OriginDecision } from './origin-policy'
 import { createTokenCheck } from './proxy-token'
 import { readBody, type BodyReading } from './read-body'
 import { UpstreamExchange, type ExchangeContext } from './upstream-exchange'
+import { pooledUuidV7 } from './uuid-v7'
 
 export interface ProxyOptions {
   /** Upstream base URL, e.g. `https://api.anthropic.com`; a path prefix, if any, is joined before the request path. */
@@ -84,27 +83,6 @@ export interface Proxy {
 /** The forwarding hot path, faithful byte for byte and never waiting on capture or the database: one keep-alive connection pool to the upstream origin. */
 export function createProxy(options: ProxyOptions): Proxy {
   return new ForwardingProxy(options)
-}
-
-// uuid 14 ships ESM only. Node >= 20.19 require()s it fine, but the `node16` module mode of our
-// tsconfig cannot express that in an import statement.
-const { v7: uuidv7 } = require('uuid') as { v7: typeof v7 }
-
-/**
- * UUIDv7 ids with their random bits drawn from a pooled buffer: uuid's own default goes through
- * WebCrypto on every call, about 8 µs on Node 20, ten times this. Ids stay time-ordered to the
- * millisecond; within one they are random.
- */
-function pooledUuidV7(): () => string {
-  const pool = Buffer.allocUnsafe(16 * 256)
-  let offset = pool.length
-  return () => {
-    if (offset === pool.length) {
-      randomFillSync(pool)
-      offset = 0
-    }
-    return uuidv7({ random: pool.subarray(offset, (offset += 16)) })
-  }
 }
 
 /** Bigger than node's 16 KiB default: Anthropic answers carry dozens of rate-limit headers. */
@@ -341,40 +319,4 @@ function toHeaderRecord(flat: readonly string[]): OutgoingHttpHeaders {
 
 function asProxyError(error: unknown): ProxyError {
   return error instanceof ProxyError ? error : new ProxyError('PROXY_INTERNAL', String(error), { cause: error })
-}
-
-/** Wraps each hook so an observer defect is logged and can never break forwarding. */
-function guardObserver(observer: ProxyObserver, logger: Logger): ProxyObserver {
-  const report = (hook: keyof ProxyObserver, id: string, err: unknown) =>
-    logger.error({ err, hook, request_id: id }, 'proxy observer threw; forwarding continues')
-  return {
-    onStart(exchange) {
-      try {
-        observer.onStart(exchange)
-      } catch (err) {
-        report('onStart', exchange.id, err)
-      }
-    },
-    onResponse(id, response) {
-      try {
-        observer.onResponse(id, response)
-      } catch (err) {
-        report('onResponse', id, err)
-      }
-    },
-    onChunk(id, chunk, offsetMs) {
-      try {
-        observer.onChunk(id, chunk, offsetMs)
-      } catch (err) {
-        report('onChunk', id, err)
-      }
-    },
-    onEnd(id, outcome) {
-      try {
-        observer.onEnd(id, outcome)
-      } catch (err) {
-        report('onEnd', id, err)
-      }
-    },
-  }
 }

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
+import type { Logger } from '../logger'
 import type { ProxyFailure } from './proxy-errors'
 
 export type { ProxyFailure }
@@ -67,3 +68,39 @@ export type ExchangeOutcome =
   | { kind: 'aborted'; offsetMs: number }
   /** The proxy answered `error` itself and sent nothing upstream. */
   | { kind: 'refused'; offsetMs: number; error: ProxyFailure }
+
+/** Wraps each hook so an observer defect is logged and can never break forwarding. */
+export function guardObserver(observer: ProxyObserver, logger: Logger): ProxyObserver {
+  const report = (hook: keyof ProxyObserver, id: string, err: unknown) =>
+    logger.error({ err, hook, request_id: id }, 'proxy observer threw; forwarding continues')
+  return {
+    onStart(exchange) {
+      try {
+        observer.onStart(exchange)
+      } catch (err) {
+        report('onStart', exchange.id, err)
+      }
+    },
+    onResponse(id, response) {
+      try {
+        observer.onResponse(id, response)
+      } catch (err) {
+        report('onResponse', id, err)
+      }
+    },
+    onChunk(id, chunk, offsetMs) {
+      try {
+        observer.onChunk(id, chunk, offsetMs)
+      } catch (err) {
+        report('onChunk', id, err)
+      }
+    },
+    onEnd(id, outcome) {
+      try {
+        observer.onEnd(id, outcome)
+      } catch (err) {
+        report('onEnd', id, err)
+      }
+    },
+  }
+}
