@@ -4,8 +4,12 @@
  */
 import { once as onceEvent, type EventEmitter } from 'node:events'
 
-/** Default expiry of every wait, in milliseconds: generous, as the test machine is shared. */
-export const DEFAULT_WAIT_MS = 10_000
+/**
+ * Default expiry of every wait, in milliseconds: generous, as the test machine is shared (CI runs
+ * two projects of test files in parallel on two cores; a capture write once took over 10 s there).
+ * It only bounds how long a failing wait takes; tests time out at 30 s.
+ */
+export const DEFAULT_WAIT_MS = 20_000
 
 /** How often `waitFor` re-checks a condition that nothing signals, in milliseconds. */
 const POLL_INTERVAL_MS = 10
