@@ -7,10 +7,11 @@
  */
 import net from 'node:net'
 import fc from 'fast-check'
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
 import { Pool } from 'undici'
 import { graphql, type ResultOf } from '../../client/src/graphql/graphql'
 import { queryGraphQL } from '../support/graphql-client'
+import { startApp, type TestApp } from '../support/start-app'
 import { waitFor } from '../support/wait'
 
 /** A fixed default so every run of the suite sends the same inputs; FUZZ_SEED overrides it. */
@@ -29,7 +30,7 @@ export function fuzzParameters(numRuns: number): fc.Parameters<unknown> {
  * Fails the test when the process reports an uncaught exception or an unhandled rejection while
  * the fuzz file runs: the server lives in this process, so this is where a crash would show.
  */
-export function watchProcess(): { failures: unknown[]; stop(): void } {
+function watchProcess(): { failures: unknown[]; stop(): void } {
   const failures: unknown[] = []
   const record = (error: unknown) => failures.push(error)
   process.on('uncaughtException', record)
@@ -66,8 +67,48 @@ export class MemorySamples {
   }
 }
 
+/** What a fuzz file runs against: one app, a keep-alive pool to it, and what escaped the test process. */
+export interface FuzzedApp {
+  readonly url: string
+  /** TCP port of the app, for raw sockets. */
+  readonly port: number
+  readonly pool: Pool
+  /** Uncaught exceptions and unhandled rejections seen while the file ran. */
+  readonly failures: readonly unknown[]
+}
+
+/** Starts an app (and a pool to it) before the file's tests, watches the process, and stops both after. */
+export function useFuzzedApp(): FuzzedApp {
+  let running: TestApp | undefined
+  let pool: Pool | undefined
+  const processWatch = watchProcess()
+  beforeAll(async () => {
+    running = await startApp()
+    pool = keepAlivePool(running.url)
+  })
+  afterAll(async () => {
+    processWatch.stop()
+    await pool?.destroy()
+    await running?.close()
+  })
+  return {
+    get url() {
+      return running!.url
+    },
+    get port() {
+      return Number(new URL(running!.url).port)
+    },
+    get pool() {
+      return pool!
+    },
+    get failures() {
+      return processWatch.failures
+    },
+  }
+}
+
 /** A keep-alive connection pool to the app, the same for every run of a property. */
-export function keepAlivePool(baseUrl: string): Pool {
+function keepAlivePool(baseUrl: string): Pool {
   return new Pool(baseUrl, { connections: 8, pipelining: 1, keepAliveTimeout: 30_000 })
 }
 

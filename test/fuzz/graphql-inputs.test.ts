@@ -1,8 +1,6 @@
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Pool } from 'undici'
-import { startApp, type TestApp } from '../support/start-app'
-import { expectHealthy, expectNoBare5xx, fuzzParameters, keepAlivePool, MemorySamples, watchProcess, FUZZ_TEST_TIMEOUT_MS } from './fuzz-support'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { expectHealthy, expectNoBare5xx, fuzzParameters, MemorySamples, useFuzzedApp, FUZZ_TEST_TIMEOUT_MS } from './fuzz-support'
 
 /** 500 runs of about 7 operations: about 3,500 hostile GraphQL requests. */
 const RUNS = 500
@@ -91,24 +89,14 @@ const operation = fc.oneof(
 )
 
 describe('fuzzing GraphQL with hostile documents, variables and filters', () => {
-  let running: TestApp
-  let pool: Pool
-  const processWatch = watchProcess()
+  const app = useFuzzedApp()
 
   beforeAll(async () => {
-    running = await startApp()
-    pool = keepAlivePool(running.url)
     // A few records, so filters and nested fields have rows to work on.
     for (let i = 0; i < 3; i++) {
-      const response = await pool.request({ path: '/v1/messages', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', max_tokens: 1, stream: i === 0, messages: [{ role: 'user', content: `seed ${i} % _ \\` }] }) })
+      const response = await app.pool.request({ path: '/v1/messages', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', max_tokens: 1, stream: i === 0, messages: [{ role: 'user', content: `seed ${i} % _ \\` }] }) })
       await response.body.text()
     }
-  })
-
-  afterAll(async () => {
-    processWatch.stop()
-    await pool?.destroy()
-    await running?.close()
   })
 
   it('answers every hostile document, variable and filter with a result or a GraphQL error that has a message, never an unexpected error, and stays up with bounded memory', async () => {
@@ -122,7 +110,7 @@ describe('fuzzing GraphQL with hostile documents, variables and filters', () => 
               op.via === 'GET'
                 ? { method: 'GET' as const, path: `/graphql?${new URLSearchParams({ query: op.query, ...(op.variables ? { variables: JSON.stringify(op.variables) } : {}) })}` }
                 : { method: 'POST' as const, path: '/graphql', headers: { 'content-type': 'application/json' }, body: op.via === 'RAW' ? op.query : JSON.stringify({ query: op.query, variables: op.variables }) }
-            const response = await pool.request({ ...request, headersTimeout: 10_000, bodyTimeout: 10_000, signal: AbortSignal.timeout(10_000) })
+            const response = await app.pool.request({ ...request, headersTimeout: 10_000, bodyTimeout: 10_000, signal: AbortSignal.timeout(10_000) })
             const body = await response.body.text()
             sent++
             const where = `${op.via} /graphql ${JSON.stringify(op).slice(0, 400)}`
@@ -144,8 +132,8 @@ describe('fuzzing GraphQL with hostile documents, variables and filters', () => 
       fuzzParameters(RUNS),
     )
     expect(sent).toBeGreaterThanOrEqual(RUNS * 5)
-    await expectHealthy(running.url)
-    expect(processWatch.failures).toEqual([])
+    await expectHealthy(app.url)
+    expect(app.failures).toEqual([])
     memory.expectBounded()
   }, FUZZ_TEST_TIMEOUT_MS)
 })

@@ -1,16 +1,13 @@
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Pool } from 'undici'
-import { startApp, type TestApp } from '../support/start-app'
+import { describe, expect, it } from 'vitest'
 import {
   expectHealthy,
   expectNoBare5xx,
   expectRecordedExactlyOnce,
   fuzzParameters,
-  keepAlivePool,
   MemorySamples,
   rawExchange,
-  watchProcess,
+  useFuzzedApp,
   wellFormedMessagesBody,
   FUZZ_SEED,
   FUZZ_TEST_TIMEOUT_MS,
@@ -28,29 +25,14 @@ const ANSWER_TIMEOUTS = { headersTimeout: 5_000, bodyTimeout: 5_000 }
 const markerPrefix = (property: string) => `fuzz-${property}-${FUZZ_SEED}-n`
 
 describe('fuzzing the proxy with hostile client input', () => {
-  let running: TestApp
-  let pool: Pool
-  let port: number
-  const processWatch = watchProcess()
-
-  beforeAll(async () => {
-    running = await startApp()
-    pool = keepAlivePool(running.url)
-    port = Number(new URL(running.url).port)
-  })
-
-  afterAll(async () => {
-    processWatch.stop()
-    await pool?.destroy()
-    await running?.close()
-  })
+  const app = useFuzzedApp()
 
   /** Sends one well-formed request carrying a unique marker and notes it in `sent` (marker → body). */
   const sendWellFormed = async (sent: Map<string, string>, property: string) => {
     const marker = `${markerPrefix(property)}${sent.size}`
     const body = wellFormedMessagesBody(marker, sent.size % 2 === 0)
     sent.set(marker, body)
-    const response = await pool.request({
+    const response = await app.pool.request({
       path: '/v1/messages',
       method: 'POST',
       headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': 'sk-ant-fuzz' },
@@ -64,9 +46,9 @@ describe('fuzzing the proxy with hostile client input', () => {
 
   /** What must hold after every property: alive, no uncaught error, each well-formed request recorded once, memory bounded. */
   const expectUnharmed = async (property: string, sent: Map<string, string>, memory: MemorySamples) => {
-    await expectHealthy(running.url)
-    expect(processWatch.failures).toEqual([])
-    await expectRecordedExactlyOnce(running.url, markerPrefix(property), sent)
+    await expectHealthy(app.url)
+    expect(app.failures).toEqual([])
+    await expectRecordedExactlyOnce(app.url, markerPrefix(property), sent)
     memory.expectBounded()
   }
 
@@ -81,7 +63,7 @@ describe('fuzzing the proxy with hostile client input', () => {
           const hasBody = input.body !== undefined && input.method !== 'GET' && input.method !== 'HEAD'
           let response
           try {
-            response = await pool.request({ path: input.path, method: input.method, headers: input.headers, body: hasBody ? input.body : undefined, ...ANSWER_TIMEOUTS, signal: AbortSignal.timeout(ANSWER_TIMEOUTS.headersTimeout) })
+            response = await app.pool.request({ path: input.path, method: input.method, headers: input.headers, body: hasBody ? input.body : undefined, ...ANSWER_TIMEOUTS, signal: AbortSignal.timeout(ANSWER_TIMEOUTS.headersTimeout) })
           } catch (error) {
             // undici refuses a few inputs before sending (e.g. a header value it cannot write); those never reached the app.
             if (String((error as { code?: unknown }).code).startsWith('UND_ERR_INVALID') || (error as { code?: unknown }).code === 'UND_ERR_NOT_SUPPORTED') return
@@ -107,10 +89,10 @@ describe('fuzzing the proxy with hostile client input', () => {
     let badInputs = 0
     let run = 0
     await fc.assert(
-      fc.asyncProperty(fc.array(rawRequest(port), { minLength: 1, maxLength: 3 }), async (batch) => {
+      fc.asyncProperty(fc.array(rawRequest(app.port), { minLength: 1, maxLength: 3 }), async (batch) => {
         run++
         const answers = batch.map(async (bytes) => {
-          const responses = await rawExchange(port, bytes)
+          const responses = await rawExchange(app.port, bytes)
           badInputs++
           // Only an origin-form target under /v1/ reaches the proxy.
           const requestLine = bytes.toString('latin1', 0, 200)

@@ -1,10 +1,8 @@
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib'
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Pool } from 'undici'
+import { describe, expect, it } from 'vitest'
 import { MOCK_HEADERS, type RawScript } from '../support/mock-upstream'
-import { startApp, type TestApp } from '../support/start-app'
-import { expectHealthy, expectNoBare5xx, expectRecordedExactlyOnce, fuzzParameters, keepAlivePool, MemorySamples, watchProcess, FUZZ_SEED, FUZZ_TEST_TIMEOUT_MS } from './fuzz-support'
+import { expectHealthy, expectNoBare5xx, expectRecordedExactlyOnce, fuzzParameters, MemorySamples, useFuzzedApp, FUZZ_SEED, FUZZ_TEST_TIMEOUT_MS } from './fuzz-support'
 
 /** 260 runs of about 4 exchanges: about 1,000 hostile upstream answers. */
 const RUNS = 260
@@ -82,20 +80,7 @@ const compressedAnswer: fc.Arbitrary<HostileAnswer> = fc
   })
 
 describe('fuzzing the proxy and capture with a hostile upstream', () => {
-  let running: TestApp
-  let pool: Pool
-  const processWatch = watchProcess()
-
-  beforeAll(async () => {
-    running = await startApp()
-    pool = keepAlivePool(running.url)
-  })
-
-  afterAll(async () => {
-    processWatch.stop()
-    await pool?.destroy()
-    await running?.close()
-  })
+  const app = useFuzzedApp()
 
   it('relays malformed SSE and broken compressed bodies without crashing, a bare 5xx or growing memory, and records each exchange exactly once', async () => {
     const markerPrefix = `fuzz-upstream-${FUZZ_SEED}-n`
@@ -109,7 +94,7 @@ describe('fuzzing the proxy and capture with a hostile upstream', () => {
             const script: RawScript & { marker: string; stream: boolean } = { marker, stream: true, chunks: answer.chunks.map((c) => c.toString('base64')), end: answer.end }
             const body = JSON.stringify(script)
             sent.set(marker, body)
-            const response = await pool.request({
+            const response = await app.pool.request({
               path: '/v1/messages',
               method: 'POST',
               headers: { 'content-type': 'application/json', [MOCK_HEADERS.scenario]: 'raw', [MOCK_HEADERS.responseHeaders]: JSON.stringify(answer.headers) },
@@ -131,9 +116,9 @@ describe('fuzzing the proxy and capture with a hostile upstream', () => {
       fuzzParameters(RUNS),
     )
     expect(sent.size).toBeGreaterThanOrEqual(RUNS * 3)
-    await expectHealthy(running.url)
-    expect(processWatch.failures).toEqual([])
-    await expectRecordedExactlyOnce(running.url, markerPrefix, sent)
+    await expectHealthy(app.url)
+    expect(app.failures).toEqual([])
+    await expectRecordedExactlyOnce(app.url, markerPrefix, sent)
     memory.expectBounded()
   }, FUZZ_TEST_TIMEOUT_MS)
 })
