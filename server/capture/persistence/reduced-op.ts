@@ -20,11 +20,10 @@ const INT4_MAX = 2 ** 31 - 1
 export function reduceOp(op: CaptureOp, why: string): CaptureOp {
   const r = op.record
   const note = `${REDUCED_ERROR_CODE}: the database refused this record as captured (${why}); stored with long fields truncated and out-of-range numbers dropped`
+  const { requestBody: _body, ...captured } = r
+  // Every field as captured, then each one a column can refuse made storable.
   const fields: Omit<RequestRecord, 'requestBody'> = {
-    id: r.id,
-    status: r.status,
-    startedAt: r.startedAt,
-    completedAt: r.completedAt,
+    ...captured,
     method: short(r.method),
     path: short(r.path),
     query: shortOrNull(r.query),
@@ -32,7 +31,6 @@ export function reduceOp(op: CaptureOp, why: string): CaptureOp {
     model: shortOrNull(r.model),
     routedModel: shortOrNull(r.routedModel),
     provider: short(r.provider),
-    stream: r.stream,
     demoted: r.demoted ?? false,
     httpStatus: int4OrNull(r.httpStatus),
     upstreamRequestId: shortOrNull(r.upstreamRequestId),
@@ -44,7 +42,6 @@ export function reduceOp(op: CaptureOp, why: string): CaptureOp {
     durationMs: finiteOrNull(r.durationMs),
     requestHeaders: headers(r.requestHeaders),
     requestBodyBytes: Math.min(r.requestBodyBytes, INT4_MAX),
-    requestBodyIsJson: r.requestBodyIsJson,
     responseHeaders: r.responseHeaders === null ? null : headers(r.responseHeaders),
     responseBody: r.responseBody === null ? null : text(r.responseBody),
     responseSse: r.responseSse === null ? null : text(r.responseSse),
@@ -52,7 +49,6 @@ export function reduceOp(op: CaptureOp, why: string): CaptureOp {
     usage: r.usage === null ? null : usage(r.usage),
     apiKeyFingerprint: shortOrNull(r.apiKeyFingerprint),
     organizationId: shortOrNull(r.organizationId),
-    runId: r.runId,
   }
   const bytes = requestBodyBytesOf(r)
   const record = bytes === null ? { ...fields, requestBody: text(r.requestBody) } : withRequestBody(fields, new RequestBody(bytes))

@@ -10,7 +10,7 @@ import { SseParser, type SseEvent } from '../../wire/sse-parser'
 import { toUsageRecord } from '../../wire/usage'
 import { boundIndexedText } from '../indexed-text'
 import { inspectRequestBody } from './inspect-request-body'
-import { parseObject } from './json-object'
+import { parseJsonObject } from '../../wire/json-object'
 import { apiKeyFingerprint, redactHeaderValues, type HeaderRedactor, type TextRedactor } from './redact'
 import { RequestBody, withRequestBody } from '../../records/request-body'
 import { UNROUTED, type RequestRecord, type RequestStatus, type StreamChunkRecord } from '../../records/request-record'
@@ -299,7 +299,7 @@ export class ExchangeRecording {
       record.stopReason = this.#accumulator.stopReason
     } else if (bodyText !== null) {
       record.responseBody = this.#redact(bodyText)
-      const json = /json/i.test(this.#contentType) && !this.#isBodyTruncated ? parseObject(bodyText) : null
+      const json = /json/i.test(this.#contentType) && !this.#isBodyTruncated ? parseJsonObject(bodyText) : null
       if (json !== null) {
         record.usage = toUsageRecord(rawUsageOf(json) ?? null)
         record.stopReason = stopReasonOf(json)

@@ -1,4 +1,4 @@
-import { isObject, parseObject } from './json-object'
+import { isJsonObject, parseJsonObject } from '../../wire/json-object'
 import type { TextRange } from './redact-patterns'
 import type { TextRedactor } from './redact'
 import type { StreamChunkRecord } from '../../records/request-record'
@@ -67,7 +67,7 @@ export class StreamRedaction {
   }
 
   #track(held: HeldEvent): void {
-    const data = parseObject(held.chunk.data)
+    const data = parseJsonObject(held.chunk.data)
     const index = data?.index
     if (typeof index !== 'number') return
     if (held.chunk.event === 'content_block_start') {
@@ -85,7 +85,7 @@ export class StreamRedaction {
       return
     }
     const delta = data!.delta
-    if (!isObject(delta) || typeof delta.type !== 'string') return
+    if (!isJsonObject(delta) || typeof delta.type !== 'string') return
     const member = TEXT_MEMBER[delta.type]
     const text = member === undefined ? undefined : delta[member]
     if (typeof text !== 'string') return
