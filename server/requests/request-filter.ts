@@ -1,4 +1,5 @@
 import type { RequestRecord, RequestStatus } from '../records/request-record'
+import { CONTENTS_TABLE } from '../store/tables/contents.table'
 
 /**
  * A RequestFilter's conditions. Every condition given must hold; null, undefined and empty lists
@@ -59,7 +60,10 @@ export function requestFilterSql(filter: RequestFilterValues | null | undefined)
   if (isSet(filter.path)) conditions.push({ sql: 'r.path = :filterPath', params: { filterPath: filter.path } })
   if (isSet(filter.search) && filter.search !== '') {
     conditions.push({
-      sql: "(r.requestBody ILIKE :filterSearch ESCAPE '\\' OR r.responseBody ILIKE :filterSearch ESCAPE '\\')",
+      // A body is searched in its skeleton and in each of its parts (see body-layout), so a text
+      // that spans the edge of a part (a message's first bytes and the bracket before it) is not found.
+      sql: `(r.requestBody ILIKE :filterSearch ESCAPE '\\' OR r.responseBody ILIKE :filterSearch ESCAPE '\\'
+        OR EXISTS (SELECT 1 FROM ${CONTENTS_TABLE} c WHERE c.id = ANY(r.requestBodyContentIds) AND c.text ILIKE :filterSearch ESCAPE '\\'))`,
       params: { filterSearch: `%${escapeLike(filter.search)}%` },
     })
   }

@@ -6,7 +6,8 @@ import type { PageInfo } from '../graphql/connection'
 import { RequestEntity } from '../store/entities/request.entity'
 import { StreamChunkEntity } from '../store/entities/stream-chunk.entity'
 import { requestFilterSql, type RequestFilterValues } from './request-filter'
-import { SUMMARY_PROPERTIES, toRequestRecord, toRequestSummary, type RequestBodies, type RequestSummary } from '../store/tables/requests.table'
+import { contentIdsOf, readContentTexts } from '../store/contents/content-texts'
+import { BODY_PROPERTIES, SUMMARY_PROPERTIES, toRequestBodies, toRequestRecord, toRequestSummary, type RequestBodies, type RequestSummary } from '../store/tables/requests.table'
 import { toStreamChunkRecord } from '../store/tables/stream-chunks.table'
 
 /** A page of the request list, newest first; `totalCount` is counted only when asked for. */
@@ -47,7 +48,7 @@ export class RequestsService {
   readonly #requests: Repository<RequestEntity>
   readonly #chunks: Repository<StreamChunkEntity>
 
-  constructor(dataSource: DataSource) {
+  constructor(private readonly dataSource: DataSource) {
     this.#requests = dataSource.getRepository(RequestEntity)
     this.#chunks = dataSource.getRepository(StreamChunkEntity)
   }
@@ -96,7 +97,7 @@ export class RequestsService {
   async get(id: string): Promise<RequestRecord | null> {
     if (!UUID.test(id)) return null
     const row = await this.#requests.findOneBy({ id })
-    return row ? toRequestRecord(row) : null
+    return row ? toRequestRecord(row, await readContentTexts(this.dataSource, contentIdsOf([row]))) : null
   }
 
   /** The stored status only: cheap, for deciding whether a request can still stream. */
@@ -127,14 +128,12 @@ export class RequestsService {
   /** Bodies of several requests at once, in the order of `ids`; null where a request is gone. */
   async bodiesOf(ids: readonly string[]): Promise<(RequestBodies | null)[]> {
     const valid = ids.filter((id) => UUID.test(id))
-    const rows =
-      valid.length === 0
-        ? []
-        : await this.#requests.find({ select: { id: true, requestBody: true, responseBody: true, responseSse: true }, where: { id: In(valid) } })
+    const rows = valid.length === 0 ? [] : await this.#requests.createQueryBuilder('r').select(BODY_PROPERTIES.map((property) => `r.${property}`)).where({ id: In(valid) }).getMany()
+    const contents = await readContentTexts(this.dataSource, contentIdsOf(rows))
     const byId = new Map(rows.map((row) => [row.id, row]))
     return ids.map((id) => {
       const row = byId.get(id)
-      return row ? { requestBody: row.requestBody, responseBody: row.responseBody, responseSse: row.responseSse } : null
+      return row ? toRequestBodies(row, contents) : null
     })
   }
 

@@ -1,7 +1,10 @@
 import type { CaptureOp } from '../records/capture-op'
 import { ORPHANED_ERROR_CODE } from '../records/orphaned-record'
 import type { RequestRecord, StreamChunkRecord } from '../records/request-record'
+import type { BodyPart } from './contents/body-layout'
+import { storedBodyOf } from './contents/stored-body'
 import { columnNames, type ColumnDescription } from './tables/column'
+import { CONTENT_COLUMNS, CONTENT_LAST_USED_AT, CONTENTS_TABLE } from './tables/contents.table'
 import { COMPLETION_COLUMNS, REQUEST_COLUMNS, REQUESTS_TABLE } from './tables/requests.table'
 import { STREAM_CHUNK_COLUMNS, STREAM_CHUNKS_TABLE } from './tables/stream-chunks.table'
 
@@ -34,33 +37,62 @@ const REQUESTS_COMPLETION_UPDATE: RowsStatement<RequestRecord> = {
   typed: true,
 }
 
+/**
+ * Every write of a part refreshes `last_used_at`, which retention reads (see known-contents); the
+ * text of a row already there is left as it is.
+ */
+const CONTENTS_UPSERT: RowsStatement<BodyPart> = {
+  columns: CONTENT_COLUMNS,
+  head: `INSERT INTO ${CONTENTS_TABLE} (${columnNames(CONTENT_COLUMNS)}) VALUES `,
+  tail: ` ON CONFLICT (id) DO UPDATE SET ${CONTENT_LAST_USED_AT.name} = now()`,
+}
+
 const CHUNKS_INSERT: RowsStatement<StreamChunkRecord> = {
   columns: STREAM_CHUNK_COLUMNS,
   head: `INSERT INTO ${STREAM_CHUNKS_TABLE} (${columnNames(STREAM_CHUNK_COLUMNS)}) VALUES `,
   tail: ' ON CONFLICT DO NOTHING',
 }
 
+/** What one batch sends: its statements, and the ids of the body parts they write. */
+export interface BatchWrite {
+  statements: Statement[]
+  contentIds: string[]
+}
+
+/** Whether writing `op` binds its request body: all but a completion whose start row is stored. */
+export function writesRequestBody(op: CaptureOp, isStartStored: (id: string) => boolean): boolean {
+  return !(op.kind === 'complete' && isStartStored(op.record.id))
+}
+
 /**
  * The parameterised statements that write one batch (ops must carry distinct ids, which the queue
  * guarantees): completions whose start row is stored (`isStartStored`) update it, other records
- * are upserted, and the completions' stream chunks inserted. As many of these as the
- * bind-parameter limit allows go into one statement (joined with WITH), so a usual batch is one
- * round trip that commits on its own.
+ * are upserted with the parts of their bodies that are not `isKnown` (each once, in id order, so
+ * concurrent writers lock rows in the same order), and the completions' stream chunks inserted.
+ * As many of these as the bind-parameter limit allows go into one statement (joined with WITH),
+ * so a usual batch is one round trip that commits on its own.
  */
-export function buildBatchStatements(ops: readonly CaptureOp[], isStartStored: (id: string) => boolean = () => false): Statement[] {
+export function buildBatchStatements(ops: readonly CaptureOp[], isStartStored: (id: string) => boolean = () => false, isKnown: (contentId: string) => boolean = () => false): BatchWrite {
   const upserts: RequestRecord[] = []
   const completions: RequestRecord[] = []
   const chunks: StreamChunkRecord[] = []
+  const parts = new Map<string, BodyPart>()
   for (const op of ops) {
-    const updatesStoredStart = op.kind === 'complete' && isStartStored(op.record.id)
-    ;(updatesStoredStart ? completions : upserts).push(op.record)
+    if (writesRequestBody(op, isStartStored)) {
+      upserts.push(op.record)
+      for (const part of storedBodyOf(op.record).parts) if (!isKnown(part.id)) parts.set(part.id, part)
+    } else {
+      completions.push(op.record)
+    }
     if (op.kind === 'complete') chunks.push(...op.chunks)
   }
+  const contents = [...parts.values()].sort((a, b) => (a.id < b.id ? -1 : 1))
   const builder = new StatementBuilder()
+  builder.add(CONTENTS_UPSERT, contents)
   builder.add(REQUESTS_UPSERT, upserts)
   builder.add(REQUESTS_COMPLETION_UPDATE, completions)
   builder.add(CHUNKS_INSERT, chunks)
-  return builder.finish()
+  return { statements: builder.finish(), contentIds: contents.map((part) => part.id) }
 }
 
 /** A multi-row statement: `head`, one parenthesised tuple per row, `tail`. */

@@ -1,7 +1,10 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { DataSource } from 'typeorm'
 import type { CaptureOp } from '../records/capture-op'
 import { ORPHANED_ERROR_CODE, ORPHANED_MESSAGE } from '../records/orphaned-record'
-import { buildBatchStatements } from './batch-statements'
+import { buildBatchStatements, writesRequestBody } from './batch-statements'
+import { KnownContents } from './contents/known-contents'
+import { storedBodyOf } from './contents/stored-body'
 import { CAPTURE_RUNS_TABLE } from './tables/capture-runs.table'
 import { REQUESTS_TABLE } from './tables/requests.table'
 
@@ -13,7 +16,8 @@ export interface CaptureStore {
   /**
    * Writes one batch (ops with distinct ids), atomically: starts insert IN_FLIGHT rows, a
    * completion writes its row and stream chunks. A completion whose start row is stored
-   * (`isStartStored`) only updates it; a finished row is never touched again.
+   * (`isStartStored`) only updates it; a finished row is never touched again. The parts of
+   * request bodies are stored once each, in `contents`; a part this store wrote lately is not sent again.
    */
   writeBatch(ops: readonly CaptureOp[], isStartStored: (id: string) => boolean): Promise<void>
   /**
@@ -29,11 +33,27 @@ export interface CaptureStore {
   forgetStaleRuns(staleAfterS: number): Promise<void>
 }
 
+/**
+ * Bytes of request bodies laid out (cut into parts and hashed) between two turns of the event
+ * loop: about half a millisecond of work, so a batch of large bodies never holds up the streams
+ * being forwarded meanwhile.
+ */
+const LAYOUT_BYTES_PER_TURN = 128 * 1024
+
 /** The CaptureStore of a migrated store. */
 export function createCaptureStore(dataSource: DataSource): CaptureStore {
+  const known = new KnownContents()
   return {
     async writeBatch(ops, isStartStored) {
-      const statements = buildBatchStatements(ops, isStartStored)
+      let laidOut = 0
+      for (const op of ops) {
+        if (!writesRequestBody(op, isStartStored)) continue
+        storedBodyOf(op.record)
+        if ((laidOut += op.record.requestBodyBytes) < LAYOUT_BYTES_PER_TURN) continue
+        laidOut = 0
+        await nextTurn()
+      }
+      const { statements, contentIds } = buildBatchStatements(ops, isStartStored, (id) => known.has(id))
       if (statements.length === 1) {
         // One statement commits on its own: a single round trip instead of three.
         await dataSource.query(statements[0]!.text, statements[0]!.values)
@@ -42,6 +62,7 @@ export function createCaptureStore(dataSource: DataSource): CaptureStore {
           for (const statement of statements) await manager.query(statement.text, statement.values)
         })
       }
+      known.add(contentIds)
     },
     isTransient,
     async heartbeat(runId, previousRunId) {

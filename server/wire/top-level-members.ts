@@ -94,6 +94,27 @@ export function isJsonText(body: Buffer): boolean {
   return end !== INVALID && skipWhitespace(body, end) === body.length
 }
 
+/**
+ * Where each element of the array value `member` lies, in order (byte offsets, whitespace around
+ * an element excluded), or null when the value is not an array. `body` must be the one
+ * `topLevelMembers` read `member` from, so it is known to be valid JSON.
+ */
+export function arrayElements(body: Buffer, member: JsonMember): Array<{ start: number; end: number }> | null {
+  if (body[member.valueStart] !== OPEN_BRACKET) return null
+  const view = wordViewOf(body)
+  const elements: Array<{ start: number; end: number }> = []
+  let pos = skipWhitespace(body, member.valueStart + 1)
+  while (body[pos] !== CLOSE_BRACKET) {
+    const end = skipValue(body, view, pos)
+    if (end === INVALID) return null
+    elements.push({ start: pos, end })
+    pos = skipWhitespace(body, end)
+    if (body[pos] === COMMA) pos = skipWhitespace(body, pos + 1)
+    else if (body[pos] !== CLOSE_BRACKET) return null
+  }
+  return elements
+}
+
 /** A key's text; only a key with escapes (rare at the top level) pays for JSON.parse. */
 function decodeKey(body: Buffer, start: number, end: number): string {
   return body.subarray(start, end).includes(BACKSLASH)

@@ -33,7 +33,7 @@ function startRuns(dataDir = mkdtempSync(path.join(os.tmpdir(), 'claudescope-run
 }
 
 async function write(ops: CaptureOp[]): Promise<void> {
-  for (const statement of buildBatchStatements(ops)) await store.dataSource.query(statement.text, statement.values)
+  for (const statement of buildBatchStatements(ops).statements) await store.dataSource.query(statement.text, statement.values)
 }
 
 async function addRun(id: string, lastSeenSecondsAgo: number): Promise<void> {

@@ -15,6 +15,7 @@ import { decodeOps } from '../../server/capture/spool/spool-codec'
 import { BatchWriter, type BatchWriterOptions } from '../../server/capture/persistence/writer'
 import { createCaptureStore } from '../../server/store/capture-store'
 import { waitFor } from '../support/wait'
+import { withWholeRequestBody } from '../support/stored-records'
 import { useMigratedStore } from '../support/test-database'
 import { gatedCaptureStore } from './capture-stores'
 import { chunksOf, completeOp, inFlightRecord, startOp } from './records'
@@ -34,9 +35,10 @@ function startWriter(options: Partial<BatchWriterOptions> = {}) {
   return { queue, writer, offerAll }
 }
 
+/** The row as the table holds it, its request body whole. */
 async function storedRow(id: string) {
-  const rows: Record<string, unknown>[] = await store.dataSource.query('SELECT * FROM requests WHERE id = $1', [id])
-  return rows[0]
+  const rows: Array<{ request_body: string; request_body_content_ids: string[] | null } & Record<string, unknown>> = await store.dataSource.query('SELECT * FROM requests WHERE id = $1', [id])
+  return rows[0] && withWholeRequestBody(store.dataSource, rows[0])
 }
 
 async function storedChunks(id: string) {

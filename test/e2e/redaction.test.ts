@@ -8,6 +8,7 @@ import type { LiveEvent } from '../../server/live/live-bus'
 import { DEFAULT_MODEL } from '../support/anthropic-fixtures'
 import { queryGraphQL } from '../support/graphql-client'
 import { MOCK_HEADERS } from '../support/mock-upstream'
+import { withWholeRequestBody } from '../support/stored-records'
 import { sdkClient } from '../support/sdk-client'
 import { startApp, type TestApp } from '../support/start-app'
 import { waitFor } from '../support/wait'
@@ -65,14 +66,15 @@ async function send(options: { query?: string; headers?: Record<string, string>;
   return { response, bytes, received, upstreamRequestId }
 }
 
-type StoredRow = Record<string, unknown> & { id: string; status: string }
+type StoredRow = Record<string, unknown> & { id: string; status: string; request_body: string; request_body_content_ids: string[] | null }
 
-/** The final row of the exchange upstream answered with `upstreamRequestId`, and its stream chunks in order. */
+/** The final row of the exchange upstream answered with `upstreamRequestId` (its request body whole), and its stream chunks in order. */
 async function stored(upstreamRequestId: string) {
-  const row = await waitFor(async () => {
+  const raw = await waitFor(async () => {
     const rows = (await app.app.dataSource.query(`SELECT * FROM requests WHERE upstream_request_id = $1 AND status <> 'IN_FLIGHT'`, [upstreamRequestId])) as StoredRow[]
     return rows[0]
   }, `the final record of ${upstreamRequestId}`)
+  const row = await withWholeRequestBody(app.app.dataSource, raw)
   const chunks = (await app.app.dataSource.query('SELECT * FROM stream_chunks WHERE request_id = $1 ORDER BY seq', [row.id])) as { event: string | null; data: string }[]
   return { row, chunks }
 }
@@ -116,7 +118,8 @@ describe('body redaction', () => {
 
     const rows = (await app.app.dataSource.query(
       `SELECT count(*)::int AS n FROM requests r LEFT JOIN stream_chunks c ON c.request_id = r.id
-       WHERE r.request_body LIKE $1 OR r.response_body LIKE $1 OR r.response_sse LIKE $1 OR c.data LIKE $1 OR r.request_body LIKE $2 OR c.data LIKE $2`,
+       WHERE r.request_body LIKE $1 OR r.response_body LIKE $1 OR r.response_sse LIKE $1 OR c.data LIKE $1 OR r.request_body LIKE $2 OR c.data LIKE $2
+         OR EXISTS (SELECT 1 FROM contents WHERE text LIKE $1 OR text LIKE $2)`,
       [`%${SECRET}%`, `%${ANSWER_WORD}%`],
     )) as { n: number }[]
     expect(rows[0]!.n).toBe(0)

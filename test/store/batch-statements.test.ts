@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest'
-import { buildBatchStatements, MAX_BIND_PARAMETERS } from '../../server/store/batch-statements'
+import { buildBatchStatements, MAX_BIND_PARAMETERS, type BatchWrite } from '../../server/store/batch-statements'
+import { CONTENT_COLUMNS, CONTENT_LAST_USED_AT } from '../../server/store/tables/contents.table'
 import { REQUEST_COLUMNS } from '../../server/store/tables/requests.table'
 import { STREAM_CHUNK_COLUMNS as CHUNK_COLUMNS } from '../../server/store/tables/stream-chunks.table'
 import { chunksOf, completeOp, inFlightRecord, startOp } from '../capture/records'
+import { RequestsService } from '../../server/requests/requests.service'
 import { useMigratedStore } from '../support/test-database'
 
 const store = useMigratedStore()
 
-async function run(statements: { text: string; values: unknown[] }[]) {
+async function run({ statements }: BatchWrite) {
   for (const statement of statements) await store.dataSource.query(statement.text, statement.values)
 }
 
@@ -15,13 +17,15 @@ describe('buildBatchStatements', () => {
   it('declares every column with the type the migrations gave it', async () => {
     const declared = async (table: string) =>
       Object.fromEntries(
-        ((await store.dataSource.query(`SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1`, [table])) as { column_name: string; data_type: string }[]).map(
-          (c) => [c.column_name, c.data_type],
+        ((await store.dataSource.query(`SELECT column_name, data_type, udt_name FROM information_schema.columns WHERE table_name = $1`, [table])) as { column_name: string; data_type: string; udt_name: string }[]).map(
+          // An array's data_type is ARRAY; its udt_name is the element type's after an underscore.
+          (c) => [c.column_name, c.data_type === 'ARRAY' ? `${c.udt_name.slice(1)}[]` : c.data_type],
         ),
       )
 
     expect(Object.fromEntries(REQUEST_COLUMNS.map(({ name, sqlType }) => [name, sqlType]))).toEqual(await declared('requests'))
     expect(Object.fromEntries(CHUNK_COLUMNS.map(({ name, sqlType }) => [name, sqlType]))).toEqual(await declared('stream_chunks'))
+    expect(Object.fromEntries([...CONTENT_COLUMNS, CONTENT_LAST_USED_AT].map(({ name, sqlType }) => [name, sqlType]))).toEqual(await declared('contents'))
   })
 
   it('writes starts, completions and their chunks in one statement', async () => {
@@ -31,9 +35,9 @@ describe('buildBatchStatements', () => {
     const fresh = inFlightRecord({ stream: true })
     const ops = [startOp(started), completeOp(stored, {}, chunksOf(stored.id, 4)), completeOp(fresh, {}, chunksOf(fresh.id, 3))]
 
-    const statements = buildBatchStatements(ops, (id) => id === stored.id)
-    expect(statements).toHaveLength(1)
-    await run(statements)
+    const write = buildBatchStatements(ops, (id) => id === stored.id)
+    expect(write.statements).toHaveLength(1)
+    await run(write)
 
     const rows = (await store.dataSource.query('SELECT id, status FROM requests WHERE id = ANY($1) ORDER BY id', [[started.id, stored.id, fresh.id]])) as { id: string; status: string }[]
     expect(Object.fromEntries(rows.map((r) => [r.id, r.status]))).toEqual({ [started.id]: 'IN_FLIGHT', [stored.id]: 'COMPLETED', [fresh.id]: 'COMPLETED' })
@@ -47,18 +51,19 @@ describe('buildBatchStatements', () => {
     await run(buildBatchStatements([startOp(record)]))
 
     const completion = buildBatchStatements([completeOp(record, { stopReason: 'end_turn' })], () => true)
-    expect(completion[0]!.values).not.toContain(body)
+    expect(completion.statements[0]!.values).not.toContain(body)
     await run(completion)
     await run(buildBatchStatements([completeOp(record, { status: 'FAILED', error: 'late duplicate' })], () => true))
 
-    const [row] = await store.dataSource.query('SELECT status, stop_reason, error, request_body FROM requests WHERE id = $1', [record.id])
-    expect(row).toEqual({ status: 'COMPLETED', stop_reason: 'end_turn', error: null, request_body: body })
+    const [row] = await store.dataSource.query('SELECT status, stop_reason, error FROM requests WHERE id = $1', [record.id])
+    expect(row).toEqual({ status: 'COMPLETED', stop_reason: 'end_turn', error: null })
+    expect((await new RequestsService(store.dataSource).get(record.id))?.requestBody).toBe(body)
   })
 
   it('splits at the bind-parameter limit, keeping each row whole', () => {
     const record = inFlightRecord({ stream: true })
     const chunks = chunksOf(record.id, 12_000)
-    const statements = buildBatchStatements([completeOp(record, {}, chunks)])
+    const { statements } = buildBatchStatements([completeOp(record, {}, chunks)])
 
     expect(statements.length).toBeGreaterThan(1)
     for (const statement of statements) expect(statement.values.length).toBeLessThanOrEqual(MAX_BIND_PARAMETERS)

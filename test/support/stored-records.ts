@@ -2,6 +2,8 @@ import type { DataSource } from 'typeorm'
 import type { CaptureOp } from '../../server/records/capture-op'
 import type { RequestRecord, StreamChunkRecord } from '../../server/records/request-record'
 import { createCaptureStore } from '../../server/store/capture-store'
+import { assembleBody } from '../../server/store/contents/body-layout'
+import { readContentTexts } from '../../server/store/contents/content-texts'
 
 /**
  * Writes records (and their chunks) through the store's own write path, as capture would have:
@@ -16,4 +18,13 @@ export async function storeRecords(dataSource: DataSource, records: RequestRecor
     op.chunks.push(chunk)
   }
   await createCaptureStore(dataSource).writeBatch([...ops.values()], () => false)
+}
+
+/**
+ * A raw `requests` row (read with `SELECT *`) with its `request_body` whole again, its parts read
+ * back from `contents`: what a test reading the table directly compares with what was sent.
+ */
+export async function withWholeRequestBody<T extends { request_body: string; request_body_content_ids: string[] | null }>(dataSource: DataSource, row: T): Promise<T> {
+  const texts = await readContentTexts(dataSource, row.request_body_content_ids ?? [])
+  return { ...row, request_body: assembleBody(row.request_body, row.request_body_content_ids, texts) }
 }

@@ -44,8 +44,13 @@ export class RequestEntity {
   @Column({ name: 'duration_ms', type: 'double precision', nullable: true }) durationMs: number | null
 
   @Column({ name: 'request_headers', type: 'jsonb' }) requestHeaders: Record<string, string | string[]>
-  /** Exact request text; kept as text (not jsonb) so invalid JSON and huge integers survive verbatim. */
+  /**
+   * Exact request text; kept as text (not jsonb) so invalid JSON and huge integers survive verbatim.
+   * When `requestBodyContentIds` is set, the skeleton whose marked parts are stored in `contents` (see body-layout).
+   */
   @Column({ name: 'request_body', type: 'text' }) requestBody: string
+  /** The ids in `contents` of the parts cut out of `requestBody`, in order; null when it is whole. */
+  @Column({ name: 'request_body_content_ids', type: 'uuid', array: true, nullable: true }) requestBodyContentIds: string[] | null
   @Column({ name: 'request_body_bytes', type: 'int' }) requestBodyBytes: number
   @Column({ name: 'request_body_is_json', type: 'boolean' }) requestBodyIsJson: boolean
   @Column({ name: 'response_headers', type: 'jsonb', nullable: true }) responseHeaders: Record<string, string | string[]> | null

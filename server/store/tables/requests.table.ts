@@ -1,5 +1,6 @@
-import { requestBodyParameter } from '../../records/request-body'
 import type { RequestRecord, UsageRecord } from '../../records/request-record'
+import { assembleBody } from '../contents/body-layout'
+import { storedBodyOf } from '../contents/stored-body'
 import type { RequestEntity } from '../entities/request.entity'
 import type { ColumnDescription, SqlType } from './column'
 
@@ -23,6 +24,8 @@ export interface RequestColumn extends ColumnDescription<RequestRecord> {
   inUsage: boolean
   /** A body column, left out of summaries. */
   isBody: boolean
+  /** Read back as the record field `property` (not so for how a body is laid out). */
+  inRecord: boolean
 }
 
 type RecordField = Exclude<keyof RequestRecord, 'usage'>
@@ -39,12 +42,18 @@ function field(name: string, sqlType: SqlType, property: RecordField, options: {
     finalAtStart: options.finalAtStart ?? false,
     inUsage: false,
     isBody: (BODY_FIELDS as readonly string[]).includes(property),
+    inRecord: true,
   }
+}
+
+/** A request body column with no record field of its own: the entity property reads it back. */
+function storage(name: string, sqlType: SqlType, property: keyof RequestEntity, bind: (record: RequestRecord) => unknown): RequestColumn {
+  return { name, sqlType, property, bind, finalAtStart: true, inUsage: false, isBody: true, inRecord: false }
 }
 
 /** A column holding a field of the record's `usage`. */
 function usage(name: string, sqlType: SqlType, property: keyof UsageRecord): RequestColumn {
-  return { name, sqlType, property, bind: (record) => record.usage?.[property] ?? null, finalAtStart: false, inUsage: true, isBody: false }
+  return { name, sqlType, property, bind: (record) => record.usage?.[property] ?? null, finalAtStart: false, inUsage: true, isBody: false, inRecord: true }
 }
 
 /** jsonb takes JSON text. */
@@ -75,8 +84,9 @@ export const REQUEST_COLUMNS: readonly RequestColumn[] = [
   field('ttfb_ms', 'double precision', 'ttfbMs'),
   field('duration_ms', 'double precision', 'durationMs'),
   field('request_headers', 'jsonb', 'requestHeaders', { finalAtStart: true, bind: (r) => asJson(r.requestHeaders) }),
-  // The forwarded bytes when they store as they are, so the body is not decoded to text for it.
-  field('request_body', 'text', 'requestBody', { finalAtStart: true, bind: requestBodyParameter }),
+  // The body whole, or its skeleton with the parts stored once each in `contents` (see body-layout).
+  field('request_body', 'text', 'requestBody', { finalAtStart: true, bind: (r) => storedBodyOf(r).text }),
+  storage('request_body_content_ids', 'uuid[]', 'requestBodyContentIds', (r) => storedBodyOf(r).contentIds),
   field('request_body_bytes', 'integer', 'requestBodyBytes', AT_START),
   field('request_body_is_json', 'boolean', 'requestBodyIsJson', AT_START),
   field('response_headers', 'jsonb', 'responseHeaders', { bind: (r) => asJson(r.responseHeaders) }),
@@ -112,10 +122,20 @@ export function toRequestSummary(row: RequestEntity): RequestSummary {
   return readRequest<RequestSummary>(row, SUMMARY_COLUMNS)
 }
 
-/** A whole row, bodies included. */
-export function toRequestRecord(row: RequestEntity): RequestRecord {
-  return readRequest<RequestRecord>(row, REQUEST_COLUMNS)
+const RECORD_COLUMNS = REQUEST_COLUMNS.filter((column) => column.inRecord)
+
+/** A whole row, bodies included; `contents` holds the texts of its body's parts (see `readContentTexts`). */
+export function toRequestRecord(row: RequestEntity, contents: ReadonlyMap<string, string>): RequestRecord {
+  return { ...readRequest<RequestRecord>(row, RECORD_COLUMNS), ...toRequestBodies(row, contents) }
 }
+
+/** The bodies of a row, read with `BODY_PROPERTIES`; `contents` as for `toRequestRecord`. */
+export function toRequestBodies(row: RequestEntity, contents: ReadonlyMap<string, string>): RequestBodies {
+  return { requestBody: assembleBody(row.requestBody, row.requestBodyContentIds, contents), responseBody: row.responseBody, responseSse: row.responseSse }
+}
+
+/** Entity properties that hold a row's bodies, with the row's id. */
+export const BODY_PROPERTIES = ['id', ...REQUEST_COLUMNS.filter((column) => column.isBody).map((column) => column.property)] as Array<keyof RequestEntity>
 
 /**
  * The record fields of `columns` from an entity row (whose properties are the fields' names);

@@ -1,0 +1,75 @@
+import { arrayElements, topLevelMembers } from '../../wire/top-level-members'
+import { contentIdOf } from './content-id'
+
+/**
+ * Marks in a skeleton where a part was cut out: a control character, which valid JSON never holds
+ * raw (inside strings it must be escaped, outside them only whitespace may stand), so a skeleton
+ * splits back into its pieces without ambiguity.
+ */
+export const PART_MARK = '\u0001'
+const PART_MARK_BYTE = Buffer.from(PART_MARK)
+
+/** The top-level arrays whose elements repeat from one request to the next: Claude Code resends them all on every turn. */
+const SPLIT_MEMBERS = new Set(['system', 'tools', 'messages'])
+
+/** One element cut out of a body, stored once under its content id. */
+export interface BodyPart {
+  id: string
+  /** The element's bytes, a view into the body (never copied). */
+  bytes: Buffer
+}
+
+/**
+ * A request body as the `requests` row holds it: `text` alone when stored whole, else the skeleton
+ * (the body with each part replaced by PART_MARK) and the parts' content ids in order.
+ */
+export interface StoredBody {
+  text: Buffer | string
+  contentIds: string[] | null
+  parts: BodyPart[]
+}
+
+/**
+ * Cuts every element of a JSON body's top-level `system`, `tools` and `messages` arrays out as a
+ * part, keeping the bytes between them (brackets, commas, whitespace, the other members) as the
+ * skeleton, so `assembleBody` gives back the very bytes. A body that is not a JSON object, or has
+ * none of these arrays, is stored whole.
+ */
+export function layOutBody(body: Buffer): StoredBody {
+  const object = topLevelMembers(body)
+  const cuts: Array<{ start: number; end: number }> = []
+  for (const member of object?.members ?? []) {
+    if (SPLIT_MEMBERS.has(member.key)) cuts.push(...(arrayElements(body, member) ?? []))
+  }
+  if (cuts.length === 0) return { text: body, contentIds: null, parts: [] }
+  // Members come in body order and elements in array order: the cuts are sorted and apart.
+  const pieces: Buffer[] = []
+  const parts: BodyPart[] = []
+  let at = 0
+  for (const { start, end } of cuts) {
+    const bytes = body.subarray(start, end)
+    pieces.push(body.subarray(at, start), PART_MARK_BYTE)
+    parts.push({ id: contentIdOf(bytes), bytes })
+    at = end
+  }
+  pieces.push(body.subarray(at))
+  return { text: Buffer.concat(pieces), contentIds: parts.map((part) => part.id), parts }
+}
+
+/**
+ * The body a row holds: its text when stored whole, else the skeleton with each mark replaced by
+ * its part's text from `texts`. Throws when a part is missing, which only a damaged database
+ * causes: a body is never returned with a piece left out.
+ */
+export function assembleBody(text: string, contentIds: readonly string[] | null, texts: ReadonlyMap<string, string>): string {
+  if (contentIds === null) return text
+  const pieces = text.split(PART_MARK)
+  if (pieces.length !== contentIds.length + 1) throw new Error(`A stored request body is damaged: its skeleton has ${pieces.length - 1} parts marked, its row lists ${contentIds.length}`)
+  let body = pieces[0]!
+  for (let i = 0; i < contentIds.length; i++) {
+    const part = texts.get(contentIds[i]!)
+    if (part === undefined) throw new Error(`A stored request body is missing its part ${contentIds[i]}: the contents table lost a row still in use`)
+    body += part + pieces[i + 1]!
+  }
+  return body
+}

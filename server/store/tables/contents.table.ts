@@ -1,0 +1,17 @@
+import type { BodyPart } from '../contents/body-layout'
+import type { ColumnDescription } from './column'
+
+export const CONTENTS_TABLE = 'contents'
+
+/** The columns a write binds for one body part. */
+export const CONTENT_COLUMNS: ReadonlyArray<ColumnDescription<BodyPart>> = [
+  { name: 'id', sqlType: 'uuid', property: 'id', bind: (part) => part.id },
+  // The part's bytes as they are: a text parameter in binary format is its UTF-8.
+  { name: 'text', sqlType: 'text', property: 'text', bind: (part) => part.bytes },
+]
+
+/**
+ * Never bound: the database's own clock sets it (its default, and every upsert), the clock
+ * retention reads its cutoff on.
+ */
+export const CONTENT_LAST_USED_AT: Omit<ColumnDescription<BodyPart>, 'bind'> = { name: 'last_used_at', sqlType: 'timestamp with time zone', property: 'lastUsedAt' }

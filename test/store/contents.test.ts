@@ -1,0 +1,99 @@
+import { describe, expect, it, vi } from 'vitest'
+import { RequestsService } from '../../server/requests/requests.service'
+import { createCaptureStore } from '../../server/store/capture-store'
+import { layOutBody } from '../../server/store/contents/body-layout'
+import { completeOp, inFlightRecord, startOp } from '../capture/records'
+import { REQUEST_BODY_CASES } from '../support/request-bodies'
+import { storeRecords } from '../support/stored-records'
+import { useMigratedStore } from '../support/test-database'
+
+const store = useMigratedStore()
+
+/** A conversation's body at `turn`: a fixed prefix, then one more message each turn, as Claude Code resends it. */
+function turnBody(conversation: string, turn: number): string {
+  const messages = Array.from({ length: turn + 1 }, (_, i) => ({ role: i % 2 === 0 ? 'user' : 'assistant', content: `${conversation} message ${i}: ${'text '.repeat(200)}` }))
+  return JSON.stringify({
+    model: 'claude-sonnet-4-5',
+    max_tokens: 1024,
+    system: [{ type: 'text', text: `system prompt ${'s'.repeat(5000)}`, cache_control: { type: 'ephemeral' } }],
+    tools: Array.from({ length: 5 }, (_, i) => ({ name: `tool${i}`, description: 'd'.repeat(1000), input_schema: { type: 'object' } })),
+    messages,
+  })
+}
+
+/** Bytes of every parameter a call to `query` bound, over the calls made while `run` ran. */
+async function bytesBoundWhile(run: () => Promise<void>): Promise<number> {
+  const spy = vi.spyOn(store.dataSource, 'query')
+  try {
+    await run()
+    return spy.mock.calls.flatMap((call) => (call[1] as unknown[] | undefined) ?? []).reduce<number>((sum, value) => sum + (Buffer.isBuffer(value) ? value.length : typeof value === 'string' ? Buffer.byteLength(value) : 0), 0)
+  } finally {
+    spy.mockRestore()
+  }
+}
+
+describe('content-addressed request bodies', () => {
+  it.each(REQUEST_BODY_CASES)('reads back $name exactly, by id and as a page of bodies', async ({ body }) => {
+    const record = inFlightRecord({ requestBody: body, requestBodyBytes: Buffer.byteLength(body) })
+    await storeRecords(store.dataSource, [record])
+    const service = new RequestsService(store.dataSource)
+
+    expect((await service.get(record.id))?.requestBody).toBe(body)
+    expect((await service.bodiesOf([record.id]))[0]?.requestBody).toBe(body)
+  })
+
+  it('stores each system block, tool and message of a conversation once, however many turns resend it', async () => {
+    const conversation = 'once'
+    const captureStore = createCaptureStore(store.dataSource)
+    const turns = 12
+    for (let turn = 0; turn < turns; turn++) {
+      const body = turnBody(conversation, turn)
+      await captureStore.writeBatch([startOp(inFlightRecord({ requestBody: body, requestBodyBytes: body.length }))], () => false)
+    }
+    const last = layOutBody(Buffer.from(turnBody(conversation, turns - 1)))
+    const [{ rows, bytes }] = (await store.dataSource.query(`SELECT count(*)::int AS rows, sum(octet_length(text))::int AS bytes FROM contents WHERE id = ANY($1::uuid[])`, [last.contentIds])) as Array<{ rows: number; bytes: number }>
+
+    expect(rows).toBe(1 + 5 + turns)
+    expect(bytes).toBe(last.parts.reduce((sum, part) => sum + part.bytes.length, 0))
+  })
+
+  it('sends a turn only what is new: parts it wrote lately are not sent again', async () => {
+    const captureStore = createCaptureStore(store.dataSource)
+    const write = (turn: number) => {
+      const body = turnBody('sends-new', turn)
+      return captureStore.writeBatch([startOp(inFlightRecord({ requestBody: body, requestBodyBytes: body.length }))], () => false)
+    }
+    for (let turn = 0; turn < 10; turn++) await write(turn)
+    const previous = layOutBody(Buffer.from(turnBody('sends-new', 9)))
+    const next = layOutBody(Buffer.from(turnBody('sends-new', 10)))
+    const newPart = next.parts.at(-1)!.bytes.length
+
+    const bound = await bytesBoundWhile(() => write(10))
+
+    expect(bound).toBeGreaterThanOrEqual(newPart)
+    // The new message, the skeleton, headers and ids: far from the previous turn's whole body.
+    expect(bound).toBeLessThan(newPart + next.text.length + 4096)
+    expect(bound).toBeLessThan(previous.parts.reduce((sum, part) => sum + part.bytes.length, 0) / 4)
+  })
+
+  it('writes the parts of a batch once, when two turns of one conversation share it, and completes stored starts without them', async () => {
+    const bodies = [turnBody('batch', 3), turnBody('batch', 4)]
+    const records = bodies.map((body) => inFlightRecord({ requestBody: body, requestBodyBytes: body.length }))
+    const captureStore = createCaptureStore(store.dataSource)
+    await captureStore.writeBatch(records.map(startOp), () => false)
+    await captureStore.writeBatch(records.map((record) => completeOp(record, { responseBody: '{"ok":true}' })), () => true)
+
+    const service = new RequestsService(store.dataSource)
+    expect((await service.bodiesOf(records.map((record) => record.id))).map((bodies) => bodies?.requestBody)).toEqual(bodies)
+    expect((await service.get(records[1]!.id))?.responseBody).toBe('{"ok":true}')
+  })
+
+  it('finds a search text inside a stored part, and inside the skeleton around the parts', async () => {
+    const body = JSON.stringify({ model: 'claude-opus-4-1', messages: [{ role: 'user', content: 'the zanzibar protocol' }], metadata: { user_id: 'quokka' } })
+    const record = inFlightRecord({ requestBody: body, requestBodyBytes: body.length })
+    await storeRecords(store.dataSource, [record])
+    const service = new RequestsService(store.dataSource)
+
+    for (const search of ['ZANZIBAR', 'quokka']) expect((await service.list({ search }, 10)).nodes.map((node) => node.id)).toEqual([record.id])
+  })
+})
