@@ -6,9 +6,9 @@ import type { PageInfo } from '../graphql/connection'
 import { RequestEntity } from '../store/entities/request.entity'
 import { StreamChunkEntity } from '../store/entities/stream-chunk.entity'
 import { requestFilterSql, type RequestFilterValues } from './request-filter'
-import { contentIdsOf, readContentTexts } from '../store/contents/content-texts'
+import { readBodySources } from '../store/body-sources'
 import { BODY_PROPERTIES, SUMMARY_PROPERTIES, toRequestBodies, toRequestRecord, toRequestSummary, type RequestBodies, type RequestSummary } from '../store/tables/requests.table'
-import { toStreamChunkRecord } from '../store/tables/stream-chunks.table'
+import { toStreamChunkRecords } from '../store/tables/stream-chunks.table'
 
 /** A page of the request list, newest first; `totalCount` is counted only when asked for. */
 export interface RequestPage {
@@ -97,7 +97,7 @@ export class RequestsService {
   async get(id: string): Promise<RequestRecord | null> {
     if (!UUID.test(id)) return null
     const row = await this.#requests.findOneBy({ id })
-    return row ? toRequestRecord(row, await readContentTexts(this.dataSource, contentIdsOf([row]))) : null
+    return row ? toRequestRecord(row, await readBodySources(this.dataSource, [row])) : null
   }
 
   /** The stored status only: cheap, for deciding whether a request can still stream. */
@@ -115,13 +115,8 @@ export class RequestsService {
   /** Stored chunks of several requests at once, in the order of `ids`. */
   async chunksOf(ids: readonly string[]): Promise<StreamChunkRecord[][]> {
     const valid = ids.filter((id) => UUID.test(id))
-    const rows = valid.length === 0 ? [] : await this.#chunks.find({ where: { requestId: In(valid) }, order: { requestId: 'ASC', seq: 'ASC' } })
-    const byRequest = new Map<string, StreamChunkRecord[]>()
-    for (const row of rows) {
-      const list = byRequest.get(row.requestId) ?? []
-      list.push(toStreamChunkRecord(row))
-      byRequest.set(row.requestId, list)
-    }
+    const rows = valid.length === 0 ? [] : await this.#chunks.findBy({ requestId: In(valid) })
+    const byRequest = new Map(rows.map((row) => [row.requestId, toStreamChunkRecords(row)]))
     return ids.map((id) => byRequest.get(id) ?? [])
   }
 
@@ -129,11 +124,11 @@ export class RequestsService {
   async bodiesOf(ids: readonly string[]): Promise<(RequestBodies | null)[]> {
     const valid = ids.filter((id) => UUID.test(id))
     const rows = valid.length === 0 ? [] : await this.#requests.createQueryBuilder('r').select(BODY_PROPERTIES.map((property) => `r.${property}`)).where({ id: In(valid) }).getMany()
-    const contents = await readContentTexts(this.dataSource, contentIdsOf(rows))
+    const sources = await readBodySources(this.dataSource, rows)
     const byId = new Map(rows.map((row) => [row.id, row]))
     return ids.map((id) => {
       const row = byId.get(id)
-      return row ? toRequestBodies(row, contents) : null
+      return row ? toRequestBodies(row, sources) : null
     })
   }
 

@@ -1,12 +1,12 @@
 import type { CaptureOp } from '../records/capture-op'
 import { ORPHANED_ERROR_CODE } from '../records/orphaned-record'
-import type { RequestRecord, StreamChunkRecord } from '../records/request-record'
+import type { StreamChunkRecord } from '../records/request-record'
 import type { BodyPart } from './contents/body-layout'
 import { storedBodyOf } from './contents/stored-body'
 import { columnNames, type ColumnDescription } from './tables/column'
 import { CONTENT_COLUMNS, CONTENT_LAST_USED_AT, CONTENTS_TABLE } from './tables/contents.table'
-import { COMPLETION_COLUMNS, REQUEST_COLUMNS, REQUESTS_TABLE } from './tables/requests.table'
-import { STREAM_CHUNK_COLUMNS, STREAM_CHUNKS_TABLE } from './tables/stream-chunks.table'
+import { COMPLETION_COLUMNS, REQUEST_COLUMNS, REQUESTS_TABLE, type RequestRow } from './tables/requests.table'
+import { framedChunks, STREAM_CHUNK_COLUMNS, STREAM_CHUNKS_TABLE, type StreamChunks } from './tables/stream-chunks.table'
 
 export interface Statement {
   text: string
@@ -22,14 +22,14 @@ export const MAX_BIND_PARAMETERS = 65_535
  */
 const STILL_OPEN = `(${REQUESTS_TABLE}.status = 'IN_FLIGHT' OR ${REQUESTS_TABLE}.error_code = '${ORPHANED_ERROR_CODE}')`
 
-const REQUESTS_UPSERT: RowsStatement<RequestRecord> = {
+const REQUESTS_UPSERT: RowsStatement<RequestRow> = {
   columns: REQUEST_COLUMNS,
   head: `INSERT INTO ${REQUESTS_TABLE} (${columnNames(REQUEST_COLUMNS)}) VALUES `,
   tail: ` ON CONFLICT (id) DO UPDATE SET ${COMPLETION_COLUMNS.map(({ name }) => `${name} = EXCLUDED.${name}`).join(', ')} WHERE ${STILL_OPEN}`,
 }
 
 /** For a completion whose start row is stored: no request body to bind and send again. */
-const REQUESTS_COMPLETION_UPDATE: RowsStatement<RequestRecord> = {
+const REQUESTS_COMPLETION_UPDATE: RowsStatement<RequestRow> = {
   columns: [REQUEST_COLUMNS[0]!, ...COMPLETION_COLUMNS],
   head: `UPDATE ${REQUESTS_TABLE} SET ${COMPLETION_COLUMNS.map(({ name }) => `${name} = v.${name}`).join(', ')} FROM (VALUES `,
   tail: `) AS v (id, ${columnNames(COMPLETION_COLUMNS)}) WHERE ${REQUESTS_TABLE}.id = v.id AND ${STILL_OPEN}`,
@@ -47,7 +47,7 @@ const CONTENTS_UPSERT: RowsStatement<BodyPart> = {
   tail: ` ON CONFLICT (id) DO UPDATE SET ${CONTENT_LAST_USED_AT.name} = now()`,
 }
 
-const CHUNKS_INSERT: RowsStatement<StreamChunkRecord> = {
+const CHUNKS_INSERT: RowsStatement<StreamChunks> = {
   columns: STREAM_CHUNK_COLUMNS,
   head: `INSERT INTO ${STREAM_CHUNKS_TABLE} (${columnNames(STREAM_CHUNK_COLUMNS)}) VALUES `,
   tail: ' ON CONFLICT DO NOTHING',
@@ -68,31 +68,49 @@ export function writesRequestBody(op: CaptureOp, isStartStored: (id: string) => 
  * The parameterised statements that write one batch (ops must carry distinct ids, which the queue
  * guarantees): completions whose start row is stored (`isStartStored`) update it, other records
  * are upserted with the parts of their bodies that are not `isKnown` (each once, in id order, so
- * concurrent writers lock rows in the same order), and the completions' stream chunks inserted.
+ * concurrent writers lock rows in the same order), and each completion's stream chunks inserted as
+ * one row (its SSE is not stored again when it is exactly these chunks framed).
  * As many of these as the bind-parameter limit allows go into one statement (joined with WITH),
  * so a usual batch is one round trip that commits on its own.
  */
 export function buildBatchStatements(ops: readonly CaptureOp[], isStartStored: (id: string) => boolean = () => false, isKnown: (contentId: string) => boolean = () => false): BatchWrite {
-  const upserts: RequestRecord[] = []
-  const completions: RequestRecord[] = []
-  const chunks: StreamChunkRecord[] = []
+  const upserts: RequestRow[] = []
+  const completions: RequestRow[] = []
+  const streams: StreamChunks[] = []
   const parts = new Map<string, BodyPart>()
   for (const op of ops) {
+    const { record } = op
+    const chunks = op.kind === 'complete' ? op.chunks : []
+    const row = { record, responseSseFromChunks: chunks.length > 0 && record.responseSse === framedChunks(chunks) }
     if (writesRequestBody(op, isStartStored)) {
-      upserts.push(op.record)
-      for (const part of storedBodyOf(op.record).parts) if (!isKnown(part.id)) parts.set(part.id, part)
+      upserts.push(row)
+      for (const part of storedBodyOf(record).parts) if (!isKnown(part.id)) parts.set(part.id, part)
     } else {
-      completions.push(op.record)
+      completions.push(row)
     }
-    if (op.kind === 'complete') chunks.push(...op.chunks)
+    if (chunks.length > 0) streams.push(streamOf(record.id, chunks))
   }
   const contents = [...parts.values()].sort((a, b) => (a.id < b.id ? -1 : 1))
   const builder = new StatementBuilder()
   builder.add(CONTENTS_UPSERT, contents)
   builder.add(REQUESTS_UPSERT, upserts)
   builder.add(REQUESTS_COMPLETION_UPDATE, completions)
-  builder.add(CHUNKS_INSERT, chunks)
+  builder.add(CHUNKS_INSERT, streams)
   return { statements: builder.finish(), contentIds: contents.map((part) => part.id) }
+}
+
+/**
+ * The stream row of a completion. A row keeps its events' order only (an event's seq is its
+ * index): chunks of another request, or not numbered from 0 without a gap as the recorder numbers
+ * them, are refused as the rows' fault (a TypeError), so the writer sets the op aside.
+ */
+function streamOf(requestId: string, chunks: readonly StreamChunkRecord[]): StreamChunks {
+  chunks.forEach((chunk, index) => {
+    if (chunk.requestId !== requestId || chunk.seq !== index) {
+      throw new TypeError(`stream chunk ${chunk.seq} of ${chunk.requestId} cannot be stored as event ${index} of request ${requestId}`)
+    }
+  })
+  return { requestId, chunks }
 }
 
 /** A multi-row statement: `head`, one parenthesised tuple per row, `tail`. */

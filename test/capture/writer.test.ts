@@ -15,7 +15,7 @@ import { decodeOps } from '../../server/capture/spool/spool-codec'
 import { BatchWriter, type BatchWriterOptions } from '../../server/capture/persistence/writer'
 import { createCaptureStore } from '../../server/store/capture-store'
 import { waitFor } from '../support/wait'
-import { withWholeRequestBody } from '../support/stored-records'
+import { storedChunkRows, withWholeBodies } from '../support/stored-records'
 import { useMigratedStore } from '../support/test-database'
 import { gatedCaptureStore } from './capture-stores'
 import { chunksOf, completeOp, inFlightRecord, startOp } from './records'
@@ -37,14 +37,12 @@ function startWriter(options: Partial<BatchWriterOptions> = {}) {
 
 /** The row as the table holds it, its request body whole. */
 async function storedRow(id: string) {
-  const rows: Array<{ request_body: string; request_body_content_ids: string[] | null } & Record<string, unknown>> = await store.dataSource.query('SELECT * FROM requests WHERE id = $1', [id])
-  return rows[0] && withWholeRequestBody(store.dataSource, rows[0])
+  const rows: Array<{ id: string; request_body: string; request_body_content_ids: string[] | null; response_sse: string | null; response_sse_from_chunks: boolean } & Record<string, unknown>> = await store.dataSource.query('SELECT * FROM requests WHERE id = $1', [id])
+  return rows[0] && withWholeBodies(store.dataSource, rows[0])
 }
 
-async function storedChunks(id: string) {
-  return store.dataSource.query('SELECT seq, event, data, offset_ms, bytes FROM stream_chunks WHERE request_id = $1 ORDER BY seq', [id]) as Promise<
-    { seq: number; event: string; data: string; offset_ms: number; bytes: number }[]
-  >
+function storedChunks(id: string) {
+  return storedChunkRows(store.dataSource, id)
 }
 
 describe('BatchWriter', () => {
@@ -253,7 +251,7 @@ describe('BatchWriter', () => {
     const record = inFlightRecord()
     offerAll([startOp(record)])
     await writer.flush()
-    // No reduction repairs a stream event that names a request id which is not a uuid.
+    // No reduction repairs a stream event that names another request.
     const [event] = chunksOf(record.id, 1)
     offerAll([completeOp(record, { status: 'COMPLETED', httpStatus: 200, responseBody: '{"type":"message"}' }, [{ ...event!, requestId: 'not-a-uuid' }])])
     await writer.flush()

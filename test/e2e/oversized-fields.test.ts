@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MAX_INDEXED_TEXT_BYTES, TRUNCATION_MARKER } from '../../server/capture/indexed-text'
 import { DEFAULT_MODEL } from '../support/anthropic-fixtures'
 import { startApp, type TestApp } from '../support/start-app'
-import { withWholeRequestBody } from '../support/stored-records'
+import { withWholeBodies } from '../support/stored-records'
 
 let app: TestApp
 beforeAll(async () => {
@@ -32,12 +32,15 @@ describe('a model too large for its index', () => {
     await Promise.all(after.map((res) => res.arrayBuffer()))
     await app.app.capture.flush(10_000)
 
-    const rows = (await app.app.dataSource.query(`SELECT model, status, error, request_body, request_body_content_ids FROM requests WHERE api_key_fingerprint IS NOT NULL ORDER BY started_at`)) as {
+    const rows = (await app.app.dataSource.query(`SELECT id, model, status, error, request_body, request_body_content_ids, response_sse, response_sse_from_chunks FROM requests WHERE api_key_fingerprint IS NOT NULL ORDER BY started_at`)) as {
       model: string
       status: string
       error: string | null
       request_body: string
       request_body_content_ids: string[] | null
+      id: string
+      response_sse: string | null
+      response_sse_from_chunks: boolean
     }[]
     expect(rows).toHaveLength(3)
     const [first, ...rest] = rows
@@ -46,7 +49,7 @@ describe('a model too large for its index', () => {
     expect(model.startsWith(first!.model.slice(0, -TRUNCATION_MARKER.length))).toBe(true)
     expect(first!.error).toMatch(/model truncated in storage \(4096 bytes sent\)/)
     // The body is kept whole: the model can still be read from it.
-    expect(JSON.parse((await withWholeRequestBody(app.app.dataSource, first!)).request_body).model).toBe(model)
+    expect(JSON.parse((await withWholeBodies(app.app.dataSource, first!)).request_body).model).toBe(model)
     for (const row of rest) expect(row).toMatchObject({ model: DEFAULT_MODEL, status: 'COMPLETED', error: null })
   })
 })

@@ -8,7 +8,7 @@ import type { LiveEvent } from '../../server/live/live-bus'
 import { DEFAULT_MODEL } from '../support/anthropic-fixtures'
 import { queryGraphQL } from '../support/graphql-client'
 import { MOCK_HEADERS } from '../support/mock-upstream'
-import { withWholeRequestBody } from '../support/stored-records'
+import { storedChunkRows, withWholeBodies } from '../support/stored-records'
 import { sdkClient } from '../support/sdk-client'
 import { startApp, type TestApp } from '../support/start-app'
 import { waitFor } from '../support/wait'
@@ -66,7 +66,7 @@ async function send(options: { query?: string; headers?: Record<string, string>;
   return { response, bytes, received, upstreamRequestId }
 }
 
-type StoredRow = Record<string, unknown> & { id: string; status: string; request_body: string; request_body_content_ids: string[] | null }
+type StoredRow = Record<string, unknown> & { id: string; status: string; request_body: string; request_body_content_ids: string[] | null; response_sse: string | null; response_sse_from_chunks: boolean }
 
 /** The final row of the exchange upstream answered with `upstreamRequestId` (its request body whole), and its stream chunks in order. */
 async function stored(upstreamRequestId: string) {
@@ -74,8 +74,8 @@ async function stored(upstreamRequestId: string) {
     const rows = (await app.app.dataSource.query(`SELECT * FROM requests WHERE upstream_request_id = $1 AND status <> 'IN_FLIGHT'`, [upstreamRequestId])) as StoredRow[]
     return rows[0]
   }, `the final record of ${upstreamRequestId}`)
-  const row = await withWholeRequestBody(app.app.dataSource, raw)
-  const chunks = (await app.app.dataSource.query('SELECT * FROM stream_chunks WHERE request_id = $1 ORDER BY seq', [row.id])) as { event: string | null; data: string }[]
+  const row = await withWholeBodies(app.app.dataSource, raw)
+  const chunks = await storedChunkRows(app.app.dataSource, row.id)
   return { row, chunks }
 }
 
@@ -117,7 +117,7 @@ describe('body redaction', () => {
     expect(request.chunks.map((c) => c.data).join('')).toMatch(FINGERPRINT)
 
     const rows = (await app.app.dataSource.query(
-      `SELECT count(*)::int AS n FROM requests r LEFT JOIN stream_chunks c ON c.request_id = r.id
+      `SELECT count(*)::int AS n FROM requests r LEFT JOIN (SELECT request_id, unnest(data) AS data FROM stream_chunks) c ON c.request_id = r.id
        WHERE r.request_body LIKE $1 OR r.response_body LIKE $1 OR r.response_sse LIKE $1 OR c.data LIKE $1 OR r.request_body LIKE $2 OR c.data LIKE $2
          OR EXISTS (SELECT 1 FROM contents WHERE text LIKE $1 OR text LIKE $2)`,
       [`%${SECRET}%`, `%${ANSWER_WORD}%`],

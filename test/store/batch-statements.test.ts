@@ -17,9 +17,8 @@ describe('buildBatchStatements', () => {
   it('declares every column with the type the migrations gave it', async () => {
     const declared = async (table: string) =>
       Object.fromEntries(
-        ((await store.dataSource.query(`SELECT column_name, data_type, udt_name FROM information_schema.columns WHERE table_name = $1`, [table])) as { column_name: string; data_type: string; udt_name: string }[]).map(
-          // An array's data_type is ARRAY; its udt_name is the element type's after an underscore.
-          (c) => [c.column_name, c.data_type === 'ARRAY' ? `${c.udt_name.slice(1)}[]` : c.data_type],
+        ((await store.dataSource.query(`SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`, [table])) as { name: string; type: string }[]).map(
+          (c) => [c.name, c.type],
         ),
       )
 
@@ -41,8 +40,8 @@ describe('buildBatchStatements', () => {
 
     const rows = (await store.dataSource.query('SELECT id, status FROM requests WHERE id = ANY($1) ORDER BY id', [[started.id, stored.id, fresh.id]])) as { id: string; status: string }[]
     expect(Object.fromEntries(rows.map((r) => [r.id, r.status]))).toEqual({ [started.id]: 'IN_FLIGHT', [stored.id]: 'COMPLETED', [fresh.id]: 'COMPLETED' })
-    const [{ count }] = await store.dataSource.query('SELECT count(*)::int AS count FROM stream_chunks WHERE request_id = ANY($1)', [[stored.id, fresh.id]])
-    expect(count).toBe(7)
+    const counts = await store.dataSource.query('SELECT request_id, cardinality(data) AS count FROM stream_chunks WHERE request_id = ANY($1)', [[stored.id, fresh.id]])
+    expect(Object.fromEntries(counts.map((c: { request_id: string; count: number }) => [c.request_id, c.count]))).toEqual({ [stored.id]: 4, [fresh.id]: 3 })
   })
 
   it('completes a stored start without sending its request body again, and never touches a finished row', async () => {
@@ -61,12 +60,27 @@ describe('buildBatchStatements', () => {
   })
 
   it('splits at the bind-parameter limit, keeping each row whole', () => {
-    const record = inFlightRecord({ stream: true })
-    const chunks = chunksOf(record.id, 12_000)
-    const { statements } = buildBatchStatements([completeOp(record, {}, chunks)])
+    const records = Array.from({ length: Math.ceil(MAX_BIND_PARAMETERS / REQUEST_COLUMNS.length) + 10 }, () => inFlightRecord({ stream: true }))
+    const { statements } = buildBatchStatements(records.map((record) => completeOp(record, {}, chunksOf(record.id, 3))))
 
     expect(statements.length).toBeGreaterThan(1)
     for (const statement of statements) expect(statement.values.length).toBeLessThanOrEqual(MAX_BIND_PARAMETERS)
-    expect(statements.reduce((sum, s) => sum + s.values.length, 0)).toBe(REQUEST_COLUMNS.length + chunks.length * CHUNK_COLUMNS.length)
+    expect(statements.reduce((sum, s) => sum + s.values.length, 0)).toBe(records.length * (REQUEST_COLUMNS.length + CHUNK_COLUMNS.length))
+  })
+
+  it('stores a stream once as its chunks when they frame its SSE exactly, and keeps the SSE as sent when they do not', async () => {
+    const framed = inFlightRecord({ stream: true })
+    const chunks = chunksOf(framed.id, 3)
+    const sse = chunks.map((c) => `event: ${c.event}\ndata: ${c.data}\n\n`).join('')
+    const odd = inFlightRecord({ stream: true })
+    const oddSse = 'event: ping\ndata:{}\n\n'
+    await run(buildBatchStatements([completeOp(framed, { responseSse: sse }, chunks), completeOp(odd, { responseSse: oddSse }, [{ ...chunksOf(odd.id, 1)[0]!, event: 'ping', data: '{}' }])]))
+
+    const rows = (await store.dataSource.query('SELECT id, response_sse, response_sse_from_chunks FROM requests WHERE id = ANY($1)', [[framed.id, odd.id]])) as Array<{ id: string; response_sse: string | null; response_sse_from_chunks: boolean }>
+    expect(Object.fromEntries(rows.map((r) => [r.id, [r.response_sse, r.response_sse_from_chunks]]))).toEqual({ [framed.id]: [null, true], [odd.id]: [oddSse, false] })
+    const service = new RequestsService(store.dataSource)
+    expect((await service.bodiesOf([framed.id, odd.id])).map((b) => b?.responseSse)).toEqual([sse, oddSse])
+    expect((await service.get(framed.id))?.responseSse).toBe(sse)
+    expect((await service.chunks(framed.id)).map(({ event, data, seq }) => ({ event, data, seq }))).toEqual(chunks.map(({ event, data, seq }) => ({ event, data, seq })))
   })
 })

@@ -3,7 +3,7 @@ import type { CaptureOp } from '../../server/records/capture-op'
 import type { RequestRecord, StreamChunkRecord } from '../../server/records/request-record'
 import { createCaptureStore } from '../../server/store/capture-store'
 import { assembleBody } from '../../server/store/contents/body-layout'
-import { readContentTexts } from '../../server/store/contents/content-texts'
+import { readBodySources } from '../../server/store/body-sources'
 
 /**
  * Writes records (and their chunks) through the store's own write path, as capture would have:
@@ -20,11 +20,35 @@ export async function storeRecords(dataSource: DataSource, records: RequestRecor
   await createCaptureStore(dataSource).writeBatch([...ops.values()], () => false)
 }
 
+/** The parts of a raw `requests` row (read with `SELECT *`) that say how its bodies are stored. */
+interface StoredBodyColumns {
+  id: string
+  request_body: string
+  request_body_content_ids: string[] | null
+  response_sse: string | null
+  response_sse_from_chunks: boolean
+}
+
 /**
- * A raw `requests` row (read with `SELECT *`) with its `request_body` whole again, its parts read
- * back from `contents`: what a test reading the table directly compares with what was sent.
+ * A raw `requests` row with its bodies whole again: `request_body` with its parts read back from
+ * `contents`, `response_sse` rebuilt from its stream chunks where it was stored as them. What a
+ * test reading the table directly compares with what was sent.
  */
-export async function withWholeRequestBody<T extends { request_body: string; request_body_content_ids: string[] | null }>(dataSource: DataSource, row: T): Promise<T> {
-  const texts = await readContentTexts(dataSource, row.request_body_content_ids ?? [])
-  return { ...row, request_body: assembleBody(row.request_body, row.request_body_content_ids, texts) }
+export async function withWholeBodies<T extends StoredBodyColumns>(dataSource: DataSource, row: T): Promise<T> {
+  const sources = await readBodySources(dataSource, [{ id: row.id, requestBodyContentIds: row.request_body_content_ids, responseSseFromChunks: row.response_sse_from_chunks }])
+  return {
+    ...row,
+    request_body: assembleBody(row.request_body, row.request_body_content_ids, sources.contents),
+    response_sse: row.response_sse_from_chunks ? (sources.sse.get(row.id) ?? null) : row.response_sse,
+  }
+}
+
+/** The stream chunks of a request as rows, one per event in seq order, read from the table directly. */
+export async function storedChunkRows(dataSource: DataSource, requestId: string): Promise<Array<{ seq: number; event: string | null; data: string; offset_ms: number; bytes: number }>> {
+  return dataSource.query(
+    `SELECT (e.seq - 1)::int AS seq, e.event, e.data, e.offset_ms, e.bytes
+     FROM stream_chunks s, unnest(s.events, s.data, s.offsets_ms, s.bytes) WITH ORDINALITY AS e (event, data, offset_ms, bytes, seq)
+     WHERE s.request_id = $1 ORDER BY e.seq`,
+    [requestId],
+  )
 }

@@ -7,6 +7,7 @@ import { envelopeMessage, errorEnvelopeJson } from '../../wire/error-envelope'
 import { rawUsageOf, stopReasonOf } from '../../wire/message'
 import { MessageAccumulator } from '../../wire/message-accumulator'
 import { SseParser, type SseEvent } from '../../wire/sse-parser'
+import { frameSseEvent } from '../../wire/sse-frame'
 import { toUsageRecord } from '../../wire/usage'
 import { boundIndexedText } from '../indexed-text'
 import { inspectRequestBody } from './inspect-request-body'
@@ -348,7 +349,7 @@ export class ExchangeRecording {
     for (let seq = 0; seq < this.#eventBytes.length && offset < raw.length; seq++) {
       const size = this.#eventBytes[seq]!
       const rewritten = this.#rewrittenEvents.get(seq)
-      if (rewritten !== undefined) out += offset + size <= raw.length ? frameEvent(rewritten) : ''
+      if (rewritten !== undefined) out += offset + size <= raw.length ? frameSseEvent(rewritten.event, rewritten.data) : ''
       else out += raw.toString('utf8', offset, Math.min(offset + size, raw.length))
       offset += size
     }
@@ -383,12 +384,6 @@ function redactedBytes(body: Buffer, redactor: TextRedactor | null): Buffer {
   const text = body.toString('utf8')
   const redacted = redactor.redact(text)
   return redacted === text ? body : Buffer.from(redacted)
-}
-
-/** One event in SSE framing: its type, then one `data:` line per line of data. */
-function frameEvent(chunk: StreamChunkRecord): string {
-  const type = chunk.event === null ? '' : `event: ${chunk.event}\n`
-  return `${type}${chunk.data.split('\n').map((line) => `data: ${line}\n`).join('')}\n`
 }
 
 /** The fields of a record around its bodies (query, header values, error) with the patterns applied. */

@@ -8,8 +8,3 @@ export async function readContentTexts(db: DataSource | EntityManager, ids: Iter
   const rows = (await db.query(`SELECT id, text FROM ${CONTENTS_TABLE} WHERE id = ANY($1::uuid[])`, [unique])) as Array<{ id: string; text: string }>
   return new Map(rows.map((row) => [row.id, row.text]))
 }
-
-/** Every content id the rows' bodies use. */
-export function contentIdsOf(rows: ReadonlyArray<{ requestBodyContentIds: string[] | null }>): string[] {
-  return rows.flatMap((row) => row.requestBodyContentIds ?? [])
-}

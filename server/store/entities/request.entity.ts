@@ -56,8 +56,10 @@ export class RequestEntity {
   @Column({ name: 'response_headers', type: 'jsonb', nullable: true }) responseHeaders: Record<string, string | string[]> | null
   /** Response JSON text; for streams the Message reconstructed from the SSE. */
   @Column({ name: 'response_body', type: 'text', nullable: true }) responseBody: string | null
-  /** Raw SSE of a streamed response. */
+  /** Raw SSE of a streamed response; null when `responseSseFromChunks`. */
   @Column({ name: 'response_sse', type: 'text', nullable: true }) responseSse: string | null
+  /** The SSE is exactly the response's stream chunks framed (see stream-chunks.table), so it is not stored twice. */
+  @Column({ name: 'response_sse_from_chunks', type: 'boolean', default: false }) responseSseFromChunks: boolean
   @Column({ name: 'response_body_bytes', type: 'int', nullable: true }) responseBodyBytes: number | null
 
   @Column({ name: 'input_tokens', type: 'bigint', nullable: true, transformer: int8AsNumber }) inputTokens: number | null

@@ -1,17 +1,20 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm'
 
-/** One SSE event of a streamed response with its arrival offset and size; replayable in order. */
+/**
+ * The SSE events of one streamed response, in arrival order (an event's seq is its index), with
+ * each one's arrival offset and size: replayable in order. One row per response, its events in
+ * arrays: a stream of hundreds of small events costs one row and one index entry, and its texts
+ * compress together.
+ */
 @Entity({ name: 'stream_chunks' })
 export class StreamChunkEntity {
   @PrimaryColumn({ name: 'request_id', type: 'uuid' }) requestId: string
-  /** 0-based order of arrival within the response. */
-  @PrimaryColumn('int') seq: number
-  /** The SSE `event:` field, null when absent. */
-  @Column('text', { nullable: true }) event: string | null
-  /** The SSE `data:` payload (multi-line data joined with \n). */
-  @Column('text') data: string
-  /** Milliseconds since the request started. */
-  @Column({ name: 'offset_ms', type: 'double precision' }) offsetMs: number
-  /** Bytes of the whole event on the wire, framing included. */
-  @Column('int') bytes: number
+  /** Each event's SSE `event:` field, null where absent. */
+  @Column('text', { array: true }) events: Array<string | null>
+  /** Each event's SSE `data:` payload (multi-line data joined with \n). */
+  @Column('text', { array: true }) data: string[]
+  /** Milliseconds from the request's start to each event's arrival. */
+  @Column({ name: 'offsets_ms', type: 'double precision', array: true }) offsetsMs: number[]
+  /** Bytes of each whole event on the wire, framing included. */
+  @Column('int', { array: true }) bytes: number[]
 }

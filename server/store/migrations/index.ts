@@ -4,10 +4,11 @@ import { CompressBodiesWithLz41795603974996 } from './1795603974996-compress-bod
 import { TrackCaptureRuns1796161645015 } from './1796161645015-track-capture-runs'
 import { MarkDemotedRequests1796500000000 } from './1796500000000-mark-demoted-requests'
 import { StoreBodyPartsOnce1796700000000 } from './1796700000000-store-body-parts-once'
+import { KeepStreamChunksPerResponse1796800000000 } from './1796800000000-keep-stream-chunks-per-response'
 
 /**
  * Every migration, oldest first, listed explicitly: TypeORM's glob loading uses Node's own
  * `require`, which cannot load .ts under Vitest. Add each generated class here; never edit one
  * that has landed.
  */
-export const migrations: Array<new () => MigrationInterface> = [CreateRequests1795588273908, CompressBodiesWithLz41795603974996, TrackCaptureRuns1796161645015, MarkDemotedRequests1796500000000, StoreBodyPartsOnce1796700000000]
+export const migrations: Array<new () => MigrationInterface> = [CreateRequests1795588273908, CompressBodiesWithLz41795603974996, TrackCaptureRuns1796161645015, MarkDemotedRequests1796500000000, StoreBodyPartsOnce1796700000000, KeepStreamChunksPerResponse1796800000000]

@@ -1,6 +1,7 @@
 import type { RequestRecord, UsageRecord } from '../../records/request-record'
 import { assembleBody } from '../contents/body-layout'
 import { storedBodyOf } from '../contents/stored-body'
+import type { BodySources } from '../body-sources'
 import type { RequestEntity } from '../entities/request.entity'
 import type { ColumnDescription, SqlType } from './column'
 
@@ -14,7 +15,16 @@ export type RequestBodies = Pick<RequestRecord, BodyField>
 /** A record without its bodies, as a list reads it. */
 export type RequestSummary = Omit<RequestRecord, BodyField>
 
-export interface RequestColumn extends ColumnDescription<RequestRecord> {
+/**
+ * What one `requests` row is written from: the record, and whether its stream's SSE is stored as
+ * its chunks (see `framedChunks`) rather than again in `response_sse`.
+ */
+export interface RequestRow {
+  record: RequestRecord
+  responseSseFromChunks: boolean
+}
+
+export interface RequestColumn extends ColumnDescription<RequestRow> {
   /**
    * The value in the start's row is final (the request body among them): a completion leaves the
    * column alone, so the body is not compressed and stored a second time.
@@ -33,12 +43,12 @@ type RecordField = Exclude<keyof RequestRecord, 'usage'>
 const AT_START = { finalAtStart: true }
 
 /** A column holding the record field `property`; `bind` when the parameter is not the value itself. */
-function field(name: string, sqlType: SqlType, property: RecordField, options: { finalAtStart?: boolean; bind?: (record: RequestRecord) => unknown } = {}): RequestColumn {
+function field(name: string, sqlType: SqlType, property: RecordField, options: { finalAtStart?: boolean; bind?: (row: RequestRow) => unknown } = {}): RequestColumn {
   return {
     name,
     sqlType,
     property,
-    bind: options.bind ?? ((record) => record[property]),
+    bind: options.bind ?? ((row) => row.record[property]),
     finalAtStart: options.finalAtStart ?? false,
     inUsage: false,
     isBody: (BODY_FIELDS as readonly string[]).includes(property),
@@ -46,14 +56,14 @@ function field(name: string, sqlType: SqlType, property: RecordField, options: {
   }
 }
 
-/** A request body column with no record field of its own: the entity property reads it back. */
-function storage(name: string, sqlType: SqlType, property: keyof RequestEntity, bind: (record: RequestRecord) => unknown): RequestColumn {
-  return { name, sqlType, property, bind, finalAtStart: true, inUsage: false, isBody: true, inRecord: false }
+/** A column saying how a body is stored, with no record field of its own: the entity property reads it back. */
+function storage(name: string, sqlType: SqlType, property: keyof RequestEntity, bind: (row: RequestRow) => unknown, options: { finalAtStart: boolean }): RequestColumn {
+  return { name, sqlType, property, bind, finalAtStart: options.finalAtStart, inUsage: false, isBody: true, inRecord: false }
 }
 
 /** A column holding a field of the record's `usage`. */
 function usage(name: string, sqlType: SqlType, property: keyof UsageRecord): RequestColumn {
-  return { name, sqlType, property, bind: (record) => record.usage?.[property] ?? null, finalAtStart: false, inUsage: true, isBody: false, inRecord: true }
+  return { name, sqlType, property, bind: (row) => row.record.usage?.[property] ?? null, finalAtStart: false, inUsage: true, isBody: false, inRecord: true }
 }
 
 /** jsonb takes JSON text. */
@@ -74,7 +84,7 @@ export const REQUEST_COLUMNS: readonly RequestColumn[] = [
   field('provider', 'text', 'provider', AT_START),
   field('stream', 'boolean', 'stream', AT_START),
   // Absent in records spooled before demotion existed.
-  field('demoted', 'boolean', 'demoted', { finalAtStart: true, bind: (r) => r.demoted ?? false }),
+  field('demoted', 'boolean', 'demoted', { finalAtStart: true, bind: (row) => row.record.demoted ?? false }),
   field('http_status', 'integer', 'httpStatus'),
   field('upstream_request_id', 'text', 'upstreamRequestId'),
   field('stop_reason', 'text', 'stopReason'),
@@ -83,15 +93,16 @@ export const REQUEST_COLUMNS: readonly RequestColumn[] = [
   field('response_headers_ms', 'double precision', 'responseHeadersMs'),
   field('ttfb_ms', 'double precision', 'ttfbMs'),
   field('duration_ms', 'double precision', 'durationMs'),
-  field('request_headers', 'jsonb', 'requestHeaders', { finalAtStart: true, bind: (r) => asJson(r.requestHeaders) }),
+  field('request_headers', 'jsonb', 'requestHeaders', { finalAtStart: true, bind: (row) => asJson(row.record.requestHeaders) }),
   // The body whole, or its skeleton with the parts stored once each in `contents` (see body-layout).
-  field('request_body', 'text', 'requestBody', { finalAtStart: true, bind: (r) => storedBodyOf(r).text }),
-  storage('request_body_content_ids', 'uuid[]', 'requestBodyContentIds', (r) => storedBodyOf(r).contentIds),
+  field('request_body', 'text', 'requestBody', { finalAtStart: true, bind: (row) => storedBodyOf(row.record).text }),
+  storage('request_body_content_ids', 'uuid[]', 'requestBodyContentIds', (row) => storedBodyOf(row.record).contentIds, AT_START),
   field('request_body_bytes', 'integer', 'requestBodyBytes', AT_START),
   field('request_body_is_json', 'boolean', 'requestBodyIsJson', AT_START),
-  field('response_headers', 'jsonb', 'responseHeaders', { bind: (r) => asJson(r.responseHeaders) }),
+  field('response_headers', 'jsonb', 'responseHeaders', { bind: (row) => asJson(row.record.responseHeaders) }),
   field('response_body', 'text', 'responseBody'),
-  field('response_sse', 'text', 'responseSse'),
+  field('response_sse', 'text', 'responseSse', { bind: (row) => (row.responseSseFromChunks ? null : row.record.responseSse) }),
+  storage('response_sse_from_chunks', 'boolean', 'responseSseFromChunks', (row) => row.responseSseFromChunks, { finalAtStart: false }),
   field('response_body_bytes', 'integer', 'responseBodyBytes'),
   usage('input_tokens', 'bigint', 'inputTokens'),
   usage('output_tokens', 'bigint', 'outputTokens'),
@@ -106,7 +117,7 @@ export const REQUEST_COLUMNS: readonly RequestColumn[] = [
   field('api_key_fingerprint', 'text', 'apiKeyFingerprint', AT_START),
   field('organization_id', 'text', 'organizationId'),
   // Null in records spooled before runs existed.
-  field('run_id', 'uuid', 'runId', { finalAtStart: true, bind: (r) => r.runId ?? null }),
+  field('run_id', 'uuid', 'runId', { finalAtStart: true, bind: (row) => row.record.runId ?? null }),
 ]
 
 /** What a completion changes in its row. */
@@ -124,14 +135,18 @@ export function toRequestSummary(row: RequestEntity): RequestSummary {
 
 const RECORD_COLUMNS = REQUEST_COLUMNS.filter((column) => column.inRecord)
 
-/** A whole row, bodies included; `contents` holds the texts of its body's parts (see `readContentTexts`). */
-export function toRequestRecord(row: RequestEntity, contents: ReadonlyMap<string, string>): RequestRecord {
-  return { ...readRequest<RequestRecord>(row, RECORD_COLUMNS), ...toRequestBodies(row, contents) }
+/** A whole row, bodies included; `sources` holds the pieces of its bodies (see `readBodySources`). */
+export function toRequestRecord(row: RequestEntity, sources: BodySources): RequestRecord {
+  return { ...readRequest<RequestRecord>(row, RECORD_COLUMNS), ...toRequestBodies(row, sources) }
 }
 
-/** The bodies of a row, read with `BODY_PROPERTIES`; `contents` as for `toRequestRecord`. */
-export function toRequestBodies(row: RequestEntity, contents: ReadonlyMap<string, string>): RequestBodies {
-  return { requestBody: assembleBody(row.requestBody, row.requestBodyContentIds, contents), responseBody: row.responseBody, responseSse: row.responseSse }
+/** The bodies of a row read with `BODY_PROPERTIES`, whole again; `sources` as for `toRequestRecord`. */
+export function toRequestBodies(row: RequestEntity, sources: BodySources): RequestBodies {
+  return {
+    requestBody: assembleBody(row.requestBody, row.requestBodyContentIds, sources.contents),
+    responseBody: row.responseBody,
+    responseSse: row.responseSseFromChunks ? (sources.sse.get(row.id) ?? null) : row.responseSse,
+  }
 }
 
 /** Entity properties that hold a row's bodies, with the row's id. */

@@ -1,23 +1,35 @@
 import type { StreamChunkRecord } from '../../records/request-record'
+import { frameSseEvent } from '../../wire/sse-frame'
 import type { StreamChunkEntity } from '../entities/stream-chunk.entity'
 import type { ColumnDescription } from './column'
 
 export const STREAM_CHUNKS_TABLE = 'stream_chunks'
 
-/** The `stream_chunks` row of one StreamChunkRecord; every field is a column of the same name. */
-export const STREAM_CHUNK_COLUMNS: ReadonlyArray<ColumnDescription<StreamChunkRecord>> = (
-  [
-    ['request_id', 'uuid', 'requestId'],
-    ['seq', 'integer', 'seq'],
-    ['event', 'text', 'event'],
-    ['data', 'text', 'data'],
-    ['offset_ms', 'double precision', 'offsetMs'],
-    ['bytes', 'integer', 'bytes'],
-  ] as const
-).map(([name, sqlType, property]) => ({ name, sqlType, property, bind: (chunk: StreamChunkRecord) => chunk[property] }))
+/** The chunks of one response, as one `stream_chunks` row holds them; in seq order from 0 (the recorder keeps the first events of a stream). */
+export interface StreamChunks {
+  requestId: string
+  chunks: readonly StreamChunkRecord[]
+}
 
-/** A row read through its entity, as its record. */
-export function toStreamChunkRecord(row: StreamChunkEntity): StreamChunkRecord {
-  const values = row as unknown as Record<string, unknown>
-  return Object.fromEntries(STREAM_CHUNK_COLUMNS.map((column) => [column.property, values[column.property]])) as unknown as StreamChunkRecord
+export const STREAM_CHUNK_COLUMNS: ReadonlyArray<ColumnDescription<StreamChunks>> = [
+  { name: 'request_id', sqlType: 'uuid', property: 'requestId', bind: (row) => row.requestId },
+  { name: 'events', sqlType: 'text[]', property: 'events', bind: (row) => row.chunks.map((chunk) => chunk.event) },
+  { name: 'data', sqlType: 'text[]', property: 'data', bind: (row) => row.chunks.map((chunk) => chunk.data) },
+  { name: 'offsets_ms', sqlType: 'double precision[]', property: 'offsetsMs', bind: (row) => row.chunks.map((chunk) => chunk.offsetMs) },
+  { name: 'bytes', sqlType: 'integer[]', property: 'bytes', bind: (row) => row.chunks.map((chunk) => chunk.bytes) },
+]
+
+/** A row read through its entity, as the records of its chunks. */
+export function toStreamChunkRecords(row: StreamChunkEntity): StreamChunkRecord[] {
+  return row.data.map((data, seq) => ({ requestId: row.requestId, seq, event: row.events[seq] ?? null, data, offsetMs: row.offsetsMs[seq]!, bytes: row.bytes[seq]! }))
+}
+
+/**
+ * The SSE text of a response's chunks framed one after the other. When it equals the response's
+ * SSE (as the API writes it), `requests.response_sse` is not stored (`response_sse_from_chunks`).
+ */
+export function framedChunks(chunks: ReadonlyArray<Pick<StreamChunkRecord, 'event' | 'data'>>): string {
+  let sse = ''
+  for (const chunk of chunks) sse += frameSseEvent(chunk.event, chunk.data)
+  return sse
 }

@@ -1,0 +1,21 @@
+import type { DataSource, EntityManager } from 'typeorm'
+import { readContentTexts } from './contents/content-texts'
+import type { RequestEntity } from './entities/request.entity'
+import { StreamChunkEntity } from './entities/stream-chunk.entity'
+import { framedChunks, toStreamChunkRecords } from './tables/stream-chunks.table'
+
+/** What bodies stored in pieces are put back together from: parts by content id, and SSE rebuilt from chunks by request id. */
+export interface BodySources {
+  contents: ReadonlyMap<string, string>
+  sse: ReadonlyMap<string, string>
+}
+
+/** The pieces the bodies of `rows` need, in two queries at most, whatever the number of rows. */
+export async function readBodySources(db: DataSource | EntityManager, rows: ReadonlyArray<Pick<RequestEntity, 'id' | 'requestBodyContentIds' | 'responseSseFromChunks'>>): Promise<BodySources> {
+  const streamed = rows.filter((row) => row.responseSseFromChunks).map((row) => row.id)
+  const [contents, streams] = await Promise.all([
+    readContentTexts(db, rows.flatMap((row) => row.requestBodyContentIds ?? [])),
+    streamed.length === 0 ? [] : db.getRepository(StreamChunkEntity).createQueryBuilder('s').where('s.requestId IN (:...ids)', { ids: streamed }).getMany(),
+  ])
+  return { contents, sse: new Map(streams.map((row) => [row.requestId, framedChunks(toStreamChunkRecords(row))])) }
+}
