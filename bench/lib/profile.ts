@@ -44,7 +44,9 @@ function groupOf({ functionName, url }: CallFrame): string {
   if (pkg) return /^pg(-|$)/.test(pkg) ? 'pg' : pkg
   if (url.startsWith('node:internal/deps/undici')) return 'undici'
   if (url.startsWith('node:')) return 'node internals'
-  const folder = /\/server\/(?:([^/]+)\/)?[^/]+$/.exec(url)
+  // The main process runs no wasm of its own: undici parses HTTP responses with llhttp compiled to wasm.
+  if (url.startsWith('wasm://')) return 'wasm (undici\'s llhttp)'
+  const folder = /\/server\/(?:([^/]+)\/)?.+$/.exec(url)
   if (folder) return folder[1] ? `server/${folder[1]}` : 'server'
   return url === '' ? 'native: V8 builtins (JSON, RegExp, …) and Node bindings (socket writes, …)' : 'other'
 }
