@@ -7,33 +7,37 @@
  *
  * Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) for the
  * PostgreSQL target; it is skipped when unreachable. BENCH_QUICK=1 runs a shorter version.
- * BENCH_SCENARIOS (a comma list of latency, throughput, streams) and BENCH_BACKENDS (pglite,
- * postgres) narrow a run, for quick comparisons while working on one figure. BENCH_BUILDS (a
- * comma list of build folders inside the project, default `dist`) runs several builds side by
- * side, to try a change to a hot path against the build before it (`cp -r dist bench/builds/before`).
+ * BENCH_SCENARIOS (a comma list of latency, throughput, streams, storage, and throughput-200kb,
+ * which is not run by default) and BENCH_BACKENDS (pglite, postgres) narrow a run, for quick
+ * comparisons while working on one figure. BENCH_BUILDS (a comma list of build folders inside the
+ * project, default `dist`) runs several builds side by side, to try a change to a hot path against
+ * the build before it (`cp -r dist bench/builds/before`). BENCH_PROFILE=1 runs Claudescope under
+ * `--cpu-prof` and prints where each one's time went while the scenarios ran; narrow the scenarios
+ * to profile one load (the processes serve them all).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Client } from 'pg'
+import { ClaudescopeApi } from './lib/claudescope-api'
+import { MemoryWatch } from './lib/memory'
 import { claudescopeLine, portLine, startProcess, type BenchProcess } from './lib/processes'
-import { fmt, table } from './lib/stats'
+import { monotonicUs, summariseProfile, type ProfileWindow } from './lib/profile'
 import type { Target } from './lib/target'
 import { latencySmallBody } from './scenarios/latency-small-body'
+import { storageConversation } from './scenarios/storage-conversation'
 import { stream32Concurrent } from './scenarios/stream-32-concurrent'
 import { throughput200kb } from './scenarios/throughput-200kb'
+import { throughputConversations } from './scenarios/throughput-conversations'
 
 const quick = process.env.BENCH_QUICK === '1'
-const scenarios = new Set((process.env.BENCH_SCENARIOS ?? 'latency,throughput,streams').split(','))
+const scenarios = new Set((process.env.BENCH_SCENARIOS ?? 'latency,throughput,streams,storage').split(','))
 const backends = new Set((process.env.BENCH_BACKENDS ?? 'pglite,postgres').split(','))
 const builds = (process.env.BENCH_BUILDS ?? 'dist').split(',')
+const profiling = process.env.BENCH_PROFILE === '1'
 const pgAdminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-
-async function storedCount(url: string): Promise<number> {
-  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ requests(first: 1) { totalCount } }' }) })
-  const json = (await res.json()) as { data?: { requests: { totalCount: number } } }
-  return json.data?.requests.totalCount ?? 0
-}
+const runStamp = new Date().toISOString().replace(/[:.]/g, '-')
+const resultsDir = path.join(__dirname, 'results')
 
 async function createBenchDatabase(): Promise<{ url: string; drop(): Promise<void> } | null> {
   const admin = new Client({ connectionString: pgAdminUrl })
@@ -62,6 +66,7 @@ async function createBenchDatabase(): Promise<{ url: string; drop(): Promise<voi
 async function main() {
   const started: BenchProcess[] = []
   const dataDirs: string[] = []
+  const profiles: { name: string; dir: string; process: BenchProcess }[] = []
   const pg = backends.has('postgres') ? await createBenchDatabase() : null
   try {
     const upstream = await startProcess('upstream', ['bench/upstream.ts'], {}, portLine)
@@ -75,16 +80,19 @@ async function main() {
       const name = builds.length > 1 ? `Claudescope ${build} (${backend})` : `Claudescope (${backend})`
       const dataDir = mkdtempSync(path.join(os.tmpdir(), 'claudescope-bench-'))
       dataDirs.push(dataDir)
-      const env: Record<string, string> = { PORT: '0', DATA_DIR: dataDir, ANTHROPIC_FORWARD_URL: upstream.url, LOG_LEVEL: 'info', DATABASE_URL: databaseUrl ?? '' }
-      const p = await startProcess(name, [path.join(build, 'server/main.js')], env, claudescopeLine)
+      // No drain grace: nothing is in flight when the bench stops it, and a stop should be quick.
+      const env: Record<string, string> = { PORT: '0', DATA_DIR: dataDir, ANTHROPIC_FORWARD_URL: upstream.url, LOG_LEVEL: 'info', DATABASE_URL: databaseUrl ?? '', DRAIN_GRACE: '0' }
+      const profileDir = path.join(resultsDir, 'profiles', runStamp, name.replace(/\W+/g, ' ').trim().replace(/ /g, '-').toLowerCase())
+      const p = await startProcess(name, [path.join(build, 'server/main.js')], env, claudescopeLine, profiling ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])
       started.push(p)
-      return { name, url: p.url, process: p, storedCount: () => storedCount(p.url) } satisfies Target
+      if (profiling) profiles.push({ name, dir: profileDir, process: p })
+      return { name, kind: 'claudescope', url: p.url, process: p, api: new ClaudescopeApi(p.url) } satisfies Target
     }
 
     const targets: Target[] = [
-      { name: 'direct', url: upstream.url },
-      { name: 'raw TCP relay', url: relay.url, process: relay },
-      { name: 'minimal pass-through', url: minimal.url, process: minimal },
+      { name: 'direct', kind: 'direct', url: upstream.url },
+      { name: 'raw TCP relay', kind: 'relay', url: relay.url, process: relay },
+      { name: 'minimal pass-through', kind: 'minimal', url: minimal.url, process: minimal },
     ]
     for (const build of builds) {
       if (backends.has('pglite')) targets.push(await claudescope(build, 'PGlite'))
@@ -100,13 +108,28 @@ async function main() {
       sections.push(s)
       process.stdout.write(s + '\n\n')
     }
+    // Idle: each process as it started, on a fresh DATA_DIR (or database), before any load.
+    const memory = new MemoryWatch(targets.flatMap((t) => t.process ?? []))
+    const window: ProfileWindow = { fromUs: monotonicUs(), toUs: 0 }
     if (scenarios.has('latency')) log(await latencySmallBody(targets, quick ? { rounds: 2, perRound: 200, warmup: 100 } : undefined))
-    if (scenarios.has('throughput')) log(await throughput200kb(targets, quick ? { count: 800, concurrency: 16 } : undefined))
+    if (scenarios.has('throughput')) log(await throughputConversations(targets, quick ? { count: 800, concurrency: 16, maxBytes: 200 * 1024 } : undefined))
+    if (scenarios.has('throughput-200kb')) log(await throughput200kb(targets, quick ? { count: 800, concurrency: 16 } : undefined))
     if (scenarios.has('streams')) log(await stream32Concurrent(targets, quick ? { streams: 32, events: 50, intervalMs: 5, rounds: 1 } : undefined))
-    log('### Memory after the run\n\n' + table(['process', 'RSS MiB'], targets.filter((t) => t.process).map((t) => [t.name, fmt(t.process!.rssMiB(), 0)])))
+    if (scenarios.has('storage')) log(await storageConversation(targets, quick ? { turns: 60, prefixBytes: 50 * 1024, turnBytes: 2048 } : undefined))
+    window.toUs = monotonicUs()
+    log('### Memory: RSS of each process with its children (Claudescope\'s embedded database among them)\n\n' + memory.finish())
 
-    mkdirSync(path.join(__dirname, 'results'), { recursive: true })
-    const file = path.join(__dirname, 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}.md`)
+    // A profile is written when the process exits: stop the profiled ones first.
+    for (const { name, dir, process: p } of profiles) {
+      await p.stop()
+      const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')) : []
+      const heading = `### Profile of ${name}, main process, while the scenarios ran`
+      if (files.length === 0) log(`${heading}\n\n**No profile written** in ${path.relative(process.cwd(), dir)}: the process did not exit cleanly on SIGTERM.`)
+      else log(`${heading} (${path.relative(process.cwd(), path.join(dir, files[0]!))})\n\n${summariseProfile(path.join(dir, files[0]!), window)}`)
+    }
+
+    mkdirSync(resultsDir, { recursive: true })
+    const file = path.join(resultsDir, `${runStamp}.md`)
     writeFileSync(file, sections.join('\n\n') + '\n')
     process.stdout.write(`Saved ${path.relative(process.cwd(), file)}\n`)
   } finally {

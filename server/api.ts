@@ -8,15 +8,17 @@ import { createRequestLoaders } from './requests/request-loaders'
 import { RequestConnectionResolver, RequestsResolver, type RequestsContext } from './requests/requests.resolver'
 import { RequestsService } from './requests/requests.service'
 import type { HealthReport } from './health/health-report'
+import { StorageResolver, type StorageContext } from './storage/storage.resolver'
+import { StorageService } from './storage/storage.service'
 
 /**
  * The GraphQL API's composition: which domains it serves and the context their resolvers share.
  * `graphql/` is the transport (Apollo, graphql-ws, limits, auth) and knows none of them.
  */
-const resolvers = [RequestsResolver, RequestConnectionResolver, HealthResolver] as const
+const resolvers = [RequestsResolver, RequestConnectionResolver, HealthResolver, StorageResolver] as const
 
 /** What every resolver receives: each domain reads its own slice. */
-export type ApiContext = RequestsContext & HealthContext
+export type ApiContext = RequestsContext & HealthContext & StorageContext
 
 export interface ApiDependencies {
   dataSource: DataSource
@@ -32,5 +34,6 @@ export function buildApiSchema(): Promise<GraphQLSchema> {
 /** Builds the services once; each call of the returned function makes one operation's context (fresh loaders). */
 export function createApiContextFactory({ dataSource, bus, readHealth }: ApiDependencies): () => ApiContext {
   const requests = new RequestsService(dataSource)
-  return () => ({ requests, bus, readHealth, requestLoaders: createRequestLoaders(requests) })
+  const storage = new StorageService(dataSource)
+  return () => ({ requests, bus, readHealth, storage, requestLoaders: createRequestLoaders(requests) })
 }

@@ -8,22 +8,25 @@ export interface LoadResult {
 }
 
 /**
- * Sends `count` identical requests with `concurrency` in flight, over keep-alive connections, and
- * times each one to its last body byte.
+ * What a load sends: `count` requests of one body with `concurrency` in flight, or each worker's own
+ * bodies in order (as many workers as lists), made beforehand so the load measures sending only.
  */
-export async function runLoad(url: string, options: { count: number; concurrency: number; body: Buffer; headers?: Record<string, string>; path?: string }): Promise<LoadResult> {
-  const pool = new Pool(url, { connections: options.concurrency, pipelining: 1, keepAliveTimeout: 60_000 })
+export type LoadBodies = { count: number; concurrency: number; body: Buffer } | { perWorker: Buffer[][] }
+
+/** Sends requests over keep-alive connections and times each one to its last body byte. */
+export async function runLoad(url: string, options: LoadBodies & { headers?: Record<string, string>; path?: string }): Promise<LoadResult> {
+  const concurrency = 'perWorker' in options ? options.perWorker.length : options.concurrency
+  const nextBody = bodySequence(options)
+  const pool = new Pool(url, { connections: concurrency, pipelining: 1, keepAliveTimeout: 60_000 })
   const latenciesMs: number[] = []
   let failures = 0
-  let next = 0
   const headers = { 'content-type': 'application/json', 'x-api-key': 'sk-ant-bench', 'anthropic-version': '2023-06-01', ...options.headers }
   const started = performance.now()
-  const worker = async () => {
-    while (next < options.count) {
-      next++
+  const worker = async (n: number) => {
+    for (let body = nextBody(n); body !== undefined; body = nextBody(n)) {
       const t0 = performance.now()
       try {
-        const res = await pool.request({ path: options.path ?? '/v1/messages', method: 'POST', headers, body: options.body })
+        const res = await pool.request({ path: options.path ?? '/v1/messages', method: 'POST', headers, body })
         for await (const _ of res.body) void _
         if (res.statusCode !== 200) failures++
         latenciesMs.push(performance.now() - t0)
@@ -32,10 +35,20 @@ export async function runLoad(url: string, options: { count: number; concurrency
       }
     }
   }
-  await Promise.all(Array.from({ length: options.concurrency }, worker))
+  await Promise.all(Array.from({ length: concurrency }, (_, n) => worker(n)))
   const elapsedS = (performance.now() - started) / 1000
   await pool.close()
   return { latenciesMs, elapsedS, failures }
+}
+
+/** Worker n's next body, or undefined when it is done. */
+function bodySequence(bodies: LoadBodies): (worker: number) => Buffer | undefined {
+  if ('perWorker' in bodies) {
+    const sent = bodies.perWorker.map(() => 0)
+    return (n) => bodies.perWorker[n]![sent[n]!++]
+  }
+  let sent = 0
+  return () => (sent++ < bodies.count ? bodies.body : undefined)
 }
 
 /** A Messages request body of about `bytes` bytes. */

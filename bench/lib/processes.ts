@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 
 const ROOT = path.resolve(__dirname, '../..')
@@ -14,23 +14,47 @@ export interface BenchProcess {
   cpuSeconds(): number
   /** Resident set size in MiB (from /proc). */
   rssMiB(): number
+  /** Resident set size of the process and all its descendants (the embedded database's among them), in MiB. */
+  treeRssMiB(): number
+  /** SIGTERM, then SIGKILL if it has not exited 15 s later. */
   stop(): Promise<void>
 }
 
-function procStat(pid: number): { cpuSeconds: number; rssMiB: number } {
+function cpuSecondsOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S
-  const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
-  return { cpuSeconds, rssMiB: rssKiB / 1024 }
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S
+}
+
+/** A /proc read, or `gone` when the process has exited meanwhile. */
+function fromProc<T>(read: () => T, gone: T): T {
+  try {
+    return read()
+  } catch {
+    return gone
+  }
+}
+
+const rssKiBOf = (pid: number) => fromProc(() => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0), 0)
+
+/** `pid` and its descendants, from each thread's `children` list in /proc (any thread may have forked). */
+function processTree(pid: number): number[] {
+  const tree = [pid]
+  for (let i = 0; i < tree.length; i++) {
+    for (const task of fromProc(() => readdirSync(`/proc/${tree[i]}/task`), [])) {
+      const children = fromProc(() => readFileSync(`/proc/${tree[i]}/task/${task}/children`, 'utf8'), '')
+      tree.push(...children.split(' ').filter(Boolean).map(Number))
+    }
+  }
+  return tree
 }
 
 /**
- * Starts `node <args>` and waits until `readUrl` finds the listening URL in its stdout.
+ * Starts `node [nodeArgs] <args>` and waits until `readUrl` finds the listening URL in its stdout.
  * TypeScript entry points run through swc-node (decorator metadata included).
  */
-export async function startProcess(name: string, args: string[], env: Record<string, string>, readUrl: (line: string) => string | null): Promise<BenchProcess> {
-  const execArgs = args[0]!.endsWith('.ts') ? ['-r', '@swc-node/register', ...args] : args
+export async function startProcess(name: string, args: string[], env: Record<string, string>, readUrl: (line: string) => string | null, nodeArgs: string[] = []): Promise<BenchProcess> {
+  const execArgs = [...nodeArgs, ...(args[0]!.endsWith('.ts') ? ['-r', '@swc-node/register'] : []), ...args]
   const child = spawn(process.execPath, execArgs, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)))
@@ -54,14 +78,18 @@ export async function startProcess(name: string, args: string[], env: Record<str
     name,
     url,
     child,
-    cpuSeconds: () => procStat(child.pid!).cpuSeconds,
-    rssMiB: () => procStat(child.pid!).rssMiB,
+    cpuSeconds: () => cpuSecondsOf(child.pid!),
+    rssMiB: () => rssKiBOf(child.pid!) / 1024,
+    treeRssMiB: () => processTree(child.pid!).reduce((sum, pid) => sum + rssKiBOf(pid), 0) / 1024,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve()
-        child.once('exit', () => resolve())
+        if (child.exitCode !== null || child.signalCode !== null) return resolve()
+        const kill = setTimeout(() => child.kill('SIGKILL'), 15_000)
+        child.once('exit', () => {
+          clearTimeout(kill)
+          resolve()
+        })
         child.kill('SIGTERM')
-        setTimeout(() => child.kill('SIGKILL'), 15_000).unref()
       }),
   }
 }

@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { fmt, table } from './stats'
+
+const ROOT = path.resolve(__dirname, '../..')
+const TOP_FUNCTIONS = 15
+
+/** The parts of V8's .cpuprofile format (what `node --cpu-prof` writes) that a summary reads. */
+interface CpuProfile {
+  nodes: { id: number; callFrame: CallFrame }[]
+  /** Microseconds of the monotonic clock (the one `process.hrtime` reads), as are the deltas. */
+  startTime: number
+  samples: number[]
+  timeDeltas: number[]
+}
+
+interface CallFrame {
+  functionName: string
+  url: string
+  /** 0-based. */
+  lineNumber: number
+}
+
+/** A span of the monotonic clock in microseconds, as `process.hrtime.bigint() / 1000n` reads it. */
+export interface ProfileWindow {
+  fromUs: number
+  toUs: number
+}
+
+/** Microseconds of the monotonic clock, comparable with a profile's timestamps. */
+export const monotonicUs = () => Number(process.hrtime.bigint() / 1000n)
+
+const SPECIAL = new Map([
+  ['(idle)', 'idle'],
+  ['(garbage collector)', 'GC'],
+  ['(program)', '(program): V8 and native code'],
+])
+
+/** The folder of ours, package, or part of Node a frame belongs to. */
+function groupOf({ functionName, url }: CallFrame): string {
+  const special = SPECIAL.get(functionName)
+  if (special) return special
+  const pkg = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1]
+  if (pkg) return /^pg(-|$)/.test(pkg) ? 'pg' : pkg
+  if (url.startsWith('node:internal/deps/undici')) return 'undici'
+  if (url.startsWith('node:')) return 'node internals'
+  // The main process runs no wasm of its own: undici parses HTTP responses with llhttp compiled to wasm.
+  if (url.startsWith('wasm://')) return 'wasm (undici\'s llhttp)'
+  const folder = /\/server\/(?:([^/]+)\/)?.+$/.exec(url)
+  if (folder) return folder[1] ? `server/${folder[1]}` : 'server'
+  return url === '' ? 'native: V8 builtins (JSON, RegExp, …) and Node bindings (socket writes, …)' : 'other'
+}
+
+const whereOf = ({ url, lineNumber }: CallFrame) => {
+  if (url === '') return '(native)'
+  const file = url.startsWith('file://') ? path.relative(ROOT, new URL(url).pathname) : url
+  return `${file}:${lineNumber + 1}`
+}
+
+/**
+ * Where a process's time went within `window`: self time by group (our folders, packages, Node,
+ * GC, idle) and the top functions, as markdown. Each sample counts the time until the next one.
+ */
+export function summariseProfile(file: string, window: ProfileWindow): string {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile
+  const frames = new Map(profile.nodes.map((node) => [node.id, node.callFrame]))
+  const byGroup = new Map<string, number>()
+  const byFunction = new Map<string, { frame: CallFrame; us: number }>()
+  let at = profile.startTime
+  let windowUs = 0
+  for (let i = 0; i < profile.samples.length; i++) {
+    at += profile.timeDeltas[i]!
+    const us = profile.timeDeltas[i + 1] ?? 0
+    if (at < window.fromUs || at > window.toUs) continue
+    const frame = frames.get(profile.samples[i]!)!
+    windowUs += us
+    const group = groupOf(frame)
+    byGroup.set(group, (byGroup.get(group) ?? 0) + us)
+    if (group === 'idle') continue
+    const key = `${frame.functionName}@${frame.url}:${frame.lineNumber}`
+    const entry = byFunction.get(key) ?? { frame, us: 0 }
+    entry.us += us
+    byFunction.set(key, entry)
+  }
+  const busyUs = windowUs - (byGroup.get('idle') ?? 0)
+  const ms = (us: number) => fmt(us / 1000, 0)
+  const share = (us: number) => fmt((100 * us) / busyUs, 1)
+  const groups = [...byGroup].filter(([group]) => group !== 'idle').sort((a, b) => b[1] - a[1])
+  const top = [...byFunction.values()].sort((a, b) => b.us - a.us).slice(0, TOP_FUNCTIONS)
+  return [
+    `${ms(windowUs)} ms sampled, ${ms(busyUs)} ms busy (${fmt((100 * busyUs) / windowUs, 0)} %), the rest idle. Shares are of the busy time.`,
+    table(['where', 'self ms', '%'], groups.map(([group, us]) => [group, ms(us), share(us)])),
+    table(['function', 'file:line', 'self ms', '%'], top.map(({ frame, us }) => [frame.functionName || '(anonymous)', whereOf(frame), ms(us), share(us)])),
+  ].join('\n\n')
+}
