@@ -1,4 +1,3 @@
-import { parseJson } from './json-values'
 
 /** The database's size figures, as the `storage` query reports them. */
 export interface StorageFigures {
@@ -42,28 +41,16 @@ export class ClaudescopeApi {
     }
   }
 
-  /**
-   * `requestBody`, the body as a JSON value, parsed here with numbers kept digit for digit (see
-   * parseJson), so what the API rounds shows.
-   */
-  async requestBody(id: string): Promise<unknown> {
-    return (await this.#request<{ requestBody: unknown }>(id, 'requestBody', parseJson)).requestBody
-  }
-
   /** `requestBodyText`, the body as forwarded. */
   async requestBodyText(id: string): Promise<string | null> {
-    return (await this.#request<{ requestBodyText: string | null }>(id, 'requestBodyText', JSON.parse)).requestBodyText
-  }
-
-  async #request<T>(id: string, fields: string, parse: (text: string) => unknown): Promise<T> {
-    const data = await this.#query<{ request: T | null }>(`query ($id: ID!) { request(id: $id) { ${fields} } }`, { id }, parse)
+    const data = await this.#query<{ request: { requestBodyText: string | null } | null }>(`query ($id: ID!) { request(id: $id) { requestBodyText } }`, { id })
     if (data.request === null) throw new Error(`request ${id} was listed but is not found`)
-    return data.request
+    return data.request.requestBodyText
   }
 
-  async #query<T>(query: string, variables?: Record<string, unknown>, parse: (text: string) => unknown = JSON.parse): Promise<T> {
+  async #query<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
     const res = await fetch(this.#url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) })
-    const json = parse(await res.text()) as { data?: T; errors?: { message: string }[] }
+    const json = (await res.json()) as { data?: T; errors?: { message: string }[] }
     if (!res.ok || json.errors?.length || json.data === undefined) throw new Error(`GraphQL ${res.status} at ${this.#url}: ${JSON.stringify(json.errors ?? json)}`)
     return json.data
   }

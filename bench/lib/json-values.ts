@@ -7,15 +7,14 @@ export function parseJson(text: string): unknown {
 
 /**
  * Where two JSON values first differ (a path such as `messages[3].content[1].input.offset`), or
- * null when they are equal. Key order does not count, as in JSON. With `asDoubles`, numbers are
- * compared after rounding to doubles, as JSON.parse would see them.
+ * null when they are equal. Key order does not count, as in JSON; numbers compare digit for digit.
  */
-export function firstDifference(sent: unknown, got: unknown, options: { asDoubles?: boolean } = {}, at = '$'): string | null {
-  if (isNumeric(sent) && isNumeric(got)) return sameNumber(sent, got, options.asDoubles ?? false) ? null : `${at}: sent ${String(sent)}, got ${String(got)}`
+export function firstDifference(sent: unknown, got: unknown, at = '$'): string | null {
+  if (isNumeric(sent) && isNumeric(got)) return sameNumber(sent, got) ? null : `${at}: sent ${String(sent)}, got ${String(got)}`
   if (Array.isArray(sent) && Array.isArray(got)) {
     if (sent.length !== got.length) return `${at}: sent ${sent.length} items, got ${got.length}`
     for (let i = 0; i < sent.length; i++) {
-      const difference = firstDifference(sent[i], got[i], options, `${at}[${i}]`)
+      const difference = firstDifference(sent[i], got[i], `${at}[${i}]`)
       if (difference) return difference
     }
     return null
@@ -26,7 +25,7 @@ export function firstDifference(sent: unknown, got: unknown, options: { asDouble
     if (extra.length > 0) return `${at}: got keys not sent (${extra.join(', ')})`
     for (const key of keys) {
       if (!(key in got)) return `${at}.${key}: missing`
-      const difference = firstDifference(sent[key], got[key], options, `${at}.${key}`)
+      const difference = firstDifference(sent[key], got[key], `${at}.${key}`)
       if (difference) return difference
     }
     return null
@@ -37,8 +36,7 @@ export function firstDifference(sent: unknown, got: unknown, options: { asDouble
 const isNumeric = (value: unknown): value is number | LosslessNumber => typeof value === 'number' || isLosslessNumber(value)
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value) && !isLosslessNumber(value)
 
-function sameNumber(a: number | LosslessNumber, b: number | LosslessNumber, asDoubles: boolean): boolean {
-  if (asDoubles) return Number(String(a)) === Number(String(b))
+function sameNumber(a: number | LosslessNumber, b: number | LosslessNumber): boolean {
   return typeof a === 'number' && typeof b === 'number' ? a === b : String(a) === String(b)
 }
 
