@@ -5,6 +5,12 @@
  * large body to a string.
  */
 
+/** Where a value lies in the body: from its first byte to just past its last. */
+export interface JsonSpan {
+  start: number
+  end: number
+}
+
 /** One member of the top-level object: its decoded key and where its value lies. */
 export interface JsonMember {
   key: string
@@ -12,6 +18,11 @@ export interface JsonMember {
   valueStart: number
   /** Byte offset just past the value (its trailing whitespace excluded). */
   valueEnd: number
+  /**
+   * Where each element of the value lies when it is an array, else null: found in the same pass,
+   * so storage can cut a body's messages apart without reading it again.
+   */
+  elements: JsonSpan[] | null
 }
 
 export interface TopLevelObject {
@@ -60,9 +71,18 @@ const HEX_DIGIT = byteTable('0123456789abcdefABCDEF')
  * `JSON.parse(body.toString('utf8'))` would throw) or its top-level value is not an object.
  * Strings (escapes included) and nested containers are stepped over, so a `"stream"` inside a
  * message or a tool schema is never mistaken for a top-level key. One pass, no recursion: any
- * nesting depth is fine.
+ * nesting depth is fine. Read once per body: the proxy, capture and storage each ask about the
+ * same bytes, which nobody changes once received.
  */
 export function topLevelMembers(body: Buffer): TopLevelObject | null {
+  let object = scanned.get(body)
+  if (object === undefined) scanned.set(body, (object = scanTopLevel(body)))
+  return object
+}
+
+const scanned = new WeakMap<Buffer, TopLevelObject | null>()
+
+function scanTopLevel(body: Buffer): TopLevelObject | null {
   const view = wordViewOf(body)
   const openAt = skipWhitespace(body, 0)
   if (body[openAt] !== OPEN_BRACE) return null
@@ -76,9 +96,10 @@ export function topLevelMembers(body: Buffer): TopLevelObject | null {
       pos = skipWhitespace(body, keyEnd)
       if (body[pos] !== COLON) return null
       const valueStart = skipWhitespace(body, pos + 1)
-      const valueEnd = skipValue(body, view, valueStart)
+      const elements: JsonSpan[] | null = body[valueStart] === OPEN_BRACKET ? [] : null
+      const valueEnd = elements === null ? skipValue(body, view, valueStart) : skipArray(body, view, valueStart, elements)
       if (valueEnd === INVALID) return null
-      members.push({ key: decodeKey(body, keyStart, keyEnd), valueStart, valueEnd })
+      members.push({ key: decodeKey(body, keyStart, keyEnd), valueStart, valueEnd, elements })
       pos = skipWhitespace(body, valueEnd)
       if (body[pos] !== COMMA) break
       pos = skipWhitespace(body, pos + 1)
@@ -94,25 +115,19 @@ export function isJsonText(body: Buffer): boolean {
   return end !== INVALID && skipWhitespace(body, end) === body.length
 }
 
-/**
- * Where each element of the array value `member` lies, in order (byte offsets, whitespace around
- * an element excluded), or null when the value is not an array. `body` must be the one
- * `topLevelMembers` read `member` from, so it is known to be valid JSON.
- */
-export function arrayElements(body: Buffer, member: JsonMember): Array<{ start: number; end: number }> | null {
-  if (body[member.valueStart] !== OPEN_BRACKET) return null
-  const view = wordViewOf(body)
-  const elements: Array<{ start: number; end: number }> = []
-  let pos = skipWhitespace(body, member.valueStart + 1)
-  while (body[pos] !== CLOSE_BRACKET) {
+/** Position just past the array at `pos` (its `[`), or INVALID; each element's span is pushed onto `elements`. */
+function skipArray(body: Buffer, view: WordView, pos: number, elements: JsonSpan[]): number {
+  pos = skipWhitespace(body, pos + 1)
+  if (body[pos] === CLOSE_BRACKET) return pos + 1
+  for (;;) {
     const end = skipValue(body, view, pos)
-    if (end === INVALID) return null
+    if (end === INVALID) return INVALID
     elements.push({ start: pos, end })
     pos = skipWhitespace(body, end)
-    if (body[pos] === COMMA) pos = skipWhitespace(body, pos + 1)
-    else if (body[pos] !== CLOSE_BRACKET) return null
+    if (body[pos] === CLOSE_BRACKET) return pos + 1
+    if (body[pos] !== COMMA) return INVALID
+    pos = skipWhitespace(body, pos + 1)
   }
-  return elements
 }
 
 /** A key's text; only a key with escapes (rare at the top level) pays for JSON.parse. */

@@ -41,8 +41,8 @@ export interface RecorderOptions {
  * runs after a hook returned (publishing, the sink, deferred scans) is guarded here, since no
  * proxy frame is left to catch it. A failure costs at most that exchange's record. With
  * REDACT_PATTERNS, everything that scans text (building the records, redacting stream events)
- * runs as deferred work after the hook returned, in order; the proxy calls `onStart` before it
- * dispatches upstream, so nothing there may scan a body.
+ * runs as deferred work after the hook returned, in order. The proxy calls `onStart` before it
+ * dispatches upstream, so the recording begins in a microtask after that (see `onStart`).
  */
 export class Recorder implements ProxyObserver {
   readonly #bus: LiveBus
@@ -50,6 +50,8 @@ export class Recorder implements ProxyObserver {
   readonly #logger: Logger
   readonly #context: RecordingContext
   readonly #recordings = new Map<string, ExchangeRecording>()
+  /** Exchanges announced whose recording has not begun yet (see `onStart`). */
+  readonly #starting = new Map<string, ExchangeStart>()
   /** Where pattern scans run: after the current I/O turn with patterns, at once without. */
   readonly #defer: (task: () => void) => void
   /** Ended exchanges whose compressed body is still being decoded. */
@@ -77,36 +79,49 @@ export class Recorder implements ProxyObserver {
 
   /** Exchanges started and not yet ended. */
   get inFlight(): number {
-    return this.#recordings.size
+    return this.#starting.size + this.#recordings.size
   }
 
   onStart(exchange: ExchangeStart): void {
-    if (this.#recordings.has(exchange.id)) {
+    if (this.#recordings.has(exchange.id) || this.#starting.has(exchange.id)) {
       this.#logger.warn({ requestId: exchange.id }, 'exchange started twice; keeping the first')
       return
     }
+    this.#starting.set(exchange.id, exchange)
+    // Begun once the proxy's handler returned, upstream dispatched: reading the body (a scan of
+    // every byte) and redacting headers never delay forwarding. Any hook of the exchange that
+    // comes first begins it then.
+    queueMicrotask(() => this.#guard('onStart', exchange.id, () => this.#recordingOf(exchange.id)))
+  }
+
+  /** The recording of an exchange, begun now if it was only announced (see `onStart`). */
+  #recordingOf(id: string): ExchangeRecording | undefined {
+    const exchange = this.#starting.get(id)
+    if (exchange === undefined) return this.#recordings.get(id)
+    this.#starting.delete(id)
     const recording = new ExchangeRecording(exchange, this.#context)
-    this.#recordings.set(exchange.id, recording)
+    this.#recordings.set(id, recording)
     this.#defer(() =>
-      this.#guard('onStart', exchange.id, () => {
+      this.#guard('onStart', id, () => {
         const record = recording.snapshot()
         this.#bus.publish({ kind: 'request', record })
         this.#sink({ kind: 'start', record })
       }),
     )
+    return recording
   }
 
   onResponse(id: string, response: ExchangeResponse): void {
-    this.#recordings.get(id)?.onResponse(response)
+    this.#recordingOf(id)?.onResponse(response)
   }
 
   onChunk(id: string, chunk: Buffer, offsetMs: number): void {
-    this.#recordings.get(id)?.onChunk(chunk, offsetMs)
+    this.#recordingOf(id)?.onChunk(chunk, offsetMs)
   }
 
   /** Completes the record once; a second onEnd for the same id is ignored and logged. */
   onEnd(id: string, outcome: ExchangeOutcome): void {
-    const recording = this.#recordings.get(id)
+    const recording = this.#recordingOf(id)
     if (recording === undefined) {
       this.#logger.warn({ requestId: id, outcome: outcome.kind }, 'exchange ended twice or was never started; ignored')
       return

@@ -1,4 +1,4 @@
-import { arrayElements, topLevelMembers } from '../../wire/top-level-members'
+import { topLevelMembers, type JsonSpan } from '../../wire/top-level-members'
 import { contentIdOf } from './content-id'
 
 /**
@@ -36,10 +36,9 @@ export interface StoredBody {
  * none of these arrays, is stored whole.
  */
 export function layOutBody(body: Buffer): StoredBody {
-  const object = topLevelMembers(body)
-  const cuts: Array<{ start: number; end: number }> = []
-  for (const member of object?.members ?? []) {
-    if (SPLIT_MEMBERS.has(member.key)) cuts.push(...(arrayElements(body, member) ?? []))
+  const cuts: JsonSpan[] = []
+  for (const member of topLevelMembers(body)?.members ?? []) {
+    if (SPLIT_MEMBERS.has(member.key) && member.elements !== null) cuts.push(...member.elements)
   }
   if (cuts.length === 0) return { text: body, contentIds: null, parts: [] }
   // Members come in body order and elements in array order: the cuts are sorted and apart.
