@@ -8,21 +8,25 @@ import { createRequestLoaders } from './requests/request-loaders'
 import { RequestConnectionResolver, RequestsResolver, type RequestsContext } from './requests/requests.resolver'
 import { RequestsService } from './requests/requests.service'
 import type { HealthReport } from './health/health-report'
+import { RetentionResolver, type RetentionContext } from './retention/retention.resolver'
+import type { RetentionService } from './retention/retention.service'
 
 /**
  * The GraphQL API's composition: which domains it serves and the context their resolvers share.
  * `graphql/` is the transport (Apollo, graphql-ws, limits, auth) and knows none of them.
  */
-const resolvers = [RequestsResolver, RequestConnectionResolver, HealthResolver] as const
+const resolvers = [RequestsResolver, RequestConnectionResolver, HealthResolver, RetentionResolver] as const
 
 /** What every resolver receives: each domain reads its own slice. */
-export type ApiContext = RequestsContext & HealthContext
+export type ApiContext = RequestsContext & HealthContext & RetentionContext
 
 export interface ApiDependencies {
   dataSource: DataSource
   bus: LiveBus
   /** This instance's state for the `health` query. */
   readHealth(): HealthReport
+  /** Prunes old records; the app's own, shared with its schedule so one prune runs at a time. */
+  retention: RetentionService
 }
 
 export function buildApiSchema(): Promise<GraphQLSchema> {
@@ -30,7 +34,7 @@ export function buildApiSchema(): Promise<GraphQLSchema> {
 }
 
 /** Builds the services once; each call of the returned function makes one operation's context (fresh loaders). */
-export function createApiContextFactory({ dataSource, bus, readHealth }: ApiDependencies): () => ApiContext {
+export function createApiContextFactory({ dataSource, bus, readHealth, retention }: ApiDependencies): () => ApiContext {
   const requests = new RequestsService(dataSource)
-  return () => ({ requests, bus, readHealth, requestLoaders: createRequestLoaders(requests) })
+  return () => ({ requests, bus, readHealth, retention, requestLoaders: createRequestLoaders(requests) })
 }
