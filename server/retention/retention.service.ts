@@ -1,6 +1,6 @@
 import { UserInputError } from '../graphql/errors'
 import type { Logger } from '../logger'
-import type { PruneOptions, PruneResult, RetentionStore } from '../store/retention-store'
+import type { PruneResult, RetentionStore } from '../store/retention-store'
 import { isRetentionDays, RETENTION_DAYS_EXPECTED } from './retention-period'
 
 export interface RetentionServiceOptions {
@@ -8,8 +8,6 @@ export interface RetentionServiceOptions {
   /** RETENTION_DAYS: the period a prune keeps when none is given. Unset: a period must be given. */
   retentionDays?: number
   logger: Logger
-  /** How each prune deletes (batch size, pause between statements). @default the store's */
-  pruneOptions?: Pick<PruneOptions, 'batchSize' | 'pause'>
 }
 
 /** Running totals since start, for /metrics. */
@@ -34,7 +32,6 @@ export class RetentionService {
   readonly #store: RetentionStore
   readonly #retentionDays: number | undefined
   readonly #logger: Logger
-  readonly #pruneOptions: Pick<PruneOptions, 'batchSize' | 'pause'>
   readonly #stopping = new AbortController()
   readonly #stats: RetentionStats = { runs: 0, failedRuns: 0, requestsDeleted: 0, contentsDeleted: 0 }
   /** The prune asked for last, running or waiting for the one before it; each waits for its predecessor. */
@@ -44,7 +41,6 @@ export class RetentionService {
     this.#store = options.store
     this.#retentionDays = options.retentionDays
     this.#logger = options.logger
-    this.#pruneOptions = options.pruneOptions ?? {}
   }
 
   /**
@@ -92,7 +88,6 @@ export class RetentionService {
     this.#stats.runs++
     try {
       const result = await this.#store.prune(days, {
-        ...this.#pruneOptions,
         signal: this.#stopping.signal,
         onBatch: (deleted) => {
           this.#stats.requestsDeleted += deleted.requestsDeleted

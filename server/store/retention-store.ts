@@ -1,12 +1,21 @@
+import { performance } from 'node:perf_hooks'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { DataSource } from 'typeorm'
+import { BatchSizer } from './batch-sizer'
 import { CONTENT_REUSE_WINDOW_MS } from './contents/known-contents'
 import { deleteRequests } from './queries/delete-requests'
 import { CONTENT_LAST_USED_AT, CONTENTS_TABLE } from './tables/contents.table'
 import { REQUESTS_TABLE } from './tables/requests.table'
 
-/** Rows one statement deletes unless told otherwise: a few milliseconds of work on either database. */
-const DEFAULT_BATCH_SIZE = 500
+/** Most rows one statement deletes unless told otherwise. */
+const MAX_BATCH_SIZE = 500
+
+/**
+ * How long one statement should take. On the embedded database every other query waits for it
+ * (PGlite runs one statement at a time), so this is what a prune adds to a capture write at worst,
+ * far below the half second after which capture counts the database as stalled.
+ */
+const STATEMENT_TARGET_MS = 50
 
 /**
  * How much longer than the reuse window before the cutoff a content must have gone unused. A
@@ -29,8 +38,14 @@ export interface PruneResult extends PruneCounts {
 }
 
 export interface PruneOptions {
-  /** Most rows one statement deletes, so no statement holds up capture's writes or the API's reads for long. @default 500 */
-  batchSize?: number
+  /**
+   * Most rows one statement deletes. Below it, each batch is sized to take about
+   * `statementTargetMs` (see BatchSizer), as a request may have thousands of stream chunks or none.
+   * @default 500
+   */
+  maxBatchSize?: number
+  /** How long one statement should take, in milliseconds, so none holds up capture's writes or the API's reads for long. @default 50 */
+  statementTargetMs?: number
   /** Awaited between two statements, so other work reaches the database in between. @default one turn of the event loop */
   pause?: () => Promise<void>
   /** Aborted, the prune stops before its next statement and resolves with what it deleted so far. */
@@ -44,7 +59,7 @@ export interface RetentionStore {
   /**
    * Deletes the requests that started more than `days` days before the database's now(), whatever
    * their status, with their stream chunks; then the contents (body parts) no remaining request
-   * can use. Each statement deletes at most a batch and commits on its own.
+   * can use. Each statement deletes a batch and commits on its own.
    *
    * A content goes when its `last_used_at` is older than the cutoff less the reuse window (and a
    * margin, CLOCK_MARGIN_MS). Every write of a request stamps `last_used_at` on the parts it sends,
@@ -58,26 +73,31 @@ export interface RetentionStore {
 export function createRetentionStore(dataSource: DataSource): RetentionStore {
   return {
     async prune(days, options = {}) {
-      const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE
+      const sizing = { maxSize: options.maxBatchSize ?? MAX_BATCH_SIZE, targetMs: options.statementTargetMs ?? STATEMENT_TARGET_MS }
       const pause = options.pause ?? (() => nextTurn())
       const [{ cutoff }] = (await dataSource.query(`SELECT now() - make_interval(days => $1) AS cutoff`, [days])) as [{ cutoff: Date }]
       const unusedBefore = new Date(cutoff.getTime() - CONTENT_REUSE_WINDOW_MS - CLOCK_MARGIN_MS)
       const counts: PruneCounts = { requestsDeleted: 0, contentsDeleted: 0 }
       // Requests first: the contents they alone used become deletable with them.
-      const phases: Array<{ counter: keyof PruneCounts; deleteBatch: () => Promise<number> }> = [
-        { counter: 'requestsDeleted', deleteBatch: () => deleteRequestsStartedBefore(dataSource, cutoff, batchSize) },
-        { counter: 'contentsDeleted', deleteBatch: () => deleteContentsUnusedSince(dataSource, unusedBefore, batchSize) },
+      const phases: Array<{ counter: keyof PruneCounts; deleteBatch: (size: number) => Promise<number> }> = [
+        { counter: 'requestsDeleted', deleteBatch: (size) => deleteRequestsStartedBefore(dataSource, cutoff, size) },
+        { counter: 'contentsDeleted', deleteBatch: (size) => deleteContentsUnusedSince(dataSource, unusedBefore, size) },
       ]
       let isFirstStatement = true
       for (const { counter, deleteBatch } of phases) {
+        // Rows of each table cost differently: each phase finds its own size.
+        const sizer = new BatchSizer(sizing)
         for (;;) {
           if (!isFirstStatement) await pause()
           isFirstStatement = false
           if (options.signal?.aborted) return { cutoff, ...counts }
-          const deleted = await deleteBatch()
+          const size = sizer.size
+          const startedAt = performance.now()
+          const deleted = await deleteBatch(size)
+          sizer.took(performance.now() - startedAt)
           counts[counter] += deleted
           options.onBatch?.({ requestsDeleted: 0, contentsDeleted: 0, [counter]: deleted })
-          if (deleted < batchSize) break
+          if (deleted < size) break
         }
       }
       return { cutoff, ...counts }

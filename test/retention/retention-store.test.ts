@@ -118,7 +118,8 @@ describe('pruning old records', () => {
     const left: number[] = []
 
     const result = await createRetentionStore(store.dataSource).prune(RETENTION_DAYS, {
-      batchSize: 2,
+      maxBatchSize: 2,
+      statementTargetMs: Infinity,
       pause: async () => {
         left.push((await presentIds('requests', oldIds)).length)
       },
@@ -135,7 +136,7 @@ describe('pruning old records', () => {
     await backdateRecords(store.dataSource, old.map((record) => record.id), RETENTION_DAYS + 1)
     const abort = new AbortController()
 
-    const result = await createRetentionStore(store.dataSource).prune(RETENTION_DAYS, { batchSize: 1, signal: abort.signal, pause: async () => abort.abort() })
+    const result = await createRetentionStore(store.dataSource).prune(RETENTION_DAYS, { maxBatchSize: 1, signal: abort.signal, pause: async () => abort.abort() })
 
     expect(result).toMatchObject({ requestsDeleted: 1, contentsDeleted: 0 })
     expect(await presentIds('requests', old.map((record) => record.id))).toHaveLength(3)
@@ -167,7 +168,7 @@ describe('pruning old records', () => {
 
     // Between every two batches, a writer that knows none of the parts (a fresh process) writes a
     // turn of another conversation: it sends the system prompt and tools, old parts included.
-    const result = await createRetentionStore(store.dataSource).prune(RETENTION_DAYS, { batchSize: 1, pause: () => writeTurn(createCaptureStore(store.dataSource), 'live-fresh') })
+    const result = await createRetentionStore(store.dataSource).prune(RETENTION_DAYS, { maxBatchSize: 1, pause: () => writeTurn(createCaptureStore(store.dataSource), 'live-fresh') })
     pruning = false
     await background
 
