@@ -125,9 +125,10 @@ describe('pruning old records', () => {
       },
     })
 
-    // Requests 2, 2 and 1, then their 5 contents 2, 2 and 1: a pause between every two statements.
+    // Requests 2, 2 and 1, then their 5 contents 2, 2 and 1, then a VACUUM of each of the three
+    // tables: a pause between every two statements.
     expect(result).toEqual({ cutoff: expect.any(Date), requestsDeleted: 5, contentsDeleted: 5 })
-    expect(left).toEqual([3, 1, 0, 0, 0])
+    expect(left).toEqual([3, 1, 0, 0, 0, 0, 0, 0])
   })
 
   it('stops between two batches once its signal is aborted, reporting what it deleted so far', async () => {
@@ -142,6 +143,25 @@ describe('pruning old records', () => {
     expect(await presentIds('requests', old.map((record) => record.id))).toHaveLength(3)
     // A later prune takes up the rest (and leaves the next test nothing old).
     expect(await createRetentionStore(store.dataSource).prune(RETENTION_DAYS)).toMatchObject({ requestsDeleted: 3, contentsDeleted: 4 })
+  })
+
+  it('leaves the space it freed to new records: the tables do not grow when as many records come back', async () => {
+    const chunksOf = (records: RequestRecord[]) => records.flatMap((record) => Array.from({ length: 100 }, (_, seq) => makeChunk(record.id, seq, 'x'.repeat(500))))
+    const generation = (name: string) => Array.from({ length: 100 }, (_, i) => turnRecord(`${name} ${i}`, 3))
+    const sizes = async () => (await store.dataSource.query(`SELECT pg_table_size('requests')::int AS requests, pg_table_size('stream_chunks')::int AS chunks, pg_table_size('contents')::int AS contents`)) as [Record<string, number>]
+    const first = generation('space first')
+    await storeRecords(store.dataSource, first, chunksOf(first))
+    await backdateRecords(store.dataSource, first.map((record) => record.id), RETENTION_DAYS + 1)
+    await createRetentionStore(store.dataSource).prune(RETENTION_DAYS)
+    const [before] = await sizes()
+
+    const second = generation('space second')
+    await storeRecords(store.dataSource, second, chunksOf(second))
+    await backdateRecords(store.dataSource, second.map((record) => record.id), RETENTION_DAYS + 1)
+    await createRetentionStore(store.dataSource).prune(RETENTION_DAYS)
+    const [after] = await sizes()
+
+    for (const table of ['requests', 'chunks', 'contents']) expect(after![table], table).toBeLessThan(before![table]! * 1.2)
   })
 
   it('loses nothing capture writes while it runs: new turns of a conversation sharing parts with pruned requests all read back whole', async () => {

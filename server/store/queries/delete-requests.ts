@@ -2,6 +2,9 @@ import type { DataSource, EntityManager } from 'typeorm'
 import { REQUESTS_TABLE } from '../tables/requests.table'
 import { STREAM_CHUNKS_TABLE } from '../tables/stream-chunks.table'
 
+/** The tables `deleteRequests` deletes rows from. */
+export const REQUEST_TABLES = [REQUESTS_TABLE, STREAM_CHUNKS_TABLE] as const
+
 /**
  * Deletes the requests `ids` names with what is stored for them alone, their stream chunks (no
  * foreign key ties these to their request), in one statement, so no request is left half deleted.
