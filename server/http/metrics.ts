@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { isAuthorized } from '../graphql/dashboard-auth'
 import type { HealthReport } from '../health/health-report'
 import type { LiveBus } from '../live/live-bus'
+import type { RetentionStats } from '../retention/retention.service'
 import { createModelLabeler } from './model-label'
 
 export interface Metrics {
@@ -25,14 +26,6 @@ export interface SpoolFigures {
   replayed: number
 }
 
-/** Running totals of the prunes of old records (retention) since start. */
-export interface RetentionFigures {
-  runs: number
-  failedRuns: number
-  requestsDeleted: number
-  contentsDeleted: number
-}
-
 export interface MetricsOptions {
   readHealth: () => HealthReport
   /** Finished exchanges are counted from its request events; its own counters are exported too. */
@@ -40,7 +33,7 @@ export interface MetricsOptions {
   /** Capture's spool figures, read at each scrape. */
   readSpool: () => SpoolFigures
   /** Retention's totals, read at each scrape. */
-  readRetention: () => RetentionFigures
+  readRetention: () => RetentionStats
   /**
    * DASHBOARD_TOKEN: when set, /metrics answers 401 without `Authorization: Bearer <token>`
    * (Prometheus sends it with `authorization.credentials`), like everything else it guards.

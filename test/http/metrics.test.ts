@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { HealthReport } from '../../server/health/health-report'
-import { createMetrics, type RetentionFigures, type SpoolFigures } from '../../server/http/metrics'
+import { createMetrics, type SpoolFigures } from '../../server/http/metrics'
 import { createMemoryBus } from '../../server/live/memory-bus'
+import type { RetentionStats } from '../../server/retention/retention.service'
 import { graphql } from '../../client/src/graphql/graphql'
 import { queryGraphQL, subscribeGraphQL } from '../support/graphql-client'
 import { startApp, type TestApp } from '../support/start-app'
@@ -18,7 +19,7 @@ const IDLE_HEALTH: HealthReport = {
 }
 
 const NO_SPOOL: SpoolFigures = { spoolRecords: 0, spilled: 0, replayed: 0 }
-const NO_RETENTION: RetentionFigures = { runs: 0, failedRuns: 0, requestsDeleted: 0, contentsDeleted: 0 }
+const NO_RETENTION: RetentionStats = { runs: 0, failedRuns: 0, requestsDeleted: 0, contentsDeleted: 0 }
 
 /** The value of an unlabelled sample in Prometheus text, or undefined when absent. */
 const sample = (text: string, name: string) => {
