@@ -4,8 +4,7 @@ import { graphql } from '../../client/src/graphql/graphql'
 import type { RequestRecord } from '../../server/records/request-record'
 import { queryGraphQL, subscribeGraphQL } from '../support/graphql-client'
 import { startGraphQLHarness, type GraphQLHarness } from '../support/graphql-harness'
-import { makeChunk, makeRecord } from '../support/record-fixtures'
-import { conversationTurnBody } from '../support/request-bodies'
+import { conversationTurnRecord, makeChunk } from '../support/record-fixtures'
 import { startApp, type TestApp } from '../support/start-app'
 import { backdateRecords, storeRecords } from '../support/stored-records'
 
@@ -24,15 +23,10 @@ async function postPrune(url: string, variables: { olderThanDays?: number | null
   return { status: res.status, json: (await res.json()) as GraphQLBody }
 }
 
-function turnRecord(conversation: string, turn: number): RequestRecord {
-  const requestBody = conversationTurnBody(conversation, turn)
-  return makeRecord({ startedAt: new Date(), requestBody, requestBodyBytes: Buffer.byteLength(requestBody) })
-}
-
 /** An old record (40 days) with two chunks, and a recent one of another conversation sharing its system prompt and tools. */
 async function seed(harness: { dataSource: GraphQLHarness['dataSource'] }, name: string): Promise<{ old: RequestRecord; recent: RequestRecord }> {
-  const old = turnRecord(`${name} old`, 1)
-  const recent = turnRecord(`${name} recent`, 1)
+  const old = conversationTurnRecord(`${name} old`, 1)
+  const recent = conversationTurnRecord(`${name} recent`, 1)
   await storeRecords(harness.dataSource, [old], [makeChunk(old.id, 0), makeChunk(old.id, 1)])
   await backdateRecords(harness.dataSource, [old.id], 40)
   await storeRecords(harness.dataSource, [recent], [makeChunk(recent.id, 0)])

@@ -5,7 +5,7 @@ import { createCaptureStore } from '../../server/store/capture-store'
 import { layOutBody } from '../../server/store/contents/body-layout'
 import { createRetentionStore } from '../../server/store/retention-store'
 import { inFlightRecord, startOp } from '../capture/records'
-import { makeChunk, makeRecord } from '../support/record-fixtures'
+import { conversationTurnRecord, makeChunk, makeRecord } from '../support/record-fixtures'
 import { conversationTurnBody } from '../support/request-bodies'
 import { backdateRecords, storeRecords } from '../support/stored-records'
 import { useMigratedStore } from '../support/test-database'
@@ -14,19 +14,13 @@ const store = useMigratedStore()
 
 const RETENTION_DAYS = 30
 
-/** The record of a conversation's turn, its body as Claude Code would send it. */
-function turnRecord(conversation: string, turn: number, overrides: Partial<RequestRecord> = {}): RequestRecord {
-  const requestBody = conversationTurnBody(conversation, turn)
-  return makeRecord({ startedAt: new Date(), completedAt: new Date(), requestBody, requestBodyBytes: Buffer.byteLength(requestBody), ...overrides })
-}
-
 /** A record whose body has one part of its own, shared with no other test. */
 function singlePartRecord(name: string): RequestRecord {
   const requestBody = JSON.stringify({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: name }] })
   return makeRecord({ startedAt: new Date(), requestBody, requestBodyBytes: Buffer.byteLength(requestBody) })
 }
 
-const turns = (conversation: string, from: number, to: number) => Array.from({ length: to - from }, (_, i) => turnRecord(conversation, from + i))
+const turns = (conversation: string, from: number, to: number) => Array.from({ length: to - from }, (_, i) => conversationTurnRecord(conversation, from + i))
 
 /** The content ids a body's parts are stored under. */
 const partIdsOf = (records: readonly RequestRecord[]) => [...new Set(records.flatMap((record) => layOutBody(Buffer.from(record.requestBody)).contentIds ?? []))]
@@ -50,8 +44,8 @@ const sorted = (ids: readonly string[]) => [...ids].sort()
 
 describe('pruning old records', () => {
   it('deletes the requests that started before the cutoff, whatever their status, with their stream chunks, and keeps recent ones whole', async () => {
-    const old = [turnRecord('status-old', 0), turnRecord('status-old', 1, { status: 'FAILED', error: 'upstream reset' }), turnRecord('status-old', 2, { status: 'IN_FLIGHT', completedAt: null })]
-    const recent = turnRecord('status-recent', 0)
+    const old = [conversationTurnRecord('status-old', 0), conversationTurnRecord('status-old', 1, { status: 'FAILED', error: 'upstream reset' }), conversationTurnRecord('status-old', 2, { status: 'IN_FLIGHT', completedAt: null })]
+    const recent = conversationTurnRecord('status-recent', 0)
     const chunks = [...old, recent].flatMap((record) => [0, 1, 2].map((seq) => makeChunk(record.id, seq)))
     await storeRecords(store.dataSource, old, chunks.filter((chunk) => chunk.requestId !== recent.id))
     await backdateRecords(store.dataSource, old.map((record) => record.id), RETENTION_DAYS + 1)
@@ -97,7 +91,7 @@ describe('pruning old records', () => {
   })
 
   it('keeps a content last used within the reuse window before the cutoff, which a writer may still skip sending, and deletes one used well before it', async () => {
-    const record = turnRecord('window', 1)
+    const record = conversationTurnRecord('window', 1)
     await storeRecords(store.dataSource, [record])
     const [first, second] = layOutBody(Buffer.from(record.requestBody)).contentIds!.slice(-2)
     await store.dataSource.query(`DELETE FROM requests WHERE id = $1`, [record.id])
@@ -147,7 +141,7 @@ describe('pruning old records', () => {
 
   it('leaves the space it freed to new records: the tables do not grow when as many records come back', async () => {
     const chunksOf = (records: RequestRecord[]) => records.flatMap((record) => Array.from({ length: 100 }, (_, seq) => makeChunk(record.id, seq, 'x'.repeat(500))))
-    const generation = (name: string) => Array.from({ length: 100 }, (_, i) => turnRecord(`${name} ${i}`, 3))
+    const generation = (name: string) => Array.from({ length: 100 }, (_, i) => conversationTurnRecord(`${name} ${i}`, 3))
     const sizes = async () => (await store.dataSource.query(`SELECT pg_table_size('requests')::int AS requests, pg_table_size('stream_chunks')::int AS chunks, pg_table_size('contents')::int AS contents`)) as [Record<string, number>]
     const first = generation('space first')
     await storeRecords(store.dataSource, first, chunksOf(first))
