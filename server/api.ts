@@ -10,21 +10,25 @@ import { RequestsService } from './requests/requests.service'
 import type { HealthReport } from './health/health-report'
 import { StorageResolver, type StorageContext } from './storage/storage.resolver'
 import { StorageService } from './storage/storage.service'
+import { RetentionResolver, type RetentionContext } from './retention/retention.resolver'
+import type { RetentionService } from './retention/retention.service'
 
 /**
  * The GraphQL API's composition: which domains it serves and the context their resolvers share.
  * `graphql/` is the transport (Apollo, graphql-ws, limits, auth) and knows none of them.
  */
-const resolvers = [RequestsResolver, RequestConnectionResolver, HealthResolver, StorageResolver] as const
+const resolvers = [RequestsResolver, RequestConnectionResolver, HealthResolver, StorageResolver, RetentionResolver] as const
 
 /** What every resolver receives: each domain reads its own slice. */
-export type ApiContext = RequestsContext & HealthContext & StorageContext
+export type ApiContext = RequestsContext & HealthContext & StorageContext & RetentionContext
 
 export interface ApiDependencies {
   dataSource: DataSource
   bus: LiveBus
   /** This instance's state for the `health` query. */
   readHealth(): HealthReport
+  /** Prunes old records; the app's own, shared with its schedule so one prune runs at a time. */
+  retention: RetentionService
 }
 
 export function buildApiSchema(): Promise<GraphQLSchema> {
@@ -32,8 +36,8 @@ export function buildApiSchema(): Promise<GraphQLSchema> {
 }
 
 /** Builds the services once; each call of the returned function makes one operation's context (fresh loaders). */
-export function createApiContextFactory({ dataSource, bus, readHealth }: ApiDependencies): () => ApiContext {
+export function createApiContextFactory({ dataSource, bus, readHealth, retention }: ApiDependencies): () => ApiContext {
   const requests = new RequestsService(dataSource)
   const storage = new StorageService(dataSource)
-  return () => ({ requests, bus, readHealth, storage, requestLoaders: createRequestLoaders(requests) })
+  return () => ({ requests, bus, readHealth, storage, retention, requestLoaders: createRequestLoaders(requests) })
 }

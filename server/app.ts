@@ -18,9 +18,12 @@ import type { LiveBus } from './live/live-bus'
 import { createMemoryBus } from './live/memory-bus'
 import type { Logger } from './logger'
 import { createProxy, type Proxy } from './proxy/forward'
+import { scheduleRetention } from './retention/retention-schedule'
+import { RetentionService } from './retention/retention.service'
 import { createCaptureStore } from './store/capture-store'
 import { openStore } from './store/data-source'
 import { EMBEDDED_BATCH_MAX_BYTES, startEmbeddedPostgres } from './store/embedded/embedded-postgres'
+import { createRetentionStore } from './store/retention-store'
 
 /** A running Claudescope: the parts tests and the CLI need to reach. */
 export interface App {
@@ -32,6 +35,8 @@ export interface App {
   capture: Capture
   proxy: Proxy
   lifecycle: Lifecycle
+  /** Prunes old records: on a schedule when RETENTION_DAYS is set, and when pruneRecords asks. */
+  retention: RetentionService
   /** True when the database is the embedded PGlite. */
   embeddedDatabase: boolean
   /** Stops accepting work, flushes captured records, then closes everything (idempotent). */
@@ -98,11 +103,12 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     liveSubscribers: () => bus.subscriberCount,
     captureStats: () => capture.stats(),
   })
-  const metrics = createMetrics({ readHealth, bus, readSpool: () => capture.stats(), dashboardToken: config.dashboardToken })
+  const retention = new RetentionService({ store: createRetentionStore(dataSource), retentionDays: config.retentionDays, logger })
+  const metrics = createMetrics({ readHealth, bus, readSpool: () => capture.stats(), readRetention: () => retention.stats(), dashboardToken: config.dashboardToken })
   const refusedConnections = new Counter({ name: 'claudescope_connections_refused_total', help: 'Client connections closed on arrival because MAX_CONNECTIONS were open.', registers: [metrics.registry] })
   const graphql = createGraphQLServer({
     schema: await buildApiSchema(),
-    createContext: createApiContextFactory({ dataSource, bus, readHealth }),
+    createContext: createApiContextFactory({ dataSource, bus, readHealth, retention }),
     dashboardToken: config.dashboardToken,
     logger,
   })
@@ -129,11 +135,15 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   })
   const { port } = server.address() as AddressInfo
   const host = config.host.includes(':') ? `[${config.host}]` : config.host
+  const retentionSchedule = config.retentionDays === undefined ? null : scheduleRetention({ prune: () => retention.prune(), logger })
 
   let closing: Promise<void> | undefined
   const close = () =>
     (closing ??= (async () => {
       lifecycle.draining = true
+      // No prune runs through a drain: the one in progress stops after its current batch.
+      retentionSchedule?.stop()
+      const retentionStopped = retention.close()
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()
       await graphql.stop()
@@ -141,11 +151,12 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       server.closeAllConnections()
       await serverClosed
       await capture.close()
+      await retentionStopped
       metrics.close()
       await bus.close()
       await dataSource.destroy()
       await embedded?.stop()
     })())
 
-  return { url: `http://${host}:${port}`, server, dataSource, bus, capture, proxy, lifecycle, embeddedDatabase: embedded !== null, close }
+  return { url: `http://${host}:${port}`, server, dataSource, bus, capture, proxy, lifecycle, retention, embeddedDatabase: embedded !== null, close }
 }

@@ -2,6 +2,7 @@ import { BlockList, isIP } from 'node:net'
 import path from 'node:path'
 import { z } from 'zod'
 import { compileRedactPattern, RedactPatternError, type RedactPattern } from './capture/recording/redact-patterns'
+import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, RETENTION_DAYS_EXPECTED } from './retention/retention-period'
 
 /**
  * Every option Claudescope reads, in one table: the environment name, its default, and what it
@@ -29,6 +30,13 @@ const optionalText = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v === '' ? undefined : v))
+/** A retention period in days; unset stays undefined (keep everything). */
+const retentionDays = z.coerce
+  .number({ error: `must be ${RETENTION_DAYS_EXPECTED}` })
+  .int(`must be ${RETENTION_DAYS_EXPECTED}`)
+  .min(MIN_RETENTION_DAYS, `must be ${RETENTION_DAYS_EXPECTED}`)
+  .max(MAX_RETENTION_DAYS, `must be ${RETENTION_DAYS_EXPECTED}`)
+  .optional()
 const url = (fallback: string) => z.string().url('must be a URL such as https://api.anthropic.com').default(fallback)
 /** Comma-separated RE2 expressions; `\,` is a comma inside one (and still means a comma to the expression). */
 const redactPatternList = z
@@ -109,6 +117,7 @@ export const OPTIONS = {
   captureBatchMaxBytes: { env: 'CAPTURE_BATCH_MAX_BYTES', help: 'Most bytes of records written in one database statement (a larger record still goes, alone).', defaultText: '16777216 (16 MiB) on PostgreSQL, 2097152 (2 MiB) on the embedded database', schema: z.coerce.number().int('must be a whole number of bytes').positive('must be positive').optional() },
   spoolMaxBytes: { env: 'SPOOL_MAX_BYTES', help: 'Bound of the disk spool (DATA_DIR/spool) holding records while the database is slow or down; past it records are lost and counted.', defaultText: '1073741824 (1 GiB)', schema: bytes(1024 * 1024 * 1024) },
   captureSpillAfterMs: { env: 'CAPTURE_SPILL_AFTER_MS', help: 'Milliseconds a database write may hang before capture counts the database as stalled: then records that waited this long in memory go to the disk spool, so a crash loses nothing older (while the database fails, records go to the spool at once).', defaultText: '500', schema: milliseconds(500) },
+  retentionDays: { env: 'RETENTION_DAYS', help: 'Days records are kept: requests that started longer ago (with their stream chunks), and the body parts no kept request uses, are deleted in the background, shortly after start and then hourly. Unset: everything is kept.', schema: retentionDays },
   drainGraceS: { env: 'DRAIN_GRACE', help: 'Seconds between SIGTERM (when /health turns 503) and refusing new /v1/* work, so load balancers notice first.', defaultText: '5', schema: z.coerce.number().min(0, 'must be 0 or more seconds').default(5) },
   drainTimeoutS: { env: 'DRAIN_TIMEOUT', help: 'Most seconds to wait for in-flight /v1/* exchanges (long streams) before stopping anyway.', defaultText: '1920 (32 min)', schema: seconds(1920) },
   logLevel: { env: 'LOG_LEVEL', help: 'fatal, error, warn, info, debug, trace or silent.', defaultText: 'info', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') },

@@ -64,6 +64,14 @@ describe('configuration', () => {
     expect(problemsOf({ REDACT_HEADERS: 'ok,bad name' })).toEqual([expect.stringMatching(/^REDACT_HEADERS: "bad name" is not an HTTP header name/)])
   })
 
+  it('keeps everything unless RETENTION_DAYS is set, and reads it as a whole number of days from 1', () => {
+    expect(loadConfig({}).retentionDays).toBeUndefined()
+    expect(loadConfig({ RETENTION_DAYS: '30' }).retentionDays).toBe(30)
+    for (const value of ['0', '-3', '1.5', 'thirty', '36501']) {
+      expect(problemsOf({ RETENTION_DAYS: value }), value).toEqual([expect.stringMatching(new RegExp(`^RETENTION_DAYS: must be a whole number of days from 1 to 36500 \\(got "${value}"\\)$`))])
+    }
+  })
+
   it('lists every option in --help with its default', () => {
     const help = helpText()
     for (const option of Object.values(OPTIONS)) expect(help).toContain(option.env)

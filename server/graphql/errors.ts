@@ -6,6 +6,8 @@ export type UserInputErrorCode =
   | 'PAGE_SIZE_OUT_OF_RANGE'
   | 'INVALID_CURSOR'
   | 'REQUEST_NOT_FOUND'
+  | 'RETENTION_PERIOD_REQUIRED'
+  | 'RETENTION_PERIOD_OUT_OF_RANGE'
 
 /**
  * A request the API understood but cannot serve as asked. Its message reaches the client as is,

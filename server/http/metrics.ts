@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { isAuthorized } from '../graphql/dashboard-auth'
 import type { HealthReport } from '../health/health-report'
 import type { LiveBus } from '../live/live-bus'
+import type { RetentionStats } from '../retention/retention.service'
 import { createModelLabeler } from './model-label'
 
 export interface Metrics {
@@ -31,6 +32,8 @@ export interface MetricsOptions {
   bus: LiveBus
   /** Capture's spool figures, read at each scrape. */
   readSpool: () => SpoolFigures
+  /** Retention's totals, read at each scrape. */
+  readRetention: () => RetentionStats
   /**
    * DASHBOARD_TOKEN: when set, /metrics answers 401 without `Authorization: Bearer <token>`
    * (Prometheus sends it with `authorization.credentials`), like everything else it guards.
@@ -46,7 +49,7 @@ export interface MetricsOptions {
  * (tests). Request outcomes are counted from the live bus, so the proxy carries no metrics code.
  */
 export function createMetrics(options: MetricsOptions): Metrics {
-  const { readHealth, readSpool, bus, dashboardToken } = options
+  const { readHealth, readSpool, readRetention, bus, dashboardToken } = options
   const modelLabel = createModelLabeler(options.maxModelLabels ?? 50)
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'claudescope_' })
@@ -70,6 +73,10 @@ export function createMetrics(options: MetricsOptions): Metrics {
   monotonic(registry, 'claudescope_capture_failed_batches_total', 'Capture batches the database refused (retried or spooled).', () => figures().failedBatches)
   monotonic(registry, 'claudescope_capture_reduced_total', 'Records the database refused as captured and took in reduced form (long fields cut, flagged CAPTURE_REDUCED).', () => figures().reduced)
   monotonic(registry, 'claudescope_capture_quarantined_total', 'Records the database refused even reduced, kept in DATA_DIR/quarantine instead.', () => figures().quarantined)
+  monotonic(registry, 'claudescope_retention_runs_total', 'Prunes of old records started (scheduled by RETENTION_DAYS, or asked for with pruneRecords).', () => readRetention().runs)
+  monotonic(registry, 'claudescope_retention_failed_runs_total', 'Prunes of old records that failed (the database was down, say); the next one goes on.', () => readRetention().failedRuns)
+  monotonic(registry, 'claudescope_retention_requests_deleted_total', 'Requests deleted by retention, with their stream chunks.', () => readRetention().requestsDeleted)
+  monotonic(registry, 'claudescope_retention_contents_deleted_total', 'Stored body parts deleted by retention once no kept request used them.', () => readRetention().contentsDeleted)
   monotonic(registry, 'claudescope_live_dropped_total', 'Live events a slow subscriber lost because its buffer was full.', () => bus.droppedEvents)
   monotonic(registry, 'claudescope_live_replay_evictions_total', 'In-flight requests whose live replay buffer was released early to bound memory (late subscribers then read the store).', () => bus.replayEvictions)
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { HealthReport } from '../../server/health/health-report'
 import { createMetrics, type SpoolFigures } from '../../server/http/metrics'
 import { createMemoryBus } from '../../server/live/memory-bus'
+import type { RetentionStats } from '../../server/retention/retention.service'
 import { graphql } from '../../client/src/graphql/graphql'
 import { queryGraphQL, subscribeGraphQL } from '../support/graphql-client'
 import { startApp, type TestApp } from '../support/start-app'
@@ -18,6 +19,7 @@ const IDLE_HEALTH: HealthReport = {
 }
 
 const NO_SPOOL: SpoolFigures = { spoolRecords: 0, spilled: 0, replayed: 0 }
+const NO_RETENTION: RetentionStats = { runs: 0, failedRuns: 0, requestsDeleted: 0, contentsDeleted: 0 }
 
 /** The value of an unlabelled sample in Prometheus text, or undefined when absent. */
 const sample = (text: string, name: string) => {
@@ -28,7 +30,7 @@ const sample = (text: string, name: string) => {
 describe('the request counter', () => {
   it('keeps at most the configured number of model labels, and counts other models and non-Claude names as other', async () => {
     const bus = createMemoryBus()
-    const metrics = createMetrics({ readHealth: () => IDLE_HEALTH, readSpool: () => NO_SPOOL, bus, maxModelLabels: 3 })
+    const metrics = createMetrics({ readHealth: () => IDLE_HEALTH, readSpool: () => NO_SPOOL, readRetention: () => NO_RETENTION, bus, maxModelLabels: 3 })
     try {
       const models = ['claude-sonnet-4-5', 'claude-opus-4-1', 'claude-haiku-4-5', 'claude-invented-1', 'claude-invented-2', 'x'.repeat(5000), 'gpt-4o', 'claude-sonnet-4-5']
       for (const model of models) bus.publish(requestEvent(makeRecord({ model })))
@@ -49,7 +51,7 @@ describe('the request counter', () => {
 describe('live bus figures', () => {
   it('exports the events a slow subscriber lost and the replay buffers evicted early', async () => {
     const bus = createMemoryBus({ subscriberBufferSize: 2, replayMaxRequests: 1 })
-    const metrics = createMetrics({ readHealth: () => IDLE_HEALTH, readSpool: () => NO_SPOOL, bus })
+    const metrics = createMetrics({ readHealth: () => IDLE_HEALTH, readSpool: () => NO_SPOOL, readRetention: () => NO_RETENTION, bus })
     const slow = bus.subscribe()
     try {
       const first = makeRecord()
@@ -73,12 +75,29 @@ describe('live bus figures', () => {
 describe('spool figures', () => {
   it('exports the records waiting in the spool, spilled and replayed as capture reports them', async () => {
     const bus = createMemoryBus()
-    const metrics = createMetrics({ readHealth: () => IDLE_HEALTH, readSpool: () => ({ spoolRecords: 3, spilled: 7, replayed: 4 }), bus })
+    const metrics = createMetrics({ readHealth: () => IDLE_HEALTH, readSpool: () => ({ spoolRecords: 3, spilled: 7, replayed: 4 }), readRetention: () => NO_RETENTION, bus })
     try {
       const text = await metrics.registry.metrics()
       expect(sample(text, 'claudescope_capture_spool_records')).toBe(3)
       expect(sample(text, 'claudescope_capture_spilled_total')).toBe(7)
       expect(sample(text, 'claudescope_capture_replayed_total')).toBe(4)
+    } finally {
+      metrics.close()
+      await bus.close()
+    }
+  })
+})
+
+describe('retention figures', () => {
+  it('exports the prunes run and failed, and the requests and contents they deleted', async () => {
+    const bus = createMemoryBus()
+    const metrics = createMetrics({ readHealth: () => IDLE_HEALTH, readSpool: () => NO_SPOOL, readRetention: () => ({ runs: 3, failedRuns: 1, requestsDeleted: 1200, contentsDeleted: 5400 }), bus })
+    try {
+      const text = await metrics.registry.metrics()
+      expect(sample(text, 'claudescope_retention_runs_total')).toBe(3)
+      expect(sample(text, 'claudescope_retention_failed_runs_total')).toBe(1)
+      expect(sample(text, 'claudescope_retention_requests_deleted_total')).toBe(1200)
+      expect(sample(text, 'claudescope_retention_contents_deleted_total')).toBe(5400)
     } finally {
       metrics.close()
       await bus.close()

@@ -3,23 +3,11 @@ import { RequestsService } from '../../server/requests/requests.service'
 import { createCaptureStore } from '../../server/store/capture-store'
 import { layOutBody } from '../../server/store/contents/body-layout'
 import { completeOp, inFlightRecord, startOp } from '../capture/records'
-import { REQUEST_BODY_CASES } from '../support/request-bodies'
+import { conversationTurnBody, REQUEST_BODY_CASES } from '../support/request-bodies'
 import { storeRecords } from '../support/stored-records'
 import { useMigratedStore } from '../support/test-database'
 
 const store = useMigratedStore()
-
-/** A conversation's body at `turn`: a fixed prefix, then one more message each turn, as Claude Code resends it. */
-function turnBody(conversation: string, turn: number): string {
-  const messages = Array.from({ length: turn + 1 }, (_, i) => ({ role: i % 2 === 0 ? 'user' : 'assistant', content: `${conversation} message ${i}: ${'text '.repeat(200)}` }))
-  return JSON.stringify({
-    model: 'claude-sonnet-4-5',
-    max_tokens: 1024,
-    system: [{ type: 'text', text: `system prompt ${'s'.repeat(5000)}`, cache_control: { type: 'ephemeral' } }],
-    tools: Array.from({ length: 5 }, (_, i) => ({ name: `tool${i}`, description: 'd'.repeat(1000), input_schema: { type: 'object' } })),
-    messages,
-  })
-}
 
 /** Bytes of every parameter a call to `query` bound, over the calls made while `run` ran. */
 async function bytesBoundWhile(run: () => Promise<void>): Promise<number> {
@@ -47,10 +35,10 @@ describe('content-addressed request bodies', () => {
     const captureStore = createCaptureStore(store.dataSource)
     const turns = 12
     for (let turn = 0; turn < turns; turn++) {
-      const body = turnBody(conversation, turn)
+      const body = conversationTurnBody(conversation, turn)
       await captureStore.writeBatch([startOp(inFlightRecord({ requestBody: body, requestBodyBytes: body.length }))], () => false)
     }
-    const last = layOutBody(Buffer.from(turnBody(conversation, turns - 1)))
+    const last = layOutBody(Buffer.from(conversationTurnBody(conversation, turns - 1)))
     const [{ rows, bytes }] = (await store.dataSource.query(`SELECT count(*)::int AS rows, sum(octet_length(text))::int AS bytes FROM contents WHERE id = ANY($1::uuid[])`, [last.contentIds])) as Array<{ rows: number; bytes: number }>
 
     expect(rows).toBe(1 + 5 + turns)
@@ -60,12 +48,12 @@ describe('content-addressed request bodies', () => {
   it('sends a turn only what is new: parts it wrote lately are not sent again', async () => {
     const captureStore = createCaptureStore(store.dataSource)
     const write = (turn: number) => {
-      const body = turnBody('sends-new', turn)
+      const body = conversationTurnBody('sends-new', turn)
       return captureStore.writeBatch([startOp(inFlightRecord({ requestBody: body, requestBodyBytes: body.length }))], () => false)
     }
     for (let turn = 0; turn < 10; turn++) await write(turn)
-    const previous = layOutBody(Buffer.from(turnBody('sends-new', 9)))
-    const next = layOutBody(Buffer.from(turnBody('sends-new', 10)))
+    const previous = layOutBody(Buffer.from(conversationTurnBody('sends-new', 9)))
+    const next = layOutBody(Buffer.from(conversationTurnBody('sends-new', 10)))
     const newPart = next.parts.at(-1)!.bytes.length
 
     const bound = await bytesBoundWhile(() => write(10))
@@ -77,7 +65,7 @@ describe('content-addressed request bodies', () => {
   })
 
   it('writes the parts of a batch once, when two turns of one conversation share it, and completes stored starts without them', async () => {
-    const bodies = [turnBody('batch', 3), turnBody('batch', 4)]
+    const bodies = [conversationTurnBody('batch', 3), conversationTurnBody('batch', 4)]
     const records = bodies.map((body) => inFlightRecord({ requestBody: body, requestBodyBytes: body.length }))
     const captureStore = createCaptureStore(store.dataSource)
     await captureStore.writeBatch(records.map(startOp), () => false)

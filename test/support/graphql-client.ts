@@ -78,7 +78,7 @@ export function subscribeGraphQL<Result = Record<string, unknown>, Variables = R
     waitFor(count, timeoutMs = DEFAULT_WAIT_MS) {
       return changes.until(
         () => {
-          if (failure) throw failure instanceof Error ? failure : new Error(JSON.stringify(failure))
+          if (failure) throw asError(failure)
           return results.length >= count && results
         },
         `${count} subscription results`,
@@ -87,4 +87,12 @@ export function subscribeGraphQL<Result = Record<string, unknown>, Variables = R
     },
     close: () => client.dispose() as Promise<void>,
   }
+}
+
+/** What a subscription failed with, as an Error: a socket closed by the server says its close code and reason. */
+function asError(failure: unknown): Error {
+  if (failure instanceof Error) return failure
+  const close = failure as { code?: unknown; reason?: unknown }
+  if (typeof close.code === 'number') return new Error(`the socket closed with ${close.code}${close.reason ? `: ${String(close.reason)}` : ''}`)
+  return new Error(JSON.stringify(failure))
 }

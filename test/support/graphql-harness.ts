@@ -8,7 +8,9 @@ import { createGraphQLServer } from '../../server/graphql/graphql-server'
 import type { LiveBus } from '../../server/live/live-bus'
 import { createMemoryBus } from '../../server/live/memory-bus'
 import { createLogger } from '../../server/logger'
+import { RetentionService } from '../../server/retention/retention.service'
 import { openStore } from '../../server/store/data-source'
+import { createRetentionStore } from '../../server/store/retention-store'
 import { createTestDatabase } from './test-database'
 
 export interface GraphQLHarness {
@@ -23,6 +25,8 @@ export interface GraphQLHarness {
 
 export interface ServeOptions {
   dashboardToken?: string
+  /** RETENTION_DAYS of the served API (its pruneRecords default). */
+  retentionDays?: number
 }
 
 let schema: Promise<GraphQLSchema> | undefined
@@ -53,15 +57,18 @@ export async function startGraphQLHarness(options: ServeOptions = {}): Promise<G
 }
 
 async function serveGraphQL(dataSource: DataSource, bus: LiveBus, options: ServeOptions) {
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'silent')
+  const retention = new RetentionService({ store: createRetentionStore(dataSource), retentionDays: options.retentionDays, logger })
   const graphql = createGraphQLServer({
     schema: await (schema ??= buildApiSchema()),
     createContext: createApiContextFactory({
       dataSource,
       bus,
       readHealth: () => ({ status: 'healthy', draining: false, inFlight: 0, database: 'postgresql', liveSubscribers: bus.subscriberCount, capture: { queueItems: 0, queueBytes: 0, spoolBytes: 0, written: 0, lost: 0, failedBatches: 0, reduced: 0, quarantined: 0, lastWriteMs: 0 } }),
+      retention,
     }),
     dashboardToken: options.dashboardToken,
-    logger: createLogger(process.env.LOG_LEVEL ?? 'silent'),
+    logger,
   })
   const server = http.createServer((req, res) => {
     if ((req.url ?? '').split('?')[0] === '/graphql') void graphql.handle(req, res)
@@ -77,6 +84,7 @@ async function serveGraphQL(dataSource: DataSource, bus: LiveBus, options: Serve
       await graphql.stop()
       server.closeAllConnections()
       await closed
+      await retention.close()
     },
   }
 }

@@ -1,6 +1,7 @@
 import type { RequestRecord, StreamChunkRecord } from '../../server/records/request-record'
 import type { LiveEvent, LiveRequestMeta } from '../../server/live/live-bus'
 import { inFlightRecord } from '../capture/records'
+import { conversationTurnBody } from './request-bodies'
 
 /** A complete, plausible record of a streamed /v1/messages call; override what a test is about. */
 export function makeRecord(overrides: Partial<RequestRecord> = {}): RequestRecord {
@@ -37,6 +38,12 @@ export function makeRecord(overrides: Partial<RequestRecord> = {}): RequestRecor
     organizationId: 'org-1',
     ...overrides,
   })
+}
+
+/** A complete record, started now, of a conversation's turn: its body as Claude Code sends it (see conversationTurnBody). */
+export function conversationTurnRecord(conversation: string, turn: number, overrides: Partial<RequestRecord> = {}): RequestRecord {
+  const requestBody = conversationTurnBody(conversation, turn)
+  return makeRecord({ startedAt: new Date(), completedAt: new Date(), requestBody, requestBodyBytes: Buffer.byteLength(requestBody), ...overrides })
 }
 
 /** The same record as it is published when the exchange starts. */

@@ -48,3 +48,18 @@ export const REQUEST_BODY_CASES: ReadonlyArray<{ name: string; body: string; sto
   { name: 'text that is not JSON', body: '{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"cut off', storedWhole: true },
   { name: 'a JSON array at the top', body: '[{"messages":[1,2]}]', storedWhole: true },
 ]
+
+/**
+ * A conversation's request body at `turn`, as Claude Code resends it: the same system prompt and
+ * tools in every conversation, then the conversation's messages so far, one more each turn.
+ */
+export function conversationTurnBody(conversation: string, turn: number): string {
+  const messages = Array.from({ length: turn + 1 }, (_, i) => ({ role: i % 2 === 0 ? 'user' : 'assistant', content: `${conversation} message ${i}: ${'text '.repeat(200)}` }))
+  return JSON.stringify({
+    model: 'claude-sonnet-4-5',
+    max_tokens: 1024,
+    system: [{ type: 'text', text: `system prompt ${'s'.repeat(5000)}`, cache_control: { type: 'ephemeral' } }],
+    tools: Array.from({ length: 5 }, (_, i) => ({ name: `tool${i}`, description: 'd'.repeat(1000), input_schema: { type: 'object' } })),
+    messages,
+  })
+}

@@ -52,3 +52,15 @@ export async function storedChunkRows(dataSource: DataSource, requestId: string)
     [requestId],
   )
 }
+
+/**
+ * Moves stored records `days` days back, as if captured then: their `started_at` and
+ * `completed_at`, and the `last_used_at` of every content their bodies use (a part last written
+ * that long ago). Store newer records sharing parts afterwards: their writes refresh those parts,
+ * as capture's would.
+ */
+export async function backdateRecords(dataSource: DataSource, ids: readonly string[], days: number): Promise<void> {
+  const back = `make_interval(days => $2)`
+  await dataSource.query(`UPDATE contents SET last_used_at = now() - ${back} WHERE id IN (SELECT unnest(request_body_content_ids) FROM requests WHERE id = ANY($1::uuid[]))`, [ids, days])
+  await dataSource.query(`UPDATE requests SET started_at = started_at - ${back}, completed_at = completed_at - ${back} WHERE id = ANY($1::uuid[])`, [ids, days])
+}

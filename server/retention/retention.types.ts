@@ -1,0 +1,10 @@
+import { GraphQLSafeInt } from 'graphql-scalars'
+import { Field, ObjectType } from 'type-graphql'
+import type { PruneResult as StoredPruneResult } from '../store/retention-store'
+
+@ObjectType({ description: 'What one prune deleted.' })
+export class PruneResult implements StoredPruneResult {
+  @Field(() => GraphQLSafeInt, { description: 'Requests deleted, with their stream chunks: those that started before cutoff, whatever their status.' }) requestsDeleted: number
+  @Field(() => GraphQLSafeInt, { description: 'Stored body parts (system blocks, tools, messages) deleted: those no kept request uses.' }) contentsDeleted: number
+  @Field(() => Date, { description: "Requests that started before this instant were deleted: the database's clock less the period." }) cutoff: Date
+}

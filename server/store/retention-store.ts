@@ -1,0 +1,147 @@
+import { performance } from 'node:perf_hooks'
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import type { DataSource } from 'typeorm'
+import { BatchSizer } from './batch-sizer'
+import { CONTENT_REUSE_WINDOW_MS } from './contents/known-contents'
+import { deleteRequests, REQUEST_TABLES } from './queries/delete-requests'
+import { CONTENT_LAST_USED_AT, CONTENTS_TABLE } from './tables/contents.table'
+import { REQUESTS_TABLE } from './tables/requests.table'
+
+/** Most rows one statement deletes unless told otherwise. */
+const MAX_BATCH_SIZE = 500
+
+/**
+ * How long one statement should take. On the embedded database every other query waits for it
+ * (PGlite runs one statement at a time), so this is what a prune adds to a capture write at worst,
+ * far below the half second after which capture counts the database as stalled.
+ */
+const STATEMENT_TARGET_MS = 50
+
+/**
+ * How much longer than the reuse window before the cutoff a content must have gone unused. A
+ * writer counts the window from when its write returned, while the database stamped the part when
+ * the statement began; and a request's `started_at` is the app's clock, `last_used_at` the
+ * database's. An hour covers a write that slow and clocks that far apart, at the price of keeping
+ * an hour more of unused parts.
+ */
+const CLOCK_MARGIN_MS = 60 * 60 * 1000
+
+/** What a prune deleted. */
+export interface PruneCounts {
+  requestsDeleted: number
+  contentsDeleted: number
+}
+
+export interface PruneResult extends PruneCounts {
+  /** Requests that started before this instant went: the database's now() less the period. */
+  cutoff: Date
+}
+
+export interface PruneOptions {
+  /**
+   * Most rows one statement deletes. Below it, each batch is sized to take about
+   * `statementTargetMs` (see BatchSizer), as a request may have thousands of stream chunks or none.
+   * @default 500
+   */
+  maxBatchSize?: number
+  /** How long one statement should take, in milliseconds, so none holds up capture's writes or the API's reads for long. @default 50 */
+  statementTargetMs?: number
+  /** Awaited between two statements, so other work reaches the database in between. @default one turn of the event loop */
+  pause?: () => Promise<void>
+  /** Aborted, the prune stops before its next statement and resolves with what it deleted so far. */
+  signal?: AbortSignal
+  /** Told what each statement deleted, as it goes (a prune that fails later has still deleted that much). */
+  onBatch?(deleted: PruneCounts): void
+}
+
+/** Deletes old records for retention. */
+export interface RetentionStore {
+  /**
+   * Deletes the requests that started more than `days` days before the database's now(), whatever
+   * their status, with their stream chunks; then the contents (body parts) no remaining request
+   * can use. Each statement deletes a batch and commits on its own; then each table deleted from
+   * is vacuumed.
+   *
+   * A content goes when its `last_used_at` is older than the cutoff less the reuse window (and a
+   * margin, CLOCK_MARGIN_MS). Every write of a request stamps `last_used_at` on the parts it sends,
+   * and a writer leaves out only parts it sent within the window (see known-contents): so a part a
+   * kept request uses, having started after the cutoff, was stamped after the cutoff less the
+   * window. That holds without reading the requests' id arrays, and while capture writes.
+   */
+  prune(days: number, options?: PruneOptions): Promise<PruneResult>
+}
+
+export function createRetentionStore(dataSource: DataSource): RetentionStore {
+  return {
+    async prune(days, options = {}) {
+      const sizing = { maxSize: options.maxBatchSize ?? MAX_BATCH_SIZE, targetMs: options.statementTargetMs ?? STATEMENT_TARGET_MS }
+      const pause = options.pause ?? (() => nextTurn())
+      const [{ cutoff }] = (await dataSource.query(`SELECT now() - make_interval(days => $1) AS cutoff`, [days])) as [{ cutoff: Date }]
+      const unusedBefore = new Date(cutoff.getTime() - CONTENT_REUSE_WINDOW_MS - CLOCK_MARGIN_MS)
+      const counts: PruneCounts = { requestsDeleted: 0, contentsDeleted: 0 }
+      // Requests first: the contents they alone used become deletable with them.
+      const phases: Array<{ counter: keyof PruneCounts; tables: readonly string[]; deleteBatch: (size: number) => Promise<number> }> = [
+        { counter: 'requestsDeleted', tables: REQUEST_TABLES, deleteBatch: (size) => deleteRequestsStartedBefore(dataSource, cutoff, size) },
+        { counter: 'contentsDeleted', tables: [CONTENTS_TABLE], deleteBatch: (size) => deleteContentsUnusedSince(dataSource, unusedBefore, size) },
+      ]
+      let isFirstStatement = true
+      for (const { counter, deleteBatch } of phases) {
+        // Rows of each table cost differently: each phase finds its own size.
+        const sizer = new BatchSizer(sizing)
+        for (;;) {
+          if (!isFirstStatement) await pause()
+          isFirstStatement = false
+          if (options.signal?.aborted) return { cutoff, ...counts }
+          const size = sizer.size
+          const startedAt = performance.now()
+          const deleted = await deleteBatch(size)
+          sizer.took(performance.now() - startedAt)
+          counts[counter] += deleted
+          options.onBatch?.({ requestsDeleted: 0, contentsDeleted: 0, [counter]: deleted })
+          if (deleted < size) break
+        }
+      }
+      for (const table of phases.filter((phase) => counts[phase.counter] > 0).flatMap((phase) => phase.tables)) {
+        await pause()
+        if (options.signal?.aborted) break
+        await vacuum(dataSource, table)
+      }
+      return { cutoff, ...counts }
+    },
+  }
+}
+
+/** The oldest `limit` requests started before `cutoff` (by `requests_started_at_idx`), deleted with their dependents. */
+async function deleteRequestsStartedBefore(dataSource: DataSource, cutoff: Date, limit: number): Promise<number> {
+  const rows = (await dataSource.query(`SELECT id FROM ${REQUESTS_TABLE} WHERE started_at < $1 ORDER BY started_at, id LIMIT $2`, [cutoff, limit])) as Array<{ id: string }>
+  return deleteRequests(dataSource, rows.map((row) => row.id))
+}
+
+/**
+ * Up to `limit` contents last used before `before` (by `contents_last_used_at_idx`). The outer
+ * condition is checked again on a row a writer refreshed meanwhile (the delete waits for that
+ * write, then reads the row's new version), so a part being sent again is kept; one deleted
+ * first is inserted again by the write.
+ */
+async function deleteContentsUnusedSince(dataSource: DataSource, before: Date, limit: number): Promise<number> {
+  const lastUsedAt = CONTENT_LAST_USED_AT.name
+  const rows = (await dataSource.query(
+    `WITH gone AS (
+       DELETE FROM ${CONTENTS_TABLE}
+       WHERE id = ANY(ARRAY(SELECT id FROM ${CONTENTS_TABLE} WHERE ${lastUsedAt} < $1 ORDER BY ${lastUsedAt} LIMIT $2)) AND ${lastUsedAt} < $1
+       RETURNING 1)
+     SELECT count(*)::int AS deleted FROM gone`,
+    [before, limit],
+  )) as Array<{ deleted: number }>
+  return rows[0]!.deleted
+}
+
+/**
+ * After deleting, a prune vacuums the tables it deleted from, so new rows take the space freed
+ * instead of growing the files: the embedded database has no autovacuum (PGlite runs PostgreSQL
+ * single-user), and PostgreSQL's may be off or late. After an hour's deletions, few pages hold dead
+ * rows and VACUUM skips the indexes: measured, a few milliseconds on a table of 300 MB.
+ */
+async function vacuum(dataSource: DataSource, table: string): Promise<void> {
+  await dataSource.query(`VACUUM ${table}`)
+}
