@@ -103,7 +103,12 @@ async function main() {
     if (scenarios.has('latency')) log(await latencySmallBody(targets, quick ? { rounds: 2, perRound: 200, warmup: 100 } : undefined))
     if (scenarios.has('throughput')) log(await throughput200kb(targets, quick ? { count: 800, concurrency: 16 } : undefined))
     if (scenarios.has('streams')) log(await stream32Concurrent(targets, quick ? { streams: 32, events: 50, intervalMs: 5, rounds: 1 } : undefined))
-    log('### Memory after the run\n\n' + table(['process', 'RSS MiB'], targets.filter((t) => t.process).map((t) => [t.name, fmt(t.process!.rssMiB(), 0)])))
+    const memoryRows = targets.filter((t) => t.process).map((t) => {
+      const own = t.process!.rssMiB()
+      const below = t.process!.descendantsRssMiB()
+      return [t.name, fmt(own, 0), fmt(below, 0), fmt(own + below, 0)]
+    })
+    log('### Memory after the run\n\n' + table(['process', 'RSS MiB', 'its children MiB', 'tree MiB'], memoryRows))
 
     mkdirSync(path.join(__dirname, 'results'), { recursive: true })
     const file = path.join(__dirname, 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}.md`)

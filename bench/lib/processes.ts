@@ -14,6 +14,8 @@ export interface BenchProcess {
   cpuSeconds(): number
   /** Resident set size in MiB (from /proc). */
   rssMiB(): number
+  /** Resident set size of its descendants (the embedded database's process), added up, in MiB. */
+  descendantsRssMiB(): number
   stop(): Promise<void>
 }
 
@@ -23,6 +25,17 @@ function procStat(pid: number): { cpuSeconds: number; rssMiB: number } {
   const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S
   const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
   return { cpuSeconds, rssMiB: rssKiB / 1024 }
+}
+
+/** Every process below `pid`, from /proc's children lists. */
+function descendants(pid: number): number[] {
+  let children: number[]
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+  } catch {
+    return [] // it has just exited
+  }
+  return children.flatMap((child) => [child, ...descendants(child)])
 }
 
 /**
@@ -56,6 +69,7 @@ export async function startProcess(name: string, args: string[], env: Record<str
     child,
     cpuSeconds: () => procStat(child.pid!).cpuSeconds,
     rssMiB: () => procStat(child.pid!).rssMiB,
+    descendantsRssMiB: () => descendants(child.pid!).reduce((sum, pid) => sum + procStat(pid).rssMiB, 0),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve()
