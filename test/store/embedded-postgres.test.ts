@@ -6,8 +6,11 @@ import path from 'node:path'
 import { Client } from 'pg'
 import { afterEach, describe, expect, inject, it } from 'vitest'
 import { createLogger } from '../../server/logger'
+import { openStore } from '../../server/store/data-source'
 import { startEmbeddedPostgres } from '../../server/store/embedded/embedded-postgres'
+import { EMBEDDED_SETTINGS } from '../../server/store/embedded/pglite-settings'
 import { StoreError } from '../../server/store/store-errors'
+import { captureLogger } from '../support/capture-logger'
 import { isAlive, queryRows } from '../support/processes'
 import { waitFor } from '../support/wait'
 
@@ -17,11 +20,12 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
 })
 
-function tempDataDir(): string {
+/** A data dir with a database already in it (a copy of the run's template), unless `empty`. */
+function tempDataDir({ empty = false } = {}): string {
   const root = mkdtempSync(path.join(os.tmpdir(), 'claudescope-embedded-'))
   cleanups.push(() => rmSync(root, { recursive: true, force: true }))
   const dataDir = path.join(root, 'pglite')
-  cpSync(inject('pgliteTemplateDir'), dataDir, { recursive: true })
+  if (!empty) cpSync(inject('pgliteTemplateDir'), dataDir, { recursive: true })
   return dataDir
 }
 
@@ -62,6 +66,35 @@ describe('the embedded database', () => {
     }
   }, 60_000)
 
+
+  it('creates a new database in a process of its own, gone before the serving process starts, and only the first time', async () => {
+    const dataDir = tempDataDir({ empty: true })
+    const first = captureLogger()
+    const embedded = await startEmbeddedPostgres({ dataDir, logger: first.logger })
+    const initialised = first.lines.filter((line) => line.msg === 'embedded database initialised')
+    expect(initialised).toHaveLength(1)
+    const initialiser = initialised[0]!.pid as number
+    expect(initialiser).not.toBe(embedded.pid)
+    expect(isAlive(initialiser)).toBe(false)
+    expect(await queryRows(embedded.url, 'SELECT 1 AS one')).toEqual([{ one: 1 }])
+    await embedded.stop()
+
+    const second = captureLogger()
+    const again = await startEmbeddedPostgres({ dataDir, logger: second.logger })
+    cleanups.push(() => again.stop())
+    expect(second.lines.filter((line) => line.msg === 'embedded database initialised')).toEqual([])
+    expect(await queryRows(again.url, 'SELECT 1 AS one')).toEqual([{ one: 1 }])
+  }, 60_000)
+
+  it('runs PostgreSQL with memory settings sized for one user, as the app\'s store sees them', async () => {
+    const embedded = await startEmbeddedPostgres({ dataDir: tempDataDir(), logger })
+    cleanups.push(() => embedded.stop())
+    const store = await openStore(embedded.url)
+    cleanups.push(() => store.destroy())
+    for (const [name, value] of Object.entries(EMBEDDED_SETTINGS)) {
+      expect(await store.query(`SHOW ${name}`)).toEqual([{ [name]: value }])
+    }
+  })
 
   it('keeps its data across a stop and a start', async () => {
     const dataDir = tempDataDir()

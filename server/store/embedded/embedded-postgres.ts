@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { Logger } from '../../logger'
@@ -8,10 +8,16 @@ import { embeddedDatabaseUrl } from './embedded-socket'
 import type { EmbeddedMessage } from './pglite-server-process'
 
 /**
- * The largest capture batch worth one statement to the embedded database. Its wire server frames
- * messages in linear time, so 600 records of 200 KB go in at about 480-690 a second in 2 MiB and
- * in 16 MiB batches alike (no clear winner); the smaller batch stays because PGlite is one session
- * that a statement holds for all its length, and other connections (the dashboard) wait less.
+ * The largest capture batch worth one statement to the embedded database. Its wire server frames a
+ * message in time and memory in proportion to its size (one message of 1 to 64 MiB runs at 12 to
+ * 15 ms per MiB), so size is not a matter of speed there; it is one of PGlite's memory, which
+ * grows and is never given back. A statement leaves about five times its size resident in
+ * PGlite's heap for good: from 29 MB idle to 33 MB after one of 1 MiB, 69 MB after 8 MiB, 350 MB
+ * after 64 MiB (the process then stays at 570 MB). Capture batches of 200 KB records stored at 135-175 records a second in
+ * 2 MiB batches, 155-190 in 8 MiB ones, with the database process at 175-195 MB after the load
+ * against 185-215 MB: a small and unsteady gain for memory that stays. And PGlite is one session
+ * that a statement holds for all its length, so other connections (the dashboard) wait less.
+ * A single record larger than this still goes alone.
  */
 export const EMBEDDED_BATCH_MAX_BYTES = 2 * 1024 * 1024
 
@@ -125,22 +131,72 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
 }
 
-/** One database process listening in `socketDir`, resolved once it is ready. */
-function spawnDatabase(dataDir: string, socketDir: string, options: EmbeddedPostgresOptions): Promise<ChildProcess> {
+/**
+ * One database process listening in `socketDir`, resolved once it is ready. A data dir that holds
+ * no database yet is first initialised by a process of its own, which then exits: initdb leaves
+ * hundreds of MB behind in the process that ran it (see pglite-server-process.ts).
+ */
+async function spawnDatabase(dataDir: string, socketDir: string, options: EmbeddedPostgresOptions): Promise<ChildProcess> {
   const startTimeoutMs = options.startTimeoutMs ?? 60_000
+  const limit = { startTimeoutMs, deadline: Date.now() + startTimeoutMs }
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    const initialiser = forkDatabaseProcess(['initialise', dataDir])
+    await settled(initialiser, dataDir, limit, 'exit')
+    options.logger.info({ dataDir, pid: initialiser.child.pid }, 'embedded database initialised')
+  }
+  const server = forkDatabaseProcess(['serve', dataDir, socketDir])
+  await settled(server, dataDir, limit, 'ready')
+  return server.child
+}
+
+interface DatabaseProcess {
+  child: ChildProcess
+  /** The end of what the process wrote to stderr, to explain a start that failed before it could report. */
+  stderrTail(): string
+}
+
+/**
+ * How the database process's memory is kept down, beyond PostgreSQL's settings (measured idle and
+ * after the bench's 200 KB load: about 220 and 235 MB without these, 150 and 175 MB with them).
+ *
+ * V8 compiles PGlite's 9 MB of WebAssembly, and later its hot functions again, optimised, on
+ * background threads; each thread's compiler memory lands in a malloc arena of its own, freed but
+ * kept by glibc. One compilation task keeps that to one arena (about 25 MB less at idle); the
+ * code is the same, optimised a few seconds later (the first thousand rows of a load store about
+ * 10% slower).
+ */
+const DATABASE_NODE_FLAGS = ['--wasm-num-compilation-tasks=1']
+/**
+ * glibc (ignored elsewhere): allocations from 128 KiB up (message buffers, compiler memory) are
+ * mapped and unmapped on their own, and free memory at a heap's top is given back past 128 KiB.
+ * Without a fixed threshold glibc raises it after the first large free, and the heap keeps what
+ * those buffers took. The user's own settings, if any, win.
+ */
+const DATABASE_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '131072' }
+
+/** Starts pglite-server-process with `args`; its stderr goes on to ours. */
+function forkDatabaseProcess(args: string[]): DatabaseProcess {
   const isTypeScript = __filename.endsWith('.ts')
   const script = path.join(__dirname, `pglite-server-process.${isTypeScript ? 'ts' : 'js'}`)
-  const child = fork(script, [dataDir, socketDir], {
-    execArgv: isTypeScript ? ['-r', '@swc-node/register'] : [],
+  const child = fork(script, args, {
+    execArgv: [...(isTypeScript ? ['-r', '@swc-node/register'] : []), ...DATABASE_NODE_FLAGS],
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
-    env: { ...process.env, SWC_NODE_PROJECT: path.resolve(__dirname, '../../../tsconfig.json') },
+    env: { ...DATABASE_MALLOC_ENV, ...process.env, SWC_NODE_PROJECT: path.resolve(__dirname, '../../../tsconfig.json') },
   })
-  let stderrTail = ''
+  let tail = ''
   child.stderr!.on('data', (data: Buffer) => {
     process.stderr.write(data)
-    stderrTail = (stderrTail + data.toString()).slice(-STDERR_TAIL_CHARS)
+    tail = (tail + data.toString()).slice(-STDERR_TAIL_CHARS)
   })
+  return { child, stderrTail: () => tail.trim() }
+}
 
+/**
+ * Resolves when the process is `ready` (it reported so) or, for an initialiser, has `exit`ed with
+ * code 0; rejects with its own error, or EMBEDDED_START_FAILED when it died first or the start's
+ * deadline (epoch ms, shared by both processes of a first start) passed, killing it.
+ */
+function settled({ child, stderrTail }: DatabaseProcess, dataDir: string, limit: { startTimeoutMs: number; deadline: number }, until: 'ready' | 'exit'): Promise<void> {
   return new Promise((resolve, reject) => {
     const fail = (err: StoreError) => {
       clearTimeout(timer)
@@ -148,18 +204,23 @@ function spawnDatabase(dataDir: string, socketDir: string, options: EmbeddedPost
       reject(err)
     }
     const timer = setTimeout(
-      () => fail(new StoreError('EMBEDDED_START_FAILED', `The embedded database in ${dataDir} did not start within ${startTimeoutMs} ms`)),
-      startTimeoutMs,
+      () => fail(new StoreError('EMBEDDED_START_FAILED', `The embedded database in ${dataDir} did not start within ${limit.startTimeoutMs} ms`)),
+      Math.max(0, limit.deadline - Date.now()),
     )
     child.once('exit', (code, signal) => {
-      const why = stderrTail.trim() ? `:\n${stderrTail.trim()}` : ''
+      if (until === 'exit' && code === 0) {
+        clearTimeout(timer)
+        return resolve()
+      }
+      const why = stderrTail() ? `:\n${stderrTail()}` : ''
       fail(new StoreError('EMBEDDED_START_FAILED', `The embedded database process exited (${signal ?? `code ${code}`}) before it was ready${why}`))
     })
     child.once('message', (message: EmbeddedMessage) => {
       if (message.type === 'error') return fail(new StoreError(message.code, message.message))
+      if (until === 'exit') return
       clearTimeout(timer)
       child.removeAllListeners('exit')
-      resolve(child)
+      resolve()
     })
   })
 }

@@ -13,6 +13,10 @@ import { WireMessageReader } from './wire-message-reader'
  * turns in arrival order. A connection that goes away while it holds the session has its
  * sequence ended (Sync) and its transaction rolled back, so the next one starts clean.
  * (COPY FROM STDIN is not kept together: nothing of ours uses it.)
+ *
+ * What a connection sends waits in memory until PGlite runs it; past `maxQueuedBytes` the server
+ * stops reading from that connection until it has, so a client that pipelines without waiting
+ * for answers fills its own buffers, not this process.
  */
 export interface PgliteWireServerOptions {
   db: PGlite
@@ -20,7 +24,16 @@ export interface PgliteWireServerOptions {
   path: string
   /** Connections served at once; more are refused with SQLSTATE 53300. */
   maxConnections: number
+  /**
+   * Bytes of one connection's messages received and not yet run past which its socket is paused
+   * until they have run. A larger message is still taken whole (the client would wait forever
+   * for an answer otherwise), so the bound is this plus the largest message. Our pool sends one
+   * sequence at a time and never reaches it. @default 4 MiB
+   */
+  maxQueuedBytes?: number
 }
+
+const DEFAULT_MAX_QUEUED_BYTES = 4 * 1024 * 1024
 
 const SSL_REQUEST_CODE = 80877103
 const GSSENC_REQUEST_CODE = 80877104
@@ -37,6 +50,7 @@ const TERMINATE = 'X'.charCodeAt(0)
 interface Batch {
   connection: Connection
   messages: Buffer[]
+  bytes: number
   /** After it the connection needs the session no longer (unless a transaction is open). */
   endsSequence: boolean
 }
@@ -53,12 +67,17 @@ interface Connection {
   started: boolean
   /** Messages received since the last batch ended. */
   pending: Buffer[]
+  /** Bytes of its messages received and not yet run, pending ones included. */
+  queuedBytes: number
+  /** Its socket is paused until PGlite has run enough of what it sent. */
+  paused: boolean
   closed: boolean
 }
 
 export class PgliteWireServer {
   readonly #db: PGlite
   readonly #options: PgliteWireServerOptions
+  readonly #maxQueuedBytes: number
   readonly #server: net.Server
   readonly #connections = new Set<Connection>()
   #queue: (Batch | Farewell)[] = []
@@ -69,7 +88,22 @@ export class PgliteWireServer {
   constructor(options: PgliteWireServerOptions) {
     this.#db = options.db
     this.#options = options
+    this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES
     this.#server = net.createServer((socket) => this.#accept(socket))
+  }
+
+  /** Bytes received from clients and not yet run, over all connections. */
+  get queuedBytes(): number {
+    let bytes = 0
+    for (const connection of this.#connections) bytes += connection.queuedBytes
+    return bytes
+  }
+
+  /** Connections not read from until their queued messages have run. */
+  get pausedConnections(): number {
+    let paused = 0
+    for (const connection of this.#connections) if (connection.paused) paused++
+    return paused
   }
 
   start(): Promise<void> {
@@ -95,7 +129,7 @@ export class PgliteWireServer {
       socket.end(errorResponse('53300', 'sorry, too many clients already'))
       return
     }
-    const connection: Connection = { socket, reader: new WireMessageReader(), started: false, pending: [], closed: false }
+    const connection: Connection = { socket, reader: new WireMessageReader(), started: false, pending: [], queuedBytes: 0, paused: false, closed: false }
     this.#connections.add(connection)
     socket.on('data', (chunk: Buffer) => this.#receive(connection, chunk))
     socket.on('error', () => {}) // 'close' follows
@@ -128,7 +162,8 @@ export class PgliteWireServer {
       connection.socket.end() // PGlite cannot interrupt a running statement
     } else {
       connection.started = true
-      this.#schedule({ connection, messages: [message], endsSequence: true })
+      connection.queuedBytes += message.length
+      this.#schedule({ connection, messages: [message], bytes: message.length, endsSequence: true })
     }
   }
 
@@ -140,10 +175,19 @@ export class PgliteWireServer {
       return
     }
     connection.pending.push(message)
-    if (EXTENDED_QUERY_TYPES.has(type)) return
-    const batch: Batch = { connection, messages: connection.pending, endsSequence: SEQUENCE_END_TYPES.has(type) && type !== FLUSH }
+    connection.queuedBytes += message.length
+    const overflowing = connection.queuedBytes > this.#maxQueuedBytes
+    // Mid-sequence, the messages so far run ahead of their Sync once they fill the queue: the
+    // connection keeps the session meanwhile, and a paused socket would never deliver that Sync.
+    if (EXTENDED_QUERY_TYPES.has(type) && !overflowing) return
+    const bytes = connection.pending.reduce((sum, m) => sum + m.length, 0)
+    const batch: Batch = { connection, messages: connection.pending, bytes, endsSequence: SEQUENCE_END_TYPES.has(type) && type !== FLUSH }
     connection.pending = []
     this.#schedule(batch)
+    if (overflowing && !connection.paused) {
+      connection.paused = true
+      connection.socket.pause()
+    }
   }
 
   #schedule(item: Batch | Farewell): void {
@@ -182,6 +226,11 @@ export class PgliteWireServer {
       connection.socket.destroy()
     }
     this.#owner = !batch.endsSequence || this.#db.isInTransaction() ? connection : undefined
+    connection.queuedBytes -= batch.bytes
+    if (connection.paused && connection.queuedBytes <= this.#maxQueuedBytes) {
+      connection.paused = false
+      connection.socket.resume()
+    }
   }
 
   /** Ends what a closed connection left open in the shared session, and lets the others in. */
@@ -204,7 +253,8 @@ export class PgliteWireServer {
 const SYNC_MESSAGE = typedMessage('S', Buffer.alloc(0))
 const ROLLBACK_MESSAGE = typedMessage('Q', Buffer.from('ROLLBACK\0'))
 
-function typedMessage(type: string, body: Buffer): Buffer {
+/** A typed protocol message: type byte, length, body. */
+export function typedMessage(type: string, body: Buffer): Buffer {
   const header = Buffer.alloc(5)
   header.write(type, 0, 'latin1')
   header.writeInt32BE(4 + body.length, 1)
