@@ -81,7 +81,8 @@ async function main() {
       const dataDir = mkdtempSync(path.join(os.tmpdir(), 'claudescope-bench-'))
       dataDirs.push(dataDir)
       // No drain grace: nothing is in flight when the bench stops it, and a stop should be quick.
-      const env: Record<string, string> = { PORT: '0', DATA_DIR: dataDir, ANTHROPIC_FORWARD_URL: upstream.url, LOG_LEVEL: 'info', DATABASE_URL: databaseUrl ?? '', DRAIN_GRACE: '0' }
+      // The malloc settings `npm start` runs it with (package.json): 200 KB buffers go back to the system once freed.
+      const env: Record<string, string> = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '131072', PORT: '0', DATA_DIR: dataDir, ANTHROPIC_FORWARD_URL: upstream.url, LOG_LEVEL: 'info', DATABASE_URL: databaseUrl ?? '', DRAIN_GRACE: '0' }
       const profileDir = path.join(resultsDir, 'profiles', runStamp, name.replace(/\W+/g, ' ').trim().replace(/ /g, '-').toLowerCase())
       const p = await startProcess(name, [path.join(build, 'server/main.js')], env, claudescopeLine, profiling ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])
       started.push(p)
