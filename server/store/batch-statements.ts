@@ -81,7 +81,7 @@ export function buildBatchStatements(ops: readonly CaptureOp[], isStartStored: (
   for (const op of ops) {
     const { record } = op
     const chunks = op.kind === 'complete' ? op.chunks : []
-    const row = { record, responseSseFromChunks: chunks.length > 0 && record.responseSse === framedChunks(chunks) }
+    const row = { record, responseSseFromChunks: chunks.length > 0 && record.responseSse !== null && record.responseSse === framedChunks(chunks) }
     if (writesRequestBody(op, isStartStored)) {
       upserts.push(row)
       for (const part of storedBodyOf(record).parts) if (!isKnown(part.id)) parts.set(part.id, part)
