@@ -12,15 +12,19 @@ import { StorageResolver, type StorageContext } from './storage/storage.resolver
 import { StorageService } from './storage/storage.service'
 import { RetentionResolver, type RetentionContext } from './retention/retention.resolver'
 import type { RetentionService } from './retention/retention.service'
+import DataLoader from 'dataloader'
+import type { Grader } from './grading/grader'
+import { GradingResolver, type GradingContext } from './grading/grading.resolver'
+import { GradingService } from './grading/grading.service'
 
 /**
  * The GraphQL API's composition: which domains it serves and the context their resolvers share.
  * `graphql/` is the transport (Apollo, graphql-ws, limits, auth) and knows none of them.
  */
-const resolvers = [RequestsResolver, RequestConnectionResolver, HealthResolver, StorageResolver, RetentionResolver] as const
+const resolvers = [RequestsResolver, RequestConnectionResolver, HealthResolver, StorageResolver, RetentionResolver, GradingResolver] as const
 
 /** What every resolver receives: each domain reads its own slice. */
-export type ApiContext = RequestsContext & HealthContext & StorageContext & RetentionContext
+export type ApiContext = RequestsContext & HealthContext & StorageContext & RetentionContext & GradingContext
 
 export interface ApiDependencies {
   dataSource: DataSource
@@ -29,6 +33,8 @@ export interface ApiDependencies {
   readHealth(): HealthReport
   /** Prunes old records; the app's own, shared with its schedule so one prune runs at a time. */
   retention: RetentionService
+  /** Grades prompts with the server's own key (gradePrompt). */
+  grader: Grader
 }
 
 export function buildApiSchema(): Promise<GraphQLSchema> {
@@ -36,8 +42,18 @@ export function buildApiSchema(): Promise<GraphQLSchema> {
 }
 
 /** Builds the services once; each call of the returned function makes one operation's context (fresh loaders). */
-export function createApiContextFactory({ dataSource, bus, readHealth, retention }: ApiDependencies): () => ApiContext {
+export function createApiContextFactory({ dataSource, bus, readHealth, retention, grader }: ApiDependencies): () => ApiContext {
   const requests = new RequestsService(dataSource)
   const storage = new StorageService(dataSource)
-  return () => ({ requests, bus, readHealth, storage, retention, requestLoaders: createRequestLoaders(requests) })
+  const grading = new GradingService(dataSource, requests, grader)
+  return () => ({
+    requests,
+    bus,
+    readHealth,
+    storage,
+    retention,
+    requestLoaders: createRequestLoaders(requests),
+    grading,
+    gradeLoader: new DataLoader((ids) => grading.gradesOf(ids), { cache: false }),
+  })
 }

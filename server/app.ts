@@ -9,6 +9,7 @@ import { createCapture, type Capture } from './capture/capture'
 import { ensureDataDir } from './files/private-files'
 import type { Config } from './config'
 import { createGraphQLServer } from './graphql/graphql-server'
+import { Grader } from './grading/grader'
 import { createHttpServer } from './http/create-server'
 import { createHealthReader } from './health/read-health'
 import type { Lifecycle } from './http/health'
@@ -108,7 +109,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const refusedConnections = new Counter({ name: 'claudescope_connections_refused_total', help: 'Client connections closed on arrival because MAX_CONNECTIONS were open.', registers: [metrics.registry] })
   const graphql = createGraphQLServer({
     schema: await buildApiSchema(),
-    createContext: createApiContextFactory({ dataSource, bus, readHealth, retention }),
+    createContext: createApiContextFactory({
+      dataSource,
+      bus,
+      readHealth,
+      retention,
+      grader: new Grader({ forwardUrl: config.forwardUrl, apiKey: config.graderApiKey, model: config.graderModel, timeoutMs: config.responseHeaderTimeoutS * 1000 }),
+    }),
     dashboardToken: config.dashboardToken,
     logger,
   })

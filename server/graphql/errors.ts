@@ -8,6 +8,8 @@ export type UserInputErrorCode =
   | 'REQUEST_NOT_FOUND'
   | 'RETENTION_PERIOD_REQUIRED'
   | 'RETENTION_PERIOD_OUT_OF_RANGE'
+  | 'GRADER_NOT_CONFIGURED'
+  | 'NOTHING_TO_GRADE'
 
 /**
  * A request the API understood but cannot serve as asked. Its message reaches the client as is,

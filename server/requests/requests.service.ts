@@ -1,5 +1,6 @@
 import { In, type DataSource, type Repository, type SelectQueryBuilder } from 'typeorm'
 import type { RequestRecord, RequestStatus, StreamChunkRecord } from '../records/request-record'
+import { isRecordId } from '../records/record-id'
 import { decodeCursor, encodeCursor } from '../graphql/connection'
 import { checkPageSize } from '../graphql/page-size'
 import type { PageInfo } from '../graphql/connection'
@@ -19,14 +20,13 @@ export interface RequestPage {
   filter: RequestFilterValues | null
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 /** started_at at full (microsecond) precision, so a cursor lands exactly between two rows. */
 const STARTED_AT_TEXT = `to_char("r"."started_at" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
 const STARTED_AT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/
 
 type RequestCursor = readonly [startedAt: string, id: string]
 const isRequestCursor = (parts: readonly string[]): parts is RequestCursor =>
-  parts.length === 2 && isStartedAtText(parts[0]!) && UUID.test(parts[1]!)
+  parts.length === 2 && isStartedAtText(parts[0]!) && isRecordId(parts[1]!)
 
 /**
  * True for a STARTED_AT_TEXT value naming an instant that exists, from year 1 on (PostgreSQL knows
@@ -95,14 +95,14 @@ export class RequestsService {
 
   /** The whole record, bodies included; null when there is no such request (or the id is not a UUID). */
   async get(id: string): Promise<RequestRecord | null> {
-    if (!UUID.test(id)) return null
+    if (!isRecordId(id)) return null
     const row = await this.#requests.findOneBy({ id })
     return row ? toRequestRecord(row, await readBodySources(this.dataSource, [row])) : null
   }
 
   /** The stored status only: cheap, for deciding whether a request can still stream. */
   async status(id: string): Promise<RequestStatus | null> {
-    if (!UUID.test(id)) return null
+    if (!isRecordId(id)) return null
     const row = await this.#requests.findOne({ select: { id: true, status: true }, where: { id } })
     return row?.status ?? null
   }
@@ -114,7 +114,7 @@ export class RequestsService {
 
   /** Stored chunks of several requests at once, in the order of `ids`. */
   async chunksOf(ids: readonly string[]): Promise<StreamChunkRecord[][]> {
-    const valid = ids.filter((id) => UUID.test(id))
+    const valid = ids.filter((id) => isRecordId(id))
     const rows = valid.length === 0 ? [] : await this.#chunks.findBy({ requestId: In(valid) })
     const byRequest = new Map(rows.map((row) => [row.requestId, toStreamChunkRecords(row)]))
     return ids.map((id) => byRequest.get(id) ?? [])
@@ -122,7 +122,7 @@ export class RequestsService {
 
   /** Bodies of several requests at once, in the order of `ids`; null where a request is gone. */
   async bodiesOf(ids: readonly string[]): Promise<(RequestBodies | null)[]> {
-    const valid = ids.filter((id) => UUID.test(id))
+    const valid = ids.filter((id) => isRecordId(id))
     const rows = valid.length === 0 ? [] : await this.#requests.createQueryBuilder('r').select(BODY_PROPERTIES.map((property) => `r.${property}`)).where({ id: In(valid) }).getMany()
     const sources = await readBodySources(this.dataSource, rows)
     const byId = new Map(rows.map((row) => [row.id, row]))

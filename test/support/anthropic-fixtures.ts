@@ -153,6 +153,15 @@ export function messageFixture(kind: MessageKind, options: MessageFixtureOptions
 }
 
 /** A countTokens response for a request body of `bodyBytes` bytes (about four bytes a token). */
+/**
+ * The answer to a request that forces a tool (`tool_choice: {type: "tool", name}`): one call of
+ * that tool with `input`, streamed in three partial_json fragments.
+ */
+export function forcedToolFixture(name: string, input: unknown, options: MessageFixtureOptions = {}): MessageFixture {
+  const json = toJson(input)
+  return buildFixture(options.id ?? 'msg_01Q8Faay6cVMbKhNq2KUVrHa', options.model ?? DEFAULT_MODEL, [toolUseBlock('toolu_01Kf7cYpR4nLmx2bW9qTeD3s', name, ['', ...splitEvenly(json, 3)])], 'tool_use', usage({ output: 180 }))
+}
+
 export function countTokensJson(bodyBytes: number): string {
   return JSON.stringify({ input_tokens: Math.max(1, Math.ceil(bodyBytes / 4)) })
 }

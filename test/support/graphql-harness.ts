@@ -8,6 +8,7 @@ import { createGraphQLServer } from '../../server/graphql/graphql-server'
 import type { LiveBus } from '../../server/live/live-bus'
 import { createMemoryBus } from '../../server/live/memory-bus'
 import { createLogger } from '../../server/logger'
+import { Grader } from '../../server/grading/grader'
 import { RetentionService } from '../../server/retention/retention.service'
 import { openStore } from '../../server/store/data-source'
 import { createRetentionStore } from '../../server/store/retention-store'
@@ -27,6 +28,8 @@ export interface ServeOptions {
   dashboardToken?: string
   /** RETENTION_DAYS of the served API (its pruneRecords default). */
   retentionDays?: number
+  /** The grader of the served API; by default one with no key, which refuses to grade. */
+  grader?: Grader
 }
 
 let schema: Promise<GraphQLSchema> | undefined
@@ -66,6 +69,7 @@ async function serveGraphQL(dataSource: DataSource, bus: LiveBus, options: Serve
       bus,
       readHealth: () => ({ status: 'healthy', draining: false, inFlight: 0, database: 'postgresql', liveSubscribers: bus.subscriberCount, capture: { queueItems: 0, queueBytes: 0, spoolBytes: 0, written: 0, lost: 0, failedBatches: 0, reduced: 0, quarantined: 0, lastWriteMs: 0 } }),
       retention,
+      grader: options.grader ?? new Grader({ forwardUrl: 'http://127.0.0.1:9', apiKey: undefined, model: 'claude-sonnet-4-5', timeoutMs: 1000 }),
     }),
     dashboardToken: options.dashboardToken,
     logger,

@@ -24,6 +24,7 @@ import {
   MODELS,
   RATE_LIMIT_MESSAGE,
   countTokensJson,
+  forcedToolFixture,
   errorJson,
   frameSse,
   messageFixture,
@@ -97,6 +98,13 @@ export interface MockUpstreamOptions {
   streamDelayMs?: number
   /** Keep every exchange in `requests`; benchmarks turn it off so memory stays flat. @default true */
   record?: boolean
+  /**
+   * By tool name, the input of the call a /v1/messages answer makes when the request forces that
+   * tool (`tool_choice: {type: "tool", name}`) and names no scenario. @default none: such requests get text
+   */
+  forcedToolInputs?: Record<string, unknown>
+  /** When set, a request whose x-api-key is not one of these gets the API's 401 authentication_error. @default any key is accepted */
+  validApiKeys?: readonly string[]
 }
 
 /** What the mock wrote back for one request: the bytes on the wire, before any client decoding. */
@@ -241,10 +249,13 @@ class MockUpstreamServer implements MockUpstream {
       })
       if (this.#options.record !== false) this.requests.push(received)
       this.#changes.emit('change')
+      const apiKey = req.headers['x-api-key']
       const run =
         scenario === null
           ? exchange.sendJson(400, errorJson('invalid_request_error', `unknown ${MOCK_HEADERS.scenario}: ${String(req.headers[MOCK_HEADERS.scenario])}`, received.requestId))
-          : exchange.play(scenario, parsed)
+          : this.#options.validApiKeys && !(typeof apiKey === 'string' && this.#options.validApiKeys.includes(apiKey))
+            ? exchange.sendJson(401, errorJson('authentication_error', 'invalid x-api-key', received.requestId))
+            : exchange.play(scenario, parsed)
       run.catch((error: unknown) => {
         if (res.headersSent) return res.destroy()
         res.writeHead(500, { 'content-type': 'application/json' }).end(errorJson('api_error', `mock upstream failed: ${String(error)}`, received.requestId))
@@ -278,6 +289,11 @@ class Exchange {
     const model = typeof body?.model === 'string' ? body.model : DEFAULT_MODEL
     const wantsStream = body?.stream === true
     const id = this.#received.requestId
+    const forcedInput = forcedToolInput(body, this.#options)
+    if ((scenario === 'text' || scenario === 'stream-text') && forcedInput !== undefined) {
+      const fixture = forcedToolFixture(forcedInput.name, forcedInput.input, { model })
+      return wantsStream ? this.#stream(fixture.events) : this.sendJson(200, fixture.json)
+    }
     if ((MESSAGE_KINDS as readonly string[]).includes(scenario)) {
       const kind = scenario as MessageKind
       return wantsStream ? this.#stream(this.#messageFixture(kind, model).events) : this.sendJson(200, this.#messageFixture(kind, model).json)
@@ -485,6 +501,13 @@ function chooseScenario(req: IncomingMessage, body: Record<string, unknown> | nu
   if (req.method === 'POST' && path === '/v1/messages/count_tokens') return body ? 'count-tokens' : 'invalid-json-400'
   if (req.method === 'POST' && path === '/v1/messages') return body ? (body.stream === true ? 'stream-text' : 'text') : 'invalid-json-400'
   return 'not-found'
+}
+
+/** The tool the request forces, with the input the options give its call; undefined when none applies. */
+function forcedToolInput(body: Record<string, unknown> | null, options: MockUpstreamOptions): { name: string; input: unknown } | undefined {
+  const choice = body?.tool_choice as { type?: unknown; name?: unknown } | undefined
+  if (choice?.type !== 'tool' || typeof choice.name !== 'string' || !options.forcedToolInputs || !Object.hasOwn(options.forcedToolInputs, choice.name)) return undefined
+  return { name: choice.name, input: options.forcedToolInputs[choice.name] }
 }
 
 function parseJsonObject(body: Buffer): Record<string, unknown> | null {
