@@ -17,6 +17,7 @@ import { createMetrics } from './http/metrics'
 import { findClientDir } from './http/static'
 import type { LiveBus } from './live/live-bus'
 import { createMemoryBus } from './live/memory-bus'
+import { createRedisBus } from './live/redis-bus'
 import type { Logger } from './logger'
 import { createProxy, type Proxy } from './proxy/forward'
 import { scheduleRetention } from './retention/retention-schedule'
@@ -62,7 +63,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     throw err
   }
 
-  const bus = createMemoryBus()
+  const bus = config.redisUrl ? await connectRedisBus(config.redisUrl, logger) : createMemoryBus()
   // `metrics` reads capture and proxy figures, and they report into it: the hooks below refer to it
   // before its line, which is safe because nothing between here and there awaits.
   const capture = createCapture({
@@ -102,6 +103,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     inFlight: () => proxy.inFlight,
     database: embedded ? 'embedded' : 'postgresql',
     liveSubscribers: () => bus.subscriberCount,
+    liveLink: () => bus.link,
     captureStats: () => capture.stats(),
   })
   const retention = new RetentionService({ store: createRetentionStore(dataSource), retentionDays: config.retentionDays, logger })
@@ -166,4 +168,29 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     })())
 
   return { url: `http://${host}:${port}`, server, dataSource, bus, capture, proxy, lifecycle, retention, embeddedDatabase: embedded !== null, close }
+}
+
+/** How long the start waits for Redis before going on alone until it connects. */
+const REDIS_CONNECT_WAIT_MS = 5000
+
+/** The Redis live bus, its first connection awaited briefly: a Redis that is down delays the start, never stops it. */
+async function connectRedisBus(url: string, logger: Logger): Promise<LiveBus> {
+  const bus = createRedisBus({ url, logger })
+  let timer: NodeJS.Timeout | undefined
+  const waited = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), REDIS_CONNECT_WAIT_MS)))
+  const outcome = await Promise.race([bus.ready.then(() => 'ready' as const), waited])
+  clearTimeout(timer)
+  if (outcome === 'late') logger.warn({ redis: redactUrl(url) }, 'Redis is not reachable yet: live events stay on this instance until it is')
+  return bus
+}
+
+/** A URL without its password, for logs. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return 'an invalid URL'
+  }
 }

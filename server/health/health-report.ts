@@ -1,3 +1,5 @@
+import type { LiveBusLink } from '../live/live-bus'
+
 /** This instance's operational state, as `/livez`, `/metrics` and the GraphQL `health` query show it. */
 export interface HealthReport {
   status: 'healthy' | 'draining'
@@ -5,6 +7,8 @@ export interface HealthReport {
   inFlight: number
   database: 'embedded' | 'postgresql'
   liveSubscribers: number
+  /** How live events reach other instances, and what was missed. */
+  live: LiveBusLink
   capture: CaptureHealthReport
 }
 

@@ -1,4 +1,5 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql'
+import type { LiveBusLink } from '../live/live-bus'
 import type { CaptureHealthReport, HealthReport } from './health-report'
 
 @ObjectType({ description: 'Recording of traffic: what waits for the database, and what was lost.' })
@@ -15,6 +16,15 @@ export class CaptureHealth implements CaptureHealthReport {
   @Field(() => Float, { description: 'Milliseconds the last database batch took.' }) lastWriteMs: number
 }
 
+@ObjectType({ description: 'How live events (subscriptions) reach this instance from the others.' })
+export class LiveHealth implements LiveBusLink {
+  @Field(() => String, { description: 'memory: this instance alone; redis: shared with other instances through REDIS_URL.' }) transport: 'memory' | 'redis'
+  @Field({ description: "Whether other instances' events arrive now. While false, subscriptions here miss them." }) connected: boolean
+  @Field(() => Float, { description: 'Events published here that other instances never got (Redis was away), since start.' }) unsharedEvents: number
+  @Field(() => Int, { description: 'Times the link to the other instances broke since start; their events meanwhile were missed here.' }) interruptions: number
+  @Field(() => Date, { nullable: true }) lastInterruptionAt: Date | null
+}
+
 @ObjectType({ description: "This instance's operational state." })
 export class Health implements HealthReport {
   @Field(() => String, { description: 'healthy, or draining while stopping.' }) status: 'healthy' | 'draining'
@@ -22,5 +32,6 @@ export class Health implements HealthReport {
   @Field(() => Int, { description: '/v1/* exchanges in flight.' }) inFlight: number
   @Field(() => String, { description: 'embedded (PGlite) or postgresql.' }) database: 'embedded' | 'postgresql'
   @Field(() => Int) liveSubscribers: number
+  @Field(() => LiveHealth) live: LiveHealth
   @Field(() => CaptureHealth) capture: CaptureHealth
 }

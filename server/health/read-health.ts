@@ -1,4 +1,5 @@
 import type { CaptureStats } from '../capture/capture'
+import type { LiveBusLink } from '../live/live-bus'
 import type { CaptureHealthReport, HealthReport } from './health-report'
 
 /** What the health report is read from, each asked afresh on every read. */
@@ -9,6 +10,7 @@ export interface HealthSources {
   inFlight(): number
   database: HealthReport['database']
   liveSubscribers(): number
+  liveLink(): LiveBusLink
   captureStats(): CaptureStats
 }
 
@@ -22,6 +24,7 @@ export function createHealthReader(sources: HealthSources): () => HealthReport {
       inFlight: sources.inFlight(),
       database: sources.database,
       liveSubscribers: sources.liveSubscribers(),
+      live: sources.liveLink(),
       capture: captureHealth(sources.captureStats()),
     }
   }

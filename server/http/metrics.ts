@@ -78,9 +78,12 @@ export function createMetrics(options: MetricsOptions): Metrics {
   monotonic(registry, 'claudescope_retention_requests_deleted_total', 'Requests deleted by retention, with their stream chunks.', () => readRetention().requestsDeleted)
   monotonic(registry, 'claudescope_retention_contents_deleted_total', 'Stored body parts deleted by retention once no kept request used them.', () => readRetention().contentsDeleted)
   monotonic(registry, 'claudescope_live_dropped_total', 'Live events a slow subscriber lost because its buffer was full.', () => bus.droppedEvents)
+  new Gauge({ name: 'claudescope_live_link_connected', help: "1 while other instances' live events arrive (always 1 without REDIS_URL).", registers: [registry], collect() { this.set(bus.link.connected ? 1 : 0) } })
+  monotonic(registry, 'claudescope_live_unshared_total', 'Live events published here that other instances never got, because Redis was away.', () => bus.link.unsharedEvents)
+  monotonic(registry, 'claudescope_live_link_interruptions_total', 'Times the Redis link to other instances broke; their live events meanwhile were missed here.', () => bus.link.interruptions)
   monotonic(registry, 'claudescope_live_replay_evictions_total', 'In-flight requests whose live replay buffer was released early to bound memory (late subscribers then read the store).', () => bus.replayEvictions)
 
-  const events = bus.subscribe((e) => e.kind === 'request' && e.record.status !== 'IN_FLIGHT', { internal: true })
+  const events = bus.subscribe((e) => e.kind === 'request' && e.record.status !== 'IN_FLIGHT', { internal: true, localOnly: true })
   void (async () => {
     for await (const event of events) {
       if (event.kind !== 'request') continue

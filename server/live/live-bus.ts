@@ -23,11 +23,26 @@ export interface SubscribeOptions {
    * tells operators how many dashboards and API clients are watching. @default false
    */
   internal?: boolean
+  /** Only events published on this instance, none shared by others (per-instance metrics). @default false */
+  localOnly?: boolean
+}
+
+/** How this instance shares live events with others, for health and metrics. */
+export interface LiveBusLink {
+  /** `memory`: this instance alone; `redis`: shared through Redis pub/sub. */
+  transport: 'memory' | 'redis'
+  /** Whether events of other instances arrive now (always true for `memory`). */
+  connected: boolean
+  /** Events published here that other instances never got (Redis was away), since start. */
+  unsharedEvents: number
+  /** Times the link to other instances broke, since start; their events meanwhile are missed here. */
+  interruptions: number
+  lastInterruptionAt: Date | null
 }
 
 /**
  * The event bus between capture and subscribers. Publishing is fire-and-forget and never throws.
- * Implementations: in-process (memory-bus) now; Redis for several instances later.
+ * Implementations: in-process (memory-bus), and Redis pub/sub between instances (redis-bus).
  */
 export interface LiveBus {
   publish(event: LiveEvent): void
@@ -50,5 +65,6 @@ export interface LiveBus {
   readonly droppedEvents: number
   /** Requests in flight whose replay buffer was released early to respect the bounds, since start. */
   readonly replayEvictions: number
+  readonly link: LiveBusLink
   close(): Promise<void>
 }

@@ -1,6 +1,12 @@
 import type { StreamChunkRecord } from '../records/request-record'
 import type { LiveBus, LiveEvent } from './live-bus'
 
+/** A memory bus that also delivers events another instance published (see redis-bus). */
+export interface MemoryBus extends LiveBus {
+  /** Delivers an event published elsewhere: like `publish`, except to `localOnly` subscribers. */
+  publishFromElsewhere(event: LiveEvent): void
+}
+
 export interface MemoryBusOptions {
   /**
    * Events a subscriber may have waiting before it loses its oldest ones (counted in
@@ -34,7 +40,7 @@ interface ReplayEntry {
  * buffer, so subscribing and then reading `chunksSoFar` in the same tick can neither miss nor
  * duplicate a chunk.
  */
-export function createMemoryBus(options: MemoryBusOptions = {}): LiveBus {
+export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
   const bufferSize = options.subscriberBufferSize ?? 10_000
   const retentionMs = options.replayRetentionMs ?? 30_000
   const maxBytes = options.replayMaxBytes ?? 64 * 1024 * 1024
@@ -120,17 +126,20 @@ export function createMemoryBus(options: MemoryBusOptions = {}): LiveBus {
     return entry
   }
 
+  const deliver = (event: LiveEvent, fromElsewhere: boolean) => {
+    if (closed) return
+    track(event)
+    for (const subscriber of subscribers) {
+      if (subscriber.offer(event, fromElsewhere)) droppedEvents++
+    }
+  }
+
   return {
-    publish(event) {
-      if (closed) return
-      track(event)
-      for (const subscriber of subscribers) {
-        if (subscriber.offer(event)) droppedEvents++
-      }
-    },
+    publish: (event) => deliver(event, false),
+    publishFromElsewhere: (event) => deliver(event, true),
 
     subscribe(accept, subscribeOptions) {
-      const subscriber = new Subscriber(bufferSize, accept, () => {
+      const subscriber = new Subscriber(bufferSize, accept, subscribeOptions?.localOnly ?? false, () => {
         subscribers.delete(subscriber)
         internal.delete(subscriber)
       })
@@ -159,6 +168,9 @@ export function createMemoryBus(options: MemoryBusOptions = {}): LiveBus {
     get replayEvictions() {
       return replayEvictions
     },
+    get link() {
+      return { transport: 'memory' as const, connected: true, unsharedEvents: 0, interruptions: 0, lastInterruptionAt: null }
+    },
 
     async close() {
       closed = true
@@ -186,12 +198,13 @@ class Subscriber implements AsyncIterableIterator<LiveEvent> {
   constructor(
     private readonly capacity: number,
     private readonly accept: ((event: LiveEvent) => boolean) | undefined,
+    private readonly localOnly: boolean,
     private readonly onEnd: () => void,
   ) {}
 
   /** Delivers an event if accepted; returns true when the buffer was full and the oldest was dropped. */
-  offer(event: LiveEvent): boolean {
-    if (this.#ended || !this.#accepts(event)) return false
+  offer(event: LiveEvent, fromElsewhere: boolean): boolean {
+    if (this.#ended || (fromElsewhere && this.localOnly) || !this.#accepts(event)) return false
     if (this.#waiting) {
       const resolve = this.#waiting
       this.#waiting = null

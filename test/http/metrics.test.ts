@@ -15,6 +15,7 @@ const IDLE_HEALTH: HealthReport = {
   inFlight: 0,
   database: 'postgresql',
   liveSubscribers: 0,
+  live: { transport: 'memory', connected: true, unsharedEvents: 0, interruptions: 0, lastInterruptionAt: null },
   capture: { queueItems: 0, queueBytes: 0, spoolBytes: 0, written: 0, lost: 0, failedBatches: 0, reduced: 0, quarantined: 0, lastWriteMs: 0 },
 }
 

@@ -67,7 +67,7 @@ async function serveGraphQL(dataSource: DataSource, bus: LiveBus, options: Serve
     createContext: createApiContextFactory({
       dataSource,
       bus,
-      readHealth: () => ({ status: 'healthy', draining: false, inFlight: 0, database: 'postgresql', liveSubscribers: bus.subscriberCount, capture: { queueItems: 0, queueBytes: 0, spoolBytes: 0, written: 0, lost: 0, failedBatches: 0, reduced: 0, quarantined: 0, lastWriteMs: 0 } }),
+      readHealth: () => ({ status: 'healthy', draining: false, inFlight: 0, database: 'postgresql', liveSubscribers: bus.subscriberCount, live: bus.link, capture: { queueItems: 0, queueBytes: 0, spoolBytes: 0, written: 0, lost: 0, failedBatches: 0, reduced: 0, quarantined: 0, lastWriteMs: 0 } }),
       retention,
       grader: options.grader ?? new Grader({ forwardUrl: 'http://127.0.0.1:9', apiKey: undefined, model: 'claude-sonnet-4-5', timeoutMs: 1000 }),
     }),

@@ -24,7 +24,8 @@ export function findPostgresBin(): string | null {
   return bin && existsSync(path.join(bin, 'initdb')) ? bin : null
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer().listen(0, '127.0.0.1', () => {
       const { port } = server.address() as net.AddressInfo
