@@ -18,6 +18,7 @@ import { findClientDir } from './http/static'
 import type { LiveBus } from './live/live-bus'
 import { createMemoryBus } from './live/memory-bus'
 import { createRedisBus } from './live/redis-bus'
+import { startSpanExport } from './telemetry/otlp-export'
 import type { Logger } from './logger'
 import { createProxy, type Proxy } from './proxy/forward'
 import { scheduleRetention } from './retention/retention-schedule'
@@ -144,6 +145,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   })
   const { port } = server.address() as AddressInfo
   const host = config.host.includes(':') ? `[${config.host}]` : config.host
+  const spanExport = config.otelEndpoint === undefined ? null : startSpanExport({ endpoint: config.otelEndpoint, protocol: config.otelProtocol, serviceName: config.otelServiceName, bus, logger })
   const retentionSchedule = config.retentionDays === undefined ? null : scheduleRetention({ prune: () => retention.prune(), logger })
 
   let closing: Promise<void> | undefined
@@ -160,6 +162,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       server.closeAllConnections()
       await serverClosed
       await capture.close()
+      await spanExport?.close()
       await retentionStopped
       metrics.close()
       await bus.close()
