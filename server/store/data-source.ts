@@ -51,12 +51,31 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     throw connectError(url, err)
   }
   try {
-    await dataSource.runMigrations({ transaction: 'each' })
+    await migrateAlone(dataSource)
   } catch (err) {
     await dataSource.destroy()
     throw new StoreError('STORE_MIGRATION_FAILED', `Database migration failed at ${describeTarget(url)}: ${messageOf(err)}`, { cause: err })
   }
   return dataSource
+}
+
+/** The advisory lock key every instance migrates under (any constant; this one spells "csmigr"). */
+const MIGRATION_LOCK_KEY = 0x63736d69677200n
+
+/**
+ * Runs the pending migrations holding a session-level advisory lock, so instances starting
+ * together on one database migrate one after the other: the later ones find nothing left to do,
+ * where they would otherwise each create the same tables and all but one fail.
+ */
+async function migrateAlone(dataSource: DataSource): Promise<void> {
+  const lock = dataSource.createQueryRunner()
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()])
+    await dataSource.runMigrations({ transaction: 'each' })
+  } finally {
+    await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()]).catch(() => {})
+    await lock.release()
+  }
 }
 
 /** host:port/database (or the socket directory) of a connection URL, never its password. */

@@ -39,6 +39,22 @@ describe('openStore', () => {
     await again.destroy()
   })
 
+  // Only PostgreSQL has several instances: the embedded database belongs to the one process that
+  // holds its DATA_DIR, and serves all its connections in one session, where locks cannot exclude.
+  it.skipIf(process.env.TEST_DB !== 'postgres')('migrates an empty database once when several instances start on it at the same time', async () => {
+    const fresh = await createTestDatabase()
+    try {
+      const opened = await Promise.allSettled([openStore(fresh.url), openStore(fresh.url), openStore(fresh.url)])
+      expect(opened.map((result) => (result.status === 'rejected' ? String(result.reason) : 'opened'))).toEqual(['opened', 'opened', 'opened'])
+      const [first] = opened as PromiseFulfilledResult<DataSource>[]
+      const runs = (await first!.value.query(`SELECT name, count(*)::int AS times FROM migrations GROUP BY name HAVING count(*) > 1`)) as unknown[]
+      expect(runs).toEqual([])
+      await Promise.all(opened.map((result) => (result.status === 'fulfilled' ? result.value.destroy() : undefined)))
+    } finally {
+      await fresh.drop()
+    }
+  })
+
   it('leaves nothing for the entities to change once migrated (migrations and entities agree)', async () => {
     const pending = await store.driver.createSchemaBuilder().log()
     expect(pending.upQueries.map((q) => q.query)).toEqual([])
