@@ -30,7 +30,9 @@ markdown.renderer.rules.image = (tokens, index) => {
 const SANITIZE = {
   ALLOWED_TAGS: ['a', 'p', 'br', 'hr', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'strong', 'em', 's', 'code', 'pre', 'blockquote', 'ul', 'ol', 'li', 'table', 'thead', 'tbody', 'tr', 'th', 'td'],
   ALLOWED_ATTR: ['href', 'title', 'start', 'target', 'rel'],
+  // Every allowed attribute value must match this, except the URI-safe ones (target and rel are not by default).
   ALLOWED_URI_REGEXP: SAFE_LINK,
+  ADD_URI_SAFE_ATTR: ['target', 'rel', 'start'],
 }
 
 const purifier = DOMPurify()
