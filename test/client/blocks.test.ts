@@ -241,10 +241,10 @@ describe('document blocks', () => {
     expectInert(wrapper)
   })
 
-  it('offers a base64 PDF as a link to open it, through a Blob URL', () => {
+  it('offers a base64 PDF as a download through a Blob URL', () => {
     const wrapper = render({ type: 'document', title: 'Report', source: { type: 'base64', media_type: 'application/pdf', data: btoa('%PDF-1.4 fake') } })
     const link = wrapper.get('a')
-    expect(link.text()).toBe('Open the PDF')
+    expect(link.text()).toBe('Download the PDF (1 KB)')
     expect(link.attributes('href')).toMatch(/^blob:/)
     expect(link.attributes('download')).toBe('Report.pdf')
     wrapper.unmount()
