@@ -294,6 +294,24 @@ describe('server tool result blocks', () => {
   })
 })
 
+describe('code execution and search result blocks', () => {
+  it('shows code execution output, with a failing exit code highlighted', () => {
+    const wrapper = render({ type: 'bash_code_execution_tool_result', tool_use_id: 'srvtoolu_2', content: { type: 'bash_code_execution_result', stdout: `ok ${SCRIPT}`, stderr: 'warning', return_code: 1 } })
+    expect(wrapper.get('.block-code-execution').classes()).toContain('is-error')
+    expect(wrapper.text()).toContain('exit code 1')
+    expect(wrapper.findAll('pre').map((pre) => pre.text())).toEqual([`ok ${SCRIPT}`, 'warning'])
+    expectInert(wrapper)
+  })
+
+  it('shows a search result with its title, source link and text', () => {
+    const wrapper = render({ type: 'search_result', source: 'https://docs.example.com/api', title: 'API reference', content: [{ type: 'text', text: `The *limit* is 10 ${IMG}` }], citations: { enabled: true } })
+    expect(wrapper.text()).toContain('API reference')
+    expect(wrapper.get('a').attributes()).toMatchObject({ href: 'https://docs.example.com/api', rel: 'noopener noreferrer' })
+    expect(wrapper.get('em').text()).toBe('limit')
+    expectInert(wrapper)
+  })
+})
+
 describe('unknown blocks', () => {
   it('shows a block of an unknown type as its JSON', () => {
     const wrapper = render({ type: 'container_upload', file_id: IMG })
