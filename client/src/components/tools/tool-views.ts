@@ -18,7 +18,6 @@ const VIEWS: Record<string, Component> = {
   Grep: ToolSearch,
   Glob: ToolSearch,
   Task: ToolTask,
-  Agent: ToolTask,
   TodoWrite: ToolTodoWrite,
 }
 
