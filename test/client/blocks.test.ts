@@ -86,6 +86,9 @@ describe('tool use blocks', () => {
     expect(wrapper.get('.removed').text()).toBe('- const a = 1')
     expect(wrapper.get('.added').text()).toBe('+ const a = 2')
     expect(wrapper.get('.same').element.textContent).toBe('  keep\n')
+    const raw = wrapper.get('details.raw-input')
+    expect(raw.attributes('open')).toBeUndefined()
+    expect(raw.get('pre').text()).toContain('"old_string": "const a = 1\\nkeep"')
   })
 
   it('shows every edit of a MultiEdit as its own diff', () => {
@@ -105,7 +108,7 @@ describe('tool use blocks', () => {
     const wrapper = render({ type: 'tool_use', id: 'toolu_1', name: 'Write', input: { file_path: '/site/index.html', content: `<html>${SCRIPT}</html>\n` } })
     expect(wrapper.text()).toContain('/site/index.html')
     expect(wrapper.text()).toContain('1 lines')
-    expect(wrapper.get('pre').text()).toBe(`<html>${SCRIPT}</html>`)
+    expect(wrapper.get('.tool-write pre').text()).toBe(`<html>${SCRIPT}</html>`)
     expectInert(wrapper)
   })
 
