@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 import vue from '@vitejs/plugin-vue'
 
@@ -25,6 +26,8 @@ const projects: any[] = [serverProject('server:pglite', { TEST_DB: 'pglite' })]
 if (process.env.TEST_DATABASE_URL) projects.push(serverProject('server:postgres', { TEST_DB: 'postgres' }, ['test/store/embedded-postgres.test.ts', 'test/store/pglite-wire-server.test.ts', 'test/files/private-data-dir.test.ts', 'test/resilience/**']))
 projects.push({
   plugins: [vue()],
+  // DOMPurify cannot run under happy-dom (see the file aliased here); the browser test runs the real one.
+  resolve: { alias: [{ find: /^dompurify$/, replacement: fileURLToPath(new URL('test/support/dompurify-passthrough.ts', import.meta.url)) }] },
   test: { name: 'client', environment: 'happy-dom', include: ['test/client/**/*.test.ts'] },
 })
 

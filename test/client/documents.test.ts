@@ -10,8 +10,8 @@ const schema = buildSchema(readFileSync(path.resolve(import.meta.dirname, '../..
 const operations = Object.entries(documents).filter(([, value]) => typeof value === 'object' && value !== null && 'kind' in value)
 
 describe('client GraphQL documents', () => {
-  it('exports at least the list, detail and live documents', () => {
-    expect(operations.map(([name]) => name).sort()).toEqual(['REQUESTS_PAGE', 'REQUEST_DETAIL', 'REQUEST_EVENTS'])
+  it('exports the list, detail, timeline and live documents', () => {
+    expect(operations.map(([name]) => name).sort()).toEqual(['REQUESTS_PAGE', 'REQUEST_DETAIL', 'REQUEST_EVENTS', 'REQUEST_TIMELINE'])
   })
 
   it.each(operations)('%s is valid against the committed schema.graphql', (_name, document) => {

@@ -33,7 +33,9 @@ describe('request detail', () => {
     // Model (heading and overview), error, header, system, user text, tool input, tool result, response text, thinking.
     expect(panel.text().split(HOSTILE).length - 1).toBeGreaterThanOrEqual(9)
     expect(wrapper.get('tbody tr').text()).toContain(HOSTILE)
-    expect(panel.text()).toContain('tool_result · error')
+    // The failed result shows under its call, highlighted, and its place in the user message points back to the call.
+    expect(panel.get('.block-tool-use .block-tool-result.is-error').text()).toContain(HOSTILE)
+    expect(panel.get('.block-tool-result.is-pointer').text()).toContain('for Bash toolu_1')
     wrapper.unmount()
   })
 

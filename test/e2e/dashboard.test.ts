@@ -90,6 +90,40 @@ describe.skipIf(!hasChromium)('dashboard in a real browser', () => {
     await page.close()
   }, 60_000)
 
+  it('shows an Edit call in the detail as a diff beside its result, and hostile markdown as inert text', async () => {
+    const { page, problems } = await openDashboard()
+    const hostile = 'Check [this](javascript:alert(1)) and [docs](https://example.com/docs) <img src=x onerror="window.hacked=1"> <script>window.hacked=2</script> ![pixel](https://tracker.invalid/p.gif)'
+    await sdkClient(app.url).messages.create({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 64,
+      messages: [
+        { role: 'user', content: 'Raise the limit' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_e2e', name: 'Edit', input: { file_path: '/src/app.ts', old_string: 'const LIMIT = 1\nexport { LIMIT }', new_string: 'const LIMIT = 2\nexport { LIMIT }' } }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_e2e', content: 'The file /src/app.ts has been updated.' }, { type: 'text', text: hostile }] },
+      ],
+    })
+    const row = page.locator('tbody tr').filter({ hasText: 'Completed' }).first()
+    await row.waitFor()
+    await row.getByRole('button').click()
+    const detail = page.locator('aside')
+    const call = detail.locator('#tool-use-toolu_e2e')
+    await call.locator('.removed').getByText('const LIMIT = 1').waitFor()
+    expect(await call.locator('.added').textContent()).toContain('const LIMIT = 2')
+    expect(await call.locator('.block-tool-result').textContent()).toContain('The file /src/app.ts has been updated.')
+
+    // The hostile text arrives as text: markdown-it and DOMPurify both ran in a real browser.
+    await detail.getByText('<script>window.hacked=2</script>', { exact: false }).waitFor()
+    expect(await detail.locator('img, script, svg, [onerror]').count()).toBe(0)
+    expect(await detail.locator('a[href^="javascript"]').count()).toBe(0)
+    const docs = detail.getByRole('link', { name: 'docs' })
+    expect(await docs.getAttribute('rel')).toBe('noopener noreferrer')
+    expect(await docs.getAttribute('target')).toBe('_blank')
+    expect(await detail.getByRole('link', { name: 'image: pixel' }).getAttribute('href')).toBe('https://tracker.invalid/p.gif')
+    expect(await page.evaluate(() => (window as { hacked?: number }).hacked)).toBeUndefined()
+    expect(problems).toEqual([])
+    await page.close()
+  }, 60_000)
+
   /** A handful of varied requests so the README shows the list as it looks in use. */
   async function saveScreenshot(page: Page, anthropic: Anthropic): Promise<void> {
     await page.locator('aside header button').click()

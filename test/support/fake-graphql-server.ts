@@ -7,6 +7,8 @@ import type {
   RequestEventData,
   RequestStatus,
   RequestSummary,
+  RequestTimelineData,
+  RequestTimelineVariables,
   RequestsPageData,
   RequestsPageVariables,
 } from '../../client/src/graphql/documents'
@@ -16,8 +18,9 @@ import type {
  * (newest first, cursor = the last row's id), and every active subscription receives what the test
  * pushes with `emit`, through a wonka subject as the fake live stream.
  */
-export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageSize?: number } = {}) {
+export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageSize?: number; chunks?: Map<string, RequestChunk[]> } = {}) {
   const rows = options.rows ?? []
+  const chunks = options.chunks ?? new Map<string, RequestChunk[]>()
   const pageSize = options.pageSize ?? 50
   const live = makeSubject<RequestEventData>()
   const operations: Operation[] = []
@@ -40,6 +43,12 @@ export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageS
       case 'RequestDetail': {
         const { id } = operation.variables as RequestDetailVariables
         return { request: rows.find((row) => row.id === id) ?? null }
+      }
+      case 'RequestTimeline': {
+        const { id } = operation.variables as RequestTimelineVariables
+        const row = rows.find((candidate) => candidate.id === id)
+        const data: RequestTimelineData = { request: row ? { id: row.id, ttfbMs: row.ttfbMs, durationMs: row.durationMs, chunks: chunks.get(row.id) ?? [] } : null }
+        return data
       }
       default:
         throw new Error(`The fake server does not know ${getOperationName(operation.query)}`)
@@ -83,6 +92,9 @@ export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageS
   }
 }
 
+/** One stored SSE event as the timeline query selects it. */
+export type RequestChunk = NonNullable<RequestTimelineData['request']>['chunks'][number]
+
 let sequence = 0
 
 /** A stored request; ids and start times increase with each call, so later calls are newer. */
@@ -115,12 +127,13 @@ export function recordedRequest(overrides: Partial<RequestDetail> = {}): Request
     requestBodyText: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'Hello' }] }),
     responseHeaders: { 'content-type': 'text/event-stream' },
     responseBodyText: JSON.stringify({ type: 'message', role: 'assistant', content: [{ type: 'text', text: 'Hi there' }] }),
+    responseSse: null,
     ...overrides,
   }
 }
 
 /** The row a list shows for a recorded request (what live events carry). */
 export function summaryOf(request: RequestDetail): RequestSummary {
-  const { upstreamRequestId, userAgent, apiKeyFingerprint, requestHeaders, requestBodyText, responseHeaders, responseBodyText, ...summary } = request
+  const { upstreamRequestId, userAgent, apiKeyFingerprint, requestHeaders, requestBodyText, responseHeaders, responseBodyText, responseSse, ...summary } = request
   return summary
 }

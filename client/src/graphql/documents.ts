@@ -69,11 +69,29 @@ export const REQUEST_DETAIL = graphql(
         requestBodyText
         responseHeaders
         responseBodyText
+        responseSse
       }
     }
   `,
   [REQUEST_SUMMARY_FIELDS],
 )
+
+/** The SSE events of one response with their arrival times, for its timeline; fetched when the timeline is opened. */
+export const REQUEST_TIMELINE = graphql(`
+  query RequestTimeline($id: ID!) {
+    request(id: $id) {
+      id
+      ttfbMs
+      durationMs
+      chunks {
+        seq
+        event
+        data
+        offsetMs
+      }
+    }
+  }
+`)
 
 /** Matching requests as they start (kind IN_FLIGHT) and end. */
 export const REQUEST_EVENTS = graphql(
@@ -102,3 +120,5 @@ export type RequestsPageVariables = VariablesOf<typeof REQUESTS_PAGE>
 export type RequestDetailVariables = VariablesOf<typeof REQUEST_DETAIL>
 export type RequestEventData = ResultOf<typeof REQUEST_EVENTS>
 export type RequestEventVariables = VariablesOf<typeof REQUEST_EVENTS>
+export type RequestTimelineData = ResultOf<typeof REQUEST_TIMELINE>
+export type RequestTimelineVariables = VariablesOf<typeof REQUEST_TIMELINE>
