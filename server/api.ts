@@ -12,15 +12,19 @@ import { StorageResolver, type StorageContext } from './storage/storage.resolver
 import { StorageService } from './storage/storage.service'
 import { RetentionResolver, type RetentionContext } from './retention/retention.resolver'
 import type { RetentionService } from './retention/retention.service'
+import { PricesService } from './usage/prices.service'
+import { UsageResolver, type UsageContext } from './usage/usage.resolver'
+import { UsageService } from './usage/usage.service'
+import { createLogger, type Logger } from './logger'
 
 /**
  * The GraphQL API's composition: which domains it serves and the context their resolvers share.
  * `graphql/` is the transport (Apollo, graphql-ws, limits, auth) and knows none of them.
  */
-const resolvers = [RequestsResolver, RequestConnectionResolver, HealthResolver, StorageResolver, RetentionResolver] as const
+const resolvers = [RequestsResolver, RequestConnectionResolver, HealthResolver, StorageResolver, RetentionResolver, UsageResolver] as const
 
 /** What every resolver receives: each domain reads its own slice. */
-export type ApiContext = RequestsContext & HealthContext & StorageContext & RetentionContext
+export type ApiContext = RequestsContext & HealthContext & StorageContext & RetentionContext & UsageContext
 
 export interface ApiDependencies {
   dataSource: DataSource
@@ -29,6 +33,10 @@ export interface ApiDependencies {
   readHealth(): HealthReport
   /** Prunes old records; the app's own, shared with its schedule so one prune runs at a time. */
   retention: RetentionService
+  /** The price book the capture writer prices with (the app's own); one is made when not given. */
+  prices?: PricesService
+  /** For a price book made here. */
+  logger?: Logger
 }
 
 export function buildApiSchema(): Promise<GraphQLSchema> {
@@ -36,8 +44,10 @@ export function buildApiSchema(): Promise<GraphQLSchema> {
 }
 
 /** Builds the services once; each call of the returned function makes one operation's context (fresh loaders). */
-export function createApiContextFactory({ dataSource, bus, readHealth, retention }: ApiDependencies): () => ApiContext {
+export function createApiContextFactory({ dataSource, bus, readHealth, retention, prices, logger }: ApiDependencies): () => ApiContext {
   const requests = new RequestsService(dataSource)
   const storage = new StorageService(dataSource)
-  return () => ({ requests, bus, readHealth, storage, retention, requestLoaders: createRequestLoaders(requests) })
+  const usage = new UsageService(dataSource)
+  const priceBook = prices ?? new PricesService({ dataSource, logger: logger ?? createLogger('silent') })
+  return () => ({ requests, bus, readHealth, storage, retention, usage, prices: priceBook, requestLoaders: createRequestLoaders(requests) })
 }

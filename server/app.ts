@@ -24,6 +24,8 @@ import { createCaptureStore } from './store/capture-store'
 import { openStore } from './store/data-source'
 import { EMBEDDED_BATCH_MAX_BYTES, startEmbeddedPostgres } from './store/embedded/embedded-postgres'
 import { createRetentionStore } from './store/retention-store'
+import { withPricing } from './usage/priced-capture-store'
+import { PricesService } from './usage/prices.service'
 
 /** A running Claudescope: the parts tests and the CLI need to reach. */
 export interface App {
@@ -62,10 +64,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   }
 
   const bus = createMemoryBus()
+  // Loads the price book, then costs finished records left without a cost; the writer prices each batch with it.
+  const prices = new PricesService({ dataSource, logger })
+  prices.start()
   // `metrics` reads capture and proxy figures, and they report into it: the hooks below refer to it
   // before its line, which is safe because nothing between here and there awaits.
   const capture = createCapture({
-    store: createCaptureStore(dataSource),
+    store: withPricing(createCaptureStore(dataSource), () => prices.current()),
     bus,
     dataDir: config.dataDirPath,
     logger,
@@ -108,7 +113,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const refusedConnections = new Counter({ name: 'claudescope_connections_refused_total', help: 'Client connections closed on arrival because MAX_CONNECTIONS were open.', registers: [metrics.registry] })
   const graphql = createGraphQLServer({
     schema: await buildApiSchema(),
-    createContext: createApiContextFactory({ dataSource, bus, readHealth, retention }),
+    createContext: createApiContextFactory({ dataSource, bus, readHealth, retention, prices }),
     dashboardToken: config.dashboardToken,
     logger,
   })
@@ -152,6 +157,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       await serverClosed
       await capture.close()
       await retentionStopped
+      prices.close()
       metrics.close()
       await bus.close()
       await dataSource.destroy()

@@ -8,6 +8,10 @@ export type UserInputErrorCode =
   | 'REQUEST_NOT_FOUND'
   | 'RETENTION_PERIOD_REQUIRED'
   | 'RETENTION_PERIOD_OUT_OF_RANGE'
+  | 'INVALID_PRICE'
+  | 'INVALID_TIME_RANGE'
+  | 'INVALID_TIMEZONE'
+  | 'INVALID_GROUP_BY'
 
 /**
  * A request the API understood but cannot serve as asked. Its message reaches the client as is,
