@@ -34,7 +34,9 @@ export function usageStatement(query: UsageQuery): { text: string; values: unkno
   const { from, to, unit, dimensions, timezone } = query
   const innerFrom = Math.min(ceilSlot(from.getTime()), to.getTime())
   const innerTo = Math.max(floorSlot(to.getTime()), innerFrom)
-  const values: unknown[] = [grainFor(dimensions), new Date(innerFrom), new Date(innerTo), from, new Date(innerFrom), new Date(innerTo), to, timezone]
+  const values: unknown[] = [grainFor(dimensions), new Date(innerFrom), new Date(innerTo), from, new Date(innerFrom), new Date(innerTo), to]
+  // $8, the zone, only where a time unit uses it: a parameter no expression uses has no type.
+  if (unit !== null) values.push(timezone)
   const counters = ROLLUP_COUNTERS.map((c) => c.name)
   const kept = (d: RollupDimension) => (dimensions.includes(d) ? d : `''`)
   const slots = `
