@@ -7,6 +7,7 @@ import { costOf, type CostInput } from './cost'
 import { PriceBook } from './price-book'
 import { SHIPPED_ALIASES, SHIPPED_PRICES } from './price-data'
 import { toOverrideRow, type PriceInputValues } from './price-input'
+import type { PricingSource } from './priced-capture-store'
 import type { PriceRow } from './price-row'
 
 export interface PricesServiceOptions {
@@ -40,7 +41,7 @@ const COSTED_COLUMNS = `r.id, r.path, r.model, r.routed_model, r.started_at, r.i
  * triggers move the sums with them. Records the writer could not price (the book not loaded yet,
  * rows from before pricing existed) are costed once the book is loaded.
  */
-export class PricesService {
+export class PricesService implements PricingSource {
   readonly #dataSource: DataSource
   readonly #logger: Logger
   readonly #batchSize: number
@@ -51,6 +52,9 @@ export class PricesService {
   #pass: Promise<unknown> = Promise.resolve()
   #closed = false
   #retry: NodeJS.Timeout | undefined
+  #refresh: NodeJS.Timeout | undefined
+  /** Count and latest change of the overrides the book was built from. */
+  #overridesSignature = ''
 
   constructor(options: PricesServiceOptions) {
     this.#dataSource = options.dataSource
@@ -64,9 +68,14 @@ export class PricesService {
     return this.#book
   }
 
-  /** Loads the book, then costs the finished records still without a cost; retries while the database fails. Never throws. */
-  start(): void {
+  /**
+   * Loads the book, then costs the finished records still without a cost; retries while the
+   * database fails. Then checks the overrides every `refreshMs`, so a price set through another
+   * instance prices this one's records too. Never throws.
+   */
+  start(refreshMs = 60_000): void {
     void this.#loadAndCostUnpriced()
+    this.#refresh = setInterval(() => void this.#refreshIfChanged(), refreshMs).unref()
   }
 
   /** The book, loaded from the database on first use. */
@@ -109,13 +118,36 @@ export class PricesService {
     return { price: toPriceRow(stored!), recostedRequests }
   }
 
-  /** Stops the retry timer and any history pass after its current batch. */
+  recostLater(ids: readonly string[]): void {
+    if (ids.length === 0 || this.#closed) return
+    this.#inTurn(async () => this.#costPass(await this.book(), `r.id = ANY($1) AND r.status <> 'IN_FLIGHT'`, [ids])).catch((err: unknown) => {
+      // Left as they are, the rows keep the cost of the previous book until the next price change.
+      this.#logger.warn({ err, requests: ids.length }, 'could not cost again requests written while the price book changed')
+    })
+  }
+
+  /** Stops the retry and refresh timers, and any history pass after its current batch. */
   close(): void {
     this.#closed = true
     clearTimeout(this.#retry)
+    clearInterval(this.#refresh)
+  }
+
+  async #refreshIfChanged(): Promise<void> {
+    try {
+      if (this.#book !== null && (await this.#signature()) !== this.#overridesSignature) await this.#reload()
+    } catch (err) {
+      this.#logger.warn({ err }, 'could not check the price overrides for changes')
+    }
+  }
+
+  async #signature(): Promise<string> {
+    const [row] = (await this.#dataSource.query(`SELECT count(*)::text AS n, max(updated_at)::text AS at FROM ${OVERRIDES}`)) as Array<{ n: string; at: string | null }>
+    return `${row!.n}|${row!.at}`
   }
 
   async #reload(): Promise<PriceBook> {
+    this.#overridesSignature = await this.#signature()
     const overrides = ((await this.#dataSource.query(`SELECT ${OVERRIDE_COLUMNS} FROM ${OVERRIDES}`)) as OverrideRow[]).map(toPriceRow)
     return (this.#book = new PriceBook(SHIPPED_PRICES, overrides, SHIPPED_ALIASES))
   }

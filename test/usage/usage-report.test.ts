@@ -9,6 +9,7 @@ import { PricesService } from '../../server/usage/prices.service'
 import { UsageService } from '../../server/usage/usage.service'
 import { makeRecord } from '../support/record-fixtures'
 import { useMigratedStore } from '../support/test-database'
+import { waitFor } from '../support/wait'
 
 const store = useMigratedStore()
 
@@ -36,7 +37,7 @@ beforeEach(async () => {
 /** Writes ops as the capture writer does, pricing each batch first. */
 async function write(ops: CaptureOp[]): Promise<void> {
   const book = await prices.book()
-  await withPricing(createCaptureStore(store.dataSource), () => book).writeBatch(ops, () => false)
+  await withPricing(createCaptureStore(store.dataSource), { current: () => book, recostLater: () => {} }).writeBatch(ops, () => false)
 }
 
 const complete = (record: RequestRecord): CaptureOp => ({ kind: 'complete', record, chunks: [] })
@@ -70,6 +71,28 @@ describe('pricing on write', () => {
     await write([complete(record)])
     // 1,000,000 x $1
     expect((await usage.report(...day, [], 'UTC')).totals).toMatchObject({ requests: 1, inputTokens: 1_000_000, costUsdExact: '1' })
+  })
+})
+
+describe('pricing while the price book changes', () => {
+  it('costs again with the new book the records of a batch written while it changed', async () => {
+    const record = finished('2026-11-02T10:00:00Z', 'claude-haiku-4-5', tokens(1_000_000, 0))
+    const shipped = await prices.book()
+    // The store's write is where the book changes, as when setPrice lands during a batch's commit
+    const capture = createCaptureStore(store.dataSource)
+    let book = shipped
+    const raced = { ...capture, writeBatch: async (...args: Parameters<typeof capture.writeBatch>) => {
+      await capture.writeBatch(...args)
+      await prices.setPrice({ model: 'claude-haiku-4-5', effectiveFrom: new Date('2026-01-01T00:00:00Z'), inputUsdPerMTok: 2, outputUsdPerMTok: 10 })
+      book = await prices.book()
+    } }
+    const recosted = new Promise<readonly string[]>((resolve) => {
+      void withPricing(raced, { current: () => book, recostLater: (ids) => { prices.recostLater(ids); resolve(ids) } }).writeBatch([complete(record)], () => false)
+    })
+
+    expect(await recosted).toEqual([record.id])
+    // 1,000,000 x $2 with the new price, not $1 with the shipped one
+    await waitFor(async () => (await store.dataSource.query(`SELECT cost_usd::text AS cost FROM requests WHERE id = $1`, [record.id]))[0].cost === '2', 'the record costed with the new price')
   })
 })
 
