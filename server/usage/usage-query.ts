@@ -23,20 +23,20 @@ const ceilSlot = (ms: number) => Math.ceil(ms / ROLLUP_SLOT_MS) * ROLLUP_SLOT_MS
 /**
  * The statement of a usage report. Whole 15-minute slots inside [from, to) are read from the
  * rollups; the partial slots at either end (when from or to is not on a slot boundary) from
- * `requests` itself, through its started_at index, at most 15 minutes each. Slots are then
- * grouped into local hours, days or weeks of `timezone`:
- * - a day or week is its local calendar span: `date_trunc` of the slot's local time, turned back
- *   into an instant in the zone, so a DST day lasts 23 or 25 hours;
- * - an hour is the slot less its minutes into the local hour, an instant, so the two 01:00 hours
- *   of a night the clocks go back stay two buckets, and :30/:45 zones start hours at :30/:45 UTC.
+ * `requests` itself, through its started_at index, at most 15 minutes each.
+ *
+ * Time buckets are listed once, not computed per row (a zone conversion per slot row cost more
+ * than the rest of the query): local days and weeks are a series of wall-clock dates, each turned
+ * into an instant in the zone, so a DST day lasts 23 or 25 hours; local hours are the 15-minute
+ * instants whose local minute is 0, so the two 01:00 hours of a night the clocks go back stay two
+ * buckets and :30/:45 zones start hours at :30/:45 UTC. Each slot then finds its bucket by binary
+ * search among the bucket starts (`width_bucket`).
  */
 export function usageStatement(query: UsageQuery): { text: string; values: unknown[] } {
   const { from, to, unit, dimensions, timezone } = query
   const innerFrom = Math.min(ceilSlot(from.getTime()), to.getTime())
   const innerTo = Math.max(floorSlot(to.getTime()), innerFrom)
   const values: unknown[] = [grainFor(dimensions), new Date(innerFrom), new Date(innerTo), from, new Date(innerFrom), new Date(innerTo), to]
-  // $8, the zone, only where a time unit uses it: a parameter no expression uses has no type.
-  if (unit !== null) values.push(timezone)
   const counters = ROLLUP_COUNTERS.map((c) => c.name)
   const kept = (d: RollupDimension) => (dimensions.includes(d) ? d : `''`)
   const slots = `
@@ -47,19 +47,31 @@ export function usageStatement(query: UsageQuery): { text: string; values: unkno
       ${dimensions.includes('model') ? DIMENSION_OF_REQUEST.model : `''`}, ${dimensions.includes('api_key_fingerprint') ? DIMENSION_OF_REQUEST.api_key_fingerprint : `''`},
       ${ROLLUP_COUNTERS.map((c) => c.ofRequest).join(', ')}
     FROM requests r WHERE r.status <> 'IN_FLIGHT' AND ((r.started_at >= $4 AND r.started_at < $5) OR (r.started_at >= $6 AND r.started_at < $7))`
-  const local = `(s.slot_start AT TIME ZONE $8)`
-  const bucket =
-    unit === null
-      ? { start: 'NULL::timestamptz', end: 'NULL::timestamptz', label: 'NULL::text' }
-      : unit === 'hour'
-        ? { start: `s.slot_start - (${local} - date_trunc('hour', ${local}))`, end: `s.slot_start - (${local} - date_trunc('hour', ${local})) + interval '1 hour'`, label: `to_char(date_trunc('hour', ${local}), 'YYYY-MM-DD"T"HH24:MI:SS')` }
-        : { start: `date_trunc('${unit}', ${local}) AT TIME ZONE $8`, end: `(date_trunc('${unit}', ${local}) + interval '1 ${unit}') AT TIME ZONE $8`, label: `to_char(date_trunc('${unit}', ${local}), 'YYYY-MM-DD"T"HH24:MI:SS')` }
+  const sums = counters.map((c) => `sum(s.${c}) AS ${c}`).join(', ')
+  const out = counters.map((c) => `a.${c}::text AS ${c}`).join(', ')
+  if (unit === null) {
+    const text = `
+      SELECT NULL::timestamptz AS bucket_start, NULL::timestamptz AS bucket_end, NULL::text AS local_start, s.model, s.api_key_fingerprint, ${counters.map((c) => `sum(s.${c})::text AS ${c}`).join(', ')}
+      FROM (${slots}) s GROUP BY s.model, s.api_key_fingerprint HAVING sum(s.requests) <> 0 ORDER BY 4, 5`
+    return { text, values }
+  }
+  // $8 the zone, $9 where the bucket series starts (an hour starts at most 45 minutes before a slot).
+  values.push(timezone, unit === 'hour' ? new Date(floorSlot(from.getTime()) - 3 * ROLLUP_SLOT_MS) : from)
+  const label = (local: string) => `to_char(${local}, 'YYYY-MM-DD"T"HH24:MI:SS')`
+  const buckets =
+    unit === 'hour'
+      ? `SELECT t AS bucket_start, lead(t, 1, t + interval '1 hour') OVER (ORDER BY t) AS bucket_end, ${label('t AT TIME ZONE $8')} AS local_start
+         FROM generate_series($9::timestamptz, $7::timestamptz, interval '15 minutes') t
+         WHERE date_trunc('hour', t AT TIME ZONE $8) = t AT TIME ZONE $8`
+      : `SELECT d AT TIME ZONE $8 AS bucket_start, (d + interval '1 ${unit}') AT TIME ZONE $8 AS bucket_end, ${label('d')} AS local_start
+         FROM generate_series(date_trunc('${unit}', $9::timestamptz AT TIME ZONE $8), $7::timestamptz AT TIME ZONE $8, interval '1 ${unit}') d`
   const text = `
-    SELECT ${bucket.start} AS bucket_start, ${bucket.end} AS bucket_end, ${bucket.label} AS local_start, s.model, s.api_key_fingerprint,
-      ${counters.map((c) => `sum(s.${c})::text AS ${c}`).join(', ')}
-    FROM (${slots}) s
-    GROUP BY 1, 2, 3, s.model, s.api_key_fingerprint
-    HAVING sum(s.requests) <> 0
-    ORDER BY 1, 4, 5`
+    WITH b AS (SELECT row_number() OVER (ORDER BY bucket_start) AS idx, bucket_start, bucket_end, local_start FROM (${buckets}) g),
+    starts AS (SELECT array_agg(bucket_start ORDER BY bucket_start) AS starts FROM b),
+    a AS (
+      SELECT width_bucket(s.slot_start, starts.starts) AS idx, s.model, s.api_key_fingerprint, ${sums}
+      FROM (${slots}) s, starts GROUP BY 1, 2, 3 HAVING sum(s.requests) <> 0)
+    SELECT b.bucket_start, b.bucket_end, b.local_start, a.model, a.api_key_fingerprint, ${out}
+    FROM a JOIN b USING (idx) ORDER BY 1, 4, 5`
   return { text, values }
 }

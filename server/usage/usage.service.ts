@@ -84,8 +84,11 @@ export class UsageService {
       model: dimensions.includes('model') ? row.model : null,
       apiKeyFingerprint: dimensions.includes('api_key_fingerprint') ? row.api_key_fingerprint || null : null,
     }))
-    const byModel = dimensions.includes('model') && unit === null ? rows : await this.#query({ from, to, unit: null, dimensions: ['model'], timezone })
-    const unpriced = byModel.filter((row) => Number(row.unpriced_requests) > 0)
+    // Unpriced requests by model: from the rows when they are by model, else from the model grain.
+    const byModel = dimensions.includes('model') ? rows : await this.#query({ from, to, unit: null, dimensions: ['model'], timezone })
+    const unpricedByModel = new Map<string, bigint>()
+    for (const row of byModel) if (row.unpriced_requests !== '0') unpricedByModel.set(row.model, (unpricedByModel.get(row.model) ?? 0n) + BigInt(row.unpriced_requests))
+    const unpriced = [...unpricedByModel].sort(([a], [b]) => a.localeCompare(b))
     return {
       from,
       to,
@@ -93,8 +96,8 @@ export class UsageService {
       groupBy: [...groupBy],
       totals: sumsOf(rows),
       buckets,
-      unpricedModels: unpriced.map((row) => row.model),
-      warnings: unpriced.map((row) => `${row.unpriced_requests} requests of ${row.model || 'no model'} have no price, so costUsd leaves them out: set one with setPrice`),
+      unpricedModels: unpriced.map(([model]) => model),
+      warnings: unpriced.map(([model, count]) => `${count} requests of ${model || 'no model'} have no price, so costUsd leaves them out: set one with setPrice`),
     }
   }
 
