@@ -30,7 +30,8 @@ const MAX_MULTIPLIER = 100
  */
 export function toOverrideRow(values: PriceInputValues, modelKey: string): Omit<PriceRow, 'id'> {
   if (modelKey === '' || modelKey.length > 200) invalid('model', `a model id of 1 to 200 characters, got ${JSON.stringify(values.model)}`)
-  if (Number.isNaN(values.effectiveFrom.getTime())) invalid('effectiveFrom', 'a valid date-time')
+  const fromMs = values.effectiveFrom.getTime()
+  if (!(fromMs >= Date.UTC(1970, 0, 1) && fromMs <= Date.UTC(9999, 0, 1))) invalid('effectiveFrom', `a date-time from 1970 to 9999, got ${String(values.effectiveFrom)}`)
   const minInputTokens = values.minInputTokens ?? 0
   if (!Number.isSafeInteger(minInputTokens) || minInputTokens < 0) invalid('minInputTokens', `a whole number of tokens, 0 or more, got ${minInputTokens}`)
   const input = amount('inputUsdPerMTok', values.inputUsdPerMTok)

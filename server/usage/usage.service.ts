@@ -139,9 +139,14 @@ function sumsOf(rows: readonly SumRow[]): UsageSums {
   }
 }
 
+/** Instants a range may span: what the database's timestamps hold with room for a week's series. */
+const EARLIEST_MS = Date.UTC(1970, 0, 1)
+const LATEST_MS = Date.UTC(9999, 0, 1)
+
 function validateRange(from: Date, to: Date): void {
-  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from.getTime() >= to.getTime()) {
-    throw new UserInputError('INVALID_TIME_RANGE', `\`range.from\` must be before \`range.to\`, got ${String(from)} and ${String(to)}.`, 'range')
+  const inBounds = (date: Date) => date.getTime() >= EARLIEST_MS && date.getTime() <= LATEST_MS
+  if (!inBounds(from) || !inBounds(to) || from.getTime() >= to.getTime()) {
+    throw new UserInputError('INVALID_TIME_RANGE', `\`range.from\` must be before \`range.to\`, both from 1970 to 9999, got ${String(from)} and ${String(to)}.`, 'range')
   }
 }
 

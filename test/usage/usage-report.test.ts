@@ -188,12 +188,13 @@ describe('usage buckets in a time zone', () => {
     expect(report.totals.inputTokens).toBe(2 + 4 + 8)
   })
 
-  it('refuses a zone that is not an IANA name, and two time units', async () => {
+  it('refuses a zone that is not an IANA name, two time units, and a range backwards or beyond the year 9999', async () => {
     const day = range('2026-05-01T00:00:00Z', '2026-05-02T00:00:00Z')
     await expect(usage.report(...day, [], '+05:30')).rejects.toMatchObject({ extensions: { code: 'INVALID_TIMEZONE' } })
     await expect(usage.report(...day, [], 'Mars/Olympus_Mons')).rejects.toMatchObject({ extensions: { code: 'INVALID_TIMEZONE' } })
     await expect(usage.report(...day, ['DAY', 'HOUR'], 'UTC')).rejects.toMatchObject({ extensions: { code: 'INVALID_GROUP_BY' } })
     await expect(usage.report(day[1], day[0], [], 'UTC')).rejects.toMatchObject({ extensions: { code: 'INVALID_TIME_RANGE' } })
+    await expect(usage.report(new Date('+100000-01-01T00:00:00Z'), new Date('+100001-01-01T00:00:00Z'), [], 'UTC')).rejects.toMatchObject({ extensions: { code: 'INVALID_TIME_RANGE' } })
   })
 })
 
