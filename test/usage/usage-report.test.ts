@@ -96,6 +96,25 @@ describe('pricing while the price book changes', () => {
   })
 })
 
+describe('records written unpriced', () => {
+  it('are costed once the price book loads, as records from before pricing existed are', async () => {
+    const record = finished('2026-11-02T10:00:00Z', 'claude-haiku-4-5', tokens(1_000_000, 0))
+    await createCaptureStore(store.dataSource).writeBatch([complete(record)], () => false)
+    const before = await store.dataSource.query(`SELECT cost_status FROM requests WHERE id = $1`, [record.id])
+    expect(before).toEqual([{ cost_status: null }])
+
+    prices.start()
+    try {
+      // 1,000,000 x $1
+      await waitFor(async () => (await store.dataSource.query(`SELECT cost_usd::text AS cost FROM requests WHERE id = $1`, [record.id]))[0].cost === '1', 'the unpriced record costed')
+      const report = await usage.report(...range('2026-11-02T00:00:00Z', '2026-11-03T00:00:00Z'), [], 'UTC')
+      expect(report.totals).toMatchObject({ requests: 1, costUsdExact: '1' })
+    } finally {
+      prices.close()
+    }
+  })
+})
+
 describe('setPrice', () => {
   it('re-costs the history of the model from the price date on, in batches, and the report follows', async () => {
     const before = finished('2026-01-15T00:00:00Z', 'claude-haiku-4-5-20251001', tokens(1_000_000, 0))
