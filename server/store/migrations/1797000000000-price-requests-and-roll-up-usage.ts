@@ -16,6 +16,8 @@ const COUNTERS: ReadonlyArray<[string, string]> = [
   ['unpriced_requests', `CASE WHEN r.cost_status = 'UNKNOWN_MODEL' THEN 1 ELSE 0 END`],
 ]
 
+const MODEL = `coalesce(r.routed_model, r.model, '')`
+const KEY = `coalesce(r.api_key_fingerprint, '')`
 const COUNTER_NAMES = COUNTERS.map(([name]) => `"${name}"`).join(', ')
 const signed = COUNTERS.map(([, expression]) => `sign * (${expression})`).join(', ')
 
@@ -87,8 +89,8 @@ export class PriceRequestsAndRollUpUsage1797000000000 implements MigrationInterf
       `CREATE FUNCTION usage_rollups_add(r requests, sign integer) RETURNS void LANGUAGE plpgsql AS $$
       DECLARE
         slot timestamptz := date_bin('15 minutes', r.started_at, TIMESTAMPTZ '2000-01-01 00:00:00+00');
-        m text := coalesce(r.routed_model, r.model, '');
-        k text := coalesce(r.api_key_fingerprint, '');
+        m text := ${MODEL};
+        k text := ${KEY};
       BEGIN
         INSERT INTO usage_rollups AS u ("grain", "slot_start", "model", "api_key_fingerprint", ${COUNTER_NAMES})
         VALUES ('model', slot, m, '', ${signed}), ('api_key', slot, '', k, ${signed}), ('model_api_key', slot, m, k, ${signed})
@@ -111,7 +113,14 @@ export class PriceRequestsAndRollUpUsage1797000000000 implements MigrationInterf
        EXECUTE FUNCTION usage_rollups_apply()`,
     )
     await queryRunner.query(`CREATE TRIGGER "requests_roll_up_deletes" AFTER DELETE ON "requests" FOR EACH ROW WHEN (OLD.status <> 'IN_FLIGHT') EXECUTE FUNCTION usage_rollups_apply()`)
-    await queryRunner.query(`SELECT usage_rollups_add(r, 1) FROM "requests" r WHERE r.status <> 'IN_FLIGHT'`)
+    // Rows already there, one grouped insert per grain (a call per row would take minutes on a large table).
+    for (const [grain, model, key] of [['model', MODEL, `''`], ['api_key', `''`, KEY], ['model_api_key', MODEL, KEY]]) {
+      await queryRunner.query(
+        `INSERT INTO usage_rollups ("grain", "slot_start", "model", "api_key_fingerprint", ${COUNTER_NAMES})
+         SELECT '${grain}', date_bin('15 minutes', r.started_at, TIMESTAMPTZ '2000-01-01 00:00:00+00'), ${model}, ${key}, ${COUNTERS.map(([, expression]) => `sum(${expression})`).join(', ')}
+         FROM "requests" r WHERE r.status <> 'IN_FLIGHT' GROUP BY 2, 3, 4`,
+      )
+    }
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
