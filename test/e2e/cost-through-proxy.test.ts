@@ -61,6 +61,17 @@ describe('cost through the proxy', () => {
     expect(data.usage.totals).toEqual({ requests: 2, costUsdExact: '0.0214536' })
   })
 
+  it('lists the price book of a model by any of its ids, shipped tiers first by date', async () => {
+    const data = await queryGraphQL<{ prices: Array<{ id: string; model: string; minInputTokens: number; inputUsdPerMTok: string; source: string }> }>(
+      app.url,
+      'query { prices(model: "claude-sonnet-4-5-20250929") { id model minInputTokens inputUsdPerMTok source } }',
+    )
+    expect(data.prices).toEqual([
+      { id: 'shipped:claude-sonnet-4-5:1970-01-01:0', model: 'claude-sonnet-4-5', minInputTokens: 0, inputUsdPerMTok: '3', source: 'SHIPPED' },
+      { id: 'shipped:claude-sonnet-4-5:1970-01-01:200001', model: 'claude-sonnet-4-5', minInputTokens: 200_001, inputUsdPerMTok: '6', source: 'SHIPPED' },
+    ])
+  })
+
   it('refuses an invalid price and zone with typed error codes', async () => {
     const post = async (query: string) => {
       const res = await fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) })
