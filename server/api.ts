@@ -16,15 +16,19 @@ import DataLoader from 'dataloader'
 import type { Grader } from './grading/grader'
 import { GradingResolver, type GradingContext } from './grading/grading.resolver'
 import { GradingService } from './grading/grading.service'
+import { PricesService } from './usage/prices.service'
+import { UsageResolver, type UsageContext } from './usage/usage.resolver'
+import { UsageService } from './usage/usage.service'
+import { createLogger, type Logger } from './logger'
 
 /**
  * The GraphQL API's composition: which domains it serves and the context their resolvers share.
  * `graphql/` is the transport (Apollo, graphql-ws, limits, auth) and knows none of them.
  */
-const resolvers = [RequestsResolver, RequestConnectionResolver, HealthResolver, StorageResolver, RetentionResolver, GradingResolver] as const
+const resolvers = [RequestsResolver, RequestConnectionResolver, HealthResolver, StorageResolver, RetentionResolver, UsageResolver, GradingResolver] as const
 
 /** What every resolver receives: each domain reads its own slice. */
-export type ApiContext = RequestsContext & HealthContext & StorageContext & RetentionContext & GradingContext
+export type ApiContext = RequestsContext & HealthContext & StorageContext & RetentionContext & UsageContext & GradingContext
 
 export interface ApiDependencies {
   dataSource: DataSource
@@ -35,6 +39,10 @@ export interface ApiDependencies {
   retention: RetentionService
   /** Grades prompts with the server's own key (gradePrompt). */
   grader: Grader
+  /** The price book the capture writer prices with (the app's own); one is made when not given. */
+  prices?: PricesService
+  /** For a price book made here. */
+  logger?: Logger
 }
 
 export function buildApiSchema(): Promise<GraphQLSchema> {
@@ -42,9 +50,11 @@ export function buildApiSchema(): Promise<GraphQLSchema> {
 }
 
 /** Builds the services once; each call of the returned function makes one operation's context (fresh loaders). */
-export function createApiContextFactory({ dataSource, bus, readHealth, retention, grader }: ApiDependencies): () => ApiContext {
+export function createApiContextFactory({ dataSource, bus, readHealth, retention, grader, prices, logger }: ApiDependencies): () => ApiContext {
   const requests = new RequestsService(dataSource)
   const storage = new StorageService(dataSource)
+  const usage = new UsageService(dataSource)
+  const priceBook = prices ?? new PricesService({ dataSource, logger: logger ?? createLogger('silent') })
   const grading = new GradingService(dataSource, requests, grader)
   return () => ({
     requests,
@@ -52,6 +62,8 @@ export function createApiContextFactory({ dataSource, bus, readHealth, retention
     readHealth,
     storage,
     retention,
+    usage,
+    prices: priceBook,
     requestLoaders: createRequestLoaders(requests),
     grading,
     gradeLoader: new DataLoader((ids) => grading.gradesOf(ids), { cache: false }),

@@ -27,6 +27,8 @@ import { createCaptureStore } from './store/capture-store'
 import { openStore } from './store/data-source'
 import { EMBEDDED_BATCH_MAX_BYTES, startEmbeddedPostgres } from './store/embedded/embedded-postgres'
 import { createRetentionStore } from './store/retention-store'
+import { withPricing } from './usage/priced-capture-store'
+import { PricesService } from './usage/prices.service'
 
 /** A running Claudescope: the parts tests and the CLI need to reach. */
 export interface App {
@@ -65,10 +67,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   }
 
   const bus = config.redisUrl ? await connectRedisBus(config.redisUrl, logger) : createMemoryBus()
+  // Loads the price book, then costs finished records left without a cost; the writer prices each batch with it.
+  const prices = new PricesService({ dataSource, logger })
+  prices.start()
   // `metrics` reads capture and proxy figures, and they report into it: the hooks below refer to it
   // before its line, which is safe because nothing between here and there awaits.
   const capture = createCapture({
-    store: createCaptureStore(dataSource),
+    store: withPricing(createCaptureStore(dataSource), prices),
     bus,
     dataDir: config.dataDirPath,
     logger,
@@ -117,6 +122,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       bus,
       readHealth,
       retention,
+      prices,
       grader: new Grader({ forwardUrl: config.forwardUrl, apiKey: config.graderApiKey, model: config.graderModel, timeoutMs: config.responseHeaderTimeoutS * 1000 }),
     }),
     dashboardToken: config.dashboardToken,
@@ -164,6 +170,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       await capture.close()
       await spanExport?.close()
       await retentionStopped
+      prices.close()
       metrics.close()
       await bus.close()
       await dataSource.destroy()

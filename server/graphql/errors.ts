@@ -10,6 +10,10 @@ export type UserInputErrorCode =
   | 'RETENTION_PERIOD_OUT_OF_RANGE'
   | 'GRADER_NOT_CONFIGURED'
   | 'NOTHING_TO_GRADE'
+  | 'INVALID_PRICE'
+  | 'INVALID_TIME_RANGE'
+  | 'INVALID_TIMEZONE'
+  | 'INVALID_GROUP_BY'
 
 /**
  * A request the API understood but cannot serve as asked. Its message reaches the client as is,

@@ -72,7 +72,23 @@ export interface RequestRecord {
    * before runs existed.
    */
   runId: string | null
+  /**
+   * What the exchange cost in USD, as an exact decimal string; null when it is not priced (see
+   * `costStatus`). Set off the forwarding path, by the writer, from the price book; absent until then.
+   */
+  costUsd?: string | null
+  /** The price-book row the cost was computed with, kept so a cost can be explained and redone. */
+  priceId?: string | null
+  /** Why the record has the cost it has; null until the writer priced it. */
+  costStatus?: CostStatus | null
 }
+
+/**
+ * PRICED: `costUsd` holds the cost. UNKNOWN_MODEL: the price book has no price for the model, so
+ * the cost is unknown (never taken as 0). NOT_BILLED: the endpoint is free (count_tokens).
+ * NO_USAGE: the response reported no usage (an error, an aborted call, a non-message endpoint).
+ */
+export type CostStatus = 'PRICED' | 'UNKNOWN_MODEL' | 'NOT_BILLED' | 'NO_USAGE'
 
 /** One SSE event of a streamed response, with its arrival offset from the request's start. */
 export interface StreamChunkRecord {

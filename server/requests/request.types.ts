@@ -1,6 +1,6 @@
 import { GraphQLJSON, GraphQLSafeInt } from 'graphql-scalars'
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql'
-import type { RequestStatus as RequestStatusValue, StreamChunkRecord, UsageRecord } from '../records/request-record'
+import type { CostStatus as CostStatusValue, RequestStatus as RequestStatusValue, StreamChunkRecord, UsageRecord } from '../records/request-record'
 import { PageInfo } from '../graphql/connection'
 import { BODY_FIELD_COST, Cost } from '../graphql/query-cost'
 import type { RequestFilterValues } from './request-filter'
@@ -18,6 +18,18 @@ registerEnumType(RequestStatus, {
   description: 'IN_FLIGHT from the first byte until the exchange ends as COMPLETED, FAILED (upstream broke) or ABORTED (client left).',
 })
 
+export const CostStatus = {
+  PRICED: 'PRICED',
+  UNKNOWN_MODEL: 'UNKNOWN_MODEL',
+  NOT_BILLED: 'NOT_BILLED',
+  NO_USAGE: 'NO_USAGE',
+} as const satisfies Record<CostStatusValue, CostStatusValue>
+
+registerEnumType(CostStatus, {
+  name: 'CostStatus',
+  description: 'PRICED (costUsd holds the cost), UNKNOWN_MODEL (no price for the model: cost unknown, never $0), NOT_BILLED (count_tokens), NO_USAGE (the response reported none).',
+})
+
 @ObjectType({ description: 'Token usage after merging message_start and every message_delta (last non-null value of each field).' })
 export class Usage implements Omit<UsageRecord, 'serviceTier'> {
   @Field(() => GraphQLSafeInt, { nullable: true }) inputTokens: number | null
@@ -30,6 +42,7 @@ export class Usage implements Omit<UsageRecord, 'serviceTier'> {
   @Field(() => Int, { nullable: true, description: 'Server-side web_search tool uses.' }) webSearchRequests: number | null
   @Field(() => Int, { nullable: true, description: 'Server-side web_fetch tool uses.' }) webFetchRequests: number | null
   @Field(() => String, { nullable: true, description: 'e.g. standard, priority, batch.' }) serviceTier: string | null
+  @Field(() => String, { nullable: true, description: 'Region the model ran in when the request chose one, e.g. us (priced higher).' }) inferenceGeo: string | null
 }
 
 @ObjectType({ description: 'One SSE event of a streamed response, with its arrival time.' })
@@ -91,6 +104,9 @@ export class Request {
   @Field(() => String, { nullable: true, description: 'Keyed fingerprint of the API key or OAuth token, e.g. key:3f9a1c2b.' })
   apiKeyFingerprint: string | null
   @Field(() => String, { nullable: true, description: 'Anthropic organization id from the response headers.' }) organizationId: string | null
+  @Field(() => Float, { nullable: true, description: 'USD, from the price book; null when not priced (see costStatus): an unknown model is never $0.' }) costUsd?: string | null
+  @Field(() => String, { nullable: true, description: 'The price row (Price.id) the cost was computed with.' }) priceId?: string | null
+  @Field(() => CostStatus, { nullable: true, description: 'Null while in flight or until priced.' }) costStatus?: CostStatusValue | null
 }
 
 @ObjectType()

@@ -85,6 +85,11 @@ export class RequestsResolver {
     return (await bodiesOf(request, ctx.requestLoaders)).responseSse ?? null
   }
 
+  @FieldResolver(() => String, { nullable: true, description: 'costUsd as an exact decimal.' })
+  costUsdExact(@Root() request: RequestSource): string | null {
+    return request.costUsd ?? null
+  }
+
   @FieldResolver(() => [StreamChunk])
   chunks(@Root() request: RequestSource, @Ctx() ctx: RequestsContext): Promise<StreamChunkRecord[]> {
     return chunksOf(request, ctx.bus, ctx.requestLoaders)

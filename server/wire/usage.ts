@@ -17,6 +17,8 @@ export interface UsageRecord {
   webSearchRequests: number | null
   webFetchRequests: number | null
   serviceTier: string | null
+  /** Where the model ran when the request asked for a region (e.g. `us`, priced higher); null when unreported. */
+  inferenceGeo: string | null
 }
 
 /** `usage` in the API's snake_case shape; every field may be absent or null. Unknown fields are kept. */
@@ -67,6 +69,7 @@ export function toUsageRecord(raw: RawUsage | null): UsageRecord | null {
     webSearchRequests: numberOrNull(raw.server_tool_use?.web_search_requests),
     webFetchRequests: numberOrNull(raw.server_tool_use?.web_fetch_requests),
     serviceTier: typeof raw.service_tier === 'string' ? raw.service_tier : null,
+    inferenceGeo: typeof raw.inference_geo === 'string' ? raw.inference_geo : null,
   }
 }
 

@@ -62,7 +62,7 @@ describe('BatchWriter', () => {
     const record = inFlightRecord({ stream: true })
     const usage = {
       inputTokens: 12, outputTokens: 345, cacheCreationInputTokens: 100, cacheCreation5mInputTokens: 60, cacheCreation1hInputTokens: 40,
-      cacheReadInputTokens: 2_000_000, thinkingTokens: 7, webSearchRequests: 1, webFetchRequests: 0, serviceTier: 'standard',
+      cacheReadInputTokens: 2_000_000, thinkingTokens: 7, webSearchRequests: 1, webFetchRequests: 0, serviceTier: 'standard', inferenceGeo: 'us',
     }
     const chunks = chunksOf(record.id, 50)
     offerAll([completeOp(record, { stopReason: 'end_turn', usage, responseSse: 'event: ping\ndata: {}\n\n', organizationId: 'org-1' }, chunks)])

@@ -116,6 +116,10 @@ describe('openStore', () => {
       apiKeyFingerprint: 'key:3f9a1c2b',
       organizationId: 'org',
       runId: '6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f',
+      inferenceGeo: 'us',
+      costUsd: '0.000123456789012345678901',
+      priceId: 'shipped:claude-sonnet-4-5:1970-01-01:0',
+      costStatus: 'PRICED',
     })
     await store.getRepository(RequestEntity).insert(row)
     const read = await store.getRepository(RequestEntity).findOneByOrFail({ id: row.id })

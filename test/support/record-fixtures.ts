@@ -33,6 +33,7 @@ export function makeRecord(overrides: Partial<RequestRecord> = {}): RequestRecor
       webSearchRequests: null,
       webFetchRequests: null,
       serviceTier: 'standard',
+      inferenceGeo: null,
     },
     apiKeyFingerprint: 'key:3f9a1c2b',
     organizationId: 'org-1',

@@ -62,7 +62,7 @@ describe('genAiSpanOf', () => {
     const record = makeRecord({
       model: 'claude-sonnet-4-6',
       responseBody: '{"id":"msg_01Abc","type":"message","model":"claude-sonnet-4-6-20260101","content":[]}',
-      usage: { inputTokens: 12, outputTokens: 42, cacheCreationInputTokens: 2048, cacheCreation5mInputTokens: 1536, cacheCreation1hInputTokens: 512, cacheReadInputTokens: 4096, thinkingTokens: null, webSearchRequests: null, webFetchRequests: null, serviceTier: 'standard' },
+      usage: { inputTokens: 12, outputTokens: 42, cacheCreationInputTokens: 2048, cacheCreation5mInputTokens: 1536, cacheCreation1hInputTokens: 512, cacheReadInputTokens: 4096, thinkingTokens: null, webSearchRequests: null, webFetchRequests: null, serviceTier: 'standard', inferenceGeo: null },
     })
     const span = genAiSpanOf(record)
     expect(span.name).toBe('chat claude-sonnet-4-6')

@@ -50,6 +50,7 @@ describe('toUsageRecord', () => {
       output_tokens_details: { thinking_tokens: 64 },
       server_tool_use: { web_search_requests: 1 },
       service_tier: 'priority',
+      inference_geo: 'us',
     })
 
     expect(record).toEqual({
@@ -63,6 +64,7 @@ describe('toUsageRecord', () => {
       webSearchRequests: 1,
       webFetchRequests: null,
       serviceTier: 'priority',
+      inferenceGeo: 'us',
     })
     expect(toUsageRecord(null)).toBeNull()
   })

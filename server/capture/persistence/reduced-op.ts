@@ -118,6 +118,7 @@ function usage(u: UsageRecord): UsageRecord {
     webSearchRequests: int4OrNull(u.webSearchRequests),
     webFetchRequests: int4OrNull(u.webFetchRequests),
     serviceTier: shortOrNull(u.serviceTier),
+    inferenceGeo: shortOrNull(u.inferenceGeo ?? null),
   }
 }
 

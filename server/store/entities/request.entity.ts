@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm'
-import type { RequestStatus } from '../../records/request-record'
+import type { CostStatus, RequestStatus } from '../../records/request-record'
 import { int8AsNumber } from './column-types'
 
 /**
@@ -14,6 +14,7 @@ import { int8AsNumber } from './column-types'
 @Index('requests_status_idx', ['status'])
 @Index('requests_api_key_idx', ['apiKeyFingerprint', 'startedAt'])
 @Index('requests_in_flight_run_idx', ['runId'], { where: `"status" = 'IN_FLIGHT'` })
+@Index('requests_uncosted_idx', ['startedAt', 'id'], { where: `"cost_status" IS NULL AND "status" <> 'IN_FLIGHT'` })
 export class RequestEntity {
   /** UUIDv7 chosen by the proxy, so rows sort by time. */
   @PrimaryColumn('uuid') id: string
@@ -77,4 +78,12 @@ export class RequestEntity {
   @Column({ name: 'organization_id', type: 'text', nullable: true }) organizationId: string | null
   /** The capture run that recorded it (see CaptureRunEntity); null for records older than runs. */
   @Column({ name: 'run_id', type: 'uuid', nullable: true }) runId: string | null
+  /** Region the model ran in when the request chose one (usage.inference_geo). */
+  @Column({ name: 'inference_geo', type: 'text', nullable: true }) inferenceGeo: string | null
+  /** Exact USD cost (numeric, read back as a decimal string); null when not priced, see `costStatus`. */
+  @Column({ name: 'cost_usd', type: 'numeric', nullable: true }) costUsd: string | null
+  /** The price-book row the cost was computed with (a shipped row's id or an override's uuid). */
+  @Column({ name: 'price_id', type: 'text', nullable: true }) priceId: string | null
+  /** PRICED, UNKNOWN_MODEL, NOT_BILLED or NO_USAGE; null until priced. */
+  @Column({ name: 'cost_status', type: 'text', nullable: true }) costStatus: CostStatus | null
 }

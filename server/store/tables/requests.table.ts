@@ -118,6 +118,11 @@ export const REQUEST_COLUMNS: readonly RequestColumn[] = [
   field('organization_id', 'text', 'organizationId'),
   // Null in records spooled before runs existed.
   field('run_id', 'uuid', 'runId', { finalAtStart: true, bind: (row) => row.record.runId ?? null }),
+  usage('inference_geo', 'text', 'inferenceGeo'),
+  // Set by the writer's pricing; absent in records it has not priced.
+  field('cost_usd', 'numeric', 'costUsd', { bind: (row) => row.record.costUsd ?? null }),
+  field('price_id', 'text', 'priceId', { bind: (row) => row.record.priceId ?? null }),
+  field('cost_status', 'text', 'costStatus', { bind: (row) => row.record.costStatus ?? null }),
 ]
 
 /** What a completion changes in its row. */

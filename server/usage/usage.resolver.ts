@@ -1,0 +1,34 @@
+import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql'
+import type { PricesService } from './prices.service'
+import type { UsageGroupValue, UsageReportValues, UsageService } from './usage.service'
+import { Price, PriceInput, SetPriceResult, TimeRange, toPrice, UsageGroup, UsageReport } from './usage.types'
+
+/** What the usage resolvers need of the API context. */
+export interface UsageContext {
+  usage: UsageService
+  prices: PricesService
+}
+
+@Resolver()
+export class UsageResolver {
+  @Query(() => UsageReport, { description: 'Tokens and cost of finished requests over a range, in buckets of local hours, days or weeks of an IANA time zone, by model and API key.' })
+  usage(
+    @Ctx() ctx: UsageContext,
+    @Arg('range', () => TimeRange) range: TimeRange,
+    @Arg('groupBy', () => [UsageGroup], { nullable: true }) groupBy?: UsageGroupValue[] | null,
+    @Arg('timezone', () => String, { nullable: true, defaultValue: 'UTC' }) timezone?: string | null,
+  ): Promise<UsageReportValues> {
+    return ctx.usage.report(range.from, range.to, groupBy ?? [], timezone ?? 'UTC')
+  }
+
+  @Query(() => [Price], { description: 'The price book in force: shipped prices with overrides over them, by model, date and tier.' })
+  async prices(@Ctx() ctx: UsageContext, @Arg('model', () => String, { nullable: true, description: 'Any id of one model.' }) model?: string | null): Promise<Price[]> {
+    return (await ctx.prices.list(model)).map(toPrice)
+  }
+
+  @Mutation(() => SetPriceResult, { description: 'Sets the prices of a model from a date on (per tier), then re-costs the finished requests of that model started since, in batches beside capture.' })
+  async setPrice(@Ctx() ctx: UsageContext, @Arg('price', () => PriceInput) price: PriceInput): Promise<SetPriceResult> {
+    const result = await ctx.prices.setPrice(price)
+    return { price: toPrice(result.price), recostedRequests: result.recostedRequests }
+  }
+}

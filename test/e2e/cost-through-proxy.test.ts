@@ -1,0 +1,83 @@
+import type Anthropic from '@anthropic-ai/sdk'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DEFAULT_MODEL } from '../support/anthropic-fixtures'
+import { queryGraphQL } from '../support/graphql-client'
+import { sdkClient } from '../support/sdk-client'
+import { startApp, type TestApp } from '../support/start-app'
+import { waitFor } from '../support/wait'
+
+let app: TestApp
+let proxied: Anthropic
+
+beforeAll(async () => {
+  app = await startApp()
+  proxied = sdkClient(app.url, 'sk-ant-test-key')
+})
+afterAll(async () => {
+  await app?.close()
+})
+
+const params = { model: DEFAULT_MODEL, max_tokens: 1024, messages: [{ role: 'user' as const, content: 'Hello' }] }
+
+interface CostedRequest {
+  id: string
+  stream: boolean
+  costUsd: number | null
+  costUsdExact: string | null
+  costStatus: string | null
+  priceId: string | null
+}
+
+/** The costed record of the exchange upstream answered with `upstreamRequestId`. */
+function costedRecord(upstreamRequestId: string): Promise<CostedRequest> {
+  return waitFor(async () => {
+    const data = await queryGraphQL<{ requests: { nodes: Array<CostedRequest & { upstreamRequestId: string }> } }>(
+      app.url,
+      'query { requests(first: 50) { nodes { id upstreamRequestId stream costUsd costUsdExact costStatus priceId } } }',
+    )
+    return data.requests.nodes.find((r) => r.upstreamRequestId === upstreamRequestId && r.costStatus !== null) ?? null
+  }, `a costed record for ${upstreamRequestId}`)
+}
+
+describe('cost through the proxy', () => {
+  it('prices a cached response the same streamed and not, and the usage report adds them up', async () => {
+    const streamed = proxied.messages.stream(params)
+    await streamed.finalMessage()
+    const streamedId = (await streamed.withResponse()).response.headers.get('request-id')!
+    const { response } = await proxied.messages.create(params).withResponse()
+
+    // The mock's usage: 12 input x $3 + 1,536 5m writes x $3.75 + 512 1h writes x $6 + 4,096 reads x $0.30 + 42 output x $15, per million
+    const expected = { costUsdExact: '0.0107268', costUsd: 0.0107268, costStatus: 'PRICED', priceId: 'shipped:claude-sonnet-4-5:1970-01-01:0' }
+    expect(await costedRecord(streamedId)).toMatchObject({ stream: true, ...expected })
+    expect(await costedRecord(response.headers.get('request-id')!)).toMatchObject({ stream: false, ...expected })
+
+    const to = new Date(Date.now() + 60_000).toISOString()
+    const from = new Date(Date.now() - 3_600_000).toISOString()
+    const data = await queryGraphQL<{ usage: { totals: { requests: number; costUsdExact: string }; buckets: Array<{ model: string; requests: number }> } }>(
+      app.url,
+      'query ($range: TimeRange!) { usage(range: $range, groupBy: [DAY, MODEL], timezone: "Asia/Kathmandu") { totals { requests costUsdExact } buckets { model requests } } }',
+      { range: { from, to } },
+    )
+    expect(data.usage.totals).toEqual({ requests: 2, costUsdExact: '0.0214536' })
+  })
+
+  it('lists the price book of a model by any of its ids, shipped tiers first by date', async () => {
+    const data = await queryGraphQL<{ prices: Array<{ id: string; model: string; minInputTokens: number; inputUsdPerMTok: string; source: string }> }>(
+      app.url,
+      'query { prices(model: "claude-sonnet-4-5-20250929") { id model minInputTokens inputUsdPerMTok source } }',
+    )
+    expect(data.prices).toEqual([
+      { id: 'shipped:claude-sonnet-4-5:1970-01-01:0', model: 'claude-sonnet-4-5', minInputTokens: 0, inputUsdPerMTok: '3', source: 'SHIPPED' },
+      { id: 'shipped:claude-sonnet-4-5:1970-01-01:200001', model: 'claude-sonnet-4-5', minInputTokens: 200_001, inputUsdPerMTok: '6', source: 'SHIPPED' },
+    ])
+  })
+
+  it('refuses an invalid price and zone with typed error codes', async () => {
+    const post = async (query: string) => {
+      const res = await fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) })
+      return ((await res.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code
+    }
+    expect(await post('mutation { setPrice(price: { model: "claude-haiku-4-5", effectiveFrom: "2026-01-01T00:00:00Z", inputUsdPerMTok: -1, outputUsdPerMTok: 5 }) { recostedRequests } }')).toBe('INVALID_PRICE')
+    expect(await post('query { usage(range: { from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z" }, timezone: "+05:30") { totals { requests } } }')).toBe('INVALID_TIMEZONE')
+  })
+})
