@@ -1,4 +1,5 @@
 import 'reflect-metadata'
+import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import type http from 'node:http'
@@ -10,6 +11,7 @@ import { ensureDataDir } from './files/private-files'
 import type { Config } from './config'
 import { createGraphQLServer } from './graphql/graphql-server'
 import { createHttpServer } from './http/create-server'
+import { HeaderRulesService } from './header-rules/header-rules.service'
 import { createHealthReader } from './health/read-health'
 import type { Lifecycle } from './http/health'
 import { createMetrics } from './http/metrics'
@@ -24,6 +26,7 @@ import { createCaptureStore } from './store/capture-store'
 import { openStore } from './store/data-source'
 import { EMBEDDED_BATCH_MAX_BYTES, startEmbeddedPostgres } from './store/embedded/embedded-postgres'
 import { createRetentionStore } from './store/retention-store'
+import { SettingsAudit } from './settings/settings-audit'
 
 /** A running Claudescope: the parts tests and the CLI need to reach. */
 export interface App {
@@ -37,6 +40,8 @@ export interface App {
   lifecycle: Lifecycle
   /** Prunes old records: on a schedule when RETENTION_DAYS is set, and when pruneRecords asks. */
   retention: RetentionService
+  /** The header rules the proxy applies, reloaded on every change made here or on another instance. */
+  headerRules: HeaderRulesService
   /** True when the database is the embedded PGlite. */
   embeddedDatabase: boolean
   /** Stops accepting work, flushes captured records, then closes everything (idempotent). */
@@ -62,6 +67,17 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   }
 
   const bus = createMemoryBus()
+  const settingsAudit = new SettingsAudit(dataSource)
+  const headerRules = new HeaderRulesService({ dataSource, bus, audit: settingsAudit, instanceId: randomUUID(), logger })
+  try {
+    // The first request already gets the stored rules.
+    await headerRules.start()
+  } catch (err) {
+    await headerRules.close()
+    await dataSource.destroy()
+    await embedded?.stop()
+    throw err
+  }
   // `metrics` reads capture and proxy figures, and they report into it: the hooks below refer to it
   // before its line, which is safe because nothing between here and there awaits.
   const capture = createCapture({
@@ -91,6 +107,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     demoteNonStreaming: config.demoteNonStreaming,
     demotedStreamMaxBytes: config.demotedStreamMaxBytes,
     proxyToken: config.proxyToken,
+    headerRewrite: headerRules.current,
     observer: capture.observer,
     logger,
     onOverhead: (ms) => metrics.observeProxyOverhead(ms / 1000),
@@ -108,7 +125,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const refusedConnections = new Counter({ name: 'claudescope_connections_refused_total', help: 'Client connections closed on arrival because MAX_CONNECTIONS were open.', registers: [metrics.registry] })
   const graphql = createGraphQLServer({
     schema: await buildApiSchema(),
-    createContext: createApiContextFactory({ dataSource, bus, readHealth, retention }),
+    createContext: createApiContextFactory({ dataSource, bus, readHealth, retention, headerRules, settingsAudit }),
     dashboardToken: config.dashboardToken,
     logger,
   })
@@ -153,10 +170,11 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       await capture.close()
       await retentionStopped
       metrics.close()
+      await headerRules.close()
       await bus.close()
       await dataSource.destroy()
       await embedded?.stop()
     })())
 
-  return { url: `http://${host}:${port}`, server, dataSource, bus, capture, proxy, lifecycle, retention, embeddedDatabase: embedded !== null, close }
+  return { url: `http://${host}:${port}`, server, dataSource, bus, capture, proxy, lifecycle, retention, headerRules, embeddedDatabase: embedded !== null, close }
 }

@@ -100,6 +100,7 @@ describe('openStore', () => {
       apiKeyFingerprint: 'key:3f9a1c2b',
       organizationId: 'org',
       runId: '6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f',
+      headerRewrites: { fired: [{ id: 'rule-1', scope: 'REQUEST', header: 'x-team', action: 'SET' }], upstreamRequestHeaders: { 'x-team': 'a' }, clientResponseHeaders: null },
     })
     await store.getRepository(RequestEntity).insert(row)
     const read = await store.getRepository(RequestEntity).findOneByOrFail({ id: row.id })

@@ -8,7 +8,9 @@ import { createGraphQLServer } from '../../server/graphql/graphql-server'
 import type { LiveBus } from '../../server/live/live-bus'
 import { createMemoryBus } from '../../server/live/memory-bus'
 import { createLogger } from '../../server/logger'
+import { HeaderRulesService } from '../../server/header-rules/header-rules.service'
 import { RetentionService } from '../../server/retention/retention.service'
+import { SettingsAudit } from '../../server/settings/settings-audit'
 import { openStore } from '../../server/store/data-source'
 import { createRetentionStore } from '../../server/store/retention-store'
 import { createTestDatabase } from './test-database'
@@ -59,6 +61,9 @@ export async function startGraphQLHarness(options: ServeOptions = {}): Promise<G
 async function serveGraphQL(dataSource: DataSource, bus: LiveBus, options: ServeOptions) {
   const logger = createLogger(process.env.LOG_LEVEL ?? 'silent')
   const retention = new RetentionService({ store: createRetentionStore(dataSource), retentionDays: options.retentionDays, logger })
+  const settingsAudit = new SettingsAudit(dataSource)
+  const headerRules = new HeaderRulesService({ dataSource, bus, audit: settingsAudit, instanceId: `harness-${Math.random()}`, logger })
+  await headerRules.start()
   const graphql = createGraphQLServer({
     schema: await (schema ??= buildApiSchema()),
     createContext: createApiContextFactory({
@@ -66,6 +71,8 @@ async function serveGraphQL(dataSource: DataSource, bus: LiveBus, options: Serve
       bus,
       readHealth: () => ({ status: 'healthy', draining: false, inFlight: 0, database: 'postgresql', liveSubscribers: bus.subscriberCount, capture: { queueItems: 0, queueBytes: 0, spoolBytes: 0, written: 0, lost: 0, failedBatches: 0, reduced: 0, quarantined: 0, lastWriteMs: 0 } }),
       retention,
+      headerRules,
+      settingsAudit,
     }),
     dashboardToken: options.dashboardToken,
     logger,
@@ -85,6 +92,7 @@ async function serveGraphQL(dataSource: DataSource, bus: LiveBus, options: Serve
       server.closeAllConnections()
       await closed
       await retention.close()
+      await headerRules.close()
     },
   }
 }

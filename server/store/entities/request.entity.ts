@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm'
-import type { RequestStatus } from '../../records/request-record'
+import type { HeaderRewriteRecord, RequestStatus } from '../../records/request-record'
 import { int8AsNumber } from './column-types'
 
 /**
@@ -77,4 +77,6 @@ export class RequestEntity {
   @Column({ name: 'organization_id', type: 'text', nullable: true }) organizationId: string | null
   /** The capture run that recorded it (see CaptureRunEntity); null for records older than runs. */
   @Column({ name: 'run_id', type: 'uuid', nullable: true }) runId: string | null
+  /** The header rules that fired and the headers they produced (see HeaderRewriteRecord); null when none fired. */
+  @Column({ name: 'header_rewrites', type: 'jsonb', nullable: true }) headerRewrites: HeaderRewriteRecord | null
 }

@@ -118,6 +118,8 @@ export const REQUEST_COLUMNS: readonly RequestColumn[] = [
   field('organization_id', 'text', 'organizationId'),
   // Null in records spooled before runs existed.
   field('run_id', 'uuid', 'runId', { finalAtStart: true, bind: (row) => row.record.runId ?? null }),
+  // RESPONSE rules fire after the start's row is written. Absent in records spooled before rules existed.
+  field('header_rewrites', 'jsonb', 'headerRewrites', { bind: (row) => asJson(row.record.headerRewrites ?? null) }),
 ]
 
 /** What a completion changes in its row. */
