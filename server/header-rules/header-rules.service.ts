@@ -110,8 +110,8 @@ export class HeaderRulesService implements SettingsSection<ValidHeaderRule[]> {
     const rule = validateHeaderRule(definition)
     return this.#change('createHeaderRule', client, (rules) => {
       const now = new Date()
-      const created: HeaderRuleRecord = { ...rule, id: randomUUID(), position: 0, createdAt: now, updatedAt: now }
       const at = position === null || position === undefined ? rules.length : Math.max(0, Math.min(position, rules.length))
+      const created: HeaderRuleRecord = { ...rule, id: randomUUID(), position: at, createdAt: now, updatedAt: now }
       rules.splice(at, 0, created)
       return { rules, result: created, summary: `created ${describe(created)} at position ${at}`, before: null, after: exported(created) }
     })
@@ -149,7 +149,7 @@ export class HeaderRulesService implements SettingsSection<ValidHeaderRule[]> {
         throw new UserInputError('HEADER_RULE_ORDER_MISMATCH', `ids must name each of the ${rules.length} rules exactly once, got ${ids.length} ids (${ids.join(', ') || 'none'})`, 'ids')
       }
       const reordered = ids.map((id) => byId.get(id)!)
-      return { rules: reordered, result: reordered, summary: `reordered ${rules.length} rules`, before: rules.map((rule) => rule.id), after: [...ids] }
+      return { rules: reordered, result: reordered.map((rule, position) => ({ ...rule, position })), summary: `reordered ${rules.length} rules`, before: rules.map((rule) => rule.id), after: [...ids] }
     })
   }
 
