@@ -68,7 +68,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
 
   const bus = createMemoryBus()
   const settingsAudit = new SettingsAudit(dataSource)
-  const headerRules = new HeaderRulesService({ dataSource, bus, audit: settingsAudit, instanceId: randomUUID(), logger })
+  // On a shared PostgreSQL other instances may change the rules, and the in-process bus does not
+  // reach across processes: they are also reloaded every 30 s there.
+  const headerRules = new HeaderRulesService({ dataSource, bus, audit: settingsAudit, instanceId: randomUUID(), logger, pollIntervalMs: embedded ? undefined : 30_000 })
   try {
     // The first request already gets the stored rules.
     await headerRules.start()

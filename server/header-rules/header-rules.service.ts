@@ -22,6 +22,12 @@ export interface HeaderRulesServiceOptions {
   /** This instance, named in the invalidations it publishes. */
   instanceId: string
   logger: Logger
+  /**
+   * Also reloads on this period, so instances sharing a database converge even where the live bus
+   * does not reach from one to the other (the in-process bus). Off when unset: one instance, or a
+   * bus between instances, needs no polling.
+   */
+  pollIntervalMs?: number
 }
 
 /**
@@ -37,13 +43,16 @@ export class HeaderRulesService implements SettingsSection<ValidHeaderRule[]> {
   #loading: Promise<void> | null = null
   #queued: Promise<void> | null = null
   #invalidations: AsyncIterableIterator<unknown> | null = null
+  #pollTimer: NodeJS.Timeout | null = null
   readonly #dataSource: DataSource
   readonly #bus: LiveBus
   readonly #audit: SettingsAudit
   readonly #instanceId: string
   readonly #logger: Logger
+  readonly #pollIntervalMs: number | undefined
 
   constructor(options: HeaderRulesServiceOptions) {
+    this.#pollIntervalMs = options.pollIntervalMs
     this.#dataSource = options.dataSource
     this.#bus = options.bus
     this.#audit = options.audit
@@ -59,16 +68,24 @@ export class HeaderRulesService implements SettingsSection<ValidHeaderRule[]> {
     const invalidations = this.#bus.subscribe((event) => event.kind === 'settings' && event.section === HEADER_RULES_SECTION && event.origin !== this.#instanceId, { internal: true })
     this.#invalidations = invalidations
     void (async () => {
-      for await (const _event of invalidations) {
-        await this.reload().catch((err: unknown) => this.#logger.error({ err }, 'header rules could not be reloaded after another instance changed them; the previous rules stay in force'))
-      }
+      for await (const _event of invalidations) await this.#reloadLogged()
     })()
     await this.reload()
+    if (this.#pollIntervalMs !== undefined) {
+      this.#pollTimer = setInterval(() => void this.#reloadLogged(), this.#pollIntervalMs)
+      this.#pollTimer.unref()
+    }
   }
 
   /** Stops following changes. */
   async close(): Promise<void> {
+    if (this.#pollTimer !== null) clearInterval(this.#pollTimer)
+    this.#pollTimer = null
     await this.#invalidations?.return?.()
+  }
+
+  #reloadLogged(): Promise<void> {
+    return this.reload().catch((err: unknown) => this.#logger.error({ err }, 'header rules could not be reloaded after a change elsewhere; the previous rules stay in force'))
   }
 
   /**
