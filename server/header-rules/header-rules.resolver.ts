@@ -78,7 +78,7 @@ export class RequestHeaderRulesResolver {
   @Cost(BODY_FIELD_COST)
   @FieldResolver(() => GraphQLJSON, {
     nullable: true,
-    description: 'Headers as sent upstream: requestHeaders (as received from the client) less hop-by-hop fields, host and the like, after the REQUEST rules. Secrets as key fingerprints.',
+    description: 'Headers as sent upstream: requestHeaders (as received from the client) less hop-by-hop fields, host and the like, after the REQUEST rules; {} for a request the proxy refused itself. Secrets as key fingerprints.',
   })
   upstreamRequestHeaders(@Root() request: RecordedHeaders): Headers {
     return request.headerRewrites?.upstreamRequestHeaders ?? forwardedRequestHeaders(request.requestHeaders)

@@ -128,6 +128,22 @@ describe('request header rules through the proxy', () => {
   })
 })
 
+describe('a request the proxy refuses', () => {
+  it('is recorded with no header sent upstream and no rule fired', async () => {
+    await createRule({ scope: 'REQUEST', header: 'x-team', action: 'SET', value: 'a' })
+    const res = await fetch(`${app.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, body: '{}' })
+    expect(res.status).toBe(403)
+    const record = await waitFor(async () => {
+      const data = await gqlData<{ requests: { nodes: Array<{ upstreamRequestHeaders: unknown; headerRulesFired: unknown[]; errorCode: string | null }> } }>(
+        app.url,
+        `query { requests(first: 5, filter: { statuses: [FAILED] }) { nodes { errorCode upstreamRequestHeaders headerRulesFired { id } } } }`,
+      )
+      return data.requests.nodes.find((node) => node.errorCode === 'ORIGIN_FORBIDDEN')
+    }, 'the refused request recorded')
+    expect(record).toMatchObject({ upstreamRequestHeaders: {}, headerRulesFired: [] })
+  })
+})
+
 describe('response header rules through the proxy', () => {
   it('changes what the client gets, streamed or not, while the record keeps what upstream sent', async () => {
     const block = await createRule({ scope: 'RESPONSE', header: 'anthropic-organization-id', action: 'BLOCK' })

@@ -324,6 +324,8 @@ export class ExchangeRecording {
         record.httpStatus = outcome.error.status
         record.responseBody = errorEnvelopeJson(outcome.error)
       }
+      // Refused by the proxy itself: no header went upstream, which the record says as an empty set.
+      if (outcome.kind === 'refused') record.headerRewrites = { fired: [], upstreamRequestHeaders: {}, clientResponseHeaders: null }
     }
     const [status, error] = this.#outcomeStatus(outcome, upstreamError)
     record.status = status
