@@ -67,7 +67,7 @@ function checkValueText(text: string | null, field: string): void {
     const code = bad[0].charCodeAt(0)
     throw new UserInputError(
       'HEADER_VALUE_INVALID',
-      `${field} may not hold control characters such as CR, LF or NUL (they would split or end the header), got U+${code.toString(16).toUpperCase().padStart(4, '0')} at index ${bad.index}`,
+      `${field} may hold tab, space, visible ASCII and U+0080 to U+00FF only: no CR, LF, NUL or other control character (they would split or end the header) and nothing beyond U+00FF; got U+${code.toString(16).toUpperCase().padStart(4, '0')} at index ${bad.index}`,
       field,
     )
   }

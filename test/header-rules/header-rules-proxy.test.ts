@@ -177,6 +177,7 @@ describe('rule validation', () => {
     ['SET without a value', { scope: 'RESPONSE', header: 'x-a', action: 'SET' }, 'HEADER_RULE_VALUE_REQUIRED', 'SET needs a `value`'],
     ['a value with CR LF', { scope: 'REQUEST', header: 'x-a', action: 'SET', value: 'a\r\nx-injected: 1' }, 'HEADER_VALUE_INVALID', 'U+000D at index 1'],
     ['a value with NUL', { scope: 'REQUEST', header: 'x-a', action: 'SET', value: 'a\u0000' }, 'HEADER_VALUE_INVALID', 'U+0000'],
+    ['a value beyond U+00FF', { scope: 'RESPONSE', header: 'x-a', action: 'SET', value: 'price €' }, 'HEADER_VALUE_INVALID', 'nothing beyond U+00FF; got U+20AC at index 6'],
     ['a find with LF', { scope: 'REQUEST', header: 'x-a', action: 'REPLACE', find: '\n', value: '' }, 'HEADER_VALUE_INVALID', 'rule.find'],
     ['a hop-by-hop header', { scope: 'REQUEST', header: 'Connection', action: 'SET', value: 'close' }, 'HEADER_NOT_REWRITABLE', 'connection cannot be rewritten'],
     ['transfer-encoding', { scope: 'RESPONSE', header: 'transfer-encoding', action: 'BLOCK' }, 'HEADER_NOT_REWRITABLE', 'transfer-encoding'],
