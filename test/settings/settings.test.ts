@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { HeaderRulesService } from '../../server/header-rules/header-rules.service'
+import { createMemoryBus } from '../../server/live/memory-bus'
 import { createLogger } from '../../server/logger'
 import { SettingsAudit } from '../../server/settings/settings-audit'
 import { startGraphQLHarness, type GraphQLHarness } from '../support/graphql-harness'
@@ -132,5 +133,26 @@ describe('header rules on every instance', () => {
     } finally {
       await other.close()
     }
+  })
+
+  it('converges by its periodic reload on an instance the live bus does not reach', async () => {
+    const unreachedBus = createMemoryBus()
+    const other = new HeaderRulesService({ dataSource: harness.dataSource, bus: unreachedBus, audit: new SettingsAudit(harness.dataSource), instanceId: 'unreached', logger: createLogger('silent'), pollIntervalMs: 50 })
+    await other.start()
+    try {
+      expect(other.current().isEmpty).toBe(true)
+      await createRule({ scope: 'RESPONSE', header: 'x-polled', action: 'BLOCK' })
+      await waitFor(() => !other.current().isEmpty, 'the periodic reload to pick the new rule up')
+    } finally {
+      await other.close()
+      await unreachedBus.close()
+    }
+  })
+
+  it('applies concurrent changes one after the other, each rule getting its own place', async () => {
+    const ids = await Promise.all(Array.from({ length: 6 }, (_, i) => createRule({ scope: 'REQUEST', header: `x-concurrent-${i}`, action: 'BLOCK' })))
+    const { headerRules } = await gqlData<{ headerRules: Array<{ id: string; position: number }> }>(harness.url, `query { headerRules { id position } }`)
+    expect(headerRules.map((rule) => rule.position)).toEqual([0, 1, 2, 3, 4, 5])
+    expect(headerRules.map((rule) => rule.id).sort()).toEqual([...ids].sort())
   })
 })
