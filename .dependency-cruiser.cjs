@@ -18,7 +18,7 @@ module.exports = {
       'proxy-forwards-bytes-only',
       'server/proxy knows nothing of capture, storage, the live bus, GraphQL or the domains.',
       { path: '^server/proxy/' },
-      { path: '^server/(capture|store|live|graphql|requests|health|http|conversations|usage|ratelimits|rules|storage|retention)/' },
+      { path: '^server/(capture|store|live|graphql|requests|health|http|conversations|usage|ratelimits|rules|storage|retention|header-rules|settings)/' },
     ),
     forbid(
       'capture-sees-the-proxy-through-its-observer',
@@ -42,7 +42,7 @@ module.exports = {
       'store-knows-no-consumers',
       'server/store holds tables and queries; it imports nothing of capture, live, GraphQL or the domains.',
       { path: '^server/store/' },
-      { path: '^server/(capture|live|graphql|requests|health|http|proxy|conversations|usage|ratelimits|rules|storage|retention)/' },
+      { path: '^server/(capture|live|graphql|requests|health|http|proxy|conversations|usage|ratelimits|rules|storage|retention|header-rules|settings)/' },
     ),
     forbid(
       'capture-holds-the-store-interface',
@@ -66,7 +66,7 @@ module.exports = {
       'graphql-is-transport',
       'server/graphql serves a schema and a context it is given (server/api.ts composes them); it imports no domain.',
       { path: '^server/graphql/' },
-      { path: '^server/(capture|store|live|requests|health|proxy|http|conversations|usage|ratelimits|rules|storage|retention)/' },
+      { path: '^server/(capture|store|live|requests|health|proxy|http|conversations|usage|ratelimits|rules|storage|retention|header-rules|settings)/' },
     ),
     forbid(
       'capture-recording-stands-alone',

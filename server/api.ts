@@ -20,15 +20,22 @@ import { PricesService } from './usage/prices.service'
 import { UsageResolver, type UsageContext } from './usage/usage.resolver'
 import { UsageService } from './usage/usage.service'
 import { createLogger, type Logger } from './logger'
+import type { OperationClient } from './graphql/graphql-server'
+import { HeaderRulesResolver, RequestHeaderRulesResolver, type HeaderRulesContext } from './header-rules/header-rules.resolver'
+import { HeaderRulesDryRunner } from './header-rules/header-rules-dry-runner'
+import type { HeaderRulesService } from './header-rules/header-rules.service'
+import type { SettingsAudit } from './settings/settings-audit'
+import { SettingsResolver, type SettingsContext } from './settings/settings.resolver'
+import { SettingsService } from './settings/settings.service'
 
 /**
  * The GraphQL API's composition: which domains it serves and the context their resolvers share.
  * `graphql/` is the transport (Apollo, graphql-ws, limits, auth) and knows none of them.
  */
-const resolvers = [RequestsResolver, RequestConnectionResolver, HealthResolver, StorageResolver, RetentionResolver, UsageResolver, GradingResolver] as const
+const resolvers = [RequestsResolver, RequestConnectionResolver, HealthResolver, StorageResolver, RetentionResolver, UsageResolver, GradingResolver, HeaderRulesResolver, RequestHeaderRulesResolver, SettingsResolver] as const
 
 /** What every resolver receives: each domain reads its own slice. */
-export type ApiContext = RequestsContext & HealthContext & StorageContext & RetentionContext & UsageContext & GradingContext
+export type ApiContext = RequestsContext & HealthContext & StorageContext & RetentionContext & UsageContext & GradingContext & HeaderRulesContext & SettingsContext
 
 export interface ApiDependencies {
   dataSource: DataSource
@@ -43,6 +50,10 @@ export interface ApiDependencies {
   prices?: PricesService
   /** For a price book made here. */
   logger?: Logger
+  /** The header rules whose snapshot the proxy applies (started by the caller). */
+  headerRules: HeaderRulesService
+  /** The audit list every settings change is written to. */
+  settingsAudit: SettingsAudit
 }
 
 export function buildApiSchema(): Promise<GraphQLSchema> {
@@ -50,13 +61,16 @@ export function buildApiSchema(): Promise<GraphQLSchema> {
 }
 
 /** Builds the services once; each call of the returned function makes one operation's context (fresh loaders). */
-export function createApiContextFactory({ dataSource, bus, readHealth, retention, grader, prices, logger }: ApiDependencies): () => ApiContext {
+export function createApiContextFactory({ dataSource, bus, readHealth, retention, grader, prices, logger, headerRules, settingsAudit }: ApiDependencies): (client: OperationClient) => ApiContext {
   const requests = new RequestsService(dataSource)
   const storage = new StorageService(dataSource)
   const usage = new UsageService(dataSource)
   const priceBook = prices ?? new PricesService({ dataSource, logger: logger ?? createLogger('silent') })
   const grading = new GradingService(dataSource, requests, grader)
-  return () => ({
+  const headerRulesDryRun = new HeaderRulesDryRunner(dataSource, headerRules)
+  // Every persisted settings section; others (prices, …) join this list.
+  const settings = new SettingsService(dataSource, settingsAudit, [headerRules])
+  return (client) => ({
     requests,
     bus,
     readHealth,
@@ -67,5 +81,10 @@ export function createApiContextFactory({ dataSource, bus, readHealth, retention
     requestLoaders: createRequestLoaders(requests),
     grading,
     gradeLoader: new DataLoader((ids) => grading.gradesOf(ids), { cache: false }),
+    headerRules,
+    headerRulesDryRun,
+    settings,
+    settingsAudit,
+    client,
   })
 }

@@ -1,4 +1,5 @@
 import 'reflect-metadata'
+import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import type http from 'node:http'
@@ -11,6 +12,7 @@ import type { Config } from './config'
 import { createGraphQLServer } from './graphql/graphql-server'
 import { Grader } from './grading/grader'
 import { createHttpServer } from './http/create-server'
+import { HeaderRulesService } from './header-rules/header-rules.service'
 import { createHealthReader } from './health/read-health'
 import type { Lifecycle } from './http/health'
 import { createMetrics } from './http/metrics'
@@ -29,6 +31,7 @@ import { EMBEDDED_BATCH_MAX_BYTES, startEmbeddedPostgres } from './store/embedde
 import { createRetentionStore } from './store/retention-store'
 import { withPricing } from './usage/priced-capture-store'
 import { PricesService } from './usage/prices.service'
+import { SettingsAudit } from './settings/settings-audit'
 
 /** A running Claudescope: the parts tests and the CLI need to reach. */
 export interface App {
@@ -42,6 +45,8 @@ export interface App {
   lifecycle: Lifecycle
   /** Prunes old records: on a schedule when RETENTION_DAYS is set, and when pruneRecords asks. */
   retention: RetentionService
+  /** The header rules the proxy applies, reloaded on every change made here or on another instance. */
+  headerRules: HeaderRulesService
   /** True when the database is the embedded PGlite. */
   embeddedDatabase: boolean
   /** Stops accepting work, flushes captured records, then closes everything (idempotent). */
@@ -70,6 +75,21 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   // Loads the price book, then costs finished records left without a cost; the writer prices each batch with it.
   const prices = new PricesService({ dataSource, logger })
   prices.start()
+  const settingsAudit = new SettingsAudit(dataSource)
+  // Rule changes reach other instances through the bus; without Redis, on a shared PostgreSQL, the
+  // in-process bus does not reach across processes, so the rules are also reloaded every 30 s there.
+  const headerRules = new HeaderRulesService({ dataSource, bus, audit: settingsAudit, instanceId: randomUUID(), logger, pollIntervalMs: embedded === null && bus.link.transport === 'memory' ? 30_000 : undefined })
+  try {
+    // The first request already gets the stored rules.
+    await headerRules.start()
+  } catch (err) {
+    await headerRules.close()
+    prices.close()
+    await bus.close()
+    await dataSource.destroy()
+    await embedded?.stop()
+    throw err
+  }
   // `metrics` reads capture and proxy figures, and they report into it: the hooks below refer to it
   // before its line, which is safe because nothing between here and there awaits.
   const capture = createCapture({
@@ -99,6 +119,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     demoteNonStreaming: config.demoteNonStreaming,
     demotedStreamMaxBytes: config.demotedStreamMaxBytes,
     proxyToken: config.proxyToken,
+    headerRewrite: headerRules.current,
     observer: capture.observer,
     logger,
     onOverhead: (ms) => metrics.observeProxyOverhead(ms / 1000),
@@ -123,6 +144,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       readHealth,
       retention,
       prices,
+      headerRules,
+      settingsAudit,
       grader: new Grader({ forwardUrl: config.forwardUrl, apiKey: config.graderApiKey, model: config.graderModel, timeoutMs: config.responseHeaderTimeoutS * 1000 }),
     }),
     dashboardToken: config.dashboardToken,
@@ -172,12 +195,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       await retentionStopped
       prices.close()
       metrics.close()
+      await headerRules.close()
       await bus.close()
       await dataSource.destroy()
       await embedded?.stop()
     })())
 
-  return { url: `http://${host}:${port}`, server, dataSource, bus, capture, proxy, lifecycle, retention, embeddedDatabase: embedded !== null, close }
+  return { url: `http://${host}:${port}`, server, dataSource, bus, capture, proxy, lifecycle, retention, headerRules, embeddedDatabase: embedded !== null, close }
 }
 
 /** How long the start waits for Redis before going on alone until it connects. */

@@ -14,6 +14,17 @@ export type UserInputErrorCode =
   | 'INVALID_TIME_RANGE'
   | 'INVALID_TIMEZONE'
   | 'INVALID_GROUP_BY'
+  | 'HEADER_NAME_EMPTY'
+  | 'HEADER_NAME_INVALID'
+  | 'HEADER_NOT_REWRITABLE'
+  | 'HEADER_VALUE_INVALID'
+  | 'HEADER_RULE_VALUE_REQUIRED'
+  | 'HEADER_RULE_FIND_REQUIRED'
+  | 'HEADER_RULE_MATCH_INVALID'
+  | 'HEADER_RULE_NOT_FOUND'
+  | 'HEADER_RULE_ORDER_MISMATCH'
+  | 'SETTINGS_DOCUMENT_INVALID'
+  | 'REQUEST_FILTER_REQUIRED'
 
 /**
  * A request the API understood but cannot serve as asked. Its message reaches the client as is,

@@ -10,10 +10,17 @@ import { apolloLimits, parseAndValidate } from './graphql-limits'
 import { createGraphQLWsServer, type GraphQLWsServer } from './graphql-ws-glue'
 import { refuseHttpSubscriptions } from './refuse-http-subscriptions'
 
+/** Who sent an operation, as the connection tells it: for the audit of settings changes. */
+export interface OperationClient {
+  /** The peer's address (the proxy in front of us, if any). */
+  remoteAddress: string | null
+  userAgent: string | null
+}
+
 export interface GraphQLServerOptions<Context extends object> {
   schema: GraphQLSchema
   /** Called once per operation (an HTTP request, or one graphql-ws subscription) for the resolvers' context. */
-  createContext(): Context
+  createContext(client: OperationClient): Context
   /** When set, HTTP needs `Authorization: Bearer <token>` and graphql-ws `connectionParams.authorization`: the dashboard token guards every API. */
   dashboardToken?: string
   logger: Logger
@@ -94,7 +101,7 @@ export function createGraphQLServer<Context extends object>(options: GraphQLServ
       }
       const url = req.url ?? PATH
       const request: HTTPGraphQLRequest = { method, headers: toHeaderMap(req.headers), search: url.includes('?') ? url.slice(url.indexOf('?')) : '', body }
-      const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: async () => createContext() })
+      const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: async () => createContext(clientOf(req)) })
       res.statusCode = response.status ?? 200
       for (const [name, value] of response.headers) res.setHeader(name, value)
       if (response.body.kind === 'complete') {
@@ -111,10 +118,10 @@ export function createGraphQLServer<Context extends object>(options: GraphQLServ
         maxMessageBytes: MAX_WS_MESSAGE_BYTES,
         server: {
           onConnect: (ctx) => isAuthorized(ctx.connectionParams?.authorization, dashboardToken),
-          onSubscribe: (_ctx, _id, payload) => {
+          onSubscribe: (ctx, _id, payload) => {
             const parsed = parseAndValidate(schema, payload.query, limits.validationRules)
             if (parsed.errors) return parsed.errors
-            return { schema, document: parsed.document, operationName: payload.operationName, variableValues: payload.variables, contextValue: createContext() }
+            return { schema, document: parsed.document, operationName: payload.operationName, variableValues: payload.variables, contextValue: createContext(clientOf(ctx.extra.request)) }
           },
           onNext: (_ctx, _id, _payload, _args, result: ExecutionResult) =>
             result.errors ? { ...result, errors: result.errors.map((error) => format(error.toJSON(), error)) } : undefined,
@@ -143,6 +150,10 @@ export function createGraphQLServer<Context extends object>(options: GraphQLServ
       if (isRunning) await apollo.stop()
     },
   }
+}
+
+function clientOf(req: http.IncomingMessage): OperationClient {
+  return { remoteAddress: req.socket?.remoteAddress ?? null, userAgent: req.headers['user-agent'] ?? null }
 }
 
 function isJsonContentType(contentType: string | undefined): boolean {

@@ -2,11 +2,26 @@ import type { RequestRecord, StreamChunkRecord } from '../records/request-record
 
 /**
  * Live events, published by capture before any database write and consumed by GraphQL
- * subscriptions. A plain union on `kind`.
+ * subscriptions; and settings invalidations, published after a settings change committed. A plain
+ * union on `kind`.
  */
 export type LiveEvent =
   | { kind: 'request'; record: RequestRecord }
   | { kind: 'chunk'; chunk: StreamChunkRecord; request: LiveRequestMeta }
+  | SettingsChangedEvent
+
+/**
+ * Settings of `section` changed in the database: every instance reloads that section from it. It
+ * carries no settings, only names, so it stays small and JSON-safe for a bus between processes,
+ * and a lost or repeated event costs one reload at worst.
+ */
+export interface SettingsChangedEvent {
+  kind: 'settings'
+  /** e.g. `headerRules`. */
+  section: string
+  /** The instance that made the change (it has reloaded already). */
+  origin: string
+}
 
 /** What a chunk subscriber may filter on without looking the request up. */
 export interface LiveRequestMeta {

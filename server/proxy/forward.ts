@@ -4,14 +4,16 @@ import { Pool } from 'undici'
 import type { Logger } from '../logger'
 import { demotedRequestBody, withIdentityEncoding } from './demotion'
 import { logProxyFailure } from './failure-log'
+import { NO_HEADER_REWRITE, NONE_FIRED, type HeaderRewrite } from './header-rewrite'
 import { toUpstreamHeaders } from './hop-by-hop'
+import { requestModelOf } from '../wire/request-model'
 import { ProxyError, sendAnthropicError } from './proxy-errors'
 import { guardObserver, type ProxyObserver } from './proxy-observer'
 import { leavesApiRoot } from './api-path'
 import { answerPreflight, createOriginCheck, isPreflight, setCorsHeaders, type OriginDecision } from './origin-policy'
 import { createTokenCheck } from './proxy-token'
 import { readBody, type BodyReading } from './read-body'
-import { UpstreamExchange, type ExchangeContext } from './upstream-exchange'
+import { UpstreamExchange, type ExchangeContext, type ExchangeRules } from './upstream-exchange'
 import { pooledUuidV7 } from './uuid-v7'
 
 export interface ProxyOptions {
@@ -53,6 +55,12 @@ export interface ProxyOptions {
    * compared in constant time). The header is never forwarded, set or not.
    */
   proxyToken?: string
+  /**
+   * The header rules in force, read once per exchange (its request and its response use the same
+   * snapshot): a change is seen by the next request. Called on the forwarding path, so it must
+   * return a compiled snapshot at once, never wait. @default no rules
+   */
+  headerRewrite?: () => HeaderRewrite
   /** Told about every forwarded exchange; when absent the proxy does no observation work at all. */
   observer?: ProxyObserver
   logger: Logger
@@ -106,6 +114,7 @@ class ForwardingProxy implements Proxy {
   readonly #receiving = new Set<BodyReading>()
   #isRefusingNewWork = false
   readonly #newId: () => string
+  readonly #headerRewrite: () => HeaderRewrite
   readonly #logger: Logger
 
   constructor(options: ProxyOptions) {
@@ -119,6 +128,7 @@ class ForwardingProxy implements Proxy {
     this.#demotesNonStreaming = options.demoteNonStreaming ?? false
     this.#isAuthorized = options.proxyToken ? createTokenCheck(options.proxyToken) : null
     this.#newId = options.newId ?? pooledUuidV7()
+    this.#headerRewrite = options.headerRewrite ?? (() => NO_HEADER_REWRITE)
     this.#logger = options.logger
     this.#context = {
       observer: options.observer && guardObserver(options.observer, options.logger),
@@ -219,6 +229,14 @@ class ForwardingProxy implements Proxy {
     const body = demotedBody ?? clientBody
     let upstreamHeaders = toUpstreamHeaders(req.rawHeaders, body.length)
     if (demotedBody !== null) upstreamHeaders = withIdentityEncoding(upstreamHeaders)
+    const rewrite = this.#headerRewrite()
+    let rules: ExchangeRules | null = null
+    let requestRulesFired = NONE_FIRED
+    if (!rewrite.isEmpty) {
+      // The model is read only when a rule matches on it; capture reuses the same scan of the body.
+      rules = { rewrite, facts: { path, model: rewrite.needsModel ? requestModelOf(clientBody) : null } }
+      requestRulesFired = rewrite.rewriteRequest(upstreamHeaders, rules.facts)
+    }
     this.#context.observer?.onStart({
       id,
       startedAt: Date.now() - (performance.now() - startedAtMs),
@@ -227,11 +245,12 @@ class ForwardingProxy implements Proxy {
       query: queryOf(url),
       clientHeaders: req.headers,
       upstreamHeaders: toHeaderRecord(upstreamHeaders),
+      headerRulesFired: requestRulesFired,
       body,
       clientBody,
       demoted: demotedBody !== null,
     })
-    const exchange = new UpstreamExchange(this.#context, req, res, id, startedAtMs, body, demotedBody !== null)
+    const exchange = new UpstreamExchange(this.#context, req, res, id, startedAtMs, body, demotedBody !== null, rules)
     res.on('close', exchange.onClientClose)
     // Never throws: undici reports every failure, argument errors included, to the exchange.
     this.#pool.dispatch(

@@ -29,6 +29,25 @@ export const PROXY_TOKEN_HEADER = 'x-claudescope-token'
 const NOT_FORWARDED: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'host', 'content-length', 'expect', PROXY_TOKEN_HEADER])
 
 /**
+ * Whether a header rule may touch this field (lower-case name). Connection-specific fields, `host`,
+ * `content-length`, `expect` and our own token are the proxy's to set from the connection and the
+ * body actually sent: a rule rewriting them would break framing or routing, so they are refused.
+ */
+export function isRewritableHeader(lowerCaseName: string): boolean {
+  return !NOT_FORWARDED.has(lowerCaseName)
+}
+
+/** Whether a field the client sent is among those sent upstream (hop-by-hop, host, expect, our token are not). */
+export function isForwardedRequestHeader(lowerCaseName: string): boolean {
+  return !NOT_FORWARDED.has(lowerCaseName) || lowerCaseName === 'content-length'
+}
+
+/** Whether a response field upstream sent goes on to the client (hop-by-hop ones do not). */
+export function isRelayedResponseHeader(lowerCaseName: string): boolean {
+  return !HOP_BY_HOP.has(lowerCaseName)
+}
+
+/**
  * The client's headers as a flat `[name, value, …]` list for upstream: original spelling, order
  * and repeats kept; hop-by-hop, connection-named, host, expect and our token removed;
  * `content-length` recomputed from the body actually sent (none for an empty body: undici adds

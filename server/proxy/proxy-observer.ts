@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
 import type { Logger } from '../logger'
+import type { FiredHeaderRule } from './header-rewrite'
 import type { ProxyFailure } from './proxy-errors'
 
-export type { ProxyFailure }
+export type { FiredHeaderRule, ProxyFailure }
 
 /**
  * The lifecycle the proxy announces for every /v1/* exchange, in order:
@@ -39,6 +40,8 @@ export interface ExchangeStart {
   clientHeaders: IncomingHttpHeaders
   /** Headers as sent upstream (hop-by-hop removed, rules applied). */
   upstreamHeaders: OutgoingHttpHeaders
+  /** The REQUEST header rules that fired, in the order applied. Absent or empty: none did. */
+  headerRulesFired?: readonly FiredHeaderRule[]
   /** The request body exactly as forwarded; empty for a refused request whose body was not read. */
   body: Buffer
   /** The request body exactly as the client sent it: `body` itself (the same Buffer) unless demoted. */
@@ -57,6 +60,13 @@ export interface ExchangeResponse {
   /** Upstream's response headers as received (lower-case names). */
   headers: Record<string, string | string[]>
   offsetMs: number
+  /**
+   * The RESPONSE header rules that fired, in the order applied. Absent or empty: none did, and the
+   * client got `headers` less the hop-by-hop fields.
+   */
+  headerRulesFired?: readonly FiredHeaderRule[]
+  /** The headers returned to the client after the rules, when some fired. */
+  clientHeaders?: Record<string, string | string[]>
 }
 
 export type ExchangeOutcome =

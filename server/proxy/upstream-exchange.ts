@@ -9,7 +9,14 @@ import { toClientHeaders } from './hop-by-hop'
 import { sseErrorEvent } from '../wire/error-envelope'
 import { isEventStream } from '../wire/content-type'
 import { classifyUpstreamError, ProxyError, sendAnthropicError, type UpstreamPhase } from './proxy-errors'
+import { NONE_FIRED, type ExchangeFacts, type FiredHeaderRule, type HeaderRewrite } from './header-rewrite'
 import type { ExchangeOutcome, ProxyObserver } from './proxy-observer'
+
+/** The header rules one exchange runs under, with what their conditions look at; null when there are none. */
+export interface ExchangeRules {
+  rewrite: HeaderRewrite
+  facts: ExchangeFacts
+}
 
 /** What every exchange of one proxy shares. */
 export interface ExchangeContext {
@@ -60,6 +67,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   readonly #body: Buffer
   /** The client asked for JSON and upstream for a stream: a 2xx stream is accumulated, not relayed. */
   readonly #isDemoted: boolean
+  readonly #rules: ExchangeRules | null
 
   constructor(
     context: ExchangeContext,
@@ -69,6 +77,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     startedAtMs: number,
     body: Buffer,
     isDemoted = false,
+    rules: ExchangeRules | null = null,
   ) {
     this.#context = context
     this.#req = req
@@ -77,6 +86,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#startedAtMs = startedAtMs
     this.#body = body
     this.#isDemoted = isDemoted
+    this.#rules = rules
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -102,13 +112,17 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       if (demoted !== null) {
         // Nothing goes to the client until the stream has ended; idle and abort rules apply as usual.
         this.#demoted = demoted
-        this.#announceResponse(statusCode, headers)
+        // The answer's own headers are rewritten when it goes out; which rules fire is known now,
+        // from upstream's (the answer's differ only in describing JSON instead of the stream).
+        const rewritten = toClientHeaders(headers)
+        this.#announceResponse(statusCode, headers, this.#rewriteResponse(rewritten), rewritten)
         this.#context.onOverhead?.(this.requestOverheadMs + performance.now() - headStartedAt)
         return
       }
     }
     const res = this.#res
     const clientHeaders = toClientHeaders(headers)
+    const fired = this.#rewriteResponse(clientHeaders)
     try {
       if (statusMessage) res.writeHead(statusCode, statusMessage, clientHeaders)
       else res.writeHead(statusCode, clientHeaders)
@@ -128,7 +142,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       isEventStream(contentType) &&
       headers['content-encoding'] === undefined &&
       headers['content-length'] === undefined
-    this.#announceResponse(statusCode, headers)
+    this.#announceResponse(statusCode, headers, fired, clientHeaders)
     this.#context.onOverhead?.(this.requestOverheadMs + performance.now() - headStartedAt)
   }
 
@@ -175,11 +189,22 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#controller?.resume()
   }
 
-  #announceResponse(statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  /** Applies the RESPONSE rules to `clientHeaders` in place. */
+  #rewriteResponse(clientHeaders: Record<string, string | string[]>): readonly FiredHeaderRule[] {
+    return this.#rules === null ? NONE_FIRED : this.#rules.rewrite.rewriteResponse(clientHeaders, this.#rules.facts)
+  }
+
+  #announceResponse(
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+    fired: readonly FiredHeaderRule[],
+    clientHeaders: Record<string, string | string[]> | undefined,
+  ): void {
     this.#context.observer?.onResponse(this.#id, {
       status: statusCode,
       headers: headers as Record<string, string | string[]>,
       offsetMs: performance.now() - this.#startedAtMs,
+      ...(fired.length > 0 ? { headerRulesFired: fired, clientHeaders } : {}),
     })
   }
 
@@ -190,6 +215,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #answerDemoted(demoted: DemotedResponse): void {
     const answer = demoted.answer()
     if (answer instanceof ProxyError) return this.#fail(answer)
+    this.#rewriteResponse(answer.headers)
     const res = this.#res
     try {
       if (answer.statusMessage) res.writeHead(answer.status, answer.statusMessage, answer.headers)

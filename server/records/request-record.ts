@@ -81,6 +81,31 @@ export interface RequestRecord {
   priceId?: string | null
   /** Why the record has the cost it has; null until the writer priced it. */
   costStatus?: CostStatus | null
+  /**
+   * What header rules did to this exchange; null when no rule fired. `requestHeaders` and
+   * `responseHeaders` stay as received (from the client, from upstream). Absent in records spooled
+   * before rules existed.
+   */
+  headerRewrites: HeaderRewriteRecord | null
+}
+
+/** A header rule that fired on an exchange, as it stood then (the rule may since have changed or gone). */
+export interface FiredHeaderRuleRecord {
+  id: string
+  scope: 'REQUEST' | 'RESPONSE'
+  /** Lower-case header name. */
+  header: string
+  action: 'BLOCK' | 'SET' | 'REPLACE'
+}
+
+/** What header rules did to one exchange. */
+export interface HeaderRewriteRecord {
+  /** The rules that fired: REQUEST ones in the order applied, then RESPONSE ones. */
+  fired: FiredHeaderRuleRecord[]
+  /** The headers sent upstream, redacted, when a REQUEST rule fired; else null. */
+  upstreamRequestHeaders: Record<string, string | string[]> | null
+  /** The headers returned to the client, redacted, when a RESPONSE rule fired; else null. */
+  clientResponseHeaders: Record<string, string | string[]> | null
 }
 
 /**

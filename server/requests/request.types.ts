@@ -80,7 +80,7 @@ export class Request {
   @Field(() => Float, { nullable: true, description: 'Milliseconds from start to the end of the response.' }) durationMs: number | null
   @Field(() => Usage, { nullable: true }) usage: Usage | null
   @Cost(BODY_FIELD_COST)
-  @Field(() => GraphQLJSON, { nullable: true, description: 'Headers as sent, secrets replaced by key fingerprints.' })
+  @Field(() => GraphQLJSON, { nullable: true, description: 'Headers as received from the client, before header rules (upstreamRequestHeaders: as sent upstream); secrets replaced by key fingerprints.' })
   requestHeaders: Record<string, string | string[]>
   @Cost(BODY_FIELD_COST)
   @Field(() => GraphQLJSON, { nullable: true, description: 'The body parsed as JSON, or the raw text when it is not JSON. Integers beyond 2^53 lose precision here: use requestBodyText.' })
@@ -89,7 +89,7 @@ export class Request {
   @Field(() => String, { nullable: true, description: 'The body exactly as forwarded, but for REDACT_PATTERNS matches, stored as fingerprints.' }) requestBodyText: string | null
   @Field(() => Int) requestBodyBytes: number
   @Cost(BODY_FIELD_COST)
-  @Field(() => GraphQLJSON, { nullable: true }) responseHeaders: Record<string, string | string[]> | null
+  @Field(() => GraphQLJSON, { nullable: true, description: 'Headers as received from upstream, before header rules (clientResponseHeaders: as returned to the client).' }) responseHeaders: Record<string, string | string[]> | null
   @Cost(BODY_FIELD_COST)
   @Field(() => GraphQLJSON, { nullable: true, description: 'The response JSON; for streams the Message reconstructed from the events.' })
   responseBody: unknown

@@ -1,5 +1,5 @@
 import { GraphQLJSON } from 'graphql-scalars'
-import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, Subscription } from 'type-graphql'
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql'
 import type { StreamChunkRecord } from '../records/request-record'
 import { DEFAULT_PAGE_SIZE } from '../graphql/page-size'
 import type { LiveBus } from '../live/live-bus'
@@ -34,6 +34,14 @@ export class RequestsResolver {
   @Query(() => Request, { nullable: true })
   request(@Ctx() ctx: RequestsContext, @Arg('id', () => ID) id: string): Promise<RequestSource | null> {
     return ctx.requests.get(id)
+  }
+
+  @Mutation(() => Int, {
+    description:
+      'Deletes the recorded requests matching the filter ({} matches all) with their stream chunks, and returns how many went. Requests still in flight are kept. Body parts shared with other requests stay; retention removes those no request uses once they are older than its period.',
+  })
+  deleteRequests(@Ctx() ctx: RequestsContext, @Arg('filter', () => RequestFilter) filter: RequestFilter): Promise<number> {
+    return ctx.requests.delete(filter)
   }
 
   @Subscription(() => RequestEvent, {

@@ -8,6 +8,7 @@ import { RequestEntity } from '../store/entities/request.entity'
 import { StreamChunkEntity } from '../store/entities/stream-chunk.entity'
 import { requestFilterSql, type RequestFilterValues } from './request-filter'
 import { readBodySources } from '../store/body-sources'
+import { deleteRequests } from '../store/queries/delete-requests'
 import { BODY_PROPERTIES, SUMMARY_PROPERTIES, toRequestBodies, toRequestRecord, toRequestSummary, type RequestBodies, type RequestSummary } from '../store/tables/requests.table'
 import { toStreamChunkRecords } from '../store/tables/stream-chunks.table'
 
@@ -39,6 +40,9 @@ function isStartedAtText(text: string): boolean {
   const date = new Date(withMilliseconds)
   return !Number.isNaN(date.getTime()) && date.toISOString() === withMilliseconds
 }
+
+/** Requests one statement of `delete` removes at most. */
+const DELETE_BATCH_SIZE = 500
 
 /**
  * Reads recorded requests. Lists page by keyset on (started_at DESC, id DESC), which the
@@ -130,6 +134,27 @@ export class RequestsService {
       const row = byId.get(id)
       return row ? toRequestBodies(row, sources) : null
     })
+  }
+
+  /**
+   * Deletes the requests matching the filter that are no longer in flight (a request still running
+   * would be written back by its completion), with their stream chunks, a batch at a time so no
+   * statement holds the table for long. Body parts shared with other requests stay; parts no
+   * request uses any more go with retention's next prune. Returns how many requests went.
+   */
+  async delete(filter: RequestFilterValues): Promise<number> {
+    let deleted = 0
+    for (;;) {
+      const rows = await this.#filtered(filter)
+        .select('r.id', 'id')
+        .andWhere(`r.status <> 'IN_FLIGHT'`)
+        .orderBy('r.startedAt', 'ASC')
+        .addOrderBy('r.id', 'ASC')
+        .limit(DELETE_BATCH_SIZE)
+        .getRawMany<{ id: string }>()
+      if (rows.length > 0) deleted += await deleteRequests(this.dataSource, rows.map((row) => row.id))
+      if (rows.length < DELETE_BATCH_SIZE) return deleted
+    }
   }
 
   #filtered(filter: RequestFilterValues | null | undefined): SelectQueryBuilder<RequestEntity> {

@@ -39,6 +39,7 @@ export function inFlightRecord(overrides: Partial<RequestRecord> = {}): RequestR
     organizationId: null,
     runId: null,
     demoted: false,
+    headerRewrites: null,
     ...overrides,
   }
 }

@@ -24,7 +24,7 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((bus) => bus.close()))
 })
 
-const label = (event: LiveEvent) => (event.kind === 'chunk' ? `chunk ${event.chunk.seq}` : `${event.record.status}`)
+const label = (event: LiveEvent) => (event.kind === 'chunk' ? `chunk ${event.chunk.seq}` : event.kind === 'request' ? event.record.status : event.kind)
 
 describe.skipIf(!REDIS_URL)('redis bus', () => {
   describeLiveBusContract('redis bus', () => redisBus())

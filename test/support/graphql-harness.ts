@@ -9,7 +9,9 @@ import type { LiveBus } from '../../server/live/live-bus'
 import { createMemoryBus } from '../../server/live/memory-bus'
 import { createLogger } from '../../server/logger'
 import { Grader } from '../../server/grading/grader'
+import { HeaderRulesService } from '../../server/header-rules/header-rules.service'
 import { RetentionService } from '../../server/retention/retention.service'
+import { SettingsAudit } from '../../server/settings/settings-audit'
 import { openStore } from '../../server/store/data-source'
 import { createRetentionStore } from '../../server/store/retention-store'
 import { createTestDatabase } from './test-database'
@@ -62,6 +64,9 @@ export async function startGraphQLHarness(options: ServeOptions = {}): Promise<G
 async function serveGraphQL(dataSource: DataSource, bus: LiveBus, options: ServeOptions) {
   const logger = createLogger(process.env.LOG_LEVEL ?? 'silent')
   const retention = new RetentionService({ store: createRetentionStore(dataSource), retentionDays: options.retentionDays, logger })
+  const settingsAudit = new SettingsAudit(dataSource)
+  const headerRules = new HeaderRulesService({ dataSource, bus, audit: settingsAudit, instanceId: `harness-${Math.random()}`, logger })
+  await headerRules.start()
   const graphql = createGraphQLServer({
     schema: await (schema ??= buildApiSchema()),
     createContext: createApiContextFactory({
@@ -70,6 +75,8 @@ async function serveGraphQL(dataSource: DataSource, bus: LiveBus, options: Serve
       readHealth: () => ({ status: 'healthy', draining: false, inFlight: 0, database: 'postgresql', liveSubscribers: bus.subscriberCount, live: bus.link, capture: { queueItems: 0, queueBytes: 0, spoolBytes: 0, written: 0, lost: 0, failedBatches: 0, reduced: 0, quarantined: 0, lastWriteMs: 0 } }),
       retention,
       grader: options.grader ?? new Grader({ forwardUrl: 'http://127.0.0.1:9', apiKey: undefined, model: 'claude-sonnet-4-5', timeoutMs: 1000 }),
+      headerRules,
+      settingsAudit,
     }),
     dashboardToken: options.dashboardToken,
     logger,
@@ -89,6 +96,7 @@ async function serveGraphQL(dataSource: DataSource, bus: LiveBus, options: Serve
       server.closeAllConnections()
       await closed
       await retention.close()
+      await headerRules.close()
     },
   }
 }

@@ -1,7 +1,7 @@
 import type { Transform } from 'node:stream'
 import type { LiveRequestMeta } from '../../live/live-bus'
 import type { Logger } from '../../logger'
-import type { ExchangeOutcome, ExchangeResponse, ExchangeStart } from '../../proxy/proxy-observer'
+import type { ExchangeOutcome, ExchangeResponse, ExchangeStart, FiredHeaderRule } from '../../proxy/proxy-observer'
 import { isEventStream } from '../../wire/content-type'
 import { envelopeMessage, errorEnvelopeJson } from '../../wire/error-envelope'
 import { rawUsageOf, stopReasonOf } from '../../wire/message'
@@ -14,7 +14,7 @@ import { inspectRequestBody } from './inspect-request-body'
 import { parseJsonObject } from '../../wire/json-object'
 import { apiKeyFingerprint, redactHeaderValues, type HeaderRedactor, type TextRedactor } from './redact'
 import { RequestBody, withRequestBody } from '../../records/request-body'
-import { UNROUTED, type RequestRecord, type RequestStatus, type StreamChunkRecord } from '../../records/request-record'
+import { UNROUTED, type FiredHeaderRuleRecord, type HeaderRewriteRecord, type RequestRecord, type RequestStatus, type StreamChunkRecord } from '../../records/request-record'
 import { createResponseDecoder } from './response-decoder'
 import { storableText } from '../../records/storable-text'
 import { StreamRedaction } from './stream-redaction'
@@ -139,6 +139,9 @@ export class ExchangeRecording {
       apiKeyFingerprint: apiKeyFingerprint(requestHeaders),
       organizationId: null,
       runId: context.runId,
+      headerRewrites: start.headerRulesFired?.length
+        ? { fired: start.headerRulesFired.map(firedRule), upstreamRequestHeaders: context.redactHeaders(start.upstreamHeaders), clientResponseHeaders: null }
+        : null,
     }
     this.meta = { id: start.id, model, path, stream: facts.stream, apiKeyFingerprint: this.#record.apiKeyFingerprint }
   }
@@ -166,6 +169,13 @@ export class ExchangeRecording {
     record.responseHeaders = this.#context.redactHeaders(headers)
     record.upstreamRequestId = firstHeader(headers['request-id'])
     record.organizationId = firstHeader(headers['anthropic-organization-id'])
+    if (response.headerRulesFired?.length && response.clientHeaders !== undefined) {
+      record.headerRewrites = {
+        fired: [...(record.headerRewrites?.fired ?? []), ...response.headerRulesFired.map(firedRule)],
+        upstreamRequestHeaders: record.headerRewrites?.upstreamRequestHeaders ?? null,
+        clientResponseHeaders: this.#context.redactHeaders(response.clientHeaders),
+      }
+    }
     const contentType = (this.#contentType = firstHeader(headers['content-type']) ?? '')
     const isSse = isEventStream(contentType)
     // Binary bodies (file downloads) and encodings capture cannot decode are not kept.
@@ -314,6 +324,8 @@ export class ExchangeRecording {
         record.httpStatus = outcome.error.status
         record.responseBody = errorEnvelopeJson(outcome.error)
       }
+      // Refused by the proxy itself: no header went upstream, which the record says as an empty set.
+      if (outcome.kind === 'refused') record.headerRewrites = { fired: [], upstreamRequestHeaders: {}, clientResponseHeaders: null }
     }
     const [status, error] = this.#outcomeStatus(outcome, upstreamError)
     record.status = status
@@ -398,7 +410,22 @@ function redactTextAround(record: Omit<RequestRecord, 'requestBody'>, redactor: 
     error: redact(record.error),
     requestHeaders: redactHeaderValues(record.requestHeaders, redactor),
     responseHeaders: record.responseHeaders === null ? null : redactHeaderValues(record.responseHeaders, redactor),
+    headerRewrites: record.headerRewrites === null ? null : redactRewrites(record.headerRewrites, redactor),
   }
+}
+
+function redactRewrites(rewrites: HeaderRewriteRecord, redactor: TextRedactor): HeaderRewriteRecord {
+  const { upstreamRequestHeaders, clientResponseHeaders } = rewrites
+  return {
+    fired: rewrites.fired,
+    upstreamRequestHeaders: upstreamRequestHeaders === null ? null : redactHeaderValues(upstreamRequestHeaders, redactor),
+    clientResponseHeaders: clientResponseHeaders === null ? null : redactHeaderValues(clientResponseHeaders, redactor),
+  }
+}
+
+/** A fired rule as plain data of its own: the proxy's object is the compiled rule itself. */
+function firedRule(rule: FiredHeaderRule): FiredHeaderRuleRecord {
+  return { id: rule.id, scope: rule.scope, header: rule.header, action: rule.action }
 }
 
 function firstHeader(value: string | string[] | undefined): string | null {

@@ -1,3 +1,4 @@
+import { stringValueOf } from '../../wire/request-model'
 import { isJsonText, topLevelMembers } from '../../wire/top-level-members'
 
 /** What capture needs from a request body before the exchange is over. */
@@ -10,7 +11,6 @@ export interface RequestBodyFacts {
   stream: boolean
 }
 
-const QUOTE = 0x22
 const LOWER_T = 0x74
 
 /**
@@ -27,7 +27,7 @@ export function inspectRequestBody(body: Buffer): RequestBodyFacts {
   let stream = false
   for (const member of object.members) {
     const first = body[member.valueStart]
-    if (member.key === 'model') model = first === QUOTE ? (JSON.parse(body.toString('utf8', member.valueStart, member.valueEnd)) as string) : null
+    if (member.key === 'model') model = stringValueOf(body, member)
     else if (member.key === 'stream') stream = first === LOWER_T
   }
   return { isJson: true, model, stream }

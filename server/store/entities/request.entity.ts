@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm'
-import type { CostStatus, RequestStatus } from '../../records/request-record'
+import type { CostStatus, HeaderRewriteRecord, RequestStatus } from '../../records/request-record'
 import { int8AsNumber } from './column-types'
 
 /**
@@ -86,4 +86,6 @@ export class RequestEntity {
   @Column({ name: 'price_id', type: 'text', nullable: true }) priceId: string | null
   /** PRICED, UNKNOWN_MODEL, NOT_BILLED or NO_USAGE; null until priced. */
   @Column({ name: 'cost_status', type: 'text', nullable: true }) costStatus: CostStatus | null
+  /** The header rules that fired and the headers they produced (see HeaderRewriteRecord); null when none fired. */
+  @Column({ name: 'header_rewrites', type: 'jsonb', nullable: true }) headerRewrites: HeaderRewriteRecord | null
 }

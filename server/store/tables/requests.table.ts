@@ -123,6 +123,8 @@ export const REQUEST_COLUMNS: readonly RequestColumn[] = [
   field('cost_usd', 'numeric', 'costUsd', { bind: (row) => row.record.costUsd ?? null }),
   field('price_id', 'text', 'priceId', { bind: (row) => row.record.priceId ?? null }),
   field('cost_status', 'text', 'costStatus', { bind: (row) => row.record.costStatus ?? null }),
+  // RESPONSE rules fire after the start's row is written. Absent in records spooled before rules existed.
+  field('header_rewrites', 'jsonb', 'headerRewrites', { bind: (row) => asJson(row.record.headerRewrites ?? null) }),
 ]
 
 /** What a completion changes in its row. */

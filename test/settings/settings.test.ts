@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { HeaderRulesService } from '../../server/header-rules/header-rules.service'
+import { createMemoryBus } from '../../server/live/memory-bus'
+import { createLogger } from '../../server/logger'
+import { SettingsAudit } from '../../server/settings/settings-audit'
+import { startGraphQLHarness, type GraphQLHarness } from '../support/graphql-harness'
+import { waitFor } from '../support/wait'
+import { gql, gqlData, resetHeaderRules, TEST_USER_AGENT } from '../header-rules/rules-api'
+
+let harness: GraphQLHarness
+
+beforeAll(async () => {
+  harness = await startGraphQLHarness()
+})
+afterAll(async () => {
+  await harness?.close()
+})
+beforeEach(async () => {
+  await resetHeaderRules(harness.url)
+})
+
+interface Change {
+  section: string
+  action: string
+  summary: string
+  before: unknown
+  after: unknown
+  clientAddress: string | null
+  userAgent: string | null
+}
+
+async function latestChanges(first: number): Promise<Change[]> {
+  const data = await gqlData<{ settingsChanges: Change[] }>(harness.url, `query ($first: Int) { settingsChanges(first: $first, section: "headerRules") { section action summary before after clientAddress userAgent } }`, { first })
+  return data.settingsChanges
+}
+
+async function createRule(rule: Record<string, unknown>): Promise<string> {
+  return (await gqlData<{ createHeaderRule: { id: string } }>(harness.url, `mutation ($rule: HeaderRuleInput!) { createHeaderRule(rule: $rule) { id } }`, { rule })).createHeaderRule.id
+}
+
+const EXPORT = `query { exportSettings }`
+const IMPORT = `mutation ($document: JSON!) { importSettings(document: $document) }`
+const RULES = `query { headerRules { scope header action value find enabled pathPrefix model description position } }`
+
+describe('settings audit', () => {
+  it('records every header-rule change with what changed, before and after, and the client that asked', async () => {
+    const first = await createRule({ scope: 'REQUEST', header: 'X-Team', action: 'SET', value: 'a', description: 'tag the team' })
+    const second = await createRule({ scope: 'RESPONSE', header: 'x-b', action: 'BLOCK' })
+    await gqlData(harness.url, `mutation ($id: ID!) { updateHeaderRule(id: $id, rule: { scope: REQUEST, header: "x-team", action: SET, value: "b" }) { id } }`, { id: first })
+    await gqlData(harness.url, `mutation ($id: ID!) { toggleHeaderRule(id: $id, enabled: false) { id } }`, { id: second })
+    await gqlData(harness.url, `mutation ($ids: [ID!]!) { reorderHeaderRules(ids: $ids) { id } }`, { ids: [second, first] })
+    await gqlData(harness.url, `mutation ($id: ID!) { deleteHeaderRule(id: $id) { id } }`, { id: second })
+
+    const changes = (await latestChanges(6)).reverse()
+    expect(changes.map((change) => change.action)).toEqual(['createHeaderRule', 'createHeaderRule', 'updateHeaderRule', 'toggleHeaderRule', 'reorderHeaderRules', 'deleteHeaderRule'])
+    for (const change of changes) {
+      expect(change).toMatchObject({ section: 'headerRules', userAgent: TEST_USER_AGENT })
+      expect(change.clientAddress).toMatch(/127\.0\.0\.1/)
+    }
+    expect(changes[0]).toMatchObject({ before: null, after: { scope: 'REQUEST', header: 'x-team', action: 'SET', value: 'a', description: 'tag the team' } })
+    expect(changes[0]!.summary).toContain('created REQUEST rule SET "a" as x-team')
+    expect(changes[2]).toMatchObject({ before: { value: 'a' }, after: { value: 'b' } })
+    expect(changes[3]).toMatchObject({ before: { enabled: true }, after: { enabled: false }, summary: expect.stringContaining('disabled') })
+    expect(changes[4]).toMatchObject({ before: [first, second], after: [second, first] })
+    expect(changes[5]).toMatchObject({ before: { header: 'x-b', action: 'BLOCK' }, after: null })
+  })
+
+  it('records nothing for a refused change', async () => {
+    const before = await latestChanges(200)
+    const { errors } = await gql(harness.url, `mutation { createHeaderRule(rule: { scope: REQUEST, header: "host", action: BLOCK }) { id } }`)
+    expect(errors?.[0]?.extensions?.code).toBe('HEADER_NOT_REWRITABLE')
+    expect(await latestChanges(200)).toHaveLength(before.length)
+  })
+})
+
+describe('settings export and import', () => {
+  it('round-trips every header rule through one JSON document, audited as one import', async () => {
+    await createRule({ scope: 'REQUEST', header: 'x-a', action: 'REPLACE', find: 'x', value: 'y', pathPrefix: '/v1/messages', model: 'claude-opus-*', description: 'd' })
+    await createRule({ scope: 'RESPONSE', header: 'x-b', action: 'SET', value: 'v', enabled: false })
+    const rules = (await gqlData<{ headerRules: unknown[] }>(harness.url, RULES)).headerRules
+    const { exportSettings: document } = await gqlData<{ exportSettings: Record<string, unknown> }>(harness.url, EXPORT)
+    expect(document).toMatchObject({ format: 'claudescope-settings', version: 1 })
+    expect(document.headerRules).toHaveLength(2)
+
+    await resetHeaderRules(harness.url)
+    expect((await gqlData<{ headerRules: unknown[] }>(harness.url, RULES)).headerRules).toEqual([])
+    const imported = await gqlData<{ importSettings: string[] }>(harness.url, IMPORT, { document: JSON.parse(JSON.stringify(document)) })
+
+    expect(imported.importSettings).toEqual(['headerRules'])
+    expect((await gqlData<{ headerRules: unknown[] }>(harness.url, RULES)).headerRules).toEqual(rules)
+    const [change] = await latestChanges(1)
+    expect(change).toMatchObject({ action: 'importSettings', before: [], after: document.headerRules, summary: 'imported 2 header rules in place of 0' })
+  })
+
+  it.each([
+    ['not an object', [], 'document must be a JSON object'],
+    ['of another format', { format: 'other', version: 1 }, 'document.format must be "claudescope-settings"'],
+    ['of another version', { format: 'claudescope-settings', version: 2 }, 'document.version must be 1'],
+    ['with an unknown section', { format: 'claudescope-settings', version: 1, colours: {} }, 'document.colours is not a settings section'],
+    ['with header rules that are not a list', { format: 'claudescope-settings', version: 1, headerRules: {} }, 'document.headerRules must be a list'],
+  ])('refuses a document %s, changing nothing', async (_case, document, message) => {
+    await createRule({ scope: 'REQUEST', header: 'x-kept', action: 'BLOCK' })
+    const { errors } = await gql(harness.url, IMPORT, { document })
+    expect(errors?.[0]).toMatchObject({ extensions: { code: 'SETTINGS_DOCUMENT_INVALID' } })
+    expect(errors?.[0]?.message).toContain(message)
+    expect((await gqlData<{ headerRules: Array<{ header: string }> }>(harness.url, RULES)).headerRules.map((rule) => rule.header)).toEqual(['x-kept'])
+  })
+
+  it('refuses a document with one invalid rule with that rule\'s own error and its place, changing nothing', async () => {
+    await createRule({ scope: 'REQUEST', header: 'x-kept', action: 'BLOCK' })
+    const document = { format: 'claudescope-settings', version: 1, headerRules: [{ scope: 'REQUEST', header: 'x-ok', action: 'BLOCK' }, { scope: 'REQUEST', header: 'x-bad', action: 'SET', value: 'a\nb' }] }
+    const { errors } = await gql(harness.url, IMPORT, { document })
+    expect(errors?.[0]).toMatchObject({ extensions: { code: 'HEADER_VALUE_INVALID', argument: 'document.headerRules[1].value' } })
+    expect((await gqlData<{ headerRules: Array<{ header: string }> }>(harness.url, RULES)).headerRules.map((rule) => rule.header)).toEqual(['x-kept'])
+  })
+})
+
+describe('header rules on every instance', () => {
+  it('loads the stored rules at start and follows another instance\'s changes through the live bus', async () => {
+    const other = new HeaderRulesService({ dataSource: harness.dataSource, bus: harness.bus, audit: new SettingsAudit(harness.dataSource), instanceId: 'other-instance', logger: createLogger('silent') })
+    await createRule({ scope: 'REQUEST', header: 'x-first', action: 'SET', value: '1' })
+    await other.start()
+    try {
+      const headersOf = () => {
+        const headers: string[] = []
+        other.current().rewriteRequest(headers, { path: '/v1/messages', model: null })
+        return headers
+      }
+      expect(headersOf()).toEqual(['x-first', '1'])
+      await createRule({ scope: 'REQUEST', header: 'x-second', action: 'SET', value: '2' })
+      await waitFor(() => headersOf().length === 4, 'the other instance to reload the rules')
+      expect(headersOf()).toEqual(['x-first', '1', 'x-second', '2'])
+    } finally {
+      await other.close()
+    }
+  })
+
+  it('converges by its periodic reload on an instance the live bus does not reach', async () => {
+    const unreachedBus = createMemoryBus()
+    const other = new HeaderRulesService({ dataSource: harness.dataSource, bus: unreachedBus, audit: new SettingsAudit(harness.dataSource), instanceId: 'unreached', logger: createLogger('silent'), pollIntervalMs: 50 })
+    await other.start()
+    try {
+      expect(other.current().isEmpty).toBe(true)
+      await createRule({ scope: 'RESPONSE', header: 'x-polled', action: 'BLOCK' })
+      await waitFor(() => !other.current().isEmpty, 'the periodic reload to pick the new rule up')
+    } finally {
+      await other.close()
+      await unreachedBus.close()
+    }
+  })
+
+  it('applies concurrent changes one after the other, each rule getting its own place', async () => {
+    const ids = await Promise.all(Array.from({ length: 6 }, (_, i) => createRule({ scope: 'REQUEST', header: `x-concurrent-${i}`, action: 'BLOCK' })))
+    const { headerRules } = await gqlData<{ headerRules: Array<{ id: string; position: number }> }>(harness.url, `query { headerRules { id position } }`)
+    expect(headerRules.map((rule) => rule.position)).toEqual([0, 1, 2, 3, 4, 5])
+    expect(headerRules.map((rule) => rule.id).sort()).toEqual([...ids].sort())
+  })
+})
