@@ -19,6 +19,7 @@ import type { LiveBus } from './live/live-bus'
 import { createMemoryBus } from './live/memory-bus'
 import type { Logger } from './logger'
 import { createProxy, type Proxy } from './proxy/forward'
+import { createRouting } from './routing/message-router'
 import { scheduleRetention } from './retention/retention-schedule'
 import { RetentionService } from './retention/retention.service'
 import { createCaptureStore } from './store/capture-store'
@@ -92,6 +93,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     demoteNonStreaming: config.demoteNonStreaming,
     demotedStreamMaxBytes: config.demotedStreamMaxBytes,
     proxyToken: config.proxyToken,
+    routing: config.routing === null ? undefined : createRouting(config.routing),
     observer: capture.observer,
     logger,
     onOverhead: (ms) => metrics.observeProxyOverhead(ms / 1000),

@@ -13,6 +13,8 @@ import { createTokenCheck } from './proxy-token'
 import { readBody, type BodyReading } from './read-body'
 import { UpstreamExchange, type ExchangeContext } from './upstream-exchange'
 import { pooledUuidV7 } from './uuid-v7'
+import { ProviderForwarding, type ProviderPlan } from './provider-forwarding'
+import type { Routing } from './provider-route'
 
 export interface ProxyOptions {
   /** Upstream base URL, e.g. `https://api.anthropic.com`; a path prefix, if any, is joined before the request path. */
@@ -53,6 +55,11 @@ export interface ProxyOptions {
    * compared in constant time). The header is never forwarded, set or not.
    */
   proxyToken?: string
+  /**
+   * Sends chosen POST /v1/messages requests (translated) and POST /v1/chat/completions to
+   * OpenAI-compatible providers instead of Anthropic. Absent: everything goes to Anthropic.
+   */
+  routing?: Routing
   /** Told about every forwarded exchange; when absent the proxy does no observation work at all. */
   observer?: ProxyObserver
   logger: Logger
@@ -107,6 +114,7 @@ class ForwardingProxy implements Proxy {
   #isRefusingNewWork = false
   readonly #newId: () => string
   readonly #logger: Logger
+  readonly #providers: ProviderForwarding | null
 
   constructor(options: ProxyOptions) {
     const upstream = new URL(options.forwardUrl)
@@ -120,6 +128,7 @@ class ForwardingProxy implements Proxy {
     this.#isAuthorized = options.proxyToken ? createTokenCheck(options.proxyToken) : null
     this.#newId = options.newId ?? pooledUuidV7()
     this.#logger = options.logger
+    this.#providers = options.routing ? new ProviderForwarding({ routing: options.routing, maxHeldBytes: options.demotedStreamMaxBytes ?? 256 * 1024 * 1024 }) : null
     this.#context = {
       observer: options.observer && guardObserver(options.observer, options.logger),
       logger: options.logger,
@@ -200,7 +209,7 @@ class ForwardingProxy implements Proxy {
   }
 
   close(): Promise<void> {
-    return this.#pool.destroy()
+    return Promise.all([this.#pool.destroy(), this.#providers?.close()]).then(() => undefined)
   }
 
   /** Announces the exchange and hands it to undici; from here on the exchange settles itself. */
@@ -215,6 +224,9 @@ class ForwardingProxy implements Proxy {
     const method = req.method ?? 'GET'
     const url = req.url ?? '/'
     const path = pathOf(url)
+    const plan = this.#providers?.plan(req, method, url, path, clientBody) ?? null
+    if (plan instanceof ProxyError) return this.#refuse(req, res, startedAtMs, clientBody, plan)
+    if (plan !== null) return this.#forwardToProvider(req, res, startedAtMs, id, clientBody, plan)
     const demotedBody = this.#demotesNonStreaming ? demotedRequestBody(method, path, req.headers, clientBody) : null
     const body = demotedBody ?? clientBody
     let upstreamHeaders = toUpstreamHeaders(req.rawHeaders, body.length)
@@ -245,6 +257,35 @@ class ForwardingProxy implements Proxy {
       },
       exchange,
     )
+    exchange.requestOverheadMs = performance.now() - forwardStartedAt
+  }
+
+  /** Announces and dispatches an exchange that goes to an OpenAI-compatible provider. */
+  #forwardToProvider(req: IncomingMessage, res: ServerResponse, startedAtMs: number, id: string, clientBody: Buffer, plan: ProviderPlan): void {
+    const forwardStartedAt = performance.now()
+    const url = req.url ?? '/'
+    const upstreamHeaders = toHeaderRecord(plan.headers)
+    // The provider's key is nobody else's business: observers see that one was sent, not which.
+    upstreamHeaders.authorization = 'Bearer (provider key)'
+    this.#context.observer?.onStart({
+      id,
+      startedAt: Date.now() - (performance.now() - startedAtMs),
+      method: req.method ?? 'POST',
+      path: pathOf(url),
+      query: queryOf(url),
+      clientHeaders: req.headers,
+      upstreamHeaders,
+      body: plan.body,
+      clientBody,
+      route: {
+        provider: plan.provider.name,
+        routedModel: plan.routedModel,
+        translation: plan.translation === null ? null : 'anthropic-to-chat-completions',
+      },
+    })
+    const exchange = new UpstreamExchange(this.#context, req, res, id, startedAtMs, plan.body, false, plan.translation)
+    res.on('close', exchange.onClientClose)
+    this.#providers!.dispatch(plan, exchange, { headersTimeout: this.#headerTimeoutMs, bodyTimeout: this.#idleTimeoutMs })
     exchange.requestOverheadMs = performance.now() - forwardStartedAt
   }
 
