@@ -72,17 +72,24 @@ const providerSchema = z.strictObject({
   api_key: z.string({ error: 'must be the API key as a string' }).min(1, 'must not be empty'),
 })
 
+/** A section written with nothing under it (`routes:`) reads as null in YAML: the same as leaving it out. */
+const section = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === null ? undefined : value), schema)
+
 const fileSchema = z.strictObject({
-  providers: z.record(z.string().min(1), providerSchema).default({}),
-  routes: z
-    .strictObject({
-      models: z
-        .array(z.strictObject({ match: z.string().min(1, 'must be a glob such as "gpt-*"'), provider: z.string().min(1), model: z.string().min(1).optional() }))
-        .default([]),
-      subagents: z.record(z.string().min(1), z.strictObject({ provider: z.string().min(1), model: z.string().min(1) })).default({}),
-    })
-    .default({ models: [], subagents: {} }),
-  agents_dirs: z.array(z.string().min(1)).default(DEFAULT_AGENTS_DIRS),
+  providers: section(z.record(z.string().min(1), providerSchema).default({})),
+  routes: section(
+    z
+      .strictObject({
+        models: section(
+          z
+            .array(z.strictObject({ match: z.string().min(1, 'must be a glob such as "gpt-*"'), provider: z.string().min(1), model: z.string().min(1).optional() }))
+            .default([]),
+        ),
+        subagents: section(z.record(z.string().min(1), z.strictObject({ provider: z.string().min(1), model: z.string().min(1) })).default({})),
+      })
+      .default({ models: [], subagents: {} }),
+  ),
+  agents_dirs: section(z.array(z.string().min(1)).default(DEFAULT_AGENTS_DIRS)),
 })
 
 /** Reads and validates the file at `file`; throws RoutingConfigError. Relative agents_dirs are resolved against `cwd`. */

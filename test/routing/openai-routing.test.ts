@@ -4,50 +4,28 @@
  * the client gets the Anthropic answer it would have had from Anthropic; the record names the
  * requested model, the routed one and the provider. No client credential ever reaches the provider.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import os from 'node:os'
-import path from 'node:path'
 import Anthropic from '@anthropic-ai/sdk'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { DEFAULT_MODEL } from '../support/anthropic-fixtures'
-import { startMockOpenAi, type MockOpenAi } from '../support/mock-openai'
+import type { MockOpenAi } from '../support/mock-openai'
+import { PROVIDER_KEY, startRoutingApp, type RoutingApp } from '../support/routing-app'
 import { apiErrorOf, sdkClient } from '../support/sdk-client'
-import { startApp, type TestApp } from '../support/start-app'
+import type { TestApp } from '../support/start-app'
 
 const BIG = '12345678901234567890'
 const CLIENT_KEY = 'sk-ant-client-secret'
-const PROVIDER_KEY = 'sk-openai-from-config'
 
+let routing: RoutingApp
 let openai: MockOpenAi
 let app: TestApp
-let configDir: string
 let client: Anthropic
 
 beforeAll(async () => {
-  openai = await startMockOpenAi()
-  configDir = await mkdtemp(path.join(os.tmpdir(), 'claudescope-routing-'))
-  const file = path.join(configDir, 'claudescope.yaml')
-  await writeFile(file, [
-    'providers:',
-    '  openai:',
-    `    base_url: ${openai.url}`,
-    `    api_key: ${PROVIDER_KEY}`,
-    'routes:',
-    '  models:',
-    '    - match: "gpt-*"',
-    '      provider: openai',
-    '    - match: "claude-routed-*"',
-    '      provider: openai',
-    '      model: gpt-4.1-mini',
-  ].join('\n'))
-  app = await startApp({ env: { CLAUDESCOPE_CONFIG: file } })
+  routing = await startRoutingApp(['models:', '  - match: "gpt-*"', '    provider: openai', '  - match: "claude-routed-*"', '    provider: openai', '    model: gpt-4.1-mini'])
+  ;({ app, openai } = routing)
   client = sdkClient(app.url, CLIENT_KEY)
 })
-afterAll(async () => {
-  await app?.close()
-  await openai?.close()
-  if (configDir) await rm(configDir, { recursive: true, force: true })
-})
+afterAll(() => routing?.close())
 beforeEach(() => {
   openai.requests.length = 0
   openai.script = { kind: 'answer', content: 'Hello from OpenAI' }

@@ -175,7 +175,8 @@ export class ExchangeRecording {
     record.httpStatus = response.status
     record.responseHeadersMs = response.offsetMs
     record.responseHeaders = this.#context.redactHeaders(headers)
-    record.upstreamRequestId = firstHeader(headers['request-id'])
+    // OpenAI-compatible providers name their request id x-request-id.
+    record.upstreamRequestId = firstHeader(headers['request-id']) ?? (this.#isChatCompletionsWire ? firstHeader(headers['x-request-id']) : null)
     record.organizationId = firstHeader(headers['anthropic-organization-id'])
     const contentType = (this.#contentType = firstHeader(headers['content-type']) ?? '')
     const isSse = isEventStream(contentType)
