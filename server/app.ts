@@ -20,6 +20,7 @@ import { createMemoryBus } from './live/memory-bus'
 import type { Logger } from './logger'
 import { createProxy, type Proxy } from './proxy/forward'
 import { createRouting } from './routing/message-router'
+import { loadSubagentDefinitions } from './routing/subagent-detector'
 import { scheduleRetention } from './retention/retention-schedule'
 import { RetentionService } from './retention/retention.service'
 import { createCaptureStore } from './store/capture-store'
@@ -83,6 +84,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     redactPatterns: config.redactPatterns,
     secretHeaders: config.redactHeaders,
   })
+  const routing = config.routing
+  const subagents = routing !== null && routing.subagents.length > 0 ? loadSubagentDefinitions(routing.subagents.map((route) => route.name), routing.agentsDirs, logger) : null
   const proxy = createProxy({
     forwardUrl: config.forwardUrl,
     headerTimeoutMs: config.responseHeaderTimeoutS * 1000,
@@ -93,7 +96,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     demoteNonStreaming: config.demoteNonStreaming,
     demotedStreamMaxBytes: config.demotedStreamMaxBytes,
     proxyToken: config.proxyToken,
-    routing: config.routing === null ? undefined : createRouting(config.routing),
+    routing: routing === null ? undefined : createRouting(routing, subagents?.detect ?? null),
     observer: capture.observer,
     logger,
     onOverhead: (ms) => metrics.observeProxyOverhead(ms / 1000),
@@ -157,6 +160,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       server.closeIdleConnections()
       await graphql.stop()
       await proxy.close()
+      subagents?.close()
       server.closeAllConnections()
       await serverClosed
       await capture.close()
