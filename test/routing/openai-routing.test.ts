@@ -4,6 +4,9 @@
  * the client gets the Anthropic answer it would have had from Anthropic; the record names the
  * requested model, the routed one and the provider. No client credential ever reaches the provider.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
 import Anthropic from '@anthropic-ai/sdk'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { DEFAULT_MODEL } from '../support/anthropic-fixtures'
@@ -19,13 +22,24 @@ let routing: RoutingApp
 let openai: MockOpenAi
 let app: TestApp
 let client: Anthropic
+let agentsDir: string
+
+const REVIEWER_PROMPT = 'You review diffs for security problems.\n\n---\n\nNotes: be terse.'
 
 beforeAll(async () => {
-  routing = await startRoutingApp(['models:', '  - match: "gpt-*"', '    provider: openai', '  - match: "claude-routed-*"', '    provider: openai', '    model: gpt-4.1-mini'])
+  agentsDir = await mkdtemp(path.join(os.tmpdir(), 'claudescope-agents-'))
+  await writeFile(path.join(agentsDir, 'security-reviewer.md'), `---\r\nname: security-reviewer\r\ndescription: Reviews\r\n---\r\n${REVIEWER_PROMPT.replaceAll('\n', '\r\n')}\r\n`)
+  routing = await startRoutingApp(
+    ['models:', '  - match: "gpt-*"', '    provider: openai', '  - match: "claude-routed-*"', '    provider: openai', '    model: gpt-4.1-mini', 'subagents:', '  security-reviewer: { provider: openai, model: gpt-4.1-nano }'],
+    [`agents_dirs: [${JSON.stringify(agentsDir)}]`],
+  )
   ;({ app, openai } = routing)
   client = sdkClient(app.url, CLIENT_KEY)
 })
-afterAll(() => routing?.close())
+afterAll(async () => {
+  await routing?.close()
+  if (agentsDir) await rm(agentsDir, { recursive: true, force: true })
+})
 beforeEach(() => {
   openai.requests.length = 0
   openai.script = { kind: 'answer', content: 'Hello from OpenAI' }
@@ -171,6 +185,16 @@ describe('a model routed to an OpenAI-compatible provider', () => {
     // Not JSON, so no model can be read: it is not routed and goes to Anthropic, which decides.
     expect(openai.requests).toHaveLength(0)
     await res.text()
+  })
+
+  it('routes a Claude Code subagent recognised by its system prompt to the model its route names', async () => {
+    const system = [
+      { type: 'text' as const, text: "You are Claude Code, Anthropic's official CLI for Claude." },
+      { type: 'text' as const, text: `${REVIEWER_PROMPT}\n\nEnvironment: linux, cwd /work` },
+    ]
+    const { response } = await client.messages.create({ model: DEFAULT_MODEL, max_tokens: 10, system, messages: [{ role: 'user', content: 'review' }] }).withResponse()
+    expect(lastProviderRequest().body.model).toBe('gpt-4.1-nano')
+    expect(await storedRecord(response.headers.get('request-id')!)).toMatchObject({ model: DEFAULT_MODEL, routed_model: 'gpt-4.1-nano', provider: 'openai' })
   })
 
   it('forwards a model no route matches to Anthropic unchanged, with the client’s credentials', async () => {

@@ -17,14 +17,14 @@ export interface RoutingApp {
 /**
  * A whole Claudescope with a mock Anthropic upstream and a mock OpenAI provider, started with a
  * CLAUDESCOPE_CONFIG file naming that provider `openai` and holding `routes` (YAML lines under
- * `routes:`, indented two spaces).
+ * `routes:`, indented two spaces) and `topLevel` lines after them.
  */
-export async function startRoutingApp(routes: string[], env: Record<string, string> = {}): Promise<RoutingApp> {
+export async function startRoutingApp(routes: string[], topLevel: string[] = []): Promise<RoutingApp> {
   const openai = await startMockOpenAi()
   const configDir = await mkdtemp(path.join(os.tmpdir(), 'claudescope-routing-'))
   const file = path.join(configDir, 'claudescope.yaml')
-  await writeFile(file, ['providers:', '  openai:', `    base_url: ${openai.url}`, `    api_key: ${PROVIDER_KEY}`, 'routes:', ...routes.map((line) => `  ${line}`)].join('\n'))
-  const app = await startApp({ env: { CLAUDESCOPE_CONFIG: file, ...env } })
+  await writeFile(file, ['providers:', '  openai:', `    base_url: ${openai.url}`, `    api_key: ${PROVIDER_KEY}`, 'routes:', ...routes.map((line) => `  ${line}`), ...topLevel].join('\n'))
+  const app = await startApp({ env: { CLAUDESCOPE_CONFIG: file } })
   return {
     app,
     openai,
