@@ -263,17 +263,11 @@ class ForwardingProxy implements Proxy {
   /** Announces and dispatches an exchange that goes to an OpenAI-compatible provider. */
   #forwardToProvider(req: IncomingMessage, res: ServerResponse, startedAtMs: number, id: string, clientBody: Buffer, plan: ProviderPlan): void {
     const forwardStartedAt = performance.now()
-    const url = req.url ?? '/'
     const upstreamHeaders = toHeaderRecord(plan.headers)
     // The provider's key is nobody else's business: observers see that one was sent, not which.
     upstreamHeaders.authorization = 'Bearer (provider key)'
     this.#context.observer?.onStart({
-      id,
-      startedAt: Date.now() - (performance.now() - startedAtMs),
-      method: req.method ?? 'POST',
-      path: pathOf(url),
-      query: queryOf(url),
-      clientHeaders: req.headers,
+      ...startFields(req, id, startedAtMs),
       upstreamHeaders,
       body: plan.body,
       clientBody,
@@ -315,20 +309,27 @@ class ForwardingProxy implements Proxy {
     const observer = this.#context.observer
     if (observer === undefined || error.code === 'PROXY_INTERNAL') return ''
     const id = this.#newId()
-    const url = req.url ?? '/'
     observer.onStart({
-      id,
-      startedAt: Date.now() - (performance.now() - startedAtMs),
-      method: req.method ?? 'GET',
-      path: pathOf(url),
-      query: queryOf(url),
-      clientHeaders: req.headers,
+      ...startFields(req, id, startedAtMs),
       upstreamHeaders: {},
       body: body ?? EMPTY_BODY,
       clientBody: body ?? EMPTY_BODY,
     })
     observer.onEnd(id, { kind: 'refused', offsetMs: performance.now() - startedAtMs, error: error.toFailure() })
     return id
+  }
+}
+
+/** What every announced start says of the client's request. */
+function startFields(req: IncomingMessage, id: string, startedAtMs: number) {
+  const url = req.url ?? '/'
+  return {
+    id,
+    startedAt: Date.now() - (performance.now() - startedAtMs),
+    method: req.method ?? 'GET',
+    path: pathOf(url),
+    query: queryOf(url),
+    clientHeaders: req.headers,
   }
 }
 

@@ -7,7 +7,7 @@
 import OpenAI from 'openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { MockOpenAi } from '../support/mock-openai'
-import { PROVIDER_KEY, startRoutingApp, type RoutingApp } from '../support/routing-app'
+import { PROVIDER_KEY, startRoutingApp, storedRecord as storedRow, storedTokens as tokens, type RoutingApp } from '../support/routing-app'
 import type { TestApp } from '../support/start-app'
 
 const CLIENT_KEY = 'sk-client-own-key'
@@ -28,16 +28,7 @@ beforeEach(() => {
   openai.script = { kind: 'answer', content: 'Hello from OpenAI', usage: { prompt_tokens: 1000, completion_tokens: 12, cached_tokens: 600 } }
 })
 
-async function storedRecord(upstreamRequestId: string): Promise<Record<string, unknown>> {
-  await app.app.capture.flush()
-  const rows = (await app.app.dataSource.query(
-    'SELECT path, model, routed_model, provider, status, stream, stop_reason, input_tokens, output_tokens, cache_read_input_tokens FROM requests WHERE upstream_request_id = $1',
-    [upstreamRequestId],
-  )) as Record<string, unknown>[]
-  return rows[0]!
-}
-
-const tokens = (record: Record<string, unknown>) => [record.input_tokens, record.output_tokens, record.cache_read_input_tokens].map(Number)
+const storedRecord = (upstreamRequestId: string) => storedRow(app, upstreamRequestId)
 
 describe('POST /v1/chat/completions', () => {
   it('passes a completion through to the provider with the configured key and records it with OpenAI’s usage', async () => {

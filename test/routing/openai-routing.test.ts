@@ -11,7 +11,7 @@ import Anthropic from '@anthropic-ai/sdk'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { DEFAULT_MODEL } from '../support/anthropic-fixtures'
 import type { MockOpenAi } from '../support/mock-openai'
-import { PROVIDER_KEY, startRoutingApp, type RoutingApp } from '../support/routing-app'
+import { PROVIDER_KEY, startRoutingApp, storedRecord as storedRow, storedTokens, type RoutingApp } from '../support/routing-app'
 import { apiErrorOf, sdkClient } from '../support/sdk-client'
 import type { TestApp } from '../support/start-app'
 
@@ -50,28 +50,26 @@ function lastProviderRequest(): { headers: Record<string, unknown>; body: any; r
   return { headers: request.headers, body: JSON.parse(request.body), raw: request.body }
 }
 
-async function storedRecord(upstreamRequestId: string): Promise<Record<string, unknown>> {
-  await app.app.capture.flush()
-  const rows = (await app.app.dataSource.query(
-    'SELECT model, routed_model, provider, status, stop_reason, input_tokens, output_tokens, cache_read_input_tokens, request_body_bytes FROM requests WHERE upstream_request_id = $1',
-    [upstreamRequestId],
-  )) as Record<string, unknown>[]
-  return rows[0]!
+const storedRecord = (upstreamRequestId: string) => storedRow(app, upstreamRequestId)
+
+/** The Message the mock's answer translates to: its id and model, one text block, end_turn. */
+function mockMessage(text: string, usage: { input_tokens: number; output_tokens: number; cache_read_input_tokens: number }) {
+  return {
+    id: 'chatcmpl-mock',
+    type: 'message',
+    role: 'assistant',
+    model: 'gpt-4.1-2025-04-14',
+    content: [{ type: 'text', text }],
+    stop_reason: 'end_turn',
+    stop_sequence: null,
+    usage: { input_tokens: usage.input_tokens, output_tokens: usage.output_tokens, cache_creation_input_tokens: 0, cache_read_input_tokens: usage.cache_read_input_tokens },
+  }
 }
 
 describe('a model routed to an OpenAI-compatible provider', () => {
   it('answers a non-streaming text request with the Anthropic Message translated from the completion', async () => {
     const { data: message, response } = await client.messages.create({ model: 'gpt-4.1', max_tokens: 100, messages: [{ role: 'user', content: 'Say hello' }] }).withResponse()
-    expect(message).toEqual({
-      id: 'chatcmpl-mock',
-      type: 'message',
-      role: 'assistant',
-      model: 'gpt-4.1-2025-04-14',
-      content: [{ type: 'text', text: 'Hello from OpenAI' }],
-      stop_reason: 'end_turn',
-      stop_sequence: null,
-      usage: { input_tokens: 20, output_tokens: 7, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
-    })
+    expect(message).toEqual(mockMessage('Hello from OpenAI', { input_tokens: 20, output_tokens: 7, cache_read_input_tokens: 0 }))
     expect(response.headers.get('request-id')).toMatch(/^req_openai_\d+$/)
     const sent = lastProviderRequest()
     expect(sent.body).toEqual({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'Say hello' }], max_completion_tokens: 100 })
@@ -96,16 +94,7 @@ describe('a model routed to an OpenAI-compatible provider', () => {
     // parsed_output is the SDK's own addition to the message it assembles, not part of the stream.
     const { parsed_output: _parsed, ...message } = await stream.finalMessage()
     expect(texts.length).toBeGreaterThan(1)
-    expect(message).toEqual({
-      id: 'chatcmpl-mock',
-      type: 'message',
-      role: 'assistant',
-      model: 'gpt-4.1-2025-04-14',
-      content: [{ type: 'text', text: 'Streaming hello, in pieces' }],
-      stop_reason: 'end_turn',
-      stop_sequence: null,
-      usage: { input_tokens: 44, output_tokens: 9, cache_creation_input_tokens: 0, cache_read_input_tokens: 256 },
-    })
+    expect(message).toEqual(mockMessage('Streaming hello, in pieces', { input_tokens: 44, output_tokens: 9, cache_read_input_tokens: 256 }))
     expect(lastProviderRequest().body).toMatchObject({ stream: true, stream_options: { include_usage: true } })
   })
 
@@ -170,7 +159,7 @@ describe('a model routed to an OpenAI-compatible provider', () => {
     const requestId = (await stream.withResponse()).response.headers.get('request-id')!
     const record = await storedRecord(requestId)
     expect(record).toMatchObject({ model: 'gpt-4.1', routed_model: null, provider: 'openai', status: 'COMPLETED' })
-    expect([record.input_tokens, record.output_tokens, record.cache_read_input_tokens].map(Number)).toEqual([100, 3, 900])
+    expect(storedTokens(record)).toEqual([100, 3, 900])
   })
 
   it('turns a provider error into the Anthropic error the SDK raises for that status', async () => {

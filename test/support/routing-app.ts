@@ -4,6 +4,19 @@ import path from 'node:path'
 import { startMockOpenAi, type MockOpenAi } from './mock-openai'
 import { startApp, type TestApp } from './start-app'
 
+/** The stored row (snake_case columns) of the exchange the provider answered with `upstreamRequestId`, once capture has written it. */
+export async function storedRecord(app: TestApp, upstreamRequestId: string): Promise<Record<string, unknown>> {
+  await app.app.capture.flush()
+  const rows = (await app.app.dataSource.query(
+    'SELECT path, model, routed_model, provider, status, stream, stop_reason, input_tokens, output_tokens, cache_read_input_tokens FROM requests WHERE upstream_request_id = $1',
+    [upstreamRequestId],
+  )) as Record<string, unknown>[]
+  return rows[0]!
+}
+
+/** A stored row's input, output and cache-read token counts. */
+export const storedTokens = (record: Record<string, unknown>) => [record.input_tokens, record.output_tokens, record.cache_read_input_tokens].map(Number)
+
 /** The provider key the routing file names; the only credential the mock provider may ever see. */
 export const PROVIDER_KEY = 'sk-openai-from-config'
 
