@@ -162,6 +162,18 @@ describe('a model routed to an OpenAI-compatible provider', () => {
     expect(storedTokens(record)).toEqual([100, 3, 900])
   })
 
+  it('ends a routed stream the provider cuts with an error event the SDK raises, and records it failed', async () => {
+    openai.script = { kind: 'answer', content: 'This answer is cut short', resetAfterChunks: 3 }
+    const stream = client.messages.stream({ model: 'gpt-4.1', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })
+    const texts: string[] = []
+    stream.on('text', (text) => texts.push(text))
+    const err = await stream.finalMessage().then(() => null, (e: unknown) => e)
+    expect(err).toBeInstanceOf(Anthropic.APIError)
+    expect(texts.join('')).toBe('This ans')
+    const requestId = (await stream.withResponse()).response.headers.get('request-id')!
+    expect(await storedRecord(requestId)).toMatchObject({ provider: 'openai', status: 'FAILED' })
+  })
+
   it('turns a provider error into the Anthropic error the SDK raises for that status', async () => {
     openai.script = { kind: 'error', status: 429, message: 'Rate limit reached for gpt-4.1', type: 'requests', code: 'rate_limit_exceeded' }
     const err = await apiErrorOf(client.messages.create({ model: 'gpt-4.1', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }))

@@ -1,4 +1,8 @@
-import { describe, expect, it } from 'vitest'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../../server/config'
 import { createRouting } from '../../server/routing/message-router'
 import { globMatcher, parseRoutingConfig, RoutingConfigError } from '../../server/routing/routing-config'
 
@@ -98,5 +102,28 @@ describe('createRouting', () => {
   it('serves chat completions with the provider named openai, and with none without one', () => {
     expect(createRouting(config).chatCompletions?.name).toBe('openai')
     expect(createRouting(parse(['providers:', '  local:', '    base_url: http://127.0.0.1:1/v1', '    api_key: k'])).chatCompletions).toBeNull()
+  })
+})
+
+describe('CLAUDESCOPE_CONFIG at start', () => {
+  let dir: string
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'claudescope-config-'))
+  })
+  afterEach(() => rm(dir, { recursive: true, force: true }))
+
+  it('stops the start naming the file and the reason when the file is invalid or missing', async () => {
+    const file = path.join(dir, 'claudescope.yaml')
+    await writeFile(file, 'providers:\n  openai:\n    base_url: https://api.openai.com/v1\nroutes:\n  models:\n    - match: "gpt-*"\n      provider: openai\n')
+    expect(() => loadConfig({ CLAUDESCOPE_CONFIG: file })).toThrow(ConfigError)
+    expect(() => loadConfig({ CLAUDESCOPE_CONFIG: file })).toThrow(/claudescope\.yaml is invalid:[\s\S]*providers\.openai\.api_key/)
+    expect(() => loadConfig({ CLAUDESCOPE_CONFIG: path.join(dir, 'absent.yaml') })).toThrow(/cannot read/)
+  })
+
+  it('loads a valid file and routes nothing when unset', async () => {
+    const file = path.join(dir, 'claudescope.yaml')
+    await writeFile(file, 'providers:\n  openai:\n    base_url: https://api.openai.com/v1\n    api_key: sk-x\n')
+    expect(loadConfig({ CLAUDESCOPE_CONFIG: file }).routing?.providers.has('openai')).toBe(true)
+    expect(loadConfig({}).routing).toBeNull()
   })
 })

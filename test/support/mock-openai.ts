@@ -20,6 +20,8 @@ export type OpenAiScript =
       usage?: { prompt_tokens: number; completion_tokens: number; cached_tokens?: number }
       /** Characters per streamed piece of content or arguments. @default 4 */
       pieceChars?: number
+      /** Streamed: reset the connection after this many chunks instead of finishing. */
+      resetAfterChunks?: number
     }
   | { kind: 'error'; status: number; message: string; type?: string; code?: string | null }
 
@@ -61,7 +63,12 @@ export async function startMockOpenAi(): Promise<MockOpenAi> {
       const request = JSON.parse(body) as { stream?: boolean; stream_options?: { include_usage?: boolean } }
       if (request.stream === true) {
         res.writeHead(200, { ...common, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' })
-        for (const chunk of streamChunks(script, request.stream_options?.include_usage === true)) res.write(`data: ${JSON.stringify(chunk)}\n\n`)
+        const chunks = streamChunks(script, request.stream_options?.include_usage === true)
+        if (script.resetAfterChunks !== undefined) {
+          res.write(chunks.slice(0, script.resetAfterChunks).map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`).join(''), () => res.socket?.resetAndDestroy())
+          return
+        }
+        for (const chunk of chunks) res.write(`data: ${JSON.stringify(chunk)}\n\n`)
         res.end('data: [DONE]\n\n')
         return
       }
