@@ -17,6 +17,8 @@ export function createRouting(config: RoutingConfig, detectSubagent: SubagentDet
   return {
     chatCompletions: config.providers.get('openai') ?? null,
     routeMessages(body: Buffer): ProviderRoute | null {
+      // A file that only serves chat completions costs /v1/messages nothing.
+      if (config.models.length === 0 && !readsSystem) return null
       const { model, system } = readModelAndSystem(body, readsSystem)
       if (readsSystem && system !== undefined) {
         const name = detectSubagent!(system)
