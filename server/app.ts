@@ -23,6 +23,8 @@ import { createRedisBus } from './live/redis-bus'
 import { startSpanExport } from './telemetry/otlp-export'
 import type { Logger } from './logger'
 import { createProxy, type Proxy } from './proxy/forward'
+import { createRouting } from './routing/message-router'
+import { loadSubagentDefinitions } from './routing/subagent-detector'
 import { scheduleRetention } from './retention/retention-schedule'
 import { RetentionService } from './retention/retention.service'
 import { createCaptureStore } from './store/capture-store'
@@ -109,6 +111,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     redactPatterns: config.redactPatterns,
     secretHeaders: config.redactHeaders,
   })
+  const routing = config.routing
+  const subagents = routing !== null && routing.subagents.length > 0 ? loadSubagentDefinitions(routing.subagents.map((route) => route.name), routing.agentsDirs, logger) : null
   const proxy = createProxy({
     forwardUrl: config.forwardUrl,
     headerTimeoutMs: config.responseHeaderTimeoutS * 1000,
@@ -120,6 +124,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     demotedStreamMaxBytes: config.demotedStreamMaxBytes,
     proxyToken: config.proxyToken,
     headerRewrite: headerRules.current,
+    routing: routing === null ? undefined : createRouting(routing, subagents?.detect ?? null),
     observer: capture.observer,
     logger,
     onOverhead: (ms) => metrics.observeProxyOverhead(ms / 1000),
@@ -188,6 +193,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       server.closeIdleConnections()
       await graphql.stop()
       await proxy.close()
+      subagents?.close()
       server.closeAllConnections()
       await serverClosed
       await capture.close()

@@ -2,6 +2,7 @@ import { BlockList, isIP } from 'node:net'
 import path from 'node:path'
 import { z } from 'zod'
 import { compileRedactPattern, RedactPatternError, type RedactPattern } from './capture/recording/redact-patterns'
+import { loadRoutingConfig, RoutingConfigError, type RoutingConfig } from './routing/routing-config'
 import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, RETENTION_DAYS_EXPECTED } from './retention/retention-period'
 
 /**
@@ -126,6 +127,7 @@ export const OPTIONS = {
   graderModel: { env: 'GRADER_MODEL', help: 'Claude model that grades prompts.', defaultText: 'claude-sonnet-4-5', schema: z.string().min(1).default('claude-sonnet-4-5') },
   drainGraceS: { env: 'DRAIN_GRACE', help: 'Seconds between SIGTERM (when /health turns 503) and refusing new /v1/* work, so load balancers notice first.', defaultText: '5', schema: z.coerce.number().min(0, 'must be 0 or more seconds').default(5) },
   drainTimeoutS: { env: 'DRAIN_TIMEOUT', help: 'Most seconds to wait for in-flight /v1/* exchanges (long streams) before stopping anyway.', defaultText: '1920 (32 min)', schema: seconds(1920) },
+  routingConfigFile: { env: 'CLAUDESCOPE_CONFIG', help: 'A YAML file routing chosen models and Claude Code subagents to OpenAI-compatible providers (translated both ways), and serving POST /v1/chat/completions with its provider named openai. Validated at start. Unset: everything goes to Anthropic.', schema: optionalText },
   logLevel: { env: 'LOG_LEVEL', help: 'fatal, error, warn, info, debug, trace or silent.', defaultText: 'info', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') },
 } satisfies Record<string, OptionSpec<unknown>>
 
@@ -133,6 +135,8 @@ type Options = typeof OPTIONS
 export type Config = { [K in keyof Options]: z.output<Options[K]['schema']> } & {
   /** Absolute DATA_DIR. */
   dataDirPath: string
+  /** The validated CLAUDESCOPE_CONFIG file; null when unset. */
+  routing: RoutingConfig | null
 }
 
 /** A configuration problem found at start; `problems` name each variable, what it expects and what it got. */
@@ -174,6 +178,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config = values as Config
   if (problems.length === 0 && !isLoopbackHost(config.host) && !config.dashboardToken) {
     problems.push(`DASHBOARD_TOKEN: required when HOST is not loopback (HOST=${config.host}); the dashboard shows every prompt`)
+  }
+  config.routing = null
+  if (problems.length === 0 && config.routingConfigFile !== undefined) {
+    try {
+      config.routing = loadRoutingConfig(config.routingConfigFile)
+    } catch (err) {
+      if (!(err instanceof RoutingConfigError)) throw err
+      problems.push(err.message)
+    }
   }
   if (problems.length > 0) throw new ConfigError(problems)
   config.dataDirPath = path.resolve(config.dataDir)

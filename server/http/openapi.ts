@@ -76,6 +76,13 @@ const openApiDocument = {
     '/openapi.json': {
       get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': {} } } } },
     },
+    '/v1/chat/completions': {
+      post: {
+        summary: 'OpenAI Chat Completions pass-through',
+        description: 'Sent, with its key, to the provider named openai in the CLAUDESCOPE_CONFIG file and recorded with provider openai; the answer is relayed unchanged. Without such a provider it is forwarded to Anthropic like any /v1 path.',
+        responses: { default: { description: "The provider's answer: a chat.completion, a chat.completion.chunk stream, or its error." } },
+      },
+    },
     '/v1/{path}': {
       parameters: [{ name: 'path', in: 'path', required: true, schema: { type: 'string' }, description: 'Any Anthropic API path, e.g. messages, messages/count_tokens, models.' }],
       get: proxyOperation,

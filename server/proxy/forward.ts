@@ -15,6 +15,8 @@ import { createTokenCheck } from './proxy-token'
 import { readBody, type BodyReading } from './read-body'
 import { UpstreamExchange, type ExchangeContext, type ExchangeRules } from './upstream-exchange'
 import { pooledUuidV7 } from './uuid-v7'
+import { ProviderForwarding, type ProviderPlan } from './provider-forwarding'
+import type { Routing } from './provider-route'
 
 export interface ProxyOptions {
   /** Upstream base URL, e.g. `https://api.anthropic.com`; a path prefix, if any, is joined before the request path. */
@@ -61,6 +63,11 @@ export interface ProxyOptions {
    * return a compiled snapshot at once, never wait. @default no rules
    */
   headerRewrite?: () => HeaderRewrite
+  /**
+   * Sends chosen POST /v1/messages requests (translated) and POST /v1/chat/completions to
+   * OpenAI-compatible providers instead of Anthropic. Absent: everything goes to Anthropic.
+   */
+  routing?: Routing
   /** Told about every forwarded exchange; when absent the proxy does no observation work at all. */
   observer?: ProxyObserver
   logger: Logger
@@ -116,6 +123,7 @@ class ForwardingProxy implements Proxy {
   readonly #newId: () => string
   readonly #headerRewrite: () => HeaderRewrite
   readonly #logger: Logger
+  readonly #providers: ProviderForwarding | null
 
   constructor(options: ProxyOptions) {
     const upstream = new URL(options.forwardUrl)
@@ -130,6 +138,7 @@ class ForwardingProxy implements Proxy {
     this.#newId = options.newId ?? pooledUuidV7()
     this.#headerRewrite = options.headerRewrite ?? (() => NO_HEADER_REWRITE)
     this.#logger = options.logger
+    this.#providers = options.routing ? new ProviderForwarding({ routing: options.routing, maxHeldBytes: options.demotedStreamMaxBytes ?? 256 * 1024 * 1024 }) : null
     this.#context = {
       observer: options.observer && guardObserver(options.observer, options.logger),
       logger: options.logger,
@@ -210,7 +219,7 @@ class ForwardingProxy implements Proxy {
   }
 
   close(): Promise<void> {
-    return this.#pool.destroy()
+    return Promise.all([this.#pool.destroy(), this.#providers?.close()]).then(() => undefined)
   }
 
   /** Announces the exchange and hands it to undici; from here on the exchange settles itself. */
@@ -225,6 +234,9 @@ class ForwardingProxy implements Proxy {
     const method = req.method ?? 'GET'
     const url = req.url ?? '/'
     const path = pathOf(url)
+    const plan = this.#providers?.plan(req, method, url, path, clientBody) ?? null
+    if (plan instanceof ProxyError) return this.#refuse(req, res, startedAtMs, clientBody, plan)
+    if (plan !== null) return this.#forwardToProvider(req, res, startedAtMs, id, clientBody, plan)
     const demotedBody = this.#demotesNonStreaming ? demotedRequestBody(method, path, req.headers, clientBody) : null
     const body = demotedBody ?? clientBody
     let upstreamHeaders = toUpstreamHeaders(req.rawHeaders, body.length)
@@ -267,6 +279,29 @@ class ForwardingProxy implements Proxy {
     exchange.requestOverheadMs = performance.now() - forwardStartedAt
   }
 
+  /** Announces and dispatches an exchange that goes to an OpenAI-compatible provider. */
+  #forwardToProvider(req: IncomingMessage, res: ServerResponse, startedAtMs: number, id: string, clientBody: Buffer, plan: ProviderPlan): void {
+    const forwardStartedAt = performance.now()
+    const upstreamHeaders = toHeaderRecord(plan.headers)
+    // The provider's key is nobody else's business: observers see that one was sent, not which.
+    upstreamHeaders.authorization = 'Bearer (provider key)'
+    this.#context.observer?.onStart({
+      ...startFields(req, id, startedAtMs),
+      upstreamHeaders,
+      body: plan.body,
+      clientBody,
+      route: {
+        provider: plan.provider.name,
+        routedModel: plan.routedModel,
+        translation: plan.translation === null ? null : 'anthropic-to-chat-completions',
+      },
+    })
+    const exchange = new UpstreamExchange(this.#context, req, res, id, startedAtMs, plan.body, false, null, plan.translation)
+    res.on('close', exchange.onClientClose)
+    this.#providers!.dispatch(plan, exchange, { headersTimeout: this.#headerTimeoutMs, bodyTimeout: this.#idleTimeoutMs })
+    exchange.requestOverheadMs = performance.now() - forwardStartedAt
+  }
+
   /**
    * Answers a request the proxy will not forward, and announces it to the observer as a start
    * (with the body only if it was read) and a refused end.
@@ -293,20 +328,27 @@ class ForwardingProxy implements Proxy {
     const observer = this.#context.observer
     if (observer === undefined || error.code === 'PROXY_INTERNAL') return ''
     const id = this.#newId()
-    const url = req.url ?? '/'
     observer.onStart({
-      id,
-      startedAt: Date.now() - (performance.now() - startedAtMs),
-      method: req.method ?? 'GET',
-      path: pathOf(url),
-      query: queryOf(url),
-      clientHeaders: req.headers,
+      ...startFields(req, id, startedAtMs),
       upstreamHeaders: {},
       body: body ?? EMPTY_BODY,
       clientBody: body ?? EMPTY_BODY,
     })
     observer.onEnd(id, { kind: 'refused', offsetMs: performance.now() - startedAtMs, error: error.toFailure() })
     return id
+  }
+}
+
+/** What every announced start says of the client's request. */
+function startFields(req: IncomingMessage, id: string, startedAtMs: number) {
+  const url = req.url ?? '/'
+  return {
+    id,
+    startedAt: Date.now() - (performance.now() - startedAtMs),
+    method: req.method ?? 'GET',
+    path: pathOf(url),
+    query: queryOf(url),
+    clientHeaders: req.headers,
   }
 }
 

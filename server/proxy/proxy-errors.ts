@@ -20,6 +20,7 @@ export type ProxyErrorCode =
   | 'PATH_OUTSIDE_API'
   | 'DRAINING'
   | 'PROXY_INTERNAL'
+  | 'REQUEST_NOT_TRANSLATABLE'
 
 interface CatalogueEntry {
   status: number
@@ -42,6 +43,7 @@ const CATALOGUE: Record<ProxyErrorCode, CatalogueEntry> = {
   PATH_OUTSIDE_API: { status: 400, type: 'invalid_request_error', message: 'The request path leaves /v1/', closeConnection: true },
   DRAINING: { status: 503, type: 'overloaded_error', message: 'Claudescope is shutting down and accepts no new requests', closeConnection: true },
   PROXY_INTERNAL: { status: 500, type: 'api_error', message: 'Claudescope failed to forward the request', closeConnection: false },
+  REQUEST_NOT_TRANSLATABLE: { status: 400, type: 'invalid_request_error', message: 'The request is routed to another provider and could not be translated for it', closeConnection: false },
 }
 
 /** A proxy-made failure as plain data, the form observers get it in: what the client was answered with. */

@@ -53,6 +53,22 @@ export interface ExchangeStart {
    * Message, or an upstream error event's status and envelope, once the stream ends. Absent: false.
    */
   demoted?: boolean
+  /**
+   * The request went to an OpenAI-compatible provider instead of Anthropic: `body` is what the
+   * provider got (a Chat Completions request when translated), `clientBody` what the client sent,
+   * and the response announced (head and chunks) is the one the client got. Absent: Anthropic.
+   */
+  route?: ExchangeRoute
+}
+
+/** Where a routed exchange went. */
+export interface ExchangeRoute {
+  /** The provider's name from the configuration, e.g. `openai`. */
+  provider: string
+  /** The model sent to the provider when routing chose it; null when the client's own model went. */
+  routedModel: string | null
+  /** `anthropic-to-chat-completions` when the request and answer were translated; null for a pass-through. */
+  translation: string | null
 }
 
 export interface ExchangeResponse {

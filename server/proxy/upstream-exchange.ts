@@ -11,6 +11,7 @@ import { isEventStream } from '../wire/content-type'
 import { classifyUpstreamError, ProxyError, sendAnthropicError, type UpstreamPhase } from './proxy-errors'
 import { NONE_FIRED, type ExchangeFacts, type FiredHeaderRule, type HeaderRewrite } from './header-rewrite'
 import type { ExchangeOutcome, ProxyObserver } from './proxy-observer'
+import type { ResponseTranslation, TranslatedHead } from './response-translation'
 
 /** The header rules one exchange runs under, with what their conditions look at; null when there are none. */
 export interface ExchangeRules {
@@ -68,6 +69,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   /** The client asked for JSON and upstream for a stream: a 2xx stream is accumulated, not relayed. */
   readonly #isDemoted: boolean
   readonly #rules: ExchangeRules | null
+  /** Upstream speaks another wire format than the client (a routed request): its answer is rewritten, not relayed. */
+  readonly #translation: ResponseTranslation | null
 
   constructor(
     context: ExchangeContext,
@@ -78,6 +81,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     body: Buffer,
     isDemoted = false,
     rules: ExchangeRules | null = null,
+    translation: ResponseTranslation | null = null,
   ) {
     this.#context = context
     this.#req = req
@@ -87,6 +91,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#body = body
     this.#isDemoted = isDemoted
     this.#rules = rules
+    this.#translation = translation
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -106,6 +111,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (this.#phase === 'ended' || statusCode < 200) return
     this.#phase = 'body'
     const headStartedAt = performance.now()
+    if (this.#translation !== null) {
+      this.#beginTranslated(this.#translation, statusCode, headers)
+      this.#context.onOverhead?.(this.requestOverheadMs + performance.now() - headStartedAt)
+      return
+    }
     if (this.#isDemoted) {
       const demoted = DemotedResponse.begin(statusCode, statusMessage, headers, this.#context.demotedStreamMaxBytes)
       if (demoted instanceof ProxyError) return this.#fail(demoted)
@@ -154,6 +164,17 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       this.#context.observer?.onChunk(this.#id, chunk, performance.now() - this.#startedAtMs)
       return
     }
+    if (this.#translation !== null) {
+      const translated = this.#translation.push(chunk)
+      if (translated instanceof ProxyError) return this.#fail(translated)
+      if (translated.length > 0) this.#relay(controller, translated)
+      return
+    }
+    this.#relay(controller, chunk)
+  }
+
+  /** Writes bytes to the client (pausing upstream while its socket is full), then tells the observer. */
+  #relay(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (!this.#res.write(chunk)) {
       controller.pause()
       this.#res.once('drain', this.#resume)
@@ -168,6 +189,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   onResponseEnd(): void {
     if (this.#phase === 'ended') return
     if (this.#demoted !== null) return this.#answerDemoted(this.#demoted)
+    if (this.#translation !== null) return this.#endTranslated(this.#translation)
     this.#res.end()
     this.#finish({ kind: 'completed', offsetMs: performance.now() - this.#startedAtMs })
   }
@@ -225,6 +247,42 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     }
     res.end(answer.body)
     this.#finish({ kind: 'completed', offsetMs: performance.now() - this.#startedAtMs })
+  }
+
+  /**
+   * A translated response begins: a stream's head goes out at once, a held answer's waits for its
+   * end (and so is announced then, with the status the client actually gets).
+   */
+  #beginTranslated(translation: ResponseTranslation, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    const head = translation.begin(statusCode, headers)
+    if (head === null) return
+    if (!this.#writeTranslatedHead(head)) return
+    this.#res.flushHeaders()
+    this.#isAppendableSse = translation.isSse
+    this.#announceResponse(head.status, head.headers, NONE_FIRED, undefined)
+  }
+
+  /** Upstream's body ended: the last bytes of a translated stream, or the whole held answer. */
+  #endTranslated(translation: ResponseTranslation): void {
+    const { head, body } = translation.end()
+    if (head !== null) {
+      if (!this.#writeTranslatedHead(head)) return
+      this.#announceResponse(head.status, head.headers, NONE_FIRED, undefined)
+    }
+    this.#res.end(body)
+    if (body.length > 0) this.#context.observer?.onChunk(this.#id, body, performance.now() - this.#startedAtMs)
+    this.#finish({ kind: 'completed', offsetMs: performance.now() - this.#startedAtMs })
+  }
+
+  /** False when node refused the head (the exchange has then failed). */
+  #writeTranslatedHead(head: TranslatedHead): boolean {
+    try {
+      this.#res.writeHead(head.status, head.headers)
+      return true
+    } catch (cause) {
+      this.#fail(new ProxyError('UPSTREAM_BAD_RESPONSE', (cause as Error).message, { cause }))
+      return false
+    }
   }
 
   /**

@@ -21,6 +21,8 @@ export interface RequestFilterValues {
   /** Case-insensitive substring of the request or response body. */
   search?: string | null
   minDurationMs?: number | null
+  /** Where the request went: `anthropic`, or a provider named in the routing file (e.g. `openai`), any of these. */
+  providers?: string[] | null
 }
 
 /** One SQL condition over the `requests` table aliased `r`, with its named parameters. */
@@ -68,6 +70,7 @@ export function requestFilterSql(filter: RequestFilterValues | null | undefined)
     })
   }
   if (isSet(filter.minDurationMs)) conditions.push({ sql: 'r.durationMs >= :filterMinDuration', params: { filterMinDuration: filter.minDurationMs } })
+  if (given(filter.providers)) conditions.push({ sql: 'r.provider IN (:...filterProviders)', params: { filterProviders: filter.providers } })
   return conditions
 }
 
@@ -85,6 +88,7 @@ export function matchesRequestFilter(filter: RequestFilterValues | null | undefi
   if (isSet(filter.path) && request.path !== filter.path) return false
   if (isSet(filter.search) && filter.search !== '' && !bodiesContain(request, filter.search)) return false
   if (isSet(filter.minDurationMs) && !(isSet(durationMs) && durationMs >= filter.minDurationMs)) return false
+  if (given(filter.providers) && !(isSet(request.provider) && filter.providers.includes(request.provider))) return false
   return true
 }
 

@@ -141,4 +141,5 @@ export class RequestFilter implements RequestFilterValues {
   @Field(() => String, { nullable: true, description: 'Exact path, e.g. /v1/messages.' }) path?: string | null
   @Field(() => String, { nullable: true, description: 'Case-insensitive text in the request or response body.' }) search?: string | null
   @Field(() => Float, { nullable: true, description: 'Took at least this many milliseconds.' }) minDurationMs?: number | null
+  @Field(() => [String], { nullable: true, description: 'Where the request went, any of these: anthropic, or a provider named in the routing file (e.g. openai).' }) providers?: string[] | null
 }

@@ -30,6 +30,8 @@ const corpus: RequestRecord[] = [
   makeRecord({ startedAt: at(5), status: 'ABORTED', httpStatus: 200, durationMs: 900, requestBody: body('see C:\\\\temp\\\\file') }),
   makeRecord({ startedAt: at(6), requestBody: body('ÉCOLE normale'), durationMs: 2499.5 }),
   makeRecord({ startedAt: at(7), requestBody: body("x'; drop table requests; --"), model: 'claude-opus-4-1' }),
+  makeRecord({ startedAt: at(8), model: 'gpt-4.1', provider: 'openai', path: '/v1/chat/completions' }),
+  makeRecord({ startedAt: at(9), model: 'claude-haiku-4-5', routedModel: 'qwen3', provider: 'local' }),
 ]
 
 const filters: [string, RequestFilterValues][] = [
@@ -58,6 +60,10 @@ const filters: [string, RequestFilterValues][] = [
   ['search for a backslash', { search: '\\\\' }],
   ['search for SQL', { search: "'; drop table requests; --" }],
   ['an empty search', { search: '' }],
+  ['one provider', { providers: ['openai'] }],
+  ['Anthropic only', { providers: ['anthropic'] }],
+  ['several providers', { providers: ['openai', 'local'] }],
+  ['an empty provider list', { providers: [] }],
   ['everything at once', { from: at(1), to: at(8), models: ['claude-sonnet-4-5'], statuses: ['COMPLETED'], httpStatuses: [200], stream: true, search: 'e', minDurationMs: 1000 }],
 ]
 
@@ -105,6 +111,7 @@ describe('request filter', () => {
           path: '/v1/messages',
           search: 'hello',
           minDurationMs: 2000,
+          providers: ['anthropic'],
         },
       },
     )

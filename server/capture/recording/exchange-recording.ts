@@ -18,6 +18,9 @@ import { UNROUTED, type FiredHeaderRuleRecord, type HeaderRewriteRecord, type Re
 import { createResponseDecoder } from './response-decoder'
 import { storableText } from '../../records/storable-text'
 import { StreamRedaction } from './stream-redaction'
+import { ChatStreamTranslator } from '../../wire/openai/chat-stream'
+import { toAnthropicMessage } from '../../wire/openai/chat-response'
+import { providerErrorMessage } from '../../wire/openai/chat-error'
 
 export interface RecordingContext {
   /** The capture run every record names (see capture-runs). */
@@ -72,6 +75,13 @@ export class ExchangeRecording {
   #keepsBody = false
   #sse: SseParser | null = null
   #accumulator: MessageAccumulator | null = null
+  /**
+   * The response is in Chat Completions' wire format (the chat-completions pass-through): its
+   * stream is read through this translator, and its JSON answer translated, to take usage and stop
+   * reason the way Anthropic answers give them. Null for Anthropic answers (translated ones included).
+   */
+  readonly #isChatCompletionsWire: boolean
+  #chatStream: ChatStreamTranslator | null = null
   #decoder: Transform | null = null
   #decoderSettled = true
   /** Bytes the decoder produced; past maxDecodedBytes it is stopped. */
@@ -117,7 +127,7 @@ export class ExchangeRecording {
       query: start.query,
       userAgent: userAgent ?? null,
       model,
-      ...UNROUTED,
+      ...(start.route === undefined ? UNROUTED : { provider: start.route.provider, routedModel: start.route.routedModel === facts.model ? null : start.route.routedModel }),
       stream: facts.stream,
       demoted: start.demoted ?? false,
       httpStatus: null,
@@ -143,6 +153,7 @@ export class ExchangeRecording {
         ? { fired: start.headerRulesFired.map(firedRule), upstreamRequestHeaders: context.redactHeaders(start.upstreamHeaders), clientResponseHeaders: null }
         : null,
     }
+    this.#isChatCompletionsWire = start.route !== undefined && start.route.translation === null
     this.meta = { id: start.id, model, path, stream: facts.stream, apiKeyFingerprint: this.#record.apiKeyFingerprint }
   }
 
@@ -167,7 +178,8 @@ export class ExchangeRecording {
     record.httpStatus = response.status
     record.responseHeadersMs = response.offsetMs
     record.responseHeaders = this.#context.redactHeaders(headers)
-    record.upstreamRequestId = firstHeader(headers['request-id'])
+    // OpenAI-compatible providers name their request id x-request-id.
+    record.upstreamRequestId = firstHeader(headers['request-id']) ?? (this.#isChatCompletionsWire ? firstHeader(headers['x-request-id']) : null)
     record.organizationId = firstHeader(headers['anthropic-organization-id'])
     if (response.headerRulesFired?.length && response.clientHeaders !== undefined) {
       record.headerRewrites = {
@@ -185,6 +197,7 @@ export class ExchangeRecording {
     this.#keepsBody = true
     if (isSse) {
       this.#accumulator = new MessageAccumulator()
+      if (this.#isChatCompletionsWire) this.#chatStream = new ChatStreamTranslator({ model: this.#record.model ?? '', provider: this.#record.provider })
       this.#sse = new SseParser((event) => this.#onEvent(event), { maxLineBytes: this.#context.maxKeptBodyBytes })
     }
     if (decoder !== null) this.#attachDecoder(decoder)
@@ -262,10 +275,17 @@ export class ExchangeRecording {
       offsetMs: this.#lastReadOffsetMs,
       bytes: event.bytes,
     }
-    this.#accumulator!.apply(event.event, event.data)
+    this.#applyEvent(event.event, event.data)
     if (this.#streamRedaction === null) return this.#keepChunk(chunk, false)
     this.#eventBytes.push(event.bytes)
     if (this.#eventsToRedact.push(chunk) === 1) this.#context.defer(() => this.#redactEvents())
+  }
+
+  /** Folds one event into the Message; a Chat Completions chunk is read as the Anthropic events it amounts to. */
+  #applyEvent(event: string | null, data: string): void {
+    const accumulator = this.#accumulator!
+    if (this.#chatStream === null) return accumulator.apply(event, data)
+    for (const translated of this.#chatStream.push(data)) accumulator.apply(translated.event, translated.data)
   }
 
   /** Deferred: hands the events that arrived since the last run to the stream redaction. */
@@ -302,6 +322,7 @@ export class ExchangeRecording {
     const bodyText = this.#keepsBody ? storableText(Buffer.concat(this.#kept, this.#keptBytes).toString('utf8')) : null
     let upstreamError: string | null = null
     if (this.#accumulator !== null) {
+      for (const translated of this.#chatStream?.end() ?? []) this.#accumulator.apply(translated.event, translated.data)
       this.#redactEvents()
       this.#streamRedaction?.end()
       record.responseSse = this.#redact(bodyText === null ? null : this.#rebuiltSse(bodyText))
@@ -311,7 +332,12 @@ export class ExchangeRecording {
     } else if (bodyText !== null) {
       record.responseBody = this.#redact(bodyText)
       const json = /json/i.test(this.#contentType) && !this.#isBodyTruncated ? parseJsonObject(bodyText) : null
-      if (json !== null) {
+      if (json !== null && this.#isChatCompletionsWire) {
+        const message = toAnthropicMessage(bodyText, record.model ?? '')
+        record.usage = toUsageRecord(message === null ? null : (rawUsageOf(message) ?? null))
+        record.stopReason = stopReasonOf(message)
+        upstreamError = providerErrorMessage(json)
+      } else if (json !== null) {
         record.usage = toUsageRecord(rawUsageOf(json) ?? null)
         record.stopReason = stopReasonOf(json)
         upstreamError = envelopeMessage(json)
