@@ -12,15 +12,17 @@ import { StorageResolver, type StorageContext } from './storage/storage.resolver
 import { StorageService } from './storage/storage.service'
 import { RetentionResolver, type RetentionContext } from './retention/retention.resolver'
 import type { RetentionService } from './retention/retention.service'
+import { createRateLimitLoader, QuotaWindowResolver, RateLimitsResolver, RequestRateLimitResolver, type RateLimitsContext } from './ratelimits/rate-limits.resolver'
+import { RateLimitsService } from './ratelimits/rate-limits.service'
 
 /**
  * The GraphQL API's composition: which domains it serves and the context their resolvers share.
  * `graphql/` is the transport (Apollo, graphql-ws, limits, auth) and knows none of them.
  */
-const resolvers = [RequestsResolver, RequestConnectionResolver, HealthResolver, StorageResolver, RetentionResolver] as const
+const resolvers = [RequestsResolver, RequestConnectionResolver, HealthResolver, StorageResolver, RetentionResolver, RateLimitsResolver, QuotaWindowResolver, RequestRateLimitResolver] as const
 
 /** What every resolver receives: each domain reads its own slice. */
-export type ApiContext = RequestsContext & HealthContext & StorageContext & RetentionContext
+export type ApiContext = RequestsContext & HealthContext & StorageContext & RetentionContext & RateLimitsContext
 
 export interface ApiDependencies {
   dataSource: DataSource
@@ -39,5 +41,6 @@ export function buildApiSchema(): Promise<GraphQLSchema> {
 export function createApiContextFactory({ dataSource, bus, readHealth, retention }: ApiDependencies): () => ApiContext {
   const requests = new RequestsService(dataSource)
   const storage = new StorageService(dataSource)
-  return () => ({ requests, bus, readHealth, storage, retention, requestLoaders: createRequestLoaders(requests) })
+  const rateLimits = new RateLimitsService(dataSource)
+  return () => ({ requests, bus, readHealth, storage, retention, requestLoaders: createRequestLoaders(requests), rateLimits, rateLimitLoader: createRateLimitLoader(rateLimits) })
 }

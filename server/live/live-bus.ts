@@ -1,3 +1,4 @@
+import type { RateLimitSnapshotRecord } from '../records/rate-limit-snapshot'
 import type { RequestRecord, StreamChunkRecord } from '../records/request-record'
 
 /**
@@ -7,6 +8,8 @@ import type { RequestRecord, StreamChunkRecord } from '../records/request-record
 export type LiveEvent =
   | { kind: 'request'; record: RequestRecord }
   | { kind: 'chunk'; chunk: StreamChunkRecord; request: LiveRequestMeta }
+  /** A response's rate-limit headers, as soon as they arrived. */
+  | { kind: 'rateLimit'; snapshot: RateLimitSnapshotRecord }
 
 /** What a chunk subscriber may filter on without looking the request up. */
 export interface LiveRequestMeta {

@@ -102,6 +102,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): LiveBus {
       scheduleSweep(retentionMs)
       return
     }
+    if (event.kind !== 'chunk') return
     const { chunk } = event
     let entry = replay.get(chunk.requestId)
     // A request first seen mid-stream is not tracked: its backlog would start with a gap.
