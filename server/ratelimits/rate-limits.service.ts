@@ -20,6 +20,25 @@ const LONGEST_REQUEST_MS = 60 * 60 * 1000
 
 const USAGE_COLUMNS = REQUEST_COLUMNS.filter((column) => column.inUsage)
 
+/** A series' names as `rate_limit_snapshots_series_idx` holds them: an absent one as ''. */
+const SERIES = `coalesce(organization_id, ''), coalesce(api_key_fingerprint, '')`
+
+/** The request id of each series' newest snapshot, by a skip scan of the series index. */
+const LATEST_OF_EACH_SERIES = `
+  WITH RECURSIVE series (organization, api_key) AS (
+    (SELECT ${SERIES} FROM ${RATE_LIMIT_SNAPSHOTS_TABLE} ORDER BY 1, 2 LIMIT 1)
+    UNION ALL
+    SELECT next.organization, next.api_key FROM series, LATERAL (
+      SELECT ${SERIES} FROM ${RATE_LIMIT_SNAPSHOTS_TABLE}
+      WHERE (${SERIES}) > (series.organization, series.api_key) ORDER BY 1, 2 LIMIT 1
+    ) AS next (organization, api_key)
+  )
+  SELECT newest.request_id FROM series, LATERAL (
+    SELECT request_id FROM ${RATE_LIMIT_SNAPSHOTS_TABLE}
+    WHERE coalesce(organization_id, '') = series.organization AND coalesce(api_key_fingerprint, '') = series.api_key
+    ORDER BY observed_at DESC LIMIT 1
+  ) AS newest`
+
 /**
  * Reads the rate-limit time series: the latest snapshot of each organization and key, the
  * snapshots of given requests, and a window's attribution to the requests that consumed it.
@@ -31,15 +50,15 @@ export class RateLimitsService {
     this.#snapshots = dataSource.getRepository(RateLimitSnapshotEntity)
   }
 
-  /** The latest snapshot of every organization and API-key fingerprint, newest first. */
+  /**
+   * The latest snapshot of every organization and API-key fingerprint, newest first. The series are
+   * walked in the series index, one lookup from each to the next and one for its newest point, so
+   * the cost follows the number of series, not of snapshots (one per request).
+   */
   async latest(): Promise<RateLimitSnapshotRecord[]> {
-    const rows = await this.#snapshots
-      .createQueryBuilder('s')
-      .distinctOn(['s.organizationId', 's.apiKeyFingerprint'])
-      .orderBy('s.organizationId')
-      .addOrderBy('s.apiKeyFingerprint')
-      .addOrderBy('s.observedAt', 'DESC')
-      .getMany()
+    const ids = (await this.dataSource.query(LATEST_OF_EACH_SERIES)) as { request_id: string }[]
+    if (ids.length === 0) return []
+    const rows = await this.#snapshots.findBy({ requestId: In(ids.map((row) => row.request_id)) })
     return rows.map(toRateLimitSnapshotRecord).sort((a, b) => b.observedAt.getTime() - a.observedAt.getTime())
   }
 

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import type { RateLimitSnapshotRecord } from '../../server/records/rate-limit-snapshot'
 import type { RequestRecord } from '../../server/records/request-record'
 import { RateLimitsService } from '../../server/ratelimits/rate-limits.service'
 import { createCaptureStore } from '../../server/store/capture-store'
 import { deleteRequests } from '../../server/store/queries/delete-requests'
+import { RecordRateLimitSnapshots1797100000000 } from '../../server/store/migrations/1797100000000-record-rate-limit-snapshots'
 import { completeOp, inFlightRecord, startOp } from '../capture/records'
 import { useMigratedStore } from '../support/test-database'
 
@@ -95,5 +97,38 @@ describe('rate-limit snapshots in the store', () => {
 
     expect(await deleteRequests(store.dataSource, [record.id])).toBe(1)
     expect(await snapshotRows(record.id)).toBe(0)
+  })
+
+  it('reads the newest snapshot of each organization and key, an absent organization or key being a series of its own', async () => {
+    const key = `key:${randomUUID().slice(0, 8)}`
+    const org = `org-${randomUUID()}`
+    const point = (minute: number, organizationId: string | null, apiKeyFingerprint: string | null) => {
+      const record = inFlightRecord({ startedAt: new Date(Date.UTC(2026, 11, 3, 12, minute)), apiKeyFingerprint })
+      return completeOp(record, { rateLimit: snapshotOf(record, { organizationId, apiKeyFingerprint, unified5hUtilization: minute / 100 }) })
+    }
+    const ops = [point(1, org, key), point(3, org, key), point(2, org, key), point(4, org, null), point(5, null, key), point(6, null, key), point(7, org, 'key:other')]
+    await createCaptureStore(store.dataSource).writeBatch(ops, () => false)
+
+    const latest = (await new RateLimitsService(store.dataSource).latest()).filter((s) => s.organizationId === org || s.apiKeyFingerprint === key)
+    expect(latest.map((s) => [s.organizationId, s.apiKeyFingerprint, s.unified5hUtilization])).toEqual([
+      [org, 'key:other', 0.07],
+      [null, key, 0.06],
+      [org, null, 0.04],
+      [org, key, 0.03],
+    ])
+  })
+
+  it('is dropped by its migration going down and made again going up', async () => {
+    const migration = new RecordRateLimitSnapshots1797100000000()
+    const runner = store.dataSource.createQueryRunner()
+    const exists = async () => ((await runner.query(`SELECT to_regclass('rate_limit_snapshots') IS NOT NULL AS present`)) as { present: boolean }[])[0]!.present
+    try {
+      await migration.down(runner)
+      expect(await exists()).toBe(false)
+      await migration.up(runner)
+      expect(await exists()).toBe(true)
+    } finally {
+      await runner.release()
+    }
   })
 })
