@@ -39,6 +39,17 @@ describe('usageWeight', () => {
 
 describe('attributeQuota', () => {
   const windowStart = at('10:00')
+  /** The window with two points, at 10:30 and 11:00. */
+  const withTwoPoints = (first: number, second: number, requests: ConsumingRequest[]) =>
+    attributeQuota(
+      windowStart,
+      [
+        { observedAt: at('10:30'), utilization: first },
+        { observedAt: at('11:00'), utilization: second },
+      ],
+      requests,
+    )
+  const sharesOf = (result: ReturnType<typeof attributeQuota>) => result.requests.map((share) => [share.requestId, share.utilization])
   const points = [
     { observedAt: at('10:30'), utilization: 0.1 },
     { observedAt: at('11:00'), utilization: 0.25 },
@@ -107,28 +118,14 @@ describe('attributeQuota', () => {
   })
 
   it('gives nothing to requests without usage and leaves an increase unattributed when only they completed', () => {
-    const result = attributeQuota(
-      windowStart,
-      [
-        { observedAt: at('10:30'), utilization: 0.2 },
-        { observedAt: at('11:00'), utilization: 0.3 },
-      ],
-      [request('ok', '10:10', 'claude-opus-4-5', { inputTokens: 100 }), request('failed', '10:20', 'claude-opus-4-5', null), request('failed-too', '10:40', 'claude-opus-4-5', null)],
-    )
+    const result = withTwoPoints(0.2, 0.3, [request('ok', '10:10', 'claude-opus-4-5', { inputTokens: 100 }), request('failed', '10:20', 'claude-opus-4-5', null), request('failed-too', '10:40', 'claude-opus-4-5', null)])
 
-    expect(result.requests.map((share) => [share.requestId, share.utilization])).toEqual([['ok', 0.2]])
+    expect(sharesOf(result)).toEqual([['ok', 0.2]])
     expect(result.unattributedUtilization).toBeCloseTo(0.1, 12)
   })
 
   it('gives nothing and projects nothing while utilization stays at 0', () => {
-    const result = attributeQuota(
-      windowStart,
-      [
-        { observedAt: at('10:30'), utilization: 0 },
-        { observedAt: at('11:00'), utilization: 0 },
-      ],
-      [request('a', '10:40', 'claude-opus-4-5', { inputTokens: 100 })],
-    )
+    const result = withTwoPoints(0, 0, [request('a', '10:40', 'claude-opus-4-5', { inputTokens: 100 })])
 
     expect(result.requests).toEqual([])
     expect(result.attributedUtilization).toBe(0)
@@ -146,19 +143,12 @@ describe('attributeQuota', () => {
       [request('own', '10:30', 'claude-opus-4-5', { inputTokens: 100 })],
     )
 
-    expect(result.requests.map((share) => [share.requestId, share.utilization])).toEqual([['own', 0.15]])
+    expect(sharesOf(result)).toEqual([['own', 0.15]])
     expect(result.unattributedUtilization).toBeCloseTo(0.1, 12)
   })
 
   it('treats a falling utilization (rounded figures) as no increase', () => {
-    const result = attributeQuota(
-      windowStart,
-      [
-        { observedAt: at('10:30'), utilization: 0.3 },
-        { observedAt: at('11:00'), utilization: 0.2 },
-      ],
-      [request('a', '10:40', 'claude-opus-4-5', { inputTokens: 100 })],
-    )
+    const result = withTwoPoints(0.3, 0.2, [request('a', '10:40', 'claude-opus-4-5', { inputTokens: 100 })])
 
     // +0.3 by 10:30 with no request before it, then a fall: a gets nothing.
     expect(result.requests).toEqual([])
