@@ -80,27 +80,31 @@ export function createMetrics(options: MetricsOptions): Metrics {
   monotonic(registry, 'claudescope_live_dropped_total', 'Live events a slow subscriber lost because its buffer was full.', () => bus.droppedEvents)
   monotonic(registry, 'claudescope_live_replay_evictions_total', 'In-flight requests whose live replay buffer was released early to bound memory (late subscribers then read the store).', () => bus.replayEvictions)
 
+  const events = bus.subscribe((e) => e.kind === 'request' && e.record.status !== 'IN_FLIGHT', { internal: true })
+  void (async () => {
+    for await (const event of events) {
+      if (event.kind !== 'request') continue
+      const r = event.record
+      requests.inc({ status: r.status, model: modelLabel(r.model), http_status: r.httpStatus === null ? 'none' : String(r.httpStatus) })
+      if (r.durationMs !== null) duration.observe({ stream: String(r.stream) }, r.durationMs / 1000)
+    }
+  })()
+
+  // The latest figure wherever it was reported: a gauge, not a count, so no instance counts twice.
   const quota = new Gauge({
     name: 'claudescope_ratelimit_utilization',
     help: 'Fraction of a subscription quota window (5h, 7d) used, as the latest response of an organization and API key reported it.',
     labelNames: ['organization', 'api_key', 'window'],
     registers: [registry],
   })
-
-  const events = bus.subscribe((e) => (e.kind === 'request' && e.record.status !== 'IN_FLIGHT') || e.kind === 'rateLimit', { internal: true })
+  const snapshots = bus.subscribe((e) => e.kind === 'rateLimit', { internal: true })
   void (async () => {
-    for await (const event of events) {
-      if (event.kind === 'rateLimit') {
-        const { organizationId, apiKeyFingerprint, unified5hUtilization, unified7dUtilization } = event.snapshot
-        const series = { organization: organizationId ?? 'none', api_key: apiKeyFingerprint ?? 'none' }
-        if (unified5hUtilization !== null) quota.set({ ...series, window: '5h' }, unified5hUtilization)
-        if (unified7dUtilization !== null) quota.set({ ...series, window: '7d' }, unified7dUtilization)
-        continue
-      }
-      if (event.kind !== 'request') continue
-      const r = event.record
-      requests.inc({ status: r.status, model: modelLabel(r.model), http_status: r.httpStatus === null ? 'none' : String(r.httpStatus) })
-      if (r.durationMs !== null) duration.observe({ stream: String(r.stream) }, r.durationMs / 1000)
+    for await (const event of snapshots) {
+      if (event.kind !== 'rateLimit') continue
+      const { organizationId, apiKeyFingerprint, unified5hUtilization, unified7dUtilization } = event.snapshot
+      const series = { organization: organizationId ?? 'none', api_key: apiKeyFingerprint ?? 'none' }
+      if (unified5hUtilization !== null) quota.set({ ...series, window: '5h' }, unified5hUtilization)
+      if (unified7dUtilization !== null) quota.set({ ...series, window: '7d' }, unified7dUtilization)
     }
   })()
 
@@ -123,6 +127,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
     close() {
       void events.return?.()
+      void snapshots.return?.()
       registry.clear()
     },
   }
