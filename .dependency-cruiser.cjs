@@ -34,9 +34,9 @@ module.exports = {
     ),
     forbid(
       'records-are-the-core',
-      'server/records is the shared vocabulary every layer imports; it imports only the usage shape of server/wire.',
+      'server/records is the shared vocabulary every layer imports; it imports only the usage and rate-limit shapes of server/wire.',
       { path: '^server/records/' },
-      { path: '^server/', pathNot: '^server/(records/|wire/usage)' },
+      { path: '^server/', pathNot: '^server/(records/|wire/usage|wire/rate-limit-headers)' },
     ),
     forbid(
       'store-knows-no-consumers',

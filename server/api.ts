@@ -27,15 +27,31 @@ import type { HeaderRulesService } from './header-rules/header-rules.service'
 import type { SettingsAudit } from './settings/settings-audit'
 import { SettingsResolver, type SettingsContext } from './settings/settings.resolver'
 import { SettingsService } from './settings/settings.service'
+import { createRateLimitLoader, QuotaWindowResolver, RateLimitsResolver, RequestRateLimitResolver, type RateLimitsContext } from './ratelimits/rate-limits.resolver'
+import { RateLimitsService } from './ratelimits/rate-limits.service'
 
 /**
  * The GraphQL API's composition: which domains it serves and the context their resolvers share.
  * `graphql/` is the transport (Apollo, graphql-ws, limits, auth) and knows none of them.
  */
-const resolvers = [RequestsResolver, RequestConnectionResolver, HealthResolver, StorageResolver, RetentionResolver, UsageResolver, GradingResolver, HeaderRulesResolver, RequestHeaderRulesResolver, SettingsResolver] as const
+const resolvers = [
+  RequestsResolver,
+  RequestConnectionResolver,
+  HealthResolver,
+  StorageResolver,
+  RetentionResolver,
+  UsageResolver,
+  GradingResolver,
+  HeaderRulesResolver,
+  RequestHeaderRulesResolver,
+  SettingsResolver,
+  RateLimitsResolver,
+  QuotaWindowResolver,
+  RequestRateLimitResolver,
+] as const
 
 /** What every resolver receives: each domain reads its own slice. */
-export type ApiContext = RequestsContext & HealthContext & StorageContext & RetentionContext & UsageContext & GradingContext & HeaderRulesContext & SettingsContext
+export type ApiContext = RequestsContext & HealthContext & StorageContext & RetentionContext & UsageContext & GradingContext & HeaderRulesContext & SettingsContext & RateLimitsContext
 
 export interface ApiDependencies {
   dataSource: DataSource
@@ -70,6 +86,7 @@ export function createApiContextFactory({ dataSource, bus, readHealth, retention
   const headerRulesDryRun = new HeaderRulesDryRunner(dataSource, headerRules)
   // Every persisted settings section; others (prices, …) join this list.
   const settings = new SettingsService(dataSource, settingsAudit, [headerRules])
+  const rateLimits = new RateLimitsService(dataSource)
   return (client) => ({
     requests,
     bus,
@@ -86,5 +103,7 @@ export function createApiContextFactory({ dataSource, bus, readHealth, retention
     settings,
     settingsAudit,
     client,
+    rateLimits,
+    rateLimitLoader: createRateLimitLoader(rateLimits),
   })
 }

@@ -93,6 +93,24 @@ export function createMetrics(options: MetricsOptions): Metrics {
     }
   })()
 
+  // The latest figure wherever it was reported: a gauge, not a count, so no instance counts twice.
+  const quota = new Gauge({
+    name: 'claudescope_ratelimit_utilization',
+    help: 'Fraction of a subscription quota window (5h, 7d) used, as the latest response of an organization and API key reported it.',
+    labelNames: ['organization', 'api_key', 'window'],
+    registers: [registry],
+  })
+  const snapshots = bus.subscribe((e) => e.kind === 'rateLimit', { internal: true })
+  void (async () => {
+    for await (const event of snapshots) {
+      if (event.kind !== 'rateLimit') continue
+      const { organizationId, apiKeyFingerprint, unified5hUtilization, unified7dUtilization } = event.snapshot
+      const series = { organization: organizationId ?? 'none', api_key: apiKeyFingerprint ?? 'none' }
+      if (unified5hUtilization !== null) quota.set({ ...series, window: '5h' }, unified5hUtilization)
+      if (unified7dUtilization !== null) quota.set({ ...series, window: '7d' }, unified7dUtilization)
+    }
+  })()
+
   return {
     registry,
     observeBatch(records, seconds) {
@@ -112,6 +130,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
     close() {
       void events.return?.()
+      void snapshots.return?.()
       registry.clear()
     },
   }

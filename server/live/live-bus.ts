@@ -1,3 +1,4 @@
+import type { RateLimitSnapshotRecord } from '../records/rate-limit-snapshot'
 import type { RequestRecord, StreamChunkRecord } from '../records/request-record'
 
 /**
@@ -9,6 +10,8 @@ export type LiveEvent =
   | { kind: 'request'; record: RequestRecord }
   | { kind: 'chunk'; chunk: StreamChunkRecord; request: LiveRequestMeta }
   | SettingsChangedEvent
+  /** A response's rate-limit headers, as soon as they arrived. */
+  | { kind: 'rateLimit'; snapshot: RateLimitSnapshotRecord }
 
 /**
  * Settings of `section` changed in the database: every instance reloads that section from it. It

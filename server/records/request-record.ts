@@ -1,4 +1,5 @@
 import type { UsageRecord } from '../wire/usage'
+import type { RateLimitSnapshotRecord } from './rate-limit-snapshot'
 
 /**
  * The shared word for one exchange through /v1/*: what capture builds from proxy events, what the
@@ -87,6 +88,12 @@ export interface RequestRecord {
    * before rules existed.
    */
   headerRewrites: HeaderRewriteRecord | null
+  /**
+   * What the response's rate-limit headers said, parsed off the forwarding path; null when it
+   * carried none. Absent in records spooled before it existed, and in rows read back (the
+   * snapshot is stored in a table of its own).
+   */
+  rateLimit?: RateLimitSnapshotRecord | null
 }
 
 /** A header rule that fired on an exchange, as it stood then (the rule may since have changed or gone). */

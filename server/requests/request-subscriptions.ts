@@ -72,7 +72,7 @@ async function* followStream(
  * before it, the few fields a chunk carries (conditions on anything else then do not hold).
  */
 export function liveChunks(bus: LiveBus, filter: RequestFilterValues | null | undefined): AsyncIterableIterator<StreamChunkRecord> {
-  const source = bus.subscribe((event) => event.kind !== 'settings')
+  const source = bus.subscribe((event) => event.kind === 'request' || event.kind === 'chunk')
   return closeWith(source, matchChunks(source, filter))
 }
 
@@ -103,7 +103,7 @@ async function* matchChunks(source: AsyncIterable<LiveEvent>, filter: RequestFil
  * source first: the waiting read ends at once and the bus slot is freed immediately, not at the
  * next matching event.
  */
-function closeWith<T>(source: AsyncIterator<LiveEvent>, generator: AsyncGenerator<T>): AsyncIterableIterator<T> {
+export function closeWith<T>(source: AsyncIterator<LiveEvent>, generator: AsyncGenerator<T>): AsyncIterableIterator<T> {
   const settle = async (step: Promise<IteratorResult<T>>) => {
     try {
       const result = await step

@@ -120,7 +120,8 @@ export class RequestConnection {
   @Field(() => [Request]) nodes: Request[]
   @Field(() => [RequestEdge]) edges: RequestEdge[]
   @Field(() => PageInfo) pageInfo: PageInfo
-  @Field(() => Int, { description: 'Requests matching the filter, all pages together.' }) totalCount: number
+  totalCount: number
+  totalCountIsEstimate: boolean
 }
 
 @ObjectType({ description: 'A request started (kind IN_FLIGHT) or ended (COMPLETED, FAILED, ABORTED).' })

@@ -6,7 +6,7 @@ import type { LiveBus } from '../live/live-bus'
 import { bodiesOf, chunksOf, parseBody, type RequestLoaders } from './request-loaders'
 import type { RequestSource } from './request-row'
 import { liveChunks, requestEvents, streamChunks, type RequestEventPayload } from './request-subscriptions'
-import type { RequestPage, RequestsService } from './requests.service'
+import type { RequestCount, RequestPage, RequestsService } from './requests.service'
 import { Request, RequestConnection, RequestEvent, RequestFilter, StreamChunk } from './request.types'
 
 /** What the requests resolvers need of the API context. */
@@ -104,10 +104,28 @@ export class RequestsResolver {
   }
 }
 
+/** One count per page and kind, shared by `totalCount` and `totalCountIsEstimate`. */
+const pageCounts = new WeakMap<RequestPage, Map<boolean, Promise<RequestCount>>>()
+
+function countOf(page: RequestPage, ctx: RequestsContext, exact: boolean): Promise<RequestCount> {
+  let counts = pageCounts.get(page)
+  if (counts === undefined) pageCounts.set(page, (counts = new Map()))
+  let count = counts.get(exact)
+  if (count === undefined) counts.set(exact, (count = ctx.requests.countBounded(page.filter, exact)))
+  return count
+}
+
 @Resolver(() => RequestConnection)
 export class RequestConnectionResolver {
-  @FieldResolver(() => Int)
-  totalCount(@Root() page: RequestPage, @Ctx() ctx: RequestsContext): Promise<number> {
-    return ctx.requests.count(page.filter)
+  @FieldResolver(() => Int, {
+    description: 'Requests matching the filter, all pages together: counted up to 10,000, estimated beyond (see totalCountIsEstimate) unless exact is true, which counts them all however long it takes.',
+  })
+  async totalCount(@Root() page: RequestPage, @Ctx() ctx: RequestsContext, @Arg('exact', () => Boolean, { defaultValue: false }) exact: boolean): Promise<number> {
+    return (await countOf(page, ctx, exact)).count
+  }
+
+  @FieldResolver(() => Boolean, { description: 'totalCount (without exact) is the database planner\'s estimate, the matches being more than 10,000.' })
+  async totalCountIsEstimate(@Root() page: RequestPage, @Ctx() ctx: RequestsContext): Promise<boolean> {
+    return (await countOf(page, ctx, false)).isEstimate
   }
 }

@@ -43,6 +43,22 @@ function isStartedAtText(text: string): boolean {
 
 /** Requests one statement of `delete` removes at most. */
 const DELETE_BATCH_SIZE = 500
+export interface RequestsServiceOptions {
+  /**
+   * Requests counted one by one at most: past it `totalCount` is the planner's estimate (never
+   * below this bound) and says so, unless an exact count is asked for. Counting reads one index
+   * entry (and often a row) per match, so a full count of a million rows took far longer than a
+   * page; up to this bound it costs about what reading a few hundred pages' keys does.
+   * @default 10_000
+   */
+  exactCountLimit?: number
+}
+
+/** A list's size: exact, or estimated past the exact-count limit. */
+export interface RequestCount {
+  count: number
+  isEstimate: boolean
+}
 
 /**
  * Reads recorded requests. Lists page by keyset on (started_at DESC, id DESC), which the
@@ -52,9 +68,15 @@ export class RequestsService {
   readonly #requests: Repository<RequestEntity>
   readonly #chunks: Repository<StreamChunkEntity>
 
-  constructor(private readonly dataSource: DataSource) {
+  readonly #exactCountLimit: number
+
+  constructor(
+    private readonly dataSource: DataSource,
+    options: RequestsServiceOptions = {},
+  ) {
     this.#requests = dataSource.getRepository(RequestEntity)
     this.#chunks = dataSource.getRepository(StreamChunkEntity)
+    this.#exactCountLimit = options.exactCountLimit ?? 10_000
   }
 
   /** One page: `first` (0 to 200) requests after the `after` cursor, bodies left out. */
@@ -92,9 +114,25 @@ export class RequestsService {
     }
   }
 
-  /** Requests matching the filter, all pages together. */
+  /** Requests matching the filter, all pages together, counted whatever their number. */
   count(filter: RequestFilterValues | null | undefined): Promise<number> {
     return this.#filtered(filter).getCount()
+  }
+
+  /**
+   * Requests matching the filter: counted up to the exact-count limit (reading at most one match
+   * past it), the planner's estimate beyond (at least the limit plus one), or counted whatever
+   * their number when `exact`.
+   */
+  async countBounded(filter: RequestFilterValues | null | undefined, exact = false): Promise<RequestCount> {
+    if (exact) return { count: await this.count(filter), isEstimate: false }
+    const limit = this.#exactCountLimit
+    const [sql, params] = this.#filtered(filter).select('1').limit(limit + 1).getQueryAndParameters()
+    const [bounded] = (await this.dataSource.query(`SELECT count(*)::int AS n FROM (${sql}) AS bounded`, params)) as { n: number }[]
+    if (bounded!.n <= limit) return { count: bounded!.n, isEstimate: false }
+    const [unbounded, unboundedParams] = this.#filtered(filter).select('1').getQueryAndParameters()
+    const [explained] = (await this.dataSource.query(`EXPLAIN (FORMAT JSON) ${unbounded}`, unboundedParams)) as { 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }[]
+    return { count: Math.max(limit + 1, Math.round(explained!['QUERY PLAN'][0].Plan['Plan Rows'])), isEstimate: true }
   }
 
   /** The whole record, bodies included; null when there is no such request (or the id is not a UUID). */

@@ -7,6 +7,8 @@ import { columnNames, type ColumnDescription } from './tables/column'
 import { CONTENT_COLUMNS, CONTENT_LAST_USED_AT, CONTENTS_TABLE } from './tables/contents.table'
 import { COMPLETION_COLUMNS, REQUEST_COLUMNS, REQUESTS_TABLE, type RequestRow } from './tables/requests.table'
 import { framedChunks, STREAM_CHUNK_COLUMNS, STREAM_CHUNKS_TABLE, type StreamChunks } from './tables/stream-chunks.table'
+import { RATE_LIMIT_SNAPSHOT_COLUMNS, RATE_LIMIT_SNAPSHOTS_TABLE } from './tables/rate-limit-snapshots.table'
+import type { RateLimitSnapshotRecord } from '../records/rate-limit-snapshot'
 
 export interface Statement {
   text: string
@@ -53,6 +55,13 @@ const CHUNKS_INSERT: RowsStatement<StreamChunks> = {
   tail: ' ON CONFLICT DO NOTHING',
 }
 
+/** A request's snapshot is written once: a replayed completion adds nothing to the time series. */
+const RATE_LIMIT_SNAPSHOTS_INSERT: RowsStatement<RateLimitSnapshotRecord> = {
+  columns: RATE_LIMIT_SNAPSHOT_COLUMNS,
+  head: `INSERT INTO ${RATE_LIMIT_SNAPSHOTS_TABLE} (${columnNames(RATE_LIMIT_SNAPSHOT_COLUMNS)}) VALUES `,
+  tail: ' ON CONFLICT (request_id) DO NOTHING',
+}
+
 /** What one batch sends: its statements, and the ids of the body parts they write. */
 export interface BatchWrite {
   statements: Statement[]
@@ -69,7 +78,8 @@ export function writesRequestBody(op: CaptureOp, isStartStored: (id: string) => 
  * guarantees): completions whose start row is stored (`isStartStored`) update it, other records
  * are upserted with the parts of their bodies that are not `isKnown` (each once, in id order, so
  * concurrent writers lock rows in the same order), and each completion's stream chunks inserted as
- * one row (its SSE is not stored again when it is exactly these chunks framed).
+ * one row (its SSE is not stored again when it is exactly these chunks framed), and each
+ * completion's rate-limit snapshot added to its series.
  * As many of these as the bind-parameter limit allows go into one statement (joined with WITH),
  * so a usual batch is one round trip that commits on its own.
  */
@@ -77,6 +87,7 @@ export function buildBatchStatements(ops: readonly CaptureOp[], isStartStored: (
   const upserts: RequestRow[] = []
   const completions: RequestRow[] = []
   const streams: StreamChunks[] = []
+  const snapshots: RateLimitSnapshotRecord[] = []
   const parts = new Map<string, BodyPart>()
   for (const op of ops) {
     const { record } = op
@@ -89,6 +100,7 @@ export function buildBatchStatements(ops: readonly CaptureOp[], isStartStored: (
       completions.push(row)
     }
     if (chunks.length > 0) streams.push(streamOf(record.id, chunks))
+    if (op.kind === 'complete' && record.rateLimit) snapshots.push(record.rateLimit)
   }
   const contents = [...parts.values()].sort((a, b) => (a.id < b.id ? -1 : 1))
   const builder = new StatementBuilder()
@@ -96,6 +108,7 @@ export function buildBatchStatements(ops: readonly CaptureOp[], isStartStored: (
   builder.add(REQUESTS_UPSERT, upserts)
   builder.add(REQUESTS_COMPLETION_UPDATE, completions)
   builder.add(CHUNKS_INSERT, streams)
+  builder.add(RATE_LIMIT_SNAPSHOTS_INSERT, snapshots)
   return { statements: builder.finish(), contentIds: contents.map((part) => part.id) }
 }
 

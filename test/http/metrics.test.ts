@@ -7,6 +7,7 @@ import { graphql } from '../../client/src/graphql/graphql'
 import { queryGraphQL, subscribeGraphQL } from '../support/graphql-client'
 import { startApp, type TestApp } from '../support/start-app'
 import { waitFor } from '../support/wait'
+import { parseRateLimitHeaders } from '../../server/wire/rate-limit-headers'
 import { chunkEvent, inFlight, makeRecord, requestEvent } from '../support/record-fixtures'
 
 const IDLE_HEALTH: HealthReport = {
@@ -42,6 +43,41 @@ describe('the request counter', () => {
       }, 'every finished request to be counted')
       const labels = [...text.matchAll(/^claudescope_requests_total\{[^}]*model="([^"]*)"[^}]*\} (\d+)/gm)].map((m) => [m[1], Number(m[2])])
       expect(Object.fromEntries(labels)).toEqual({ 'claude-sonnet-4-5': 2, 'claude-opus-4-1': 1, 'claude-haiku-4-5': 1, other: 4, unknown: 1 })
+    } finally {
+      metrics.close()
+      await bus.close()
+    }
+  })
+})
+
+describe('quota figures', () => {
+  it('exports the latest 5-hour and 7-day utilization of each organization and key, a 0 included', async () => {
+    const bus = createMemoryBus()
+    const metrics = createMetrics({ readHealth: () => IDLE_HEALTH, readSpool: () => NO_SPOOL, readRetention: () => NO_RETENTION, bus })
+    try {
+      const snapshot = (requestId: string, fiveHour: number | null, sevenDay: number | null) => ({
+        ...parseRateLimitHeaders({ 'retry-after': '1' }, new Date())!,
+        requestId,
+        observedAt: new Date(),
+        organizationId: 'org-1',
+        apiKeyFingerprint: 'key:aaaa1111',
+        model: null,
+        httpStatus: 200,
+        unified5hUtilization: fiveHour,
+        unified7dUtilization: sevenDay,
+      })
+      bus.publish({ kind: 'rateLimit', snapshot: snapshot('a', 0.5, 0) })
+      bus.publish({ kind: 'rateLimit', snapshot: snapshot('b', 0.625, null) })
+      const text = await waitFor(async () => {
+        const t = await metrics.registry.metrics()
+        return t.includes('0.625') ? t : null
+      }, 'the second snapshot to reach the gauge')
+
+      const values = [...text.matchAll(/^claudescope_ratelimit_utilization\{([^}]*)\} (\S+)$/gm)].map((m) => [m[1], Number(m[2])])
+      expect(Object.fromEntries(values)).toEqual({
+        'organization="org-1",api_key="key:aaaa1111",window="5h"': 0.625,
+        'organization="org-1",api_key="key:aaaa1111",window="7d"': 0,
+      })
     } finally {
       metrics.close()
       await bus.close()

@@ -49,6 +49,8 @@ export function reduceOp(op: CaptureOp, why: string): CaptureOp {
     usage: r.usage === null ? null : usage(r.usage),
     apiKeyFingerprint: shortOrNull(r.apiKeyFingerprint),
     organizationId: shortOrNull(r.organizationId),
+    // The snapshot is parsed and bounded by capture; should the database refuse it all the same, the record goes without it.
+    rateLimit: null,
   }
   const bytes = requestBodyBytesOf(r)
   const record = bytes === null ? { ...fields, requestBody: text(r.requestBody) } : withRequestBody(fields, new RequestBody(bytes))

@@ -9,6 +9,8 @@ import { MessageAccumulator } from '../../wire/message-accumulator'
 import { SseParser, type SseEvent } from '../../wire/sse-parser'
 import { frameSseEvent } from '../../wire/sse-frame'
 import { toUsageRecord } from '../../wire/usage'
+import { parseRateLimitHeaders } from '../../wire/rate-limit-headers'
+import type { RateLimitSnapshotRecord } from '../../records/rate-limit-snapshot'
 import { boundIndexedText } from '../indexed-text'
 import { inspectRequestBody } from './inspect-request-body'
 import { parseJsonObject } from '../../wire/json-object'
@@ -101,6 +103,10 @@ export class ExchangeRecording {
   #lastReadOffsetMs = 0
   /** Says which client-given fields were cut to fit their indexed column, or null. */
   readonly #boundedFieldsNote: string | null
+  /** Upstream's response, kept until its rate-limit headers are read (see `rateLimit`). */
+  #response: ExchangeResponse | null = null
+  /** The parsed rate-limit snapshot: undefined until read, null when the response carried none. */
+  #rateLimit: RateLimitSnapshotRecord | null | undefined
 
   constructor(start: ExchangeStart, context: RecordingContext) {
     this.#context = context
@@ -175,6 +181,7 @@ export class ExchangeRecording {
   onResponse(response: ExchangeResponse): void {
     const headers = response.headers
     const record = this.#record
+    this.#response = response
     record.httpStatus = response.status
     record.responseHeadersMs = response.offsetMs
     record.responseHeaders = this.#context.redactHeaders(headers)
@@ -201,6 +208,35 @@ export class ExchangeRecording {
       this.#sse = new SseParser((event) => this.#onEvent(event), { maxLineBytes: this.#context.maxKeptBodyBytes })
     }
     if (decoder !== null) this.#attachDecoder(decoder)
+  }
+
+  /**
+   * What the response's rate-limit headers said, parsed on first call (the recorder calls it once
+   * the proxy's hook returned, so forwarding never waits on it); null before the response or when
+   * it carried none.
+   */
+  rateLimit(): RateLimitSnapshotRecord | null {
+    if (this.#rateLimit !== undefined) return this.#rateLimit
+    const response = this.#response
+    if (response === null) return null
+    const record = this.#record
+    const observedAt = new Date(record.startedAt.getTime() + response.offsetMs)
+    const parsed = parseRateLimitHeaders(response.headers, observedAt)
+    const redactor = this.#context.redactText
+    this.#rateLimit =
+      parsed === null
+        ? null
+        : {
+            ...parsed,
+            headers: redactor === null ? parsed.headers : (redactHeaderValues(parsed.headers, redactor) as Record<string, string>),
+            requestId: record.id,
+            observedAt,
+            organizationId: this.#redact(record.organizationId),
+            apiKeyFingerprint: record.apiKeyFingerprint,
+            model: record.model,
+            httpStatus: response.status,
+          }
+    return this.#rateLimit
   }
 
   onChunk(chunk: Buffer, offsetMs: number): void {
@@ -353,6 +389,7 @@ export class ExchangeRecording {
       // Refused by the proxy itself: no header went upstream, which the record says as an empty set.
       if (outcome.kind === 'refused') record.headerRewrites = { fired: [], upstreamRequestHeaders: {}, clientResponseHeaders: null }
     }
+    record.rateLimit = this.rateLimit()
     const [status, error] = this.#outcomeStatus(outcome, upstreamError)
     record.status = status
     record.error = error === null ? this.#truncationNote() : [error, this.#boundedFieldsNote].filter((note) => note !== null).join('; ')

@@ -112,7 +112,18 @@ export class Recorder implements ProxyObserver {
   }
 
   onResponse(id: string, response: ExchangeResponse): void {
-    this.#recordingOf(id)?.onResponse(response)
+    const recording = this.#recordingOf(id)
+    if (recording === undefined) return
+    recording.onResponse(response)
+    // Read once the proxy's hook returned: the live quota view hears of it before the body starts.
+    queueMicrotask(() =>
+      this.#defer(() =>
+        this.#guard('onResponse', id, () => {
+          const snapshot = recording.rateLimit()
+          if (snapshot !== null) this.#bus.publish({ kind: 'rateLimit', snapshot })
+        }),
+      ),
+    )
   }
 
   onChunk(id: string, chunk: Buffer, offsetMs: number): void {
