@@ -7,6 +7,8 @@ import type { RequestRecord, StreamChunkRecord } from '../records/request-record
 export type LiveEvent =
   | { kind: 'request'; record: RequestRecord }
   | { kind: 'chunk'; chunk: StreamChunkRecord; request: LiveRequestMeta }
+  /** A conversation's rows changed (a turn was grouped into it, or its totals moved), once committed. */
+  | { kind: 'conversation'; conversationId: string }
 
 /** What a chunk subscriber may filter on without looking the request up. */
 export interface LiveRequestMeta {

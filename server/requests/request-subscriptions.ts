@@ -33,7 +33,7 @@ async function* mapRequests(source: AsyncIterable<LiveEvent>): AsyncGenerator<Re
  */
 export function streamChunks(bus: LiveBus, requests: RequestsService, requestId: string): AsyncIterableIterator<StreamChunkRecord> {
   const source = bus.subscribe((event) =>
-    event.kind === 'chunk' ? event.chunk.requestId === requestId : event.record.id === requestId && event.record.status !== 'IN_FLIGHT',
+    event.kind === 'chunk' ? event.chunk.requestId === requestId : event.kind === 'request' && event.record.id === requestId && event.record.status !== 'IN_FLIGHT',
   )
   return closeWith(source, followStream(source, bus, requests, requestId))
 }
@@ -58,7 +58,7 @@ async function* followStream(
   }
   if (finished) return
   for await (const event of source) {
-    if (event.kind === 'request') return
+    if (event.kind !== 'chunk') return
     if (event.chunk.seq > lastSeq) {
       lastSeq = event.chunk.seq
       yield event.chunk
@@ -72,7 +72,7 @@ async function* followStream(
  * before it, the few fields a chunk carries (conditions on anything else then do not hold).
  */
 export function liveChunks(bus: LiveBus, filter: RequestFilterValues | null | undefined): AsyncIterableIterator<StreamChunkRecord> {
-  const source = bus.subscribe()
+  const source = bus.subscribe((event) => event.kind !== 'conversation')
   return closeWith(source, matchChunks(source, filter))
 }
 
@@ -90,7 +90,7 @@ async function* matchChunks(source: AsyncIterable<LiveEvent>, filter: RequestFil
         // An end lost to a full subscriber buffer would leave its entry behind: keep the newest only.
         if (matching.size > MAX_TRACKED_REQUESTS) matching.delete(matching.keys().next().value!)
       }
-    } else if (matching.get(event.chunk.requestId) ?? matchesRequestFilter(filter, { ...event.request, status: 'IN_FLIGHT' })) {
+    } else if (event.kind === 'chunk' && (matching.get(event.chunk.requestId) ?? matchesRequestFilter(filter, { ...event.request, status: 'IN_FLIGHT' }))) {
       yield event.chunk
     }
   }

@@ -81,7 +81,7 @@ async function stored(upstreamRequestId: string) {
 
 /** Live events published about one record, once its final record was published. */
 async function publishedAbout(id: string): Promise<LiveEvent[]> {
-  const about = (e: LiveEvent) => (e.kind === 'request' ? e.record.id === id : e.request.id === id)
+  const about = (e: LiveEvent) => (e.kind === 'request' ? e.record.id === id : e.kind === 'chunk' && e.request.id === id)
   await waitFor(() => published.some((e) => e.kind === 'request' && e.record.id === id && e.record.status !== 'IN_FLIGHT'), 'the final record published live')
   return published.filter(about)
 }

@@ -5,10 +5,11 @@ import { TrackCaptureRuns1796161645015 } from './1796161645015-track-capture-run
 import { MarkDemotedRequests1796500000000 } from './1796500000000-mark-demoted-requests'
 import { StoreBodyPartsOnce1796700000000 } from './1796700000000-store-body-parts-once'
 import { KeepStreamChunksPerResponse1796800000000 } from './1796800000000-keep-stream-chunks-per-response'
+import { GroupRequestsIntoConversations1796900000000 } from './1796900000000-group-requests-into-conversations'
 
 /**
  * Every migration, oldest first, listed explicitly: TypeORM's glob loading uses Node's own
  * `require`, which cannot load .ts under Vitest. Add each generated class here; never edit one
  * that has landed.
  */
-export const migrations: Array<new () => MigrationInterface> = [CreateRequests1795588273908, CompressBodiesWithLz41795603974996, TrackCaptureRuns1796161645015, MarkDemotedRequests1796500000000, StoreBodyPartsOnce1796700000000, KeepStreamChunksPerResponse1796800000000]
+export const migrations: Array<new () => MigrationInterface> = [CreateRequests1795588273908, CompressBodiesWithLz41795603974996, TrackCaptureRuns1796161645015, MarkDemotedRequests1796500000000, StoreBodyPartsOnce1796700000000, KeepStreamChunksPerResponse1796800000000, GroupRequestsIntoConversations1796900000000]
