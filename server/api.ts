@@ -11,16 +11,37 @@ import type { HealthReport } from './health/health-report'
 import { StorageResolver, type StorageContext } from './storage/storage.resolver'
 import { StorageService } from './storage/storage.service'
 import { RetentionResolver, type RetentionContext } from './retention/retention.resolver'
+import { createConversationLoaders } from './conversations/conversation-loaders'
+import {
+  ConversationConnectionResolver,
+  ConversationsResolver,
+  ConversationThreadResolver,
+  RequestConversationResolver,
+  ThreadMessageResolver,
+  type ConversationsContext,
+} from './conversations/conversations.resolver'
+import { ConversationsService } from './conversations/conversations.service'
 import type { RetentionService } from './retention/retention.service'
 
 /**
  * The GraphQL API's composition: which domains it serves and the context their resolvers share.
  * `graphql/` is the transport (Apollo, graphql-ws, limits, auth) and knows none of them.
  */
-const resolvers = [RequestsResolver, RequestConnectionResolver, HealthResolver, StorageResolver, RetentionResolver] as const
+const resolvers = [
+  RequestsResolver,
+  RequestConnectionResolver,
+  HealthResolver,
+  StorageResolver,
+  RetentionResolver,
+  ConversationsResolver,
+  ConversationConnectionResolver,
+  ConversationThreadResolver,
+  ThreadMessageResolver,
+  RequestConversationResolver,
+] as const
 
 /** What every resolver receives: each domain reads its own slice. */
-export type ApiContext = RequestsContext & HealthContext & StorageContext & RetentionContext
+export type ApiContext = RequestsContext & HealthContext & StorageContext & RetentionContext & ConversationsContext
 
 export interface ApiDependencies {
   dataSource: DataSource
@@ -39,5 +60,15 @@ export function buildApiSchema(): Promise<GraphQLSchema> {
 export function createApiContextFactory({ dataSource, bus, readHealth, retention }: ApiDependencies): () => ApiContext {
   const requests = new RequestsService(dataSource)
   const storage = new StorageService(dataSource)
-  return () => ({ requests, bus, readHealth, storage, retention, requestLoaders: createRequestLoaders(requests) })
+  const conversations = new ConversationsService(dataSource)
+  return () => ({
+    requests,
+    bus,
+    readHealth,
+    storage,
+    retention,
+    requestLoaders: createRequestLoaders(requests),
+    conversations,
+    conversationLoaders: createConversationLoaders(conversations),
+  })
 }

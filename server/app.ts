@@ -6,6 +6,7 @@ import { Counter } from 'prom-client'
 import type { DataSource } from 'typeorm'
 import { buildApiSchema, createApiContextFactory } from './api'
 import { createCapture, type Capture } from './capture/capture'
+import { createBatchGrouping } from './conversations/batch-grouping'
 import { ensureDataDir } from './files/private-files'
 import type { Config } from './config'
 import { createGraphQLServer } from './graphql/graphql-server'
@@ -65,7 +66,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   // `metrics` reads capture and proxy figures, and they report into it: the hooks below refer to it
   // before its line, which is safe because nothing between here and there awaits.
   const capture = createCapture({
-    store: createCaptureStore(dataSource),
+    store: createCaptureStore(dataSource, createBatchGrouping({ bus, logger })),
     bus,
     dataDir: config.dataDirPath,
     logger,

@@ -46,6 +46,8 @@ interface ConversationState {
   spawns: Map<string, { threadId: string; toolUseId: string }>
   /** SUBAGENT threads waiting for their Task call: comparable first text → thread id. */
   unlinked: Map<string, string>
+  /** SIDE threads made before the conversation had a main thread, to link to it once it has. */
+  orphanSides: Set<string>
 }
 
 /** A uuid-shaped id derived from a key, so the same session (or agent) gets the same id after a restart. */
@@ -139,6 +141,7 @@ export class ConversationGrouper {
       conversation = match ? this.#conversations.get(match.thread.conversation.id)! : this.#newConversation({ id: record.id, sessionKey: null, sessionSource: 'PREFIX' })
     }
     const identity: ThreadIdentity = { id: idFromKey(`${conversation.identity.id}|side|${purpose}`), kind: 'SIDE', parentThreadId: conversation.mainThreadId, parentToolUseId: null, agentId: null, purpose }
+    if (conversation.mainThreadId === null) conversation.orphanSides.add(identity.id)
     return this.#assignment(record, shape, conversation.identity, identity, [], null)
   }
 
@@ -151,7 +154,7 @@ export class ConversationGrouper {
     if (thread === undefined) {
       const isSubagent = shape.parentAgentId !== null
       const parentThreadId = isSubagent ? idFromKey(`${conversationId}|agent|${shape.parentAgentId}`) : null
-      thread = this.#newThread(conversation, { id: threadId, kind: isSubagent ? 'SUBAGENT' : 'MAIN', parentThreadId, parentToolUseId: null, agentId: shape.agentId, purpose: null }, shape)
+      thread = this.#newThread(conversation, { id: threadId, kind: isSubagent ? 'SUBAGENT' : 'MAIN', parentThreadId, parentToolUseId: null, agentId: shape.agentId, purpose: null }, shape, links)
       if (isSubagent) this.#linkBySpawn(conversation, thread, shape, links)
     }
     return this.#extend(record, shape, thread, links)
@@ -167,7 +170,7 @@ export class ConversationGrouper {
       // The history diverged from the thread's (an edited or rewound turn): a thread of its own,
       // sharing the messages before the divergence.
       const conversation = this.#conversations.get(thread.conversation.id)!
-      const fork = this.#newThread(conversation, { ...thread.identity, id: record.id }, shape)
+      const fork = this.#newThread(conversation, { ...thread.identity, id: record.id }, shape, links)
       fork.keys = thread.keys.slice(0, length)
       fork.prefixes = thread.prefixes.slice(0, length)
       fork.contentIds = thread.contentIds.slice(0, length)
@@ -177,7 +180,7 @@ export class ConversationGrouper {
       return assignment
     }
     const conversation = session ?? this.#sessionlessSpawnConversation(shape) ?? this.#newConversation({ id: record.id, sessionKey: null, sessionSource: 'PREFIX' })
-    const thread = this.#newThread(conversation, this.#newThreadIdentity(conversation, shape, record.id), shape)
+    const thread = this.#newThread(conversation, this.#newThreadIdentity(conversation, shape, record.id), shape, links)
     if (thread.identity.kind === 'SUBAGENT') this.#linkBySpawn(conversation, thread, shape, links)
     return this.#extend(record, shape, thread, links)
   }
@@ -249,17 +252,19 @@ export class ConversationGrouper {
   }
 
   #newConversation(identity: ConversationIdentity): ConversationState {
-    const state: ConversationState = { identity, mainThreadId: null, mainSystemKey: null, hasTitle: false, spawns: new Map(), unlinked: new Map() }
+    const state: ConversationState = { identity, mainThreadId: null, mainSystemKey: null, hasTitle: false, spawns: new Map(), unlinked: new Map(), orphanSides: new Set() }
     this.#conversations.set(identity.id, state)
     return state
   }
 
-  #newThread(conversation: ConversationState, identity: ThreadIdentity, shape: RequestShape): ThreadState {
+  #newThread(conversation: ConversationState, identity: ThreadIdentity, shape: RequestShape, links: ThreadLink[]): ThreadState {
     const first = shape.messages[0]
     const thread: ThreadState = { identity, conversation: conversation.identity, systemKey: shape.systemKey, keys: [], prefixes: [], contentIds: [], requestIds: [], firstText: null }
     if (identity.kind === 'MAIN') {
       conversation.mainThreadId = identity.id
       conversation.mainSystemKey = shape.systemKey
+      for (const side of conversation.orphanSides) links.push({ threadId: side, parentThreadId: identity.id, parentToolUseId: null })
+      conversation.orphanSides.clear()
     } else if (identity.kind === 'SUBAGENT' && first !== undefined) {
       thread.firstText = comparableText(parseMessage(first)?.content)
     }

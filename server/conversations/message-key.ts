@@ -15,7 +15,8 @@ const CACHE_CONTROL_NAME = Buffer.from('"cache_control"')
  * same message sent with and without the marker is one message.
  */
 export function messageKeyOf(bytes: Buffer, contentId: string): string {
-  if (bytes.indexOf(CACHE_CONTROL_NAME) === -1) return contentId
+  // A content id is the same digest as hashKey, written as a uuid.
+  if (bytes.indexOf(CACHE_CONTROL_NAME) === -1) return contentId.replaceAll('-', '')
   const stripped = bytes.toString('utf8').replace(CACHE_CONTROL, '')
   return hashKey(stripped)
 }

@@ -52,7 +52,8 @@ export interface ConversationAssignment {
 export interface ThreadLink {
   threadId: string
   parentThreadId: string
-  parentToolUseId: string
+  /** Null for side threads, whose parent is the main thread they came before. */
+  parentToolUseId: string | null
 }
 
 /** Everything one batch writes about conversations. */

@@ -103,7 +103,7 @@ async function* matchChunks(source: AsyncIterable<LiveEvent>, filter: RequestFil
  * source first: the waiting read ends at once and the bus slot is freed immediately, not at the
  * next matching event.
  */
-function closeWith<T>(source: AsyncIterator<LiveEvent>, generator: AsyncGenerator<T>): AsyncIterableIterator<T> {
+export function closeWith<T>(source: AsyncIterator<LiveEvent>, generator: AsyncGenerator<T>): AsyncIterableIterator<T> {
   const settle = async (step: Promise<IteratorResult<T>>) => {
     try {
       const result = await step

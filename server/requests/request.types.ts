@@ -125,4 +125,5 @@ export class RequestFilter implements RequestFilterValues {
   @Field(() => String, { nullable: true, description: 'Exact path, e.g. /v1/messages.' }) path?: string | null
   @Field(() => String, { nullable: true, description: 'Case-insensitive text in the request or response body.' }) search?: string | null
   @Field(() => Float, { nullable: true, description: 'Took at least this many milliseconds.' }) minDurationMs?: number | null
+  @Field(() => ID, { nullable: true, description: 'Belongs to this conversation (stored requests only: live subscriptions never match it).' }) conversationId?: string | null
 }

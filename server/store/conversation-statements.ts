@@ -57,7 +57,7 @@ export function conversationStatements(writes: ConversationWrites): Statement[] 
   }
   if (writes.links.length > 0) {
     statements.push({
-      text: `UPDATE ${CONVERSATION_THREADS_TABLE} t SET parent_thread_id = v.parent_thread_id, parent_tool_use_id = v.parent_tool_use_id
+      text: `UPDATE ${CONVERSATION_THREADS_TABLE} t SET parent_thread_id = v.parent_thread_id, parent_tool_use_id = COALESCE(v.parent_tool_use_id, t.parent_tool_use_id)
         FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS v (id, parent_thread_id, parent_tool_use_id) WHERE t.id = v.id`,
       values: [writes.links.map((l) => l.threadId), writes.links.map((l) => l.parentThreadId), writes.links.map((l) => l.parentToolUseId)],
     })
