@@ -42,7 +42,7 @@ function groupAll(calls: TrafficCall[], grouper = new ConversationGrouper()) {
   const titles = new Map<string, string>()
   const apply = (writes: ConversationWrites | null) => {
     for (const a of writes?.assignments ?? []) {
-      const thread = threads.get(a.thread.id) ?? { conversationId: a.conversation.id, kind: a.thread.kind, parentThreadId: a.thread.parentThreadId, parentToolUseId: a.thread.parentToolUseId, purpose: a.thread.purpose, requests: [], messages: new Map() }
+      const thread: GroupedThread = threads.get(a.thread.id) ?? { conversationId: a.conversation.id, kind: a.thread.kind, parentThreadId: a.thread.parentThreadId, parentToolUseId: a.thread.parentToolUseId, purpose: a.thread.purpose, requests: [], messages: new Map() }
       thread.parentThreadId ??= a.thread.parentThreadId
       thread.parentToolUseId ??= a.thread.parentToolUseId
       threads.set(a.thread.id, thread)
