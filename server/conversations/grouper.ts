@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks'
 import type { CaptureOp } from '../records/capture-op'
 import type { ConversationAssignment, ConversationIdentity, ConversationWrites, ThreadIdentity, ThreadKind, ThreadLink, ThreadMessage } from '../records/conversation-record'
 import type { RequestRecord } from '../records/request-record'
-import { hashKey, prefixKeys } from './message-key'
+import { hashKey } from './message-key'
 import { comparableText, realPromptText, titleOf } from './prompt-text'
 import { shapeOf, sidePurposeOf, type MessageRef, type RequestShape } from './request-shape'
 
@@ -27,9 +27,10 @@ interface ThreadState {
   identity: ThreadIdentity
   conversation: ConversationIdentity
   systemKey: string | null
-  /** Message keys in order, and the prefix keys that index them. */
+  /** Message keys in order (see messageKeyOf). */
   keys: string[]
-  prefixes: string[]
+  /** Where the thread is indexed: its scope (session or none) and first message key. */
+  indexKey: string | null
   /** Per position: the stored content id and the request that introduced it. */
   contentIds: string[]
   requestIds: string[]
@@ -56,16 +57,17 @@ function idFromKey(key: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`
 }
 
-/** The seed of prefix keys for requests without a session: they only ever match each other. */
-const NO_SESSION_SEED = 'no-session'
+/** The scope of threads of requests without a session: they only ever match each other. */
+const NO_SESSION_SCOPE = 'no-session'
 
 /**
  * Groups captured requests into conversations and threads, in the order the writer commits them
  * (a request's start before its completion, a parent's Task answer before its subagent's requests).
  *
  * A conversation is a session when the request names one (see sessionOf), else it is found from
- * history: a request whose messages extend a thread's belongs to that thread. Prefix keys are
- * chained from the session, so two sessions never share a thread, whatever their messages.
+ * history: a request whose messages extend a thread's belongs to that thread. Threads are looked
+ * up by their session (or the absence of one) and first message, so two sessions never share a
+ * thread, whatever their messages; the candidates' keys are then compared, no hashing involved.
  * Inside a conversation, side calls (count_tokens, quota checks, small-model titles) are told
  * apart first; an explicit agent id names its thread; otherwise the thread whose messages the
  * request's extend is found by its longest shared prefix, and a request that shares none starts a
@@ -80,8 +82,8 @@ export class ConversationGrouper {
   readonly #maxRequests: number
   readonly #threads = new Map<string, ThreadState>()
   readonly #conversations = new Map<string, ConversationState>()
-  /** Prefix key → thread holding that prefix (the first thread that did, when threads forked). */
-  readonly #prefixIndex = new Map<string, string>()
+  /** Scope and first message key → threads starting with that message there (several once a history forked). */
+  readonly #byFirstMessage = new Map<string, Set<string>>()
   readonly #assigned = new Map<string, ConversationAssignment>()
   /** Task prompts of conversations without a session, for subagents that carry none either. */
   readonly #sessionlessSpawns = new Map<string, string>()
@@ -137,7 +139,7 @@ export class ConversationGrouper {
   #assignSide(record: RequestRecord, shape: RequestShape, purpose: string): ConversationAssignment {
     let conversation = this.#sessionConversation(shape)
     if (conversation === null) {
-      const match = this.#longestMatch(NO_SESSION_SEED, shape.messages)
+      const match = this.#longestMatch(NO_SESSION_SCOPE, shape.messages)
       conversation = match ? this.#conversations.get(match.thread.conversation.id)! : this.#newConversation({ id: record.id, sessionKey: null, sessionSource: 'PREFIX' })
     }
     const identity: ThreadIdentity = { id: idFromKey(`${conversation.identity.id}|side|${purpose}`), kind: 'SIDE', parentThreadId: conversation.mainThreadId, parentToolUseId: null, agentId: null, purpose }
@@ -162,8 +164,7 @@ export class ConversationGrouper {
 
   #assignByPrefix(record: RequestRecord, shape: RequestShape, links: ThreadLink[]): ConversationAssignment {
     const session = this.#sessionConversation(shape)
-    const seed = session?.identity.id ?? NO_SESSION_SEED
-    const match = this.#longestMatch(seed, shape.messages)
+    const match = this.#longestMatch(session?.identity.id ?? NO_SESSION_SCOPE, shape.messages)
     if (match !== null) {
       const { thread, length } = match
       if (length === thread.keys.length || length === shape.messages.length) return this.#extend(record, shape, thread, links)
@@ -172,7 +173,7 @@ export class ConversationGrouper {
       const conversation = this.#conversations.get(thread.conversation.id)!
       const fork = this.#newThread(conversation, { ...thread.identity, id: record.id }, shape, links)
       fork.keys = thread.keys.slice(0, length)
-      fork.prefixes = thread.prefixes.slice(0, length)
+      this.#index(fork, thread.indexKey)
       fork.contentIds = thread.contentIds.slice(0, length)
       fork.requestIds = thread.requestIds.slice(0, length)
       const assignment = this.#extend(record, shape, fork, links)
@@ -195,24 +196,21 @@ export class ConversationGrouper {
   #extend(record: RequestRecord, shape: RequestShape, thread: ThreadState, links: ThreadLink[]): ConversationAssignment {
     const newMessages: ThreadMessage[] = []
     const conversation = this.#conversations.get(thread.conversation.id)!
-    const seed = thread.conversation.sessionKey === null ? NO_SESSION_SEED : thread.conversation.id
+    const scope = thread.conversation.sessionKey === null ? NO_SESSION_SCOPE : thread.conversation.id
     let title: string | null = null
     if (shape.messages.length > thread.keys.length) {
-      const added = shape.messages.slice(thread.keys.length)
-      const prefixes = prefixKeys(thread.prefixes.at(-1) ?? seed, added.map((m) => m.key))
-      added.forEach((message, i) => {
+      if (thread.keys.length === 0) this.#index(thread, `${scope}|${shape.messages[0]!.key}`)
+      for (const message of shape.messages.slice(thread.keys.length)) {
         const position = thread.keys.length
         thread.keys.push(message.key)
-        thread.prefixes.push(prefixes[i]!)
         thread.contentIds.push(message.contentId)
         thread.requestIds.push(record.id)
-        if (!this.#prefixIndex.has(prefixes[i]!)) this.#prefixIndex.set(prefixes[i]!, thread.identity.id)
         const parsed = parseMessage(message)
         newMessages.push({ position, contentId: message.contentId, requestId: record.id, role: parsed?.role ?? null })
-        if (parsed === null) return
+        if (parsed === null) continue
         if (parsed.role === 'assistant') this.#noteSpawnsIn(conversation, thread, parsed.content, links)
         if (title === null && !conversation.hasTitle && thread.identity.kind === 'MAIN' && parsed.role === 'user') title = titleOf(realPromptText(parsed.content))
-      })
+      }
     }
     if (title !== null) conversation.hasTitle = true
     this.#touch(thread)
@@ -223,17 +221,32 @@ export class ConversationGrouper {
     return { requestId: record.id, startedAt: record.startedAt, conversation, thread: { ...thread }, messageCount: shape.messages.length, newMessages, title }
   }
 
-  /** The longest prefix of `messages` some thread of the seed's scope holds. */
-  #longestMatch(seed: string, messages: readonly MessageRef[]): { thread: ThreadState; length: number } | null {
+  /**
+   * The thread of the scope sharing the longest prefix with `messages` (at least their first
+   * message); on a tie, the one the request extends or repeats whole, then the most recent.
+   */
+  #longestMatch(scope: string, messages: readonly MessageRef[]): { thread: ThreadState; length: number } | null {
     if (messages.length === 0) return null
-    const prefixes = prefixKeys(seed, messages.map((m) => m.key))
-    for (let length = prefixes.length; length > 0; length--) {
-      const threadId = this.#prefixIndex.get(prefixes[length - 1]!)
-      const thread = threadId === undefined ? undefined : this.#threads.get(threadId)
-      // A thread's own prefix at that position: an index entry may outlive a thread that forked.
-      if (thread !== undefined && thread.prefixes[length - 1] === prefixes[length - 1]) return { thread, length }
+    const candidates = this.#byFirstMessage.get(`${scope}|${messages[0]!.key}`)
+    let best: { thread: ThreadState; length: number; isWhole: boolean } | null = null
+    for (const id of candidates ?? []) {
+      const thread = this.#threads.get(id)
+      if (thread === undefined) continue
+      const limit = Math.min(thread.keys.length, messages.length)
+      let length = 0
+      while (length < limit && thread.keys[length] === messages[length]!.key) length++
+      const isWhole = length === thread.keys.length || length === messages.length
+      if (best === null || length > best.length || (length === best.length && (isWhole || !best.isWhole))) best = { thread, length, isWhole }
     }
-    return null
+    return best === null || best.length === 0 ? null : best
+  }
+
+  #index(thread: ThreadState, indexKey: string | null): void {
+    thread.indexKey = indexKey
+    if (indexKey === null) return
+    let threads = this.#byFirstMessage.get(indexKey)
+    if (threads === undefined) this.#byFirstMessage.set(indexKey, (threads = new Set()))
+    threads.add(thread.identity.id)
   }
 
   #sessionConversation(shape: RequestShape): ConversationState | null {
@@ -259,7 +272,7 @@ export class ConversationGrouper {
 
   #newThread(conversation: ConversationState, identity: ThreadIdentity, shape: RequestShape, links: ThreadLink[]): ThreadState {
     const first = shape.messages[0]
-    const thread: ThreadState = { identity, conversation: conversation.identity, systemKey: shape.systemKey, keys: [], prefixes: [], contentIds: [], requestIds: [], firstText: null }
+    const thread: ThreadState = { identity, conversation: conversation.identity, systemKey: shape.systemKey, keys: [], indexKey: null, contentIds: [], requestIds: [], firstText: null }
     if (identity.kind === 'MAIN') {
       conversation.mainThreadId = identity.id
       conversation.mainSystemKey = shape.systemKey
@@ -344,7 +357,9 @@ export class ConversationGrouper {
     while (this.#threads.size > this.#maxThreads) {
       const [id, thread] = this.#threads.entries().next().value as [string, ThreadState]
       this.#threads.delete(id)
-      for (const prefix of thread.prefixes) if (this.#prefixIndex.get(prefix) === id) this.#prefixIndex.delete(prefix)
+      const siblings = thread.indexKey === null ? undefined : this.#byFirstMessage.get(thread.indexKey)
+      siblings?.delete(id)
+      if (siblings?.size === 0) this.#byFirstMessage.delete(thread.indexKey!)
       const conversation = this.#conversations.get(thread.conversation.id)
       if (conversation !== undefined && [...this.#threads.values()].every((t) => t.conversation.id !== conversation.identity.id)) this.#conversations.delete(conversation.identity.id)
     }

@@ -25,19 +25,3 @@ export function messageKeyOf(bytes: Buffer, contentId: string): string {
 export function hashKey(text: string): string {
   return hash('sha256', text, 'hex').slice(0, 32)
 }
-
-/**
- * The key of a message list's prefix, chained from `seed`: prefixKeys(seed, keys)[k] names the
- * first k + 1 messages. Two requests share a prefix key exactly when they share the seed and
- * those messages, so the longest prefix a request shares with a known thread is one lookup per
- * message.
- */
-export function prefixKeys(seed: string, keys: readonly string[]): string[] {
-  const out: string[] = []
-  let chain = seed
-  for (const key of keys) {
-    chain = hashKey(`${chain}|${key}`)
-    out.push(chain)
-  }
-  return out
-}
