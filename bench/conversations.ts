@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   const dataSource = await openStore(process.env.DATABASE_URL ?? embedded!.url)
   try {
     const bus = createMemoryBus()
-    const grouping = createBatchGrouping({ bus, logger })
+    const grouping = createBatchGrouping({ dataSource, bus, logger })
     const grouped = createCaptureStore(dataSource, grouping)
     const plain = createCaptureStore(dataSource)
     const rows: (string | number)[][] = []

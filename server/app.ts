@@ -66,7 +66,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   // `metrics` reads capture and proxy figures, and they report into it: the hooks below refer to it
   // before its line, which is safe because nothing between here and there awaits.
   const capture = createCapture({
-    store: createCaptureStore(dataSource, createBatchGrouping({ bus, logger })),
+    store: createCaptureStore(dataSource, createBatchGrouping({ dataSource, bus, logger })),
     bus,
     dataDir: config.dataDirPath,
     logger,

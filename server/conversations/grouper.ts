@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import type { CaptureOp } from '../records/capture-op'
-import type { ConversationAssignment, ConversationIdentity, ConversationWrites, ThreadIdentity, ThreadKind, ThreadLink, ThreadMessage } from '../records/conversation-record'
+import type { ConversationAssignment, ConversationIdentity, ConversationWrites, StoredThread, ThreadIdentity, ThreadKind, ThreadLink, ThreadMessage } from '../records/conversation-record'
 import type { RequestRecord } from '../records/request-record'
 import { hashKey } from './message-key'
 import { comparableText, realPromptText, titleOf } from './prompt-text'
@@ -88,6 +88,9 @@ export class ConversationGrouper {
   /** Task prompts of conversations without a session, for subagents that carry none either. */
   readonly #sessionlessSpawns = new Map<string, string>()
   readonly #stats: GrouperStats = { grouped: 0, groupingMs: 0 }
+  /** Conversations looked for in the store already (found or not), so each is read once. */
+  readonly #looked = new Set<string>()
+  readonly #shapes = new WeakMap<RequestRecord, RequestShape | null>()
 
   constructor(options: GrouperOptions = {}) {
     this.#maxThreads = options.maxThreads ?? 5_000
@@ -125,8 +128,61 @@ export class ConversationGrouper {
     return writes.assignments.length === 0 && writes.links.length === 0 && conversations.size === 0 ? null : writes
   }
 
+  /**
+   * The sessions of a batch's requests this grouper has not met, whose threads the store may hold
+   * from before a restart: read them (`readConversationThreads`) and `restore` them before
+   * `groupBatch`, so a session goes on in its threads.
+   */
+  conversationsToLoad(ops: readonly CaptureOp[], isStartStored: (id: string) => boolean): string[] {
+    const ids = new Set<string>()
+    for (const op of ops) {
+      if (this.#assigned.has(op.record.id) || (op.kind === 'complete' && isStartStored(op.record.id))) continue
+      const session = this.#shapeOf(op.record)?.session
+      if (!session) continue
+      const id = idFromKey(`session|${session.key}`)
+      if (!this.#conversations.has(id) && !this.#looked.has(id)) ids.add(id)
+    }
+    return [...ids]
+  }
+
+  /** Takes back the threads stored before a restart of the conversations `looked` names (see conversationsToLoad), oldest first. */
+  restore(threads: readonly StoredThread[], looked: readonly string[]): void {
+    if (this.#looked.size > this.#maxRequests) this.#looked.clear()
+    for (const id of looked) this.#looked.add(id)
+    for (const stored of threads) {
+      const conversation = this.#conversations.get(stored.conversation.id) ?? this.#newConversation(stored.conversation)
+      if (stored.conversationHasTitle) conversation.hasTitle = true
+      if (this.#threads.has(stored.thread.id)) continue
+      const thread: ThreadState = {
+        identity: { ...stored.thread },
+        conversation: conversation.identity,
+        systemKey: stored.thread.systemKey,
+        keys: stored.messages.map((m) => m.key),
+        indexKey: null,
+        contentIds: stored.messages.map((m) => m.contentId),
+        requestIds: stored.messages.map((m) => m.requestId),
+        firstText: null,
+      }
+      // A gap (messages of a forked thread written by an older version) makes the thread unmatchable rather than wrong.
+      if (stored.messages.some((m, i) => m.position !== i)) thread.keys = []
+      if (stored.thread.kind === 'MAIN') {
+        conversation.mainThreadId = stored.thread.id
+        conversation.mainSystemKey = stored.thread.systemKey
+      }
+      this.#threads.set(thread.identity.id, thread)
+      if (thread.keys.length > 0) this.#index(thread, `${conversation.identity.sessionKey === null ? NO_SESSION_SCOPE : conversation.identity.id}|${thread.keys[0]}`)
+    }
+    this.#evictThreads()
+  }
+
+  #shapeOf(record: RequestRecord): RequestShape | null {
+    let shape = this.#shapes.get(record)
+    if (shape === undefined) this.#shapes.set(record, (shape = shapeOf(record)))
+    return shape
+  }
+
   #assign(record: RequestRecord, links: ThreadLink[]): ConversationAssignment | undefined {
-    const shape = shapeOf(record)
+    const shape = this.#shapeOf(record)
     if (shape === null) return undefined
     this.#stats.grouped++
     const purpose = sidePurposeOf(shape)
@@ -142,7 +198,7 @@ export class ConversationGrouper {
       const match = this.#longestMatch(NO_SESSION_SCOPE, shape.messages)
       conversation = match ? this.#conversations.get(match.thread.conversation.id)! : this.#newConversation({ id: record.id, sessionKey: null, sessionSource: 'PREFIX' })
     }
-    const identity: ThreadIdentity = { id: idFromKey(`${conversation.identity.id}|side|${purpose}`), kind: 'SIDE', parentThreadId: conversation.mainThreadId, parentToolUseId: null, agentId: null, purpose }
+    const identity: ThreadIdentity = { id: idFromKey(`${conversation.identity.id}|side|${purpose}`), kind: 'SIDE', parentThreadId: conversation.mainThreadId, parentToolUseId: null, agentId: null, purpose, systemKey: shape.systemKey }
     if (conversation.mainThreadId === null) conversation.orphanSides.add(identity.id)
     return this.#assignment(record, shape, conversation.identity, identity, [], null)
   }
@@ -156,7 +212,7 @@ export class ConversationGrouper {
     if (thread === undefined) {
       const isSubagent = shape.parentAgentId !== null
       const parentThreadId = isSubagent ? idFromKey(`${conversationId}|agent|${shape.parentAgentId}`) : null
-      thread = this.#newThread(conversation, { id: threadId, kind: isSubagent ? 'SUBAGENT' : 'MAIN', parentThreadId, parentToolUseId: null, agentId: shape.agentId, purpose: null }, shape, links)
+      thread = this.#newThread(conversation, { id: threadId, kind: isSubagent ? 'SUBAGENT' : 'MAIN', parentThreadId, parentToolUseId: null, agentId: shape.agentId, purpose: null, systemKey: shape.systemKey }, shape, links)
       if (isSubagent) this.#linkBySpawn(conversation, thread, shape, links)
     }
     return this.#extend(record, shape, thread, links)
@@ -177,7 +233,7 @@ export class ConversationGrouper {
       fork.contentIds = thread.contentIds.slice(0, length)
       fork.requestIds = thread.requestIds.slice(0, length)
       const assignment = this.#extend(record, shape, fork, links)
-      assignment.newMessages.unshift(...fork.contentIds.slice(0, length).map((contentId, position) => ({ position, contentId, requestId: fork.requestIds[position]!, role: null })))
+      assignment.newMessages.unshift(...fork.contentIds.slice(0, length).map((contentId, position) => ({ position, contentId, requestId: fork.requestIds[position]!, role: null, key: fork.keys[position]! })))
       return assignment
     }
     const conversation = session ?? this.#sessionlessSpawnConversation(shape) ?? this.#newConversation({ id: record.id, sessionKey: null, sessionSource: 'PREFIX' })
@@ -189,7 +245,7 @@ export class ConversationGrouper {
   /** MAIN when the conversation has none, or when the system prompt is the main agent's; otherwise a subagent. */
   #newThreadIdentity(conversation: ConversationState, shape: RequestShape, id: string): ThreadIdentity {
     const isMain = conversation.mainThreadId === null || (shape.systemKey !== null && shape.systemKey === conversation.mainSystemKey && !this.#spawnFor(conversation, shape))
-    return { id, kind: isMain ? 'MAIN' : 'SUBAGENT', parentThreadId: isMain ? null : conversation.mainThreadId, parentToolUseId: null, agentId: null, purpose: null }
+    return { id, kind: isMain ? 'MAIN' : 'SUBAGENT', parentThreadId: isMain ? null : conversation.mainThreadId, parentToolUseId: null, agentId: null, purpose: null, systemKey: shape.systemKey }
   }
 
   /** Adds the request's messages past `known` to the thread and makes its assignment. */
@@ -206,7 +262,7 @@ export class ConversationGrouper {
         thread.contentIds.push(message.contentId)
         thread.requestIds.push(record.id)
         const parsed = parseMessage(message)
-        newMessages.push({ position, contentId: message.contentId, requestId: record.id, role: parsed?.role ?? null })
+        newMessages.push({ position, contentId: message.contentId, requestId: record.id, role: parsed?.role ?? null, key: message.key })
         if (parsed === null) continue
         if (parsed.role === 'assistant') this.#noteSpawnsIn(conversation, thread, parsed.content, links)
         if (title === null && !conversation.hasTitle && thread.identity.kind === 'MAIN' && parsed.role === 'user') title = titleOf(realPromptText(parsed.content))

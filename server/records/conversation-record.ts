@@ -26,6 +26,8 @@ export interface ThreadIdentity {
   agentId: string | null
   /** For SIDE threads: count_tokens, quota or small_model. */
   purpose: string | null
+  /** Hash of the system prompt it started with: a new history under the main agent's prompt is the main agent again. */
+  systemKey: string | null
 }
 
 /** One message of a thread, stored once: its position, its content (see store/contents) and the request that first sent it. */
@@ -34,6 +36,17 @@ export interface ThreadMessage {
   contentId: string
   requestId: string
   role: string | null
+  /** The message's identity in its thread, cache_control aside (see conversations/message-key). */
+  key: string
+}
+
+/** A stored thread as grouping needs it to go on after a restart. */
+export interface StoredThread {
+  conversation: ConversationIdentity
+  conversationHasTitle: boolean
+  thread: ThreadIdentity
+  startedAt: Date
+  messages: ThreadMessage[]
 }
 
 export interface ConversationAssignment {

@@ -46,9 +46,10 @@ export interface CaptureStoreOptions {
   /**
    * Groups a batch's requests into conversations (see conversations/grouper), after their bodies
    * are laid out and before its statements are built: what it returns is written in the same
-   * transaction. It runs in the writer, beside forwarding, never in its way. @default none
+   * transaction. It runs in the writer, beside forwarding, never in its way, and may read the
+   * store first (threads stored before a restart). @default none
    */
-  group?: (ops: readonly CaptureOp[], isStartStored: (id: string) => boolean) => ConversationWrites | null
+  group?: (ops: readonly CaptureOp[], isStartStored: (id: string) => boolean) => Promise<ConversationWrites | null>
   /** Told the conversations a committed batch changed (for live updates). */
   onConversationsChanged?: (conversationIds: readonly string[]) => void
 }
@@ -67,7 +68,7 @@ export function createCaptureStore(dataSource: DataSource, options: CaptureStore
         await nextTurn()
       }
       const { statements, contentIds } = buildBatchStatements(ops, isStartStored, (id) => known.has(id))
-      const conversations = options.group?.(ops, isStartStored) ?? null
+      const conversations = (await options.group?.(ops, isStartStored)) ?? null
       if (conversations !== null) statements.push(...conversationStatements(conversations))
       if (statements.length === 1) {
         // One statement commits on its own: a single round trip instead of three.

@@ -27,9 +27,9 @@ export function conversationStatements(writes: ConversationWrites): Statement[] 
     })
     const threads = [...new Map(assignments.map((a) => [a.thread.id, a])).values()]
     inserts.push({
-      text: `INSERT INTO ${CONVERSATION_THREADS_TABLE} (id, conversation_id, kind, parent_thread_id, parent_tool_use_id, agent_id, purpose, started_at, last_activity_at)
-        SELECT id, conversation_id, kind, parent_thread_id, parent_tool_use_id, agent_id, purpose, started_at, started_at
-        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::timestamptz[]) AS v (id, conversation_id, kind, parent_thread_id, parent_tool_use_id, agent_id, purpose, started_at)
+      text: `INSERT INTO ${CONVERSATION_THREADS_TABLE} (id, conversation_id, kind, parent_thread_id, parent_tool_use_id, agent_id, purpose, system_key, started_at, last_activity_at)
+        SELECT id, conversation_id, kind, parent_thread_id, parent_tool_use_id, agent_id, purpose, system_key, started_at, started_at
+        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[]) AS v (id, conversation_id, kind, parent_thread_id, parent_tool_use_id, agent_id, purpose, system_key, started_at)
         ON CONFLICT (id) DO UPDATE SET parent_thread_id = COALESCE(${CONVERSATION_THREADS_TABLE}.parent_thread_id, EXCLUDED.parent_thread_id),
           parent_tool_use_id = COALESCE(${CONVERSATION_THREADS_TABLE}.parent_tool_use_id, EXCLUDED.parent_tool_use_id)`,
       values: [
@@ -40,15 +40,16 @@ export function conversationStatements(writes: ConversationWrites): Statement[] 
         threads.map((a) => a.thread.parentToolUseId),
         threads.map((a) => a.thread.agentId),
         threads.map((a) => a.thread.purpose),
+        threads.map((a) => a.thread.systemKey),
         threads.map((a) => a.startedAt),
       ],
     })
     const messages = assignments.flatMap((a) => a.newMessages.map((m) => ({ threadId: a.thread.id, ...m })))
     if (messages.length > 0) {
       inserts.push({
-        text: `INSERT INTO ${CONVERSATION_MESSAGES_TABLE} (thread_id, position, content_id, request_id, role)
-          SELECT * FROM unnest($1::uuid[], $2::integer[], $3::uuid[], $4::uuid[], $5::text[]) ON CONFLICT DO NOTHING`,
-        values: [messages.map((m) => m.threadId), messages.map((m) => m.position), messages.map((m) => m.contentId), messages.map((m) => m.requestId), messages.map((m) => m.role)],
+        text: `INSERT INTO ${CONVERSATION_MESSAGES_TABLE} (thread_id, position, content_id, request_id, role, message_key)
+          SELECT * FROM unnest($1::uuid[], $2::integer[], $3::uuid[], $4::uuid[], $5::text[], $6::text[]) ON CONFLICT DO NOTHING`,
+        values: [messages.map((m) => m.threadId), messages.map((m) => m.position), messages.map((m) => m.contentId), messages.map((m) => m.requestId), messages.map((m) => m.role), messages.map((m) => m.key)],
       })
     }
     inserts.push({

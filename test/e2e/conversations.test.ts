@@ -12,6 +12,7 @@ import { claudeCodeSession, interleave, type SessionTruth, type TrafficCall } fr
 import { sdkClient } from '../support/sdk-client'
 import { startApp, type TestApp } from '../support/start-app'
 import { waitFor } from '../support/wait'
+import { createTestDatabase } from '../support/test-database'
 
 const CONVERSATION = graphql(`query ConversationOfSession($filter: ConversationFilter) {
   conversations(filter: $filter, first: 10) {
@@ -188,5 +189,42 @@ describe('conversations through the proxy', () => {
     expect(first.sessionSource).toBe('PREFIX')
     expectTruth(first, ofSession(a.calls), a.truth)
     expectTruth(second, ofSession(b.calls), b.truth)
+  })
+})
+
+describe('conversations across a restart', () => {
+  it('goes on in the same conversation and threads when Claudescope restarts in the middle of a session', async () => {
+    const database = await createTestDatabase()
+    try {
+      const sessionId = randomUUID()
+      const { calls, truth } = claudeCodeSession({ sessionId, mainTurns: 12, spawnAt: [4, 9], subagentTurns: 2 })
+      // Stop between two main turns, after the first subagent finished.
+      const cut = calls.findIndex((call, i) => i > 0 && call.thread === 'main' && calls[i - 1]!.thread === 'agent-1') + 2
+      const sent: Sent[] = []
+      for (const part of [calls.slice(0, cut), calls.slice(cut)]) {
+        const instance = await startApp({ databaseUrl: database.url })
+        try {
+          client = sdkClient(instance.url)
+          const current = app
+          app = instance
+          sent.push(...(await send(part)))
+          app = current
+        } finally {
+          await instance.close()
+        }
+      }
+      client = sdkClient(app.url)
+      const instance = await startApp({ databaseUrl: database.url })
+      try {
+        const current = app
+        app = instance
+        expectTruth(await conversationOf(sessionId), sent, truth)
+        app = current
+      } finally {
+        await instance.close()
+      }
+    } finally {
+      await database.drop()
+    }
   })
 })

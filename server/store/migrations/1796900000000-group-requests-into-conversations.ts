@@ -4,7 +4,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm'
  * Conversations and their threads, derived from captured requests as they are written (see
  * conversations/grouper): a conversation row with the totals its list shows, a row per thread
  * (main agent, subagent, side calls), each thread's messages once each (a content id per position,
- * with the request that introduced it), and each request's place. Totals are stored, not summed
+ * with the request that introduced it and the key grouping matches it by, so a restarted process
+ * finds its threads again), and each request's place. Totals are stored, not summed
  * when read, so a list of thousands of conversations reads one index.
  */
 export class GroupRequestsIntoConversations1796900000000 implements MigrationInterface {
@@ -23,7 +24,7 @@ export class GroupRequestsIntoConversations1796900000000 implements MigrationInt
     await queryRunner.query(`CREATE INDEX "conversations_session_key_idx" ON "conversations" ("session_key")`)
     await queryRunner.query(
       `CREATE TABLE "conversation_threads" ("id" uuid NOT NULL, "conversation_id" uuid NOT NULL, "kind" text NOT NULL,
-        "parent_thread_id" uuid, "parent_tool_use_id" text, "agent_id" text, "purpose" text,
+        "parent_thread_id" uuid, "parent_tool_use_id" text, "agent_id" text, "purpose" text, "system_key" text,
         "started_at" timestamp with time zone NOT NULL, "last_activity_at" timestamp with time zone NOT NULL,
         "request_count" integer NOT NULL DEFAULT 0, "message_count" integer NOT NULL DEFAULT 0,
         CONSTRAINT "PK_conversation_threads" PRIMARY KEY ("id"))`,
@@ -31,7 +32,7 @@ export class GroupRequestsIntoConversations1796900000000 implements MigrationInt
     await queryRunner.query(`CREATE INDEX "conversation_threads_conversation_idx" ON "conversation_threads" ("conversation_id", "started_at")`)
     await queryRunner.query(
       `CREATE TABLE "conversation_messages" ("thread_id" uuid NOT NULL, "position" integer NOT NULL, "content_id" uuid NOT NULL,
-        "request_id" uuid NOT NULL, "role" text, CONSTRAINT "PK_conversation_messages" PRIMARY KEY ("thread_id", "position"))`,
+        "request_id" uuid NOT NULL, "role" text, "message_key" text NOT NULL, CONSTRAINT "PK_conversation_messages" PRIMARY KEY ("thread_id", "position"))`,
     )
     await queryRunner.query(
       `CREATE TABLE "conversation_requests" ("request_id" uuid NOT NULL, "conversation_id" uuid NOT NULL, "thread_id" uuid NOT NULL,
