@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks'
 import { graphql } from 'graphql'
 import { buildApiSchema, createApiContextFactory } from '../server/api'
 import { createBatchGrouping } from '../server/conversations/batch-grouping'
+import { ConversationsService } from '../server/conversations/conversations.service'
 import { createMemoryBus } from '../server/live/memory-bus'
 import { createLogger } from '../server/logger'
 import type { RequestRecord } from '../server/records/request-record'
@@ -138,6 +139,12 @@ async function main(): Promise<void> {
     const threads = shape.conversation.threads as Array<{ kind: string; messages: unknown[] }>
     const detailTimes = await timed(() => run(detail, { id }))
     rows.push([`conversation(id): ${shape.conversation.requestCount} requests, ${threads.length} threads, ${threads.reduce((n, t) => n + t.messages.length, 0)} messages`, fmt(percentile(detailTimes, 50)), fmt(percentile(detailTimes, 95)), ''])
+    const service = new ConversationsService(dataSource)
+    const sqlTimes = await timed(async () => {
+      const [threadRows] = await Promise.all([service.threads(id), service.turns(id), service.get(id)])
+      await service.messages(threadRows.map((t) => t.id))
+    })
+    rows.push(['  of which the four queries (service, no GraphQL)', fmt(percentile(sqlTimes, 50)), fmt(percentile(sqlTimes, 95)), ''])
     const withText = detail.replace('messages { position role requestId }', 'messages { position role requestId contentText }')
     const textTimes = await timed(() => run(withText, { id }))
     rows.push(['conversation(id), message texts too', fmt(percentile(textTimes, 50)), fmt(percentile(textTimes, 95)), ''])
