@@ -11,6 +11,16 @@ import type { HealthReport } from './health/health-report'
 import { StorageResolver, type StorageContext } from './storage/storage.resolver'
 import { StorageService } from './storage/storage.service'
 import { RetentionResolver, type RetentionContext } from './retention/retention.resolver'
+import { createConversationLoaders } from './conversations/conversation-loaders'
+import {
+  ConversationConnectionResolver,
+  ConversationsResolver,
+  ConversationThreadResolver,
+  RequestConversationResolver,
+  ThreadMessageResolver,
+  type ConversationsContext,
+} from './conversations/conversations.resolver'
+import { ConversationsService } from './conversations/conversations.service'
 import type { RetentionService } from './retention/retention.service'
 import DataLoader from 'dataloader'
 import type { Grader } from './grading/grader'
@@ -48,10 +58,15 @@ const resolvers = [
   RateLimitsResolver,
   QuotaWindowResolver,
   RequestRateLimitResolver,
+  ConversationsResolver,
+  ConversationConnectionResolver,
+  ConversationThreadResolver,
+  ThreadMessageResolver,
+  RequestConversationResolver,
 ] as const
 
 /** What every resolver receives: each domain reads its own slice. */
-export type ApiContext = RequestsContext & HealthContext & StorageContext & RetentionContext & UsageContext & GradingContext & HeaderRulesContext & SettingsContext & RateLimitsContext
+export type ApiContext = RequestsContext & HealthContext & StorageContext & RetentionContext & UsageContext & GradingContext & HeaderRulesContext & SettingsContext & RateLimitsContext & ConversationsContext
 
 export interface ApiDependencies {
   dataSource: DataSource
@@ -87,6 +102,7 @@ export function createApiContextFactory({ dataSource, bus, readHealth, retention
   // Every persisted settings section; others (prices, …) join this list.
   const settings = new SettingsService(dataSource, settingsAudit, [headerRules])
   const rateLimits = new RateLimitsService(dataSource)
+  const conversations = new ConversationsService(dataSource)
   return (client) => ({
     requests,
     bus,
@@ -105,5 +121,7 @@ export function createApiContextFactory({ dataSource, bus, readHealth, retention
     client,
     rateLimits,
     rateLimitLoader: createRateLimitLoader(rateLimits),
+    conversations,
+    conversationLoaders: createConversationLoaders(conversations),
   })
 }

@@ -7,6 +7,7 @@ import { Counter } from 'prom-client'
 import type { DataSource } from 'typeorm'
 import { buildApiSchema, createApiContextFactory } from './api'
 import { createCapture, type Capture } from './capture/capture'
+import { createBatchGrouping } from './conversations/batch-grouping'
 import { ensureDataDir } from './files/private-files'
 import type { Config } from './config'
 import { createGraphQLServer } from './graphql/graphql-server'
@@ -95,7 +96,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   // `metrics` reads capture and proxy figures, and they report into it: the hooks below refer to it
   // before its line, which is safe because nothing between here and there awaits.
   const capture = createCapture({
-    store: withPricing(createCaptureStore(dataSource), prices),
+    store: withPricing(createCaptureStore(dataSource, createBatchGrouping({ dataSource, bus, logger })), prices),
     bus,
     dataDir: config.dataDirPath,
     logger,

@@ -12,6 +12,8 @@ export type LiveEvent =
   | SettingsChangedEvent
   /** A response's rate-limit headers, as soon as they arrived. */
   | { kind: 'rateLimit'; snapshot: RateLimitSnapshotRecord }
+  /** A conversation's rows changed (a turn was grouped into it, or its totals moved), once committed. */
+  | { kind: 'conversation'; conversationId: string }
 
 /**
  * Settings of `section` changed in the database: every instance reloads that section from it. It

@@ -95,6 +95,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
   }
 
   const track = (event: LiveEvent) => {
+    if (event.kind === 'conversation') return
     if (event.kind === 'request') {
       const { id, status } = event.record
       if (status === 'IN_FLIGHT') {

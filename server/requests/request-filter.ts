@@ -1,5 +1,6 @@
 import type { RequestRecord, RequestStatus } from '../records/request-record'
 import { CONTENTS_TABLE } from '../store/tables/contents.table'
+import { CONVERSATION_REQUESTS_TABLE } from '../store/tables/conversations.table'
 
 /**
  * A RequestFilter's conditions. Every condition given must hold; null, undefined and empty lists
@@ -23,6 +24,8 @@ export interface RequestFilterValues {
   minDurationMs?: number | null
   /** Where the request went: `anthropic`, or a provider named in the routing file (e.g. `openai`), any of these. */
   providers?: string[] | null
+  /** Requests of this conversation (known once stored: live events never match it). */
+  conversationId?: string | null
 }
 
 /** One SQL condition over the `requests` table aliased `r`, with its named parameters. */
@@ -71,6 +74,11 @@ export function requestFilterSql(filter: RequestFilterValues | null | undefined)
   }
   if (isSet(filter.minDurationMs)) conditions.push({ sql: 'r.durationMs >= :filterMinDuration', params: { filterMinDuration: filter.minDurationMs } })
   if (given(filter.providers)) conditions.push({ sql: 'r.provider IN (:...filterProviders)', params: { filterProviders: filter.providers } })
+  if (isSet(filter.conversationId)) {
+    // Not a uuid: no conversation has that id, so no request matches (rather than a cast error).
+    const id = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(filter.conversationId) ? filter.conversationId : '00000000-0000-0000-0000-000000000000'
+    conditions.push({ sql: `EXISTS (SELECT 1 FROM ${CONVERSATION_REQUESTS_TABLE} cr WHERE cr.request_id = r.id AND cr.conversation_id = CAST(:filterConversation AS uuid))`, params: { filterConversation: id } })
+  }
   return conditions
 }
 
@@ -89,6 +97,7 @@ export function matchesRequestFilter(filter: RequestFilterValues | null | undefi
   if (isSet(filter.search) && filter.search !== '' && !bodiesContain(request, filter.search)) return false
   if (isSet(filter.minDurationMs) && !(isSet(durationMs) && durationMs >= filter.minDurationMs)) return false
   if (given(filter.providers) && !(isSet(request.provider) && filter.providers.includes(request.provider))) return false
+  if (isSet(filter.conversationId)) return false
   return true
 }
 

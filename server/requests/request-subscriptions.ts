@@ -58,8 +58,8 @@ async function* followStream(
   }
   if (finished) return
   for await (const event of source) {
-    if (event.kind === 'request') return
-    if (event.kind === 'chunk' && event.chunk.seq > lastSeq) {
+    if (event.kind !== 'chunk') return
+    if (event.chunk.seq > lastSeq) {
       lastSeq = event.chunk.seq
       yield event.chunk
     }

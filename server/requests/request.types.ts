@@ -143,4 +143,5 @@ export class RequestFilter implements RequestFilterValues {
   @Field(() => String, { nullable: true, description: 'Case-insensitive text in the request or response body.' }) search?: string | null
   @Field(() => Float, { nullable: true, description: 'Took at least this many milliseconds.' }) minDurationMs?: number | null
   @Field(() => [String], { nullable: true, description: 'Where the request went, any of these: anthropic, or a provider named in the routing file (e.g. openai).' }) providers?: string[] | null
+  @Field(() => ID, { nullable: true, description: 'Belongs to this conversation (stored requests only: live subscriptions never match it).' }) conversationId?: string | null
 }

@@ -1,8 +1,10 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { DataSource } from 'typeorm'
 import type { CaptureOp } from '../records/capture-op'
+import type { ConversationWrites } from '../records/conversation-record'
 import { ORPHANED_ERROR_CODE, ORPHANED_MESSAGE } from '../records/orphaned-record'
 import { buildBatchStatements, writesRequestBody } from './batch-statements'
+import { conversationStatements } from './conversation-statements'
 import { KnownContents } from './contents/known-contents'
 import { storedBodyOf } from './contents/stored-body'
 import { CAPTURE_RUNS_TABLE } from './tables/capture-runs.table'
@@ -40,8 +42,20 @@ export interface CaptureStore {
  */
 const LAYOUT_BYTES_PER_TURN = 128 * 1024
 
+export interface CaptureStoreOptions {
+  /**
+   * Groups a batch's requests into conversations (see conversations/grouper), after their bodies
+   * are laid out and before its statements are built: what it returns is written in the same
+   * transaction. It runs in the writer, beside forwarding, never in its way, and may read the
+   * store first (threads stored before a restart). @default none
+   */
+  group?: (ops: readonly CaptureOp[], isStartStored: (id: string) => boolean) => Promise<ConversationWrites | null>
+  /** Told the conversations a committed batch changed (for live updates). */
+  onConversationsChanged?: (conversationIds: readonly string[]) => void
+}
+
 /** The CaptureStore of a migrated store. */
-export function createCaptureStore(dataSource: DataSource): CaptureStore {
+export function createCaptureStore(dataSource: DataSource, options: CaptureStoreOptions = {}): CaptureStore {
   const known = new KnownContents()
   return {
     async writeBatch(ops, isStartStored) {
@@ -54,6 +68,8 @@ export function createCaptureStore(dataSource: DataSource): CaptureStore {
         await nextTurn()
       }
       const { statements, contentIds } = buildBatchStatements(ops, isStartStored, (id) => known.has(id))
+      const conversations = (await options.group?.(ops, isStartStored)) ?? null
+      if (conversations !== null) statements.push(...conversationStatements(conversations))
       if (statements.length === 1) {
         // One statement commits on its own: a single round trip instead of three.
         await dataSource.query(statements[0]!.text, statements[0]!.values)
@@ -63,6 +79,7 @@ export function createCaptureStore(dataSource: DataSource): CaptureStore {
         })
       }
       known.add(contentIds)
+      if (conversations !== null && conversations.touchedConversationIds.length > 0) options.onConversationsChanged?.(conversations.touchedConversationIds)
     },
     isTransient,
     async heartbeat(runId, previousRunId) {

@@ -6,7 +6,7 @@
  */
 import { isJsonObject } from './json-object'
 
-/** Whole blocks of Claude Code's own, removed with their content. */
+/** Whole blocks of Claude Code's own, removed with their content; a tag never closed is the user's text. */
 const INJECTED_ELEMENTS = /<(system-reminder|local-command-stdout|local-command-stderr|command-message|command-name)>[\s\S]*?<\/\1>/g
 /** The arguments of a slash command are the user's words; the tags around them are not. */
 const COMMAND_ARGS = /<command-args>([\s\S]*?)<\/command-args>/g
@@ -17,6 +17,8 @@ const BOILERPLATE = [
   /^\[Request interrupted by user( for tool use)?\]$/,
   /^This session is being continued from a previous conversation that ran out of context\./,
   /^No response requested\.$/,
+  // Claude Code warms its agents' caches up with this one word at start.
+  /^Warmup$/,
 ]
 
 /** The user's own text in one content block's text, or '' when it holds none. */
@@ -34,14 +36,22 @@ export function userPrompts(messages: unknown): string[] {
   const prompts: string[] = []
   for (const message of messages) {
     if (!isJsonObject(message) || message.role !== 'user') continue
-    const texts = textsOf(message.content).map(userTextOf).filter((text) => text !== '')
-    if (texts.length > 0) prompts.push(texts.join('\n\n'))
+    const prompt = userPromptOf(message.content)
+    if (prompt !== '') prompts.push(prompt)
   }
   return prompts
 }
 
+/** The user's own text in one message's `content`, its text blocks joined with a blank line; '' when none. */
+export function userPromptOf(content: unknown): string {
+  return textsOf(content)
+    .map(userTextOf)
+    .filter((text) => text !== '')
+    .join('\n\n')
+}
+
 /** The texts of a `content` (a string, or an array of blocks of which the text ones count). */
-function textsOf(content: unknown): string[] {
+export function textsOf(content: unknown): string[] {
   if (typeof content === 'string') return [content]
   if (!Array.isArray(content)) return []
   return content.flatMap((block) => (isJsonObject(block) && block.type === 'text' && typeof block.text === 'string' ? [block.text] : []))

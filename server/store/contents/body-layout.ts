@@ -1,4 +1,4 @@
-import { topLevelMembers, type JsonSpan } from '../../wire/top-level-members'
+import { topLevelMembers, type JsonMember, type JsonSpan } from '../../wire/top-level-members'
 import { contentIdOf } from './content-id'
 
 /**
@@ -17,6 +17,8 @@ export interface BodyPart {
   id: string
   /** The element's bytes, a view into the body (never copied). */
   bytes: Buffer
+  /** The top-level array it was cut from: `system`, `tools` or `messages`. */
+  member: string
 }
 
 /**
@@ -27,6 +29,8 @@ export interface StoredBody {
   text: Buffer | string
   contentIds: string[] | null
   parts: BodyPart[]
+  /** The body's top-level members as the one scan found them (empty when it is not a JSON object), for readers of other members. */
+  members: JsonMember[]
 }
 
 /**
@@ -36,23 +40,24 @@ export interface StoredBody {
  * none of these arrays, is stored whole.
  */
 export function layOutBody(body: Buffer): StoredBody {
-  const cuts: JsonSpan[] = []
-  for (const member of topLevelMembers(body)?.members ?? []) {
-    if (SPLIT_MEMBERS.has(member.key) && member.elements !== null) cuts.push(...member.elements)
+  const cuts: Array<JsonSpan & { member: string }> = []
+  const members = topLevelMembers(body)?.members ?? []
+  for (const member of members) {
+    if (SPLIT_MEMBERS.has(member.key) && member.elements !== null) cuts.push(...member.elements.map((span) => ({ ...span, member: member.key })))
   }
-  if (cuts.length === 0) return { text: body, contentIds: null, parts: [] }
+  if (cuts.length === 0) return { text: body, contentIds: null, parts: [], members }
   // Members come in body order and elements in array order: the cuts are sorted and apart.
   const pieces: Buffer[] = []
   const parts: BodyPart[] = []
   let at = 0
-  for (const { start, end } of cuts) {
+  for (const { start, end, member } of cuts) {
     const bytes = body.subarray(start, end)
     pieces.push(body.subarray(at, start), PART_MARK_BYTE)
-    parts.push({ id: contentIdOf(bytes), bytes })
+    parts.push({ id: contentIdOf(bytes), bytes, member })
     at = end
   }
   pieces.push(body.subarray(at))
-  return { text: Buffer.concat(pieces), contentIds: parts.map((part) => part.id), parts }
+  return { text: Buffer.concat(pieces), contentIds: parts.map((part) => part.id), parts, members }
 }
 
 /**

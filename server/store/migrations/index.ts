@@ -5,6 +5,7 @@ import { TrackCaptureRuns1796161645015 } from './1796161645015-track-capture-run
 import { MarkDemotedRequests1796500000000 } from './1796500000000-mark-demoted-requests'
 import { StoreBodyPartsOnce1796700000000 } from './1796700000000-store-body-parts-once'
 import { KeepStreamChunksPerResponse1796800000000 } from './1796800000000-keep-stream-chunks-per-response'
+import { GroupRequestsIntoConversations1796900000000 } from './1796900000000-group-requests-into-conversations'
 import { PriceRequestsAndRollUpUsage1797000000000 } from './1797000000000-price-requests-and-roll-up-usage'
 import { RecordRateLimitSnapshots1797100000000 } from './1797100000000-record-rate-limit-snapshots'
 import { KeepHeaderRulesAndSettingsChanges1797200000000 } from './1797200000000-keep-header-rules-and-settings-changes'
@@ -15,4 +16,4 @@ import { GradePrompts1797300000000 } from './1797300000000-grade-prompts'
  * `require`, which cannot load .ts under Vitest. Add each generated class here; never edit one
  * that has landed.
  */
-export const migrations: Array<new () => MigrationInterface> = [CreateRequests1795588273908, CompressBodiesWithLz41795603974996, TrackCaptureRuns1796161645015, MarkDemotedRequests1796500000000, StoreBodyPartsOnce1796700000000, KeepStreamChunksPerResponse1796800000000, PriceRequestsAndRollUpUsage1797000000000, RecordRateLimitSnapshots1797100000000, KeepHeaderRulesAndSettingsChanges1797200000000, GradePrompts1797300000000]
+export const migrations: Array<new () => MigrationInterface> = [CreateRequests1795588273908, CompressBodiesWithLz41795603974996, TrackCaptureRuns1796161645015, MarkDemotedRequests1796500000000, StoreBodyPartsOnce1796700000000, KeepStreamChunksPerResponse1796800000000, GroupRequestsIntoConversations1796900000000, PriceRequestsAndRollUpUsage1797000000000, RecordRateLimitSnapshots1797100000000, KeepHeaderRulesAndSettingsChanges1797200000000, GradePrompts1797300000000]
