@@ -5,6 +5,7 @@
  */
 import type { Attributes } from '@opentelemetry/api'
 import type { RequestRecord } from '../records/request-record'
+import { sessionOf } from '../conversations/session-key'
 import { parseJsonObject } from '../wire/json-object'
 
 export interface GenAiSpan {
@@ -35,6 +36,9 @@ export function genAiSpanOf(record: RequestRecord): GenAiSpan {
   if (record.stopReason !== null) attributes['gen_ai.response.finish_reasons'] = [record.stopReason]
   set(attributes, 'http.response.status_code', record.httpStatus)
   set(attributes, 'claudescope.upstream_request.id', record.upstreamRequestId)
+  // The session from the request's headers (Claude Code's own, or x-claudescope-session): reading
+  // the one inside metadata.user_id would mean parsing the whole body again, for every span.
+  set(attributes, 'gen_ai.conversation.id', sessionOf(record.requestHeaders, undefined)?.key ?? null)
   if (usage) {
     // All input, cached or not: the conventions count cache reads and writes inside input tokens.
     const input = sum(usage.inputTokens, usage.cacheCreationInputTokens, usage.cacheReadInputTokens)

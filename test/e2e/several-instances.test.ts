@@ -14,6 +14,7 @@ if (process.env.TEST_DB === 'postgres' && !hasRedisServer()) console.warn('\n***
 
 const LIVE_CHUNKS = graphql(`subscription EveryChunk { liveChunks { requestId seq data } }`)
 const LIVE_LINK = graphql(`query LiveLink { health { live { transport connected interruptions } } }`)
+const CREATE_RULE = graphql(`mutation AddTeamHeader { createHeaderRule(rule: { scope: REQUEST, header: "x-team", action: SET, value: "platform" }) { id } }`)
 const COMPLETED = graphql(`query CompletedCount { requests(filter: { statuses: [COMPLETED] }) { totalCount } }`)
 type LiveChunk = { liveChunks: { requestId: string; seq: number; data: string } }
 
@@ -78,5 +79,14 @@ describe.skipIf(!runs)('several instances on one PostgreSQL and one Redis', () =
     const sent = await streamThrough(b, 3)
     const results = await onA.waitFor(chunksBefore + sent.length)
     expect(results.slice(chunksBefore).map((r) => r.liveChunks.data)).toEqual(sent)
+  })
+
+  it('applies a header rule created on one instance to the next request another instance serves', async () => {
+    await queryGraphQL(a.url, CREATE_RULE)
+    // Redis carries the change to B, which reloads its rules from the database.
+    await waitFor(() => !b.app.headerRules.current().isEmpty, 'B to load the rule created on A')
+    const before = b.upstream.requests.length
+    await sdkClient(b.url).messages.create({ model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'ruled' }] })
+    expect(b.upstream.requests[before]!.headers['x-team']).toBe('platform')
   })
 })

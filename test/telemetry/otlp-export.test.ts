@@ -61,6 +61,7 @@ describe('genAiSpanOf', () => {
   it('names the span after the operation and model, and counts cache reads and writes inside input tokens', () => {
     const record = makeRecord({
       model: 'claude-sonnet-4-6',
+      requestHeaders: { 'x-claude-code-session-id': '2f1c7d0e-5b7a-4c3e-9d8f-0a1b2c3d4e5f' },
       responseBody: '{"id":"msg_01Abc","type":"message","model":"claude-sonnet-4-6-20260101","content":[]}',
       usage: { inputTokens: 12, outputTokens: 42, cacheCreationInputTokens: 2048, cacheCreation5mInputTokens: 1536, cacheCreation1hInputTokens: 512, cacheReadInputTokens: 4096, thinkingTokens: null, webSearchRequests: null, webFetchRequests: null, serviceTier: 'standard', inferenceGeo: null },
     })
@@ -81,6 +82,7 @@ describe('genAiSpanOf', () => {
       'gen_ai.usage.cache_read.input_tokens': 4096,
       'gen_ai.usage.cache_creation.input_tokens': 2048,
       'http.response.status_code': 200,
+      'gen_ai.conversation.id': '2f1c7d0e-5b7a-4c3e-9d8f-0a1b2c3d4e5f',
     })
   })
 
