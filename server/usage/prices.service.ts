@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import type { DataSource } from 'typeorm'
+import type { DataSource, EntityManager } from 'typeorm'
 import type { Logger } from '../logger'
 import type { UsageRecord } from '../records/request-record'
 import { ROLLUP_GRAINS, USAGE_ROLLUPS_TABLE } from '../store/tables/usage-rollups.table'
@@ -24,6 +24,12 @@ export interface SetPriceResult {
   /** Finished requests whose cost, price row or status changed. */
   recostedRequests: number
 }
+
+/**
+ * Runs in the transaction that stores a price, with the override it replaced (null when none)
+ * and the one stored: an audit entry written there commits or fails with the change.
+ */
+export type PriceStoredHook = (manager: EntityManager, before: PriceRow | null, after: PriceRow) => Promise<void>
 
 const OVERRIDES = 'price_overrides'
 const OVERRIDE_COLUMNS = `id, model, effective_from, min_input_tokens::text, input_usd_per_mtok::text, output_usd_per_mtok::text, cache_write_5m_usd_per_mtok::text,
@@ -97,25 +103,34 @@ export class PricesService implements PricingSource {
    * model, date and tier), then re-costs the finished requests of that model started since then.
    * Throws an INVALID_PRICE UserInputError for a value out of range.
    */
-  async setPrice(values: PriceInputValues): Promise<SetPriceResult> {
+  async setPrice(values: PriceInputValues, onStored?: PriceStoredHook): Promise<SetPriceResult> {
     const book = await this.book()
     const row = toOverrideRow(values, book.keyOf(values.model))
-    const [stored] = (await this.#dataSource.query(
-      `INSERT INTO ${OVERRIDES} (model, effective_from, min_input_tokens, input_usd_per_mtok, output_usd_per_mtok, cache_write_5m_usd_per_mtok,
-         cache_write_1h_usd_per_mtok, cache_read_usd_per_mtok, batch_multiplier, geo_multipliers, web_search_usd_per_thousand, note)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-       ON CONFLICT (model, effective_from, min_input_tokens) DO UPDATE SET input_usd_per_mtok = EXCLUDED.input_usd_per_mtok,
-         output_usd_per_mtok = EXCLUDED.output_usd_per_mtok, cache_write_5m_usd_per_mtok = EXCLUDED.cache_write_5m_usd_per_mtok,
-         cache_write_1h_usd_per_mtok = EXCLUDED.cache_write_1h_usd_per_mtok, cache_read_usd_per_mtok = EXCLUDED.cache_read_usd_per_mtok,
-         batch_multiplier = EXCLUDED.batch_multiplier, geo_multipliers = EXCLUDED.geo_multipliers,
-         web_search_usd_per_thousand = EXCLUDED.web_search_usd_per_thousand, note = EXCLUDED.note, updated_at = now()
-       RETURNING ${OVERRIDE_COLUMNS}`,
-      [row.model, row.effectiveFrom, row.minInputTokens, row.inputUsdPerMTok, row.outputUsdPerMTok, row.cacheWrite5mUsdPerMTok, row.cacheWrite1hUsdPerMTok,
-        row.cacheReadUsdPerMTok, row.batchMultiplier, JSON.stringify(row.geoMultipliers), row.webSearchUsdPerThousand, row.note],
-    )) as OverrideRow[]
+    const stored = await this.#dataSource.transaction(async (manager) => {
+      const [before] = (await manager.query(`SELECT ${OVERRIDE_COLUMNS} FROM ${OVERRIDES} WHERE model = $1 AND effective_from = $2 AND min_input_tokens = $3`, [
+        row.model,
+        row.effectiveFrom,
+        row.minInputTokens,
+      ])) as OverrideRow[]
+      const [after] = (await manager.query(
+        `INSERT INTO ${OVERRIDES} (model, effective_from, min_input_tokens, input_usd_per_mtok, output_usd_per_mtok, cache_write_5m_usd_per_mtok,
+           cache_write_1h_usd_per_mtok, cache_read_usd_per_mtok, batch_multiplier, geo_multipliers, web_search_usd_per_thousand, note)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (model, effective_from, min_input_tokens) DO UPDATE SET input_usd_per_mtok = EXCLUDED.input_usd_per_mtok,
+           output_usd_per_mtok = EXCLUDED.output_usd_per_mtok, cache_write_5m_usd_per_mtok = EXCLUDED.cache_write_5m_usd_per_mtok,
+           cache_write_1h_usd_per_mtok = EXCLUDED.cache_write_1h_usd_per_mtok, cache_read_usd_per_mtok = EXCLUDED.cache_read_usd_per_mtok,
+           batch_multiplier = EXCLUDED.batch_multiplier, geo_multipliers = EXCLUDED.geo_multipliers,
+           web_search_usd_per_thousand = EXCLUDED.web_search_usd_per_thousand, note = EXCLUDED.note, updated_at = now()
+         RETURNING ${OVERRIDE_COLUMNS}`,
+        [row.model, row.effectiveFrom, row.minInputTokens, row.inputUsdPerMTok, row.outputUsdPerMTok, row.cacheWrite5mUsdPerMTok, row.cacheWrite1hUsdPerMTok,
+          row.cacheReadUsdPerMTok, row.batchMultiplier, JSON.stringify(row.geoMultipliers), row.webSearchUsdPerThousand, row.note],
+      )) as OverrideRow[]
+      await onStored?.(manager, before === undefined ? null : toPriceRow(before), toPriceRow(after!))
+      return after!
+    })
     const updated = await this.#reload()
     const recostedRequests = await this.#inTurn(() => this.#recostModel(updated, row.model, row.effectiveFrom))
-    return { price: toPriceRow(stored!), recostedRequests }
+    return { price: toPriceRow(stored), recostedRequests }
   }
 
   recostLater(ids: readonly string[]): void {

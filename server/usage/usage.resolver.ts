@@ -1,4 +1,6 @@
 import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql'
+import type { OperationClient } from '../graphql/graphql-server'
+import type { SettingsAudit } from '../settings/settings-audit'
 import type { PricesService } from './prices.service'
 import type { UsageGroupValue, UsageReportValues, UsageService } from './usage.service'
 import { Price, PriceInput, SetPriceResult, TimeRange, toPrice, UsageGroup, UsageReport } from './usage.types'
@@ -7,6 +9,9 @@ import { Price, PriceInput, SetPriceResult, TimeRange, toPrice, UsageGroup, Usag
 export interface UsageContext {
   usage: UsageService
   prices: PricesService
+  /** Price changes are settings changes: audited like the others. */
+  settingsAudit: SettingsAudit
+  client: OperationClient
 }
 
 @Resolver()
@@ -28,7 +33,13 @@ export class UsageResolver {
 
   @Mutation(() => SetPriceResult, { description: 'Sets the prices of a model from a date on (per tier), then re-costs the finished requests of that model started since, in batches beside capture.' })
   async setPrice(@Ctx() ctx: UsageContext, @Arg('price', () => PriceInput) price: PriceInput): Promise<SetPriceResult> {
-    const result = await ctx.prices.setPrice(price)
+    const result = await ctx.prices.setPrice(price, (manager, before, after) =>
+      ctx.settingsAudit.record(
+        manager,
+        { section: 'prices', action: 'setPrice', summary: `${after.model} from ${after.effectiveFrom.toISOString().slice(0, 10)}: $${after.inputUsdPerMTok} input, $${after.outputUsdPerMTok} output per million tokens`, before, after },
+        ctx.client,
+      ),
+    )
     return { price: toPrice(result.price), recostedRequests: result.recostedRequests }
   }
 }

@@ -43,6 +43,20 @@ const IMPORT = `mutation ($document: JSON!) { importSettings(document: $document
 const RULES = `query { headerRules { scope header action value find enabled pathPrefix model description position } }`
 
 describe('settings audit', () => {
+  it('records a price set through setPrice, with the override it replaced', async () => {
+    const set = (input: number) =>
+      gqlData(harness.url, `mutation ($price: PriceInput!) { setPrice(price: $price) { recostedRequests } }`, {
+        price: { model: 'claude-audit-test', effectiveFrom: '2026-01-01T00:00:00.000Z', inputUsdPerMTok: input, outputUsdPerMTok: 15 },
+      })
+    await set(3)
+    await set(4)
+    const data = await gqlData<{ settingsChanges: Change[] }>(harness.url, `query { settingsChanges(first: 2, section: "prices") { section action summary before after clientAddress userAgent } }`)
+    const [second, first] = data.settingsChanges
+    expect(first).toMatchObject({ section: 'prices', action: 'setPrice', summary: 'claude-audit-test from 2026-01-01: $3 input, $15 output per million tokens', before: null, userAgent: TEST_USER_AGENT })
+    expect(first!.after).toMatchObject({ model: 'claude-audit-test', inputUsdPerMTok: '3' })
+    expect(second).toMatchObject({ summary: 'claude-audit-test from 2026-01-01: $4 input, $15 output per million tokens', before: { inputUsdPerMTok: '3' }, after: { inputUsdPerMTok: '4' } })
+  })
+
   it('records every header-rule change with what changed, before and after, and the client that asked', async () => {
     const first = await createRule({ scope: 'REQUEST', header: 'X-Team', action: 'SET', value: 'a', description: 'tag the team' })
     const second = await createRule({ scope: 'RESPONSE', header: 'x-b', action: 'BLOCK' })
