@@ -99,8 +99,8 @@ export function createApiContextFactory({ dataSource, bus, readHealth, retention
   const priceBook = prices ?? new PricesService({ dataSource, logger: logger ?? createLogger('silent') })
   const grading = new GradingService(dataSource, requests, grader)
   const headerRulesDryRun = new HeaderRulesDryRunner(dataSource, headerRules)
-  // Every persisted settings section; others (prices, …) join this list.
-  const settings = new SettingsService(dataSource, settingsAudit, [headerRules])
+  // Every persisted settings section.
+  const settings = new SettingsService(dataSource, settingsAudit, [headerRules, priceBook])
   const rateLimits = new RateLimitsService(dataSource)
   const conversations = new ConversationsService(dataSource)
   return (client) => ({

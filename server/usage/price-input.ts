@@ -86,3 +86,84 @@ function exact(field: string, text: string, scale: number): string {
 function invalid(field: string, expected: string): never {
   throw new UserInputError('INVALID_PRICE', `\`${field}\` must be ${expected}.`, field)
 }
+
+/** A price override as the settings document holds it: setPrice's input, amounts as numbers, the date in ISO-8601. */
+export interface PriceInputDocument {
+  model: string
+  effectiveFrom: string
+  minInputTokens: number
+  inputUsdPerMTok: number
+  outputUsdPerMTok: number
+  cacheWrite5mUsdPerMTok: number
+  cacheWrite1hUsdPerMTok: number
+  cacheReadUsdPerMTok: number
+  batchMultiplier: number
+  geoMultipliers: Array<{ geo: string; multiplier: number }>
+  webSearchUsdPerThousand: number
+  note: string | null
+}
+
+export function toPriceInputDocument(row: PriceRow): PriceInputDocument {
+  return {
+    model: row.model,
+    effectiveFrom: row.effectiveFrom.toISOString(),
+    minInputTokens: row.minInputTokens,
+    inputUsdPerMTok: Number(row.inputUsdPerMTok),
+    outputUsdPerMTok: Number(row.outputUsdPerMTok),
+    cacheWrite5mUsdPerMTok: Number(row.cacheWrite5mUsdPerMTok),
+    cacheWrite1hUsdPerMTok: Number(row.cacheWrite1hUsdPerMTok),
+    cacheReadUsdPerMTok: Number(row.cacheReadUsdPerMTok),
+    batchMultiplier: Number(row.batchMultiplier),
+    geoMultipliers: Object.entries(row.geoMultipliers).map(([geo, multiplier]) => ({ geo, multiplier: Number(multiplier) })),
+    webSearchUsdPerThousand: Number(row.webSearchUsdPerThousand),
+    note: row.note,
+  }
+}
+
+/**
+ * The `prices` of a settings document, checked as setPrice checks its input; a
+ * SETTINGS_DOCUMENT_INVALID UserInputError names the entry and field at fault.
+ */
+export function parsePriceDocuments(value: unknown, path: string): PriceInputValues[] {
+  if (!Array.isArray(value)) refuse(path, `must be a list of prices, got ${value === null ? 'null' : typeof value}`)
+  return value.map((entry: unknown, index) => {
+    const at = `${path}[${index}]`
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) refuse(at, `must be a price object, got ${JSON.stringify(entry)}`)
+    const fields = entry as Record<string, unknown>
+    const number = (name: string): number => (typeof fields[name] === 'number' ? (fields[name] as number) : refuse(`${at}.${name}`, `must be a number, got ${JSON.stringify(fields[name])}`))
+    const optional = (name: string): number | null => (fields[name] === undefined || fields[name] === null ? null : number(name))
+    if (typeof fields.model !== 'string') refuse(`${at}.model`, `must be a model id, got ${JSON.stringify(fields.model)}`)
+    const effectiveFrom = typeof fields.effectiveFrom === 'string' ? new Date(fields.effectiveFrom) : null
+    if (effectiveFrom === null || Number.isNaN(effectiveFrom.getTime())) refuse(`${at}.effectiveFrom`, `must be an ISO-8601 date-time, got ${JSON.stringify(fields.effectiveFrom)}`)
+    const geos = fields.geoMultipliers ?? []
+    if (!Array.isArray(geos) || !geos.every((g) => typeof g === 'object' && g !== null && typeof g.geo === 'string' && typeof g.multiplier === 'number')) {
+      refuse(`${at}.geoMultipliers`, `must be a list of { geo, multiplier }, got ${JSON.stringify(geos)}`)
+    }
+    if (fields.note !== undefined && fields.note !== null && typeof fields.note !== 'string') refuse(`${at}.note`, `must be text, got ${JSON.stringify(fields.note)}`)
+    const values: PriceInputValues = {
+      model: fields.model as string,
+      effectiveFrom,
+      minInputTokens: optional('minInputTokens'),
+      inputUsdPerMTok: number('inputUsdPerMTok'),
+      outputUsdPerMTok: number('outputUsdPerMTok'),
+      cacheWrite5mUsdPerMTok: optional('cacheWrite5mUsdPerMTok'),
+      cacheWrite1hUsdPerMTok: optional('cacheWrite1hUsdPerMTok'),
+      cacheReadUsdPerMTok: optional('cacheReadUsdPerMTok'),
+      batchMultiplier: optional('batchMultiplier'),
+      geoMultipliers: geos as Array<{ geo: string; multiplier: number }>,
+      webSearchUsdPerThousand: optional('webSearchUsdPerThousand'),
+      note: (fields.note as string | null | undefined) ?? null,
+    }
+    try {
+      toOverrideRow(values, values.model)
+    } catch (err) {
+      if (err instanceof UserInputError) refuse(at, err.message)
+      throw err
+    }
+    return values
+  })
+}
+
+function refuse(path: string, problem: string): never {
+  throw new UserInputError('SETTINGS_DOCUMENT_INVALID', `${path} ${problem}`, path)
+}

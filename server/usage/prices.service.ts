@@ -6,9 +6,10 @@ import { ROLLUP_GRAINS, USAGE_ROLLUPS_TABLE } from '../store/tables/usage-rollup
 import { costOf, type CostInput } from './cost'
 import { PriceBook } from './price-book'
 import { SHIPPED_ALIASES, SHIPPED_PRICES } from './price-data'
-import { toOverrideRow, type PriceInputValues } from './price-input'
+import { parsePriceDocuments, toOverrideRow, toPriceInputDocument, type PriceInputDocument, type PriceInputValues } from './price-input'
 import type { PricingSource } from './priced-capture-store'
 import type { PriceRow } from './price-row'
+import type { SettingsSection } from '../settings/settings-section'
 
 export interface PricesServiceOptions {
   dataSource: DataSource
@@ -47,7 +48,8 @@ const COSTED_COLUMNS = `r.id, r.path, r.model, r.routed_model, r.started_at, r.i
  * triggers move the sums with them. Records the writer could not price (the book not loaded yet,
  * rows from before pricing existed) are costed once the book is loaded.
  */
-export class PricesService implements PricingSource {
+export class PricesService implements PricingSource, SettingsSection<PriceInputValues[]> {
+  readonly key = 'prices'
   readonly #dataSource: DataSource
   readonly #logger: Logger
   readonly #batchSize: number
@@ -61,6 +63,8 @@ export class PricesService implements PricingSource {
   #refresh: NodeJS.Timeout | undefined
   /** Count and latest change of the overrides the book was built from. */
   #overridesSignature = ''
+  /** Models an import changed, with the earliest date concerned: re-costed once it committed. */
+  readonly #imported = new Map<string, Date>()
 
   constructor(options: PricesServiceOptions) {
     this.#dataSource = options.dataSource
@@ -112,25 +116,45 @@ export class PricesService implements PricingSource {
         row.effectiveFrom,
         row.minInputTokens,
       ])) as OverrideRow[]
-      const [after] = (await manager.query(
-        `INSERT INTO ${OVERRIDES} (model, effective_from, min_input_tokens, input_usd_per_mtok, output_usd_per_mtok, cache_write_5m_usd_per_mtok,
-           cache_write_1h_usd_per_mtok, cache_read_usd_per_mtok, batch_multiplier, geo_multipliers, web_search_usd_per_thousand, note)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-         ON CONFLICT (model, effective_from, min_input_tokens) DO UPDATE SET input_usd_per_mtok = EXCLUDED.input_usd_per_mtok,
-           output_usd_per_mtok = EXCLUDED.output_usd_per_mtok, cache_write_5m_usd_per_mtok = EXCLUDED.cache_write_5m_usd_per_mtok,
-           cache_write_1h_usd_per_mtok = EXCLUDED.cache_write_1h_usd_per_mtok, cache_read_usd_per_mtok = EXCLUDED.cache_read_usd_per_mtok,
-           batch_multiplier = EXCLUDED.batch_multiplier, geo_multipliers = EXCLUDED.geo_multipliers,
-           web_search_usd_per_thousand = EXCLUDED.web_search_usd_per_thousand, note = EXCLUDED.note, updated_at = now()
-         RETURNING ${OVERRIDE_COLUMNS}`,
-        [row.model, row.effectiveFrom, row.minInputTokens, row.inputUsdPerMTok, row.outputUsdPerMTok, row.cacheWrite5mUsdPerMTok, row.cacheWrite1hUsdPerMTok,
-          row.cacheReadUsdPerMTok, row.batchMultiplier, JSON.stringify(row.geoMultipliers), row.webSearchUsdPerThousand, row.note],
-      )) as OverrideRow[]
-      await onStored?.(manager, before === undefined ? null : toPriceRow(before), toPriceRow(after!))
-      return after!
+      const after = await insertOverride(manager, row)
+      await onStored?.(manager, before === undefined ? null : toPriceRow(before), toPriceRow(after))
+      return after
     })
     const updated = await this.#reload()
     const recostedRequests = await this.#inTurn(() => this.#recostModel(updated, row.model, row.effectiveFrom))
     return { price: toPriceRow(stored), recostedRequests }
+  }
+
+  /** The overrides, in the form setPrice takes: the settings document's `prices`. */
+  async exportSettings(): Promise<PriceInputDocument[]> {
+    const rows = (await this.#dataSource.query(`SELECT ${OVERRIDE_COLUMNS} FROM ${OVERRIDES} ORDER BY model, effective_from, min_input_tokens`)) as OverrideRow[]
+    return rows.map((row) => toPriceInputDocument(toPriceRow(row)))
+  }
+
+  parseSettings(value: unknown, path: string): PriceInputValues[] {
+    return parsePriceDocuments(value, path)
+  }
+
+  /** Replaces every override with the document's; the models either touches are re-costed once it committed. */
+  async replaceSettings(manager: EntityManager, parsed: PriceInputValues[]): Promise<{ before: unknown; after: unknown; summary: string }> {
+    const book = await this.book()
+    const before = ((await manager.query(`SELECT ${OVERRIDE_COLUMNS} FROM ${OVERRIDES} ORDER BY model, effective_from, min_input_tokens`)) as OverrideRow[]).map(toPriceRow)
+    await manager.query(`DELETE FROM ${OVERRIDES}`)
+    const after: PriceRow[] = []
+    for (const values of parsed) after.push(toPriceRow(await insertOverride(manager, toOverrideRow(values, book.keyOf(values.model)))))
+    for (const row of [...before, ...after]) {
+      const from = this.#imported.get(row.model)
+      if (from === undefined || row.effectiveFrom < from) this.#imported.set(row.model, row.effectiveFrom)
+    }
+    return { before: before.map(toPriceInputDocument), after: after.map(toPriceInputDocument), summary: `imported ${after.length} price overrides in place of ${before.length}` }
+  }
+
+  /** After an import: the book is reloaded here (other instances within their refresh) and the history it changed re-costed. */
+  async settingsChanged(): Promise<void> {
+    const book = await this.#reload()
+    const imported = [...this.#imported]
+    this.#imported.clear()
+    for (const [model, from] of imported) await this.#inTurn(() => this.#recostModel(book, model, from))
   }
 
   recostLater(ids: readonly string[]): void {
@@ -306,4 +330,22 @@ function toCostInput(row: CostedRow): CostInput {
   }
   const reported = Object.values(usage).some((value) => value !== null)
   return { path: row.path, model: row.model, routedModel: row.routed_model, startedAt: row.started_at, usage: reported ? usage : null }
+}
+
+/** Stores one override, replacing the one of the same model, date and tier; returns it as stored. */
+async function insertOverride(manager: EntityManager, row: Omit<PriceRow, 'id'>): Promise<OverrideRow> {
+  const [stored] = (await manager.query(
+    `INSERT INTO ${OVERRIDES} (model, effective_from, min_input_tokens, input_usd_per_mtok, output_usd_per_mtok, cache_write_5m_usd_per_mtok,
+       cache_write_1h_usd_per_mtok, cache_read_usd_per_mtok, batch_multiplier, geo_multipliers, web_search_usd_per_thousand, note)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+     ON CONFLICT (model, effective_from, min_input_tokens) DO UPDATE SET input_usd_per_mtok = EXCLUDED.input_usd_per_mtok,
+       output_usd_per_mtok = EXCLUDED.output_usd_per_mtok, cache_write_5m_usd_per_mtok = EXCLUDED.cache_write_5m_usd_per_mtok,
+       cache_write_1h_usd_per_mtok = EXCLUDED.cache_write_1h_usd_per_mtok, cache_read_usd_per_mtok = EXCLUDED.cache_read_usd_per_mtok,
+       batch_multiplier = EXCLUDED.batch_multiplier, geo_multipliers = EXCLUDED.geo_multipliers,
+       web_search_usd_per_thousand = EXCLUDED.web_search_usd_per_thousand, note = EXCLUDED.note, updated_at = now()
+     RETURNING ${OVERRIDE_COLUMNS}`,
+    [row.model, row.effectiveFrom, row.minInputTokens, row.inputUsdPerMTok, row.outputUsdPerMTok, row.cacheWrite5mUsdPerMTok, row.cacheWrite1hUsdPerMTok,
+      row.cacheReadUsdPerMTok, row.batchMultiplier, JSON.stringify(row.geoMultipliers), row.webSearchUsdPerThousand, row.note],
+  )) as OverrideRow[]
+  return stored!
 }

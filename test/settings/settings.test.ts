@@ -4,6 +4,8 @@ import { createMemoryBus } from '../../server/live/memory-bus'
 import { createLogger } from '../../server/logger'
 import { SettingsAudit } from '../../server/settings/settings-audit'
 import { startGraphQLHarness, type GraphQLHarness } from '../support/graphql-harness'
+import { makeRecord } from '../support/record-fixtures'
+import { storeRecords } from '../support/stored-records'
 import { waitFor } from '../support/wait'
 import { gql, gqlData, resetHeaderRules, TEST_USER_AGENT } from '../header-rules/rules-api'
 
@@ -100,10 +102,41 @@ describe('settings export and import', () => {
     expect((await gqlData<{ headerRules: unknown[] }>(harness.url, RULES)).headerRules).toEqual([])
     const imported = await gqlData<{ importSettings: string[] }>(harness.url, IMPORT, { document: JSON.parse(JSON.stringify(document)) })
 
-    expect(imported.importSettings).toEqual(['headerRules'])
+    expect(imported.importSettings).toEqual(['headerRules', 'prices'])
     expect((await gqlData<{ headerRules: unknown[] }>(harness.url, RULES)).headerRules).toEqual(rules)
     const [change] = await latestChanges(1)
     expect(change).toMatchObject({ action: 'importSettings', before: [], after: document.headerRules, summary: 'imported 2 header rules in place of 0' })
+  })
+
+  it('exports and imports the price overrides, and re-costs the history they price', async () => {
+    const record = makeRecord({ model: 'claude-imported-model', startedAt: new Date('2026-02-01T00:00:00Z'), completedAt: new Date('2026-02-01T00:00:01Z') })
+    await storeRecords(harness.dataSource, [record])
+    const costOf = async () => (await gqlData<{ request: { costUsd: number | null; costStatus: string } }>(harness.url, `query ($id: ID!) { request(id: $id) { costUsd costStatus } }`, { id: record.id })).request
+    await gqlData(harness.url, `mutation ($price: PriceInput!) { setPrice(price: $price) { recostedRequests } }`, {
+      price: { model: 'claude-imported-model', effectiveFrom: '2026-01-01T00:00:00.000Z', inputUsdPerMTok: 2, outputUsdPerMTok: 10, cacheWrite5mUsdPerMTok: 2.5, cacheWrite1hUsdPerMTok: 4, cacheReadUsdPerMTok: 0.2 },
+    })
+    // The record's usage: 10 input and 5 output tokens, no cache: (10 × 2 + 5 × 10) / 1e6 dollars.
+    expect(await costOf()).toEqual({ costUsd: 0.00007, costStatus: 'PRICED' })
+    const { exportSettings: document } = await gqlData<{ exportSettings: { prices: Array<Record<string, unknown>> } }>(harness.url, EXPORT)
+    const exported = document.prices.find((price) => price.model === 'claude-imported-model')
+    expect(exported).toMatchObject({ effectiveFrom: '2026-01-01T00:00:00.000Z', inputUsdPerMTok: 2, outputUsdPerMTok: 10, cacheReadUsdPerMTok: 0.2 })
+
+    await gqlData(harness.url, IMPORT, { document: { format: 'claudescope-settings', version: 1, prices: [] } })
+    expect(await costOf()).toEqual({ costUsd: null, costStatus: 'UNKNOWN_MODEL' })
+    await gqlData(harness.url, IMPORT, { document: JSON.parse(JSON.stringify(document)) })
+    expect(await costOf()).toEqual({ costUsd: 0.00007, costStatus: 'PRICED' })
+    const data = await gqlData<{ settingsChanges: Change[] }>(harness.url, `query { settingsChanges(first: 1, section: "prices") { action summary } }`)
+    expect(data.settingsChanges[0]).toMatchObject({ action: 'importSettings', summary: `imported ${document.prices.length} price overrides in place of 0` })
+  })
+
+  it('refuses a price in the document that setPrice would refuse, naming the entry, and changes nothing', async () => {
+    const before = (await gqlData<{ exportSettings: { prices: unknown[] } }>(harness.url, EXPORT)).exportSettings.prices
+    const document = { format: 'claudescope-settings', version: 1, prices: [{ model: 'claude-x', effectiveFrom: '2026-01-01T00:00:00Z', inputUsdPerMTok: -1, outputUsdPerMTok: 1 }] }
+    const res = await fetch(`${harness.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: IMPORT, variables: { document } }) })
+    const { errors } = (await res.json()) as { errors: { message: string; extensions: { code: string } }[] }
+    expect(errors[0]!.extensions.code).toBe('SETTINGS_DOCUMENT_INVALID')
+    expect(errors[0]!.message).toMatch(/^document\.prices\[0\] .*inputUsdPerMTok/)
+    expect((await gqlData<{ exportSettings: { prices: unknown[] } }>(harness.url, EXPORT)).exportSettings.prices).toEqual(before)
   })
 
   it.each([
