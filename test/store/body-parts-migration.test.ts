@@ -2,18 +2,12 @@ import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { RequestsService } from '../../server/requests/requests.service'
 import { REQUEST_BODY_CASES } from '../support/request-bodies'
-import { useMigratedStore } from '../support/test-database'
+import { undoMigrationsThrough, useMigratedStore } from '../support/test-database'
 
 const store = useMigratedStore()
 
 /** Undoes migrations, newest first, until `name` is no longer applied. */
-async function undoThrough(name: string): Promise<void> {
-  for (;;) {
-    const applied = (await store.dataSource.query(`SELECT name FROM migrations`)) as Array<{ name: string }>
-    if (!applied.some((migration) => migration.name === name)) return
-    await store.dataSource.undoLastMigration({ transaction: 'each' })
-  }
-}
+const undoThrough = (name: string) => undoMigrationsThrough(store.dataSource, name)
 
 /** A row as the schema before the migration held it: the body whole in `request_body`. */
 async function insertWholeBody(body: string, isJson: boolean): Promise<string> {

@@ -88,3 +88,12 @@ async function createPgliteDatabase(): Promise<TestDatabase> {
     },
   }
 }
+
+/** Undoes the applied migrations, latest first, until `name` is no longer among them. */
+export async function undoMigrationsThrough(dataSource: DataSource, name: string): Promise<void> {
+  for (;;) {
+    const applied = (await dataSource.query(`SELECT name FROM migrations`)) as Array<{ name: string }>
+    if (!applied.some((migration) => migration.name === name)) return
+    await dataSource.undoLastMigration({ transaction: 'each' })
+  }
+}

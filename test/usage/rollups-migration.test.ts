@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { makeRecord } from '../support/record-fixtures'
 import { storeRecords } from '../support/stored-records'
-import { useMigratedStore } from '../support/test-database'
+import { undoMigrationsThrough, useMigratedStore } from '../support/test-database'
 
 const store = useMigratedStore()
 const MIGRATION = 'PriceRequestsAndRollUpUsage1797000000000'
 
 describe('the migration of costs and rollups', () => {
   it('rolls up the finished requests already stored, per grain, leaves in-flight ones out, and is undone cleanly', async () => {
-    await store.dataSource.undoLastMigration({ transaction: 'each' })
+    await undoMigrationsThrough(store.dataSource, MIGRATION)
     const applied = (await store.dataSource.query(`SELECT name FROM migrations`)) as Array<{ name: string }>
     expect(applied.map((m) => m.name)).not.toContain(MIGRATION)
 
