@@ -15,7 +15,7 @@ export type RequestStatus = 'IN_FLIGHT' | 'COMPLETED' | 'FAILED' | 'ABORTED'
  * Where every exchange goes until routing exists: to Anthropic, with the model the client asked
  * for (no routed model). The one place these are set; routing will decide them per exchange.
  */
-export const UNROUTED: Readonly<Pick<RequestRecord, 'provider' | 'routedModel'>> = { routedModel: null, provider: 'anthropic' }
+export const UNROUTED: Readonly<Pick<RequestRecord, 'provider' | 'routedModel' | 'translation'>> = { routedModel: null, provider: 'anthropic', translation: null }
 
 export interface RequestRecord {
   id: string
@@ -31,6 +31,11 @@ export interface RequestRecord {
   model: string | null
   /** Model actually sent upstream when routing changed it; null when unchanged. */
   routedModel: string | null
+  /**
+   * The wire translation the exchange went through when routing sent it to another provider (e.g.
+   * `anthropic-to-chat-completions`); null when it went as sent. Absent in records spooled before it existed.
+   */
+  translation?: string | null
   /** `anthropic` or `openai`. */
   provider: string
   /** The client asked for a stream (`"stream": true` in the body). */

@@ -67,6 +67,7 @@ export class Request {
   @Field(() => String, { nullable: true, description: 'e.g. claude-cli/2.1.3 (external, cli).' }) userAgent: string | null
   @Field(() => String, { nullable: true, description: 'Model the client asked for.' }) model: string | null
   @Field(() => String, { nullable: true, description: 'Model sent upstream when routing changed it.' }) routedModel: string | null
+  @Field(() => String, { nullable: true, description: 'The wire translation of a routed exchange, e.g. anthropic-to-chat-completions (the client spoke the Messages API, the provider Chat Completions); null when the body went upstream as sent.' }) translation?: string | null
   @Field(() => String, { description: 'anthropic or openai.' }) provider: string
   @Field(() => Boolean) stream: boolean
   @Field(() => Boolean, { description: 'The client asked for a JSON answer, which the proxy fetched upstream as a stream (ANTHROPIC_DEMOTE_NONSTREAMING): stream is false and the request body is the client\'s own, the response body is the Message it got, responseSse the upstream stream.' }) demoted: boolean

@@ -41,7 +41,7 @@ describe('POST /v1/chat/completions', () => {
     expect(JSON.stringify(sent.headers)).not.toContain(CLIENT_KEY)
     expect(JSON.parse(sent.body)).toEqual({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'Say hello' }] })
     const record = await storedRecord(response.headers.get('x-request-id')!)
-    expect(record).toMatchObject({ path: '/v1/chat/completions', model: 'gpt-4.1', routed_model: null, provider: 'openai', status: 'COMPLETED', stream: false, stop_reason: 'end_turn' })
+    expect(record).toMatchObject({ path: '/v1/chat/completions', model: 'gpt-4.1', routed_model: null, provider: 'openai', translation: null, status: 'COMPLETED', stream: false, stop_reason: 'end_turn' })
     expect(tokens(record)).toEqual([400, 12, 600])
   })
 

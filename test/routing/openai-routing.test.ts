@@ -149,7 +149,7 @@ describe('a model routed to an OpenAI-compatible provider', () => {
     const { response } = await client.messages.create({ model: 'claude-routed-haiku', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }).withResponse()
     expect(lastProviderRequest().body.model).toBe('gpt-4.1-mini')
     const record = await storedRecord(response.headers.get('request-id')!)
-    expect(record).toMatchObject({ model: 'claude-routed-haiku', routed_model: 'gpt-4.1-mini', provider: 'openai', status: 'COMPLETED', stop_reason: 'end_turn' })
+    expect(record).toMatchObject({ model: 'claude-routed-haiku', routed_model: 'gpt-4.1-mini', provider: 'openai', translation: 'anthropic-to-chat-completions', status: 'COMPLETED', stop_reason: 'end_turn' })
   })
 
   it('records a routed stream’s usage with cached prompt tokens as cache reads, not also as input', async () => {
@@ -158,7 +158,7 @@ describe('a model routed to an OpenAI-compatible provider', () => {
     await stream.finalMessage()
     const requestId = (await stream.withResponse()).response.headers.get('request-id')!
     const record = await storedRecord(requestId)
-    expect(record).toMatchObject({ model: 'gpt-4.1', routed_model: null, provider: 'openai', status: 'COMPLETED' })
+    expect(record).toMatchObject({ model: 'gpt-4.1', routed_model: null, provider: 'openai', translation: 'anthropic-to-chat-completions', status: 'COMPLETED' })
     expect(storedTokens(record)).toEqual([100, 3, 900])
   })
 

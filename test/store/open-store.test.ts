@@ -120,6 +120,7 @@ describe('openStore', () => {
       costUsd: '0.000123456789012345678901',
       priceId: 'shipped:claude-sonnet-4-5:1970-01-01:0',
       costStatus: 'PRICED',
+      translation: 'anthropic-to-chat-completions',
       headerRewrites: { fired: [{ id: 'rule-1', scope: 'REQUEST', header: 'x-team', action: 'SET' }], upstreamRequestHeaders: { 'x-team': 'a' }, clientResponseHeaders: null },
     })
     await store.getRepository(RequestEntity).insert(row)

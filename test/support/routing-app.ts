@@ -8,7 +8,7 @@ import { startApp, type TestApp } from './start-app'
 export async function storedRecord(app: TestApp, upstreamRequestId: string): Promise<Record<string, unknown>> {
   await app.app.capture.flush()
   const rows = (await app.app.dataSource.query(
-    'SELECT path, model, routed_model, provider, status, stream, stop_reason, input_tokens, output_tokens, cache_read_input_tokens FROM requests WHERE upstream_request_id = $1',
+    'SELECT path, model, routed_model, provider, translation, status, stream, stop_reason, input_tokens, output_tokens, cache_read_input_tokens FROM requests WHERE upstream_request_id = $1',
     [upstreamRequestId],
   )) as Record<string, unknown>[]
   return rows[0]!

@@ -133,7 +133,9 @@ export class ExchangeRecording {
       query: start.query,
       userAgent: userAgent ?? null,
       model,
-      ...(start.route === undefined ? UNROUTED : { provider: start.route.provider, routedModel: start.route.routedModel === facts.model ? null : start.route.routedModel }),
+      ...(start.route === undefined
+        ? UNROUTED
+        : { provider: start.route.provider, routedModel: start.route.routedModel === facts.model ? null : start.route.routedModel, translation: start.route.translation }),
       stream: facts.stream,
       demoted: start.demoted ?? false,
       httpStatus: null,

@@ -88,4 +88,6 @@ export class RequestEntity {
   @Column({ name: 'cost_status', type: 'text', nullable: true }) costStatus: CostStatus | null
   /** The header rules that fired and the headers they produced (see HeaderRewriteRecord); null when none fired. */
   @Column({ name: 'header_rewrites', type: 'jsonb', nullable: true }) headerRewrites: HeaderRewriteRecord | null
+  /** The wire translation of a routed exchange (see RequestRecord.translation); null when none. */
+  @Column('text', { nullable: true }) translation: string | null
 }

@@ -125,6 +125,8 @@ export const REQUEST_COLUMNS: readonly RequestColumn[] = [
   field('cost_status', 'text', 'costStatus', { bind: (row) => row.record.costStatus ?? null }),
   // RESPONSE rules fire after the start's row is written. Absent in records spooled before rules existed.
   field('header_rewrites', 'jsonb', 'headerRewrites', { bind: (row) => asJson(row.record.headerRewrites ?? null) }),
+  // Absent in records spooled before routing existed.
+  field('translation', 'text', 'translation', { finalAtStart: true, bind: (row) => row.record.translation ?? null }),
 ]
 
 /** What a completion changes in its row. */
