@@ -15,7 +15,7 @@ import { createTokenCheck } from './proxy-token'
 import { readBody, type BodyReading } from './read-body'
 import { UpstreamExchange, type ExchangeContext, type ExchangeRules } from './upstream-exchange'
 import { pooledUuidV7 } from './uuid-v7'
-import { ProviderForwarding, type ProviderPlan } from './provider-forwarding'
+import { CHAT_COMPLETIONS_PATH, ProviderForwarding, type ProviderPlan } from './provider-forwarding'
 import type { Routing } from './provider-route'
 
 export interface ProxyOptions {
@@ -234,6 +234,10 @@ class ForwardingProxy implements Proxy {
     const method = req.method ?? 'GET'
     const url = req.url ?? '/'
     const path = pathOf(url)
+    // Never sent on to Anthropic: its body and credentials are meant for an OpenAI-compatible server.
+    if (method === 'POST' && path === CHAT_COMPLETIONS_PATH && !(this.#providers?.servesChatCompletions ?? false)) {
+      return this.#refuse(req, res, startedAtMs, clientBody, new ProxyError('CHAT_COMPLETIONS_NOT_CONFIGURED'))
+    }
     const plan = this.#providers?.plan(req, method, url, path, clientBody) ?? null
     if (plan instanceof ProxyError) return this.#refuse(req, res, startedAtMs, clientBody, plan)
     if (plan !== null) return this.#forwardToProvider(req, res, startedAtMs, id, clientBody, plan)

@@ -9,7 +9,7 @@ import type { ResponseTranslation } from './response-translation'
 
 /** The two paths an OpenAI-compatible provider can serve. */
 const MESSAGES_PATH = '/v1/messages'
-const CHAT_COMPLETIONS_PATH = '/v1/chat/completions'
+export const CHAT_COMPLETIONS_PATH = '/v1/chat/completions'
 
 /**
  * Client headers never sent to a provider on the chat-completions pass-through: credentials meant
@@ -57,6 +57,11 @@ export class ProviderForwarding {
    * The plan for a request that goes to a provider, null for one that goes to Anthropic, or a
    * ProxyError (400) when a routed request cannot be translated.
    */
+  /** Whether the routing file names a provider for POST /v1/chat/completions. */
+  get servesChatCompletions(): boolean {
+    return this.#routing.chatCompletions !== null
+  }
+
   plan(req: IncomingMessage, method: string, url: string, path: string, body: Buffer): ProviderPlan | ProxyError | null {
     if (method !== 'POST') return null
     if (path === MESSAGES_PATH) return this.#planMessages(body)

@@ -21,6 +21,7 @@ export type ProxyErrorCode =
   | 'DRAINING'
   | 'PROXY_INTERNAL'
   | 'REQUEST_NOT_TRANSLATABLE'
+  | 'CHAT_COMPLETIONS_NOT_CONFIGURED'
 
 interface CatalogueEntry {
   status: number
@@ -43,6 +44,7 @@ const CATALOGUE: Record<ProxyErrorCode, CatalogueEntry> = {
   PATH_OUTSIDE_API: { status: 400, type: 'invalid_request_error', message: 'The request path leaves /v1/', closeConnection: true },
   DRAINING: { status: 503, type: 'overloaded_error', message: 'Claudescope is shutting down and accepts no new requests', closeConnection: true },
   PROXY_INTERNAL: { status: 500, type: 'api_error', message: 'Claudescope failed to forward the request', closeConnection: false },
+  CHAT_COMPLETIONS_NOT_CONFIGURED: { status: 404, type: 'not_found_error', message: 'POST /v1/chat/completions needs a provider named openai in the routing file (CLAUDESCOPE_CONFIG)', closeConnection: false },
   REQUEST_NOT_TRANSLATABLE: { status: 400, type: 'invalid_request_error', message: 'The request is routed to another provider and could not be translated for it', closeConnection: false },
 }
 

@@ -15,6 +15,7 @@ export type AnthropicErrorType =
   | 'request_too_large'
   | 'authentication_error'
   | 'overloaded_error'
+  | 'not_found_error'
 
 /** The envelope's `error` member; `type` is any of the API's error types, known here or not. */
 export interface AnthropicError {

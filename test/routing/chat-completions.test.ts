@@ -8,7 +8,7 @@ import OpenAI from 'openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { MockOpenAi } from '../support/mock-openai'
 import { PROVIDER_KEY, startRoutingApp, storedRecord as storedRow, storedTokens as tokens, type RoutingApp } from '../support/routing-app'
-import type { TestApp } from '../support/start-app'
+import { startApp, type TestApp } from '../support/start-app'
 
 const CLIENT_KEY = 'sk-client-own-key'
 
@@ -69,5 +69,23 @@ describe('POST /v1/chat/completions', () => {
     expect((err as InstanceType<typeof OpenAI.RateLimitError>).message).toContain('Rate limit reached')
     const record = await storedRecord((err as InstanceType<typeof OpenAI.RateLimitError>).headers!.get('x-request-id')!)
     expect(record).toMatchObject({ provider: 'openai', status: 'FAILED' })
+  })
+})
+
+describe('POST /v1/chat/completions without an openai provider', () => {
+  it('answers 404 itself, so neither the body nor the client credentials reach Anthropic, and records the refusal', async () => {
+    const plain = await startApp()
+    try {
+      const unrouted = new OpenAI({ baseURL: `${plain.url}/v1`, apiKey: CLIENT_KEY, maxRetries: 0 })
+      const error = await unrouted.chat.completions.create({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }] }).catch((err: unknown) => err)
+      expect(error).toBeInstanceOf(OpenAI.NotFoundError)
+      expect((error as InstanceType<typeof OpenAI.NotFoundError>).message).toContain('needs a provider named openai')
+      expect(plain.upstream.requests).toEqual([])
+      await plain.app.capture.flush()
+      const [row] = (await plain.app.dataSource.query(`SELECT path, status, http_status, error_code FROM requests`)) as Record<string, unknown>[]
+      expect(row).toEqual({ path: '/v1/chat/completions', status: 'FAILED', http_status: 404, error_code: 'CHAT_COMPLETIONS_NOT_CONFIGURED' })
+    } finally {
+      await plain.close()
+    }
   })
 })
