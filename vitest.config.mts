@@ -21,7 +21,8 @@ const serverProject = (name: string, env: Record<string, string>, exclude: strin
 })
 
 // The server suite runs on embedded PGlite always, and again on PostgreSQL when TEST_DATABASE_URL is set.
-const projects: any[] = [serverProject('server:pglite', { TEST_DB: 'pglite' })]
+// Several instances share one PostgreSQL (an embedded database belongs to one process): that test runs in the PostgreSQL project only.
+const projects: any[] = [serverProject('server:pglite', { TEST_DB: 'pglite' }, ['test/e2e/several-instances.test.ts'])]
 // The embedded database's own tests, the DATA_DIR modes test, and the resilience tests (they bring their own databases), run once, in the PGlite project.
 if (process.env.TEST_DATABASE_URL) projects.push(serverProject('server:postgres', { TEST_DB: 'postgres' }, ['test/store/embedded-postgres.test.ts', 'test/store/pglite-wire-server.test.ts', 'test/files/private-data-dir.test.ts', 'test/resilience/**']))
 projects.push({

@@ -8,9 +8,9 @@ import { startApp, type TestApp } from '../support/start-app'
 import { createTestDatabase } from '../support/test-database'
 import { waitFor } from '../support/wait'
 
-/** Several instances share one PostgreSQL: the embedded database belongs to one process. */
-const runs = process.env.TEST_DB === 'postgres' && hasRedisServer()
-if (process.env.TEST_DB === 'postgres' && !hasRedisServer()) console.warn('\n*** Several-instances tests SKIPPED: no redis-server binary (Debian: apt-get install redis-server). ***\n')
+// Runs in the PostgreSQL project only (see vitest.config.mts): several instances share one PostgreSQL.
+const runs = hasRedisServer()
+if (!runs) console.warn('\n*** Several-instances tests SKIPPED: no redis-server binary (Debian: apt-get install redis-server). ***\n')
 
 const LIVE_CHUNKS = graphql(`subscription EveryChunk { liveChunks { requestId seq data } }`)
 const LIVE_LINK = graphql(`query LiveLink { health { live { transport connected interruptions } } }`)
