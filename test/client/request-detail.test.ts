@@ -1,8 +1,8 @@
 import { flushPromises, mount } from '@vue/test-utils'
 import { describe, expect, it } from 'vitest'
 import RequestDetail from '../../client/src/components/requests/RequestDetail.vue'
-import RequestsPage from '../../client/src/pages/RequestsPage.vue'
 import { createFakeGraphQLServer, recordedRequest, summaryOf } from '../support/fake-graphql-server'
+import { mountDashboardPage } from '../support/mount-dashboard-page'
 
 const HOSTILE = '<img src=x onerror=alert(1)>'
 
@@ -23,7 +23,7 @@ describe('request detail', () => {
       responseBodyText: JSON.stringify({ type: 'message', content: [{ type: 'text', text: HOSTILE }, { type: 'thinking', thinking: HOSTILE }] }),
     })
     const server = createFakeGraphQLServer({ rows: [request] })
-    const wrapper = mount(RequestsPage, { global: { provide: server.provide }, attachTo: document.body })
+    const wrapper = await mountDashboardPage('/requests', server.provide)
     await flushPromises()
     await wrapper.get('tbody tr button').trigger('click')
     await flushPromises()

@@ -1,19 +1,19 @@
-import { flushPromises, mount } from '@vue/test-utils'
+import { flushPromises } from '@vue/test-utils'
 import { describe, expect, it, vi } from 'vitest'
-import RequestsPage from '../../client/src/pages/RequestsPage.vue'
 import { createFakeGraphQLServer, recordedRequest, summaryOf } from '../support/fake-graphql-server'
+import { mountDashboardPage } from '../support/mount-dashboard-page'
 
-function mountPage(server: ReturnType<typeof createFakeGraphQLServer>) {
-  return mount(RequestsPage, { global: { provide: server.provide }, attachTo: document.body })
+function mountPage(server: ReturnType<typeof createFakeGraphQLServer>, path = '/requests') {
+  return mountDashboardPage(path, server.provide)
 }
 
-const rowTexts = (wrapper: ReturnType<typeof mountPage>) => wrapper.findAll('tbody tr').map((row) => row.text())
+const rowTexts = (wrapper: Awaited<ReturnType<typeof mountPage>>) => wrapper.findAll('tbody tr').map((row) => row.text())
 
 describe('requests page', () => {
   it('renders one row per recorded request, newest first, with model, status, HTTP status, tokens and path', async () => {
     const older = recordedRequest({ model: 'claude-haiku-4-5', stream: false })
     const newer = recordedRequest({ status: 'FAILED', httpStatus: 529, usage: null })
-    const wrapper = mountPage(createFakeGraphQLServer({ rows: [newer, older] }))
+    const wrapper = await mountPage(createFakeGraphQLServer({ rows: [newer, older] }))
     await flushPromises()
 
     const rows = rowTexts(wrapper)
@@ -32,7 +32,7 @@ describe('requests page', () => {
   })
 
   it('shows the one line to paste when nothing has been recorded yet', async () => {
-    const wrapper = mountPage(createFakeGraphQLServer())
+    const wrapper = await mountPage(createFakeGraphQLServer())
     await flushPromises()
     expect(wrapper.text()).toContain(`ANTHROPIC_BASE_URL=${window.location.origin} claude`)
     expect(wrapper.find('table').exists()).toBe(false)
@@ -41,7 +41,7 @@ describe('requests page', () => {
 
   it('prepends a row for a live IN_FLIGHT event and updates that same row when its COMPLETED event arrives', async () => {
     const server = createFakeGraphQLServer({ rows: [recordedRequest()] })
-    const wrapper = mountPage(server)
+    const wrapper = await mountPage(server)
     await flushPromises()
 
     const started = summaryOf(recordedRequest({ model: 'claude-opus-4-5', status: 'IN_FLIGHT', httpStatus: null, completedAt: null, durationMs: null, usage: null }))
@@ -66,7 +66,7 @@ describe('requests page', () => {
   it('keeps a finished row finished when a late IN_FLIGHT event for it arrives', async () => {
     const done = recordedRequest()
     const server = createFakeGraphQLServer({ rows: [done] })
-    const wrapper = mountPage(server)
+    const wrapper = await mountPage(server)
     await flushPromises()
 
     server.emit('IN_FLIGHT', { ...summaryOf(done), status: 'IN_FLIGHT' })
@@ -78,7 +78,7 @@ describe('requests page', () => {
   it('loads the next page after the last cursor when Load more is pressed, then says nothing more is left', async () => {
     const rows = Array.from({ length: 5 }, () => recordedRequest()).reverse()
     const server = createFakeGraphQLServer({ rows, pageSize: 2 })
-    const wrapper = mountPage(server)
+    const wrapper = await mountPage(server)
     await flushPromises()
     expect(rowTexts(wrapper)).toHaveLength(2)
 
@@ -99,7 +99,7 @@ describe('requests page', () => {
     const oldest = recordedRequest()
     const rows = [recordedRequest(), recordedRequest(), recordedRequest()].reverse()
     const server = createFakeGraphQLServer({ rows: [...rows, oldest], pageSize: 2 })
-    const wrapper = mountPage(server)
+    const wrapper = await mountPage(server)
     await flushPromises()
 
     server.emit('COMPLETED', summaryOf(oldest))
@@ -110,7 +110,7 @@ describe('requests page', () => {
 
   it('queries again with the chosen status, and subscribes without it so listed rows still get their final status', async () => {
     const server = createFakeGraphQLServer({ rows: [recordedRequest()] })
-    const wrapper = mountPage(server)
+    const wrapper = await mountPage(server)
     await flushPromises()
 
     await wrapper.get('select[name="status"]').setValue('COMPLETED')
@@ -134,7 +134,7 @@ describe('requests page', () => {
     vi.useFakeTimers()
     try {
       const server = createFakeGraphQLServer({ rows: [recordedRequest()] })
-      const wrapper = mountPage(server)
+      const wrapper = await mountPage(server)
       await flushPromises()
       server.rows.length = 0
 
@@ -151,7 +151,7 @@ describe('requests page', () => {
 
   it('opens the detail panel for a row and closes it again', async () => {
     const request = recordedRequest()
-    const wrapper = mountPage(createFakeGraphQLServer({ rows: [request] }))
+    const wrapper = await mountPage(createFakeGraphQLServer({ rows: [request] }))
     await flushPromises()
 
     await wrapper.get('tbody tr button').trigger('click')
@@ -161,8 +161,22 @@ describe('requests page', () => {
     expect(panel.text()).toContain('req_011CTest')
     expect(wrapper.get('tbody tr button').attributes('aria-current')).toBe('true')
 
+    expect(wrapper.router.currentRoute.value.fullPath).toBe(`/requests/${request.id}`)
+
     await wrapper.get('aside header button').trigger('click')
+    await flushPromises()
     expect(wrapper.find('aside').exists()).toBe(false)
+    expect(wrapper.router.currentRoute.value.fullPath).toBe('/requests')
+    wrapper.unmount()
+  })
+
+  it('opens the request a deep link names, with its detail, straight from the address', async () => {
+    const request = recordedRequest()
+    const wrapper = await mountPage(createFakeGraphQLServer({ rows: [recordedRequest(), request] }), `/requests/${request.id}`)
+    await flushPromises()
+
+    expect(wrapper.get('aside').text()).toContain('req_011CTest')
+    expect(wrapper.get('tbody tr:nth-child(2) button').attributes('aria-current')).toBe('true')
     wrapper.unmount()
   })
 })
