@@ -2,7 +2,7 @@ import { flushPromises, mount } from '@vue/test-utils'
 import { describe, expect, it } from 'vitest'
 import RequestDetail from '../../client/src/components/requests/RequestDetail.vue'
 import { createFakeGraphQLServer, recordedRequest, summaryOf } from '../support/fake-graphql-server'
-import { mountDashboardPage } from '../support/mount-dashboard-page'
+import { mountDashboardPage } from './mount-dashboard-page'
 
 const HOSTILE = '<img src=x onerror=alert(1)>'
 

@@ -1,7 +1,7 @@
 import { flushPromises } from '@vue/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 import { createFakeGraphQLServer, recordedRequest, summaryOf } from '../support/fake-graphql-server'
-import { mountDashboardPage } from '../support/mount-dashboard-page'
+import { mountDashboardPage } from './mount-dashboard-page'
 
 function mountPage(server: ReturnType<typeof createFakeGraphQLServer>, path = '/requests') {
   return mountDashboardPage(path, server.provide)
