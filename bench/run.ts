@@ -19,6 +19,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import os from 'node:os'
 import path from 'node:path'
 import { Client } from 'pg'
+import { captureFiguresSection } from './lib/capture-figures'
 import { ClaudescopeApi } from './lib/claudescope-api'
 import { MemoryWatch } from './lib/memory'
 import { claudescopeLine, portLine, startProcess, type BenchProcess } from './lib/processes'
@@ -118,6 +119,7 @@ async function main() {
     if (scenarios.has('streams')) log(await stream32Concurrent(targets, quick ? { streams: 32, events: 50, intervalMs: 5, rounds: 1 } : undefined))
     if (scenarios.has('storage')) log(await storageConversation(targets, quick ? { turns: 60, prefixBytes: 50 * 1024, turnBytes: 2048 } : undefined))
     window.toUs = monotonicUs()
+    log(await captureFiguresSection(targets))
     log('### Memory: RSS of each process with its children (Claudescope\'s embedded database among them)\n\n' + memory.finish())
 
     // A profile is written when the process exits: stop the profiled ones first.

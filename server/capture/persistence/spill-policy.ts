@@ -1,33 +1,58 @@
 import { performance } from 'node:perf_hooks'
 
+/** A write pending this many times longer than the database's recent commits took is a stall. */
+const STALL_FACTOR = 4
+/** However slow the recent commits, a write pending this many times `spillAfterMs` is a stall. */
+const MAX_PATIENCE_FACTOR = 20
+/** How many recent commits the database's usual pace is read from (their median). */
+const PACE_WINDOW = 16
+
 /**
  * When capture ops leave memory for the disk spool: the one place that decides it. The batch
  * writer reports each database write to it; capture asks it where a new op goes and which queued
  * ops must go to disk now; the writer asks it when to copy the batch it is committing.
  *
  * An op goes to the spool when the queue refuses it (full), while the database is failing (at
- * once, keeping memory small however long the outage lasts), when it has waited `spillAfterMs`
- * while a write stalls, and at close. While the database keeps up, even slowly, ops stay in
- * memory: spooling them would double the work of a busy but healthy database.
+ * once, keeping memory small however long the outage lasts), when it has waited too long while a
+ * write stalls, and at close. While the database keeps up, even slowly, ops stay in memory:
+ * spooling them would double the work of a busy but healthy database.
+ *
+ * A stall is a write pending longer than `spillAfterMs` AND several times longer than the
+ * database's recent commits took. A loaded database that commits every batch in a second is
+ * slow, not hung: judged by `spillAfterMs` alone, each of its batches went to disk as well, which
+ * took the CPU the database needed and made the next commits slower still.
  */
 export class SpillPolicy {
-  /** performance.now() when the pending database write began, or null between writes. */
+  /** now() when the pending database write began, or null between writes. */
   #writeStartedAt: number | null = null
   #failing = false
+  /** Durations of the latest committed writes, oldest first, at most PACE_WINDOW. */
+  readonly #recentCommitsMs: number[] = []
+  readonly #now: () => number
 
   /**
-   * @param spillAfterMs A database write pending this long is a stall: ops that waited this long
-   * in memory go to the spool, and so does a copy of the batch being written. @default 500
+   * @param spillAfterMs The least time a write must be pending to count as a stall, whatever the
+   * database's pace; ops that waited that long go to disk in a stall. @default 500
+   * @param now The clock, in ms. @default performance.now
    */
-  constructor(readonly spillAfterMs = 500) {}
+  constructor(
+    readonly spillAfterMs = 500,
+    now: () => number = () => performance.now(),
+  ) {
+    this.#now = now
+  }
 
   /** The writer began a database write. */
   noteWriteStarted(): void {
-    this.#writeStartedAt = performance.now()
+    this.#writeStartedAt = this.#now()
   }
 
   /** The write settled; `failed` when the database failed it in a way worth retrying. */
   noteWriteSettled(failed: boolean): void {
+    if (!failed && this.#writeStartedAt !== null) {
+      this.#recentCommitsMs.push(this.#now() - this.#writeStartedAt)
+      if (this.#recentCommitsMs.length > PACE_WINDOW) this.#recentCommitsMs.shift()
+    }
     this.#writeStartedAt = null
     this.#failing = failed
   }
@@ -46,11 +71,22 @@ export class SpillPolicy {
   }
 
   /**
-   * A write has been pending longer than `spillAfterMs`: the database hangs, or is far slower than
-   * the traffic. Ops waiting in memory are then at risk from a crash.
+   * How long a write may be pending before it is a stall: `spillAfterMs`, or STALL_FACTOR times
+   * the median of the recent commits when that is longer, at most MAX_PATIENCE_FACTOR times
+   * `spillAfterMs`. The median, so one slow commit (the end of a hang) does not raise it.
+   */
+  get stallAfterMs(): number {
+    const sorted = [...this.#recentCommitsMs].sort((a, b) => a - b)
+    const usualMs = sorted.length === 0 ? 0 : sorted[sorted.length >> 1]!
+    return Math.min(this.spillAfterMs * MAX_PATIENCE_FACTOR, Math.max(this.spillAfterMs, STALL_FACTOR * usualMs))
+  }
+
+  /**
+   * A write has been pending longer than `stallAfterMs`: the database hangs, or is far slower than
+   * it just was. Ops waiting in memory are then at risk from a crash.
    */
   get isStalled(): boolean {
-    return this.#writeStartedAt !== null && performance.now() - this.#writeStartedAt > this.spillAfterMs
+    return this.#writeStartedAt !== null && this.#now() - this.#writeStartedAt > this.stallAfterMs
   }
 
   /** Whether a new op may wait in memory; when not (or when the queue refuses it) it goes to disk. */
@@ -59,22 +95,22 @@ export class SpillPolicy {
   }
 
   /**
-   * Queued ops first queued before this performance.now() time must go to disk now: all of them
-   * while the database fails, those older than `spillAfterMs` while a write stalls; undefined
-   * while the database keeps up.
+   * Queued ops first queued before this now() time must go to disk now: all of them while the
+   * database fails, those older than `stallAfterMs` while a write stalls; undefined while the
+   * database keeps up.
    */
   spillCutoff(): number | undefined {
     if (this.#failing) return Number.POSITIVE_INFINITY
-    return this.isStalled ? performance.now() - this.spillAfterMs : undefined
+    return this.isStalled ? this.#now() - this.stallAfterMs : undefined
   }
 
-  /** How often `spillCutoff` is applied: in a stall an op is on disk at most one tick past `spillAfterMs`. In ms. */
+  /** How often `spillCutoff` is applied: in a stall an op is on disk at most one tick past `stallAfterMs`. In ms. */
   get checkEveryMs(): number {
     return Math.max(20, Math.min(100, this.spillAfterMs / 2))
   }
 
   /** How long a batch being committed is held only in memory before a copy goes to the spool, so a crash during a stall cannot take it. In ms. */
   get copyInFlightAfterMs(): number {
-    return this.spillAfterMs
+    return this.stallAfterMs
   }
 }

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest'
+import { SpillPolicy } from '../../server/capture/persistence/spill-policy'
+
+/** A policy on a hand-moved clock, with helpers to play committed writes of given durations. */
+function policyOnClock(spillAfterMs = 500) {
+  let nowMs = 0
+  const policy = new SpillPolicy(spillAfterMs, () => nowMs)
+  return {
+    policy,
+    advance(ms: number) {
+      nowMs += ms
+    },
+    commitTaking(ms: number, times = 1) {
+      for (let i = 0; i < times; i++) {
+        policy.noteWriteStarted()
+        nowMs += ms
+        policy.noteWriteSettled(false)
+      }
+    },
+  }
+}
+
+describe('spill policy', () => {
+  it('counts a write pending past spillAfterMs as a stall while the database has been quick', () => {
+    const { policy, advance, commitTaking } = policyOnClock(500)
+    commitTaking(20, 10) // the clock is at 200
+    policy.noteWriteStarted()
+    advance(500)
+    expect(policy.isStalled).toBe(false)
+    advance(1)
+    expect(policy.isStalled).toBe(true)
+    // Ops queued before the write had been pending spillAfterMs go to disk.
+    expect(policy.spillCutoff()).toBe(200 + 501 - 500)
+  })
+
+  it('waits four times the usual commit before calling a busy but steady database stalled', () => {
+    const { policy, advance, commitTaking } = policyOnClock(500)
+    commitTaking(900, 8)
+    expect(policy.stallAfterMs).toBe(3600)
+    policy.noteWriteStarted()
+    advance(1000)
+    expect(policy.isStalled).toBe(false)
+    expect(policy.spillCutoff()).toBeUndefined()
+    expect(policy.copyInFlightAfterMs).toBe(3600)
+    advance(2601)
+    expect(policy.isStalled).toBe(true)
+  })
+
+  it('is not made patient by one slow commit, the end of a hang, among quick ones', () => {
+    const { policy, commitTaking } = policyOnClock(500)
+    commitTaking(10, 8)
+    commitTaking(60_000)
+    expect(policy.stallAfterMs).toBe(500)
+  })
+
+  it('never waits longer than twenty times spillAfterMs, however slow the database has become', () => {
+    const { policy, commitTaking } = policyOnClock(500)
+    commitTaking(30_000, 16)
+    expect(policy.stallAfterMs).toBe(10_000)
+  })
+
+  it('leaves failed writes out of the pace and sends every op to disk while the database fails', () => {
+    const { policy, advance } = policyOnClock(500)
+    policy.noteWriteStarted()
+    advance(5_000)
+    policy.noteWriteSettled(true)
+    expect(policy.stallAfterMs).toBe(500)
+    expect(policy.admitsToQueue).toBe(false)
+    expect(policy.spillCutoff()).toBe(Number.POSITIVE_INFINITY)
+  })
+})
