@@ -18,7 +18,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { Client } from 'pg'
+import { createBenchDatabase } from './lib/bench-database'
 import { captureFiguresSection } from './lib/capture-figures'
 import { ClaudescopeApi } from './lib/claudescope-api'
 import { MemoryWatch } from './lib/memory'
@@ -40,35 +40,11 @@ const pgAdminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.
 const runStamp = new Date().toISOString().replace(/[:.]/g, '-')
 const resultsDir = path.join(__dirname, 'results')
 
-async function createBenchDatabase(): Promise<{ url: string; drop(): Promise<void> } | null> {
-  const admin = new Client({ connectionString: pgAdminUrl })
-  try {
-    await admin.connect()
-  } catch {
-    process.stderr.write(`PostgreSQL at ${pgAdminUrl} unreachable: skipping the PostgreSQL target\n`)
-    return null
-  }
-  const name = `claudescope_bench_${Date.now()}`
-  await admin.query(`CREATE DATABASE ${name}`)
-  await admin.end()
-  const url = new URL(pgAdminUrl)
-  url.pathname = `/${name}`
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new Client({ connectionString: pgAdminUrl })
-      await c.connect()
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      await c.end()
-    },
-  }
-}
-
 async function main() {
   const started: BenchProcess[] = []
   const dataDirs: string[] = []
   const profiles: { name: string; dir: string; process: BenchProcess }[] = []
-  const pg = backends.has('postgres') ? await createBenchDatabase() : null
+  const pg = backends.has('postgres') ? await createBenchDatabase(pgAdminUrl) : null
   try {
     const upstream = await startProcess('upstream', ['bench/upstream.ts'], {}, portLine)
     started.push(upstream)

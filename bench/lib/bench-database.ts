@@ -1,0 +1,32 @@
+import { Client } from 'pg'
+
+/** A fresh PostgreSQL database for one bench run, dropped after it. */
+export interface BenchDatabase {
+  url: string
+  drop(): Promise<void>
+}
+
+/** Creates the run's database on the server at `adminUrl`; null (with a note on stderr) when it is unreachable. */
+export async function createBenchDatabase(adminUrl: string): Promise<BenchDatabase | null> {
+  const admin = new Client({ connectionString: adminUrl })
+  try {
+    await admin.connect()
+  } catch {
+    process.stderr.write(`PostgreSQL at ${adminUrl} unreachable: skipping the PostgreSQL target\n`)
+    return null
+  }
+  const name = `claudescope_bench_${Date.now()}`
+  await admin.query(`CREATE DATABASE ${name}`)
+  await admin.end()
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new Client({ connectionString: adminUrl })
+      await c.connect()
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await c.end()
+    },
+  }
+}
