@@ -127,6 +127,23 @@ describe('claudescope import', () => {
     })
   }
 
+  it('leaves the cost of a conversation null and counts its unpriced turns when a model has no price, never $0', async () => {
+    const root = path.join(dir, 'unknown-model')
+    const sessionId = randomUUID()
+    // Main thread and first subagent on a model without a price; the second subagent on Haiku 4.5.
+    const { calls } = claudeCodeSession({ sessionId, sideCalls: false, mainTurns: 6, spawnAt: [2, 4], subagentTurns: 2, model: 'claude-mystery-9' })
+    await writeTranscript(path.join(root, 'p'), { sessionId, calls, layout: 'subagents' })
+    expect((await runImport(root)).problems).toEqual([])
+    const conversation = await conversationOf(sessionId)
+    expect(conversation.unpricedTurnCount).toBe(8)
+    expect(conversation.costUsd).toBeNull()
+    const unpriced = conversation.turns.filter((t) => t.costStatus === 'UNKNOWN_MODEL')
+    expect(unpriced).toHaveLength(8)
+    expect(unpriced.every((t) => t.costUsd === null)).toBe(true)
+    expect(conversation.turns.filter((t) => t.costStatus === 'PRICED').map((t) => t.costUsd)).toEqual([HAIKU_CALL_USD, HAIKU_CALL_USD])
+    expect(conversation.usage.inputTokens).toBe(100)
+  })
+
   it('changes nothing when the same transcripts are imported again', async () => {
     const root = path.join(dir, 'twice')
     const sessionId = randomUUID()
