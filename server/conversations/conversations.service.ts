@@ -129,6 +129,14 @@ function toConversation(row: ConversationRow): ConversationSummary {
 
 const num = (value: string | number | null): number | null => (value === null ? null : Number(value))
 
+const toMessageRow = (row: { thread_id: string; position: number; role: string | null; content_id: string; request_id: string }): MessageRow => ({
+  threadId: row.thread_id,
+  position: row.position,
+  role: row.role,
+  contentId: row.content_id,
+  requestId: row.request_id,
+})
+
 /**
  * Reads conversations from the rows grouping stored (see conversation-statements): a list pages
  * by keyset on (last_activity_at DESC, id DESC), which `conversations_last_activity_idx` serves;
@@ -265,7 +273,17 @@ export class ConversationsService {
       `SELECT thread_id, position, role, content_id, request_id FROM ${CONVERSATION_MESSAGES_TABLE} WHERE thread_id = ANY($1::uuid[]) ORDER BY thread_id, position`,
       [threadIds],
     )) as Array<{ thread_id: string; position: number; role: string | null; content_id: string; request_id: string }>
-    return rows.map((row) => ({ threadId: row.thread_id, position: row.position, role: row.role, contentId: row.content_id, requestId: row.request_id }))
+    return rows.map(toMessageRow)
+  }
+
+  /** Messages of every thread of a conversation, in thread order then position: readable without its threads first. */
+  async conversationMessages(conversationId: string): Promise<MessageRow[]> {
+    const rows = (await this.dataSource.query(
+      `SELECT m.thread_id, m.position, m.role, m.content_id, m.request_id FROM ${CONVERSATION_MESSAGES_TABLE} m JOIN ${CONVERSATION_THREADS_TABLE} t ON t.id = m.thread_id
+       WHERE t.conversation_id = $1 ORDER BY m.thread_id, m.position`,
+      [conversationId],
+    )) as Array<{ thread_id: string; position: number; role: string | null; content_id: string; request_id: string }>
+    return rows.map(toMessageRow)
   }
 
   /** Stored message texts by content id, in the order of `ids`; null where retention removed one. */
