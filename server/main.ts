@@ -1,35 +1,59 @@
 #!/usr/bin/env node
 import 'reflect-metadata'
+import { Command, CommanderError } from 'commander'
 import { startApp } from './app'
-import { ConfigError, helpText, isLoopbackHost, loadConfig } from './config'
+import { DEFAULT_TRANSCRIPTS_DIR, runImport } from './cli/import-command'
+import { ConfigError, helpText, isLoopbackHost, loadConfig, type Config } from './config'
 import { drain } from './http/drain'
 import { createLogger } from './logger'
 
-/** CLI entry: `claudescope [--help]`. Configuration comes from the environment (see --help). */
+/**
+ * CLI entry: `claudescope` serves, `claudescope import [dir]` imports Claude Code transcripts.
+ * Configuration comes from the environment (see --help).
+ */
 async function main(argv: string[]): Promise<void> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(helpText() + '\n')
-    return
-  }
-  const unknown = argv.filter((a) => a.startsWith('-'))
-  if (unknown.length > 0) {
-    process.stderr.write(`Unknown option ${unknown.join(', ')}. Options are environment variables; see --help.\n`)
-    process.exitCode = 2
-    return
-  }
-
-  let config
+  const program = new Command('claudescope')
+    .helpOption('-h, --help', 'show the options (environment variables) and commands')
+    .configureHelp({ formatHelp: () => `${helpText()}\n\nCommands:\n  import [dir]                        Import Claude Code transcripts (default: ${DEFAULT_TRANSCRIPTS_DIR}); see \`claudescope import --help\`\n` })
+    .configureOutput({ outputError: (text, write) => write(`${text.trimEnd()} Options are environment variables; see --help.\n`) })
+    .exitOverride()
+    .action(async () => {
+      const config = configOrExit()
+      if (config !== null) await serve(config)
+    })
+  program
+    .command('import')
+    .configureHelp({})
+    .configureOutput({ outputError: (text, write) => write(text) })
+    .argument('[dir]', 'directory of transcripts', DEFAULT_TRANSCRIPTS_DIR)
+    .description('Import Claude Code transcripts (<project>/<session>.jsonl and <session>/subagents/agent-*.jsonl) into conversations, idempotently')
+    .action(async (dir: string) => {
+      const config = configOrExit()
+      if (config !== null) process.exitCode = await runImport(dir, config, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel))
+    })
   try {
-    config = loadConfig()
+    await program.parseAsync(argv, { from: 'user' })
+  } catch (err) {
+    if (!(err instanceof CommanderError)) throw err
+    process.exitCode = err.exitCode === 0 ? 0 : 2
+  }
+}
+
+/** The configuration, or null (and exit code 2) when the environment is wrong. */
+function configOrExit(): Config | null {
+  try {
+    return loadConfig()
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(err.message + '\nSee `claudescope --help`.\n')
       process.exitCode = 2
-      return
+      return null
     }
     throw err
   }
+}
 
+async function serve(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel)
   const app = await startApp(config, logger)
   const shownHost = isLoopbackHost(config.host) ? 'localhost' : config.host

@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm'
 import type { LiveBus } from '../live/live-bus'
 import type { Logger } from '../logger'
 import type { CaptureStoreOptions } from '../store/capture-store'
-import { readConversationThreads } from '../store/queries/conversation-threads'
+import { readConversationThreads, readSessionlessConversationIds } from '../store/queries/conversation-threads'
 import { ConversationGrouper, type GrouperOptions } from './grouper'
 
 export interface BatchGroupingOptions extends GrouperOptions {
@@ -17,7 +17,7 @@ const FAILURE_LOG_INTERVAL_MS = 10_000
 
 /**
  * The capture store's grouping hooks: one grouper for the process, run by the writer on each
- * batch (after reading the stored threads of sessions it has not met since start), and a live
+ * batch (after reading the stored threads of conversations it has not met since start), and a live
  * `conversation` event per conversation a committed batch changed. A grouping failure (a bug,
  * never the data's fault) leaves the batch's requests ungrouped and is logged: the requests
  * themselves are always written. A failure to read stored threads is the database's: it fails the
@@ -30,8 +30,11 @@ export function createBatchGrouping(options: BatchGroupingOptions): Required<Cap
   return {
     grouper,
     group: async (ops, isStartStored) => {
-      const missing = grouper.conversationsToLoad(ops, isStartStored)
-      if (missing.length > 0) grouper.restore(await readConversationThreads(dataSource, missing), missing)
+      const missing = grouper.storedToLoad(ops, isStartStored)
+      if (missing.conversationIds.length > 0 || missing.firstMessageKeys.length > 0) {
+        const sessionless = await readSessionlessConversationIds(dataSource, missing.firstMessageKeys)
+        grouper.restore(await readConversationThreads(dataSource, [...missing.conversationIds, ...sessionless]), { conversationIds: [...missing.conversationIds, ...sessionless], firstMessageKeys: missing.firstMessageKeys })
+      }
       try {
         return grouper.groupBatch(ops, isStartStored)
       } catch (err) {

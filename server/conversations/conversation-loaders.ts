@@ -1,6 +1,19 @@
 import DataLoader from 'dataloader'
 import type { ConversationsService, ConversationSummary, MessageRow, ThreadSummary, TurnSummary } from './conversations.service'
 
+/** The parts of a conversation an operation asks for. */
+export interface ConversationParts {
+  threads: boolean
+  turns: boolean
+  messages: boolean
+}
+
+interface Prefetched {
+  threads?: Promise<ThreadSummary[]>
+  turns?: Promise<TurnSummary[]>
+  messages?: Promise<Map<string, MessageRow[]>>
+}
+
 /**
  * Per-operation batching of what conversations read lazily: a page of 50 requests asking for
  * their conversation, or a conversation's five threads asking for their messages, cost one query.
@@ -12,6 +25,14 @@ export interface ConversationLoaders {
   turns: DataLoader<string, TurnSummary[]>
   messages: DataLoader<string, MessageRow[]>
   contents: DataLoader<string, string | null>
+  /**
+   * Starts reading the parts of a conversation the operation will ask for, all at once, instead
+   * of level by level as the fields resolve (its row, then threads and turns, then messages).
+   */
+  prefetch(conversationId: string, parts: ConversationParts): void
+  threadsOf(conversationId: string): Promise<ThreadSummary[]>
+  turnsOf(conversationId: string): Promise<TurnSummary[]>
+  messagesOf(thread: Pick<ThreadSummary, 'id' | 'conversationId'>): Promise<MessageRow[]>
 }
 
 /** Calls `load` once per distinct key of a batch, in the batch's order. */
@@ -25,7 +46,8 @@ function distinct<V>(load: (keys: readonly string[]) => Promise<V[]>): (keys: re
 }
 
 export function createConversationLoaders(service: ConversationsService): ConversationLoaders {
-  return {
+  const prefetched = new Map<string, Prefetched>()
+  const loaders = {
     byRequest: new DataLoader(
       distinct(async (requestIds) => {
         const conversationIds = await service.conversationIdsOf(requestIds)
@@ -40,11 +62,39 @@ export function createConversationLoaders(service: ConversationsService): Conver
     turns: new DataLoader(distinct((ids) => Promise.all(ids.map((id) => service.turns(id)))), { cache: false }),
     messages: new DataLoader(
       distinct(async (threadIds) => {
-        const rows = await service.messages(threadIds)
-        return threadIds.map((id) => rows.filter((row) => row.threadId === id))
+        const rows = byThread(await service.messages(threadIds))
+        return threadIds.map((id) => rows.get(id) ?? [])
       }),
       { cache: false },
     ),
     contents: new DataLoader(distinct((ids) => service.contentTexts(ids)), { cache: false }),
   }
+  return {
+    ...loaders,
+    prefetch(conversationId, parts) {
+      const entry: Prefetched = {}
+      if (parts.threads) entry.threads = loaders.threads.load(conversationId)
+      if (parts.turns) entry.turns = loaders.turns.load(conversationId)
+      if (parts.messages) entry.messages = service.conversationMessages(conversationId).then(byThread)
+      // A failure surfaces where the part is read; never as an unhandled rejection meanwhile.
+      for (const part of Object.values(entry) as Promise<unknown>[]) part.catch(() => undefined)
+      prefetched.set(conversationId, entry)
+    },
+    threadsOf: (conversationId) => prefetched.get(conversationId)?.threads ?? loaders.threads.load(conversationId),
+    turnsOf: (conversationId) => prefetched.get(conversationId)?.turns ?? loaders.turns.load(conversationId),
+    async messagesOf(thread) {
+      const all = prefetched.get(thread.conversationId)?.messages
+      return all === undefined ? loaders.messages.load(thread.id) : ((await all).get(thread.id) ?? [])
+    },
+  }
+}
+
+function byThread(rows: readonly MessageRow[]): Map<string, MessageRow[]> {
+  const map = new Map<string, MessageRow[]>()
+  for (const row of rows) {
+    const list = map.get(row.threadId)
+    if (list === undefined) map.set(row.threadId, [row])
+    else list.push(row)
+  }
+  return map
 }

@@ -1,5 +1,6 @@
 import { GraphQLJSON } from 'graphql-scalars'
-import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, Subscription } from 'type-graphql'
+import type { GraphQLResolveInfo, SelectionSetNode } from 'graphql'
+import { Arg, Ctx, FieldResolver, ID, Info, Int, Query, Resolver, Root, Subscription } from 'type-graphql'
 import { DEFAULT_PAGE_SIZE } from '../graphql/page-size'
 import type { LiveBus } from '../live/live-bus'
 import { parseBody } from '../requests/request-loaders'
@@ -7,7 +8,7 @@ import type { RequestsContext } from '../requests/requests.resolver'
 import type { RequestPage } from '../requests/requests.service'
 import type { RequestSource } from '../requests/request-row'
 import { Request, RequestConnection } from '../requests/request.types'
-import type { ConversationLoaders } from './conversation-loaders'
+import type { ConversationLoaders, ConversationParts } from './conversation-loaders'
 import { conversationUpdates } from './conversation-subscriptions'
 import { Conversation, ConversationConnection, ConversationFilter, ConversationThread, ConversationTurn, ThreadMessage } from './conversation.types'
 import type { ConversationPage, ConversationsService, ConversationSummary, MessageRow, ThreadSummary, TurnSummary } from './conversations.service'
@@ -35,7 +36,10 @@ export class ConversationsResolver {
   }
 
   @Query(() => Conversation, { nullable: true })
-  conversation(@Ctx() ctx: ConversationsContext, @Arg('id', () => ID) id: string): Promise<ConversationSummary | null> {
+  conversation(@Ctx() ctx: ConversationsContext, @Arg('id', () => ID) id: string, @Info() info: GraphQLResolveInfo): Promise<ConversationSummary | null> {
+    // Its threads, turns and messages are read beside its row, not one level after another.
+    const parts = partsAskedFor(info)
+    if (parts.threads || parts.turns) ctx.conversationLoaders.prefetch(id, parts)
     return ctx.conversations.get(id)
   }
 
@@ -49,12 +53,12 @@ export class ConversationsResolver {
 
   @FieldResolver(() => [ConversationThread])
   threads(@Root() conversation: ConversationSummary, @Ctx() ctx: ConversationsContext): Promise<ThreadSummary[]> {
-    return ctx.conversationLoaders.threads.load(conversation.id)
+    return ctx.conversationLoaders.threadsOf(conversation.id)
   }
 
   @FieldResolver(() => [ConversationTurn])
   turns(@Root() conversation: ConversationSummary, @Ctx() ctx: ConversationsContext): Promise<TurnSummary[]> {
-    return ctx.conversationLoaders.turns.load(conversation.id)
+    return ctx.conversationLoaders.turnsOf(conversation.id)
   }
 
   @FieldResolver(() => RequestConnection, { description: 'Its requests, newest first, as the requests query pages them.' })
@@ -72,12 +76,12 @@ export class ConversationsResolver {
 export class ConversationThreadResolver {
   @FieldResolver(() => [ThreadMessage])
   messages(@Root() thread: ThreadSummary, @Ctx() ctx: ConversationsContext): Promise<MessageRow[]> {
-    return ctx.conversationLoaders.messages.load(thread.id)
+    return ctx.conversationLoaders.messagesOf(thread)
   }
 
   @FieldResolver(() => [ConversationTurn])
   async turns(@Root() thread: ThreadSummary, @Ctx() ctx: ConversationsContext): Promise<TurnSummary[]> {
-    return (await ctx.conversationLoaders.turns.load(thread.conversationId)).filter((turn) => turn.threadId === thread.id)
+    return (await ctx.conversationLoaders.turnsOf(thread.conversationId)).filter((turn) => turn.threadId === thread.id)
   }
 }
 
@@ -108,4 +112,28 @@ export class RequestConversationResolver {
   conversation(@Root() request: RequestSource, @Ctx() ctx: ConversationsContext): Promise<ConversationSummary | null> {
     return ctx.conversationLoaders.byRequest.load(request.id)
   }
+}
+
+/** The parts of a conversation the selection of `conversation(id)` reaches; a fragment counts as asking for all. */
+function partsAskedFor(info: GraphQLResolveInfo): ConversationParts {
+  const parts: ConversationParts = { threads: false, turns: false, messages: false }
+  const visit = (set: SelectionSetNode | undefined, inThreads: boolean): void => {
+    for (const selection of set?.selections ?? []) {
+      if (selection.kind !== 'Field') {
+        parts.threads = parts.turns = parts.messages = true
+        continue
+      }
+      const name = selection.name.value
+      if (!inThreads && name === 'threads') {
+        parts.threads = true
+        visit(selection.selectionSet, true)
+      } else if (name === 'turns') {
+        parts.turns = true
+      } else if (inThreads && name === 'messages') {
+        parts.messages = true
+      }
+    }
+  }
+  for (const node of info.fieldNodes) visit(node.selectionSet, false)
+  return parts
 }

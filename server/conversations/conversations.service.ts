@@ -1,10 +1,10 @@
 import type { DataSource } from 'typeorm'
-import type { RequestStatus, UsageRecord } from '../records/request-record'
+import type { CostStatus, RequestStatus, UsageRecord } from '../records/request-record'
 import type { ThreadKind } from '../records/conversation-record'
 import { decodeCursor, encodeCursor, type PageInfo } from '../graphql/connection'
 import { checkPageSize } from '../graphql/page-size'
 import { readContentTexts } from '../store/contents/content-texts'
-import { CONVERSATION_MESSAGES_TABLE, CONVERSATION_REQUESTS_TABLE, CONVERSATION_THREADS_TABLE, CONVERSATIONS_TABLE } from '../store/tables/conversations.table'
+import { CONVERSATION_MESSAGES_TABLE, CONVERSATION_REQUESTS_TABLE, CONVERSATION_THREADS_TABLE, CONVERSATIONS_TABLE, IMPORTED_TURNS_TABLE } from '../store/tables/conversations.table'
 import { REQUESTS_TABLE } from '../store/tables/requests.table'
 import { conversationFilterSql, type ConversationFilterValues } from './conversation-filter'
 import type { SessionSource } from './session-key'
@@ -20,7 +20,10 @@ export interface ConversationSummary {
   requestCount: number
   models: string[]
   usage: { inputTokens: number; outputTokens: number; cacheCreationInputTokens: number; cacheReadInputTokens: number }
-  costUsd: null
+  /** Sum of its turns' costs; null while any finished turn is unpriced (never a partial sum shown as the total). */
+  costUsd: number | null
+  unpricedTurnCount: number
+  importedTurnCount: number
 }
 
 export interface ThreadSummary {
@@ -37,13 +40,20 @@ export interface ThreadSummary {
   messageCount: number
 }
 
+/** Where a turn comes from: a request the proxy captured, or a Claude Code transcript imported. */
+export type TurnSource = 'PROXY' | 'TRANSCRIPT'
+
 export interface TurnSummary {
   requestId: string
   threadId: string
+  source: TurnSource
+  /** `file:line` of the transcript entry an imported turn was read from. */
+  transcriptEntry: string | null
   startedAt: Date
   completedAt: Date | null
   model: string | null
-  path: string
+  /** Null for an imported turn: no HTTP exchange was captured. */
+  path: string | null
   status: RequestStatus
   stopReason: string | null
   ttfbMs: number | null
@@ -51,6 +61,7 @@ export interface TurnSummary {
   usage: UsageRecord | null
   /** What the turn cost in USD; null when it is not priced (yet, or its model is unknown). */
   costUsd: number | null
+  costStatus: CostStatus | null
   messageCount: number
   newMessageCount: number
 }
@@ -78,7 +89,7 @@ const isConversationCursor = (parts: readonly string[]): parts is ConversationCu
   parts.length === 2 && ACTIVITY_PATTERN.test(parts[0]!) && !Number.isNaN(Date.parse(parts[0]!)) && UUID.test(parts[1]!)
 
 const CONVERSATION_COLUMNS = `c.id, c.session_key, c.session_source, c.title, c.started_at, c.last_activity_at, c.request_count, c.models,
-  c.input_tokens, c.output_tokens, c.cache_creation_input_tokens, c.cache_read_input_tokens`
+  c.input_tokens, c.output_tokens, c.cache_creation_input_tokens, c.cache_read_input_tokens, c.cost_usd, c.unpriced_turn_count, c.imported_turn_count`
 
 interface ConversationRow {
   id: string
@@ -93,6 +104,9 @@ interface ConversationRow {
   output_tokens: string
   cache_creation_input_tokens: string
   cache_read_input_tokens: string
+  cost_usd: string | null
+  unpriced_turn_count: number
+  imported_turn_count: number
   cursor_activity?: string
 }
 
@@ -107,11 +121,21 @@ function toConversation(row: ConversationRow): ConversationSummary {
     requestCount: row.request_count,
     models: row.models,
     usage: { inputTokens: Number(row.input_tokens), outputTokens: Number(row.output_tokens), cacheCreationInputTokens: Number(row.cache_creation_input_tokens), cacheReadInputTokens: Number(row.cache_read_input_tokens) },
-    costUsd: null,
+    costUsd: row.unpriced_turn_count > 0 ? null : Number(row.cost_usd ?? 0),
+    unpricedTurnCount: row.unpriced_turn_count,
+    importedTurnCount: row.imported_turn_count,
   }
 }
 
 const num = (value: string | number | null): number | null => (value === null ? null : Number(value))
+
+const toMessageRow = (row: { thread_id: string; position: number; role: string | null; content_id: string; request_id: string }): MessageRow => ({
+  threadId: row.thread_id,
+  position: row.position,
+  role: row.role,
+  contentId: row.content_id,
+  requestId: row.request_id,
+})
 
 /**
  * Reads conversations from the rows grouping stored (see conversation-statements): a list pages
@@ -192,14 +216,18 @@ export class ConversationsService {
     }))
   }
 
-  /** Every request of a conversation, oldest first, with what a turn shows of it. */
+  /** Every turn of a conversation (captured request or imported transcript entry), oldest first, with what a turn shows of it. */
   async turns(conversationId: string): Promise<TurnSummary[]> {
     const rows = (await this.dataSource.query(
-      `SELECT cr.request_id, cr.thread_id, cr.message_count, cr.new_message_count, r.started_at, r.completed_at, r.model, r.path, r.status, r.stop_reason, r.ttfb_ms, r.duration_ms,
-         r.input_tokens, r.output_tokens, r.cache_creation_input_tokens, r.cache_creation_5m_input_tokens, r.cache_creation_1h_input_tokens, r.cache_read_input_tokens,
-         r.thinking_tokens, r.web_search_requests, r.web_fetch_requests, r.service_tier, r.inference_geo, r.cost_usd
-       FROM ${CONVERSATION_REQUESTS_TABLE} cr JOIN ${REQUESTS_TABLE} r ON r.id = cr.request_id
-       WHERE cr.conversation_id = $1 ORDER BY cr.started_at, cr.request_id`,
+      `SELECT cr.request_id, cr.thread_id, cr.message_count, cr.new_message_count, COALESCE(r.started_at, i.started_at) AS started_at, COALESCE(r.completed_at, i.completed_at) AS completed_at,
+         COALESCE(r.model, i.model) AS model, r.path, COALESCE(r.status, 'COMPLETED') AS status, COALESCE(r.stop_reason, i.stop_reason) AS stop_reason, r.ttfb_ms, r.duration_ms,
+         COALESCE(r.input_tokens, i.input_tokens) AS input_tokens, COALESCE(r.output_tokens, i.output_tokens) AS output_tokens,
+         COALESCE(r.cache_creation_input_tokens, i.cache_creation_input_tokens) AS cache_creation_input_tokens, r.cache_creation_5m_input_tokens, r.cache_creation_1h_input_tokens,
+         COALESCE(r.cache_read_input_tokens, i.cache_read_input_tokens) AS cache_read_input_tokens, r.thinking_tokens, r.web_search_requests, r.web_fetch_requests,
+         COALESCE(r.service_tier, i.service_tier) AS service_tier, r.inference_geo, COALESCE(r.cost_usd, i.cost_usd) AS cost_usd, COALESCE(r.cost_status, i.cost_status) AS cost_status,
+         i.source_file || ':' || i.source_line AS transcript_entry
+       FROM ${CONVERSATION_REQUESTS_TABLE} cr LEFT JOIN ${REQUESTS_TABLE} r ON r.id = cr.request_id LEFT JOIN ${IMPORTED_TURNS_TABLE} i ON i.id = cr.request_id
+       WHERE cr.conversation_id = $1 AND (r.id IS NOT NULL OR i.id IS NOT NULL) ORDER BY cr.started_at, cr.request_id`,
       [conversationId],
     )) as Array<Record<string, string | number | null> & { started_at: Date; completed_at: Date | null }>
     return rows.map((row) => {
@@ -219,16 +247,19 @@ export class ConversationsService {
       return {
         requestId: row.request_id as string,
         threadId: row.thread_id as string,
+        source: row.transcript_entry === null ? 'PROXY' : 'TRANSCRIPT',
+        transcriptEntry: row.transcript_entry as string | null,
         startedAt: row.started_at,
         completedAt: row.completed_at,
         model: row.model as string | null,
-        path: row.path as string,
+        path: row.path as string | null,
         status: row.status as RequestStatus,
         stopReason: row.stop_reason as string | null,
         ttfbMs: num(row.ttfb_ms),
         durationMs: num(row.duration_ms),
         usage: Object.values(usage).some((value) => value !== null) ? usage : null,
         costUsd: num(row.cost_usd),
+        costStatus: row.cost_status as CostStatus | null,
         messageCount: row.message_count as number,
         newMessageCount: row.new_message_count as number,
       }
@@ -242,7 +273,17 @@ export class ConversationsService {
       `SELECT thread_id, position, role, content_id, request_id FROM ${CONVERSATION_MESSAGES_TABLE} WHERE thread_id = ANY($1::uuid[]) ORDER BY thread_id, position`,
       [threadIds],
     )) as Array<{ thread_id: string; position: number; role: string | null; content_id: string; request_id: string }>
-    return rows.map((row) => ({ threadId: row.thread_id, position: row.position, role: row.role, contentId: row.content_id, requestId: row.request_id }))
+    return rows.map(toMessageRow)
+  }
+
+  /** Messages of every thread of a conversation, in thread order then position: readable without its threads first. */
+  async conversationMessages(conversationId: string): Promise<MessageRow[]> {
+    const rows = (await this.dataSource.query(
+      `SELECT m.thread_id, m.position, m.role, m.content_id, m.request_id FROM ${CONVERSATION_MESSAGES_TABLE} m JOIN ${CONVERSATION_THREADS_TABLE} t ON t.id = m.thread_id
+       WHERE t.conversation_id = $1 ORDER BY m.thread_id, m.position`,
+      [conversationId],
+    )) as Array<{ thread_id: string; position: number; role: string | null; content_id: string; request_id: string }>
+    return rows.map(toMessageRow)
   }
 
   /** Stored message texts by content id, in the order of `ids`; null where retention removed one. */

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks'
 import type { CaptureOp } from '../records/capture-op'
 import type { ConversationAssignment, ConversationIdentity, ConversationWrites, StoredThread, ThreadIdentity, ThreadKind, ThreadLink, ThreadMessage } from '../records/conversation-record'
 import type { RequestRecord } from '../records/request-record'
-import { hashKey } from './message-key'
+import { idFromKey } from './message-key'
 import { userPromptOf } from '../wire/user-prompt'
 import { comparableText, titleOf } from './prompt-text'
 import { shapeOf, sidePurposeOf, type MessageRef, type RequestShape } from './request-shape'
@@ -52,10 +52,17 @@ interface ConversationState {
   orphanSides: Set<string>
 }
 
-/** A uuid-shaped id derived from a key, so the same session (or agent) gets the same id after a restart. */
-function idFromKey(key: string): string {
-  const hex = hashKey(key)
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`
+/** What grouping needs of a turn besides its shape: a captured request, or a turn imported from a transcript. */
+type TurnRef = Pick<RequestRecord, 'id' | 'startedAt'>
+
+/** A turn read from a Claude Code transcript: its shape carries its history and the reply, the last message. */
+export interface TranscriptTurn extends TurnRef {
+  shape: RequestShape
+}
+
+/** The conversation id of a session: the same whether its traffic was captured or its transcript imported. */
+export function sessionConversationId(sessionKey: string): string {
+  return idFromKey(`session|${sessionKey}`)
 }
 
 /** The scope of threads of requests without a session: they only ever match each other. */
@@ -89,7 +96,7 @@ export class ConversationGrouper {
   /** Task prompts of conversations without a session, for subagents that carry none either. */
   readonly #sessionlessSpawns = new Map<string, string>()
   readonly #stats: GrouperStats = { grouped: 0, groupingMs: 0 }
-  /** Conversations looked for in the store already (found or not), so each is read once. */
+  /** Conversations (and sessionless first message keys) looked for in the store already, found or not, so each is read once. */
   readonly #looked = new Set<string>()
   readonly #shapes = new WeakMap<RequestRecord, RequestShape | null>()
 
@@ -115,7 +122,7 @@ export class ConversationGrouper {
       const record = op.record
       let assignment = this.#assigned.get(record.id)
       if (assignment === undefined || !(op.kind === 'complete' && isStartStored(record.id))) {
-        assignment ??= this.#assign(record, writes.links)
+        assignment ??= this.#assign(record, this.#shapeOf(record), writes.links)
         if (assignment === undefined) continue
         writes.assignments.push(assignment)
       }
@@ -130,26 +137,68 @@ export class ConversationGrouper {
   }
 
   /**
-   * The sessions of a batch's requests this grouper has not met, whose threads the store may hold
-   * from before a restart: read them (`readConversationThreads`) and `restore` them before
-   * `groupBatch`, so a session goes on in its threads.
+   * Groups turns read from transcripts, oldest first, as captured requests are grouped: a turn
+   * whose history a stored thread already holds adds nothing to it, so a session seen through the
+   * proxy and then imported stays one conversation with each message once. A turn's last message
+   * is its reply (a transcript has no response body): it joins the thread, and any Task call in it
+   * is noted for the subagent to come. Its session's stored threads must be `restore`d first.
    */
-  conversationsToLoad(ops: readonly CaptureOp[], isStartStored: (id: string) => boolean): string[] {
-    const ids = new Set<string>()
-    for (const op of ops) {
-      if (this.#assigned.has(op.record.id) || (op.kind === 'complete' && isStartStored(op.record.id))) continue
-      const session = this.#shapeOf(op.record)?.session
-      if (!session) continue
-      const id = idFromKey(`session|${session.key}`)
-      if (!this.#conversations.has(id) && !this.#looked.has(id)) ids.add(id)
+  groupTranscriptTurns(turns: readonly TranscriptTurn[]): ConversationWrites | null {
+    const started = performance.now()
+    const writes: ConversationWrites = { assignments: [], links: [], touchedConversationIds: [], touchedThreadIds: [] }
+    for (const turn of turns) {
+      const assignment = this.#assign(turn, turn.shape, writes.links)
+      if (assignment === undefined) continue
+      // The reply is not a message the call sent.
+      assignment.messageCount = Math.max(0, assignment.messageCount - 1)
+      writes.assignments.push(assignment)
     }
-    return [...ids]
+    writes.touchedConversationIds = [...new Set(writes.assignments.map((a) => a.conversation.id))]
+    writes.touchedThreadIds = [...new Set(writes.assignments.map((a) => a.thread.id))]
+    this.#stats.groupingMs += performance.now() - started
+    return writes.assignments.length === 0 ? null : writes
   }
 
-  /** Takes back the threads stored before a restart of the conversations `looked` names (see conversationsToLoad), oldest first. */
-  restore(threads: readonly StoredThread[], looked: readonly string[]): void {
+  /**
+   * What of the store a batch's requests may go on from, that this grouper has not met since it
+   * started: the conversations of their sessions, and, for requests without a session, the first
+   * message keys no thread in memory starts with (a sessionless conversation's threads are found by
+   * their first message). Read the threads they name (`readConversationThreads`, after finding the
+   * sessionless conversations by first message) and `restore` them before `groupBatch`, so a
+   * conversation goes on in its threads after a restart.
+   */
+  storedToLoad(ops: readonly CaptureOp[], isStartStored: (id: string) => boolean): { conversationIds: string[]; firstMessageKeys: string[] } {
+    const ids = new Set<string>()
+    const keys = new Set<string>()
+    for (const op of ops) {
+      if (this.#assigned.has(op.record.id) || (op.kind === 'complete' && isStartStored(op.record.id))) continue
+      const shape = this.#shapeOf(op.record)
+      if (!shape) continue
+      if (shape.session === null) {
+        const first = shape.messages[0]?.key
+        if (first !== undefined && !this.#byFirstMessage.has(`${NO_SESSION_SCOPE}|${first}`) && !this.#looked.has(`first|${first}`)) keys.add(first)
+        continue
+      }
+      const id = sessionConversationId(shape.session.key)
+      if (!this.#conversations.has(id) && !this.#looked.has(id)) ids.add(id)
+    }
+    return { conversationIds: [...ids], firstMessageKeys: [...keys] }
+  }
+
+  /** The stored threads of a session's conversation to read before `groupTranscriptTurns`, or null when this grouper has them. */
+  sessionToLoad(sessionKey: string): string | null {
+    const id = sessionConversationId(sessionKey)
+    return this.#conversations.has(id) || this.#looked.has(id) ? null : id
+  }
+
+  /**
+   * Takes back the threads stored before a restart (see storedToLoad), oldest first: `looked`
+   * names the conversations and sessionless first message keys they were read for.
+   */
+  restore(threads: readonly StoredThread[], looked: { conversationIds: readonly string[]; firstMessageKeys?: readonly string[] }): void {
     if (this.#looked.size > this.#maxRequests) this.#looked.clear()
-    for (const id of looked) this.#looked.add(id)
+    for (const id of looked.conversationIds) this.#looked.add(id)
+    for (const key of looked.firstMessageKeys ?? []) this.#looked.add(`first|${key}`)
     for (const stored of threads) {
       const conversation = this.#conversations.get(stored.conversation.id) ?? this.#newConversation(stored.conversation)
       if (stored.conversationHasTitle) conversation.hasTitle = true
@@ -182,31 +231,30 @@ export class ConversationGrouper {
     return shape
   }
 
-  #assign(record: RequestRecord, links: ThreadLink[]): ConversationAssignment | undefined {
-    const shape = this.#shapeOf(record)
+  #assign(turn: TurnRef, shape: RequestShape | null, links: ThreadLink[]): ConversationAssignment | undefined {
     if (shape === null) return undefined
     this.#stats.grouped++
     const purpose = sidePurposeOf(shape)
-    const assignment = purpose !== null ? this.#assignSide(record, shape, purpose) : shape.agentId !== null ? this.#assignAgent(record, shape, links) : this.#assignByPrefix(record, shape, links)
+    const assignment = purpose !== null ? this.#assignSide(turn, shape, purpose) : shape.agentId !== null ? this.#assignAgent(turn, shape, links) : this.#assignByPrefix(turn, shape, links)
     this.#remember(assignment)
     return assignment
   }
 
   /** A side call joins its session, or the conversation whose history it carries, or one of its own. */
-  #assignSide(record: RequestRecord, shape: RequestShape, purpose: string): ConversationAssignment {
+  #assignSide(turn: TurnRef, shape: RequestShape, purpose: string): ConversationAssignment {
     let conversation = this.#sessionConversation(shape)
     if (conversation === null) {
       const match = this.#longestMatch(NO_SESSION_SCOPE, shape.messages)
-      conversation = match ? this.#conversations.get(match.thread.conversation.id)! : this.#newConversation({ id: record.id, sessionKey: null, sessionSource: 'PREFIX' })
+      conversation = match ? this.#conversations.get(match.thread.conversation.id)! : this.#newConversation({ id: turn.id, sessionKey: null, sessionSource: 'PREFIX' })
     }
     const identity: ThreadIdentity = { id: idFromKey(`${conversation.identity.id}|side|${purpose}`), kind: 'SIDE', parentThreadId: conversation.mainThreadId, parentToolUseId: null, agentId: null, purpose, systemKey: shape.systemKey }
     if (conversation.mainThreadId === null) conversation.orphanSides.add(identity.id)
-    return this.#assignment(record, shape, conversation.identity, identity, [], null)
+    return this.#assignment(turn, shape, conversation.identity, identity, [], null)
   }
 
   /** The client named the agent: its thread is that agent's, its parent the parent agent's (or the main thread). */
-  #assignAgent(record: RequestRecord, shape: RequestShape, links: ThreadLink[]): ConversationAssignment {
-    const conversation = this.#sessionConversation(shape) ?? this.#newConversation({ id: record.id, sessionKey: null, sessionSource: 'PREFIX' })
+  #assignAgent(turn: TurnRef, shape: RequestShape, links: ThreadLink[]): ConversationAssignment {
+    const conversation = this.#sessionConversation(shape) ?? this.#newConversation({ id: turn.id, sessionKey: null, sessionSource: 'PREFIX' })
     const conversationId = conversation.identity.id
     const threadId = idFromKey(`${conversationId}|agent|${shape.agentId}`)
     let thread = this.#threads.get(threadId)
@@ -216,41 +264,42 @@ export class ConversationGrouper {
       thread = this.#newThread(conversation, { id: threadId, kind: isSubagent ? 'SUBAGENT' : 'MAIN', parentThreadId, parentToolUseId: null, agentId: shape.agentId, purpose: null, systemKey: shape.systemKey }, shape, links)
       if (isSubagent) this.#linkBySpawn(conversation, thread, shape, links)
     }
-    return this.#extend(record, shape, thread, links)
+    return this.#extend(turn, shape, thread, links)
   }
 
-  #assignByPrefix(record: RequestRecord, shape: RequestShape, links: ThreadLink[]): ConversationAssignment {
+  #assignByPrefix(turn: TurnRef, shape: RequestShape, links: ThreadLink[]): ConversationAssignment {
     const session = this.#sessionConversation(shape)
     const match = this.#longestMatch(session?.identity.id ?? NO_SESSION_SCOPE, shape.messages)
     if (match !== null) {
       const { thread, length } = match
-      if (length === thread.keys.length || length === shape.messages.length) return this.#extend(record, shape, thread, links)
+      if (length === thread.keys.length || length === shape.messages.length) return this.#extend(turn, shape, thread, links)
       // The history diverged from the thread's (an edited or rewound turn): a thread of its own,
       // sharing the messages before the divergence.
       const conversation = this.#conversations.get(thread.conversation.id)!
-      const fork = this.#newThread(conversation, { ...thread.identity, id: record.id }, shape, links)
+      const fork = this.#newThread(conversation, { ...thread.identity, id: turn.id }, shape, links)
       fork.keys = thread.keys.slice(0, length)
       this.#index(fork, thread.indexKey)
       fork.contentIds = thread.contentIds.slice(0, length)
       fork.requestIds = thread.requestIds.slice(0, length)
-      const assignment = this.#extend(record, shape, fork, links)
+      const assignment = this.#extend(turn, shape, fork, links)
       assignment.newMessages.unshift(...fork.contentIds.slice(0, length).map((contentId, position) => ({ position, contentId, requestId: fork.requestIds[position]!, role: null, key: fork.keys[position]! })))
       return assignment
     }
-    const conversation = session ?? this.#sessionlessSpawnConversation(shape) ?? this.#newConversation({ id: record.id, sessionKey: null, sessionSource: 'PREFIX' })
-    const thread = this.#newThread(conversation, this.#newThreadIdentity(conversation, shape, record.id), shape, links)
+    const conversation = session ?? this.#sessionlessSpawnConversation(shape) ?? this.#newConversation({ id: turn.id, sessionKey: null, sessionSource: 'PREFIX' })
+    const thread = this.#newThread(conversation, this.#newThreadIdentity(conversation, shape, turn.id), shape, links)
     if (thread.identity.kind === 'SUBAGENT') this.#linkBySpawn(conversation, thread, shape, links)
-    return this.#extend(record, shape, thread, links)
+    return this.#extend(turn, shape, thread, links)
   }
 
   /** MAIN when the conversation has none, or when the system prompt is the main agent's; otherwise a subagent. */
   #newThreadIdentity(conversation: ConversationState, shape: RequestShape, id: string): ThreadIdentity {
-    const isMain = conversation.mainThreadId === null || (shape.systemKey !== null && shape.systemKey === conversation.mainSystemKey && !this.#spawnFor(conversation, shape))
+    const isMain =
+      shape.sidechain !== null ? !shape.sidechain : conversation.mainThreadId === null || (shape.systemKey !== null && shape.systemKey === conversation.mainSystemKey && !this.#spawnFor(conversation, shape))
     return { id, kind: isMain ? 'MAIN' : 'SUBAGENT', parentThreadId: isMain ? null : conversation.mainThreadId, parentToolUseId: null, agentId: null, purpose: null, systemKey: shape.systemKey }
   }
 
   /** Adds the request's messages past `known` to the thread and makes its assignment. */
-  #extend(record: RequestRecord, shape: RequestShape, thread: ThreadState, links: ThreadLink[]): ConversationAssignment {
+  #extend(turn: TurnRef, shape: RequestShape, thread: ThreadState, links: ThreadLink[]): ConversationAssignment {
     const newMessages: ThreadMessage[] = []
     const conversation = this.#conversations.get(thread.conversation.id)!
     const scope = thread.conversation.sessionKey === null ? NO_SESSION_SCOPE : thread.conversation.id
@@ -261,9 +310,9 @@ export class ConversationGrouper {
         const position = thread.keys.length
         thread.keys.push(message.key)
         thread.contentIds.push(message.contentId)
-        thread.requestIds.push(record.id)
+        thread.requestIds.push(turn.id)
         const parsed = parseMessage(message)
-        newMessages.push({ position, contentId: message.contentId, requestId: record.id, role: parsed?.role ?? null, key: message.key })
+        newMessages.push({ position, contentId: message.contentId, requestId: turn.id, role: parsed?.role ?? null, key: message.key })
         if (parsed === null) continue
         if (parsed.role === 'assistant') this.#noteSpawnsIn(conversation, thread, parsed.content, links)
         if (title === null && !conversation.hasTitle && thread.identity.kind === 'MAIN' && parsed.role === 'user') title = titleOf(userPromptOf(parsed.content))
@@ -271,11 +320,11 @@ export class ConversationGrouper {
     }
     if (title !== null) conversation.hasTitle = true
     this.#touch(thread)
-    return this.#assignment(record, shape, thread.conversation, thread.identity, newMessages, title)
+    return this.#assignment(turn, shape, thread.conversation, thread.identity, newMessages, title)
   }
 
-  #assignment(record: RequestRecord, shape: RequestShape, conversation: ConversationIdentity, thread: ThreadIdentity, newMessages: ThreadMessage[], title: string | null): ConversationAssignment {
-    return { requestId: record.id, startedAt: record.startedAt, conversation, thread: { ...thread }, messageCount: shape.messages.length, newMessages, title }
+  #assignment(turn: TurnRef, shape: RequestShape, conversation: ConversationIdentity, thread: ThreadIdentity, newMessages: ThreadMessage[], title: string | null): ConversationAssignment {
+    return { requestId: turn.id, startedAt: turn.startedAt, conversation, thread: { ...thread }, messageCount: shape.messages.length, newMessages, title }
   }
 
   /**
@@ -308,7 +357,7 @@ export class ConversationGrouper {
 
   #sessionConversation(shape: RequestShape): ConversationState | null {
     if (shape.session === null) return null
-    const id = idFromKey(`session|${shape.session.key}`)
+    const id = sessionConversationId(shape.session.key)
     return this.#conversations.get(id) ?? this.#newConversation({ id, sessionKey: shape.session.key, sessionSource: shape.session.source })
   }
 

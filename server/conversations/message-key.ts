@@ -25,3 +25,9 @@ export function messageKeyOf(bytes: Buffer, contentId: string): string {
 export function hashKey(text: string): string {
   return hash('sha256', text, 'hex').slice(0, 32)
 }
+
+/** A uuid-shaped id derived from a key, so the same session, agent or transcript entry gets the same id every time. */
+export function idFromKey(key: string): string {
+  const hex = hashKey(key)
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`
+}

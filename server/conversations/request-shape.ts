@@ -27,6 +27,8 @@ export interface RequestShape {
   /** Hash of the system prompt, `cache_control` aside; null without one. */
   systemKey: string | null
   messages: MessageRef[]
+  /** Whether it is a subagent's, when a transcript says so (isSidechain); null for captured requests, whose thread kind is found from history. */
+  sidechain: boolean | null
 }
 
 const SMALL_MODEL = /haiku/i
@@ -66,6 +68,7 @@ export function shapeOf(record: RequestRecord): RequestShape | null {
     model: record.model,
     systemKey,
     messages,
+    sidechain: null,
   }
 }
 

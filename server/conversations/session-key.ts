@@ -1,9 +1,10 @@
 /**
  * Where a request's session came from, strongest signal first: Claude Code's own session header,
  * the session inside the body's `metadata.user_id`, an explicit `x-claudescope-session` header a
- * user sets on other clients, or none (the request is grouped by the history it carries).
+ * user sets on other clients, or none (the request is grouped by the history it carries). An
+ * imported Claude Code transcript names its session too (TRANSCRIPT).
  */
-export type SessionSource = 'HEADER' | 'METADATA' | 'EXPLICIT' | 'PREFIX'
+export type SessionSource = 'HEADER' | 'METADATA' | 'EXPLICIT' | 'TRANSCRIPT' | 'PREFIX'
 
 export interface SessionSignal {
   key: string

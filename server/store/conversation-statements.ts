@@ -1,7 +1,20 @@
 import type { ConversationWrites } from '../records/conversation-record'
 import type { Statement } from './batch-statements'
-import { CONVERSATION_MESSAGES_TABLE, CONVERSATION_REQUESTS_TABLE, CONVERSATION_THREADS_TABLE, CONVERSATIONS_TABLE } from './tables/conversations.table'
+import { CONVERSATION_MESSAGES_TABLE, CONVERSATION_REQUESTS_TABLE, CONVERSATION_THREADS_TABLE, CONVERSATIONS_TABLE, IMPORTED_TURNS_TABLE } from './tables/conversations.table'
 import { REQUESTS_TABLE } from './tables/requests.table'
+
+/**
+ * A conversation's turns with what totals read of them, whichever they are: a captured request,
+ * or a turn imported from a transcript (no HTTP exchange). A turn is unpriced when it finished
+ * without a cost the usage domain could compute (an unknown model, or not priced yet).
+ */
+const TURN_FACTS = `SELECT cr.conversation_id, cr.thread_id, COALESCE(r.started_at, i.started_at) AS started_at,
+    COALESCE(r.completed_at, r.started_at, i.completed_at, i.started_at) AS last_activity_at, COALESCE(r.model, i.model) AS model,
+    COALESCE(r.input_tokens, i.input_tokens) AS input_tokens, COALESCE(r.output_tokens, i.output_tokens) AS output_tokens,
+    COALESCE(r.cache_creation_input_tokens, i.cache_creation_input_tokens) AS cache_creation_input_tokens,
+    COALESCE(r.cache_read_input_tokens, i.cache_read_input_tokens) AS cache_read_input_tokens, COALESCE(r.cost_usd, i.cost_usd) AS cost_usd,
+    COALESCE(r.status <> 'IN_FLIGHT', true) AND COALESCE(r.cost_status, i.cost_status, 'UNKNOWN_MODEL') = 'UNKNOWN_MODEL' AS is_unpriced, i.id IS NOT NULL AS is_imported
+  FROM ${CONVERSATION_REQUESTS_TABLE} cr LEFT JOIN ${REQUESTS_TABLE} r ON r.id = cr.request_id LEFT JOIN ${IMPORTED_TURNS_TABLE} i ON i.id = cr.request_id`
 
 /**
  * The statements that write a batch's conversation rows, after its requests in the same
@@ -69,25 +82,25 @@ export function conversationStatements(writes: ConversationWrites): Statement[] 
   if (writes.touchedConversationIds.length > 0) {
     recounts.push({
       text: `UPDATE ${CONVERSATIONS_TABLE} c SET request_count = s.request_count, started_at = s.started_at, last_activity_at = s.last_activity_at, models = s.models,
-          input_tokens = s.input_tokens, output_tokens = s.output_tokens, cache_creation_input_tokens = s.cache_creation_input_tokens, cache_read_input_tokens = s.cache_read_input_tokens
-        FROM (SELECT cr.conversation_id, count(*)::integer AS request_count, min(r.started_at) AS started_at, max(COALESCE(r.completed_at, r.started_at)) AS last_activity_at,
-            COALESCE(array_agg(DISTINCT r.model ORDER BY r.model) FILTER (WHERE r.model IS NOT NULL), '{}') AS models,
-            COALESCE(sum(r.input_tokens), 0) AS input_tokens, COALESCE(sum(r.output_tokens), 0) AS output_tokens,
-            COALESCE(sum(r.cache_creation_input_tokens), 0) AS cache_creation_input_tokens, COALESCE(sum(r.cache_read_input_tokens), 0) AS cache_read_input_tokens
-          FROM ${CONVERSATION_REQUESTS_TABLE} cr JOIN ${REQUESTS_TABLE} r ON r.id = cr.request_id
-          WHERE cr.conversation_id = ANY($1::uuid[]) GROUP BY cr.conversation_id) s
+          input_tokens = s.input_tokens, output_tokens = s.output_tokens, cache_creation_input_tokens = s.cache_creation_input_tokens, cache_read_input_tokens = s.cache_read_input_tokens,
+          cost_usd = s.cost_usd, unpriced_turn_count = s.unpriced_turn_count, imported_turn_count = s.imported_turn_count
+        FROM (SELECT t.conversation_id, count(*)::integer AS request_count, min(t.started_at) AS started_at, max(t.last_activity_at) AS last_activity_at,
+            COALESCE(array_agg(DISTINCT t.model ORDER BY t.model) FILTER (WHERE t.model IS NOT NULL), '{}') AS models,
+            COALESCE(sum(t.input_tokens), 0) AS input_tokens, COALESCE(sum(t.output_tokens), 0) AS output_tokens,
+            COALESCE(sum(t.cache_creation_input_tokens), 0) AS cache_creation_input_tokens, COALESCE(sum(t.cache_read_input_tokens), 0) AS cache_read_input_tokens,
+            sum(t.cost_usd) AS cost_usd, (count(*) FILTER (WHERE t.is_unpriced))::integer AS unpriced_turn_count, (count(*) FILTER (WHERE t.is_imported))::integer AS imported_turn_count
+          FROM (${TURN_FACTS} WHERE cr.conversation_id = ANY($1::uuid[])) t GROUP BY t.conversation_id) s
         WHERE c.id = s.conversation_id`,
       values: [writes.touchedConversationIds],
     })
   }
   if (writes.touchedThreadIds.length > 0) {
     recounts.push({
-      text: `UPDATE ${CONVERSATION_THREADS_TABLE} t SET request_count = s.request_count, started_at = s.started_at, last_activity_at = s.last_activity_at,
-          message_count = COALESCE((SELECT max(m.position) + 1 FROM ${CONVERSATION_MESSAGES_TABLE} m WHERE m.thread_id = t.id), 0)
-        FROM (SELECT cr.thread_id, count(*)::integer AS request_count, min(r.started_at) AS started_at, max(COALESCE(r.completed_at, r.started_at)) AS last_activity_at
-          FROM ${CONVERSATION_REQUESTS_TABLE} cr JOIN ${REQUESTS_TABLE} r ON r.id = cr.request_id
-          WHERE cr.thread_id = ANY($1::uuid[]) GROUP BY cr.thread_id) s
-        WHERE t.id = s.thread_id`,
+      text: `UPDATE ${CONVERSATION_THREADS_TABLE} th SET request_count = s.request_count, started_at = s.started_at, last_activity_at = s.last_activity_at,
+          message_count = COALESCE((SELECT max(m.position) + 1 FROM ${CONVERSATION_MESSAGES_TABLE} m WHERE m.thread_id = th.id), 0)
+        FROM (SELECT t.thread_id, count(*)::integer AS request_count, min(t.started_at) AS started_at, max(t.last_activity_at) AS last_activity_at
+          FROM (${TURN_FACTS} WHERE cr.thread_id = ANY($1::uuid[])) t GROUP BY t.thread_id) s
+        WHERE th.id = s.thread_id`,
       values: [writes.touchedThreadIds],
     })
   }

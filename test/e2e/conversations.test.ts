@@ -18,9 +18,9 @@ const CONVERSATION = graphql(`query ConversationOfSession($filter: ConversationF
   conversations(filter: $filter, first: 10) {
     totalCount
     nodes {
-      id sessionId sessionSource title requestCount models startedAt lastActivityAt costUsd
+      id sessionId sessionSource title requestCount models startedAt lastActivityAt costUsd unpricedTurnCount
       usage { inputTokens outputTokens cacheCreationInputTokens cacheReadInputTokens }
-      turns { requestId threadId path model status messageCount newMessageCount durationMs costUsd usage { inputTokens outputTokens cacheReadInputTokens cacheCreationInputTokens } }
+      turns { requestId threadId path model status messageCount newMessageCount durationMs costUsd costStatus usage { inputTokens outputTokens cacheReadInputTokens cacheCreationInputTokens } }
       threads {
         id kind parentThreadId parentToolUseId purpose requestCount messageCount
         messages { position role requestId contentText }
@@ -81,7 +81,11 @@ function expectTruth(conversation: ConversationNode, sent: Sent[], truth: Sessio
   expect(conversation.title).toBe(truth.title)
   expect(conversation.requestCount).toBe(truth.requestCount)
   expect(conversation.turns).toHaveLength(calls.length)
-  expect(conversation.costUsd).toBeNull()
+  // Every model is priced: the total is the sum of the turns' costs (count_tokens is not billed).
+  expect(conversation.unpricedTurnCount).toBe(0)
+  expect(conversation.turns.every((turn) => turn.costStatus === (turn.path!.endsWith('/count_tokens') ? 'NOT_BILLED' : 'PRICED'))).toBe(true)
+  expect(conversation.costUsd).toBeCloseTo(conversation.turns.reduce((sum, turn) => sum + (turn.costUsd ?? 0), 0), 12)
+  expect(conversation.costUsd).toBeGreaterThan(0)
   // Turns are in request order, as the calls were made one after the other.
   const labelOf = new Map<string, string>()
   conversation.turns.forEach((turn, i) => {
@@ -222,6 +226,44 @@ describe('conversations across a restart', () => {
         app = current
       } finally {
         await instance.close()
+      }
+    } finally {
+      await database.drop()
+    }
+  })
+
+  it('joins the next turn of a conversation without any session signal to its stored conversation after a restart, not to a new one', async () => {
+    const database = await createTestDatabase()
+    try {
+      const prompt = `Rename the ledger ${randomUUID()}`
+      const { calls, truth } = claudeCodeSession({ sessionId: randomUUID(), signal: 'none', sideCalls: false, mainTurns: 8, spawnAt: [], prompt })
+      const sent: Sent[] = []
+      const current = app
+      try {
+        // A new instance on the same database for each part: the grouper starts empty every time.
+        for (const part of [calls.slice(0, 3), calls.slice(3, 6), calls.slice(6)]) {
+          const instance = await startApp({ databaseUrl: database.url })
+          try {
+            client = sdkClient(instance.url)
+            app = instance
+            sent.push(...(await send(part)))
+          } finally {
+            app = current
+            await instance.close()
+          }
+        }
+        const instance = await startApp({ databaseUrl: database.url })
+        try {
+          app = instance
+          const conversation = await conversationOf(null, prompt)
+          expect(conversation.sessionSource).toBe('PREFIX')
+          expectTruth(conversation, sent, truth)
+        } finally {
+          app = current
+          await instance.close()
+        }
+      } finally {
+        client = sdkClient(app.url)
       }
     } finally {
       await database.drop()

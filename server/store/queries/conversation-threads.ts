@@ -42,3 +42,17 @@ export async function readConversationThreads(db: DataSource | EntityManager, id
     messages: byThread.get(t.id) ?? [],
   }))
 }
+
+/**
+ * The conversations without a session whose threads start with a message of `firstMessageKeys`:
+ * where a sessionless request found after a restart may go on (`conversation_messages_first_key_idx`).
+ */
+export async function readSessionlessConversationIds(db: DataSource | EntityManager, firstMessageKeys: readonly string[]): Promise<string[]> {
+  if (firstMessageKeys.length === 0) return []
+  const rows = (await db.query(
+    `SELECT DISTINCT t.conversation_id FROM ${CONVERSATION_MESSAGES_TABLE} m JOIN ${CONVERSATION_THREADS_TABLE} t ON t.id = m.thread_id JOIN ${CONVERSATIONS_TABLE} c ON c.id = t.conversation_id
+     WHERE m.position = 0 AND m.message_key = ANY($1::text[]) AND c.session_key IS NULL`,
+    [firstMessageKeys],
+  )) as Array<{ conversation_id: string }>
+  return rows.map((row) => row.conversation_id)
+}
