@@ -85,15 +85,14 @@ export function previousTurns(turns: readonly CacheTurn[]): Map<string, CacheTur
 }
 
 /**
- * The previous turns whose TTL decides whether a miss after them is TTL_EXPIRED: those followed
- * by a shortfall more than the shortest TTL later. The service reads only their breakpoints.
+ * The previous turns whose TTL a finding reports (and that decides TTL_EXPIRED): those followed
+ * by a read shortfall. The service reads only their breakpoints.
  */
 export function turnsNeedingTtl(turns: readonly CacheTurn[], previous: ReadonlyMap<string, CacheTurn | null> = previousTurns(turns)): string[] {
   const needed = new Set<string>()
   for (const turn of turns) {
     const before = previous.get(turn.requestId)
-    if (!before || turn.usage === null || shortfallOf(turn.usage, before.usage) === 0) continue
-    if (secondsBetween(before.startedAt, turn.startedAt) > DEFAULT_CACHE_TTL_SECONDS) needed.add(before.requestId)
+    if (before && turn.usage !== null && shortfallOf(turn.usage, before.usage) > 0) needed.add(before.requestId)
   }
   return [...needed]
 }
@@ -101,7 +100,8 @@ export function turnsNeedingTtl(turns: readonly CacheTurn[], previous: ReadonlyM
 /**
  * The misses of a conversation's turns, by request id: a finding for every first turn that wrote
  * to the cache, and for every later turn that read less than its previous turn cached.
- * `ttls` gives the TTL of the turns turnsNeedingTtl named (the default TTL where absent).
+ * `ttls` gives the TTL of the turns turnsNeedingTtl named (absent: none of their breakpoints was
+ * found, and the default TTL is assumed).
  */
 export function cacheMissesOf(turns: readonly CacheTurn[], ttls: ReadonlyMap<string, number>): Map<string, CacheMissFinding> {
   const previous = previousTurns(turns)

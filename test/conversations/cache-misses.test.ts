@@ -51,7 +51,6 @@ describe('cache misses of a thread', () => {
   it('measures the TTL from the last turn that read the cache, since a read refreshes it', () => {
     // t2 read the prefix 60 s after t1; t3 comes 290 s after t2 (350 s after t1): within 5 minutes of the refresh.
     const turns = [...opening, turn('t3', 350, 360, 5, usage(0, 14_000))]
-    expect(turnsNeedingTtl(turns)).toEqual([])
     expect(cacheMissesOf(turns, new Map()).get('t3')).toMatchObject({ reason: 'UNEXPLAINED', cacheAgeSeconds: 290 })
   })
 
@@ -82,6 +81,11 @@ describe('cache misses of a thread', () => {
 
   it('reports a read shortfall that wrote nothing instead, with no missed writes', () => {
     expect(cacheMissesOf([...opening, turn('t3', 90, 95, 5, usage(4000, 0))], new Map()).get('t3')).toMatchObject({ reason: 'UNEXPLAINED', expectedReadTokens: 12_000, cacheReadTokens: 4000, missedTokens: 0 })
+  })
+
+  it('asks for the TTL of the previous turns of shortfalls only', () => {
+    const turns = [...opening, turn('t3', 90, 95, 5, usage(12_000, 500)), turn('t4', 100, 105, 5, usage(0, 12_500))]
+    expect(turnsNeedingTtl(turns)).toEqual(['t3'])
   })
 
   it('compares with the last turn that reported usage, leaving side calls and failed turns out', () => {
