@@ -7,7 +7,7 @@ import { cacheMissCostOf, COST_SCALE } from '../usage/cost'
 import { formatScaled, toScaled } from '../usage/decimal'
 import type { PriceBook } from '../usage/price-book'
 import { CACHE_MISS_REASONS, cacheMissesOf, lastCacheTtlSeconds, previousTurns, turnsNeedingTtl, type CacheMissFinding, type CacheMissReason, type CacheTurn } from './cache-misses'
-import { TURN_USAGE_COLUMNS, usageOfRow } from './conversations.service'
+import { TURN_USAGE_COLUMNS, usageOfRow } from './turn-usage'
 import { hashKey } from './message-key'
 
 /** A finding with its price. */
