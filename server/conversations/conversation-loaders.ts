@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader'
+import type { CacheForensicsService, PricedCacheMiss } from './cache-forensics.service'
 import type { ConversationsService, ConversationSummary, MessageRow, ThreadSummary, TurnSummary } from './conversations.service'
 
 /** The parts of a conversation an operation asks for. */
@@ -25,6 +26,8 @@ export interface ConversationLoaders {
   turns: DataLoader<string, TurnSummary[]>
   messages: DataLoader<string, MessageRow[]>
   contents: DataLoader<string, string | null>
+  /** A conversation's cache misses by request id. */
+  cacheMisses: DataLoader<string, Map<string, PricedCacheMiss>>
   /**
    * Starts reading the parts of a conversation the operation will ask for, all at once, instead
    * of level by level as the fields resolve (its row, then threads and turns, then messages).
@@ -45,7 +48,7 @@ function distinct<V>(load: (keys: readonly string[]) => Promise<V[]>): (keys: re
   }
 }
 
-export function createConversationLoaders(service: ConversationsService): ConversationLoaders {
+export function createConversationLoaders(service: ConversationsService, forensics: CacheForensicsService): ConversationLoaders {
   const prefetched = new Map<string, Prefetched>()
   const loaders = {
     byRequest: new DataLoader(
@@ -68,6 +71,7 @@ export function createConversationLoaders(service: ConversationsService): Conver
       { cache: false },
     ),
     contents: new DataLoader(distinct((ids) => service.contentTexts(ids)), { cache: false }),
+    cacheMisses: new DataLoader(distinct((ids) => Promise.all(ids.map((id) => forensics.misses(id)))), { cache: false }),
   }
   return {
     ...loaders,

@@ -7,6 +7,7 @@ import { readContentTexts } from '../store/contents/content-texts'
 import { CONVERSATION_MESSAGES_TABLE, CONVERSATION_REQUESTS_TABLE, CONVERSATION_THREADS_TABLE, CONVERSATIONS_TABLE, IMPORTED_TURNS_TABLE } from '../store/tables/conversations.table'
 import { REQUESTS_TABLE } from '../store/tables/requests.table'
 import { conversationFilterSql, type ConversationFilterValues } from './conversation-filter'
+import { num, TURN_USAGE_COLUMNS, usageOfRow } from './turn-usage'
 import type { SessionSource } from './session-key'
 
 /** A conversation row as the API reads it; threads and turns are loaded when asked for. */
@@ -127,7 +128,6 @@ function toConversation(row: ConversationRow): ConversationSummary {
   }
 }
 
-const num = (value: string | number | null): number | null => (value === null ? null : Number(value))
 
 const toMessageRow = (row: { thread_id: string; position: number; role: string | null; content_id: string; request_id: string }): MessageRow => ({
   threadId: row.thread_id,
@@ -231,19 +231,6 @@ export class ConversationsService {
       [conversationId],
     )) as Array<Record<string, string | number | null> & { started_at: Date; completed_at: Date | null }>
     return rows.map((row) => {
-      const usage: UsageRecord = {
-        inputTokens: num(row.input_tokens),
-        outputTokens: num(row.output_tokens),
-        cacheCreationInputTokens: num(row.cache_creation_input_tokens),
-        cacheCreation5mInputTokens: num(row.cache_creation_5m_input_tokens),
-        cacheCreation1hInputTokens: num(row.cache_creation_1h_input_tokens),
-        cacheReadInputTokens: num(row.cache_read_input_tokens),
-        thinkingTokens: num(row.thinking_tokens),
-        webSearchRequests: num(row.web_search_requests),
-        webFetchRequests: num(row.web_fetch_requests),
-        serviceTier: row.service_tier as string | null,
-        inferenceGeo: row.inference_geo as string | null,
-      }
       return {
         requestId: row.request_id as string,
         threadId: row.thread_id as string,
@@ -257,7 +244,7 @@ export class ConversationsService {
         stopReason: row.stop_reason as string | null,
         ttfbMs: num(row.ttfb_ms),
         durationMs: num(row.duration_ms),
-        usage: Object.values(usage).some((value) => value !== null) ? usage : null,
+        usage: usageOfRow(row),
         costUsd: num(row.cost_usd),
         costStatus: row.cost_status as CostStatus | null,
         messageCount: row.message_count as number,
