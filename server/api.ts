@@ -21,6 +21,8 @@ import {
   type ConversationsContext,
 } from './conversations/conversations.resolver'
 import { ConversationsService } from './conversations/conversations.service'
+import { ConversationClaudeCodeResolver, TurnClaudeCodeResolver, type ClaudeCodeTelemetryContext } from './claude-code-telemetry/claude-code-telemetry.resolver'
+import { ClaudeCodeTelemetryService, createActivityLoader } from './claude-code-telemetry/claude-code-telemetry.service'
 import type { RetentionService } from './retention/retention.service'
 import DataLoader from 'dataloader'
 import type { Grader } from './grading/grader'
@@ -63,10 +65,12 @@ const resolvers = [
   ConversationThreadResolver,
   ThreadMessageResolver,
   RequestConversationResolver,
+  ConversationClaudeCodeResolver,
+  TurnClaudeCodeResolver,
 ] as const
 
 /** What every resolver receives: each domain reads its own slice. */
-export type ApiContext = RequestsContext & HealthContext & StorageContext & RetentionContext & UsageContext & GradingContext & HeaderRulesContext & SettingsContext & RateLimitsContext & ConversationsContext
+export type ApiContext = RequestsContext & HealthContext & StorageContext & RetentionContext & UsageContext & GradingContext & HeaderRulesContext & SettingsContext & RateLimitsContext & ConversationsContext & ClaudeCodeTelemetryContext
 
 export interface ApiDependencies {
   dataSource: DataSource
@@ -103,25 +107,30 @@ export function createApiContextFactory({ dataSource, bus, readHealth, retention
   const settings = new SettingsService(dataSource, settingsAudit, [headerRules, priceBook])
   const rateLimits = new RateLimitsService(dataSource)
   const conversations = new ConversationsService(dataSource)
-  return (client) => ({
-    requests,
-    bus,
-    readHealth,
-    storage,
-    retention,
-    usage,
-    prices: priceBook,
-    requestLoaders: createRequestLoaders(requests),
-    grading,
-    gradeLoader: new DataLoader((ids) => grading.gradesOf(ids), { cache: false }),
-    headerRules,
-    headerRulesDryRun,
-    settings,
-    settingsAudit,
-    client,
-    rateLimits,
-    rateLimitLoader: createRateLimitLoader(rateLimits),
-    conversations,
-    conversationLoaders: createConversationLoaders(conversations),
-  })
+  const claudeCodeTelemetry = new ClaudeCodeTelemetryService(dataSource)
+  return (client) => {
+    const conversationLoaders = createConversationLoaders(conversations)
+    return {
+      requests,
+      bus,
+      readHealth,
+      storage,
+      retention,
+      usage,
+      prices: priceBook,
+      requestLoaders: createRequestLoaders(requests),
+      grading,
+      gradeLoader: new DataLoader((ids) => grading.gradesOf(ids), { cache: false }),
+      headerRules,
+      headerRulesDryRun,
+      settings,
+      settingsAudit,
+      client,
+      rateLimits,
+      rateLimitLoader: createRateLimitLoader(rateLimits),
+      conversations,
+      conversationLoaders,
+      claudeCodeActivity: createActivityLoader(claudeCodeTelemetry, (id) => conversations.get(id), (id) => conversationLoaders.turns.load(id)),
+    }
+  }
 }

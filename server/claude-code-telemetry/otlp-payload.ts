@@ -152,7 +152,7 @@ export function readLogsExport(encoding: OtlpEncoding, bytes: Buffer): ReceivedL
         observedTimeUnixNano: nanos(record.observedTimeUnixNano),
         body: record.body === undefined ? null : valueOf(record.body),
         attributes: attributesOf(record.attributes),
-        eventName: record.eventName || null,
+        eventName: record.eventName ? withoutNul(record.eventName) : null,
       })),
     )
   })
@@ -176,8 +176,8 @@ export function readMetricsExport(encoding: OtlpEncoding, bytes: Buffer): Receiv
         }
         points.push({
           resource: resourceAttributes,
-          name: metric.name,
-          unit: metric.unit || null,
+          name: withoutNul(metric.name),
+          unit: metric.unit ? withoutNul(metric.unit) : null,
           value,
           isMonotonic: metric.sum ? (metric.sum.isMonotonic ?? false) : null,
           temporality: metric.sum ? (metric.sum.aggregationTemporality ?? 0) : null,

@@ -39,6 +39,9 @@ export interface ThreadSummary {
 
 export interface TurnSummary {
   requestId: string
+  conversationId: string
+  /** The id the API answered with (its request-id header). */
+  upstreamRequestId: string | null
   threadId: string
   startedAt: Date
   completedAt: Date | null
@@ -197,7 +200,7 @@ export class ConversationsService {
     const rows = (await this.dataSource.query(
       `SELECT cr.request_id, cr.thread_id, cr.message_count, cr.new_message_count, r.started_at, r.completed_at, r.model, r.path, r.status, r.stop_reason, r.ttfb_ms, r.duration_ms,
          r.input_tokens, r.output_tokens, r.cache_creation_input_tokens, r.cache_creation_5m_input_tokens, r.cache_creation_1h_input_tokens, r.cache_read_input_tokens,
-         r.thinking_tokens, r.web_search_requests, r.web_fetch_requests, r.service_tier, r.inference_geo, r.cost_usd
+         r.thinking_tokens, r.web_search_requests, r.web_fetch_requests, r.service_tier, r.inference_geo, r.cost_usd, r.upstream_request_id
        FROM ${CONVERSATION_REQUESTS_TABLE} cr JOIN ${REQUESTS_TABLE} r ON r.id = cr.request_id
        WHERE cr.conversation_id = $1 ORDER BY cr.started_at, cr.request_id`,
       [conversationId],
@@ -218,6 +221,8 @@ export class ConversationsService {
       }
       return {
         requestId: row.request_id as string,
+        conversationId,
+        upstreamRequestId: row.upstream_request_id as string | null,
         threadId: row.thread_id as string,
         startedAt: row.started_at,
         completedAt: row.completed_at,
