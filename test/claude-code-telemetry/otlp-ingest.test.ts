@@ -4,7 +4,6 @@
  * (protobuf and JSON), then read back joined to the session's requests through GraphQL.
  */
 import { randomUUID } from 'node:crypto'
-import { gzipSync } from 'node:zlib'
 import type Anthropic from '@anthropic-ai/sdk'
 import { SeverityNumber } from '@opentelemetry/api-logs'
 import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http'
@@ -13,7 +12,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources'
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { graphql } from '../../client/src/graphql/graphql'
-import { decodeOtlp } from '../../server/claude-code-telemetry/otlp-protobuf'
+import { DEFAULT_MODEL } from '../support/anthropic-fixtures'
 import { queryGraphQL } from '../support/graphql-client'
 import { scenario, sdkClient } from '../support/sdk-client'
 import { startApp, type TestApp } from '../support/start-app'
@@ -43,7 +42,7 @@ const SESSION_ACTIVITY = graphql(`query SessionActivity($sessionId: String!) {
   }
 }`)
 
-const MODEL = 'claude-sonnet-4-5-20250929'
+const MODEL = DEFAULT_MODEL
 
 let app: TestApp
 let client: Anthropic
