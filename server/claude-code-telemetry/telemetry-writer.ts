@@ -12,9 +12,13 @@ const ROWS_PER_STATEMENT = 500
 export class TelemetryWriter {
   constructor(private readonly dataSource: DataSource) {}
 
-  async writeEvents(rows: readonly ClaudeCodeEventRow[]): Promise<void> {
-    for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-      const batch = rows.slice(start, start + ROWS_PER_STATEMENT).map((row) => ({
+  writeEvents(rows: readonly ClaudeCodeEventRow[]): Promise<void> {
+    return this.#insert(
+      `INSERT INTO ${CLAUDE_CODE_EVENTS_TABLE} (session_id, prompt_id, event_name, event_sequence, occurred_at, attributes, resource)
+       SELECT session_id, prompt_id, event_name, event_sequence, occurred_at, attributes, resource
+       FROM jsonb_to_recordset($1::jsonb) AS x(session_id text, prompt_id text, event_name text, event_sequence bigint, occurred_at timestamptz, attributes jsonb, resource jsonb)
+       ON CONFLICT DO NOTHING`,
+      rows.map((row) => ({
         session_id: row.sessionId,
         prompt_id: row.promptId,
         event_name: row.eventName,
@@ -22,20 +26,16 @@ export class TelemetryWriter {
         occurred_at: row.occurredAt.toISOString(),
         attributes: row.attributes,
         resource: row.resource,
-      }))
-      await this.dataSource.query(
-        `INSERT INTO ${CLAUDE_CODE_EVENTS_TABLE} (session_id, prompt_id, event_name, event_sequence, occurred_at, attributes, resource)
-         SELECT session_id, prompt_id, event_name, event_sequence, occurred_at, attributes, resource
-         FROM jsonb_to_recordset($1::jsonb) AS x(session_id text, prompt_id text, event_name text, event_sequence bigint, occurred_at timestamptz, attributes jsonb, resource jsonb)
-         ON CONFLICT DO NOTHING`,
-        [JSON.stringify(batch)],
-      )
-    }
+      })),
+    )
   }
 
-  async writeMetricPoints(rows: readonly MetricPointRow[]): Promise<void> {
-    for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-      const batch = rows.slice(start, start + ROWS_PER_STATEMENT).map((row) => ({
+  writeMetricPoints(rows: readonly MetricPointRow[]): Promise<void> {
+    return this.#insert(
+      `INSERT INTO ${CLAUDE_CODE_METRIC_POINTS_TABLE} (session_id, metric_name, unit, value, is_monotonic, temporality, started_at, observed_at, attributes, resource)
+       SELECT session_id, metric_name, unit, value, is_monotonic, temporality, started_at, observed_at, attributes, resource
+       FROM jsonb_to_recordset($1::jsonb) AS x(session_id text, metric_name text, unit text, value double precision, is_monotonic boolean, temporality smallint, started_at timestamptz, observed_at timestamptz, attributes jsonb, resource jsonb)`,
+      rows.map((row) => ({
         session_id: row.sessionId,
         metric_name: row.metricName,
         unit: row.unit,
@@ -46,13 +46,14 @@ export class TelemetryWriter {
         observed_at: row.observedAt.toISOString(),
         attributes: row.attributes,
         resource: row.resource,
-      }))
-      await this.dataSource.query(
-        `INSERT INTO ${CLAUDE_CODE_METRIC_POINTS_TABLE} (session_id, metric_name, unit, value, is_monotonic, temporality, started_at, observed_at, attributes, resource)
-         SELECT session_id, metric_name, unit, value, is_monotonic, temporality, started_at, observed_at, attributes, resource
-         FROM jsonb_to_recordset($1::jsonb) AS x(session_id text, metric_name text, unit text, value double precision, is_monotonic boolean, temporality smallint, started_at timestamptz, observed_at timestamptz, attributes jsonb, resource jsonb)`,
-        [JSON.stringify(batch)],
-      )
+      })),
+    )
+  }
+
+  /** Runs `sql` once per batch, its one parameter the batch's rows as a JSON array of column-named objects. */
+  async #insert(sql: string, rows: readonly object[]): Promise<void> {
+    for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+      await this.dataSource.query(sql, [JSON.stringify(rows.slice(start, start + ROWS_PER_STATEMENT))])
     }
   }
 }
