@@ -22,6 +22,8 @@ import {
 } from './conversations/conversations.resolver'
 import { CacheForensicsService } from './conversations/cache-forensics.service'
 import { ConversationsService } from './conversations/conversations.service'
+import { ConversationClaudeCodeResolver, TurnClaudeCodeResolver, type ClaudeCodeTelemetryContext } from './claude-code-telemetry/claude-code-telemetry.resolver'
+import { ClaudeCodeTelemetryService, createActivityLoader } from './claude-code-telemetry/claude-code-telemetry.service'
 import type { RetentionService } from './retention/retention.service'
 import DataLoader from 'dataloader'
 import type { Grader } from './grading/grader'
@@ -64,10 +66,12 @@ const resolvers = [
   ConversationThreadResolver,
   ThreadMessageResolver,
   RequestConversationResolver,
+  ConversationClaudeCodeResolver,
+  TurnClaudeCodeResolver,
 ] as const
 
 /** What every resolver receives: each domain reads its own slice. */
-export type ApiContext = RequestsContext & HealthContext & StorageContext & RetentionContext & UsageContext & GradingContext & HeaderRulesContext & SettingsContext & RateLimitsContext & ConversationsContext
+export type ApiContext = RequestsContext & HealthContext & StorageContext & RetentionContext & UsageContext & GradingContext & HeaderRulesContext & SettingsContext & RateLimitsContext & ConversationsContext & ClaudeCodeTelemetryContext
 
 export interface ApiDependencies {
   dataSource: DataSource
@@ -105,25 +109,30 @@ export function createApiContextFactory({ dataSource, bus, readHealth, retention
   const rateLimits = new RateLimitsService(dataSource)
   const conversations = new ConversationsService(dataSource)
   const cacheForensics = new CacheForensicsService(dataSource, priceBook)
-  return (client) => ({
-    requests,
-    bus,
-    readHealth,
-    storage,
-    retention,
-    usage,
-    prices: priceBook,
-    requestLoaders: createRequestLoaders(requests),
-    grading,
-    gradeLoader: new DataLoader((ids) => grading.gradesOf(ids), { cache: false }),
-    headerRules,
-    headerRulesDryRun,
-    settings,
-    settingsAudit,
-    client,
-    rateLimits,
-    rateLimitLoader: createRateLimitLoader(rateLimits),
-    conversations,
-    conversationLoaders: createConversationLoaders(conversations, cacheForensics),
-  })
+  const claudeCodeTelemetry = new ClaudeCodeTelemetryService(dataSource)
+  return (client) => {
+    const conversationLoaders = createConversationLoaders(conversations, cacheForensics)
+    return {
+      requests,
+      bus,
+      readHealth,
+      storage,
+      retention,
+      usage,
+      prices: priceBook,
+      requestLoaders: createRequestLoaders(requests),
+      grading,
+      gradeLoader: new DataLoader((ids) => grading.gradesOf(ids), { cache: false }),
+      headerRules,
+      headerRulesDryRun,
+      settings,
+      settingsAudit,
+      client,
+      rateLimits,
+      rateLimitLoader: createRateLimitLoader(rateLimits),
+      conversations,
+      conversationLoaders,
+      claudeCodeActivity: createActivityLoader(claudeCodeTelemetry, (id) => conversations.get(id), (id) => conversationLoaders.turnsOf(id)),
+    }
+  }
 }

@@ -8,6 +8,8 @@ import type { DataSource } from 'typeorm'
 import { buildApiSchema, createApiContextFactory } from './api'
 import { createCapture, type Capture } from './capture/capture'
 import { createBatchGrouping } from './conversations/batch-grouping'
+import { createOtlpReceiver, OTLP_MAX_BODY_BYTES } from './claude-code-telemetry/otlp-receiver'
+import { TelemetryWriter } from './claude-code-telemetry/telemetry-writer'
 import { ensureDataDir } from './files/private-files'
 import type { Config } from './config'
 import { createGraphQLServer } from './graphql/graphql-server'
@@ -158,8 +160,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     dashboardToken: config.dashboardToken,
     logger,
   })
+  const otlp = createOtlpReceiver({ writer: new TelemetryWriter(dataSource), dashboardToken: config.dashboardToken, maxBodyBytes: OTLP_MAX_BODY_BYTES, receiveTimeoutMs: config.requestReceiveTimeoutS * 1000, logger })
   const server = createHttpServer({
     proxy: (req, res) => proxy.handle(req, res),
+    otlp,
     graphql: (req, res) => graphql.handle(req, res),
     metrics: (req, res) => metrics.handle(req, res),
     attachWebSocket: (s, isAllowedHost) => graphql.attach(s, isAllowedHost),

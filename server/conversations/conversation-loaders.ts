@@ -39,7 +39,7 @@ export interface ConversationLoaders {
 }
 
 /** Calls `load` once per distinct key of a batch, in the batch's order. */
-function distinct<V>(load: (keys: readonly string[]) => Promise<V[]>): (keys: readonly string[]) => Promise<V[]> {
+export function distinct<V>(load: (keys: readonly string[]) => Promise<V[]>): (keys: readonly string[]) => Promise<V[]> {
   return async (keys) => {
     const unique = [...new Set(keys)]
     const values = await load(unique)

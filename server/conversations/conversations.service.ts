@@ -46,6 +46,9 @@ export type TurnSource = 'PROXY' | 'TRANSCRIPT'
 
 export interface TurnSummary {
   requestId: string
+  conversationId: string
+  /** The id the API answered with (its request-id header). */
+  upstreamRequestId: string | null
   threadId: string
   source: TurnSource
   /** `file:line` of the transcript entry an imported turn was read from. */
@@ -225,32 +228,32 @@ export class ConversationsService {
          COALESCE(r.cache_creation_input_tokens, i.cache_creation_input_tokens) AS cache_creation_input_tokens, r.cache_creation_5m_input_tokens, r.cache_creation_1h_input_tokens,
          COALESCE(r.cache_read_input_tokens, i.cache_read_input_tokens) AS cache_read_input_tokens, r.thinking_tokens, r.web_search_requests, r.web_fetch_requests,
          COALESCE(r.service_tier, i.service_tier) AS service_tier, r.inference_geo, COALESCE(r.cost_usd, i.cost_usd) AS cost_usd, COALESCE(r.cost_status, i.cost_status) AS cost_status,
-         i.source_file || ':' || i.source_line AS transcript_entry
+         i.source_file || ':' || i.source_line AS transcript_entry, r.upstream_request_id
        FROM ${CONVERSATION_REQUESTS_TABLE} cr LEFT JOIN ${REQUESTS_TABLE} r ON r.id = cr.request_id LEFT JOIN ${IMPORTED_TURNS_TABLE} i ON i.id = cr.request_id
        WHERE cr.conversation_id = $1 AND (r.id IS NOT NULL OR i.id IS NOT NULL) ORDER BY cr.started_at, cr.request_id`,
       [conversationId],
     )) as Array<Record<string, string | number | null> & { started_at: Date; completed_at: Date | null }>
-    return rows.map((row) => {
-      return {
-        requestId: row.request_id as string,
-        threadId: row.thread_id as string,
-        source: row.transcript_entry === null ? 'PROXY' : 'TRANSCRIPT',
-        transcriptEntry: row.transcript_entry as string | null,
-        startedAt: row.started_at,
-        completedAt: row.completed_at,
-        model: row.model as string | null,
-        path: row.path as string | null,
-        status: row.status as RequestStatus,
-        stopReason: row.stop_reason as string | null,
-        ttfbMs: num(row.ttfb_ms),
-        durationMs: num(row.duration_ms),
-        usage: usageOfRow(row),
-        costUsd: num(row.cost_usd),
-        costStatus: row.cost_status as CostStatus | null,
-        messageCount: row.message_count as number,
-        newMessageCount: row.new_message_count as number,
-      }
-    })
+    return rows.map((row) => ({
+      requestId: row.request_id as string,
+      conversationId,
+      upstreamRequestId: row.upstream_request_id as string | null,
+      threadId: row.thread_id as string,
+      source: row.transcript_entry === null ? 'PROXY' : 'TRANSCRIPT',
+      transcriptEntry: row.transcript_entry as string | null,
+      startedAt: row.started_at,
+      completedAt: row.completed_at,
+      model: row.model as string | null,
+      path: row.path as string | null,
+      status: row.status as RequestStatus,
+      stopReason: row.stop_reason as string | null,
+      ttfbMs: num(row.ttfb_ms),
+      durationMs: num(row.duration_ms),
+      usage: usageOfRow(row),
+      costUsd: num(row.cost_usd),
+      costStatus: row.cost_status as CostStatus | null,
+      messageCount: row.message_count as number,
+      newMessageCount: row.new_message_count as number,
+    }))
   }
 
   /** Messages of the threads, in thread order then position. */

@@ -9,6 +9,8 @@ import { handleStatic } from './static'
 export interface HttpServerParts {
   /** The /v1/* forwarder. */
   proxy: Handler
+  /** Claude Code's own telemetry, over OTLP/HTTP, under /otlp/. */
+  otlp: Handler
   /** GET/POST /graphql. */
   graphql: Handler
   /** Prometheus text at /metrics. */
@@ -34,6 +36,8 @@ export function createHttpServer(parts: HttpServerParts): http.Server {
   const routes: Route[] = [
     // The proxy answers its own refusals (draining included), so each is recorded.
     { methods: '*', path: '/v1/', handler: parts.proxy },
+    // OTLP exporters append /v1/logs and /v1/metrics to their endpoint: /otlp keeps them off the proxy's /v1/.
+    { methods: '*', path: '/otlp/', handler: parts.otlp },
     { methods: ['GET', 'POST'], path: '/graphql', handler: parts.graphql },
     { methods: ['GET', 'HEAD'], path: '/health', handler: handleHealth(parts.lifecycle) },
     { methods: ['GET', 'HEAD'], path: '/livez', handler: handleLivez(parts.lifecycle) },

@@ -37,6 +37,25 @@ const proxyOperation = {
   },
 }
 
+/** An OTLP/HTTP receiver route (OTEL_EXPORTER_OTLP_ENDPOINT=http://host:port/otlp on Claude Code's side). */
+function otlpOperation(signal: string, what: string, message: string) {
+  return {
+    post: {
+      summary: `Claude Code's own telemetry: OTLP/HTTP ${signal}`,
+      description: `${what} Body: an OTLP ${message}, application/x-protobuf or application/json, optionally gzip. Refused from browsers (Origin or Sec-Fetch-Site); needs \`Authorization: Bearer <DASHBOARD_TOKEN>\` when a token is set. Answers in the request's encoding.`,
+      responses: {
+        '200': { description: 'Stored; a partialSuccess names what was not kept' },
+        '400': { description: 'Not an OTLP export request: a google.rpc.Status with the reason' },
+        '401': { description: 'A dashboard token is set and the request did not carry it' },
+        '403': { description: 'Sent by a browser' },
+        '413': { description: 'Larger than 16 MiB, compressed or inflated' },
+        '415': { description: 'Neither application/json nor application/x-protobuf, or an encoding other than gzip' },
+        '503': { description: 'Could not be stored now; retry' },
+      },
+    },
+  }
+}
+
 /** The REST surface served as /openapi.json. GraphQL documents itself through `schema.graphql` and introspection. */
 const openApiDocument = {
   openapi: '3.1.0',
@@ -76,6 +95,8 @@ const openApiDocument = {
     '/openapi.json': {
       get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': {} } } } },
     },
+    '/otlp/v1/logs': otlpOperation('logs', "Claude Code's events (claude_code.user_prompt, api_request, tool_decision, tool_result, ...), stored and joined to the conversations of their session.", 'ExportLogsServiceRequest'),
+    '/otlp/v1/metrics': otlpOperation('metrics', "Claude Code's metrics; the number points of sums and gauges are stored, other points are reported as rejected.", 'ExportMetricsServiceRequest'),
     '/v1/chat/completions': {
       post: {
         summary: 'OpenAI Chat Completions pass-through',

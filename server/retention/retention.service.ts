@@ -94,10 +94,10 @@ export class RetentionService {
           this.#stats.contentsDeleted += deleted.contentsDeleted
         },
       })
-      const { cutoff, requestsDeleted, contentsDeleted } = result
+      const { cutoff, requestsDeleted, contentsDeleted, telemetryDeleted } = result
       const stopped = this.#stopping.signal.aborted
-      const level = stopped || requestsDeleted + contentsDeleted > 0 ? 'info' : 'debug'
-      this.#logger[level]({ days, cutoff, requestsDeleted, contentsDeleted }, stopped ? 'pruning stopped by shutdown; the next start goes on' : 'pruned records older than the retention period')
+      const level = stopped || requestsDeleted + contentsDeleted + telemetryDeleted > 0 ? 'info' : 'debug'
+      this.#logger[level]({ days, cutoff, requestsDeleted, contentsDeleted, telemetryDeleted }, stopped ? 'pruning stopped by shutdown; the next start goes on' : 'pruned records older than the retention period')
       return result
     } catch (err) {
       this.#stats.failedRuns++

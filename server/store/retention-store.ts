@@ -5,6 +5,7 @@ import { BatchSizer } from './batch-sizer'
 import { CONTENT_REUSE_WINDOW_MS } from './contents/known-contents'
 import { deleteRequests, REQUEST_TABLES } from './queries/delete-requests'
 import { CONTENT_LAST_USED_AT, CONTENTS_TABLE } from './tables/contents.table'
+import { CLAUDE_CODE_EVENTS_TABLE, CLAUDE_CODE_METRIC_POINTS_TABLE } from './tables/claude-code-telemetry.table'
 import { REQUESTS_TABLE } from './tables/requests.table'
 
 /** Most rows one statement deletes unless told otherwise. */
@@ -30,6 +31,8 @@ const CLOCK_MARGIN_MS = 60 * 60 * 1000
 export interface PruneCounts {
   requestsDeleted: number
   contentsDeleted: number
+  /** Claude Code's own events and metric points received over OTLP. */
+  telemetryDeleted: number
 }
 
 export interface PruneResult extends PruneCounts {
@@ -78,11 +81,13 @@ export function createRetentionStore(dataSource: DataSource): RetentionStore {
       const pause = options.pause ?? (() => nextTurn())
       const [{ cutoff }] = (await dataSource.query(`SELECT now() - make_interval(days => $1) AS cutoff`, [days])) as [{ cutoff: Date }]
       const unusedBefore = new Date(cutoff.getTime() - CONTENT_REUSE_WINDOW_MS - CLOCK_MARGIN_MS)
-      const counts: PruneCounts = { requestsDeleted: 0, contentsDeleted: 0 }
+      const counts: PruneCounts = { requestsDeleted: 0, contentsDeleted: 0, telemetryDeleted: 0 }
       // Requests first: the contents they alone used become deletable with them.
       const phases: Array<{ counter: keyof PruneCounts; tables: readonly string[]; deleteBatch: (size: number) => Promise<number> }> = [
         { counter: 'requestsDeleted', tables: REQUEST_TABLES, deleteBatch: (size) => deleteRequestsStartedBefore(dataSource, cutoff, size) },
         { counter: 'contentsDeleted', tables: [CONTENTS_TABLE], deleteBatch: (size) => deleteContentsUnusedSince(dataSource, unusedBefore, size) },
+        { counter: 'telemetryDeleted', tables: [CLAUDE_CODE_EVENTS_TABLE], deleteBatch: (size) => deleteOlderThan(dataSource, CLAUDE_CODE_EVENTS_TABLE, 'occurred_at', cutoff, size) },
+        { counter: 'telemetryDeleted', tables: [CLAUDE_CODE_METRIC_POINTS_TABLE], deleteBatch: (size) => deleteOlderThan(dataSource, CLAUDE_CODE_METRIC_POINTS_TABLE, 'observed_at', cutoff, size) },
       ]
       let isFirstStatement = true
       for (const { counter, deleteBatch } of phases) {
@@ -97,7 +102,7 @@ export function createRetentionStore(dataSource: DataSource): RetentionStore {
           const deleted = await deleteBatch(size)
           sizer.took(performance.now() - startedAt)
           counts[counter] += deleted
-          options.onBatch?.({ requestsDeleted: 0, contentsDeleted: 0, [counter]: deleted })
+          options.onBatch?.({ requestsDeleted: 0, contentsDeleted: 0, telemetryDeleted: 0, [counter]: deleted })
           if (deleted < size) break
         }
       }
@@ -132,6 +137,16 @@ async function deleteContentsUnusedSince(dataSource: DataSource, before: Date, l
        RETURNING 1)
      SELECT count(*)::int AS deleted FROM gone`,
     [before, limit],
+  )) as Array<{ deleted: number }>
+  return rows[0]!.deleted
+}
+
+/** Up to `limit` rows of a telemetry table stamped before `cutoff`, oldest first (by the table's index on that column). */
+async function deleteOlderThan(dataSource: DataSource, table: string, column: 'occurred_at' | 'observed_at', cutoff: Date, limit: number): Promise<number> {
+  const rows = (await dataSource.query(
+    `WITH gone AS (DELETE FROM ${table} WHERE id = ANY(ARRAY(SELECT id FROM ${table} WHERE ${column} < $1 ORDER BY ${column} LIMIT $2)) RETURNING 1)
+     SELECT count(*)::int AS deleted FROM gone`,
+    [cutoff, limit],
   )) as Array<{ deleted: number }>
   return rows[0]!.deleted
 }

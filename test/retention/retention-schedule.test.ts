@@ -34,7 +34,7 @@ class FakeTimers {
   }
 }
 
-const RESULT: PruneResult = { cutoff: new Date('2026-01-01T00:00:00Z'), requestsDeleted: 3, contentsDeleted: 4 }
+const RESULT: PruneResult = { cutoff: new Date('2026-01-01T00:00:00Z'), requestsDeleted: 3, contentsDeleted: 4, telemetryDeleted: 0 }
 
 const schedules: RetentionSchedule[] = []
 afterEach(() => {

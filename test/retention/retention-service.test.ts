@@ -33,7 +33,7 @@ class FakeStore implements RetentionStore {
   }
 }
 
-const resultFor = (days: number): PruneResult => ({ cutoff: new Date(Date.UTC(2026, 0, 1) - days * 86_400_000), requestsDeleted: days, contentsDeleted: 2 * days })
+const resultFor = (days: number): PruneResult => ({ cutoff: new Date(Date.UTC(2026, 0, 1) - days * 86_400_000), requestsDeleted: days, contentsDeleted: 2 * days, telemetryDeleted: 0 })
 
 const aborted = (signal: AbortSignal | undefined) => new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }))
 
@@ -130,8 +130,8 @@ describe('the retention service', () => {
 
   it('counts the prunes, those that failed, and every batch deleted, a failed prune’s included', async () => {
     const store = new FakeStore((days, options) => {
-      options?.onBatch?.({ requestsDeleted: 5, contentsDeleted: 0 })
-      options?.onBatch?.({ requestsDeleted: 0, contentsDeleted: 3 })
+      options?.onBatch?.({ requestsDeleted: 5, contentsDeleted: 0, telemetryDeleted: 0 })
+      options?.onBatch?.({ requestsDeleted: 0, contentsDeleted: 3, telemetryDeleted: 0 })
       if (days === 1) throw new Error('the database went away')
       return resultFor(days)
     })
