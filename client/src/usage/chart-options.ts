@@ -22,7 +22,7 @@ function base(title: string, series: UsageSeries, unit: UsageUnit, colors: Theme
     textStyle: { color: colors.textMuted },
     tooltip: { trigger: 'axis', backgroundColor: colors.surface, borderColor: colors.border, textStyle: { color: colors.text } },
     legend: { type: 'scroll', top: 0, right: 0, left: 140, textStyle: { color: colors.textMuted } },
-    grid: { left: 8, right: 8, top: 40, bottom: 8, containLabel: true },
+    grid: { left: 8, right: 8, top: 40, bottom: 8 },
     xAxis: { type: 'category', data: series.buckets.map((start) => bucketLabel(start, unit)), axisLine, axisLabel: { color: colors.textMuted } },
   }
 }
