@@ -26,3 +26,8 @@ export function formatTimeLeft(seconds: number): string {
   if (minutes > 0) return `${minutes} min ${two(rest)} s`
   return `${rest} s`
 }
+
+/** `1 request`, `3 requests`, with the count in the viewer's locale. */
+export function formatQuantity(count: number, noun: string): string {
+  return `${count.toLocaleString()} ${count === 1 ? noun : `${noun}s`}`
+}

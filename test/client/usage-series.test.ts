@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { cacheChart, tokensChart } from '../../client/src/usage/chart-options'
-import { bucketLabel, cacheWriteUsd, priceFor, usageRange, usageSeries } from '../../client/src/usage/usage-series'
+import { bucketLabel, bucketStarts, cacheWriteUsd, priceFor, usageRange, usageSeries } from '../../client/src/usage/usage-series'
 import { usageBucket, usageReport } from '../support/dashboard-page-fixtures'
 
 const colors = { text: '#000', textMuted: '#333', border: '#ccc', surface: '#fff', accent: '#f00' }
@@ -29,7 +29,7 @@ describe('usage series', () => {
     const series = usageSeries(usageReport([usageBucket('2026-01-15T00:00:00', 'claude-sonnet-4-5', { totalInputTokens: 400, cacheReadInputTokens: 100, outputTokens: 10 })]), [])
     const tokens = tokensChart(series, 'DAY', colors)
     expect(tokens.series).toEqual([expect.objectContaining({ name: 'claude-sonnet-4-5', type: 'bar', stack: 'tokens', data: [410] })])
-    expect(tokens.aria).toEqual({ enabled: true })
+    expect(tokens.aria).toEqual({ enabled: true, label: { description: `Tokens by model. ${bucketLabel('2026-01-15T00:00:00', 'DAY')}: claude-sonnet-4-5 410; total 410.` } })
     const cache = cacheChart(series, 'DAY', colors)
     expect((cache.series as { data: unknown[] }[])[0]!.data).toEqual([25])
   })
@@ -49,6 +49,15 @@ describe('usage series', () => {
     expect(usageRange('24h', now)).toEqual({ from: new Date(2026, 0, 14, 15).toISOString(), to: new Date(2026, 0, 15, 15).toISOString() })
     expect(usageRange('7d', now)).toEqual({ from: new Date(2026, 0, 9).toISOString(), to: new Date(2026, 0, 16).toISOString() })
     expect(usageRange('30d', now).from).toBe(new Date(2025, 11, 17).toISOString())
+  })
+
+  it('draws every hour or day of the range, those without traffic as 0', () => {
+    const week = bucketStarts(usageRange('7d', new Date(2026, 0, 15, 14)), 'DAY')
+    expect(week).toEqual(['2026-01-09', '2026-01-10', '2026-01-11', '2026-01-12', '2026-01-13', '2026-01-14', '2026-01-15'].map((day) => `${day}T00:00:00`))
+    expect(bucketStarts(usageRange('24h', new Date(2026, 0, 15, 14)), 'HOUR')).toHaveLength(24)
+    const series = usageSeries(usageReport([usageBucket('2026-01-15T00:00:00', 'claude-sonnet-4-5', { totalInputTokens: 10, outputTokens: 1 })]), [], week)
+    expect(series.tokens).toEqual([[0, 0, 0, 0, 0, 0, 11]])
+    expect(series.cacheReadShare.slice(0, 6)).toEqual([null, null, null, null, null, null])
   })
 
   it('labels a wall-clock bucket start without shifting it by the viewer’s offset', () => {

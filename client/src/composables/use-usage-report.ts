@@ -1,7 +1,7 @@
 import { useQuery } from '@urql/vue'
 import { computed, ref, type Ref } from 'vue'
 import { CACHE_WRITE_PRICES, USAGE_REPORT, type UsageReport } from '../graphql/usage-documents'
-import { USAGE_RANGES, usageRange, usageSeries, type UsageRangeKey, type UsageSeries } from '../usage/usage-series'
+import { bucketStarts, USAGE_RANGES, usageRange, usageSeries, type UsageRangeKey, type UsageSeries } from '../usage/usage-series'
 
 export interface UsageReportState {
   report: Readonly<Ref<UsageReport | null>>
@@ -28,7 +28,7 @@ export function useUsageReport(range: Ref<UsageRangeKey>, timezone = Intl.DateTi
   const report = computed(() => usage.data.value?.usage ?? null)
   return {
     report,
-    series: computed(() => (report.value ? usageSeries(report.value, prices.data.value?.prices ?? []) : null)),
+    series: computed(() => (report.value ? usageSeries(report.value, prices.data.value?.prices ?? [], bucketStarts(variables.value.range, USAGE_RANGES[range.value].unit)) : null)),
     timezone,
     loading: computed(() => usage.fetching.value),
     error: computed(() => usage.error.value ?? prices.error.value ?? null),

@@ -42,9 +42,23 @@ export interface UsageSeries {
 
 export const totalTokens = (usage: Pick<UsageBucket, 'totalInputTokens' | 'outputTokens'>): number => usage.totalInputTokens + usage.outputTokens
 
-/** Arranges a report grouped by (HOUR or DAY) and MODEL for the charts. */
-export function usageSeries(report: UsageReport, prices: readonly CacheWritePrice[]): UsageSeries {
-  const buckets = [...new Set(report.buckets.flatMap((bucket) => (bucket.localStart ? [bucket.localStart] : [])))].sort()
+/**
+ * Every local hour or day start of a range as wall-clock text (the form of UsageBucket.localStart),
+ * so hours and days without traffic are drawn as 0 rather than left out of the axis.
+ */
+export function bucketStarts(range: { from: string; to: string }, unit: UsageUnit): string[] {
+  const starts: string[] = []
+  const end = Date.parse(range.to)
+  for (let at = new Date(range.from); at.getTime() < end; unit === 'HOUR' ? at.setTime(at.getTime() + 3_600_000) : at.setDate(at.getDate() + 1)) {
+    const two = (n: number) => String(n).padStart(2, '0')
+    starts.push(`${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())}T${unit === 'HOUR' ? two(at.getHours()) : '00'}:00:00`)
+  }
+  return starts
+}
+
+/** Arranges a report grouped by (HOUR or DAY) and MODEL for the charts, over `starts` and any bucket the report adds. */
+export function usageSeries(report: UsageReport, prices: readonly CacheWritePrice[], starts: readonly string[] = []): UsageSeries {
+  const buckets = [...new Set([...starts, ...report.buckets.flatMap((bucket) => (bucket.localStart ? [bucket.localStart] : []))])].sort()
   const models = [...new Set(report.buckets.map(modelName))].sort()
   const at = new Map(buckets.map((start, index) => [start, index]))
   const grid = () => models.map(() => buckets.map(() => 0))
