@@ -122,6 +122,15 @@ describe('conversation page', () => {
     wrapper.unmount()
   })
 
+  it('shows the priced part of the cost, and how many requests are not priced, when the total is unknown', async () => {
+    const summary = conversationSummary({ costUsd: null })
+    const conversation = conversationDetail(summary, [thread('main', 'MAIN', [[1, { role: 'user', content: 'hi' }]])], [turn('main', 1, { costUsd: 0.5 }), turn('main', 2, { costUsd: null, model: 'claude-unknown' })])
+    const wrapper = await mountDashboardPage(`/conversations/${conversation.id}`, serverWith(conversation).provide)
+    await flushPromises()
+    expect(wrapper.get('.conversation-overview .cost').text()).toBe('at least $0.50 (1 request not priced)')
+    wrapper.unmount()
+  })
+
   it('fetches the conversation again when the server says it has new turns', async () => {
     let conversation = sessionWithSubagents()
     const server = serverWith(() => conversation)
