@@ -22,7 +22,7 @@ export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageS
   const rows = options.rows ?? []
   const chunks = options.chunks ?? new Map<string, RequestChunk[]>()
   const pageSize = options.pageSize ?? 50
-  const live = makeSubject<{ operationName: string; data: unknown }>()
+  const live = makeSubject<{ operationName: string; data: FakeData }>()
   const operations: Operation[] = []
 
   const answer = (operation: Operation) => {
@@ -104,14 +104,17 @@ export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageS
       live.next({ operationName: 'RequestEvents', data })
     },
     /** Pushes `data` to every open subscription named `operationName`. */
-    publish(operationName: string, data: unknown) {
+    publish(operationName: string, data: FakeData) {
       live.next({ operationName, data })
     },
   }
 }
 
 /** Answers to further operations, by operation name, from their variables; throwing answers with an error. */
-export type FakeAnswers = Record<string, (variables: Record<string, unknown>) => unknown>
+export type FakeAnswers = Record<string, (variables: Record<string, unknown>) => FakeData>
+
+/** The `data` of a GraphQL answer or live event. */
+export type FakeData = Record<string, unknown>
 
 /** One stored SSE event as the timeline query selects it. */
 export type RequestChunk = NonNullable<RequestTimelineData['request']>['chunks'][number]
