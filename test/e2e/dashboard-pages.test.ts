@@ -4,28 +4,18 @@
  * subagent nested under its Task call, and the usage chart must draw today's tokens equal to the
  * tokens the SDK was told it used.
  */
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import type Anthropic from '@anthropic-ai/sdk'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { claudeCodeSession, type SessionTruth } from '../support/claude-code-traffic'
+import { ensureClientBuilt, hasChromium, launchChromium, ROOT } from '../support/dashboard-browser'
 import { MOCK_HEADERS } from '../support/mock-upstream'
 import { sdkClient } from '../support/sdk-client'
 import { startApp, type TestApp } from '../support/start-app'
 
-/** Debian's Chromium (CI installs it); never a browser download. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const hasChromium = existsSync(CHROMIUM)
-const ROOT = path.resolve(import.meta.dirname, '../..')
 const VIEWPORT = { width: 1280, height: 800 }
-
-/** The server serves client/dist; build it once when a fresh checkout has none. */
-function ensureClientBuilt(): void {
-  if (existsSync(path.join(ROOT, 'client/dist/index.html'))) return
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '-c', 'client/vite.config.mts'], { cwd: ROOT, stdio: 'inherit' })
-}
 
 describe.skipIf(!hasChromium)('conversation and usage pages in a real browser', () => {
   let app: TestApp
@@ -38,11 +28,7 @@ describe.skipIf(!hasChromium)('conversation and usage pages in a real browser', 
   beforeAll(async () => {
     ensureClientBuilt()
     app = await startApp()
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    })
+    browser = await launchChromium()
     const session = claudeCodeSession({ sessionId, mainTurns: 6, spawnAt: [2], subagentTurns: 2, prompt: 'Move the price table to its own module', model: 'claude-sonnet-4-6' })
     truth = session.truth
     const client = sdkClient(app.url)

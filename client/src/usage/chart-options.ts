@@ -51,23 +51,22 @@ function base(title: string, series: UsageSeries, unit: UsageUnit, colors: Theme
 
 /** Tokens (input, cache writes and reads, output) per bucket, stacked by model. */
 export function tokensChart(series: UsageSeries, unit: UsageUnit, colors: ThemeColors): UsageChartOption {
-  const drawn = series.models.map((model, row) => ({ name: model, data: series.tokens[row]! }))
-  return {
-    ...base('Tokens by model', series, unit, colors),
-    aria: { enabled: true, label: { description: describeChart('Tokens by model', labelsOf(series, unit), drawn, countText, true) } },
-    yAxis: { type: 'value', axisLabel: { color: colors.textMuted, formatter: tokenAxis }, splitLine: { lineStyle: { color: colors.border } } },
-    series: drawn.map(({ name, data }) => ({ name, type: 'bar', stack: 'tokens', barMaxWidth: 48, data, emphasis: { focus: 'series' } })),
-  }
+  return stackedByModel('Tokens by model', series.tokens, { text: countText, axis: tokenAxis }, series, unit, colors)
 }
 
 /** USD per bucket, stacked by model. */
 export function costChart(series: UsageSeries, unit: UsageUnit, colors: ThemeColors): UsageChartOption {
-  const drawn = series.models.map((model, row) => ({ name: model, data: series.cost[row]!.map(roundUsd) }))
+  return stackedByModel('Cost by model (USD)', series.cost.map((row) => row.map(roundUsd)), { text: usdText, axis: usdAxis }, series, unit, colors)
+}
+
+/** One bar series per model, stacked, from values[model][bucket]. */
+function stackedByModel(title: string, values: number[][], format: { text: (value: number) => string; axis: (value: number) => string }, series: UsageSeries, unit: UsageUnit, colors: ThemeColors): UsageChartOption {
+  const drawn = series.models.map((model, row) => ({ name: model, data: values[row]! }))
   return {
-    ...base('Cost by model (USD)', series, unit, colors),
-    aria: { enabled: true, label: { description: describeChart('Cost by model', labelsOf(series, unit), drawn, usdText, true) } },
-    yAxis: { type: 'value', axisLabel: { color: colors.textMuted, formatter: usdAxis }, splitLine: { lineStyle: { color: colors.border } } },
-    series: drawn.map(({ name, data }) => ({ name, type: 'bar', stack: 'cost', barMaxWidth: 48, data, emphasis: { focus: 'series' } })),
+    ...base(title, series, unit, colors),
+    aria: { enabled: true, label: { description: describeChart(title, labelsOf(series, unit), drawn, format.text, true) } },
+    yAxis: { type: 'value', axisLabel: { color: colors.textMuted, formatter: format.axis }, splitLine: { lineStyle: { color: colors.border } } },
+    series: drawn.map(({ name, data }) => ({ name, type: 'bar', stack: title, barMaxWidth: 48, data, emphasis: { focus: 'series' } })),
   }
 }
 
