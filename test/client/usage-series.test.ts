@@ -28,7 +28,7 @@ describe('usage series', () => {
   it('gives the tokens chart one stacked bar series per model with the bucket sums, and the cache chart the share in percent', () => {
     const series = usageSeries(usageReport([usageBucket('2026-01-15T00:00:00', 'claude-sonnet-4-5', { totalInputTokens: 400, cacheReadInputTokens: 100, outputTokens: 10 })]), [])
     const tokens = tokensChart(series, 'DAY', colors)
-    expect(tokens.series).toEqual([expect.objectContaining({ name: 'claude-sonnet-4-5', type: 'bar', stack: 'tokens', data: [410] })])
+    expect(tokens.series).toEqual([expect.objectContaining({ name: 'claude-sonnet-4-5', type: 'bar', stack: 'Tokens by model', data: [410] })])
     expect(tokens.aria).toEqual({ enabled: true, label: { description: `Tokens by model. ${bucketLabel('2026-01-15T00:00:00', 'DAY')}: claude-sonnet-4-5 410; total 410.` } })
     const cache = cacheChart(series, 'DAY', colors)
     expect((cache.series as { data: unknown[] }[])[0]!.data).toEqual([25])
