@@ -20,6 +20,7 @@ import {
   ThreadMessageResolver,
   type ConversationsContext,
 } from './conversations/conversations.resolver'
+import { CacheForensicsService } from './conversations/cache-forensics.service'
 import { ConversationsService } from './conversations/conversations.service'
 import type { RetentionService } from './retention/retention.service'
 import DataLoader from 'dataloader'
@@ -103,6 +104,7 @@ export function createApiContextFactory({ dataSource, bus, readHealth, retention
   const settings = new SettingsService(dataSource, settingsAudit, [headerRules, priceBook])
   const rateLimits = new RateLimitsService(dataSource)
   const conversations = new ConversationsService(dataSource)
+  const cacheForensics = new CacheForensicsService(dataSource, priceBook)
   return (client) => ({
     requests,
     bus,
@@ -122,6 +124,6 @@ export function createApiContextFactory({ dataSource, bus, readHealth, retention
     rateLimits,
     rateLimitLoader: createRateLimitLoader(rateLimits),
     conversations,
-    conversationLoaders: createConversationLoaders(conversations),
+    conversationLoaders: createConversationLoaders(conversations, cacheForensics),
   })
 }

@@ -32,7 +32,7 @@ import { createCaptureStore } from './store/capture-store'
 import { openStore } from './store/data-source'
 import { EMBEDDED_BATCH_MAX_BYTES, startEmbeddedPostgres } from './store/embedded/embedded-postgres'
 import { createRetentionStore } from './store/retention-store'
-import { withPricing } from './usage/priced-capture-store'
+import { recordPricer, withPricing } from './usage/priced-capture-store'
 import { PricesService } from './usage/prices.service'
 import { SettingsAudit } from './settings/settings-audit'
 
@@ -97,6 +97,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   // before its line, which is safe because nothing between here and there awaits.
   const capture = createCapture({
     store: withPricing(createCaptureStore(dataSource, createBatchGrouping({ dataSource, bus, logger })), prices),
+    price: recordPricer(prices),
     bus,
     dataDir: config.dataDirPath,
     logger,

@@ -4,6 +4,7 @@ import type { Logger } from '../logger'
 import type { ProxyObserver } from '../proxy/proxy-observer'
 import type { CaptureStore } from '../store/capture-store'
 import type { CaptureOp } from './capture-op'
+import type { RequestRecord } from '../records/request-record'
 import { CaptureRuns } from './persistence/capture-runs'
 import { Quarantine } from './persistence/quarantine'
 import { BoundedQueue } from './persistence/queue'
@@ -61,6 +62,8 @@ export interface CaptureOptions {
   redactPatterns?: readonly RedactPattern[]
   /** REDACT_HEADERS: header names fingerprinted besides the built-in credential headers. @default none */
   secretHeaders?: readonly string[]
+  /** Gives each finished record its cost before it is published live (see RecorderOptions.price). @default none */
+  price?: (record: RequestRecord) => RequestRecord
 }
 
 export interface CaptureStats extends BatchWriterStats {
@@ -131,6 +134,7 @@ export function createCapture(options: CaptureOptions): Capture {
     logger,
     runId: runs.id,
     maxKeptBodyBytes: limits.maxKeptBodyBytes,
+    price: options.price,
   })
   const spillAged = () => {
     const cutoff = spillPolicy.spillCutoff()

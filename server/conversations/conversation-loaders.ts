@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader'
+import type { CacheForensicsService, PricedCacheMiss } from './cache-forensics.service'
 import type { ConversationsService, ConversationSummary, MessageRow, ThreadSummary, TurnSummary } from './conversations.service'
 
 /**
@@ -12,6 +13,8 @@ export interface ConversationLoaders {
   turns: DataLoader<string, TurnSummary[]>
   messages: DataLoader<string, MessageRow[]>
   contents: DataLoader<string, string | null>
+  /** A conversation's cache misses by request id. */
+  cacheMisses: DataLoader<string, Map<string, PricedCacheMiss>>
 }
 
 /** Calls `load` once per distinct key of a batch, in the batch's order. */
@@ -24,7 +27,7 @@ function distinct<V>(load: (keys: readonly string[]) => Promise<V[]>): (keys: re
   }
 }
 
-export function createConversationLoaders(service: ConversationsService): ConversationLoaders {
+export function createConversationLoaders(service: ConversationsService, forensics: CacheForensicsService): ConversationLoaders {
   return {
     byRequest: new DataLoader(
       distinct(async (requestIds) => {
@@ -46,5 +49,6 @@ export function createConversationLoaders(service: ConversationsService): Conver
       { cache: false },
     ),
     contents: new DataLoader(distinct((ids) => service.contentTexts(ids)), { cache: false }),
+    cacheMisses: new DataLoader(distinct((ids) => Promise.all(ids.map((id) => forensics.misses(id)))), { cache: false }),
   }
 }

@@ -7,6 +7,8 @@ import type { RequestsContext } from '../requests/requests.resolver'
 import type { RequestPage } from '../requests/requests.service'
 import type { RequestSource } from '../requests/request-row'
 import { Request, RequestConnection } from '../requests/request.types'
+import { sumCacheMisses, type CacheMissSums, type PricedCacheMiss } from './cache-forensics.service'
+import { CacheMiss, CacheMissTotals } from './cache-miss.types'
 import type { ConversationLoaders } from './conversation-loaders'
 import { conversationUpdates } from './conversation-subscriptions'
 import { Conversation, ConversationConnection, ConversationFilter, ConversationThread, ConversationTurn, ThreadMessage } from './conversation.types'
@@ -55,6 +57,11 @@ export class ConversationsResolver {
   @FieldResolver(() => [ConversationTurn])
   turns(@Root() conversation: ConversationSummary, @Ctx() ctx: ConversationsContext): Promise<TurnSummary[]> {
     return ctx.conversationLoaders.turns.load(conversation.id)
+  }
+
+  @FieldResolver(() => CacheMissTotals, { description: 'Its prompt-cache misses (see Request.cacheMiss), summed and by reason; computed when read.' })
+  async cacheMisses(@Root() conversation: ConversationSummary, @Ctx() ctx: ConversationsContext): Promise<CacheMissSums> {
+    return sumCacheMisses((await ctx.conversationLoaders.cacheMisses.load(conversation.id)).values())
   }
 
   @FieldResolver(() => RequestConnection, { description: 'Its requests, newest first, as the requests query pages them.' })
@@ -107,5 +114,16 @@ export class RequestConversationResolver {
   @FieldResolver(() => Conversation, { nullable: true, description: 'The conversation it was grouped into, once stored.' })
   conversation(@Root() request: RequestSource, @Ctx() ctx: ConversationsContext): Promise<ConversationSummary | null> {
     return ctx.conversationLoaders.byRequest.load(request.id)
+  }
+
+  @FieldResolver(() => CacheMiss, {
+    nullable: true,
+    description:
+      "Why it wrote to the prompt cache what the previous turn of its thread had cached (or read less than that), and what it cost; null when it read all it could, is not in a conversation yet, or is a side call.",
+  })
+  async cacheMiss(@Root() request: RequestSource, @Ctx() ctx: ConversationsContext): Promise<PricedCacheMiss | null> {
+    const conversation = await ctx.conversationLoaders.byRequest.load(request.id)
+    if (conversation === null) return null
+    return (await ctx.conversationLoaders.cacheMisses.load(conversation.id)).get(request.id) ?? null
   }
 }

@@ -7,6 +7,7 @@ import { readContentTexts } from '../store/contents/content-texts'
 import { CONVERSATION_MESSAGES_TABLE, CONVERSATION_REQUESTS_TABLE, CONVERSATION_THREADS_TABLE, CONVERSATIONS_TABLE } from '../store/tables/conversations.table'
 import { REQUESTS_TABLE } from '../store/tables/requests.table'
 import { conversationFilterSql, type ConversationFilterValues } from './conversation-filter'
+import { num, TURN_USAGE_COLUMNS, usageOfRow } from './turn-usage'
 import type { SessionSource } from './session-key'
 
 /** A conversation row as the API reads it; threads and turns are loaded when asked for. */
@@ -111,7 +112,6 @@ function toConversation(row: ConversationRow): ConversationSummary {
   }
 }
 
-const num = (value: string | number | null): number | null => (value === null ? null : Number(value))
 
 /**
  * Reads conversations from the rows grouping stored (see conversation-statements): a list pages
@@ -196,43 +196,27 @@ export class ConversationsService {
   async turns(conversationId: string): Promise<TurnSummary[]> {
     const rows = (await this.dataSource.query(
       `SELECT cr.request_id, cr.thread_id, cr.message_count, cr.new_message_count, r.started_at, r.completed_at, r.model, r.path, r.status, r.stop_reason, r.ttfb_ms, r.duration_ms,
-         r.input_tokens, r.output_tokens, r.cache_creation_input_tokens, r.cache_creation_5m_input_tokens, r.cache_creation_1h_input_tokens, r.cache_read_input_tokens,
-         r.thinking_tokens, r.web_search_requests, r.web_fetch_requests, r.service_tier, r.inference_geo, r.cost_usd
+         ${TURN_USAGE_COLUMNS}, r.cost_usd
        FROM ${CONVERSATION_REQUESTS_TABLE} cr JOIN ${REQUESTS_TABLE} r ON r.id = cr.request_id
        WHERE cr.conversation_id = $1 ORDER BY cr.started_at, cr.request_id`,
       [conversationId],
     )) as Array<Record<string, string | number | null> & { started_at: Date; completed_at: Date | null }>
-    return rows.map((row) => {
-      const usage: UsageRecord = {
-        inputTokens: num(row.input_tokens),
-        outputTokens: num(row.output_tokens),
-        cacheCreationInputTokens: num(row.cache_creation_input_tokens),
-        cacheCreation5mInputTokens: num(row.cache_creation_5m_input_tokens),
-        cacheCreation1hInputTokens: num(row.cache_creation_1h_input_tokens),
-        cacheReadInputTokens: num(row.cache_read_input_tokens),
-        thinkingTokens: num(row.thinking_tokens),
-        webSearchRequests: num(row.web_search_requests),
-        webFetchRequests: num(row.web_fetch_requests),
-        serviceTier: row.service_tier as string | null,
-        inferenceGeo: row.inference_geo as string | null,
-      }
-      return {
-        requestId: row.request_id as string,
-        threadId: row.thread_id as string,
-        startedAt: row.started_at,
-        completedAt: row.completed_at,
-        model: row.model as string | null,
-        path: row.path as string,
-        status: row.status as RequestStatus,
-        stopReason: row.stop_reason as string | null,
-        ttfbMs: num(row.ttfb_ms),
-        durationMs: num(row.duration_ms),
-        usage: Object.values(usage).some((value) => value !== null) ? usage : null,
-        costUsd: num(row.cost_usd),
-        messageCount: row.message_count as number,
-        newMessageCount: row.new_message_count as number,
-      }
-    })
+    return rows.map((row) => ({
+      requestId: row.request_id as string,
+      threadId: row.thread_id as string,
+      startedAt: row.started_at,
+      completedAt: row.completed_at,
+      model: row.model as string | null,
+      path: row.path as string,
+      status: row.status as RequestStatus,
+      stopReason: row.stop_reason as string | null,
+      ttfbMs: num(row.ttfb_ms),
+      durationMs: num(row.duration_ms),
+      usage: usageOfRow(row),
+      costUsd: num(row.cost_usd),
+      messageCount: row.message_count as number,
+      newMessageCount: row.new_message_count as number,
+    }))
   }
 
   /** Messages of the threads, in thread order then position. */

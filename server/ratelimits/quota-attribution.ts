@@ -33,6 +33,8 @@ export interface ConsumingRequest {
   completedAt: Date
   model: string | null
   apiKeyFingerprint: string | null
+  /** The conversation it was grouped into; null for a request outside any (or not grouped yet). */
+  conversationId: string | null
   usage: UsageRecord | null
 }
 
@@ -41,15 +43,16 @@ export interface RequestShare {
   requestId: string
   model: string | null
   apiKeyFingerprint: string | null
+  conversationId: string | null
   /** Input-equivalent tokens (see `usageWeight`). */
   weight: number
   /** Utilization (fraction of the window) given to it. */
   utilization: number
 }
 
-/** The part of the window that one value of a grouping (one model, one key) consumed. */
+/** The part of the window that one value of a grouping (one model, key or conversation) consumed. */
 export interface GroupShare {
-  /** The model, key ... (null: requests without one). */
+  /** The model, key or conversation id (null: requests without one). */
   key: string | null
   utilization: number
   /** Share of the attributed utilization, 0 to 1. */
@@ -58,13 +61,11 @@ export interface GroupShare {
   weight: number
 }
 
-/**
- * How requests are grouped in an attribution. A conversation grouping is added here with the
- * field that names a request's conversation (and that column read by the service).
- */
+/** How requests are grouped in an attribution. */
 export const QUOTA_GROUPINGS = {
   byModel: (request: ConsumingRequest) => request.model,
   byApiKey: (request: ConsumingRequest) => request.apiKeyFingerprint,
+  byConversation: (request: ConsumingRequest) => request.conversationId,
 } as const satisfies Record<string, (request: ConsumingRequest) => string | null>
 
 export type QuotaGrouping = keyof typeof QUOTA_GROUPINGS
@@ -137,7 +138,7 @@ export function attributeQuota(windowStartedAt: Date, points: readonly Utilizati
     for (const request of between) {
       const weight = usageWeight(request.usage)
       if (weight === 0) continue
-      const share = shares.get(request.id) ?? { requestId: request.id, model: request.model, apiKeyFingerprint: request.apiKeyFingerprint, weight, utilization: 0 }
+      const share = shares.get(request.id) ?? { requestId: request.id, model: request.model, apiKeyFingerprint: request.apiKeyFingerprint, conversationId: request.conversationId, weight, utilization: 0 }
       share.utilization += (increase * weight) / total
       shares.set(request.id, share)
     }

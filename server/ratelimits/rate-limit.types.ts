@@ -62,13 +62,14 @@ export class QuotaRequestShare implements RequestShare {
   @Field(() => ID) requestId: string
   @Field(() => String, { nullable: true }) model: string | null
   @Field(() => String, { nullable: true }) apiKeyFingerprint: string | null
+  @Field(() => ID, { nullable: true, description: 'The conversation it belongs to; null when it is in none.' }) conversationId: string | null
   @Field(() => Float, { description: 'Input-equivalent tokens: input + 1.25 × 5-minute cache writes + 2 × 1-hour cache writes + 0.1 × cache reads + 5 × output.' }) weight: number
   @Field(() => Float, { description: 'Fraction of the window given to this request.' }) utilization: number
 }
 
-@ObjectType({ description: 'The part of a quota window one model (or key) consumed.' })
+@ObjectType({ description: 'The part of a quota window one model, key or conversation consumed.' })
 export class QuotaGroupShare implements GroupShare {
-  @Field(() => String, { nullable: true, description: 'The model or key; null for requests without one.' }) key: string | null
+  @Field(() => String, { nullable: true, description: 'The model, key or conversation id; null for requests without one.' }) key: string | null
   @Field(() => Float, { description: 'Fraction of the window.' }) utilization: number
   @Field(() => Float, { description: 'Share of the attributed utilization, 0 to 1.' }) fraction: number
   @Field(() => Int) requests: number
@@ -86,7 +87,7 @@ export class QuotaProjection implements BurnProjection {
 
 @ObjectType({
   description:
-    'Which requests consumed the window: each rise of utilization between consecutive snapshots of the organization (or, without one, of the key) is shared by the requests that completed between them, by input-equivalent tokens. A rise with no such request is unattributed (spent elsewhere on the same account).',
+    'Which requests, models, keys and conversations consumed the window: each rise of utilization between consecutive snapshots of the organization (or, without one, of the key) is shared by the requests that completed between them, by input-equivalent tokens. A rise with no such request is unattributed (spent elsewhere on the same account).',
 })
 export class QuotaAttributionReport {
   @Field(() => Date) windowStartedAt: Date
@@ -95,6 +96,7 @@ export class QuotaAttributionReport {
   @Field(() => Float, { description: 'Rises with no request through this proxy to give them to.' }) unattributedUtilization: number
   @Field(() => [QuotaGroupShare], { description: 'By model, largest first.' }) byModel: QuotaGroupShare[]
   @Field(() => [QuotaGroupShare], { description: 'By API-key fingerprint, largest first.' }) byApiKey: QuotaGroupShare[]
+  @Field(() => [QuotaGroupShare], { description: 'By conversation (key: Conversation.id; null for requests in none), largest first.' }) byConversation: QuotaGroupShare[]
   @Field(() => [QuotaRequestShare], { description: 'The requests with the largest shares, largest first (at most 50).' }) topRequests: QuotaRequestShare[]
   @Field(() => Int, { description: 'Requests that received a share.' }) requestCount: number
   @Field(() => Int, { description: 'Requests completed after the latest snapshot, not reflected yet.' }) pendingRequests: number

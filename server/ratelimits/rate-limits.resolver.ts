@@ -46,7 +46,7 @@ export class RateLimitsResolver {
 export class QuotaWindowResolver {
   @FieldResolver(() => QuotaAttributionReport, {
     nullable: true,
-    description: 'Which models, keys and requests consumed this window up to the latest snapshot; null when the window start is unknown.',
+    description: 'Which models, keys, conversations and requests consumed this window up to the latest snapshot; null when the window start is unknown.',
   })
   async attribution(@Root() window: QuotaWindowSource, @Ctx() ctx: RateLimitsContext): Promise<QuotaAttributionReport | null> {
     const attribution = await ctx.rateLimits.attribution(window)

@@ -3,6 +3,7 @@ import type { RateLimitSnapshotRecord } from '../records/rate-limit-snapshot'
 import type { UsageRecord } from '../records/request-record'
 import { RateLimitSnapshotEntity } from '../store/entities/rate-limit-snapshot.entity'
 import { toRateLimitSnapshotRecord, RATE_LIMIT_SNAPSHOTS_TABLE } from '../store/tables/rate-limit-snapshots.table'
+import { CONVERSATION_REQUESTS_TABLE } from '../store/tables/conversations.table'
 import { REQUEST_COLUMNS, REQUESTS_TABLE } from '../store/tables/requests.table'
 import { attributeQuota, type ConsumingRequest, type QuotaAttribution } from './quota-attribution'
 import type { QuotaWindowSource } from './rate-limit.types'
@@ -73,7 +74,8 @@ export class RateLimitsService {
   /**
    * Who consumed the window up to its latest snapshot: the snapshots of the same organization
    * (accounts rotate OAuth tokens, so keys of one account share its quota), or of the same key
-   * when the organization is unknown, and the requests of that scope completed in the window.
+   * when the organization is unknown, and the requests of that scope completed in the window, each
+   * with its conversation.
    * Null when the window's start is unknown (no reset reported).
    */
   async attribution(window: QuotaWindowSource): Promise<QuotaAttribution | null> {
@@ -90,8 +92,9 @@ export class RateLimitsService {
       [scope.value, window.startedAt, latest.observedAt],
     )) as Array<{ request_id: string; observed_at: Date; utilization: number }>
     const rows = (await this.dataSource.query(
-      `SELECT id, completed_at, model, api_key_fingerprint, ${USAGE_COLUMNS.map((column) => column.name).join(', ')} FROM ${REQUESTS_TABLE}
-       WHERE ${scope.sql} AND started_at >= $2 AND completed_at > $3`,
+      `SELECT id, completed_at, model, api_key_fingerprint, ${USAGE_COLUMNS.map((column) => column.name).join(', ')},
+         (SELECT conversation_id FROM ${CONVERSATION_REQUESTS_TABLE} cr WHERE cr.request_id = ${REQUESTS_TABLE}.id) AS conversation_id
+       FROM ${REQUESTS_TABLE} WHERE ${scope.sql} AND started_at >= $2 AND completed_at > $3`,
       [scope.value, new Date(window.startedAt.getTime() - LONGEST_REQUEST_MS), window.startedAt],
     )) as Array<Record<string, unknown>>
     return attributeQuota(
@@ -113,6 +116,7 @@ function toConsumingRequest(row: Record<string, unknown>): ConsumingRequest {
     completedAt: row.completed_at as Date,
     model: row.model as string | null,
     apiKeyFingerprint: row.api_key_fingerprint as string | null,
+    conversationId: row.conversation_id as string | null,
     usage: Object.values(usage).some((value) => value !== null) ? (usage as unknown as UsageRecord) : null,
   }
 }

@@ -1,6 +1,7 @@
-import type { CostStatus, RequestRecord } from '../records/request-record'
+import type { CostStatus, RequestRecord, UsageRecord } from '../records/request-record'
 import { formatScaled, toScaled } from './decimal'
 import type { PriceBook } from './price-book'
+import type { PriceRow } from './price-row'
 
 /** What pricing reads of a record (or of a stored row). */
 export type CostInput = Pick<RequestRecord, 'path' | 'model' | 'routedModel' | 'startedAt' | 'usage'>
@@ -51,10 +52,26 @@ export function costOf(input: CostInput, book: PriceBook): RecordCost {
     tokenCost(write1h, row.cacheWrite1hUsdPerMTok) +
     tokenCost(cacheRead, row.cacheReadUsdPerMTok) +
     tokenCost(usage.outputTokens, row.outputUsdPerMTok)
+  const searches = BigInt(usage.webSearchRequests ?? 0) * toScaled(row.webSearchUsdPerThousand, PRICE_SCALE) * SEARCH_TO_COST
+  return { costUsd: formatScaled(tokens * factorsOf(row, usage) + searches, COST_SCALE), priceId: row.id, costStatus: 'PRICED' }
+}
+
+/**
+ * What writing `missed5m` and `missed1h` tokens to the cache cost beyond reading them, exactly,
+ * at `row` (the row the request was priced with) and the request's batch and region factors:
+ * the price of a prompt-cache miss.
+ */
+export function cacheMissCostOf(row: PriceRow, missed5m: number, missed1h: number, usage: Pick<UsageRecord, 'serviceTier' | 'inferenceGeo'>): string {
+  const extra =
+    tokenCost(missed5m, row.cacheWrite5mUsdPerMTok) - tokenCost(missed5m, row.cacheReadUsdPerMTok) + tokenCost(missed1h, row.cacheWrite1hUsdPerMTok) - tokenCost(missed1h, row.cacheReadUsdPerMTok)
+  return formatScaled(extra * factorsOf(row, usage), COST_SCALE)
+}
+
+/** The Batch API factor (service_tier batch) times the region factor (inference_geo), in units of 10^-(2 × FACTOR_SCALE). */
+function factorsOf(row: PriceRow, usage: Pick<UsageRecord, 'serviceTier' | 'inferenceGeo'>): bigint {
   const batch = toScaled(usage.serviceTier === 'batch' ? row.batchMultiplier : '1', FACTOR_SCALE)
   const region = toScaled((usage.inferenceGeo !== null && row.geoMultipliers[usage.inferenceGeo]) || '1', FACTOR_SCALE)
-  const searches = BigInt(usage.webSearchRequests ?? 0) * toScaled(row.webSearchUsdPerThousand, PRICE_SCALE) * SEARCH_TO_COST
-  return { costUsd: formatScaled(tokens * batch * region + searches, COST_SCALE), priceId: row.id, costStatus: 'PRICED' }
+  return batch * region
 }
 
 /** `count` tokens at `usdPerMTok`, in USD units of 10^-15. */

@@ -1,4 +1,5 @@
 import type { CaptureOp } from '../records/capture-op'
+import type { RequestRecord } from '../records/request-record'
 import type { CaptureStore } from '../store/capture-store'
 import { costOf } from './cost'
 import type { PriceBook } from './price-book'
@@ -34,6 +35,23 @@ export function withPricing(store: CaptureStore, prices: PricingSource): Capture
 
 /** A completion with its cost; the op the recorder handed over is left as it was. */
 function priceOp(op: CaptureOp, book: PriceBook): CaptureOp {
-  if (op.kind !== 'complete' || op.record.status === 'IN_FLIGHT') return op
-  return { ...op, record: { ...op.record, ...costOf(op.record, book) } }
+  return op.kind === 'complete' ? { ...op, record: pricedRecord(op.record, book) } : op
+}
+
+/** A finished record with its cost from `book` (a new object); an in-flight one as it is. */
+function pricedRecord(record: RequestRecord, book: PriceBook): RequestRecord {
+  return record.status === 'IN_FLIGHT' ? record : { ...record, ...costOf(record, book) }
+}
+
+/**
+ * Prices a finished record with the book in force, for capture to publish it live with its cost
+ * (the writer prices it again when it stores it, in case the book changed meanwhile). Without a
+ * book yet, the record is left unpriced. A few bigint products per finished exchange, once its
+ * response has ended.
+ */
+export function recordPricer(prices: Pick<PricingSource, 'current'>): (record: RequestRecord) => RequestRecord {
+  return (record) => {
+    const book = prices.current()
+    return book === null ? record : pricedRecord(record, book)
+  }
 }

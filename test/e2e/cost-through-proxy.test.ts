@@ -1,7 +1,7 @@
 import type Anthropic from '@anthropic-ai/sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_MODEL } from '../support/anthropic-fixtures'
-import { queryGraphQL } from '../support/graphql-client'
+import { queryGraphQL, subscribeGraphQL } from '../support/graphql-client'
 import { sdkClient } from '../support/sdk-client'
 import { startApp, type TestApp } from '../support/start-app'
 import { waitFor } from '../support/wait'
@@ -59,6 +59,26 @@ describe('cost through the proxy', () => {
       { range: { from, to } },
     )
     expect(data.usage.totals).toEqual({ requests: 2, costUsdExact: '0.0214536' })
+  })
+
+  it('publishes a completion live with its cost, before any reload', async () => {
+    // The price book loads as the app starts; reading it through the API waits for it.
+    await queryGraphQL(app.url, 'query { prices(model: "claude-sonnet-4-5") { id } }')
+    const subscribers = app.app.bus.subscriberCount
+    const events = subscribeGraphQL<{ requestEvents: { kind: string; request: { upstreamRequestId: string | null; costUsdExact: string | null; costStatus: string | null; priceId: string | null } } }>(
+      app.url,
+      'subscription { requestEvents { kind request { upstreamRequestId costUsdExact costStatus priceId } } }',
+    )
+    try {
+      await waitFor(() => app.app.bus.subscriberCount === subscribers + 1, 'the subscription open')
+      const { response } = await proxied.messages.create(params).withResponse()
+      const upstreamId = response.headers.get('request-id')!
+      const completed = await waitFor(() => events.results.find((event) => event.requestEvents.kind === 'COMPLETED' && event.requestEvents.request.upstreamRequestId === upstreamId), 'the live completion')
+      // The same figures as stored (see the first test): the event is priced with the same book.
+      expect(completed.requestEvents.request).toMatchObject({ costUsdExact: '0.0107268', costStatus: 'PRICED', priceId: 'shipped:claude-sonnet-4-5:1970-01-01:0' })
+    } finally {
+      await events.close()
+    }
   })
 
   it('lists the price book of a model by any of its ids, shipped tiers first by date', async () => {

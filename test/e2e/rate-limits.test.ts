@@ -49,6 +49,14 @@ const RATE_LIMIT_ATTRIBUTION = graphql(`query RateLimitAttribution { rateLimitSt
   } }
 } }`)
 
+const ATTRIBUTION_BY_CONVERSATION = graphql(`query RateLimitAttributionByConversation { rateLimitStatus {
+  organizationId
+  fiveHour { attribution { attributedUtilization unattributedUtilization pendingRequests byConversation { key utilization fraction requests } topRequests { requestId conversationId } } }
+  sevenDay { attribution { attributedUtilization unattributedUtilization pendingRequests byConversation { key utilization fraction requests } } }
+} }`)
+
+const CONVERSATION_OF_REQUEST = graphql('query ConversationOfRequest($id: ID!) { request(id: $id) { conversation { id } } }')
+
 const RATE_LIMIT_UPDATED = graphql(`subscription RateLimitUpdated { rateLimitUpdated { ${STATUS_FIELDS} } }`)
 
 let app: TestApp
@@ -69,8 +77,9 @@ async function recordIdOf(upstreamRequestId: string): Promise<string> {
 }
 
 /** One SDK call answered as `org`; resolves with our record id once it is stored. */
-async function call(client: Anthropic, org: string, headers: Record<string, string | null> = {}, model = DEFAULT_MODEL): Promise<string> {
-  const { response } = await client.messages.create({ ...params, model }, answeredAs(org, headers)).withResponse()
+async function call(client: Anthropic, org: string, headers: Record<string, string | null> = {}, model = DEFAULT_MODEL, session?: string): Promise<string> {
+  const options = answeredAs(org, headers)
+  const { response } = await client.messages.create({ ...params, model }, session === undefined ? options : { headers: { ...options.headers, 'x-claude-code-session-id': session } }).withResponse()
   return recordIdOf(response.headers.get('request-id')!)
 }
 
@@ -227,5 +236,41 @@ describe('quota attribution', () => {
     expect(attribution.byApiKey.map((group) => group.requests)).toEqual([1])
     // 0.30 gained since the window start: the projection runs from there and ends before the reset.
     expect(attribution.projection).toMatchObject({ sinceAt: windowStart.toISOString(), reachesLimitBeforeReset: true })
+  })
+
+  it('gives the 5-hour and 7-day rises to the conversations whose requests completed between the snapshots', async () => {
+    const org = randomUUID()
+    const client = sdkClient(app.url, 'sk-ant-by-conversation')
+    const [sessionA, sessionB] = [randomUUID(), randomUUID()]
+    const used = (fiveHour: string, sevenDay: string) => ({ 'anthropic-ratelimit-unified-5h-utilization': fiveHour, 'anthropic-ratelimit-unified-7d-utilization': sevenDay })
+    // 1 (A): 5h 0.10, 7d 0.02, with nothing before it: unattributed.
+    const a1 = await call(client, org, used('0.10', '0.02'), DEFAULT_MODEL, sessionA)
+    // 2 (B): 5h 0.30, 7d 0.05: the rises (0.20, 0.03) go to A's first request, the only one completed in between.
+    const b1 = await call(client, org, used('0.30', '0.05'), DEFAULT_MODEL, sessionB)
+    // 3 (A): 5h 0.40, 7d 0.06: the rises (0.10, 0.01) go to B's request.
+    await call(client, org, used('0.40', '0.06'), DEFAULT_MODEL, sessionA)
+    // 4 (A): no rise, so A's second request gets nothing; this one completes after the last snapshot (pending).
+    await call(client, org, used('0.40', '0.06'), DEFAULT_MODEL, sessionA)
+    const conversationOf = (id: string) =>
+      waitFor(async () => (await queryGraphQL(app.url, CONVERSATION_OF_REQUEST, { id })).request?.conversation?.id, `the conversation of ${id}`)
+    const [conversationA, conversationB] = [await conversationOf(a1), await conversationOf(b1)]
+    expect(conversationA).not.toBe(conversationB)
+
+    const { rateLimitStatus } = await queryGraphQL(app.url, ATTRIBUTION_BY_CONVERSATION)
+    const { fiveHour, sevenDay } = rateLimitStatus.find((status) => status.organizationId === org)!
+    expect(fiveHour!.attribution).toMatchObject({ attributedUtilization: expect.closeTo(0.3, 12), unattributedUtilization: expect.closeTo(0.1, 12), pendingRequests: 1 })
+    expect(fiveHour!.attribution!.byConversation).toEqual([
+      { key: conversationA, utilization: expect.closeTo(0.2, 12), fraction: expect.closeTo(2 / 3, 12), requests: 1 },
+      { key: conversationB, utilization: expect.closeTo(0.1, 12), fraction: expect.closeTo(1 / 3, 12), requests: 1 },
+    ])
+    expect(fiveHour!.attribution!.topRequests).toEqual([
+      { requestId: a1, conversationId: conversationA },
+      { requestId: b1, conversationId: conversationB },
+    ])
+    expect(sevenDay!.attribution).toMatchObject({ attributedUtilization: expect.closeTo(0.04, 12), unattributedUtilization: expect.closeTo(0.02, 12) })
+    expect(sevenDay!.attribution!.byConversation).toEqual([
+      { key: conversationA, utilization: expect.closeTo(0.03, 12), fraction: expect.closeTo(0.75, 12), requests: 1 },
+      { key: conversationB, utilization: expect.closeTo(0.01, 12), fraction: expect.closeTo(0.25, 12), requests: 1 },
+    ])
   })
 })

@@ -17,11 +17,12 @@ const usage = (fields: Partial<UsageRecord>): UsageRecord => ({
   inferenceGeo: null,
   ...fields,
 })
-const request = (id: string, completedAt: string, model: string, used: Partial<UsageRecord> | null, apiKeyFingerprint = 'key:aaaa1111'): ConsumingRequest => ({
+const request = (id: string, completedAt: string, model: string, used: Partial<UsageRecord> | null, apiKeyFingerprint = 'key:aaaa1111', conversationId: string | null = null): ConsumingRequest => ({
   id,
   completedAt: at(completedAt),
   model,
   apiKeyFingerprint,
+  conversationId,
   usage: used === null ? null : usage(used),
 })
 
@@ -58,10 +59,10 @@ describe('attributeQuota', () => {
     { observedAt: at('12:00'), utilization: 0.4 },
   ]
   const requests = [
-    request('a', '10:10', 'claude-opus-4-5', { inputTokens: 1000 }), // weight 1000
-    request('b', '10:20', 'claude-sonnet-4-5', { inputTokens: 3000 }, 'key:bbbb2222'), // weight 3000
-    request('c', '10:45', 'claude-opus-4-5', { outputTokens: 200 }), // weight 1000
-    request('d', '10:50', 'claude-sonnet-4-5', { cacheReadInputTokens: 10000 }), // weight 1000
+    request('a', '10:10', 'claude-opus-4-5', { inputTokens: 1000 }, 'key:aaaa1111', 'conversation-1'), // weight 1000
+    request('b', '10:20', 'claude-sonnet-4-5', { inputTokens: 3000 }, 'key:bbbb2222', 'conversation-2'), // weight 3000
+    request('c', '10:45', 'claude-opus-4-5', { outputTokens: 200 }, 'key:aaaa1111', 'conversation-1'), // weight 1000
+    request('d', '10:50', 'claude-sonnet-4-5', { cacheReadInputTokens: 10000 }), // weight 1000, in no conversation
     request('e', '11:10', 'claude-haiku-4-5', { inputTokens: 500 }), // in an interval without increase
     request('f', '12:10', 'claude-opus-4-5', { inputTokens: 500 }), // after the latest point: pending
   ]
@@ -99,6 +100,19 @@ describe('attributeQuota', () => {
     expect(result.byApiKey[0]!.utilization).toBeCloseTo(0.175, 12)
   })
 
+  it('sums shares by conversation, requests outside any under a null key', () => {
+    const result = attributeQuota(windowStart, points, requests)
+
+    // conversation-1: a 0.025 + c 0.075 = 0.10 (0.4 of 0.25); conversation-2: b 0.075 (0.3); none: d 0.075 (0.3)
+    expect(result.byConversation[0]!.key).toBe('conversation-1')
+    const byKey = new Map(result.byConversation.map((group) => [group.key, group]))
+    expect([...byKey.keys()].sort()).toEqual(['conversation-1', 'conversation-2', null])
+    expect(byKey.get('conversation-1')).toEqual({ key: 'conversation-1', requests: 2, weight: 2000, utilization: expect.closeTo(0.1, 12), fraction: expect.closeTo(0.4, 12) })
+    expect(byKey.get('conversation-2')).toEqual({ key: 'conversation-2', requests: 1, weight: 3000, utilization: expect.closeTo(0.075, 12), fraction: expect.closeTo(0.3, 12) })
+    expect(byKey.get(null)).toEqual({ key: null, requests: 1, weight: 1000, utilization: expect.closeTo(0.075, 12), fraction: expect.closeTo(0.3, 12) })
+    expect(result.requests.find((share) => share.requestId === 'c')!.conversationId).toBe('conversation-1')
+  })
+
   it('projects the limit at the burn rate of the last hour', () => {
     const result = attributeQuota(windowStart, points, requests)
 
@@ -112,7 +126,7 @@ describe('attributeQuota', () => {
   it('measures the first point from the window start at 0, and ignores points from before the window', () => {
     const result = attributeQuota(windowStart, [{ observedAt: at('09:59'), utilization: 0.9 }, { observedAt: at('10:20'), utilization: 0.05 }], [request('a', '10:05', 'claude-opus-4-5', { inputTokens: 10 })])
 
-    expect(result.requests).toEqual([{ requestId: 'a', model: 'claude-opus-4-5', apiKeyFingerprint: 'key:aaaa1111', weight: 10, utilization: 0.05 }])
+    expect(result.requests).toEqual([{ requestId: 'a', model: 'claude-opus-4-5', apiKeyFingerprint: 'key:aaaa1111', conversationId: null, weight: 10, utilization: 0.05 }])
     // 0.05 in 20 minutes since the window start: 0.15 per hour.
     expect(result.projection!.ratePerHour).toBeCloseTo(0.15, 12)
     expect(result.projection!.sinceAt).toEqual(windowStart)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { UsageRecord } from '../../server/records/request-record'
-import { costOf, type CostInput } from '../../server/usage/cost'
+import { cacheMissCostOf, costOf, type CostInput } from '../../server/usage/cost'
 import { PriceBook } from '../../server/usage/price-book'
 import { SHIPPED_ALIASES, SHIPPED_PRICES } from '../../server/usage/price-data'
 import { mergeUsage, toUsageRecord } from '../../server/wire/usage'
@@ -100,5 +100,16 @@ describe('costOf', () => {
     const overridden = new PriceBook(SHIPPED_PRICES, [{ ...shipped, id: 'override-1', inputUsdPerMTok: '2', source: 'OVERRIDE' }], SHIPPED_ALIASES)
     // 1,000,000 x $2
     expect(costOf(exchange('claude-haiku-4-5-20251001', { inputTokens: 1_000_000, outputTokens: 0 }), overridden)).toEqual({ costUsd: '2', priceId: 'override-1', costStatus: 'PRICED' })
+  })
+})
+
+describe('cacheMissCostOf', () => {
+  const sonnet = book.lookup('claude-sonnet-4-5', new Date('2026-11-01T12:00:00Z'), 0)!
+
+  it('prices missed cache writes at write less read price, per TTL, with the Batch API factor', () => {
+    // 7,000 x ($3.75 - $0.30) + 5,000 x ($6 - $0.30) = 24,150 + 28,500 = 52,650 per million
+    expect(cacheMissCostOf(sonnet, 7000, 5000, { serviceTier: 'standard', inferenceGeo: null })).toBe('0.05265')
+    expect(cacheMissCostOf(sonnet, 7000, 5000, { serviceTier: 'batch', inferenceGeo: null })).toBe('0.026325')
+    expect(cacheMissCostOf(sonnet, 0, 0, { serviceTier: 'standard', inferenceGeo: null })).toBe('0')
   })
 })

@@ -1,4 +1,5 @@
 import type { LiveBus } from '../../live/live-bus'
+import type { RequestRecord } from '../../records/request-record'
 import type { Logger } from '../../logger'
 import type { ExchangeOutcome, ExchangeResponse, ExchangeStart, ProxyObserver } from '../../proxy/proxy-observer'
 import type { CaptureSink } from '../capture-op'
@@ -30,6 +31,8 @@ export interface RecorderOptions {
    * @default 64 MiB
    */
   maxDecodedBytes?: number
+  /** Gives a finished record its cost before it is published and queued, so live subscribers see it. @default none: the writer prices it */
+  price?: (record: RequestRecord) => RequestRecord
 }
 
 /**
@@ -48,6 +51,7 @@ export class Recorder implements ProxyObserver {
   readonly #bus: LiveBus
   readonly #sink: CaptureSink
   readonly #logger: Logger
+  readonly #price: (record: RequestRecord) => RequestRecord
   readonly #context: RecordingContext
   readonly #recordings = new Map<string, ExchangeRecording>()
   /** Exchanges announced whose recording has not begun yet (see `onStart`). */
@@ -62,6 +66,7 @@ export class Recorder implements ProxyObserver {
     this.#bus = options.bus
     this.#sink = options.sink
     this.#logger = options.logger
+    this.#price = options.price ?? ((record) => record)
     const redactText = options.redactText ?? null
     const deferred = redactText === null ? null : new DeferredWork(options.logger)
     this.#defer = deferred === null ? (task) => task() : (task) => deferred.schedule(task)
@@ -143,12 +148,24 @@ export class Recorder implements ProxyObserver {
       this.#defer(() => {
         this.#settleOne()
         this.#guard('onEnd', id, () => {
-          const { record, chunks } = recording.finish(outcome)
+          const finished = recording.finish(outcome)
+          const record = this.#pricedOrAsIs(finished.record)
+          const chunks = finished.chunks
           this.#bus.publish({ kind: 'request', record })
           this.#sink({ kind: 'complete', record, chunks })
         })
       }),
     )
+  }
+
+  /** The record with its cost; as it is when pricing fails (the writer prices it again), so the record is never lost to it. */
+  #pricedOrAsIs(record: RequestRecord): RequestRecord {
+    try {
+      return this.#price(record)
+    } catch (err) {
+      this.#logger.warn({ err, requestId: record.id }, 'pricing a finished record for its live event failed; it is published unpriced')
+      return record
+    }
   }
 
   /** Resolves once every ended exchange has been handed to the sink (compressed bodies decode asynchronously). */

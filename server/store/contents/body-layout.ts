@@ -77,3 +77,24 @@ export function assembleBody(text: string, contentIds: readonly string[] | null,
   }
   return body
 }
+
+/** A part of a stored body: its content id and the top-level array it was cut from. */
+export interface StoredPartRef {
+  id: string
+  member: string
+}
+
+/**
+ * Which top-level array each part of a stored body came from, read from its skeleton alone (no
+ * part is loaded), and the skeleton's other members; null when the body was stored whole or the
+ * skeleton does not match its ids.
+ */
+export function storedPartsOf(skeleton: string, contentIds: readonly string[] | null): { parts: StoredPartRef[]; members: JsonMember[]; text: Buffer } | null {
+  if (contentIds === null) return null
+  // A mark stands where a value was: any one-byte JSON value keeps the skeleton's offsets.
+  const text = Buffer.from(skeleton.replaceAll(PART_MARK, '0'))
+  const members = topLevelMembers(text)?.members ?? []
+  const split = members.flatMap((member) => (SPLIT_MEMBERS.has(member.key) && member.elements !== null ? member.elements.map(() => member.key) : []))
+  if (split.length !== contentIds.length) return null
+  return { parts: split.map((member, i) => ({ id: contentIds[i]!, member })), members, text }
+}
