@@ -1,7 +1,7 @@
 import { flushPromises } from '@vue/test-utils'
 import { describe, expect, it } from 'vitest'
 import type { ConversationDetail, ConversationDetailVariables } from '../../client/src/graphql/conversation-documents'
-import { conversationDetail, conversationSummary, requestIdOf, thread, turn } from '../support/dashboard-page-fixtures'
+import { cacheMiss, conversationDetail, conversationSummary, requestIdOf, thread, turn } from '../support/dashboard-page-fixtures'
 import { createFakeGraphQLServer } from '../support/fake-graphql-server'
 import { mountDashboardPage } from './mount-dashboard-page'
 
@@ -35,6 +35,7 @@ function sessionWithSubagents(): ConversationDetail {
       turn('nested', 20),
       turn('side', 30, { model: 'claude-haiku-4-5', costUsd: 0.0002 }),
     ],
+    { 1: cacheMiss({ reason: 'FIRST_TURN', causes: ['FIRST_TURN'], missedTokens: 0, missCostUsd: 0 }), 3: cacheMiss(), 11: cacheMiss({ reason: 'TOOLS_CHANGED', causes: ['TOOLS_CHANGED'], missedTokens: 1000, missCostUsd: 0.002 }) },
   )
 }
 
@@ -62,10 +63,24 @@ describe('conversation page', () => {
     const first = turns[0]!.get('.turn-summary')
     expect(first.text()).toContain('Turn 1')
     const figures = Object.fromEntries(first.findAll('dl div').map((pair) => [pair.get('dt').text(), pair.get('dd').text()]))
-    expect(figures).toEqual({ 'in / out': '11 / 22', 'cache read': '0', 'cache write': '3,333', cost: '$0.25', 'first byte': '410 ms', total: '2.5 s' })
+    expect(figures).toEqual({ 'in / out': '11 / 22', 'cache read': '0', 'cache write': '3,333', 'cache miss': 'first turn', cost: '$0.25', 'first byte': '410 ms', total: '2.5 s' })
+    expect(turns[1]!.find(':scope > .turn-summary .cache-miss').exists()).toBe(false)
+    expect(turns[2]!.get('.cache-miss dd').text()).toBe('cache expired · 4,000 tokens rewritten · $0.0135')
     expect(first.get('a').attributes('href')).toBe(`/requests/${requestIdOf(1)}`)
     expect(main.findAll(':scope > .turn > .message').map((message) => message.attributes('data-position'))).toEqual(['0', '1', '2', '3'])
     expect(turns[1]!.findAll(':scope > .message').map((message) => message.get('h4').text())).toEqual(['assistant', 'user'])
+    wrapper.unmount()
+  })
+
+  it('sums the conversation’s cache misses, by reason, beside its totals', async () => {
+    const conversation = sessionWithSubagents()
+    const wrapper = await mountDashboardPage(`/conversations/${conversation.id}`, serverWith(conversation).provide)
+    await flushPromises()
+
+    const misses = wrapper.get('.conversation-overview .cache-misses dd')
+    expect(misses.text()).toMatch(/^3 requests · 5,000 tokens rewritten · \$0\.0155/)
+    expect(misses.get('[data-reason="TOOLS_CHANGED"]').text()).toBe('tools changed: 1 request · 1,000 tokens · $0.002')
+    expect(wrapper.get('#thread-agent .cache-miss dd').text()).toContain('tools changed')
     wrapper.unmount()
   })
 

@@ -104,6 +104,7 @@ describe('usage page', () => {
     const window5h = wrapper.get('[data-window="5h"]')
     expect(window5h.findAll('.shares li').map((share) => share.text())).toContain('claude-opus-4-530% of the window · 1 request')
     expect(window5h.text()).toContain('2% of the window (not through this proxy)')
+    expect(window5h.get('a[href="/conversations/conv-quota-0001"]').text()).toBe('conversation …ota-0001')
     expect(window5h.text()).toContain('limit is reached in about 2 h 54 min')
     expect(window5h.text()).toContain('before the window resets')
     expect(wrapper.get('[data-window="7d"]').text()).toContain('cannot be attributed')

@@ -89,6 +89,10 @@ describe.skipIf(!hasChromium)('conversation and usage pages in a real browser', 
     expect(await subagent.evaluate((element) => (element as HTMLDetailsElement).open)).toBe(false)
     await page.keyboard.press('Enter')
 
+    // Each thread's first request had nothing cached to read: the conversation's cache misses say so.
+    expect(await page.locator('.conversation-overview [data-reason="FIRST_TURN"]').textContent()).toContain('first turn: 2 requests')
+    expect(await mainThread.locator(':scope > .turn').first().locator('.cache-miss').textContent()).toContain('first turn')
+
     const sideCalls = page.locator('.side-calls tbody tr')
     const sideRequests = Object.values(truth.threads).filter((thread) => thread.kind === 'SIDE').reduce((sum, thread) => sum + thread.requestCount, 0)
     expect(await sideCalls.count()).toBe(sideRequests)

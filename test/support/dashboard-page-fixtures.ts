@@ -1,4 +1,4 @@
-import type { ConversationDetail, ConversationSummary, ConversationThread, ConversationTurn } from '../../client/src/graphql/conversation-documents'
+import type { CacheMiss, ConversationDetail, ConversationSummary, ConversationThread, ConversationTurn } from '../../client/src/graphql/conversation-documents'
 import type { QuotaWindow, RateLimitStatus, UsageBucket, UsageReport } from '../../client/src/graphql/usage-documents'
 
 /**
@@ -65,8 +65,23 @@ export function thread(id: string, kind: ConversationThread['kind'], messages: [
   }
 }
 
-export function conversationDetail(summary: ConversationSummary, threads: ConversationThread[], turns: ConversationTurn[]): ConversationDetail {
-  return { ...summary, sessionSource: 'HEADER', threads, turns }
+/** A conversation's detail; `cacheMisses` by request number, summed as the server sums them. */
+export function conversationDetail(summary: ConversationSummary, threads: ConversationThread[], turns: ConversationTurn[], cacheMisses: Record<number, CacheMiss> = {}): ConversationDetail {
+  const misses = Object.entries(cacheMisses).map(([n, miss]) => ({ id: requestIdOf(Number(n)), cacheMiss: miss }))
+  const reasons = [...new Set(misses.map(({ cacheMiss }) => cacheMiss.reason))]
+  const sum = (list: typeof misses) => ({ requests: list.length, missedTokens: list.reduce((t, m) => t + m.cacheMiss.missedTokens, 0), missCostUsd: list.reduce((t, m) => t + (m.cacheMiss.missCostUsd ?? 0), 0) })
+  return {
+    ...summary,
+    sessionSource: 'HEADER',
+    threads,
+    turns,
+    cacheMisses: { ...sum(misses), unpricedRequests: 0, byReason: reasons.map((reason) => ({ reason, ...sum(misses.filter((m) => m.cacheMiss.reason === reason)) })) },
+    requests: { nodes: [...turns.map((t) => ({ id: t.requestId, cacheMiss: null })).filter((r) => !misses.some((m) => m.id === r.id)), ...misses] },
+  }
+}
+
+export function cacheMiss(overrides: Partial<CacheMiss> = {}): CacheMiss {
+  return { reason: 'TTL_EXPIRED', causes: ['TTL_EXPIRED'], missedTokens: 4000, missCostUsd: 0.0135, idleSeconds: 420, ttlSeconds: 300, ...overrides }
 }
 
 export function usageBucket(localStart: string, model: string, overrides: Partial<UsageBucket> = {}): UsageBucket {
@@ -131,6 +146,7 @@ export function quotaWindow(name: '5h' | '7d', overrides: Partial<QuotaWindow> =
         { key: 'claude-opus-4-5', utilization: 0.3, fraction: 0.75, requests: 1 },
         { key: 'claude-sonnet-4-5', utilization: 0.1, fraction: 0.25, requests: 2 },
       ],
+      byConversation: [{ key: 'conv-quota-0001', utilization: 0.3, requests: 2 }],
       topRequests: [{ requestId: requestIdOf(900), model: 'claude-opus-4-5', utilization: 0.3 }],
       projection: null,
     },

@@ -1,4 +1,4 @@
-import type { ConversationDetail, ConversationThread, ConversationTurn } from '../graphql/conversation-documents'
+import type { CacheMiss, CacheMissReason, ConversationDetail, ConversationThread, ConversationTurn } from '../graphql/conversation-documents'
 import type { JsonValue } from '../graphql/graphql'
 import { contentBlocks, isBlock, isObject, stringField, type RequestMessage } from '../messages/content'
 import { parseExactJson } from '../messages/exact-json'
@@ -16,6 +16,8 @@ export interface TurnGroup {
   turn: ConversationTurn | null
   requestId: string
   entries: ThreadEntry[]
+  /** Why the request wrote to the cache what it could have read; null when it read all it could (or is not among the latest 200 requests). */
+  cacheMiss: CacheMiss | null
 }
 
 /** A thread with the subagents it spawned, each under the Task call that started it. */
@@ -50,10 +52,11 @@ export function buildConversationTree(conversation: ConversationDetail): Convers
     (thread) => thread.parentThreadId ?? '',
   )
   const placed = new Set<string>()
+  const cacheMisses = new Map(conversation.requests.nodes.flatMap((request) => (request.cacheMiss ? [[request.id, request.cacheMiss] as const] : [])))
 
   const nodeOf = (thread: ConversationThread): ThreadNode => {
     placed.add(thread.id)
-    const groups = turnGroups(thread, turnsByThread.get(thread.id) ?? [])
+    const groups = turnGroups(thread, turnsByThread.get(thread.id) ?? [], cacheMisses)
     const callIds = new Set(groups.flatMap((group) => group.entries.flatMap(taskCallIds)))
     const spawned = new Map<string, ThreadNode[]>()
     const unplaced: ThreadNode[] = []
@@ -96,18 +99,18 @@ export function threadAnchor(threadId: string): string {
  * The thread's requests in order, each with the messages it introduced. A request that added no
  * message (a retry, a repeated turn) still has its group, so its cost is not hidden.
  */
-function turnGroups(thread: ConversationThread, turns: readonly ConversationTurn[]): TurnGroup[] {
+function turnGroups(thread: ConversationThread, turns: readonly ConversationTurn[], cacheMisses: ReadonlyMap<string, CacheMiss>): TurnGroup[] {
   const entriesByRequest = groupBy(
     thread.messages.map((message): ThreadEntry => ({ ...readThreadMessage(message.role, message.contentText), position: message.position, requestId: message.requestId })),
     (entry) => entry.requestId,
   )
-  const groups: TurnGroup[] = turns.map((turn, index) => ({ number: index + 1, turn, requestId: turn.requestId, entries: entriesByRequest.get(turn.requestId) ?? [] }))
+  const groups: TurnGroup[] = turns.map((turn, index) => ({ number: index + 1, turn, requestId: turn.requestId, entries: entriesByRequest.get(turn.requestId) ?? [], cacheMiss: cacheMisses.get(turn.requestId) ?? null }))
   // Messages from a request the turn list does not hold (e.g. pruned) still show, in their place.
   const known = new Set(turns.map((turn) => turn.requestId))
   for (const [requestId, entries] of entriesByRequest) {
     if (known.has(requestId)) continue
     const before = groups.findIndex((group) => (group.entries[0]?.position ?? -1) > entries[0]!.position)
-    groups.splice(before === -1 ? groups.length : before, 0, { number: 0, turn: null, requestId, entries })
+    groups.splice(before === -1 ? groups.length : before, 0, { number: 0, turn: null, requestId, entries, cacheMiss: cacheMisses.get(requestId) ?? null })
   }
   return groups
 }
@@ -127,4 +130,15 @@ export function turnsCost(turns: readonly ConversationTurn[]): number | null {
 /** A short form of a request id for links: its last 8 characters (UUIDv7s share their start). */
 export function shortRequestId(requestId: string): string {
   return requestId.slice(-8)
+}
+
+/** Why a turn missed the prompt cache, in words. */
+export const CACHE_MISS_REASONS: Record<CacheMissReason, string> = {
+  FIRST_TURN: 'first turn',
+  MODEL_CHANGED: 'model changed',
+  TTL_EXPIRED: 'cache expired',
+  TOOLS_CHANGED: 'tools changed',
+  SYSTEM_CHANGED: 'system prompt changed',
+  MESSAGES_EDITED: 'history edited',
+  UNEXPLAINED: 'unexplained',
 }

@@ -98,6 +98,31 @@ export const CONVERSATION_DETAIL = graphql(
             cacheReadInputTokens
           }
         }
+        cacheMisses {
+          requests
+          missedTokens
+          missCostUsd
+          unpricedRequests
+          byReason {
+            reason
+            requests
+            missedTokens
+            missCostUsd
+          }
+        }
+        requests(first: 200) {
+          nodes {
+            id
+            cacheMiss {
+              reason
+              causes
+              missedTokens
+              missCostUsd
+              idleSeconds
+              ttlSeconds
+            }
+          }
+        }
       }
     }
   `,
@@ -114,3 +139,6 @@ export type ConversationDetailVariables = VariablesOf<typeof CONVERSATION_DETAIL
 export type ConversationThread = ConversationDetail['threads'][number]
 export type ConversationTurn = ConversationDetail['turns'][number]
 export type ThreadMessage = ConversationThread['messages'][number]
+export type CacheMiss = NonNullable<ConversationDetail['requests']['nodes'][number]['cacheMiss']>
+export type CacheMissTotals = ConversationDetail['cacheMisses']
+export type CacheMissReason = CacheMiss['reason']

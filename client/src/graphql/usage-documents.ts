@@ -88,6 +88,11 @@ const RATE_LIMIT_STATUS_FIELDS = graphql(`
         fraction
         requests
       }
+      byConversation {
+        key
+        utilization
+        requests
+      }
       topRequests {
         requestId
         model
