@@ -1,4 +1,6 @@
 import { createRouter, createWebHistory, type RouteRecordRaw, type RouterHistory } from 'vue-router'
+import ConversationPage from './pages/ConversationPage.vue'
+import ConversationsPage from './pages/ConversationsPage.vue'
 import RequestsPage from './pages/RequestsPage.vue'
 
 /**
@@ -8,11 +10,19 @@ import RequestsPage from './pages/RequestsPage.vue'
 export const routes: RouteRecordRaw[] = [
   { path: '/', redirect: '/requests' },
   { path: '/requests/:id?', name: 'requests', component: RequestsPage, props: (route) => ({ id: typeof route.params.id === 'string' ? route.params.id : null }) },
+  { path: '/conversations', name: 'conversations', component: ConversationsPage },
+  { path: '/conversations/:id', name: 'conversation', component: ConversationPage, props: true },
+  // The charting library is loaded with the page that charts, not with the dashboard.
+  { path: '/usage', name: 'usage', component: () => import('./pages/UsagePage.vue') },
   { path: '/:unknown(.*)*', redirect: '/requests' },
 ]
 
 /** The navigation bar's pages, in order. */
-export const pageLinks = [{ to: '/requests', label: 'Requests' }] as const
+export const pageLinks = [
+  { to: '/requests', label: 'Requests' },
+  { to: '/conversations', label: 'Conversations' },
+  { to: '/usage', label: 'Usage' },
+] as const
 
 export function createDashboardRouter(history: RouterHistory = createWebHistory()) {
   return createRouter({ history, routes })

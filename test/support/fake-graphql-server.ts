@@ -1,4 +1,4 @@
-import { Client, getOperationName, makeResult, type Exchange, type Operation } from '@urql/core'
+import { Client, getOperationName, makeErrorResult, makeResult, type Exchange, type Operation } from '@urql/core'
 import { shallowRef } from 'vue'
 import { filter, fromValue, makeSubject, map, mergeMap, pipe, share, takeUntil } from 'wonka'
 import type {
@@ -18,11 +18,11 @@ import type {
  * (newest first, cursor = the last row's id), and every active subscription receives what the test
  * pushes with `emit`, through a wonka subject as the fake live stream.
  */
-export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageSize?: number; chunks?: Map<string, RequestChunk[]> } = {}) {
+export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageSize?: number; chunks?: Map<string, RequestChunk[]>; answers?: FakeAnswers } = {}) {
   const rows = options.rows ?? []
   const chunks = options.chunks ?? new Map<string, RequestChunk[]>()
   const pageSize = options.pageSize ?? 50
-  const live = makeSubject<RequestEventData>()
+  const live = makeSubject<{ operationName: string; data: FakeData }>()
   const operations: Operation[] = []
 
   const answer = (operation: Operation) => {
@@ -50,8 +50,20 @@ export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageS
         const data: RequestTimelineData = { request: row ? { id: row.id, ttfbMs: row.ttfbMs, durationMs: row.durationMs, chunks: chunks.get(row.id) ?? [] } : null }
         return data
       }
-      default:
+      default: {
+        const answerOf = options.answers?.[getOperationName(operation.query) ?? '']
+        if (answerOf) return answerOf(operation.variables as Record<string, unknown>)
         throw new Error(`The fake server does not know ${getOperationName(operation.query)}`)
+      }
+    }
+  }
+
+  /** What the server answers; an answer that throws comes back as an error result, as a failed request would. */
+  const resultOf = (operation: Operation) => {
+    try {
+      return makeResult(operation, { data: answer(operation) })
+    } catch (error) {
+      return makeErrorResult(operation, error instanceof Error ? error : new Error(String(error)))
     }
   }
 
@@ -66,10 +78,11 @@ export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageS
       filter((operation) => operation.kind !== 'teardown'),
       mergeMap((operation) => {
         operations.push(operation)
-        if (operation.kind !== 'subscription') return fromValue(makeResult(operation, { data: answer(operation) }))
+        if (operation.kind !== 'subscription') return fromValue(resultOf(operation))
         return pipe(
           live.source,
-          map((data) => makeResult(operation, { data })),
+          filter((event) => event.operationName === getOperationName(operation.query)),
+          map((event) => makeResult(operation, { data: event.data })),
           takeUntil(pipe(teardowns, filter((teardown) => teardown.key === operation.key))),
         )
       }),
@@ -87,10 +100,21 @@ export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageS
     rows,
     /** Pushes a live event to every open `requestEvents` subscription. */
     emit(kind: RequestStatus, request: RequestSummary) {
-      live.next({ requestEvents: { kind, request } })
+      const data: RequestEventData = { requestEvents: { kind, request } }
+      live.next({ operationName: 'RequestEvents', data })
+    },
+    /** Pushes `data` to every open subscription named `operationName`. */
+    publish(operationName: string, data: FakeData) {
+      live.next({ operationName, data })
     },
   }
 }
+
+/** Answers to further operations, by operation name, from their variables; throwing answers with an error. */
+export type FakeAnswers = Record<string, (variables: Record<string, unknown>) => FakeData>
+
+/** The `data` of a GraphQL answer or live event. */
+export type FakeData = Record<string, unknown>
 
 /** One stored SSE event as the timeline query selects it. */
 export type RequestChunk = NonNullable<RequestTimelineData['request']>['chunks'][number]
