@@ -124,7 +124,9 @@ describe.skipIf(!hasChromium)('conversation and usage pages in a real browser', 
     await fiveHour.waitFor()
     expect(await fiveHour.locator('[role="meter"]').getAttribute('aria-valuenow')).toBe(String(Math.round((0.1 + 0.01 * truth.requestCount) * 100)))
     expect(await fiveHour.locator('.reset-countdown').textContent()).toMatch(/^resets in \d+ h \d{2} min$/)
-    expect(await fiveHour.locator('.shares').textContent()).toContain('claude-sonnet-4-6')
+    expect(await fiveHour.locator('.shares').first().textContent()).toContain('claude-sonnet-4-6')
+    // The one conversation driven used the window.
+    expect(await fiveHour.locator('a[href^="/conversations/"]').count()).toBe(1)
 
     await page.screenshot({ path: path.join(ROOT, 'docs/screenshot-usage.png') })
     expect(problems).toEqual([])
