@@ -18,7 +18,7 @@ import type {
  * (newest first, cursor = the last row's id), and every active subscription receives what the test
  * pushes with `emit`, through a wonka subject as the fake live stream.
  */
-export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageSize?: number; chunks?: Map<string, RequestChunk[]> } = {}) {
+export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageSize?: number; chunks?: Map<string, RequestChunk[]>; handlers?: FakeOperationHandlers } = {}) {
   const rows = options.rows ?? []
   const chunks = options.chunks ?? new Map<string, RequestChunk[]>()
   const pageSize = options.pageSize ?? 50
@@ -50,8 +50,21 @@ export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageS
         const data: RequestTimelineData = { request: row ? { id: row.id, ttfbMs: row.ttfbMs, durationMs: row.durationMs, chunks: chunks.get(row.id) ?? [] } : null }
         return data
       }
-      default:
-        throw new Error(`The fake server does not know ${getOperationName(operation.query)}`)
+      default: {
+        const handler = options.handlers?.[getOperationName(operation.query) ?? '']
+        if (!handler) throw new Error(`The fake server does not know ${getOperationName(operation.query)}`)
+        return handler(operation.variables as Record<string, unknown>)
+      }
+    }
+  }
+
+  /** A handler's FakeGraphQLError becomes an errors entry, as the real server sends a UserInputError. */
+  const answerOrRefuse = (operation: Operation) => {
+    try {
+      return makeResult(operation, { data: answer(operation) })
+    } catch (error) {
+      if (!(error instanceof FakeGraphQLError)) throw error
+      return makeResult(operation, { data: null, errors: [{ message: error.message, extensions: { code: error.code, ...(error.argument ? { argument: error.argument } : {}) } }] })
     }
   }
 
@@ -66,7 +79,7 @@ export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageS
       filter((operation) => operation.kind !== 'teardown'),
       mergeMap((operation) => {
         operations.push(operation)
-        if (operation.kind !== 'subscription') return fromValue(makeResult(operation, { data: answer(operation) }))
+        if (operation.kind !== 'subscription') return fromValue(answerOrRefuse(operation))
         return pipe(
           live.source,
           map((data) => makeResult(operation, { data })),
@@ -89,6 +102,20 @@ export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageS
     emit(kind: RequestStatus, request: RequestSummary) {
       live.next({ requestEvents: { kind, request } })
     },
+  }
+}
+
+/** Answers one more operation, by name, from its variables; throw a FakeGraphQLError to refuse it. */
+export type FakeOperationHandlers = Record<string, (variables: Record<string, unknown>) => Record<string, unknown>>
+
+/** A refusal as the server's UserInputError sends it: a typed code and the argument at fault. */
+export class FakeGraphQLError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly argument?: string,
+  ) {
+    super(message)
   }
 }
 
