@@ -19,6 +19,17 @@ async function mountSettings(options: Parameters<typeof createFakeSettingsApi>[0
   return { wrapper, api, server, sent, ruleTexts }
 }
 
+/** Opens the new-rule form, types a SET rule and submits it; returns the form. */
+async function addRule(wrapper: Awaited<ReturnType<typeof mountSettings>>['wrapper'], header: string, value: string) {
+  await wrapper.find('button.primary').trigger('click')
+  const form = wrapper.find('form[aria-label="New header rule"]')
+  await form.find('input[name="header"]').setValue(header)
+  await form.find('input[name="value"]').setValue(value)
+  await form.trigger('submit')
+  await flushPromises()
+  return form
+}
+
 const shippedPrice = (overrides: Partial<Price> = {}): Price => ({
   id: 'shipped-1',
   model: 'claude-sonnet-4-5',
@@ -60,12 +71,7 @@ describe('settings page: header rules', () => {
 
   it('shows the server\'s HEADER_VALUE_INVALID message beside the value field and keeps the form open with what was typed', async () => {
     const { wrapper, ruleTexts } = await mountSettings()
-    await wrapper.find('button.primary').trigger('click')
-    const form = wrapper.find('form[aria-label="New header rule"]')
-    await form.find('input[name="header"]').setValue('x-bad')
-    await form.find('input[name="value"]').setValue('a\u0001b')
-    await form.trigger('submit')
-    await flushPromises()
+    const form = await addRule(wrapper, 'x-bad', 'a\u0001b')
 
     const value = form.find('input[name="value"]')
     expect(value.attributes('aria-invalid')).toBe('true')
@@ -90,6 +96,17 @@ describe('settings page: header rules', () => {
     await wrapper.findAll('li.rule')[0]!.trigger('keydown', { key: 'ArrowUp', altKey: true })
     await flushPromises()
     expect(sent('ReorderHeaderRules')).toHaveLength(1)
+    wrapper.unmount()
+  })
+
+  it('moves a dragged rule to where it is dropped', async () => {
+    const { wrapper, sent, api } = await mountSettings({ rules: [setRule('x-a', '1'), setRule('x-b', '2'), setRule('x-c', '3')] })
+    const [first, , third] = wrapper.findAll('li.rule')
+    await third!.trigger('dragstart')
+    await first!.trigger('drop')
+    await flushPromises()
+    expect(sent('ReorderHeaderRules').at(-1)?.variables).toEqual({ ids: ['rule-3', 'rule-1', 'rule-2'] })
+    expect(api.rules.map((rule) => rule.header)).toEqual(['x-c', 'x-a', 'x-b'])
     wrapper.unmount()
   })
 
@@ -178,6 +195,45 @@ describe('settings page: prices', () => {
     const rows = wrapper.findAll('.price-book tbody tr').map((row) => row.text())
     expect(rows).toEqual([expect.stringContaining('shipped'), expect.stringContaining('claude-haiku-4-5')])
     expect(wrapper.find('.price-book .outcome').text()).toContain('re-costed with the shipped price')
+    wrapper.unmount()
+  })
+})
+
+/** Chooses `content` as the file of the settings file input, as a viewer picking it would. */
+async function chooseFile(wrapper: Awaited<ReturnType<typeof mountSettings>>['wrapper'], name: string, content: string) {
+  const input = wrapper.find('input[type="file"]')
+  Object.defineProperty(input.element, 'files', { value: [new File([content], name, { type: 'application/json' })], configurable: true })
+  await input.trigger('change')
+  await flushPromises()
+}
+
+describe('settings page: export, import and audit', () => {
+  it('imports a settings file, says which sections it replaced and reloads the rules', async () => {
+    const { wrapper, sent } = await mountSettings({ rules: [setRule('x-a', '1')] })
+    const reloadsBefore = sent('HeaderRules').length
+    await chooseFile(wrapper, 'team.json', JSON.stringify({ format: 'claudescope-settings', version: 1, headerRules: [] }))
+    expect(sent('ImportSettings').at(-1)?.variables).toEqual({ document: { format: 'claudescope-settings', version: 1, headerRules: [] } })
+    expect(wrapper.find('.transfer').text()).toContain('Imported team.json: replaced headerRules.')
+    expect(sent('HeaderRules').length).toBeGreaterThan(reloadsBefore)
+    wrapper.unmount()
+  })
+
+  it('shows the server\'s refusal of a file that is not a settings document, and a parse error for one that is not JSON', async () => {
+    const { wrapper, sent } = await mountSettings()
+    await chooseFile(wrapper, 'other.json', JSON.stringify({ format: 'something-else', version: 1 }))
+    expect(wrapper.find('.transfer [role="alert"]').text()).toContain('document.format must be "claudescope-settings", got "something-else"')
+
+    await chooseFile(wrapper, 'broken.json', '{"format":')
+    expect(wrapper.find('.transfer [role="alert"]').text()).toContain('broken.json is not JSON')
+    expect(sent('ImportSettings')).toHaveLength(1)
+    wrapper.unmount()
+  })
+
+  it('lists the audit trail newest first, and shows a change made on the page once it is made', async () => {
+    const { wrapper } = await mountSettings({ rules: [setRule('x-a', '1')] })
+    expect(wrapper.findAll('.audit li').map((item) => item.text())).toEqual([expect.stringContaining('added SET x-a')])
+    await addRule(wrapper, 'x-b', '2')
+    expect(wrapper.findAll('.audit li').map((item) => item.text())).toEqual([expect.stringContaining('added SET x-b'), expect.stringContaining('added SET x-a')])
     wrapper.unmount()
   })
 })
