@@ -131,6 +131,27 @@ describe.skipIf(!hasChromium)('settings page in a real browser', () => {
     expect(problems).toEqual([])
     await context.close()
   }, 60_000)
+
+  it('asks for the dashboard token on a deep link and opens the page linked to once it is given', async () => {
+    const guarded = await startApp({ env: { DASHBOARD_TOKEN: 'e2e-dashboard-token' } })
+    const context = await browser.newContext({ viewport: VIEWPORT })
+    try {
+      const page = await context.newPage()
+      await page.goto(`${guarded.url}/settings`)
+      const token = page.getByRole('textbox', { name: 'Token' })
+      await token.waitFor()
+      expect(await page.getByRole('heading', { name: 'Header rules' }).count()).toBe(0)
+      await token.fill('e2e-dashboard-token')
+      await page.getByRole('button', { name: 'Open dashboard' }).click()
+      await page.getByRole('heading', { name: 'Header rules' }).waitFor()
+      await page.getByText('No header rules').waitFor()
+      expect(new URL(page.url()).pathname).toBe('/settings')
+    } finally {
+      await context.close()
+      await guarded.close()
+    }
+  }, 90_000)
+
 })
 
 /** The attribute's value once the page has set it. */
