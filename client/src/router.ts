@@ -2,6 +2,7 @@ import { createRouter, createWebHistory, type RouteRecordRaw, type RouterHistory
 import ConversationPage from './pages/ConversationPage.vue'
 import ConversationsPage from './pages/ConversationsPage.vue'
 import RequestsPage from './pages/RequestsPage.vue'
+import SettingsPage from './pages/SettingsPage.vue'
 
 /**
  * Every page has its own address, and every request its own deep link, so a link pasted into a
@@ -14,6 +15,7 @@ export const routes: RouteRecordRaw[] = [
   { path: '/conversations/:id', name: 'conversation', component: ConversationPage, props: true },
   // The charting library is loaded with the page that charts, not with the dashboard.
   { path: '/usage', name: 'usage', component: () => import('./pages/UsagePage.vue') },
+  { path: '/settings', name: 'settings', component: SettingsPage },
   { path: '/:unknown(.*)*', redirect: '/requests' },
 ]
 
@@ -22,6 +24,7 @@ export const pageLinks = [
   { to: '/requests', label: 'Requests' },
   { to: '/conversations', label: 'Conversations' },
   { to: '/usage', label: 'Usage' },
+  { to: '/settings', label: 'Settings' },
 ] as const
 
 export function createDashboardRouter(history: RouterHistory = createWebHistory()) {

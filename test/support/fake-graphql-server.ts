@@ -58,11 +58,17 @@ export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageS
     }
   }
 
-  /** What the server answers; an answer that throws comes back as an error result, as a failed request would. */
+  /**
+   * What the server answers. An answer that throws a FakeGraphQLError comes back as an errors entry,
+   * as the real server sends a UserInputError; any other throw as a failed request would.
+   */
   const resultOf = (operation: Operation) => {
     try {
       return makeResult(operation, { data: answer(operation) })
     } catch (error) {
+      if (error instanceof FakeGraphQLError) {
+        return makeResult(operation, { data: null, errors: [{ message: error.message, extensions: { code: error.code, ...(error.argument ? { argument: error.argument } : {}) } }] })
+      }
       return makeErrorResult(operation, error instanceof Error ? error : new Error(String(error)))
     }
   }
@@ -115,6 +121,17 @@ export type FakeAnswers = Record<string, (variables: Record<string, unknown>) =>
 
 /** The `data` of a GraphQL answer or live event. */
 export type FakeData = Record<string, unknown>
+
+/** A refusal as the server's UserInputError sends it: a typed code and the argument at fault. */
+export class FakeGraphQLError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly argument?: string,
+  ) {
+    super(message)
+  }
+}
 
 /** One stored SSE event as the timeline query selects it. */
 export type RequestChunk = NonNullable<RequestTimelineData['request']>['chunks'][number]

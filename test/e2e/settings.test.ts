@@ -1,0 +1,161 @@
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ensureClientBuilt, hasChromium, launchChromium, ROOT } from '../support/browser'
+import { sdkClient } from '../support/sdk-client'
+import { startApp, type TestApp } from '../support/start-app'
+
+const SETTINGS_SCREENSHOT = path.join(ROOT, 'docs/screenshot-settings.png')
+const DARK_SCREENSHOT = path.join(ROOT, 'docs/screenshot-dark.png')
+const VIEWPORT = { width: 1280, height: 800 }
+
+const ask = (content: string) => ({ model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user' as const, content }] })
+
+describe.skipIf(!hasChromium)('settings page in a real browser', () => {
+  let app: TestApp
+  let browser: Browser
+
+  beforeAll(async () => {
+    ensureClientBuilt()
+    app = await startApp()
+    browser = await launchChromium()
+  }, 120_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await app?.close()
+  })
+
+  /** A fresh browser profile (own localStorage) whose script errors fail the test. */
+  async function openPage(path: string, colorScheme: 'light' | 'dark'): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+    const context = await browser.newContext({ viewport: VIEWPORT, colorScheme })
+    const page = await context.newPage()
+    const problems: string[] = []
+    page.on('pageerror', (error) => problems.push(error.message))
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text())
+    })
+    await page.goto(`${app.url}${path}`)
+    return { context, page, problems }
+  }
+
+  const lastUpstreamHeaders = () => app.upstream.requests.at(-1)!.headers
+
+  it('adds a header rule in the browser that the next proxied request carries upstream, shows a refusal beside its field, and dry-runs it', async () => {
+    const anthropic = sdkClient(app.url)
+    await anthropic.messages.create(ask('before any rule'))
+    expect(lastUpstreamHeaders()['x-team']).toBeUndefined()
+
+    const { context, page, problems } = await openPage('/settings', 'light')
+    await page.getByRole('heading', { name: 'Header rules' }).waitFor()
+    await page.getByRole('button', { name: 'Add rule' }).click()
+    const form = page.getByRole('form', { name: 'New header rule' })
+
+    // The server's own validation: host belongs to the connection and is refused.
+    await form.getByLabel('Header').fill('Host')
+    await form.getByLabel('Value').fill('example.com')
+    await form.getByRole('button', { name: 'Add rule' }).click()
+    const headerError = form.locator('#' + (await waitForAttribute(form.getByLabel('Header'), 'aria-describedby')))
+    expect(await headerError.textContent()).toContain('host cannot be rewritten')
+
+    await form.getByLabel('Header').fill('X-Team')
+    await form.getByLabel('Value').fill('blue')
+    await form.getByLabel('Description').fill('tag traffic from this machine')
+    await form.getByRole('button', { name: 'Add rule' }).click()
+    await page.locator('li.rule', { hasText: 'x-team' }).waitFor()
+
+    await anthropic.messages.create(ask('after the rule'))
+    expect(lastUpstreamHeaders()['x-team']).toBe('blue')
+
+    // A second rule, moved above the first with the keyboard: the order the proxy applies changes.
+    await page.getByRole('button', { name: 'Add rule' }).click()
+    await form.getByLabel('Action').selectOption('BLOCK')
+    await form.getByLabel('Header').fill('x-team')
+    await form.getByRole('button', { name: 'Add rule' }).click()
+    const second = page.locator('li.rule').nth(1)
+    await second.filter({ hasText: 'Block' }).waitFor()
+    await anthropic.messages.create(ask('set, then block'))
+    expect(lastUpstreamHeaders()['x-team']).toBeUndefined()
+    await second.focus()
+    await page.keyboard.press('Alt+ArrowUp')
+    await page.getByText('Rule x-team moved to position 1 of 2.').waitFor({ state: 'attached' })
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toContain('Block')
+    await anthropic.messages.create(ask('block, then set'))
+    expect(lastUpstreamHeaders()['x-team']).toBe('blue')
+
+    await page.locator('li.rule').first().getByRole('checkbox').uncheck()
+    await page.locator('li.rule.disabled').waitFor()
+
+    await page.reload()
+    await page.getByRole('button', { name: 'Dry run' }).click()
+    await page.locator('.dry-run .outcome').getByText('SET x-team (request)').waitFor()
+    expect(await page.locator('.dry-run .outcome').textContent()).not.toContain('BLOCK')
+    await page.locator('.audit').getByText('x-team').first().waitFor()
+
+    if (process.env.UPDATE_SCREENSHOT === '1') {
+      mkdirSync(path.dirname(SETTINGS_SCREENSHOT), { recursive: true })
+      await page.screenshot({ path: SETTINGS_SCREENSHOT })
+    }
+    expect(problems).toEqual([])
+    await context.close()
+  }, 90_000)
+
+  it('follows a dark system theme, keeps the light choice made with the toggle across a reload, and moves between pages with g keys', async () => {
+    const { context, page, problems } = await openPage('/requests', 'dark')
+    const theme = () => page.evaluate(() => document.documentElement.dataset.theme)
+    const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor)
+    expect(await theme()).toBe('dark')
+    const dark = await background()
+
+    await page.keyboard.press('g')
+    await page.keyboard.press('s')
+    await page.waitForURL(`${app.url}/settings`)
+    await page.getByRole('heading', { name: 'Prices' }).waitFor()
+    if (process.env.UPDATE_SCREENSHOT === '1') await page.screenshot({ path: DARK_SCREENSHOT })
+
+    await page.getByRole('button', { name: 'Dark theme' }).click()
+    expect(await theme()).toBe('light')
+    expect(await background()).not.toBe(dark)
+    await page.reload()
+    await page.getByRole('heading', { name: 'Prices' }).waitFor()
+    expect(await theme()).toBe('light')
+
+    await page.keyboard.press('?')
+    await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor()
+    await page.keyboard.press('Escape')
+    await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor({ state: 'hidden' })
+    await page.keyboard.press('g')
+    await page.keyboard.press('r')
+    await page.waitForURL(`${app.url}/requests`)
+    expect(problems).toEqual([])
+    await context.close()
+  }, 60_000)
+
+  it('asks for the dashboard token on a deep link and opens the page linked to once it is given', async () => {
+    const guarded = await startApp({ env: { DASHBOARD_TOKEN: 'e2e-dashboard-token' } })
+    const context = await browser.newContext({ viewport: VIEWPORT })
+    try {
+      const page = await context.newPage()
+      await page.goto(`${guarded.url}/settings`)
+      const token = page.getByRole('textbox', { name: 'Token' })
+      await token.waitFor()
+      expect(await page.getByRole('heading', { name: 'Header rules' }).count()).toBe(0)
+      await token.fill('e2e-dashboard-token')
+      await page.getByRole('button', { name: 'Open dashboard' }).click()
+      await page.getByRole('heading', { name: 'Header rules' }).waitFor()
+      await page.getByText('No header rules').waitFor()
+      expect(new URL(page.url()).pathname).toBe('/settings')
+    } finally {
+      await context.close()
+      await guarded.close()
+    }
+  }, 90_000)
+
+})
+
+/** The attribute's value once the page has set it. */
+async function waitForAttribute(locator: ReturnType<Page['locator']>, name: string): Promise<string> {
+  await locator.and(locator.page().locator(`[${name}]`)).waitFor()
+  return (await locator.getAttribute(name))!
+}
