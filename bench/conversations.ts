@@ -87,7 +87,8 @@ async function timed(run: () => Promise<unknown>): Promise<number[]> {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'claudescope-bench-conversations-'))
-  const embedded = process.env.DATABASE_URL ? null : await startEmbeddedPostgres({ dataDir: path.join(dir, 'pglite'), logger })
+  // A loaded machine may take minutes to start the embedded database.
+  const embedded = process.env.DATABASE_URL ? null : await startEmbeddedPostgres({ dataDir: path.join(dir, 'pglite'), logger, startTimeoutMs: 300_000 })
   const dataSource = await openStore(process.env.DATABASE_URL ?? embedded!.url)
   try {
     const bus = createMemoryBus()

@@ -5,6 +5,7 @@
  * a second import a no-op; and a session first driven through the proxy with the official SDK,
  * then imported, one conversation.
  */
+import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { appendFile, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import os from 'node:os'
@@ -19,6 +20,7 @@ import { writeTranscript, type TranscriptLayout } from '../support/claude-code-t
 import { queryGraphQL } from '../support/graphql-client'
 import { sdkClient } from '../support/sdk-client'
 import { startApp, type TestApp } from '../support/start-app'
+import { createTestDatabase } from '../support/test-database'
 
 interface ConversationView {
   id: string
@@ -222,5 +224,40 @@ describe('claudescope import', () => {
     expectThreads(conversation, calls, truth, ['agent-1'])
     const again = await runImport(root)
     expect(again).toMatchObject({ importedTurns: 0, newMessages: 0 })
+  })
+})
+
+/** Runs `claudescope import` as its own process (server/main.ts through swc), stdin and stderr not terminals. */
+function runCommand(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'server/main.ts', ...args], { cwd: path.resolve(__dirname, '../..'), env: { ...process.env, LOG_LEVEL: 'silent', ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })))
+}
+
+describe('claudescope import, the command', () => {
+  it('imports a directory into the configured database with plain progress lines, a summary and each skipped line on stderr, exit code 1 for a skipped line, and nothing new the second time', { timeout: 240_000 }, async () => {
+    const database = await createTestDatabase()
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'claudescope-import-data-'))
+    try {
+      const root = path.join(dir, 'command')
+      const sessionId = randomUUID()
+      const { calls } = claudeCodeSession({ sessionId, sideCalls: false, mainTurns: 4, spawnAt: [2, 3], subagentTurns: 2 })
+      await writeTranscript(path.join(root, 'p'), { sessionId, calls, layout: 'subagents' })
+      await appendFile(path.join(root, 'p', `${sessionId}.jsonl`), 'garbage\n')
+      const lineCount = (await readFile(path.join(root, 'p', `${sessionId}.jsonl`), 'utf8')).trimEnd().split('\n').length
+      const env = { DATABASE_URL: database.url, DATA_DIR: dataDir }
+      const first = await runCommand(['import', root], env)
+      expect(first.stderr).toContain('import: 3/3 files read')
+      expect(first.stderr).toContain(`Imported ${calls.length} API calls`)
+      expect(first.stderr).toContain(`p/${sessionId}.jsonl:${lineCount}: not JSON`)
+      expect(first.code).toBe(1)
+      const second = await runCommand(['import', root], env)
+      expect(second.stderr).toContain(`Imported 0 API calls (0 new messages)`)
+      expect(second.stderr).toContain(`Already there: ${calls.length} imported before, 0 captured by the proxy.`)
+    } finally {
+      await database.drop()
+      await rm(dataDir, { recursive: true, force: true })
+    }
   })
 })

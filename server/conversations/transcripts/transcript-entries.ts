@@ -7,17 +7,8 @@
  * lines (summary, system, file-history-snapshot, progress, ...) are understood and skipped, but
  * keep their `uuid` so a chain passing through them is followed.
  */
-
-export interface TranscriptUsage {
-  inputTokens: number | null
-  outputTokens: number | null
-  cacheCreationInputTokens: number | null
-  cacheCreation5mInputTokens: number | null
-  cacheCreation1hInputTokens: number | null
-  cacheReadInputTokens: number | null
-  webSearchRequests: number | null
-  serviceTier: string | null
-}
+import { isJsonObject } from '../../wire/json-object'
+import { toUsageRecord, type RawUsage, type UsageRecord } from '../../wire/usage'
 
 export interface TranscriptEntry {
   uuid: string
@@ -35,7 +26,7 @@ export interface TranscriptEntry {
   model: string | null
   stopReason: string | null
   requestId: string | null
-  usage: TranscriptUsage | null
+  usage: UsageRecord | null
   /** Where it was read: the file relative to the imported directory, and the 1-based line. */
   file: string
   line: number
@@ -47,7 +38,6 @@ export type LineReading = { entry: TranscriptEntry } | { skipped: true } | { err
 const MESSAGE_TYPES = new Set(['user', 'assistant'])
 
 const str = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null)
-const count = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null)
 
 /** Reads one line: an entry, a line that is understood but holds nothing to import, or why it cannot be read. */
 export function readTranscriptLine(text: string, file: string, line: number): LineReading {
@@ -94,7 +84,7 @@ export function readTranscriptLine(text: string, file: string, line: number): Li
       model: role === 'assistant' ? str(m.model) : null,
       stopReason: role === 'assistant' ? str(m.stop_reason) : null,
       requestId: role === 'assistant' ? str(raw.requestId) : null,
-      usage: role === 'assistant' ? usageOf(m.usage) : null,
+      usage: role === 'assistant' && isJsonObject(m.usage) ? toUsageRecord(m.usage as RawUsage) : null,
       file,
       line,
     },
@@ -103,21 +93,4 @@ export function readTranscriptLine(text: string, file: string, line: number): Li
 
 function blankEntry(file: string, line: number): Omit<TranscriptEntry, 'uuid' | 'parentUuid' | 'sessionId' | 'type'> {
   return { isSidechain: false, agentId: null, timestamp: null, role: null, content: null, messageId: null, model: null, stopReason: null, requestId: null, usage: null, file, line }
-}
-
-function usageOf(value: unknown): TranscriptUsage | null {
-  if (value === null || typeof value !== 'object') return null
-  const u = value as Record<string, unknown>
-  const split = (u.cache_creation ?? null) as Record<string, unknown> | null
-  const server = (u.server_tool_use ?? null) as Record<string, unknown> | null
-  return {
-    inputTokens: count(u.input_tokens),
-    outputTokens: count(u.output_tokens),
-    cacheCreationInputTokens: count(u.cache_creation_input_tokens),
-    cacheCreation5mInputTokens: split === null || typeof split !== 'object' ? null : count(split.ephemeral_5m_input_tokens),
-    cacheCreation1hInputTokens: split === null || typeof split !== 'object' ? null : count(split.ephemeral_1h_input_tokens),
-    cacheReadInputTokens: count(u.cache_read_input_tokens),
-    webSearchRequests: server === null || typeof server !== 'object' ? null : count(server.web_search_requests),
-    serviceTier: str(u.service_tier),
-  }
 }

@@ -74,7 +74,7 @@ export function turnsOfSession(entries: readonly TranscriptEntry[]): { turns: Im
       stopReason: group.map((e) => e.stopReason).find((reason) => reason !== null) ?? null,
       messageId: first.messageId,
       upstreamRequestId: first.requestId,
-      usage: last.usage === null ? null : toUsageRecord(last.usage),
+      usage: last.usage,
       file: first.file,
       line: first.line,
       shape: {
@@ -158,20 +158,4 @@ function refOf(message: Merged, cache: Map<string, MessageRef>): MessageRef {
     cache.set(cacheKey, ref)
   }
   return ref
-}
-
-function toUsageRecord(usage: NonNullable<TranscriptEntry['usage']>): UsageRecord {
-  return {
-    inputTokens: usage.inputTokens,
-    outputTokens: usage.outputTokens,
-    cacheCreationInputTokens: usage.cacheCreationInputTokens,
-    cacheCreation5mInputTokens: usage.cacheCreation5mInputTokens,
-    cacheCreation1hInputTokens: usage.cacheCreation1hInputTokens,
-    cacheReadInputTokens: usage.cacheReadInputTokens,
-    thinkingTokens: null,
-    webSearchRequests: usage.webSearchRequests,
-    webFetchRequests: null,
-    serviceTier: usage.serviceTier,
-    inferenceGeo: null,
-  }
 }

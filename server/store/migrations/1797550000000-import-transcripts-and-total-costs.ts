@@ -29,6 +29,14 @@ export class ImportTranscriptsAndTotalCosts1797550000000 implements MigrationInt
     await queryRunner.query(
       `ALTER TABLE "conversations" ADD "cost_usd" numeric, ADD "unpriced_turn_count" integer NOT NULL DEFAULT 0, ADD "imported_turn_count" integer NOT NULL DEFAULT 0`,
     )
+    // Conversations stored before have their cost counted once here, so none reads as $0 meanwhile.
+    await queryRunner.query(
+      `UPDATE "conversations" c SET "cost_usd" = s.cost_usd, "unpriced_turn_count" = s.unpriced
+       FROM (SELECT cr.conversation_id, sum(r.cost_usd) AS cost_usd,
+           (count(*) FILTER (WHERE r.status <> 'IN_FLIGHT' AND COALESCE(r.cost_status, 'UNKNOWN_MODEL') = 'UNKNOWN_MODEL'))::integer AS unpriced
+         FROM "conversation_requests" cr JOIN "requests" r ON r.id = cr.request_id GROUP BY cr.conversation_id) s
+       WHERE c.id = s.conversation_id`,
+    )
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
