@@ -65,8 +65,8 @@ interface LoadedTurn extends CacheTurn {
 
 /**
  * Cache misses of a conversation, computed when read: its turns (one query, bodies as skeletons
- * only), its threads' message keys (one query) and, for the few turns an idle gap makes it
- * matter, the parts that hold their last cache breakpoint. Tools and system prompts are compared
+ * only), its threads' message keys (one query) and, for the turns before a read shortfall, the
+ * system prompt and last messages that hold their last cache breakpoint. Tools and system prompts are compared
  * by the content ids of their parts, messages by the keys grouping stored.
  */
 export class CacheForensicsService {
