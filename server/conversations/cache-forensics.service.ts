@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm'
 import { readContentTexts } from '../store/contents/content-texts'
-import { storedPartsOf, type StoredPartRef } from '../store/contents/body-layout'
+import { storedPartRangesOf } from '../store/contents/body-layout'
 import { CONVERSATION_MESSAGES_TABLE, CONVERSATION_REQUESTS_TABLE, CONVERSATION_THREADS_TABLE } from '../store/tables/conversations.table'
 import { REQUESTS_TABLE } from '../store/tables/requests.table'
 import { cacheMissCostOf, COST_SCALE } from '../usage/cost'
@@ -51,20 +51,22 @@ interface TurnRow extends Record<string, unknown> {
   model: string | null
   price_id: string | null
   skeleton: string | null
-  content_ids: string[] | null
+  /** Comma-separated: a long uuid[] costs the driver far more to parse than one string to split. */
+  content_ids: string | null
 }
 
 interface LoadedTurn extends CacheTurn {
   priceId: string | null
-  parts: StoredPartRef[] | null
+  /** The content ids of the parts whose breakpoints can decide its TTL, in body order of the prefix: system, then the last messages. */
+  ttlPartIds: string[]
   /** The body's top-level `cache_control` (automatic caching), when it has one. */
   topLevelCacheControl: string | null
 }
 
 /**
  * Cache misses of a conversation, computed when read: its turns (one query, bodies as skeletons
- * only), its threads' message keys (one query) and, for the few turns an idle gap makes it
- * matter, the parts that hold their last cache breakpoint. Tools and system prompts are compared
+ * only), its threads' message keys (one query) and, for the turns before a read shortfall, the
+ * system prompt and last messages that hold their last cache breakpoint. Tools and system prompts are compared
  * by the content ids of their parts, messages by the keys grouping stored.
  */
 export class CacheForensicsService {
@@ -94,7 +96,7 @@ export class CacheForensicsService {
   async #turns(conversationId: string): Promise<LoadedTurn[]> {
     const rows = (await this.dataSource.query(
       `SELECT cr.request_id, cr.thread_id, t.kind, cr.message_count, r.started_at, r.completed_at, coalesce(r.routed_model, r.model) AS model, r.price_id, ${TURN_USAGE_COLUMNS},
-         CASE WHEN t.kind <> 'SIDE' THEN r.request_body END AS skeleton, CASE WHEN t.kind <> 'SIDE' THEN r.request_body_content_ids END AS content_ids
+         CASE WHEN t.kind <> 'SIDE' THEN r.request_body END AS skeleton, CASE WHEN t.kind <> 'SIDE' THEN array_to_string(r.request_body_content_ids, ',') END AS content_ids
        FROM ${CONVERSATION_REQUESTS_TABLE} cr JOIN ${REQUESTS_TABLE} r ON r.id = cr.request_id JOIN ${CONVERSATION_THREADS_TABLE} t ON t.id = cr.thread_id
        WHERE cr.conversation_id = $1 ORDER BY cr.started_at, cr.request_id`,
       [conversationId],
@@ -114,9 +116,13 @@ export class CacheForensicsService {
       keysOf.set(row.thread_id, keys)
     }
     return rows.map((row) => {
-      const stored = row.skeleton === null ? null : storedPartsOf(row.skeleton, row.content_ids)
-      const member = (key: string) => stored?.members.find((m) => m.key === key)
-      const idsOf = (key: string) => stored?.parts.filter((part) => part.member === key).map((part) => part.id) ?? []
+      const ids = row.content_ids === null || row.content_ids === '' ? [] : row.content_ids.split(',')
+      const stored = row.skeleton === null || row.content_ids === null ? null : storedPartRangesOf(row.skeleton, ids.length)
+      const member = (key: string) => stored?.members.findLast((m) => m.key === key)
+      const idsOf = (key: string) => {
+        const range = stored?.ranges.get(key)
+        return range === undefined ? [] : ids.slice(range.start, range.end)
+      }
       const keyOf = (key: string): string | null => {
         const value = member(key)
         if (value === undefined || stored === null) return null
@@ -137,7 +143,7 @@ export class CacheForensicsService {
         messageCount: row.message_count,
         usage: usageOfRow(row),
         priceId: row.price_id,
-        parts: stored?.parts ?? null,
+        ttlPartIds: [...idsOf('system'), ...idsOf('messages').slice(-LAST_MESSAGES_READ_FOR_TTL)],
         topLevelCacheControl: topLevel === undefined || stored === null ? null : `"cache_control":${stored.text.subarray(topLevel.valueStart, topLevel.valueEnd).toString('utf8')}`,
       }
     })
@@ -145,22 +151,15 @@ export class CacheForensicsService {
 
   /** The TTL of each turn's last breakpoint: among its system prompt and last messages, then the top-level `cache_control`. */
   async #ttls(turns: readonly LoadedTurn[]): Promise<Map<string, number>> {
-    const partsRead = new Map(turns.map((turn) => [turn.requestId, ttlParts(turn.parts ?? [])]))
-    const texts = await readContentTexts(this.dataSource, [...partsRead.values()].flat())
+    const texts = await readContentTexts(this.dataSource, turns.flatMap((turn) => turn.ttlPartIds))
     const ttls = new Map<string, number>()
     for (const turn of turns) {
-      const read = partsRead.get(turn.requestId)!.map((id) => texts.get(id) ?? '')
+      const read = turn.ttlPartIds.map((id) => texts.get(id) ?? '')
       const ttl = lastCacheTtlSeconds(turn.topLevelCacheControl === null ? read : [...read, turn.topLevelCacheControl])
       if (ttl !== null) ttls.set(turn.requestId, ttl)
     }
     return ttls
   }
-}
-
-/** The parts whose breakpoints can decide a turn's TTL, in body order of the prefix: system, then the last messages. */
-function ttlParts(parts: readonly StoredPartRef[]): string[] {
-  const ids = (member: string) => parts.filter((part) => part.member === member).map((part) => part.id)
-  return [...ids('system'), ...ids('messages').slice(-LAST_MESSAGES_READ_FOR_TTL)]
 }
 
 /** A conversation's misses summed, exactly, in total and by reason. */

@@ -78,23 +78,22 @@ export function assembleBody(text: string, contentIds: readonly string[] | null,
   return body
 }
 
-/** A part of a stored body: its content id and the top-level array it was cut from. */
-export interface StoredPartRef {
-  id: string
-  member: string
-}
-
 /**
- * Which top-level array each part of a stored body came from, read from its skeleton alone (no
- * part is loaded), and the skeleton's other members; null when the body was stored whole or the
- * skeleton does not match its ids.
+ * Where the parts of each top-level array of a stored body lie in its content ids (`ids.slice(start,
+ * end)`), read from its skeleton alone (no part is loaded), and the skeleton's members; null when
+ * the skeleton does not match `partCount`.
  */
-export function storedPartsOf(skeleton: string, contentIds: readonly string[] | null): { parts: StoredPartRef[]; members: JsonMember[]; text: Buffer } | null {
-  if (contentIds === null) return null
+export function storedPartRangesOf(skeleton: string, partCount: number): { ranges: Map<string, { start: number; end: number }>; members: JsonMember[]; text: Buffer } | null {
   // A mark stands where a value was: any one-byte JSON value keeps the skeleton's offsets.
   const text = Buffer.from(skeleton.replaceAll(PART_MARK, '0'))
   const members = topLevelMembers(text)?.members ?? []
-  const split = members.flatMap((member) => (SPLIT_MEMBERS.has(member.key) && member.elements !== null ? member.elements.map(() => member.key) : []))
-  if (split.length !== contentIds.length) return null
-  return { parts: split.map((member, i) => ({ id: contentIds[i]!, member })), members, text }
+  const ranges = new Map<string, { start: number; end: number }>()
+  let at = 0
+  for (const member of members) {
+    if (!SPLIT_MEMBERS.has(member.key) || member.elements === null) continue
+    // A key written twice: the last one is the value JSON.parse (and the API) reads.
+    ranges.set(member.key, { start: at, end: at + member.elements.length })
+    at += member.elements.length
+  }
+  return at === partCount ? { ranges, members, text } : null
 }
