@@ -134,7 +134,14 @@ function decode(encoding: OtlpEncoding, bytes: Buffer, message: 'ExportLogsServi
 }
 
 function check<T>(schema: z.ZodType<T>, value: unknown, message: string): T {
-  const parsed = schema.safeParse(value)
+  let parsed: ReturnType<typeof schema.safeParse>
+  try {
+    parsed = schema.safeParse(value)
+  } catch (err) {
+    // A value nested deeper than the stack allows.
+    if (err instanceof RangeError) throw new MalformedOtlpError(`not an OTLP ${message}: nested too deeply`)
+    throw err
+  }
   if (parsed.success) return parsed.data
   const issue = parsed.error.issues[0]!
   throw new MalformedOtlpError(`not an OTLP ${message}: ${issue.path.join('.') || 'the body'}: ${issue.message}`)
@@ -152,7 +159,7 @@ export function readLogsExport(encoding: OtlpEncoding, bytes: Buffer): ReceivedL
         observedTimeUnixNano: nanos(record.observedTimeUnixNano),
         body: record.body === undefined ? null : valueOf(record.body),
         attributes: attributesOf(record.attributes),
-        eventName: record.eventName ? withoutNul(record.eventName) : null,
+        eventName: record.eventName ? storable(record.eventName) : null,
       })),
     )
   })
@@ -176,8 +183,8 @@ export function readMetricsExport(encoding: OtlpEncoding, bytes: Buffer): Receiv
         }
         points.push({
           resource: resourceAttributes,
-          name: withoutNul(metric.name),
-          unit: metric.unit ? withoutNul(metric.unit) : null,
+          name: storable(metric.name),
+          unit: metric.unit ? storable(metric.unit) : null,
           value,
           isMonotonic: metric.sum ? (metric.sum.isMonotonic ?? false) : null,
           temporality: metric.sum ? (metric.sum.aggregationTemporality ?? 0) : null,
@@ -194,26 +201,35 @@ export function readMetricsExport(encoding: OtlpEncoding, bytes: Buffer): Receiv
 /** A time in nanoseconds since the epoch, as a decimal string; null when absent or 0 (unset). */
 const nanos = (value: string | number | undefined): string | null => (value === undefined || String(value) === '0' ? null : String(value))
 
-function attributesOf(list: KeyValueInput[] | undefined): Attributes {
+/** Deepest attribute value kept: Claude Code's are flat, and the database has a stack of its own. */
+const MAX_VALUE_DEPTH = 32
+
+function attributesOf(list: KeyValueInput[] | undefined, depth = 0): Attributes {
   const attributes: Attributes = {}
-  for (const { key, value } of list ?? []) attributes[withoutNul(key)] = value === undefined ? null : valueOf(value)
+  for (const { key, value } of list ?? []) attributes[storable(key)] = value === undefined ? null : valueOf(value, depth)
   return attributes
 }
 
 /** An AnyValue as plain JSON: 64-bit integers as numbers when exact, else as their decimal text. */
-function valueOf(value: AnyValueInput): AttributeValue {
-  if (value.stringValue !== undefined) return withoutNul(value.stringValue)
+function valueOf(value: AnyValueInput, depth = 0): AttributeValue {
+  if (depth > MAX_VALUE_DEPTH) throw new MalformedOtlpError(`an attribute value is nested deeper than ${MAX_VALUE_DEPTH} levels`)
+  if (value.stringValue !== undefined) return storable(value.stringValue)
   if (value.boolValue !== undefined) return value.boolValue
   if (value.intValue !== undefined) {
     const n = Number(value.intValue)
     return Number.isSafeInteger(n) ? n : String(value.intValue)
   }
   if (value.doubleValue !== undefined) return value.doubleValue
-  if (value.arrayValue !== undefined) return (value.arrayValue.values ?? []).map(valueOf)
-  if (value.kvlistValue !== undefined) return attributesOf(value.kvlistValue.values)
+  if (value.arrayValue !== undefined) return (value.arrayValue.values ?? []).map((item) => valueOf(item, depth + 1))
+  if (value.kvlistValue !== undefined) return attributesOf(value.kvlistValue.values, depth + 1)
   if (value.bytesValue !== undefined) return value.bytesValue
   return null
 }
 
-/** PostgreSQL's text and jsonb cannot hold U+0000: it goes, so one odd value cannot fail the export. */
-const withoutNul = (s: string): string => (s.includes('\u0000') ? s.replaceAll('\u0000', '') : s)
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+
+/**
+ * PostgreSQL's text and jsonb hold neither U+0000 nor half a surrogate pair: the first goes, the
+ * second becomes U+FFFD, so one odd value cannot fail a whole export.
+ */
+const storable = (s: string): string => s.replaceAll('\u0000', '').replace(LONE_SURROGATE, '\uFFFD')

@@ -79,6 +79,13 @@ describe('malformed OTLP', () => {
     expect(await res.json()).toEqual({ code: 3, message: expect.stringContaining('gzip') })
   })
 
+  it('answers 400 when an attribute value nests deeper than any event does', async () => {
+    const nested = '{"arrayValue":{"values":['.repeat(40) + '{"stringValue":"x"}' + ']}}'.repeat(40)
+    const res = await post(LOGS, `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"attributes":[{"key":"deep","value":${nested}}]}]}]}]}`, json)
+    expect(res.status).toBe(400)
+    expect(await res.json()).toEqual({ code: 3, message: expect.stringContaining('nested deeper') })
+  })
+
   it('answers 415 to a media type OTLP/HTTP does not use', async () => {
     const res = await post(LOGS, logsExport(), { 'content-type': 'text/plain' })
     expect(res.status).toBe(415)
@@ -126,6 +133,14 @@ describe('what is kept', () => {
     const res = await post(LOGS, Buffer.alloc(0), { 'content-type': 'application/x-protobuf' })
     expect(res.status).toBe(200)
     expect(decodeOtlp('ExportLogsServiceResponse', Buffer.from(await res.arrayBuffer()))).toEqual({})
+  })
+
+  it('stores values the database cannot hold as they are (NUL, half a surrogate pair) in a form it can', async () => {
+    const sessionId = randomUUID()
+    const res = await post(LOGS, logsExport({ ...userPrompt(sessionId), prompt: 'a\u0000b\ud800c' }), json)
+    expect(res.status).toBe(200)
+    const [row] = (await app.app.dataSource.query(`SELECT attributes->>'prompt' AS prompt FROM claude_code_events WHERE session_id = $1`, [sessionId])) as [{ prompt: string }]
+    expect(row.prompt).toBe('ab\ufffdc')
   })
 
   it('stores an export the exporter retried once', async () => {

@@ -119,10 +119,11 @@ describe('pruning old records', () => {
       },
     })
 
-    // Requests 2, 2 and 1, then their 5 contents 2, 2 and 1, then a VACUUM of each of the five
-    // tables (requests, stream chunks, rate-limit snapshots, conversation places, contents): a pause between every two statements.
-    expect(result).toEqual({ cutoff: expect.any(Date), requestsDeleted: 5, contentsDeleted: 5 })
-    expect(left).toEqual([3, 1, 0, 0, 0, 0, 0, 0, 0, 0])
+    // Requests 2, 2 and 1, then their 5 contents 2, 2 and 1, then no Claude Code event and no
+    // metric point, then a VACUUM of each of the five tables deleted from (requests, stream chunks,
+    // rate-limit snapshots, conversation places, contents): a pause between every two statements.
+    expect(result).toEqual({ cutoff: expect.any(Date), requestsDeleted: 5, contentsDeleted: 5, telemetryDeleted: 0 })
+    expect(left).toEqual([3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
   })
 
   it('stops between two batches once its signal is aborted, reporting what it deleted so far', async () => {
