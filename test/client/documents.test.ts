@@ -11,7 +11,7 @@ const operations = Object.entries(documents).filter(([, value]) => typeof value 
 
 describe('client GraphQL documents', () => {
   it('exports the list, detail, timeline and live documents', () => {
-    expect(operations.map(([name]) => name).sort()).toEqual(['REQUESTS_PAGE', 'REQUEST_DETAIL', 'REQUEST_EVENTS', 'REQUEST_TIMELINE'])
+    expect(operations.map(([name]) => name).sort()).toEqual(['LIVE_STATUS', 'REQUESTS_PAGE', 'REQUEST_DETAIL', 'REQUEST_EVENTS', 'REQUEST_TIMELINE', 'STREAM_CHUNKS'])
   })
 
   it.each(operations)('%s is valid against the committed schema.graphql', (_name, document) => {

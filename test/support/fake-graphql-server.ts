@@ -1,7 +1,8 @@
 import { Client, getOperationName, makeResult, type Exchange, type Operation } from '@urql/core'
 import { shallowRef } from 'vue'
-import { filter, fromValue, makeSubject, map, mergeMap, pipe, share, takeUntil } from 'wonka'
+import { filter, fromValue, makeSubject, map, mergeMap, pipe, share, takeUntil, type Source, type Subject } from 'wonka'
 import type {
+  LiveStatusData,
   RequestDetail,
   RequestDetailVariables,
   RequestEventData,
@@ -11,6 +12,7 @@ import type {
   RequestTimelineVariables,
   RequestsPageData,
   RequestsPageVariables,
+  StreamChunksData,
 } from '../../client/src/graphql/documents'
 
 /**
@@ -23,7 +25,28 @@ export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageS
   const chunks = options.chunks ?? new Map<string, RequestChunk[]>()
   const pageSize = options.pageSize ?? 50
   const live = makeSubject<RequestEventData>()
+  const liveStatus = makeSubject<LiveStatusData>()
+  /** One stream per request, made when first subscribed or fed; completing it ends its subscriptions. */
+  const streams = new Map<string, Subject<StreamChunksData>>()
+  const streamOf = (requestId: string) => {
+    let stream = streams.get(requestId)
+    if (!stream) streams.set(requestId, (stream = makeSubject<StreamChunksData>()))
+    return stream
+  }
   const operations: Operation[] = []
+
+  const liveSource = (operation: Operation): Source<unknown> => {
+    switch (getOperationName(operation.query)) {
+      case 'RequestEvents':
+        return live.source
+      case 'LiveStatus':
+        return liveStatus.source
+      case 'StreamChunks':
+        return streamOf((operation.variables as { requestId: string }).requestId).source
+      default:
+        throw new Error(`The fake server does not know ${getOperationName(operation.query)}`)
+    }
+  }
 
   const answer = (operation: Operation) => {
     switch (getOperationName(operation.query)) {
@@ -68,7 +91,7 @@ export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageS
         operations.push(operation)
         if (operation.kind !== 'subscription') return fromValue(makeResult(operation, { data: answer(operation) }))
         return pipe(
-          live.source,
+          liveSource(operation),
           map((data) => makeResult(operation, { data })),
           takeUntil(pipe(teardowns, filter((teardown) => teardown.key === operation.key))),
         )
@@ -89,6 +112,20 @@ export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageS
     emit(kind: RequestStatus, request: RequestSummary) {
       live.next({ requestEvents: { kind, request } })
     },
+    /** Pushes one SSE event of a response to the `streamChunks` subscriptions of its request. */
+    emitChunk(requestId: string, chunk: StreamChunksData['streamChunks']) {
+      streamOf(requestId).next({ streamChunks: chunk })
+    },
+    /** Ends a response's stream, as the server completes `streamChunks` when the request ends. */
+    endStream(requestId: string) {
+      streamOf(requestId).complete()
+      streams.delete(requestId)
+    },
+    /** Pushes the server's link state to every open `liveStatus` subscription. */
+    emitLiveStatus(status: LiveStatusData['liveStatus']) {
+      liveStatus.next({ liveStatus: status })
+    },
+
   }
 }
 
