@@ -1,6 +1,6 @@
-import { Client, getOperationName, makeResult, type Exchange, type Operation } from '@urql/core'
+import { Client, getOperationName, makeOperation, makeResult, type Exchange, type Operation } from '@urql/core'
 import { shallowRef } from 'vue'
-import { filter, fromValue, makeSubject, map, mergeMap, pipe, share, takeUntil, type Source, type Subject } from 'wonka'
+import { filter, fromValue, makeSubject, map, mergeMap, onEnd, pipe, share, takeUntil, type Source, type Subject } from 'wonka'
 import type {
   LiveStatusData,
   RequestDetail,
@@ -78,7 +78,7 @@ export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageS
     }
   }
 
-  const exchange: Exchange = () => (operations$) => {
+  const exchange: Exchange = ({ client }) => (operations$) => {
     const shared = pipe(operations$, share)
     const teardowns = pipe(
       shared,
@@ -93,6 +93,8 @@ export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageS
         return pipe(
           liveSource(operation),
           map((data) => makeResult(operation, { data })),
+          // A subscription the server completes ends for its subscriber too, as urql's subscriptionExchange does it.
+          onEnd(() => client.reexecuteOperation(makeOperation('teardown', operation, operation.context))),
           takeUntil(pipe(teardowns, filter((teardown) => teardown.key === operation.key))),
         )
       }),

@@ -1,6 +1,6 @@
+import { isInteger, isSafeNumber, parse as parseLossless } from 'lossless-json'
 import type { JsonValue } from '../graphql/graphql'
 import { isBlock, isObject, type ContentBlock, type JsonObject } from './content'
-import { parseExactJson } from './exact-json'
 
 /** One SSE event of a response as the live subscription delivers it. */
 export interface LiveChunk {
@@ -127,21 +127,31 @@ export class LiveMessage {
     const block = this.#blocks[index]
     if (json === undefined || block === undefined) return
     this.#inputJson.delete(index)
-    this.#blocks[index] = { ...block, input: json.trim() === '' ? {} : parseExactJson(json) }
+    this.#blocks[index] = { ...block, input: json.trim() === '' ? {} : parseOr(json, json) }
   }
 }
 
-/**
- * Deltas are most of a stream and carry no number worth keeping exact: plain JSON.parse. Other
- * events (a tool block sent whole) keep integers beyond 2^53 exact.
- */
-function parse(event: string | null, data: string): JsonObject | null {
+/** Numbers as numbers (indexes, token counts), except integers beyond 2^53 (tool inputs), kept exact as bigint. */
+const parseNumber = (text: string): number | bigint => (isInteger(text) && !isSafeNumber(text) ? BigInt(text) : Number(text))
+
+/** JSON text with exact big integers; `fallback` when it is not JSON (a tool input cut short stays its text). */
+function parseOr(text: string, fallback: JsonValue): JsonValue {
   try {
-    const value = (event === 'content_block_delta' ? JSON.parse(data) : parseExactJson(data)) as JsonValue
-    return isObject(value) && typeof value.type === 'string' ? value : null
+    return parseLossless(text, null, parseNumber) as JsonValue
+  } catch {
+    return fallback
+  }
+}
+
+/** Deltas are most of a stream and carry no number worth keeping exact: plain JSON.parse for them. */
+function parse(event: string | null, data: string): JsonObject | null {
+  let value: JsonValue
+  try {
+    value = event === 'content_block_delta' ? (JSON.parse(data) as JsonValue) : parseOr(data, null)
   } catch {
     return null
   }
+  return isObject(value) && typeof value.type === 'string' ? value : null
 }
 
 function isIndex(value: JsonValue | undefined): value is number {
