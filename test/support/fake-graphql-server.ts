@@ -35,7 +35,7 @@ export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageS
   }
   const operations: Operation[] = []
 
-  const liveSource = (operation: Operation): Source<unknown> => {
+  const liveSource = (operation: Operation): Source<RequestEventData | LiveStatusData | StreamChunksData> => {
     switch (getOperationName(operation.query)) {
       case 'RequestEvents':
         return live.source
