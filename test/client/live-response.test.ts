@@ -60,4 +60,22 @@ describe('live response', () => {
     expect(server.operations.filter((operation) => operation.kind === 'subscription')).toEqual([])
     wrapper.unmount()
   })
+
+  it('watches a stream the list says started before its record is stored, and shows the record once the stream ended', async () => {
+    const request = recordedRequest()
+    const server = createFakeGraphQLServer({ rows: [] })
+    const wrapper = mount(RequestDetail, { props: { id: request.id, status: 'IN_FLIGHT', stream: true }, global: { provide: server.provide } })
+    await flushPromises()
+    server.emitChunk(request.id, { seq: 0, event: 'message_start', data: JSON.stringify({ type: 'message_start', message: { id: 'msg_1', content: [] } }), offsetMs: 5 })
+    server.emitChunk(request.id, { seq: 1, event: 'content_block_start', data: JSON.stringify({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: 'Early' } }), offsetMs: 9 })
+    await flushPromises()
+    expect(wrapper.get('.live-response .block-text').text()).toBe('Early')
+
+    server.rows.push(request)
+    server.endStream(request.id)
+    await flushPromises()
+    expect(wrapper.find('.live-response').exists()).toBe(false)
+    expect(wrapper.get('h2').text()).toContain('Completed')
+    wrapper.unmount()
+  })
 })

@@ -1,28 +1,18 @@
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import Anthropic from '@anthropic-ai/sdk'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CHROMIUM, ensureClientBuilt, hasChromium, launchChromium, openDashboard as openDashboardPage, ROOT } from '../support/browser'
 import { startApp, type TestApp } from '../support/start-app'
 import { sdkClient } from '../support/sdk-client'
 import { waitFor } from '../support/wait'
 
-/** Debian's Chromium (CI installs it); never a browser download. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const hasChromium = existsSync(CHROMIUM)
 if (!hasChromium) {
   console.warn(`\n!!! SKIPPING the dashboard browser test: no Chromium at ${CHROMIUM}. Install it with: apt-get install -y chromium !!!\n`)
 }
 
-const ROOT = path.resolve(import.meta.dirname, '../..')
 const SCREENSHOT = path.join(ROOT, 'docs/screenshot.png')
-
-/** The server serves client/dist; build it once when a fresh checkout has none. */
-function ensureClientBuilt(): void {
-  if (existsSync(path.join(ROOT, 'client/dist/index.html'))) return
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '-c', 'client/vite.config.mts'], { cwd: ROOT, stdio: 'inherit' })
-}
 
 describe.skipIf(!hasChromium)('dashboard in a real browser', () => {
   let app: TestApp
@@ -31,11 +21,7 @@ describe.skipIf(!hasChromium)('dashboard in a real browser', () => {
   beforeAll(async () => {
     ensureClientBuilt()
     app = await startApp()
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    })
+    browser = await launchChromium()
   }, 120_000)
 
   afterAll(async () => {
@@ -43,19 +29,7 @@ describe.skipIf(!hasChromium)('dashboard in a real browser', () => {
     await app?.close()
   })
 
-  /** A page whose script errors fail the test; resolves once its live subscription is registered on the server. */
-  async function openDashboard(): Promise<{ page: Page; problems: string[] }> {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
-    const problems: string[] = []
-    page.on('pageerror', (error) => problems.push(error.message))
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(message.text())
-    })
-    const subscribersBefore = app.app.bus.subscriberCount
-    await page.goto(`${app.url}/`)
-    await waitFor(() => app.app.bus.subscriberCount > subscribersBefore, 'the dashboard to subscribe to request events')
-    return { page, problems }
-  }
+  const openDashboard = () => openDashboardPage(browser, app)
 
   it('shows the empty state, then a request sent through the proxy appears live, finishes in place and opens in the detail panel', async () => {
     const { page, problems } = await openDashboard()

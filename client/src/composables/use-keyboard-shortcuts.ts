@@ -18,7 +18,11 @@ export function useKeyboardShortcuts(handlers: Record<string, ShortcutHandler>):
   onBeforeUnmount(() => window.removeEventListener('keydown', onKeydown))
 }
 
+/** Inputs that take no typing: a shortcut pressed while one has focus still acts. */
+const CLICKED_INPUTS = new Set(['checkbox', 'radio', 'button', 'submit', 'reset', 'range', 'color', 'file'])
+
 function isTyping(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false
-  return target.isContentEditable || target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement
+  if (target instanceof HTMLInputElement) return !CLICKED_INPUTS.has(target.type)
+  return target.isContentEditable || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement
 }

@@ -10,7 +10,7 @@ export interface RequestDetailState {
   error: Readonly<Ref<Error | null>>
   /**
    * Fetches the request again until its stored record is final: a stream's end is announced live
-   * before the record is written, so the first answer may still say IN_FLIGHT.
+   * before the record is written, so the first answer may still say IN_FLIGHT (or find no record).
    */
   refreshUntilFinal(): void
 }
@@ -32,7 +32,8 @@ export function useRequestDetail(id: Ref<string>, status: Ref<RequestStatus | nu
     clearTimeout(retryTimer)
     const asked = id.value
     void query.executeQuery({ requestPolicy: 'network-only' }).then(() => {
-      if (asked !== id.value || query.data.value?.request?.status !== 'IN_FLIGHT' || attempt >= FINAL_RETRIES) return
+      const stored = query.data.value?.request
+      if (asked !== id.value || (stored && stored.status !== 'IN_FLIGHT') || attempt >= FINAL_RETRIES) return
       retryTimer = setTimeout(() => refreshUntilFinal(attempt + 1), FIRST_RETRY_MS * 2 ** attempt)
     })
   }
