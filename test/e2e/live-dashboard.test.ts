@@ -36,8 +36,8 @@ describe.skipIf(!hasChromium)('live requests in a real browser', () => {
     await page.evaluate(() => Object.assign(window, { loadedOnce: true }))
     await page.getByLabel('Follow newest').check()
 
-    // The mock holds the stream after the text block and the first pieces of the tool input
-    // (message_start, text start, 2 text deltas, text stop, tool start, 3 input deltas) until the browser showed them.
+    // The mock holds the stream after the text block and the first piece of the tool input (message_start,
+    // ping, text start, 2 text deltas, text stop, tool start, 2 input deltas) until the browser showed them.
     const stream = anthropic.messages.stream(
       { model: 'claude-sonnet-4-6', max_tokens: 1024, messages: [{ role: 'user', content: 'Look up account 12345678901234567890' }] },
       { headers: { [MOCK_HEADERS.scenario]: 'stream-tool-use', [MOCK_HEADERS.gate]: 'live-view', [MOCK_HEADERS.holdAfter]: '9' } },
