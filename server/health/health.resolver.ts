@@ -1,10 +1,13 @@
-import { Ctx, Query, Resolver } from 'type-graphql'
+import { Ctx, Query, Resolver, Root, Subscription } from 'type-graphql'
+import type { LiveBus, LiveBusLink } from '../live/live-bus'
 import type { HealthReport } from './health-report'
-import { Health } from './health.types'
+import { Health, LiveHealth } from './health.types'
+import { liveStatus } from './live-status'
 
 /** What the health resolver needs of the API context. */
 export interface HealthContext {
   readHealth(): HealthReport
+  bus: LiveBus
 }
 
 @Resolver()
@@ -13,5 +16,14 @@ export class HealthResolver {
   health(@Ctx() ctx: HealthContext): Health {
     const report = ctx.readHealth()
     return { ...report, capture: { ...report.capture, dropped: report.capture.lost } }
+  }
+
+  @Subscription(() => LiveHealth, {
+    description:
+      "This instance's link to the other instances' live events: its state now, then each change. While connected is false, and for any growth of interruptions, live subscriptions here missed events.",
+    subscribe: ({ context }: { context: HealthContext }) => liveStatus(context.bus),
+  })
+  liveStatus(@Root() link: LiveBusLink): LiveBusLink {
+    return link
   }
 }

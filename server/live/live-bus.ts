@@ -14,6 +14,8 @@ export type LiveEvent =
   | { kind: 'rateLimit'; snapshot: RateLimitSnapshotRecord }
   /** A conversation's rows changed (a turn was grouped into it, or its totals moved), once committed. */
   | { kind: 'conversation'; conversationId: string }
+  /** This instance's link to the others broke or came back; delivered on this instance only, never shared. */
+  | { kind: 'link'; link: LiveBusLink }
 
 /**
  * Settings of `section` changed in the database: every instance reloads that section from it. It

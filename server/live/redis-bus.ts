@@ -68,11 +68,13 @@ export function createRedisBus(options: RedisBusOptions): LiveBus & { /** Settle
     if (connected) {
       onConnected()
       logger.info({ channel }, 'live events shared through Redis')
-      return
+    } else {
+      link.interruptions++
+      link.lastInterruptionAt = new Date()
+      logger.warn({ channel }, 'Redis connection lost: live events are not shared between instances until it is back')
     }
-    link.interruptions++
-    link.lastInterruptionAt = new Date()
-    logger.warn({ channel }, 'Redis connection lost: live events are not shared between instances until it is back')
+    // Subscribers here learn that others' events were (or are again) reaching them.
+    local.publish({ kind: 'link', link: { ...link } })
   }
   publisher.on('ready', () => setReady('publisher', true))
   publisher.on('close', () => setReady('publisher', false))

@@ -13,7 +13,7 @@ const operations = documentsOf(documents)
 
 describe('client GraphQL documents', () => {
   it('exports the list, detail, timeline and live documents', () => {
-    expect(operations.map(([name]) => name).sort()).toEqual(['REQUESTS_PAGE', 'REQUEST_DETAIL', 'REQUEST_EVENTS', 'REQUEST_TIMELINE'])
+    expect(operations.map(([name]) => name).sort()).toEqual(['LIVE_STATUS', 'REQUESTS_PAGE', 'REQUEST_DETAIL', 'REQUEST_EVENTS', 'REQUEST_TIMELINE', 'STREAM_CHUNKS'])
   })
 
   it.each([...operations, ...documentsOf(settingsDocuments)])('%s is valid against the committed schema.graphql', (_name, document) => {

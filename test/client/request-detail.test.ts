@@ -51,7 +51,7 @@ describe('request detail', () => {
   })
 
   it('fetches the request again when the list reports that its status changed', async () => {
-    const request = recordedRequest({ status: 'IN_FLIGHT', responseBodyText: null })
+    const request = recordedRequest({ status: 'IN_FLIGHT', stream: false, responseBodyText: null })
     const server = createFakeGraphQLServer({ rows: [request] })
     const wrapper = mount(RequestDetail, { props: { id: request.id, status: 'IN_FLIGHT' }, global: { provide: server.provide } })
     await flushPromises()

@@ -179,4 +179,40 @@ describe('requests page', () => {
     expect(wrapper.get('tbody tr:nth-child(2) button').attributes('aria-current')).toBe('true')
     wrapper.unmount()
   })
+
+  it('closes the open detail with Escape, and leaves an Escape typed into a filter alone', async () => {
+    const request = recordedRequest()
+    const wrapper = await mountPage(createFakeGraphQLServer({ rows: [request] }), `/requests/${request.id}`)
+    await flushPromises()
+
+    wrapper.get('input[name="search"]').element.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }))
+    await flushPromises()
+    expect(wrapper.router.currentRoute.value.fullPath).toBe(`/requests/${request.id}`)
+
+    document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }))
+    await flushPromises()
+    expect(wrapper.find('aside').exists()).toBe(false)
+    expect(wrapper.router.currentRoute.value.fullPath).toBe('/requests')
+    wrapper.unmount()
+  })
+
+  it('opens each request as it starts while Follow newest is on, and no longer once it is off', async () => {
+    const server = createFakeGraphQLServer({ rows: [recordedRequest()] })
+    const wrapper = await mountPage(server)
+    await flushPromises()
+    await wrapper.get('input[name="follow-newest"]').setValue(true)
+
+    const first = recordedRequest({ status: 'IN_FLIGHT', responseBodyText: null })
+    server.rows.unshift(first)
+    server.emit('IN_FLIGHT', summaryOf(first))
+    await flushPromises()
+    expect(wrapper.router.currentRoute.value.fullPath).toBe(`/requests/${first.id}`)
+    expect(wrapper.find('aside .live-response').exists()).toBe(true)
+
+    await wrapper.get('input[name="follow-newest"]').setValue(false)
+    server.emit('IN_FLIGHT', summaryOf(recordedRequest({ status: 'IN_FLIGHT' })))
+    await flushPromises()
+    expect(wrapper.router.currentRoute.value.fullPath).toBe(`/requests/${first.id}`)
+    wrapper.unmount()
+  })
 })

@@ -10,10 +10,13 @@ import type Anthropic from '@anthropic-ai/sdk'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { claudeCodeSession, type SessionTruth } from '../support/claude-code-traffic'
-import { ensureClientBuilt, hasChromium, launchChromium, ROOT } from '../support/dashboard-browser'
+import { ensureClientBuilt, hasChromium, launchChromium, ROOT } from '../support/browser'
 import { MOCK_HEADERS } from '../support/mock-upstream'
 import { sdkClient } from '../support/sdk-client'
 import { startApp, type TestApp } from '../support/start-app'
+
+/** The README's screenshots are rewritten only when asked, so a test run leaves the checkout as it was. */
+const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOT === '1'
 
 const VIEWPORT = { width: 1280, height: 800 }
 
@@ -98,9 +101,11 @@ describe.skipIf(!hasChromium)('conversation and usage pages in a real browser', 
     expect(await sideCalls.count()).toBe(sideRequests)
     expect(await mainThread.locator('.turn-summary a').first().getAttribute('href')).toMatch(/^\/requests\/[0-9a-f-]{36}$/)
 
-    mkdirSync(path.join(ROOT, 'docs'), { recursive: true })
-    await page.evaluate(() => window.scrollTo(0, 0))
-    await page.screenshot({ path: path.join(ROOT, 'docs/screenshot-conversations.png') })
+    if (UPDATE_SCREENSHOTS) {
+      mkdirSync(path.join(ROOT, 'docs'), { recursive: true })
+      await page.evaluate(() => window.scrollTo(0, 0))
+      await page.screenshot({ path: path.join(ROOT, 'docs/screenshot-conversations.png') })
+    }
     expect(problems).toEqual([])
     await page.close()
   }, 60_000)
@@ -128,7 +133,7 @@ describe.skipIf(!hasChromium)('conversation and usage pages in a real browser', 
     // The one conversation driven used the window.
     expect(await fiveHour.locator('a[href^="/conversations/"]').count()).toBe(1)
 
-    await page.screenshot({ path: path.join(ROOT, 'docs/screenshot-usage.png') })
+    if (UPDATE_SCREENSHOTS) await page.screenshot({ path: path.join(ROOT, 'docs/screenshot-usage.png') })
     expect(problems).toEqual([])
     await page.close()
   }, 60_000)

@@ -3,7 +3,7 @@ import path from 'node:path'
 import Anthropic from '@anthropic-ai/sdk'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ensureClientBuilt, hasChromium, launchChromium, ROOT } from '../support/browser'
+import { ensureClientBuilt, hasChromium, launchChromium, openDashboard as openDashboardPage, ROOT } from '../support/browser'
 import { startApp, type TestApp } from '../support/start-app'
 import { sdkClient } from '../support/sdk-client'
 import { waitFor } from '../support/wait'
@@ -25,19 +25,7 @@ describe.skipIf(!hasChromium)('dashboard in a real browser', () => {
     await app?.close()
   })
 
-  /** A page whose script errors fail the test; resolves once its live subscription is registered on the server. */
-  async function openDashboard(): Promise<{ page: Page; problems: string[] }> {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
-    const problems: string[] = []
-    page.on('pageerror', (error) => problems.push(error.message))
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(message.text())
-    })
-    const subscribersBefore = app.app.bus.subscriberCount
-    await page.goto(`${app.url}/`)
-    await waitFor(() => app.app.bus.subscriberCount > subscribersBefore, 'the dashboard to subscribe to request events')
-    return { page, problems }
-  }
+  const openDashboard = () => openDashboardPage(browser, app)
 
   it('shows the empty state, then a request sent through the proxy appears live, finishes in place and opens in the detail panel', async () => {
     const { page, problems } = await openDashboard()

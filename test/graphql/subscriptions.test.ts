@@ -11,6 +11,7 @@ import { storeRecords } from '../support/stored-records'
 
 const STREAM_CHUNKS = graphql(`subscription StreamChunks($id: ID!) { streamChunks(requestId: $id) { requestId seq data } }`)
 const LIVE_CHUNKS = graphql(`subscription LiveChunks($f: RequestFilter) { liveChunks(filter: $f) { requestId seq } }`)
+const LIVE_STATUS = graphql(`subscription LiveStatus { liveStatus { transport connected interruptions unsharedEvents } }`)
 const REQUEST_EVENTS = graphql(`subscription RequestEvents($f: RequestFilter) { requestEvents(filter: $f) { kind request { id status model usage { inputTokens } } } }`)
 
 const wsUrl = (baseUrl: string) => baseUrl.replace(/^http/, 'ws') + '/graphql'
@@ -45,6 +46,12 @@ describe('subscriptions over graphql-ws', () => {
 
   const publishStart = (record: RequestRecord) => harness.bus.publish(requestEvent(inFlight(record)))
   const publishChunks = (record: RequestRecord, seqs: number[]) => seqs.forEach((seq) => harness.bus.publish(chunkEvent(record, seq)))
+
+  it("tells a liveStatus subscriber this instance's link at once, and frees its bus slot when it leaves", async () => {
+    const status = await subscribe(LIVE_STATUS, {})
+    const [first] = await status.waitFor(1)
+    expect(first!.liveStatus).toEqual({ transport: 'memory', connected: true, interruptions: 0, unsharedEvents: 0 })
+  })
 
   it('announces starts and ends of the requests that match the filter only', async () => {
     const haiku = makeRecord({ model: 'claude-haiku-4-5', usage: { ...makeRecord().usage!, inputTokens: 2 ** 35 } })

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { LiveBus, LiveEvent } from '../../server/live/live-bus'
+import { liveStatus } from '../../server/health/live-status'
 import { createRedisBus } from '../../server/live/redis-bus'
 import { createLogger } from '../../server/logger'
 import { chunkEvent, inFlight, makeRecord, requestEvent } from '../support/record-fixtures'
@@ -109,8 +110,9 @@ describe.skipIf(!hasRedisServer())('redis bus: outages', () => {
     redis = await startRedisServer()
     const channel = `test:${randomUUID()}`
     const [a, b] = [await redisBus({ url: redis.url, channel }), await redisBus({ url: redis.url, channel })]
-    const onA = a.subscribe()
-    const onB = b.subscribe()
+    const requestsOnly = (event: LiveEvent) => event.kind === 'request'
+    const onA = a.subscribe(requestsOnly)
+    const onB = b.subscribe(requestsOnly)
     await waitFor(() => a.link.connected && b.link.connected, 'both instances connected')
 
     await redis.stop()
@@ -127,5 +129,24 @@ describe.skipIf(!hasRedisServer())('redis bus: outages', () => {
     a.publish(requestEvent(after))
     expect((await take(onB, 1)).map((e) => e.kind === 'request' && e.record.id)).toEqual([after.id])
     expect(a.link.unsharedEvents).toBe(1)
+  })
+
+  it('tells a liveStatus subscriber the link now, then that it broke (one interruption) and came back', async () => {
+    redis = await startRedisServer()
+    const bus = await redisBus({ url: redis.url })
+    await waitFor(() => bus.link.connected, 'the instance connected')
+    const status = liveStatus(bus)
+    const next = async () => {
+      const { value } = await status.next()
+      return { connected: value!.connected, interruptions: value!.interruptions }
+    }
+    expect(await next()).toEqual({ connected: true, interruptions: 0 })
+
+    await redis.stop()
+    expect(await next()).toEqual({ connected: false, interruptions: 1 })
+    await redis.start()
+    expect(await next()).toEqual({ connected: true, interruptions: 1 })
+    await status.return!()
+    expect(bus.subscriberCount).toBe(0)
   })
 })

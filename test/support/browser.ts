@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { chromium, type Browser } from 'playwright-core'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import type { TestApp } from './start-app'
+import { waitFor } from './wait'
 
 /** Debian's Chromium (CI installs it); never a browser download. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -18,11 +20,28 @@ export function ensureClientBuilt(): void {
   execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '-c', 'client/vite.config.mts'], { cwd: ROOT, stdio: 'inherit' })
 }
 
-/** Headless Chromium without the background traffic that would make a test's network uneven. */
+/** Headless Chromium without the background traffic (updates, sync) that a test has no use for. */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   })
+}
+
+/**
+ * The dashboard in a new page whose script errors and console errors are collected in `problems`
+ * (a test expects none); resolves once its live subscription is registered on the server.
+ */
+export async function openDashboard(browser: Browser, app: TestApp, viewport = { width: 1440, height: 900 }): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage({ viewport })
+  const problems: string[] = []
+  page.on('pageerror', (error) => problems.push(error.message))
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(message.text())
+  })
+  const subscribersBefore = app.app.bus.subscriberCount
+  await page.goto(`${app.url}/`)
+  await waitFor(() => app.app.bus.subscriberCount > subscribersBefore, 'the dashboard to subscribe to request events')
+  return { page, problems }
 }

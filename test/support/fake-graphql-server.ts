@@ -1,7 +1,8 @@
-import { Client, getOperationName, makeErrorResult, makeResult, type Exchange, type Operation } from '@urql/core'
+import { Client, getOperationName, makeErrorResult, makeOperation, makeResult, type Exchange, type Operation } from '@urql/core'
 import { shallowRef } from 'vue'
-import { filter, fromValue, makeSubject, map, mergeMap, pipe, share, takeUntil } from 'wonka'
+import { filter, fromValue, makeSubject, map, mergeMap, onEnd, pipe, share, takeUntil, type Source, type Subject } from 'wonka'
 import type {
+  LiveStatusData,
   RequestDetail,
   RequestDetailVariables,
   RequestEventData,
@@ -11,6 +12,7 @@ import type {
   RequestTimelineVariables,
   RequestsPageData,
   RequestsPageVariables,
+  StreamChunksData,
 } from '../../client/src/graphql/documents'
 
 /**
@@ -22,8 +24,27 @@ export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageS
   const rows = options.rows ?? []
   const chunks = options.chunks ?? new Map<string, RequestChunk[]>()
   const pageSize = options.pageSize ?? 50
+  /** Events of named subscriptions (requestEvents, liveStatus, and whatever a test publishes). */
   const live = makeSubject<{ operationName: string; data: FakeData }>()
+  /** One stream per request, made when first subscribed or fed; completing it ends its subscriptions. */
+  const streams = new Map<string, Subject<StreamChunksData>>()
+  const streamOf = (requestId: string) => {
+    let stream = streams.get(requestId)
+    if (!stream) streams.set(requestId, (stream = makeSubject<StreamChunksData>()))
+    return stream
+  }
   const operations: Operation[] = []
+
+  /** What a subscription receives: a request's own stream for streamChunks, else the events published under its name. */
+  const liveSource = (operation: Operation): Source<FakeData> => {
+    const name = getOperationName(operation.query)
+    if (name === 'StreamChunks') return streamOf((operation.variables as { requestId: string }).requestId).source
+    return pipe(
+      live.source,
+      filter((event) => event.operationName === name),
+      map((event) => event.data),
+    )
+  }
 
   const answer = (operation: Operation) => {
     switch (getOperationName(operation.query)) {
@@ -73,7 +94,7 @@ export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageS
     }
   }
 
-  const exchange: Exchange = () => (operations$) => {
+  const exchange: Exchange = ({ client }) => (operations$) => {
     const shared = pipe(operations$, share)
     const teardowns = pipe(
       shared,
@@ -86,9 +107,10 @@ export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageS
         operations.push(operation)
         if (operation.kind !== 'subscription') return fromValue(resultOf(operation))
         return pipe(
-          live.source,
-          filter((event) => event.operationName === getOperationName(operation.query)),
-          map((event) => makeResult(operation, { data: event.data })),
+          liveSource(operation),
+          map((data) => makeResult(operation, { data })),
+          // A subscription the server completes ends for its subscriber too, as urql's subscriptionExchange does it.
+          onEnd(() => client.reexecuteOperation(makeOperation('teardown', operation, operation.context))),
           takeUntil(pipe(teardowns, filter((teardown) => teardown.key === operation.key))),
         )
       }),
@@ -112,6 +134,19 @@ export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageS
     /** Pushes `data` to every open subscription named `operationName`. */
     publish(operationName: string, data: FakeData) {
       live.next({ operationName, data })
+    },
+    /** Pushes one SSE event of a response to the `streamChunks` subscriptions of its request. */
+    emitChunk(requestId: string, chunk: StreamChunksData['streamChunks']) {
+      streamOf(requestId).next({ streamChunks: chunk })
+    },
+    /** Ends a response's stream, as the server completes `streamChunks` when the request ends. */
+    endStream(requestId: string) {
+      streamOf(requestId).complete()
+      streams.delete(requestId)
+    },
+    /** Pushes the server's link state to every open `liveStatus` subscription. */
+    emitLiveStatus(status: LiveStatusData['liveStatus']) {
+      live.next({ operationName: 'LiveStatus', data: { liveStatus: status } })
     },
   }
 }

@@ -46,6 +46,10 @@ export const MOCK_HEADERS = {
   chunkBytes: 'x-mock-chunk-bytes',
   /** JSON object of response headers to set (string) or remove (null), e.g. to omit a rate-limit header. */
   responseHeaders: 'x-mock-response-headers',
+  /** Gate name: a stream stops after `x-mock-hold-after` writes until the test calls `openGate(name)`. */
+  gate: 'x-mock-gate',
+  /** Writes sent before the stream waits at its gate. @default 1 */
+  holdAfter: 'x-mock-hold-after',
 } as const
 
 const OTHER_SCENARIOS = [
@@ -151,6 +155,8 @@ export interface MockUpstream {
   waitForRequests(count: number, timeoutMs?: number): Promise<ReceivedRequest[]>
   /** Resolves once the given request (or any, when omitted) has been aborted by its client. */
   waitForAbort(requestId?: string, timeoutMs?: number): Promise<ReceivedRequest>
+  /** Lets the streams held at gate `name` (see MOCK_HEADERS.gate) go on, and any that reach it later pass. */
+  openGate(name: string): void
   close(): Promise<void>
 }
 
@@ -168,6 +174,7 @@ class MockUpstreamServer implements MockUpstream {
   readonly #server: Server
   readonly #changes = new EventEmitter()
   readonly #startedAtS = Math.floor(Date.now() / 1000)
+  readonly #gates = new Map<string, { opened: Promise<void>; open: () => void }>()
 
   constructor(options: MockUpstreamOptions) {
     this.#options = options
@@ -198,6 +205,20 @@ class MockUpstreamServer implements MockUpstream {
   waitForAbort(requestId?: string, timeoutMs = 5000): Promise<ReceivedRequest> {
     const find = () => this.requests.find((r) => r.aborted && (requestId === undefined || r.requestId === requestId))
     return this.#waitUntil(find, timeoutMs, `abort of ${requestId ?? 'any request'}`)
+  }
+
+  openGate(name: string): void {
+    this.#gate(name).open()
+  }
+
+  #gate(name: string): { opened: Promise<void>; open: () => void } {
+    let gate = this.#gates.get(name)
+    if (!gate) {
+      let open = () => {}
+      const opened = new Promise<void>((resolve) => (open = resolve))
+      this.#gates.set(name, (gate = { opened, open }))
+    }
+    return gate
   }
 
   async close(): Promise<void> {
@@ -243,7 +264,7 @@ class MockUpstreamServer implements MockUpstream {
         response: { status: null, headers: {}, chunks: [], chunkOffsetsMs: [], finished: false },
         aborted: false,
       }
-      const exchange = new Exchange(received, res, this.#options, this.#startedAtS, () => {
+      const exchange = new Exchange(received, res, this.#options, this.#startedAtS, (name) => this.#gate(name).opened, () => {
         if (this.#options.record !== false) this.aborted.push(received.requestId)
         this.#changes.emit('change')
       })
@@ -271,13 +292,15 @@ class Exchange {
   readonly #options: MockUpstreamOptions
   readonly #startedAtS: number
   readonly #receivedAt = performance.now()
+  readonly #gateOpened: (name: string) => Promise<void>
   #closedByMock = false
 
-  constructor(received: ReceivedRequest, res: ServerResponse, options: MockUpstreamOptions, startedAtS: number, onAbort: () => void) {
+  constructor(received: ReceivedRequest, res: ServerResponse, options: MockUpstreamOptions, startedAtS: number, gateOpened: (name: string) => Promise<void>, onAbort: () => void) {
     this.#received = received
     this.#res = res
     this.#options = options
     this.#startedAtS = startedAtS
+    this.#gateOpened = gateOpened
     res.on('close', () => {
       if (res.writableFinished || this.#closedByMock) return
       received.aborted = true
@@ -369,8 +392,11 @@ class Exchange {
     const delayMs = this.#numberHeader(MOCK_HEADERS.delayMs) ?? this.#options.streamDelayMs ?? defaultDelayMs
     const chunkBytes = this.#numberHeader(MOCK_HEADERS.chunkBytes)
     const pieces = chunkBytes ? splitBytes(Buffer.from(frameSse(events)), chunkBytes) : events.map((e) => Buffer.from(frameSse([e])))
+    const gate = this.#received.headers[MOCK_HEADERS.gate]
+    const holdAfter = this.#numberHeader(MOCK_HEADERS.holdAfter) ?? 1
     for (let i = 0; i < pieces.length; i++) {
       if (i > 0 && delayMs > 0) await delay(delayMs)
+      if (typeof gate === 'string' && i === holdAfter) await this.#gateOpened(gate)
       if (!(await this.#write(pieces[i]))) return
     }
     if (end) await this.#end()

@@ -166,6 +166,27 @@ describe('mock upstream', () => {
     expect(sent.chunkOffsetsMs.at(-1)! - sent.chunkOffsetsMs[0]).toBeGreaterThanOrEqual(40 * 8)
   })
 
+  it('holds a stream after the given writes until its gate is opened, then finishes it', async () => {
+    // message_start, ping (which the SDK does not surface), content_block_start: then the gate.
+    const stream = client.messages.stream(params, { headers: { [MOCK_HEADERS.gate]: 'first-text', [MOCK_HEADERS.holdAfter]: '3' } })
+    const seen: string[] = []
+    const atGate = new Promise<void>((resolve) =>
+      stream.on('streamEvent', (event) => {
+        seen.push(event.type)
+        if (event.type === 'content_block_start') resolve()
+      }),
+    )
+    await atGate
+    expect(seen).toEqual(['message_start', 'content_block_start'])
+    expect(mock.requests[0].response).toMatchObject({ finished: false })
+    expect(mock.requests[0].response.chunks).toHaveLength(3)
+
+    mock.openGate('first-text')
+    await stream.finalMessage()
+    expect(mock.requests[0].response.finished).toBe(true)
+    expect(seen).toContain('message_stop')
+  })
+
   it('splits stream writes at the requested byte size, across UTF-8 characters', async () => {
     await client.messages.stream(params, { headers: { [MOCK_HEADERS.chunkBytes]: '7' } }).finalMessage()
 

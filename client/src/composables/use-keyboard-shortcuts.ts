@@ -1,6 +1,9 @@
 import { onBeforeUnmount, onMounted, ref, type Ref } from 'vue'
 import type { Router } from 'vue-router'
 
+/** A key's handler; it returns false when it did not act, so the key keeps its usual effect. */
+export type ShortcutHandler = (event: KeyboardEvent) => boolean | void
+
 /** How long after `g` the page key may follow. */
 const SEQUENCE_MS = 1500
 
@@ -11,30 +14,51 @@ export interface PageShortcut {
   to: string
 }
 
+/** Inputs that take no typing: a shortcut pressed while one has focus still acts. */
+const CLICKED_INPUTS = new Set(['checkbox', 'radio', 'button', 'submit', 'reset', 'range', 'color', 'file'])
+
+function isTyping(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false
+  if (target instanceof HTMLInputElement) return !CLICKED_INPUTS.has(target.type)
+  return target.isContentEditable || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement
+}
+
+/** Keys typed into a field, and keys with Ctrl, Alt or Meta, are never shortcuts: typing and the browser's own commands stay as they are. */
+function isShortcutCandidate(event: KeyboardEvent): boolean {
+  return !(event.defaultPrevented || event.ctrlKey || event.altKey || event.metaKey || isTyping(event.target))
+}
+
+/** Listens on the whole page while the calling component is mounted. */
+function onPageKeydown(listener: (event: KeyboardEvent) => void): void {
+  const guarded = (event: KeyboardEvent) => {
+    if (isShortcutCandidate(event)) listener(event)
+  }
+  onMounted(() => window.addEventListener('keydown', guarded))
+  onBeforeUnmount(() => window.removeEventListener('keydown', guarded))
+}
+
+/** Single-key shortcuts (`j`, `ArrowDown`, `Escape`, …) for the whole page while the component is mounted. */
+export function useKeyboardShortcuts(handlers: Record<string, ShortcutHandler>): void {
+  onPageKeydown((event) => {
+    const handler = Object.hasOwn(handlers, event.key) ? handlers[event.key] : undefined
+    if (handler && handler(event) !== false) event.preventDefault()
+  })
+}
+
 /** `g` then the first letter of each page's name: g r Requests, g c Conversations, g u Usage, g s Settings. */
 export function pageShortcuts(pages: readonly { to: string; label: string }[]): PageShortcut[] {
   return pages.map((page) => ({ keys: `g ${page.label[0]!.toLowerCase()}`, label: page.label, to: page.to }))
 }
 
-/** Typing in these never triggers a shortcut. */
-function isTextEntry(target: EventTarget | null): boolean {
-  if (!(target instanceof HTMLElement)) return false
-  return target.isContentEditable || target.closest('input, textarea, select, [contenteditable=""], [contenteditable="true"]') !== null
-}
-
-/**
- * Global keys: `g` + a page letter goes to that page, `?` opens the list of shortcuts, Escape
- * closes it. Ignored while typing in a field or with Ctrl, Meta or Alt held, so no browser or
- * screen-reader key is taken.
- */
-export function useKeyboardShortcuts(router: Router, shortcuts: readonly PageShortcut[]): { helpOpen: Ref<boolean> } {
+/** `g` + a page letter goes to that page, `?` opens the list of shortcuts, Escape closes it. */
+export function usePageShortcuts(router: Router, shortcuts: readonly PageShortcut[]): { helpOpen: Ref<boolean> } {
   const helpOpen = ref(false)
   let pendingSince: number | null = null
 
-  function onKeydown(event: KeyboardEvent): void {
-    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || isTextEntry(event.target)) return
+  onPageKeydown((event) => {
     if (event.key === 'Escape' && helpOpen.value) {
       helpOpen.value = false
+      event.preventDefault()
       return
     }
     if (event.key === '?') {
@@ -54,9 +78,6 @@ export function useKeyboardShortcuts(router: Router, shortcuts: readonly PageSho
       return
     }
     pendingSince = event.key === 'g' ? now : null
-  }
-
-  onMounted(() => window.addEventListener('keydown', onKeydown))
-  onBeforeUnmount(() => window.removeEventListener('keydown', onKeydown))
+  })
   return { helpOpen }
 }

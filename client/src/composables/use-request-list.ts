@@ -14,6 +14,13 @@ export interface RequestList {
   totalCount: Readonly<Ref<number | null>>
   /** Fetches the next page. Does nothing while a page is loading or when all are in; after an error it retries. */
   loadMore(): Promise<void>
+  /**
+   * Fetches the newest page again and merges it in, after live events may have been lost; returns
+   * how many of its request events the list had missed (a start or an end each).
+   */
+  catchUp(): Promise<number>
+  /** Starts over from the first page, as a change of filter does. */
+  reload(): void
 }
 
 export interface RequestListOptions {
@@ -56,6 +63,26 @@ export function useRequestList(filter: Ref<RequestFilter>, options: RequestListO
     endCursor = page.pageInfo.endCursor
     error.value = null
     state.value = page.pageInfo.hasNextPage ? 'idle' : 'done'
+  }
+
+  async function catchUp(): Promise<number> {
+    const started = generation
+    const result = await client.value.query(REQUESTS_PAGE, { filter: filter.value, first: pageSize, after: null }, { requestPolicy: 'network-only' }).toPromise()
+    if (started !== generation || !result.data) return 0
+    const { nodes, totalCount: total } = result.data.requests
+    const known = new Map(items.value.map((row) => [row.id, row.status]))
+    let missed = 0
+    for (const node of nodes) {
+      const status = known.get(node.id)
+      if (status === undefined) missed += node.status === 'IN_FLIGHT' ? 1 : 2
+      else if (status !== node.status && node.status !== 'IN_FLIGHT') missed++
+    }
+    // Rows older than the loaded pages are left to loadMore, as live rows are.
+    const oldestLoaded = items.value.at(-1)
+    const fresh = state.value === 'done' || !oldestLoaded ? nodes : nodes.filter((node) => !isNewer(oldestLoaded, node))
+    items.value = mergePage(items.value, fresh)
+    totalCount.value = total
+    return missed
   }
 
   /**
@@ -101,7 +128,7 @@ export function useRequestList(filter: Ref<RequestFilter>, options: RequestListO
   restart()
   onScopeDispose(() => live?.unsubscribe())
 
-  return { items, state, error, totalCount, loadMore }
+  return { items, state, error, totalCount, loadMore, catchUp, reload: restart }
 }
 
 /** Newest first, as the server orders them: by start time, then by id (UUIDv7, time-ordered). */

@@ -18,6 +18,11 @@ export interface GraphQLClientOptions {
   token: string | null
   /** The server refused the token: HTTP 401 or a WebSocket closed with 4403. */
   onUnauthorized(): void
+  /**
+   * The live WebSocket opened, or closed other than on purpose (server gone, network lost): live
+   * events sent meanwhile are lost, and subscriptions resume from now once it reopens.
+   */
+  onSocket?(event: 'opened' | 'dropped'): void
   /** For tests. @default globalThis.fetch */
   fetch?: typeof fetch
   /** For tests. @default globalThis.WebSocket */
@@ -45,8 +50,10 @@ export function connectGraphQL(options: GraphQLClientOptions): GraphQLConnection
     shouldRetry: (event) => !isForbidden(event),
     retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(MAX_RETRY_WAIT_MS, 500 * 2 ** retries) * (0.5 + Math.random() / 2))),
     on: {
+      connected: () => options.onSocket?.('opened'),
       closed: (event) => {
         if (isForbidden(event)) options.onUnauthorized()
+        else if (!isNormalClosure(event)) options.onSocket?.('dropped')
       },
     },
   })
@@ -70,6 +77,11 @@ export function connectGraphQL(options: GraphQLClientOptions): GraphQLConnection
     ],
   })
   return { client, close: () => void ws.dispose() }
+}
+
+/** Code 1000: the client closed an idle socket (no subscription left) or was disposed; nothing was lost. */
+function isNormalClosure(event: unknown): boolean {
+  return typeof event === 'object' && event !== null && (event as { code?: unknown }).code === 1000
 }
 
 function isForbidden(event: unknown): boolean {

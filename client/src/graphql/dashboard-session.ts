@@ -12,6 +12,14 @@ export interface DashboardSession {
   needsToken: Ref<boolean>
   /** Stores the token and reconnects with it. */
   setToken(token: string): void
+  liveSocket: LiveSocketState
+}
+
+/** The WebSocket that carries live updates. */
+export interface LiveSocketState {
+  isOpen: Readonly<Ref<boolean>>
+  /** Times it dropped unexpectedly since the page loaded: each time, live events were lost until it reopened. */
+  drops: Readonly<Ref<number>>
 }
 
 export const dashboardSessionKey: InjectionKey<DashboardSession> = Symbol('dashboard-session')
@@ -32,6 +40,8 @@ export interface DashboardSessionEnvironment {
  */
 export function createDashboardSession(env: DashboardSessionEnvironment): DashboardSession {
   const needsToken = ref(false)
+  const isOpen = ref(false)
+  const drops = ref(0)
   const fromUrl = takeTokenFromUrl(env)
   if (fromUrl) env.storage.setItem(TOKEN_STORAGE_KEY, fromUrl)
 
@@ -44,6 +54,10 @@ export function createDashboardSession(env: DashboardSessionEnvironment): Dashbo
       onUnauthorized: () => {
         needsToken.value = true
       },
+      onSocket: (event) => {
+        if (event === 'dropped' && isOpen.value) drops.value++
+        isOpen.value = event === 'opened'
+      },
     })
 
   let connection = connect(fromUrl ?? env.storage.getItem(TOKEN_STORAGE_KEY))
@@ -51,6 +65,7 @@ export function createDashboardSession(env: DashboardSessionEnvironment): Dashbo
   return {
     client,
     needsToken,
+    liveSocket: { isOpen, drops },
     setToken(token) {
       env.storage.setItem(TOKEN_STORAGE_KEY, token)
       connection.close()

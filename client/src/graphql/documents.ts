@@ -108,6 +108,29 @@ export const REQUEST_EVENTS = graphql(
   [REQUEST_SUMMARY_FIELDS],
 )
 
+/** The SSE events of one response: those so far at once, then each as it arrives; completes when the request ends. */
+export const STREAM_CHUNKS = graphql(`
+  subscription StreamChunks($requestId: ID!) {
+    streamChunks(requestId: $requestId) {
+      seq
+      event
+      data
+      offsetMs
+    }
+  }
+`)
+
+/** This instance's link to the live events of the others: now, then on every change. */
+export const LIVE_STATUS = graphql(`
+  subscription LiveStatus {
+    liveStatus {
+      transport
+      connected
+      interruptions
+    }
+  }
+`)
+
 /** The fields a list row shows; live events carry the same selection. */
 export type RequestSummary = ResultOf<typeof REQUEST_SUMMARY_FIELDS>
 export type RequestStatus = RequestSummary['status']
@@ -122,3 +145,5 @@ export type RequestEventData = ResultOf<typeof REQUEST_EVENTS>
 export type RequestEventVariables = VariablesOf<typeof REQUEST_EVENTS>
 export type RequestTimelineData = ResultOf<typeof REQUEST_TIMELINE>
 export type RequestTimelineVariables = VariablesOf<typeof REQUEST_TIMELINE>
+export type StreamChunksData = ResultOf<typeof STREAM_CHUNKS>
+export type LiveStatusData = ResultOf<typeof LIVE_STATUS>
