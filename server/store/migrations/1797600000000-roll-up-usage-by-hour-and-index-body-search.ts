@@ -78,6 +78,14 @@ export class RollUpUsageByHourAndIndexBodySearch1797600000000 implements Migrati
   name = 'RollUpUsageByHourAndIndexBodySearch1797600000000'
 
   public async up(queryRunner: QueryRunner): Promise<void> {
+    // The index builds first: they hold off writes (capture spools meanwhile) but not reads, which
+    // the trigger changes after them hold off only until the commit.
+    await queryRunner.query(`CREATE EXTENSION IF NOT EXISTS pg_trgm`)
+    await queryRunner.query(`CREATE INDEX "contents_text_trgm_idx" ON "contents" USING gin ("text" gin_trgm_ops)`)
+    await queryRunner.query(`CREATE INDEX "requests_request_body_trgm_idx" ON "requests" USING gin ("request_body" gin_trgm_ops)`)
+    await queryRunner.query(`CREATE INDEX "requests_response_body_trgm_idx" ON "requests" USING gin ("response_body" gin_trgm_ops)`)
+    await queryRunner.query(`CREATE INDEX "requests_content_ids_idx" ON "requests" USING gin ("request_body_content_ids")`)
+
     await queryRunner.query(`DROP TRIGGER "requests_roll_up_deletes" ON "requests"`)
     await queryRunner.query(`DROP TRIGGER "requests_roll_up_updates" ON "requests"`)
     await queryRunner.query(`DROP TRIGGER "requests_roll_up_inserts" ON "requests"`)
@@ -108,12 +116,6 @@ export class RollUpUsageByHourAndIndexBodySearch1797600000000 implements Migrati
       `CREATE TRIGGER "requests_roll_up_updates" AFTER UPDATE ON "requests" REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_rollups_apply_changes()`,
     )
     await queryRunner.query(`CREATE TRIGGER "requests_roll_up_deletes" AFTER DELETE ON "requests" REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_rollups_apply_changes()`)
-
-    await queryRunner.query(`CREATE EXTENSION IF NOT EXISTS pg_trgm`)
-    await queryRunner.query(`CREATE INDEX "contents_text_trgm_idx" ON "contents" USING gin ("text" gin_trgm_ops)`)
-    await queryRunner.query(`CREATE INDEX "requests_request_body_trgm_idx" ON "requests" USING gin ("request_body" gin_trgm_ops)`)
-    await queryRunner.query(`CREATE INDEX "requests_response_body_trgm_idx" ON "requests" USING gin ("response_body" gin_trgm_ops)`)
-    await queryRunner.query(`CREATE INDEX "requests_content_ids_idx" ON "requests" USING gin ("request_body_content_ids")`)
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
