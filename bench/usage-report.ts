@@ -6,7 +6,8 @@
  *
  * Usage: `DATABASE_URL=postgres://… node -r @swc-node/register bench/usage-report.ts`, or
  * BENCH_EMBEDDED_DIR=<dir> for PGlite (its figures at 100,000 records);
- * BENCH_SEED=N seeds N records into it first, BENCH_RUNS (default 200) sets the repetitions.
+ * BENCH_SEED=N seeds N records into it first, BENCH_RUNS (default 200) sets the repetitions,
+ * BENCH_CASES=N runs the first N queries only.
  */
 import { performance } from 'node:perf_hooks'
 import { UsageService, type UsageGroupValue } from '../server/usage/usage.service'
@@ -32,7 +33,7 @@ void (async () => {
   // Not on slot boundaries, so the partial slots at both ends are read from requests too.
   const from = new Date(now.getTime() - 30 * 86_400_000 + 123_457)
   const rows: (string | number)[][] = []
-  for (const { name, groupBy, timezone } of CASES) {
+  for (const { name, groupBy, timezone } of CASES.slice(0, Number(process.env.BENCH_CASES ?? CASES.length))) {
     const timings: number[] = []
     let buckets = 0
     for (let i = 0; i < runs + 10; i++) {
