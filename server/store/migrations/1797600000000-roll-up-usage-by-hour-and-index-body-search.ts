@@ -1,6 +1,10 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm'
 
-/** Counters of a rollup row, each with the expression over a `requests` row `r` that feeds it. */
+/**
+ * Counters of a rollup row, each with the expression over a `requests` row `r` that feeds it, as
+ * the migration that created the rollups has them: a migration keeps its own copy, so later
+ * changes to the code of the tables never change what it does.
+ */
 const COUNTERS: ReadonlyArray<[string, string]> = [
   ['requests', '1'],
   ['input_tokens', 'coalesce(r.input_tokens, 0)'],
