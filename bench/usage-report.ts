@@ -4,12 +4,14 @@
  * GraphQL transport adds its own constant). Prints p50/p95/p99 in milliseconds. Target: p95 <= 100 ms
  * on PostgreSQL at 1,000,000 records.
  *
- * Usage: `DATABASE_URL=postgres://… node -r @swc-node/register bench/usage-report.ts`;
- * BENCH_SEED=N seeds N records into it first, BENCH_RUNS (default 200) sets the repetitions.
+ * Usage: `DATABASE_URL=postgres://… node -r @swc-node/register bench/usage-report.ts`, or
+ * BENCH_EMBEDDED_DIR=<dir> for PGlite (its figures at 100,000 records);
+ * BENCH_SEED=N seeds N records into it first, BENCH_RUNS (default 200) sets the repetitions,
+ * BENCH_CASES=N runs the first N queries only.
  */
 import { performance } from 'node:perf_hooks'
-import { openStore } from '../server/store/data-source'
 import { UsageService, type UsageGroupValue } from '../server/usage/usage.service'
+import { openBenchStore } from './lib/bench-store'
 import { fmt, percentile, table } from './lib/stats'
 import { seedUsage } from './seed-usage'
 
@@ -20,9 +22,8 @@ const CASES: Array<{ name: string; groupBy: UsageGroupValue[]; timezone: string 
 ]
 
 void (async () => {
-  const url = process.env.DATABASE_URL
-  if (!url) throw new Error('DATABASE_URL is required')
-  const dataSource = await openStore(url)
+  const store = await openBenchStore()
+  const { dataSource } = store
   const now = new Date()
   const seed = Number(process.env.BENCH_SEED ?? 0)
   if (seed > 0) process.stdout.write(`seeded ${seed} records at ${Math.round(await seedUsage(dataSource, { records: seed, days: 60, now }))} records/s\n`)
@@ -32,7 +33,7 @@ void (async () => {
   // Not on slot boundaries, so the partial slots at both ends are read from requests too.
   const from = new Date(now.getTime() - 30 * 86_400_000 + 123_457)
   const rows: (string | number)[][] = []
-  for (const { name, groupBy, timezone } of CASES) {
+  for (const { name, groupBy, timezone } of CASES.slice(0, Number(process.env.BENCH_CASES ?? CASES.length))) {
     const timings: number[] = []
     let buckets = 0
     for (let i = 0; i < runs + 10; i++) {
@@ -43,6 +44,6 @@ void (async () => {
     }
     rows.push([name, buckets, fmt(percentile(timings, 50)), fmt(percentile(timings, 95)), fmt(percentile(timings, 99))])
   }
-  process.stdout.write(`\nusage query on ${records} records, ${runs} runs each\n\n${table(['query', 'buckets', 'p50 ms', 'p95 ms', 'p99 ms'], rows)}\n`)
-  await dataSource.destroy()
+  process.stdout.write(`\nusage query on ${store.name}, ${records} records, ${runs} runs each\n\n${table(['query', 'buckets', 'p50 ms', 'p95 ms', 'p99 ms'], rows)}\n`)
+  await store.close()
 })()

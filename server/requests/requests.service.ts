@@ -6,7 +6,7 @@ import { checkPageSize } from '../graphql/page-size'
 import type { PageInfo } from '../graphql/connection'
 import { RequestEntity } from '../store/entities/request.entity'
 import { StreamChunkEntity } from '../store/entities/stream-chunk.entity'
-import { requestFilterSql, type RequestFilterValues } from './request-filter'
+import { isSearch, requestFilterSql, searchedPartsStatement, type RequestFilterValues } from './request-filter'
 import { readBodySources } from '../store/body-sources'
 import { deleteRequests } from '../store/queries/delete-requests'
 import { BODY_PROPERTIES, SUMMARY_PROPERTIES, toRequestBodies, toRequestRecord, toRequestSummary, type RequestBodies, type RequestSummary } from '../store/tables/requests.table'
@@ -52,6 +52,12 @@ export interface RequestsServiceOptions {
    * @default 10_000
    */
   exactCountLimit?: number
+  /**
+   * Body parts a search names to the requests' query at most (see requestFilterSql): past it, a
+   * text that common is looked up in each request's parts as the newest requests are read.
+   * @default 10_000
+   */
+  searchPartsLimit?: number
 }
 
 /** A list's size: exact, or estimated past the exact-count limit. */
@@ -69,6 +75,7 @@ export class RequestsService {
   readonly #chunks: Repository<StreamChunkEntity>
 
   readonly #exactCountLimit: number
+  readonly #searchPartsLimit: number
 
   constructor(
     private readonly dataSource: DataSource,
@@ -77,12 +84,13 @@ export class RequestsService {
     this.#requests = dataSource.getRepository(RequestEntity)
     this.#chunks = dataSource.getRepository(StreamChunkEntity)
     this.#exactCountLimit = options.exactCountLimit ?? 10_000
+    this.#searchPartsLimit = options.searchPartsLimit ?? 10_000
   }
 
   /** One page: `first` (0 to 200) requests after the `after` cursor, bodies left out. */
   async list(filter: RequestFilterValues | null | undefined, first: number, after?: string | null): Promise<RequestPage> {
     const size = checkPageSize(first)
-    const query = this.#filtered(filter)
+    const query = (await this.#filtered(filter))
       .select(SUMMARY_PROPERTIES.map((property) => `r.${property}`))
       .addSelect(STARTED_AT_TEXT, 'cursor_started_at')
       .orderBy('r.startedAt', 'DESC')
@@ -115,8 +123,8 @@ export class RequestsService {
   }
 
   /** Requests matching the filter, all pages together, counted whatever their number. */
-  count(filter: RequestFilterValues | null | undefined): Promise<number> {
-    return this.#filtered(filter).getCount()
+  async count(filter: RequestFilterValues | null | undefined): Promise<number> {
+    return (await this.#filtered(filter)).getCount()
   }
 
   /**
@@ -127,10 +135,11 @@ export class RequestsService {
   async countBounded(filter: RequestFilterValues | null | undefined, exact = false): Promise<RequestCount> {
     if (exact) return { count: await this.count(filter), isEstimate: false }
     const limit = this.#exactCountLimit
-    const [sql, params] = this.#filtered(filter).select('1').limit(limit + 1).getQueryAndParameters()
+    const filtered = await this.#filtered(filter)
+    const [sql, params] = filtered.clone().select('1').limit(limit + 1).getQueryAndParameters()
     const [bounded] = (await this.dataSource.query(`SELECT count(*)::int AS n FROM (${sql}) AS bounded`, params)) as { n: number }[]
     if (bounded!.n <= limit) return { count: bounded!.n, isEstimate: false }
-    const [unbounded, unboundedParams] = this.#filtered(filter).select('1').getQueryAndParameters()
+    const [unbounded, unboundedParams] = filtered.select('1').getQueryAndParameters()
     const [explained] = (await this.dataSource.query(`EXPLAIN (FORMAT JSON) ${unbounded}`, unboundedParams)) as { 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }[]
     return { count: Math.max(limit + 1, Math.round(explained!['QUERY PLAN'][0].Plan['Plan Rows'])), isEstimate: true }
   }
@@ -183,7 +192,7 @@ export class RequestsService {
   async delete(filter: RequestFilterValues): Promise<number> {
     let deleted = 0
     for (;;) {
-      const rows = await this.#filtered(filter)
+      const rows = await (await this.#filtered(filter))
         .select('r.id', 'id')
         .andWhere(`r.status <> 'IN_FLIGHT'`)
         .orderBy('r.startedAt', 'ASC')
@@ -195,9 +204,18 @@ export class RequestsService {
     }
   }
 
-  #filtered(filter: RequestFilterValues | null | undefined): SelectQueryBuilder<RequestEntity> {
+  /** The requests matching the filter; a search first finds the body parts holding its text (see requestFilterSql). */
+  async #filtered(filter: RequestFilterValues | null | undefined): Promise<SelectQueryBuilder<RequestEntity>> {
     const query = this.#requests.createQueryBuilder('r')
-    for (const condition of requestFilterSql(filter)) query.andWhere(condition.sql, condition.params)
+    const searchedParts = isSearch(filter?.search) ? await this.#searchedParts(filter.search) : null
+    for (const condition of requestFilterSql(filter, searchedParts)) query.andWhere(condition.sql, condition.params)
     return query
+  }
+
+  /** Ids of the body parts containing `search`, or null when there are more than the limit. */
+  async #searchedParts(search: string): Promise<string[] | null> {
+    const { text, values } = searchedPartsStatement(search, this.#searchPartsLimit)
+    const rows = (await this.dataSource.query(text, values)) as Array<{ id: string }>
+    return rows.length > this.#searchPartsLimit ? null : rows.map((row) => row.id)
   }
 }

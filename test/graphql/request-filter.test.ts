@@ -85,6 +85,14 @@ describe('request filter', () => {
     expect(await service.count(filter)).toBe(inMemory.length)
   })
 
+  it.each(filters.filter(([, filter]) => filter.search))('selects the same requests when more body parts match than are named to the query: %s', async (_name, filter) => {
+    // Every matching part is over the limit, so the parts are looked up per request.
+    const perRequest = new RequestsService(harness.dataSource, { searchPartsLimit: 0 })
+    const inMemory = corpus.filter((record) => matchesRequestFilter(filter, record)).map((r) => r.id)
+    expect((await perRequest.list(filter, 200)).nodes.map((n) => n.id).sort()).toEqual([...inMemory].sort())
+    expect(await perRequest.count(filter)).toBe(inMemory.length)
+  })
+
   it('treats hostile search text as plain text and leaves the table intact', async () => {
     const { requests } = await queryGraphQL(
       harness.url,

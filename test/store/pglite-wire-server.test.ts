@@ -8,7 +8,7 @@ import path from 'node:path'
 import { Client } from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { embeddedDatabaseUrl, embeddedSocketPath } from '../../server/store/embedded/embedded-socket'
-import { embeddedStartParams } from '../../server/store/embedded/pglite-settings'
+import { EMBEDDED_EXTENSIONS, embeddedStartParams } from '../../server/store/embedded/pglite-settings'
 import { PgliteWireServer, typedMessage } from '../../server/store/embedded/pglite-wire-server'
 import { WireMessageReader } from '../../server/store/embedded/wire-message-reader'
 import { once, waitFor } from '../support/wait'
@@ -27,7 +27,7 @@ beforeAll(async () => {
   root = mkdtempSync(path.join(os.tmpdir(), 'claudescope-wire-'))
   const dataDir = path.join(root, 'pglite')
   cpSync(inject('pgliteTemplateDir'), dataDir, { recursive: true })
-  db = await PGlite.create({ dataDir, startParams: embeddedStartParams() })
+  db = await PGlite.create({ dataDir, startParams: embeddedStartParams(), extensions: EMBEDDED_EXTENSIONS })
   server = new PgliteWireServer({ db, path: embeddedSocketPath(root), maxConnections: 4, maxQueuedBytes: MAX_QUEUED_BYTES })
   await server.start()
   url = embeddedDatabaseUrl(root)

@@ -29,7 +29,7 @@ let prices: PricesService
 let usage: UsageService
 
 beforeEach(async () => {
-  await store.dataSource.query('TRUNCATE requests, stream_chunks, usage_rollups, price_overrides CASCADE')
+  await store.dataSource.query('TRUNCATE requests, stream_chunks, usage_rollups, usage_hour_rollups, price_overrides CASCADE')
   prices = new PricesService({ dataSource: store.dataSource, logger: createLogger('silent'), batchSize: 3 })
   usage = new UsageService(store.dataSource)
 })

@@ -17,7 +17,7 @@ import { rmSync } from 'node:fs'
 import { acquireExclusiveLock, describeHolder, type ExclusiveLock } from '../../files/exclusive-lock'
 import { ensurePrivateDir, makeTreePrivate } from '../../files/private-files'
 import { embeddedSocketPath } from './embedded-socket'
-import { embeddedStartParams } from './pglite-settings'
+import { EMBEDDED_EXTENSIONS, embeddedStartParams } from './pglite-settings'
 import { PgliteWireServer } from './pglite-wire-server'
 
 export type EmbeddedMessage = { type: 'ready' } | { type: 'error'; code: 'EMBEDDED_DATA_DIR_LOCKED' | 'EMBEDDED_START_FAILED'; message: string }
@@ -71,7 +71,7 @@ async function main(dataDir: string, socketDir: string | undefined): Promise<voi
   })
 
   try {
-    db = await PGlite.create({ dataDir, startParams: embeddedStartParams() })
+    db = await PGlite.create({ dataDir, startParams: embeddedStartParams(), extensions: EMBEDDED_EXTENSIONS })
     if (socketDir === undefined) {
       await db.close()
       makeTreePrivate(dataDir)

@@ -1,4 +1,9 @@
 import { PGlite } from '@electric-sql/pglite'
+import type { pg_trgm as PgTrgm } from '@electric-sql/pglite/contrib/pg_trgm' with { 'resolution-mode': 'import' }
+
+// The package's contrib entries type only their ESM build, which the `node16` module mode of our
+// tsconfig cannot import from CommonJS; Node's require() loads their CommonJS build.
+const { pg_trgm } = require('@electric-sql/pglite/contrib/pg_trgm') as { pg_trgm: typeof PgTrgm }
 
 /**
  * PostgreSQL's memory settings inside PGlite, sized for one user's tool instead of a server.
@@ -24,3 +29,9 @@ export const EMBEDDED_SETTINGS = {
 export function embeddedStartParams(): string[] {
   return [...PGlite.defaultStartParams, ...Object.entries(EMBEDDED_SETTINGS).flatMap(([name, value]) => ['-c', `${name}=${value}`])]
 }
+
+/**
+ * Contrib extensions PGlite loads the files of, for `PGlite.create({ extensions })`: the
+ * migrations then create them as they do on PostgreSQL (pg_trgm indexes the body search).
+ */
+export const EMBEDDED_EXTENSIONS = { pg_trgm }

@@ -1,6 +1,6 @@
 /**
  * `usage_rollups`: per 15-minute UTC slot, the sums of the finished requests that started in it,
- * at three grains (see the migration that creates it, whose triggers keep it equal to `requests`).
+ * at three grains (see the migration that creates it; triggers keep it equal to `requests`).
  * A slot is 15 minutes because every current IANA zone's offset is a multiple of it, so a local
  * hour, day or week in any zone is a union of whole slots.
  */
@@ -8,6 +8,14 @@ export const USAGE_ROLLUPS_TABLE = 'usage_rollups'
 
 /** Length of a rollup slot, in milliseconds. */
 export const ROLLUP_SLOT_MS = 15 * 60_000
+
+/**
+ * `usage_hour_rollups`: the same sums per UTC hour, kept by the same triggers, for ranges long
+ * enough that reading four slots an hour costs more than the rest of a report.
+ */
+export const USAGE_HOUR_ROLLUPS_TABLE = 'usage_hour_rollups'
+
+export const ROLLUP_HOUR_MS = 60 * 60_000
 
 /**
  * The dimensions a rollup row is kept by; a dimension left out of a grain holds ''. A report reads
