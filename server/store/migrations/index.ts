@@ -11,10 +11,11 @@ import { RecordRateLimitSnapshots1797100000000 } from './1797100000000-record-ra
 import { KeepHeaderRulesAndSettingsChanges1797200000000 } from './1797200000000-keep-header-rules-and-settings-changes'
 import { GradePrompts1797300000000 } from './1797300000000-grade-prompts'
 import { MarkTranslatedRequests1797400000000 } from './1797400000000-mark-translated-requests'
+import { PartitionRequestsByWeek1797900000000 } from './1797900000000-partition-requests-by-week'
 
 /**
  * Every migration, oldest first, listed explicitly: TypeORM's glob loading uses Node's own
  * `require`, which cannot load .ts under Vitest. Add each generated class here; never edit one
  * that has landed.
  */
-export const migrations: Array<new () => MigrationInterface> = [CreateRequests1795588273908, CompressBodiesWithLz41795603974996, TrackCaptureRuns1796161645015, MarkDemotedRequests1796500000000, StoreBodyPartsOnce1796700000000, KeepStreamChunksPerResponse1796800000000, GroupRequestsIntoConversations1796900000000, PriceRequestsAndRollUpUsage1797000000000, RecordRateLimitSnapshots1797100000000, KeepHeaderRulesAndSettingsChanges1797200000000, GradePrompts1797300000000, MarkTranslatedRequests1797400000000]
+export const migrations: Array<new () => MigrationInterface> = [CreateRequests1795588273908, CompressBodiesWithLz41795603974996, TrackCaptureRuns1796161645015, MarkDemotedRequests1796500000000, StoreBodyPartsOnce1796700000000, KeepStreamChunksPerResponse1796800000000, GroupRequestsIntoConversations1796900000000, PriceRequestsAndRollUpUsage1797000000000, RecordRateLimitSnapshots1797100000000, KeepHeaderRulesAndSettingsChanges1797200000000, GradePrompts1797300000000, MarkTranslatedRequests1797400000000, PartitionRequestsByWeek1797900000000]
