@@ -4,6 +4,7 @@ import { STREAM_CHUNKS_TABLE } from '../tables/stream-chunks.table'
 import { RATE_LIMIT_SNAPSHOTS_TABLE } from '../tables/rate-limit-snapshots.table'
 import { CONVERSATION_REQUESTS_TABLE } from '../tables/conversations.table'
 import { PROMPT_GRADES_TABLE } from '../tables/prompt-grades.table'
+import { startedAtSpan } from './request-window'
 
 /** The tables `deleteRequests` deletes rows from. */
 export const REQUEST_TABLES = [REQUESTS_TABLE, STREAM_CHUNKS_TABLE, RATE_LIMIT_SNAPSHOTS_TABLE, CONVERSATION_REQUESTS_TABLE, PROMPT_GRADES_TABLE] as const
@@ -29,14 +30,14 @@ export interface RequestKey {
  */
 export async function deleteRequests(db: DataSource | EntityManager, keys: readonly RequestKey[]): Promise<number> {
   if (keys.length === 0) return 0
-  const starts = keys.map((key) => key.startedAt.getTime())
+  const span = startedAtSpan(keys.map((key) => key.startedAt))
   const inRange = `started_at BETWEEN $2 AND $3`
   const rows = (await db.query(
     `WITH chunks AS (DELETE FROM ${STREAM_CHUNKS_TABLE} WHERE request_id = ANY($1::uuid[]) AND ${inRange}),
      ${dependentDeletions('$1')},
      gone AS (DELETE FROM ${REQUESTS_TABLE} WHERE id = ANY($1::uuid[]) AND ${inRange} RETURNING 1)
      SELECT count(*)::int AS deleted FROM gone`,
-    [keys.map((key) => key.id), new Date(Math.min(...starts)), new Date(Math.max(...starts))],
+    [keys.map((key) => key.id), span.from, span.to],
   )) as Array<{ deleted: number }>
   return rows[0]!.deleted
 }

@@ -34,6 +34,16 @@ export function startedAtWindowOf(ids: readonly string[]): StartedAtWindow | nul
   return { from: new Date(Math.min(...known) - ID_CLOCK_MARGIN_MS), to: new Date(Math.max(...known) + ID_CLOCK_MARGIN_MS) }
 }
 
+/**
+ * The instants from the earliest of `starts` to the latest, as bounds on a stored `started_at`: a
+ * Date read back holds milliseconds, the column microseconds (a row written by SQL's now()), so the
+ * upper bound is a millisecond later.
+ */
+export function startedAtSpan(starts: readonly Date[]): StartedAtWindow {
+  const times = starts.map((start) => start.getTime())
+  return { from: new Date(Math.min(...times)), to: new Date(Math.max(...times) + 1) }
+}
+
 /** The window as a TypeORM condition on `startedAt`: a `where` spread with it reads only its partitions. */
 export function startedAtWithin(window: StartedAtWindow | null): { startedAt?: FindOperator<Date> } {
   return window === null ? {} : { startedAt: Between(window.from, window.to) }
