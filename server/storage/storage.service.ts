@@ -31,8 +31,9 @@ const TABLES_SQL = `
               ELSE l.reltuples / l.relpages * (pg_relation_size(l.oid) / current_setting('block_size')::float8)
          END) AS "estimatedRows"
   FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
-  CROSS JOIN LATERAL pg_partition_tree(t.oid) p JOIN pg_class l ON l.oid = p.relid
-  WHERE n.nspname = 'public' AND t.relkind IN ('r', 'p') AND NOT t.relispartition AND p.isleaf
+  CROSS JOIN LATERAL (SELECT relid FROM pg_partition_tree(t.oid) WHERE t.relkind = 'p' AND isleaf UNION ALL SELECT t.oid WHERE t.relkind = 'r') leaf
+  JOIN pg_class l ON l.oid = leaf.relid
+  WHERE n.nspname = 'public' AND t.relkind IN ('r', 'p') AND NOT t.relispartition
   GROUP BY t.relname
   ORDER BY t.relname`
 

@@ -143,7 +143,7 @@ describe('pruning old records', () => {
     const chunksOf = (records: RequestRecord[]) => records.flatMap((record) => Array.from({ length: 100 }, (_, seq) => makeChunk(record.id, seq, 'x'.repeat(500))))
     const generation = (name: string) => Array.from({ length: 100 }, (_, i) => conversationTurnRecord(`${name} ${i}`, 3))
     // A partitioned table's own size is nothing: its partitions hold the rows.
-    const sizeOf = (table: string) => `(SELECT sum(pg_table_size(relid)) FROM pg_partition_tree('${table}'))::int`
+    const sizeOf = (table: string) => `(SELECT coalesce(sum(pg_table_size(relid)), pg_table_size('${table}')) FROM pg_partition_tree('${table}'))::int`
     const sizes = async () => (await store.dataSource.query(`SELECT ${sizeOf('requests')} AS requests, ${sizeOf('stream_chunks')} AS chunks, ${sizeOf('contents')} AS contents`)) as [Record<string, number>]
     const first = generation('space first')
     await storeRecords(store.dataSource, first, chunksOf(first))
