@@ -33,6 +33,7 @@ import { RetentionService } from './retention/retention.service'
 import { createCaptureStore } from './store/capture-store'
 import { openStore } from './store/data-source'
 import { EMBEDDED_BATCH_MAX_BYTES, startEmbeddedPostgres } from './store/embedded/embedded-postgres'
+import { startPartitionUpkeep } from './store/partitions'
 import { createRetentionStore } from './store/retention-store'
 import { recordPricer, withPricing } from './usage/priced-capture-store'
 import { PricesService } from './usage/prices.service'
@@ -76,6 +77,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     throw err
   }
 
+  const partitionUpkeep = await startPartitionUpkeep(dataSource, logger)
   const bus = config.redisUrl ? await connectRedisBus(config.redisUrl, logger) : createMemoryBus()
   // Loads the price book, then costs finished records left without a cost; the writer prices each batch with it.
   const prices = new PricesService({ dataSource, logger })
@@ -90,6 +92,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   } catch (err) {
     await headerRules.close()
     prices.close()
+    partitionUpkeep.stop()
     await bus.close()
     await dataSource.destroy()
     await embedded?.stop()
@@ -194,6 +197,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       lifecycle.draining = true
       // No prune runs through a drain: the one in progress stops after its current batch.
       retentionSchedule?.stop()
+      partitionUpkeep.stop()
       const retentionStopped = retention.close()
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()

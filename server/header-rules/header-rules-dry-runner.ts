@@ -1,6 +1,7 @@
-import type { DataSource } from 'typeorm'
+import { In, type DataSource } from 'typeorm'
 import { UserInputError } from '../graphql/errors'
 import { RequestEntity } from '../store/entities/request.entity'
+import { readByIds, startedAtWithin } from '../store/queries/request-window'
 import { dryRunHeaderRules, type DryRunOutcome } from './dry-run-header-rules'
 import type { HeaderRuleDefinition, ValidHeaderRule } from './header-rule'
 import type { HeaderRulesService } from './header-rules.service'
@@ -18,13 +19,18 @@ export class HeaderRulesDryRunner {
   /** What `definitions` (checked as a create would check them; null: the stored rules) would do to request `requestId`. */
   async dryRun(definitions: readonly HeaderRuleDefinition[] | null, requestId: string): Promise<DryRunOutcome> {
     const rules: ReadonlyArray<ValidHeaderRule & { id?: string }> = definitions === null ? await this.rules.list() : definitions.map((rule, index) => validateHeaderRule(rule, `rules[${index}]`))
-    const row = UUID.test(requestId)
-      ? await this.dataSource.getRepository(RequestEntity).findOne({
-          select: { id: true, path: true, model: true, requestHeaders: true, responseHeaders: true },
-          where: { id: requestId },
-        })
-      : null
-    if (row === null) throw new UserInputError('REQUEST_NOT_FOUND', `No request with id ${requestId}`, 'requestId')
+    const [row] = UUID.test(requestId)
+      ? await readByIds(
+          [requestId],
+          (ids, window) =>
+            this.dataSource.getRepository(RequestEntity).find({
+              select: { id: true, path: true, model: true, requestHeaders: true, responseHeaders: true },
+              where: { id: In(ids), ...startedAtWithin(window) },
+            }),
+          (row) => row.id,
+        )
+      : []
+    if (row === undefined) throw new UserInputError('REQUEST_NOT_FOUND', `No request with id ${requestId}`, 'requestId')
     return dryRunHeaderRules(rules, row)
   }
 }

@@ -8,7 +8,8 @@ import { RequestEntity } from '../store/entities/request.entity'
 import { StreamChunkEntity } from '../store/entities/stream-chunk.entity'
 import { isSearch, requestFilterSql, searchedPartsStatement, type RequestFilterValues } from './request-filter'
 import { readBodySources } from '../store/body-sources'
-import { deleteRequests } from '../store/queries/delete-requests'
+import { deleteRequests, type RequestKey } from '../store/queries/delete-requests'
+import { readByIds, startedAtWithin } from '../store/queries/request-window'
 import { BODY_PROPERTIES, SUMMARY_PROPERTIES, toRequestBodies, toRequestRecord, toRequestSummary, type RequestBodies, type RequestSummary } from '../store/tables/requests.table'
 import { toStreamChunkRecords } from '../store/tables/stream-chunks.table'
 
@@ -98,7 +99,8 @@ export class RequestsService {
       .limit(size + 1)
     if (after) {
       const [startedAt, id] = decodeCursor(after, isRequestCursor)
-      query.andWhere('(r.startedAt, r.id) < (CAST(:afterStartedAt AS timestamptz), CAST(:afterId AS uuid))', {
+      // The row comparison says where the page starts; the bound on startedAt alone lets the planner skip newer weeks' partitions.
+      query.andWhere('(r.startedAt, r.id) < (CAST(:afterStartedAt AS timestamptz), CAST(:afterId AS uuid)) AND r.startedAt <= CAST(:afterStartedAt AS timestamptz)', {
         afterStartedAt: startedAt,
         afterId: id,
       })
@@ -147,14 +149,14 @@ export class RequestsService {
   /** The whole record, bodies included; null when there is no such request (or the id is not a UUID). */
   async get(id: string): Promise<RequestRecord | null> {
     if (!isRecordId(id)) return null
-    const row = await this.#requests.findOneBy({ id })
+    const [row] = await readByIds([id], (ids, window) => this.#requests.findBy({ id: In(ids), ...startedAtWithin(window) }), (row) => row.id)
     return row ? toRequestRecord(row, await readBodySources(this.dataSource, [row])) : null
   }
 
   /** The stored status only: cheap, for deciding whether a request can still stream. */
   async status(id: string): Promise<RequestStatus | null> {
     if (!isRecordId(id)) return null
-    const row = await this.#requests.findOne({ select: { id: true, status: true }, where: { id } })
+    const [row] = await readByIds([id], (ids, window) => this.#requests.find({ select: { id: true, status: true }, where: { id: In(ids), ...startedAtWithin(window) } }), (row) => row.id)
     return row?.status ?? null
   }
 
@@ -166,7 +168,7 @@ export class RequestsService {
   /** Stored chunks of several requests at once, in the order of `ids`. */
   async chunksOf(ids: readonly string[]): Promise<StreamChunkRecord[][]> {
     const valid = ids.filter((id) => isRecordId(id))
-    const rows = valid.length === 0 ? [] : await this.#chunks.findBy({ requestId: In(valid) })
+    const rows = await readByIds(valid, (ids, window) => this.#chunks.findBy({ requestId: In(ids), ...startedAtWithin(window) }), (row) => row.requestId)
     const byRequest = new Map(rows.map((row) => [row.requestId, toStreamChunkRecords(row)]))
     return ids.map((id) => byRequest.get(id) ?? [])
   }
@@ -174,7 +176,11 @@ export class RequestsService {
   /** Bodies of several requests at once, in the order of `ids`; null where a request is gone. */
   async bodiesOf(ids: readonly string[]): Promise<(RequestBodies | null)[]> {
     const valid = ids.filter((id) => isRecordId(id))
-    const rows = valid.length === 0 ? [] : await this.#requests.createQueryBuilder('r').select(BODY_PROPERTIES.map((property) => `r.${property}`)).where({ id: In(valid) }).getMany()
+    const rows = await readByIds(
+      valid,
+      (ids, window) => this.#requests.createQueryBuilder('r').select(BODY_PROPERTIES.map((property) => `r.${property}`)).where({ id: In(ids), ...startedAtWithin(window) }).getMany(),
+      (row) => row.id,
+    )
     const sources = await readBodySources(this.dataSource, rows)
     const byId = new Map(rows.map((row) => [row.id, row]))
     return ids.map((id) => {
@@ -194,12 +200,13 @@ export class RequestsService {
     for (;;) {
       const rows = await (await this.#filtered(filter))
         .select('r.id', 'id')
+        .addSelect('r.startedAt', 'startedAt')
         .andWhere(`r.status <> 'IN_FLIGHT'`)
         .orderBy('r.startedAt', 'ASC')
         .addOrderBy('r.id', 'ASC')
         .limit(DELETE_BATCH_SIZE)
-        .getRawMany<{ id: string }>()
-      if (rows.length > 0) deleted += await deleteRequests(this.dataSource, rows.map((row) => row.id))
+        .getRawMany<RequestKey>()
+      if (rows.length > 0) deleted += await deleteRequests(this.dataSource, rows)
       if (rows.length < DELETE_BATCH_SIZE) return deleted
     }
   }

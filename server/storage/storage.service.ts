@@ -18,17 +18,24 @@ interface TableRow {
   estimatedRows: number | null
 }
 
-/** Only plain tables: a partitioned table has no storage of its own, and its partitions are listed. */
+/**
+ * Each table as one, a partitioned table (requests, stream chunks) with its partitions summed: a
+ * week's partition is storage detail, not a table of the product. The estimate sums those of the
+ * partitions analyzed.
+ */
 const TABLES_SQL = `
-  SELECT c.relname AS "name",
-         pg_total_relation_size(c.oid)::float8 AS "totalBytes",
-         pg_relation_size(c.oid)::float8 AS "heapBytes",
-         CASE WHEN c.reltuples < 0 OR c.relpages = 0 THEN NULL
-              ELSE c.reltuples / c.relpages * (pg_relation_size(c.oid) / current_setting('block_size')::float8)
-         END AS "estimatedRows"
-  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-  WHERE n.nspname = 'public' AND c.relkind = 'r'
-  ORDER BY c.relname`
+  SELECT t.relname AS "name",
+         sum(pg_total_relation_size(l.oid))::float8 AS "totalBytes",
+         sum(pg_relation_size(l.oid))::float8 AS "heapBytes",
+         sum(CASE WHEN l.reltuples < 0 OR l.relpages = 0 THEN NULL
+              ELSE l.reltuples / l.relpages * (pg_relation_size(l.oid) / current_setting('block_size')::float8)
+         END) AS "estimatedRows"
+  FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
+  CROSS JOIN LATERAL (SELECT relid FROM pg_partition_tree(t.oid) WHERE t.relkind = 'p' AND isleaf UNION ALL SELECT t.oid WHERE t.relkind = 'r') leaf
+  JOIN pg_class l ON l.oid = leaf.relid
+  WHERE n.nspname = 'public' AND t.relkind IN ('r', 'p') AND NOT t.relispartition
+  GROUP BY t.relname
+  ORDER BY t.relname`
 
 const quoteIdentifier = (name: string) => `"${name.replace(/"/g, '""')}"`
 

@@ -7,6 +7,7 @@ import { columnNames, type ColumnDescription } from './tables/column'
 import { CONTENT_COLUMNS, CONTENT_LAST_USED_AT, CONTENTS_TABLE } from './tables/contents.table'
 import { COMPLETION_COLUMNS, REQUEST_COLUMNS, REQUESTS_TABLE, type RequestRow } from './tables/requests.table'
 import { framedChunks, STREAM_CHUNK_COLUMNS, STREAM_CHUNKS_TABLE, type StreamChunks } from './tables/stream-chunks.table'
+import { PARTITION_KEY } from './partitions'
 import { RATE_LIMIT_SNAPSHOT_COLUMNS, RATE_LIMIT_SNAPSHOTS_TABLE } from './tables/rate-limit-snapshots.table'
 import type { RateLimitSnapshotRecord } from '../records/rate-limit-snapshot'
 
@@ -27,14 +28,17 @@ const STILL_OPEN = `(${REQUESTS_TABLE}.status = 'IN_FLIGHT' OR ${REQUESTS_TABLE}
 const REQUESTS_UPSERT: RowsStatement<RequestRow> = {
   columns: REQUEST_COLUMNS,
   head: `INSERT INTO ${REQUESTS_TABLE} (${columnNames(REQUEST_COLUMNS)}) VALUES `,
-  tail: ` ON CONFLICT (id) DO UPDATE SET ${COMPLETION_COLUMNS.map(({ name }) => `${name} = EXCLUDED.${name}`).join(', ')} WHERE ${STILL_OPEN}`,
+  tail: ` ON CONFLICT (id, started_at) DO UPDATE SET ${COMPLETION_COLUMNS.map(({ name }) => `${name} = EXCLUDED.${name}`).join(', ')} WHERE ${STILL_OPEN}`,
 }
+
+/** The row's key: its id and its start, which says the partition it is in (see partitions.ts). */
+const KEY_COLUMNS = REQUEST_COLUMNS.filter((column) => column.name === 'id' || column.name === PARTITION_KEY)
 
 /** For a completion whose start row is stored: no request body to bind and send again. */
 const REQUESTS_COMPLETION_UPDATE: RowsStatement<RequestRow> = {
-  columns: [REQUEST_COLUMNS[0]!, ...COMPLETION_COLUMNS],
+  columns: [...KEY_COLUMNS, ...COMPLETION_COLUMNS],
   head: `UPDATE ${REQUESTS_TABLE} SET ${COMPLETION_COLUMNS.map(({ name }) => `${name} = v.${name}`).join(', ')} FROM (VALUES `,
-  tail: `) AS v (id, ${columnNames(COMPLETION_COLUMNS)}) WHERE ${REQUESTS_TABLE}.id = v.id AND ${STILL_OPEN}`,
+  tail: `) AS v (${columnNames(KEY_COLUMNS)}, ${columnNames(COMPLETION_COLUMNS)}) WHERE ${KEY_COLUMNS.map(({ name }) => `${REQUESTS_TABLE}.${name} = v.${name}`).join(' AND ')} AND ${STILL_OPEN}`,
   // A VALUES list types its parameters from nothing: each says what it is.
   typed: true,
 }
@@ -99,7 +103,7 @@ export function buildBatchStatements(ops: readonly CaptureOp[], isStartStored: (
     } else {
       completions.push(row)
     }
-    if (chunks.length > 0) streams.push(streamOf(record.id, chunks))
+    if (chunks.length > 0) streams.push(streamOf(record.id, record.startedAt, chunks))
     if (op.kind === 'complete' && record.rateLimit) snapshots.push(record.rateLimit)
   }
   const contents = [...parts.values()].sort((a, b) => (a.id < b.id ? -1 : 1))
@@ -117,13 +121,13 @@ export function buildBatchStatements(ops: readonly CaptureOp[], isStartStored: (
  * index): chunks of another request, or not numbered from 0 without a gap as the recorder numbers
  * them, are refused as the rows' fault (a TypeError), so the writer sets the op aside.
  */
-function streamOf(requestId: string, chunks: readonly StreamChunkRecord[]): StreamChunks {
+function streamOf(requestId: string, startedAt: Date, chunks: readonly StreamChunkRecord[]): StreamChunks {
   chunks.forEach((chunk, index) => {
     if (chunk.requestId !== requestId || chunk.seq !== index) {
       throw new TypeError(`stream chunk ${chunk.seq} of ${chunk.requestId} cannot be stored as event ${index} of request ${requestId}`)
     }
   })
-  return { requestId, chunks }
+  return { requestId, startedAt, chunks }
 }
 
 /** A multi-row statement: `head`, one parenthesised tuple per row, `tail`. */

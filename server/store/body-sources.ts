@@ -1,6 +1,7 @@
-import type { DataSource, EntityManager } from 'typeorm'
+import { In, type DataSource, type EntityManager } from 'typeorm'
 import { readContentTexts } from './contents/content-texts'
 import type { RequestEntity } from './entities/request.entity'
+import { startedAtSpan, startedAtWithin } from './queries/request-window'
 import { StreamChunkEntity } from './entities/stream-chunk.entity'
 import { framedChunks, toStreamChunkRecords } from './tables/stream-chunks.table'
 
@@ -11,11 +12,12 @@ export interface BodySources {
 }
 
 /** The pieces the bodies of `rows` need, in two queries at most, whatever the number of rows. */
-export async function readBodySources(db: DataSource | EntityManager, rows: ReadonlyArray<Pick<RequestEntity, 'id' | 'requestBodyContentIds' | 'responseSseFromChunks'>>): Promise<BodySources> {
-  const streamed = rows.filter((row) => row.responseSseFromChunks).map((row) => row.id)
+export async function readBodySources(db: DataSource | EntityManager, rows: ReadonlyArray<Pick<RequestEntity, 'id' | 'startedAt' | 'requestBodyContentIds' | 'responseSseFromChunks'>>): Promise<BodySources> {
+  const streamed = rows.filter((row) => row.responseSseFromChunks)
   const [contents, streams] = await Promise.all([
     readContentTexts(db, rows.flatMap((row) => row.requestBodyContentIds ?? [])),
-    streamed.length === 0 ? [] : db.getRepository(StreamChunkEntity).createQueryBuilder('s').where('s.requestId IN (:...ids)', { ids: streamed }).getMany(),
+    // The rows' starts bound the chunks' partitions (a chunk row has its request's start).
+    streamed.length === 0 ? [] : db.getRepository(StreamChunkEntity).findBy({ requestId: In(streamed.map((row) => row.id)), ...startedAtWithin(startedAtSpan(streamed.map((row) => row.startedAt))) }),
   ])
   return { contents, sse: new Map(streams.map((row) => [row.requestId, framedChunks(toStreamChunkRecords(row))])) }
 }

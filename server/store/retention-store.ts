@@ -3,10 +3,12 @@ import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { DataSource } from 'typeorm'
 import { BatchSizer } from './batch-sizer'
 import { CONTENT_REUSE_WINDOW_MS } from './contents/known-contents'
-import { deleteRequests, REQUEST_TABLES } from './queries/delete-requests'
+import { deleteRequests, dependentDeletions, REQUEST_TABLES, type RequestKey } from './queries/delete-requests'
+import { partitionName, partitionWeeks, PARTITION_WEEK_MS, PARTITIONED_TABLES, withShortLocks } from './partitions'
 import { CONTENT_LAST_USED_AT, CONTENTS_TABLE } from './tables/contents.table'
 import { CLAUDE_CODE_EVENTS_TABLE, CLAUDE_CODE_METRIC_POINTS_TABLE } from './tables/claude-code-telemetry.table'
 import { REQUESTS_TABLE } from './tables/requests.table'
+import { USAGE_ROLLUPS_TABLE } from './tables/usage-rollups.table'
 
 /** Most rows one statement deletes unless told otherwise. */
 const MAX_BATCH_SIZE = 500
@@ -65,6 +67,12 @@ export interface RetentionStore {
    * can use. Each statement deletes a batch and commits on its own; then each table deleted from
    * is vacuumed.
    *
+   * A week of requests wholly before the cutoff goes as its partitions (see partitions.ts): the
+   * rows keyed by its requests' ids in unpartitioned tables are deleted a batch at a time, then
+   * the week's partitions are dropped, with its usage rollups, in one short transaction. A week
+   * whose drop cannot have its locks at once (a long read holds the tables) is deleted row by row
+   * with the partly-old week and any old rows of the default partition.
+   *
    * A content goes when its `last_used_at` is older than the cutoff less the reuse window (and a
    * margin, CLOCK_MARGIN_MS). Every write of a request stamps `last_used_at` on the parts it sends,
    * and a writer leaves out only parts it sent within the window (see known-contents): so a part a
@@ -90,13 +98,33 @@ export function createRetentionStore(dataSource: DataSource): RetentionStore {
         { counter: 'telemetryDeleted', tables: [CLAUDE_CODE_METRIC_POINTS_TABLE], deleteBatch: (size) => deleteOlderThan(dataSource, CLAUDE_CODE_METRIC_POINTS_TABLE, 'observed_at', cutoff, size) },
       ]
       let isFirstStatement = true
+      const next = async () => {
+        if (!isFirstStatement) await pause()
+        isFirstStatement = false
+        return !options.signal?.aborted
+      }
+      for (const week of await weeksBefore(dataSource, cutoff)) {
+        const sizer = new BatchSizer(sizing)
+        let after = '00000000-0000-0000-0000-000000000000'
+        for (;;) {
+          if (!(await next())) return { cutoff, ...counts }
+          const size = sizer.size
+          const startedAt = performance.now()
+          const ids = await deleteDependentsOfWeek(dataSource, week, after, size)
+          sizer.took(performance.now() - startedAt)
+          if (ids.length < size) break
+          after = ids.at(-1)!
+        }
+        if (!(await next())) return { cutoff, ...counts }
+        const dropped = await dropWeek(dataSource, week)
+        counts.requestsDeleted += dropped
+        options.onBatch?.({ requestsDeleted: dropped, contentsDeleted: 0 })
+      }
       for (const { counter, deleteBatch } of phases) {
         // Rows of each table cost differently: each phase finds its own size.
         const sizer = new BatchSizer(sizing)
         for (;;) {
-          if (!isFirstStatement) await pause()
-          isFirstStatement = false
-          if (options.signal?.aborted) return { cutoff, ...counts }
+          if (!(await next())) return { cutoff, ...counts }
           const size = sizer.size
           const startedAt = performance.now()
           const deleted = await deleteBatch(size)
@@ -118,8 +146,58 @@ export function createRetentionStore(dataSource: DataSource): RetentionStore {
 
 /** The oldest `limit` requests started before `cutoff` (by `requests_started_at_idx`), deleted with their dependents. */
 async function deleteRequestsStartedBefore(dataSource: DataSource, cutoff: Date, limit: number): Promise<number> {
-  const rows = (await dataSource.query(`SELECT id FROM ${REQUESTS_TABLE} WHERE started_at < $1 ORDER BY started_at, id LIMIT $2`, [cutoff, limit])) as Array<{ id: string }>
-  return deleteRequests(dataSource, rows.map((row) => row.id))
+  const rows = (await dataSource.query(`SELECT id, started_at AS "startedAt" FROM ${REQUESTS_TABLE} WHERE started_at < $1 ORDER BY started_at, id LIMIT $2`, [cutoff, limit])) as RequestKey[]
+  return deleteRequests(dataSource, rows)
+}
+
+/** The weeks whose partitions hold only requests started before `cutoff`, oldest first. */
+async function weeksBefore(dataSource: DataSource, cutoff: Date): Promise<Date[]> {
+  const weeks = new Map<number, Date>()
+  for (const table of PARTITIONED_TABLES) for (const week of await partitionWeeks(dataSource, table)) weeks.set(week.getTime(), week)
+  return [...weeks.values()].filter((week) => week.getTime() + PARTITION_WEEK_MS <= cutoff.getTime()).sort((a, b) => a.getTime() - b.getTime())
+}
+
+/** Deletes the unpartitioned rows of up to `limit` requests of `week` with ids after `after`, in id order; returns their ids. */
+async function deleteDependentsOfWeek(dataSource: DataSource, week: Date, after: string, limit: number): Promise<string[]> {
+  const rows = (await dataSource.query(
+    `WITH batch AS (SELECT id FROM "${partitionName(REQUESTS_TABLE, week)}" WHERE id > $1 ORDER BY id LIMIT $2),
+     ids AS (SELECT array_agg(id) AS ids FROM batch),
+     ${dependentDeletions('(SELECT ids FROM ids)')}
+     SELECT id FROM batch ORDER BY id`,
+    [after, limit],
+  ).catch(ignoreMissingPartition)) as Array<{ id: string }>
+  return rows.map((row) => row.id)
+}
+
+/**
+ * Drops the partitions of `week`, with the unpartitioned rows of requests written there since
+ * their batches were deleted (a record replayed late), and the week's usage rollups: whole 15-minute
+ * slots, so exactly what its requests added. Returns how many requests went; none when the locks
+ * were not had in time, the week being left to the row-by-row deletions.
+ */
+async function dropWeek(dataSource: DataSource, week: Date): Promise<number> {
+  const requests = `"${partitionName(REQUESTS_TABLE, week)}"`
+  let dropped = 0
+  const done = await withShortLocks(dataSource, async (db) => {
+    const [{ exists }] = (await db.query(`SELECT to_regclass($1) IS NOT NULL AS exists`, [requests])) as [{ exists: boolean }]
+    if (exists) {
+      await db.query(`LOCK TABLE ${requests} IN ACCESS EXCLUSIVE MODE`)
+      const [{ count }] = (await db.query(`WITH ids AS (SELECT array_agg(id) AS ids FROM ${requests}), ${dependentDeletions('(SELECT ids FROM ids)')} SELECT count(*)::int AS count FROM ${requests}`)) as [
+        { count: number },
+      ]
+      dropped = count
+    }
+    // The parents in the order capture writes them, requests first, so neither waits on the other in a cycle.
+    for (const table of PARTITIONED_TABLES) await db.query(`DROP TABLE IF EXISTS "${partitionName(table, week)}"`)
+    await db.query(`DELETE FROM ${USAGE_ROLLUPS_TABLE} WHERE slot_start >= $1 AND slot_start < $2`, [week, new Date(week.getTime() + PARTITION_WEEK_MS)])
+  })
+  return done ? dropped : 0
+}
+
+/** A week's partition of requests dropped meanwhile by another prune (another instance) holds nothing left to delete. */
+function ignoreMissingPartition(err: unknown): [] {
+  if ((err as { code?: unknown }).code === '42P01') return []
+  throw err
 }
 
 /**

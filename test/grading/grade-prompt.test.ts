@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { graphql } from '../../client/src/graphql/graphql'
 import { Grader } from '../../server/grading/grader'
 import { GRADE_TOOL_NAME } from '../../server/grading/prompt-grade'
+import { deleteRequests } from '../../server/store/queries/delete-requests'
 import { queryGraphQL } from '../support/graphql-client'
 import { startGraphQLHarness, type GraphQLHarness } from '../support/graphql-harness'
 import { startMockUpstream, type MockUpstream } from '../support/mock-upstream'
@@ -108,11 +109,11 @@ describe('gradePrompt', () => {
     expect(new Date(second.gradePrompt.gradedAt).getTime()).toBeGreaterThanOrEqual(new Date(first.gradePrompt.gradedAt).getTime())
   })
 
-  it('deletes the grade with its request', async () => {
+  it('deletes the grade with its request, as every deletion of requests does', async () => {
     const record = makeRecord({ requestBody: BODY })
     await storeRecords(harness.dataSource, [record])
     await queryGraphQL(gradingUrl, GRADE, { id: record.id })
-    await harness.dataSource.query(`DELETE FROM requests WHERE id = $1`, [record.id])
+    expect(await deleteRequests(harness.dataSource, [record])).toBe(1)
     expect(await harness.dataSource.query(`SELECT 1 FROM prompt_grades WHERE request_id = $1`, [record.id])).toEqual([])
   })
 

@@ -95,7 +95,7 @@ describe('rate-limit snapshots in the store', () => {
     const record = inFlightRecord()
     await createCaptureStore(store.dataSource).writeBatch([completeOp(record, { rateLimit: snapshotOf(record) })], () => false)
 
-    expect(await deleteRequests(store.dataSource, [record.id])).toBe(1)
+    expect(await deleteRequests(store.dataSource, [record])).toBe(1)
     expect(await snapshotRows(record.id)).toBe(0)
   })
 

@@ -23,6 +23,7 @@ export async function storeRecords(dataSource: DataSource, records: RequestRecor
 /** The parts of a raw `requests` row (read with `SELECT *`) that say how its bodies are stored. */
 interface StoredBodyColumns {
   id: string
+  started_at: Date
   request_body: string
   request_body_content_ids: string[] | null
   response_sse: string | null
@@ -35,7 +36,7 @@ interface StoredBodyColumns {
  * test reading the table directly compares with what was sent.
  */
 export async function withWholeBodies<T extends StoredBodyColumns>(dataSource: DataSource, row: T): Promise<T> {
-  const sources = await readBodySources(dataSource, [{ id: row.id, requestBodyContentIds: row.request_body_content_ids, responseSseFromChunks: row.response_sse_from_chunks }])
+  const sources = await readBodySources(dataSource, [{ id: row.id, startedAt: row.started_at, requestBodyContentIds: row.request_body_content_ids, responseSseFromChunks: row.response_sse_from_chunks }])
   return {
     ...row,
     request_body: assembleBody(row.request_body, row.request_body_content_ids, sources.contents),
@@ -63,4 +64,6 @@ export async function backdateRecords(dataSource: DataSource, ids: readonly stri
   const back = `make_interval(days => $2)`
   await dataSource.query(`UPDATE contents SET last_used_at = now() - ${back} WHERE id IN (SELECT unnest(request_body_content_ids) FROM requests WHERE id = ANY($1::uuid[]))`, [ids, days])
   await dataSource.query(`UPDATE requests SET started_at = started_at - ${back}, completed_at = completed_at - ${back} WHERE id = ANY($1::uuid[])`, [ids, days])
+  // A chunk row holds its request's start (the partition key): moved with it.
+  await dataSource.query(`UPDATE stream_chunks SET started_at = started_at - ${back} WHERE request_id = ANY($1::uuid[])`, [ids, days])
 }

@@ -1,17 +1,14 @@
-import { Column, Entity, JoinColumn, OneToOne, PrimaryColumn } from 'typeorm'
+import { Column, Entity, PrimaryColumn } from 'typeorm'
 import type { CriterionGrade } from '../../grading/prompt-grade'
-import { RequestEntity } from './request.entity'
 
 /**
- * The latest grade of a request's prompt (see grading/). Deleted with its request: the foreign key
- * cascades, so retention and deletions need not know of it.
+ * The latest grade of a request's prompt (see grading/). Deleted with its request by whatever
+ * deletes requests (queries/delete-requests, and retention dropping a week): no foreign key ties it
+ * to a partitioned `requests`, whose key holds `started_at` too.
  */
 @Entity({ name: 'prompt_grades' })
 export class PromptGradeEntity {
   @PrimaryColumn({ name: 'request_id', type: 'uuid', primaryKeyConstraintName: 'prompt_grades_pkey' }) requestId: string
-  @OneToOne(() => RequestEntity, { onDelete: 'CASCADE', createForeignKeyConstraints: true })
-  @JoinColumn({ name: 'request_id', foreignKeyConstraintName: 'prompt_grades_request_fkey' })
-  request?: RequestEntity
   @Column('text') model: string
   @Column('double precision') score: number
   @Column('jsonb') criteria: CriterionGrade[]

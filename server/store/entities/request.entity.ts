@@ -16,11 +16,12 @@ import { int8AsNumber } from './column-types'
 @Index('requests_in_flight_run_idx', ['runId'], { where: `"status" = 'IN_FLIGHT'` })
 @Index('requests_uncosted_idx', ['startedAt', 'id'], { where: `"cost_status" IS NULL AND "status" <> 'IN_FLIGHT'` })
 export class RequestEntity {
-  /** UUIDv7 chosen by the proxy, so rows sort by time. */
-  @PrimaryColumn('uuid') id: string
+  /** UUIDv7 chosen by the proxy, so rows sort by time (see request-window for how a lookup uses it). */
+  @PrimaryColumn({ type: 'uuid', primaryKeyConstraintName: 'requests_pkey' }) id: string
 
   @Column('text') status: RequestStatus
-  @Column({ name: 'started_at', type: 'timestamptz' }) startedAt: Date
+  /** The partition key (see partitions.ts), hence in the primary key. */
+  @PrimaryColumn({ name: 'started_at', type: 'timestamptz', primaryKeyConstraintName: 'requests_pkey' }) startedAt: Date
   @Column({ name: 'completed_at', type: 'timestamptz', nullable: true }) completedAt: Date | null
 
   @Column('text') method: string

@@ -158,8 +158,8 @@ export function toRequestBodies(row: RequestEntity, sources: BodySources): Reque
   }
 }
 
-/** Entity properties that hold a row's bodies, with the row's id. */
-export const BODY_PROPERTIES = ['id', ...REQUEST_COLUMNS.filter((column) => column.isBody).map((column) => column.property)] as Array<keyof RequestEntity>
+/** Entity properties that hold a row's bodies, with the row's key (its start says where its stream chunks are). */
+export const BODY_PROPERTIES = ['id', 'startedAt', ...REQUEST_COLUMNS.filter((column) => column.isBody).map((column) => column.property)] as Array<keyof RequestEntity>
 
 /**
  * The record fields of `columns` from an entity row (whose properties are the fields' names);

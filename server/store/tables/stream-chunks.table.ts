@@ -8,6 +8,8 @@ export const STREAM_CHUNKS_TABLE = 'stream_chunks'
 /** The chunks of one response, as one `stream_chunks` row holds them; in seq order from 0 (the recorder keeps the first events of a stream). */
 export interface StreamChunks {
   requestId: string
+  /** The request's start: the partition key (see partitions.ts). */
+  startedAt: Date
   chunks: readonly StreamChunkRecord[]
 }
 
@@ -17,6 +19,7 @@ export const STREAM_CHUNK_COLUMNS: ReadonlyArray<ColumnDescription<StreamChunks>
   { name: 'data', sqlType: 'text[]', property: 'data', bind: (row) => row.chunks.map((chunk) => chunk.data) },
   { name: 'offsets_ms', sqlType: 'double precision[]', property: 'offsetsMs', bind: (row) => row.chunks.map((chunk) => chunk.offsetMs) },
   { name: 'bytes', sqlType: 'integer[]', property: 'bytes', bind: (row) => row.chunks.map((chunk) => chunk.bytes) },
+  { name: 'started_at', sqlType: 'timestamp with time zone', property: 'startedAt', bind: (row) => row.startedAt },
 ]
 
 /** A row read through its entity, as the records of its chunks. */

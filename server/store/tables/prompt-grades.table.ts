@@ -1,0 +1,2 @@
+/** `prompt_grades`: the latest grade of a request's prompt (see grading/). */
+export const PROMPT_GRADES_TABLE = 'prompt_grades'
