@@ -118,7 +118,7 @@ export function createRetentionStore(dataSource: DataSource): RetentionStore {
         if (!(await next())) return { cutoff, ...counts }
         const dropped = await dropWeek(dataSource, week)
         counts.requestsDeleted += dropped
-        options.onBatch?.({ requestsDeleted: dropped, contentsDeleted: 0 })
+        options.onBatch?.({ requestsDeleted: dropped, contentsDeleted: 0, telemetryDeleted: 0 })
       }
       for (const { counter, deleteBatch } of phases) {
         // Rows of each table cost differently: each phase finds its own size.
