@@ -71,4 +71,50 @@ describe('request detail', () => {
     await flushPromises()
     expect(wrapper.text()).toContain(`No request with id ${missing.id}.`)
   })
+
+  it('shows the cost, the 5-minute and 1-hour cache writes, why the cache missed and the rate limits the response reported', async () => {
+    const request = recordedRequest({
+      usage: { inputTokens: 10, outputTokens: 20, cacheCreationInputTokens: 3000, cacheCreation5mInputTokens: 1000, cacheCreation1hInputTokens: 2000, cacheReadInputTokens: 0, thinkingTokens: null },
+      costUsd: 0.0456,
+      cacheMiss: { reason: 'TTL_EXPIRED', causes: ['TTL_EXPIRED', 'TOOLS_CHANGED'], idleSeconds: 420, ttlSeconds: 300, missedTokens: 2500, missCostUsd: 0.0075 },
+      rateLimit: {
+        observedAt: '2026-01-15T09:00:00.000Z',
+        unifiedStatus: 'allowed',
+        unified5hUtilization: 0,
+        unified5hReset: '2026-01-15T12:00:00.000Z',
+        unified7dUtilization: 0.42,
+        unified7dReset: '2026-01-20T00:00:00.000Z',
+        unifiedRepresentativeClaim: 'five_hour',
+        requestsRemaining: null,
+        requestsLimit: null,
+        tokensRemaining: null,
+        tokensLimit: null,
+        retryAfterSeconds: null,
+      },
+    })
+    const wrapper = mount(RequestDetail, { props: { id: request.id, status: request.status }, global: { provide: server(request) } })
+    await flushPromises()
+
+    const text = wrapper.text()
+    expect(text).toContain('$0.0456')
+    expect(text).toContain('3,000 (5 min 1,000, 1 h 2,000)')
+    expect(text).toContain('cache expired, tools changed; idle 7 min 0 s against a 5-minute cache: 2,500 tokens written again, $0.0075')
+    // A utilization of 0 is a reading, not an absence.
+    expect(text).toContain('0% used')
+    expect(text).toContain('42% used')
+    expect(text).toContain('five_hour')
+    expect(text).not.toContain('Tokens left')
+  })
+
+  it('never shows an unknown price as $0', async () => {
+    const request = recordedRequest({ costUsd: null, costStatus: 'UNKNOWN_MODEL' })
+    const wrapper = mount(RequestDetail, { props: { id: request.id, status: request.status }, global: { provide: server(request) } })
+    await flushPromises()
+    expect(wrapper.text()).toContain('— (no price for this model)')
+    expect(wrapper.text()).not.toContain('$0.00')
+  })
 })
+
+function server(request: ReturnType<typeof recordedRequest>) {
+  return createFakeGraphQLServer({ rows: [request] }).provide
+}

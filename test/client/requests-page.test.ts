@@ -108,6 +108,28 @@ describe('requests page', () => {
     wrapper.unmount()
   })
 
+  it('queries a time range, read in the viewer\'s clock, and one conversation, and clears them again', async () => {
+    const server = createFakeGraphQLServer({ rows: [recordedRequest()] })
+    const wrapper = await mountPage(server)
+    await flushPromises()
+
+    await wrapper.get('input[name="from"]').setValue('2026-01-15T09:00')
+    await wrapper.get('input[name="to"]').setValue('2026-01-15T10:30')
+    await wrapper.get('input[name="conversation"]').setValue('0190a000-0000-7000-8000-00000000c0de')
+    await wrapper.get('input[name="conversation"]').trigger('change')
+    await flushPromises()
+    const lastQuery = () => server.operations.filter((operation) => operation.kind === 'query').at(-1)
+    expect(lastQuery()?.variables).toMatchObject({
+      filter: { from: new Date('2026-01-15T09:00').toISOString(), to: new Date('2026-01-15T10:30').toISOString(), conversationId: '0190a000-0000-7000-8000-00000000c0de' },
+    })
+
+    await wrapper.get('form[role="search"] button[type="button"]').trigger('click')
+    await flushPromises()
+    expect(lastQuery()?.variables).toMatchObject({ filter: {} })
+    expect((wrapper.get('input[name="from"]').element as HTMLInputElement).value).toBe('')
+    wrapper.unmount()
+  })
+
   it('queries again with the chosen status, and subscribes without it so listed rows still get their final status', async () => {
     const server = createFakeGraphQLServer({ rows: [recordedRequest()] })
     const wrapper = await mountPage(server)

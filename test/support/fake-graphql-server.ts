@@ -195,7 +195,11 @@ export function recordedRequest(overrides: Partial<RequestDetail> = {}): Request
     errorCode: null,
     ttfbMs: 320,
     durationMs: 1840,
-    usage: { inputTokens: 1200, outputTokens: 345, cacheCreationInputTokens: 0, cacheReadInputTokens: 9000, thinkingTokens: null },
+    usage: { inputTokens: 1200, outputTokens: 345, cacheCreationInputTokens: 0, cacheCreation5mInputTokens: 0, cacheCreation1hInputTokens: 0, cacheReadInputTokens: 9000, thinkingTokens: null },
+    costUsd: 0.0123,
+    costStatus: 'PRICED',
+    cacheMiss: null,
+    rateLimit: null,
     upstreamRequestId: 'req_011CTest',
     userAgent: 'claude-cli/2.1.3 (external, cli)',
     apiKeyFingerprint: 'key:3f9a1c2b',
@@ -210,6 +214,7 @@ export function recordedRequest(overrides: Partial<RequestDetail> = {}): Request
 
 /** The row a list shows for a recorded request (what live events carry). */
 export function summaryOf(request: RequestDetail): RequestSummary {
-  const { upstreamRequestId, userAgent, apiKeyFingerprint, requestHeaders, requestBodyText, responseHeaders, responseBodyText, responseSse, ...summary } = request
-  return summary
+  const { upstreamRequestId, userAgent, apiKeyFingerprint, requestHeaders, requestBodyText, responseHeaders, responseBodyText, responseSse, cacheMiss, rateLimit, ...summary } = request
+  const { cacheCreation5mInputTokens, cacheCreation1hInputTokens, ...usage } = summary.usage ?? {}
+  return { ...summary, usage: summary.usage && (usage as NonNullable<RequestSummary['usage']>) }
 }

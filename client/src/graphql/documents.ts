@@ -34,6 +34,8 @@ const REQUEST_SUMMARY_FIELDS = graphql(`
       cacheReadInputTokens
       thinkingTokens
     }
+    costUsd
+    costStatus
   }
 `)
 
@@ -70,6 +72,32 @@ export const REQUEST_DETAIL = graphql(
         responseHeaders
         responseBodyText
         responseSse
+        usage {
+          cacheCreation5mInputTokens
+          cacheCreation1hInputTokens
+        }
+        cacheMiss {
+          reason
+          causes
+          idleSeconds
+          ttlSeconds
+          missedTokens
+          missCostUsd
+        }
+        rateLimit {
+          observedAt
+          unifiedStatus
+          unified5hUtilization
+          unified5hReset
+          unified7dUtilization
+          unified7dReset
+          unifiedRepresentativeClaim
+          requestsRemaining
+          requestsLimit
+          tokensRemaining
+          tokensLimit
+          retryAfterSeconds
+        }
       }
     }
   `,
