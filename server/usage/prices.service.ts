@@ -32,6 +32,13 @@ export interface SetPriceResult {
  */
 export type PriceStoredHook = (manager: EntityManager, before: PriceRow | null, after: PriceRow) => Promise<void>
 
+/** Which override a clearPrice removes: the model's price key, the date it took effect and its tier. */
+export interface OverrideKey {
+  model: string
+  effectiveFrom: Date
+  minInputTokens: number
+}
+
 const OVERRIDES = 'price_overrides'
 const OVERRIDE_COLUMNS = `id, model, effective_from, min_input_tokens::text, input_usd_per_mtok::text, output_usd_per_mtok::text, cache_write_5m_usd_per_mtok::text,
   cache_write_1h_usd_per_mtok::text, cache_read_usd_per_mtok::text, batch_multiplier::text, geo_multipliers, web_search_usd_per_thousand::text, note`
@@ -123,6 +130,28 @@ export class PricesService implements PricingSource, SettingsSection<PriceInputV
     const updated = await this.#reload()
     const recostedRequests = await this.#inTurn(() => this.#recostModel(updated, row.model, row.effectiveFrom))
     return { price: toPriceRow(stored), recostedRequests }
+  }
+
+  /**
+   * Removes one override, so the shipped price (or an earlier override) applies again, then
+   * re-costs the finished requests of its model started since it took effect; null when there is
+   * no such override. `onCleared` runs in the deletion's transaction (the audit).
+   */
+  async clearPrice(key: OverrideKey, onCleared?: (manager: EntityManager, before: PriceRow) => Promise<void>): Promise<SetPriceResult | null> {
+    const removed = await this.#dataSource.transaction(async (manager) => {
+      // TypeORM answers a DELETE with [rows, affected count].
+      const [[row]] = (await manager.query(`DELETE FROM ${OVERRIDES} WHERE model = $1 AND effective_from = $2 AND min_input_tokens = $3 RETURNING ${OVERRIDE_COLUMNS}`, [
+        key.model,
+        key.effectiveFrom,
+        key.minInputTokens,
+      ])) as [OverrideRow[], number]
+      if (row !== undefined) await onCleared?.(manager, toPriceRow(row))
+      return row
+    })
+    if (removed === undefined) return null
+    const updated = await this.#reload()
+    const recostedRequests = await this.#inTurn(() => this.#recostModel(updated, key.model, key.effectiveFrom))
+    return { price: toPriceRow(removed), recostedRequests }
   }
 
   /** The overrides, in the form setPrice takes: the settings document's `prices`. */

@@ -1,4 +1,6 @@
 import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql'
+import { GraphQLSafeInt } from 'graphql-scalars'
+import { UserInputError } from '../graphql/errors'
 import type { OperationClient } from '../graphql/graphql-server'
 import type { SettingsAudit } from '../settings/settings-audit'
 import type { PricesService } from './prices.service'
@@ -40,6 +42,22 @@ export class UsageResolver {
         ctx.client,
       ),
     )
+    return { price: toPrice(result.price), recostedRequests: result.recostedRequests }
+  }
+
+  @Mutation(() => SetPriceResult, {
+    description: 'Removes one price override (its model, date and tier, as `prices` lists it), so the shipped price applies again, then re-costs the finished requests of that model started since. `price` is the override removed.',
+  })
+  async clearPrice(
+    @Ctx() ctx: UsageContext,
+    @Arg('model', () => String, { description: 'The override\'s model, as `prices` lists it.' }) model: string,
+    @Arg('effectiveFrom', () => Date) effectiveFrom: Date,
+    @Arg('minInputTokens', () => GraphQLSafeInt, { defaultValue: 0 }) minInputTokens: number,
+  ): Promise<SetPriceResult> {
+    const result = await ctx.prices.clearPrice({ model, effectiveFrom, minInputTokens }, (manager, before) =>
+      ctx.settingsAudit.record(manager, { section: 'prices', action: 'clearPrice', summary: `${before.model} from ${before.effectiveFrom.toISOString().slice(0, 10)}: override removed`, before, after: null }, ctx.client),
+    )
+    if (result === null) throw new UserInputError('PRICE_OVERRIDE_NOT_FOUND', `No price override of ${model} from ${effectiveFrom.toISOString()} at ${minInputTokens} input tokens`, 'model')
     return { price: toPrice(result.price), recostedRequests: result.recostedRequests }
   }
 }

@@ -180,7 +180,7 @@ describe('settings page: prices', () => {
     wrapper.unmount()
   })
 
-  it('clears one override by importing the exported overrides less that one, and leaves the others', async () => {
+  it('clears one override with clearPrice, naming its model, date and tier, and leaves the others', async () => {
     const effectiveFrom = '2026-01-01T00:00:00.000Z'
     const sonnet = shippedPrice({ id: 'override-1', source: 'OVERRIDE', inputUsdPerMTok: '2', effectiveFrom })
     const haiku = shippedPrice({ id: 'override-2', model: 'claude-haiku-4-5', source: 'OVERRIDE', inputUsdPerMTok: '0.5', effectiveFrom })
@@ -188,10 +188,8 @@ describe('settings page: prices', () => {
     await wrapper.find('button[aria-label="Clear override of claude-sonnet-4-5"]').trigger('click')
     await flushPromises()
 
-    const imported = sent('ImportSettings').at(-1)?.variables as { document: { format: string; prices: Array<{ model: string }> } }
-    expect(imported.document.format).toBe('claudescope-settings')
-    expect(imported.document.prices.map((price) => price.model)).toEqual(['claude-haiku-4-5'])
-    expect(Object.keys(imported.document)).not.toContain('headerRules')
+    expect(sent('ClearPrice').map((operation) => operation.variables)).toEqual([{ model: 'claude-sonnet-4-5', effectiveFrom, minInputTokens: 0 }])
+    expect(sent('ImportSettings')).toHaveLength(0)
     const rows = wrapper.findAll('.price-book tbody tr').map((row) => row.text())
     expect(rows).toEqual([expect.stringContaining('shipped'), expect.stringContaining('claude-haiku-4-5')])
     expect(wrapper.find('.price-book .outcome').text()).toContain('re-costed with the shipped price')

@@ -129,6 +129,26 @@ describe('settings export and import', () => {
     expect(data.settingsChanges[0]).toMatchObject({ action: 'importSettings', summary: `imported ${document.prices.length} price overrides in place of 0` })
   })
 
+  it('clears one override with clearPrice, audited, re-costing its history, and refuses one that does not exist', async () => {
+    const record = makeRecord({ model: 'claude-cleared-model', startedAt: new Date('2026-02-01T00:00:00Z'), completedAt: new Date('2026-02-01T00:00:01Z') })
+    await storeRecords(harness.dataSource, [record])
+    const costOf = async () => (await gqlData<{ request: { costUsd: number | null; costStatus: string } }>(harness.url, `query ($id: ID!) { request(id: $id) { costUsd costStatus } }`, { id: record.id })).request
+    const override = { model: 'claude-cleared-model', effectiveFrom: '2026-01-01T00:00:00.000Z' }
+    await gqlData(harness.url, `mutation ($price: PriceInput!) { setPrice(price: $price) { recostedRequests } }`, { price: { ...override, inputUsdPerMTok: 2, outputUsdPerMTok: 10 } })
+    expect(await costOf()).toEqual({ costUsd: 0.00007, costStatus: 'PRICED' })
+
+    const CLEAR = `mutation ($model: String!, $effectiveFrom: DateTime!) { clearPrice(model: $model, effectiveFrom: $effectiveFrom) { price { model inputUsdPerMTok } recostedRequests } }`
+    const cleared = await gqlData<{ clearPrice: { price: { model: string; inputUsdPerMTok: string }; recostedRequests: number } }>(harness.url, CLEAR, override)
+    expect(cleared.clearPrice).toEqual({ price: { model: 'claude-cleared-model', inputUsdPerMTok: '2' }, recostedRequests: 1 })
+    // No shipped price for this model: its cost is unknown again, never $0.
+    expect(await costOf()).toEqual({ costUsd: null, costStatus: 'UNKNOWN_MODEL' })
+    const data = await gqlData<{ settingsChanges: Change[] }>(harness.url, `query { settingsChanges(first: 1, section: "prices") { action summary before after } }`)
+    expect(data.settingsChanges[0]).toMatchObject({ action: 'clearPrice', summary: 'claude-cleared-model from 2026-01-01: override removed', before: { inputUsdPerMTok: '2' }, after: null })
+
+    const again = await gql(harness.url, CLEAR, override)
+    expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'PRICE_OVERRIDE_NOT_FOUND', argument: 'model' })
+  })
+
   it('refuses a price in the document that setPrice would refuse, naming the entry, and changes nothing', async () => {
     const before = (await gqlData<{ exportSettings: { prices: unknown[] } }>(harness.url, EXPORT)).exportSettings.prices
     const document = { format: 'claudescope-settings', version: 1, prices: [{ model: 'claude-x', effectiveFrom: '2026-01-01T00:00:00Z', inputUsdPerMTok: -1, outputUsdPerMTok: 1 }] }

@@ -115,7 +115,13 @@ export function createFakeSettingsApi(options: { rules?: HeaderRuleInput[]; pric
         audit('prices', 'importSettings', `imported ${kept.length} price overrides`)
       }
       return { importSettings: Object.keys(sections) }
-      return { importSettings: sections }
+    },
+    ClearPrice: ({ model, effectiveFrom, minInputTokens }) => {
+      const gone = prices.find((price) => price.source === 'OVERRIDE' && price.model === model && price.effectiveFrom === effectiveFrom && price.minInputTokens === minInputTokens)
+      if (!gone) throw new FakeGraphQLError('PRICE_OVERRIDE_NOT_FOUND', `No price override of ${String(model)}`, 'model')
+      prices.splice(prices.indexOf(gone), 1)
+      audit('prices', 'clearPrice', `${gone.model} from ${gone.effectiveFrom.slice(0, 10)}: override removed`)
+      return { clearPrice: { price: gone, recostedRequests: 3 } }
     },
     SettingsChanges: () => ({ settingsChanges: changes.map((change) => ({ ...change })) }),
   }

@@ -1,8 +1,7 @@
 import { ref, shallowRef, watch, type Ref, type ShallowRef } from 'vue'
 import { useGraphQLClient } from '../graphql/client'
 import { dataOrProblem, problemOf, type OperationProblem } from '../graphql/operation-error'
-import type { JsonValue } from '../graphql/graphql'
-import { EXPORT_SETTINGS, IMPORT_SETTINGS, PRICE_BOOK, SET_PRICE, type Price, type PriceInput } from '../graphql/settings-documents'
+import { CLEAR_PRICE, PRICE_BOOK, SET_PRICE, type Price, type PriceInput } from '../graphql/settings-documents'
 
 /** How far back the models without a price are looked for. */
 const UNPRICED_LOOKBACK_MS = 30 * 24 * 3600 * 1000
@@ -20,11 +19,7 @@ export interface PriceBook {
   clearOverride(price: Price): Promise<void>
 }
 
-/**
- * The price book and its overrides. The API has no mutation that removes one override, so clearing
- * goes through importSettings with the exported overrides less that one: the same validation,
- * audit and re-costing as any import, in one transaction.
- */
+/** The price book and its overrides, with the models seen lately that have no price. */
 export function usePriceBook(): PriceBook {
   const client = useGraphQLClient()
   const prices = shallowRef<readonly Price[]>([])
@@ -62,17 +57,9 @@ export function usePriceBook(): PriceBook {
       return recostedRequests
     },
     async clearOverride(price) {
-      const document = (await dataOrProblem(client.value.query(EXPORT_SETTINGS, {}, { requestPolicy: 'network-only' }).toPromise())).exportSettings as { [key: string]: JsonValue }
-      const overrides = Array.isArray(document.prices) ? (document.prices as Array<{ [key: string]: JsonValue }>) : []
-      const kept = overrides.filter(
-        (override) => !(override.model === price.model && sameInstant(override.effectiveFrom, price.effectiveFrom) && Number(override.minInputTokens ?? 0) === price.minInputTokens),
-      )
-      await dataOrProblem(client.value.mutation(IMPORT_SETTINGS, { document: { format: document.format ?? null, version: document.version ?? null, prices: kept } }).toPromise())
+      await dataOrProblem(client.value.mutation(CLEAR_PRICE, { model: price.model, effectiveFrom: price.effectiveFrom, minInputTokens: price.minInputTokens }).toPromise())
       await reload()
     },
   }
 }
 
-function sameInstant(a: unknown, b: string): boolean {
-  return typeof a === 'string' && new Date(a).getTime() === new Date(b).getTime()
-}

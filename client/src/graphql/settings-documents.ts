@@ -205,6 +205,21 @@ export type HeaderRuleAction = HeaderRule['action']
 export type HeaderRulesDryRun = ResultOf<typeof DRY_RUN_HEADER_RULES>['dryRunHeaderRules']
 export type RecentRequest = ResultOf<typeof RECENT_REQUESTS>['requests']['nodes'][number]
 export type Price = ResultOf<typeof PRICE_FIELDS>
+/** Removes one override (model, date and tier as the price book lists them). */
+export const CLEAR_PRICE = graphql(
+  `
+    mutation ClearPrice($model: String!, $effectiveFrom: DateTime!, $minInputTokens: SafeInt!) {
+      clearPrice(model: $model, effectiveFrom: $effectiveFrom, minInputTokens: $minInputTokens) {
+        price {
+          ...PriceFields
+        }
+        recostedRequests
+      }
+    }
+  `,
+  [PRICE_FIELDS],
+)
+
 export type PriceInput = VariablesOf<typeof SET_PRICE>['price']
 export type PriceBookData = ResultOf<typeof PRICE_BOOK>
 export type SetPriceData = ResultOf<typeof SET_PRICE>
