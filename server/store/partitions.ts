@@ -102,7 +102,13 @@ export async function createWeekPartition(db: Queryable, table: PartitionedTable
   const to = new Date(weekStart.getTime() + PARTITION_WEEK_MS).toISOString()
   const stray = `"${defaultPartitionName(table)}" WHERE ${PARTITION_KEY} >= '${from}' AND ${PARTITION_KEY} < '${to}'`
   const [{ strays }] = (await db.query(`SELECT EXISTS (SELECT 1 FROM ${stray}) AS strays`)) as [{ strays: boolean }]
-  if (strays) await db.query(`CREATE TEMPORARY TABLE partition_strays AS WITH moved AS (DELETE FROM ${stray} RETURNING *) SELECT * FROM moved`)
+  // Deleted through the parent, whose week has no partition yet: a statement on the default
+  // partition by name would not fire the parent's statement-level triggers (the usage rollups').
+  if (strays) {
+    await db.query(
+      `CREATE TEMPORARY TABLE partition_strays AS WITH moved AS (DELETE FROM "${table}" WHERE ${PARTITION_KEY} >= '${from}' AND ${PARTITION_KEY} < '${to}' RETURNING *) SELECT * FROM moved`,
+    )
+  }
   await db.query(`CREATE TABLE "${name}" PARTITION OF "${table}" FOR VALUES FROM ('${from}') TO ('${to}')`)
   if (strays) {
     await db.query(`INSERT INTO "${table}" SELECT * FROM partition_strays`)

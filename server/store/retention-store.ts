@@ -8,7 +8,7 @@ import { partitionName, partitionWeeks, PARTITION_WEEK_MS, PARTITIONED_TABLES, w
 import { CONTENT_LAST_USED_AT, CONTENTS_TABLE } from './tables/contents.table'
 import { CLAUDE_CODE_EVENTS_TABLE, CLAUDE_CODE_METRIC_POINTS_TABLE } from './tables/claude-code-telemetry.table'
 import { REQUESTS_TABLE } from './tables/requests.table'
-import { USAGE_ROLLUPS_TABLE } from './tables/usage-rollups.table'
+import { USAGE_HOUR_ROLLUPS_TABLE, USAGE_ROLLUPS_TABLE } from './tables/usage-rollups.table'
 
 /** Most rows one statement deletes unless told otherwise. */
 const MAX_BATCH_SIZE = 500
@@ -189,7 +189,10 @@ async function dropWeek(dataSource: DataSource, week: Date): Promise<number> {
     }
     // The parents in the order capture writes them, requests first, so neither waits on the other in a cycle.
     for (const table of PARTITIONED_TABLES) await db.query(`DROP TABLE IF EXISTS "${partitionName(table, week)}"`)
-    await db.query(`DELETE FROM ${USAGE_ROLLUPS_TABLE} WHERE slot_start >= $1 AND slot_start < $2`, [week, new Date(week.getTime() + PARTITION_WEEK_MS)])
+    // A dropped partition fires no trigger: its rollups go by hand. A week is whole hours and slots.
+    for (const rollups of [USAGE_ROLLUPS_TABLE, USAGE_HOUR_ROLLUPS_TABLE]) {
+      await db.query(`DELETE FROM ${rollups} WHERE slot_start >= $1 AND slot_start < $2`, [week, new Date(week.getTime() + PARTITION_WEEK_MS)])
+    }
   })
   return done ? dropped : 0
 }

@@ -41,15 +41,17 @@ async function partitionsScanned(sql: string, parameters: unknown[]): Promise<st
 
 const exists = async (name: string) => ((await store.dataSource.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [name])) as [{ present: boolean }])[0].present
 
-/** What the usage rollups count of finished requests, and what the requests themselves hold. */
-async function rollupTotals(): Promise<{ rolledUp: { requests: number; inputTokens: number }; stored: { requests: number; inputTokens: number } }> {
-  const [rolledUp] = (await store.dataSource.query(
-    `SELECT coalesce(sum(requests), 0)::int AS requests, coalesce(sum(input_tokens), 0)::int AS "inputTokens" FROM usage_rollups WHERE grain = 'model'`,
-  )) as [{ requests: number; inputTokens: number }]
+type Totals = { requests: number; inputTokens: number }
+
+/** What the usage rollups (15-minute and hourly) count of finished requests, and what the requests themselves hold. */
+async function rollupTotals(): Promise<{ rolledUp: Totals; rolledUpHourly: Totals; stored: Totals }> {
+  const rolledUpIn = async (table: string) =>
+    ((await store.dataSource.query(`SELECT coalesce(sum(requests), 0)::int AS requests, coalesce(sum(input_tokens), 0)::int AS "inputTokens" FROM ${table} WHERE grain = 'model'`)) as [Totals])[0]
+  const [rolledUp, rolledUpHourly] = [await rolledUpIn('usage_rollups'), await rolledUpIn('usage_hour_rollups')]
   const [stored] = (await store.dataSource.query(`SELECT count(*)::int AS requests, coalesce(sum(input_tokens), 0)::int AS "inputTokens" FROM requests WHERE status <> 'IN_FLIGHT'`)) as [
     { requests: number; inputTokens: number },
   ]
-  return { rolledUp, stored }
+  return { rolledUp, rolledUpHourly, stored }
 }
 
 describe('time-partitioned requests and stream chunks', () => {
@@ -183,6 +185,7 @@ describe('time-partitioned requests and stream chunks', () => {
     }
     const rollups = await rollupTotals()
     expect(rollups.rolledUp).toEqual(rollups.stored)
+    expect(rollups.rolledUpHourly).toEqual(rollups.stored)
     expect((await new RequestsService(store.dataSource).get(fresh.id))?.requestBody).toBe(fresh.requestBody)
   })
 })
