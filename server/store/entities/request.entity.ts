@@ -14,6 +14,11 @@ import { int8AsNumber } from './column-types'
 @Index('requests_status_idx', ['status'])
 @Index('requests_api_key_idx', ['apiKeyFingerprint', 'startedAt'])
 @Index('requests_in_flight_run_idx', ['runId'], { where: `"status" = 'IN_FLIGHT'` })
+// Trigram and array indexes for body search: TypeORM cannot declare GIN operator classes, so the
+// migration creates them and the schema builder is told to leave them alone.
+@Index('requests_request_body_trgm_idx', { synchronize: false })
+@Index('requests_response_body_trgm_idx', { synchronize: false })
+@Index('requests_content_ids_idx', { synchronize: false })
 @Index('requests_uncosted_idx', ['startedAt', 'id'], { where: `"cost_status" IS NULL AND "status" <> 'IN_FLIGHT'` })
 export class RequestEntity {
   /** UUIDv7 chosen by the proxy, so rows sort by time (see request-window for how a lookup uses it). */
