@@ -1,26 +1,17 @@
-import { onScopeDispose, ref, shallowRef, watch, type Ref, type ShallowRef } from 'vue'
-import { useGraphQLClient } from '../graphql/client'
+import type { Client } from '@urql/core'
+import type { Ref } from 'vue'
 import { REQUEST_EVENTS, REQUESTS_PAGE, type RequestFilter, type RequestSummary } from '../graphql/documents'
+import { usePagedList, type PagedList } from './use-paged-list'
 
-export type ListState = 'idle' | 'loading' | 'done' | 'error'
+export type { ListState } from './use-paged-list'
 
-export interface RequestList {
-  /** Newest first. Replaced, never mutated, on every change: a shallowRef is enough to track it. */
-  items: Readonly<ShallowRef<readonly RequestSummary[]>>
-  /** `idle`: more pages may follow; `done`: every matching request is loaded. */
-  state: Readonly<Ref<ListState>>
-  error: Readonly<ShallowRef<Error | null>>
-  /** Matching requests on the server, loaded or not; null until the first page arrives. */
-  totalCount: Readonly<Ref<number | null>>
-  /** Fetches the next page. Does nothing while a page is loading or when all are in; after an error it retries. */
-  loadMore(): Promise<void>
+/** Newest first. */
+export interface RequestList extends PagedList<RequestSummary> {
   /**
    * Fetches the newest page again and merges it in, after live events may have been lost; returns
    * how many of its request events the list had missed (a start or an end each).
    */
   catchUp(): Promise<number>
-  /** Starts over from the first page, as a change of filter does. */
-  reload(): void
 }
 
 export interface RequestListOptions {
@@ -30,47 +21,48 @@ export interface RequestListOptions {
 
 /**
  * The requests matching `filter`, a page at a time, kept live: requests that start are prepended
- * and requests that end are updated in place by id. A change of filter or of client (a new token)
- * starts over. Rows older than the loaded pages are left for `loadMore` to bring, in order.
+ * and requests that end are updated in place by id. Rows older than the loaded pages are left for
+ * `loadMore` to bring, in order.
  */
 export function useRequestList(filter: Ref<RequestFilter>, options: RequestListOptions = {}): RequestList {
-  const client = useGraphQLClient()
   const pageSize = options.pageSize ?? 50
-  const items = shallowRef<readonly RequestSummary[]>([])
-  const state = ref<ListState>('idle')
-  const error = shallowRef<Error | null>(null)
-  const totalCount = ref<number | null>(null)
-  let endCursor: string | null = null
-  /** Bumped by every restart, so a page that arrives for an older filter or client is dropped. */
-  let generation = 0
-  let live: { unsubscribe(): void } | null = null
-
-  async function loadMore(): Promise<void> {
-    if (state.value === 'loading' || state.value === 'done') return
-    const started = generation
-    state.value = 'loading'
-    const variables = { filter: filter.value, first: pageSize, after: endCursor }
-    const result = await client.value.query(REQUESTS_PAGE, variables, { requestPolicy: 'network-only' }).toPromise()
-    if (started !== generation) return
-    if (!result.data) {
-      error.value = result.error ?? new Error('The server returned no data for the request list')
-      state.value = 'error'
-      return
-    }
-    const page = result.data.requests
-    items.value = mergePage(items.value, page.nodes)
-    totalCount.value = page.totalCount
-    endCursor = page.pageInfo.endCursor
-    error.value = null
-    state.value = page.pageInfo.hasNextPage ? 'idle' : 'done'
-  }
+  const list = usePagedList(
+    filter,
+    {
+      what: 'request list',
+      fetchPage: fetchRequestsPage,
+      mergePage,
+      /**
+       * Status is checked here rather than by the server: a request's status changes over its life,
+       * and a row already listed must still receive its final status when that no longer matches.
+       */
+      follow(client, value, live) {
+        const { statuses, ...serverFilter } = value
+        return client.subscription(REQUEST_EVENTS, { filter: serverFilter }).subscribe((result) => {
+          const request = result.data?.requestEvents.request
+          if (!request) return
+          const rows = live.items.value
+          const at = rows.findIndex((row) => row.id === request.id)
+          if (at !== -1) {
+            const next = rows.slice()
+            next[at] = furtherAlong(next[at]!, request)
+            live.items.value = next
+          } else if ((!statuses?.length || statuses.includes(request.status)) && !isBeyond(rows, live.isComplete(), request)) {
+            live.items.value = insertInOrder(rows, request)
+            if (live.totalCount.value !== null) live.totalCount.value++
+          }
+        })
+      },
+    },
+    { pageSize },
+  )
 
   async function catchUp(): Promise<number> {
-    const started = generation
-    const result = await client.value.query(REQUESTS_PAGE, { filter: filter.value, first: pageSize, after: null }, { requestPolicy: 'network-only' }).toPromise()
-    if (started !== generation || !result.data) return 0
-    const { nodes, totalCount: total } = result.data.requests
-    const known = new Map(items.value.map((row) => [row.id, row.status]))
+    const result = await list.whileCurrent((client, value) => fetchRequestsPage(client, value, pageSize, null))
+    if (!result?.page) return 0
+    const { nodes, totalCount } = result.page
+    const rows = list.live.items.value
+    const known = new Map(rows.map((row) => [row.id, row.status]))
     let missed = 0
     for (const node of nodes) {
       const status = known.get(node.id)
@@ -78,57 +70,25 @@ export function useRequestList(filter: Ref<RequestFilter>, options: RequestListO
       else if (status !== node.status && node.status !== 'IN_FLIGHT') missed++
     }
     // Rows older than the loaded pages are left to loadMore, as live rows are.
-    const oldestLoaded = items.value.at(-1)
-    const fresh = state.value === 'done' || !oldestLoaded ? nodes : nodes.filter((node) => !isNewer(oldestLoaded, node))
-    items.value = mergePage(items.value, fresh)
-    totalCount.value = total
+    const fresh = nodes.filter((node) => !isBeyond(rows, list.live.isComplete(), node))
+    list.live.items.value = mergePage(rows, fresh)
+    list.live.totalCount.value = totalCount
     return missed
   }
 
-  /**
-   * Status is checked here rather than by the server: a request's status changes over its life, and
-   * a row already listed must still receive its final status when that no longer matches.
-   */
-  function follow(): void {
-    live?.unsubscribe()
-    const { statuses, ...serverFilter } = filter.value
-    live = client.value.subscription(REQUEST_EVENTS, { filter: serverFilter }).subscribe((result) => {
-      const request = result.data?.requestEvents.request
-      if (!request) return
-      const at = items.value.findIndex((row) => row.id === request.id)
-      if (at !== -1) {
-        const next = items.value.slice()
-        next[at] = furtherAlong(next[at]!, request)
-        items.value = next
-      } else if ((!statuses?.length || statuses.includes(request.status)) && !isBeyondLoadedPages(request)) {
-        items.value = insertInOrder(items.value, request)
-        if (totalCount.value !== null) totalCount.value++
-      }
-    })
-  }
+  const { items, state, error, totalCount, loadMore, reload } = list
+  return { items, state, error, totalCount, loadMore, catchUp, reload }
+}
 
-  function isBeyondLoadedPages(request: RequestSummary): boolean {
-    const oldest = items.value.at(-1)
-    return state.value !== 'done' && oldest !== undefined && isNewer(oldest, request)
-  }
+async function fetchRequestsPage(client: Client, filter: RequestFilter, first: number, after: string | null) {
+  const result = await client.query(REQUESTS_PAGE, { filter, first, after }, { requestPolicy: 'network-only' }).toPromise()
+  return { page: result.data?.requests ?? null, error: result.error }
+}
 
-  function restart(): void {
-    generation++
-    items.value = []
-    state.value = 'idle'
-    error.value = null
-    totalCount.value = null
-    endCursor = null
-    follow()
-    void loadMore()
-  }
-
-  watch(filter, restart, { deep: true })
-  watch(client, restart)
-  restart()
-  onScopeDispose(() => live?.unsubscribe())
-
-  return { items, state, error, totalCount, loadMore, catchUp, reload: restart }
+/** True when `request` is older than every loaded row while more pages remain: loadMore brings it, in order. */
+function isBeyond(rows: readonly RequestSummary[], complete: boolean, request: RequestSummary): boolean {
+  const oldest = rows.at(-1)
+  return !complete && oldest !== undefined && isNewer(oldest, request)
 }
 
 /** Newest first, as the server orders them: by start time, then by id (UUIDv7, time-ordered). */
