@@ -1,39 +1,26 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import Anthropic from '@anthropic-ai/sdk'
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ensureClientBuilt, hasChromium, launchChromium, openDashboard as openDashboardPage, ROOT } from '../support/browser'
-import { startApp, type TestApp } from '../support/start-app'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { appInBrowser, hasChromium, openDashboard as openDashboardPage, ROOT } from '../support/browser'
 import { sdkClient } from '../support/sdk-client'
 import { waitFor } from '../support/wait'
 
 const SCREENSHOT = path.join(ROOT, 'docs/screenshot.png')
 
 describe.skipIf(!hasChromium)('dashboard in a real browser', () => {
-  let app: TestApp
-  let browser: Browser
+  const dashboard = appInBrowser()
 
-  beforeAll(async () => {
-    ensureClientBuilt()
-    app = await startApp()
-    browser = await launchChromium()
-  }, 120_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await app?.close()
-  })
-
-  const openDashboard = () => openDashboardPage(browser, app)
+  const openDashboard = () => openDashboardPage(dashboard.browser, dashboard.app)
 
   it('shows the empty state, then a request sent through the proxy appears live, finishes in place and opens in the detail panel', async () => {
     const { page, problems } = await openDashboard()
-    await page.getByText(`ANTHROPIC_BASE_URL=${app.url} claude`).waitFor()
+    await page.getByText(`ANTHROPIC_BASE_URL=${dashboard.app.url} claude`).waitFor()
     // A reload would lose this marker: the row must arrive over the subscription.
     await page.evaluate(() => Object.assign(window, { loadedOnce: true }))
 
-    const anthropic = sdkClient(app.url)
+    const anthropic = sdkClient(dashboard.app.url)
     const prompt = 'Say hello to the dashboard test'
     const stream = anthropic.messages.stream(
       { model: 'claude-sonnet-4-6', max_tokens: 256, messages: [{ role: 'user', content: prompt }] },
@@ -63,7 +50,7 @@ describe.skipIf(!hasChromium)('dashboard in a real browser', () => {
   it('shows an Edit call in the detail as a diff beside its result, and hostile markdown as inert text', async () => {
     const { page, problems } = await openDashboard()
     const hostile = 'Check [this](javascript:alert(1)) and [docs](https://example.com/docs) <img src=x onerror="window.hacked=1"> <script>window.hacked=2</script> ![pixel](https://tracker.invalid/p.gif)'
-    await sdkClient(app.url).messages.create({
+    await sdkClient(dashboard.app.url).messages.create({
       model: 'claude-sonnet-4-6',
       max_tokens: 64,
       messages: [

@@ -1,11 +1,9 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ensureClientBuilt, hasChromium, launchChromium, openDashboard, ROOT } from '../support/browser'
+import { describe, expect, it } from 'vitest'
+import { appInBrowser, hasChromium, openDashboard, ROOT } from '../support/browser'
 import { MOCK_HEADERS } from '../support/mock-upstream'
 import { sdkClient } from '../support/sdk-client'
-import { startApp, type TestApp } from '../support/start-app'
 
 /** Small enough for the docs, large enough to show the list beside the detail. */
 const VIEWPORT = { width: 1280, height: 800 }
@@ -14,23 +12,11 @@ const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOT === '1'
 const SCREENSHOTS = { requests: path.join(ROOT, 'docs/screenshot-requests.png'), live: path.join(ROOT, 'docs/screenshot-live.png') }
 
 describe.skipIf(!hasChromium)('live requests in a real browser', () => {
-  let app: TestApp
-  let browser: Browser
-
-  beforeAll(async () => {
-    ensureClientBuilt()
-    app = await startApp()
-    browser = await launchChromium()
-  }, 120_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await app?.close()
-  })
+  const dashboard = appInBrowser()
 
   it('follows a new stream token by token before it ends, then shows its stored detail without a reload, all by keyboard', async () => {
-    const { page, problems } = await openDashboard(browser, app, VIEWPORT)
-    const anthropic = sdkClient(app.url)
+    const { page, problems } = await openDashboard(dashboard.browser, dashboard.app, VIEWPORT)
+    const anthropic = sdkClient(dashboard.app.url)
     await anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'Title for this chat?' }] })
     await anthropic.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 256, stream: true, messages: [{ role: 'user', content: 'Think first' }] }, { headers: { [MOCK_HEADERS.scenario]: 'stream-thinking' } })
     await page.locator('tbody tr.request-row').nth(1).waitFor()
@@ -51,7 +37,7 @@ describe.skipIf(!hasChromium)('live requests in a real browser', () => {
     await live.getByText('I will look up that account.').waitFor()
     await live.locator('.block-tool-use').getByText('{"account_id": 1234567').waitFor()
     expect(await live.getByRole('status').textContent()).toContain('Streaming…')
-    const held = app.upstream.requests.at(-1)!
+    const held = dashboard.app.upstream.requests.at(-1)!
     expect(held.response.finished).toBe(false)
     expect(held.response.chunks).toHaveLength(9)
     if (UPDATE_SCREENSHOTS) {
@@ -59,7 +45,7 @@ describe.skipIf(!hasChromium)('live requests in a real browser', () => {
       await page.screenshot({ path: SCREENSHOTS.live })
     }
 
-    app.upstream.openGate('live-view')
+    dashboard.app.upstream.openGate('live-view')
     const message = await finalMessage
     expect(message.stop_reason).toBe('tool_use')
     const detail = page.locator('aside')

@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ensureClientBuilt, hasChromium, launchChromium, ROOT } from '../support/browser'
+import type { BrowserContext, Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { appInBrowser, hasChromium, ROOT } from '../support/browser'
 import { sdkClient } from '../support/sdk-client'
-import { startApp, type TestApp } from '../support/start-app'
+import { startApp } from '../support/start-app'
 
 const SETTINGS_SCREENSHOT = path.join(ROOT, 'docs/screenshot-settings.png')
 const DARK_SCREENSHOT = path.join(ROOT, 'docs/screenshot-dark.png')
@@ -13,37 +13,25 @@ const VIEWPORT = { width: 1280, height: 800 }
 const ask = (content: string) => ({ model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user' as const, content }] })
 
 describe.skipIf(!hasChromium)('settings page in a real browser', () => {
-  let app: TestApp
-  let browser: Browser
-
-  beforeAll(async () => {
-    ensureClientBuilt()
-    app = await startApp()
-    browser = await launchChromium()
-  }, 120_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await app?.close()
-  })
+  const dashboard = appInBrowser()
 
   /** A fresh browser profile (own localStorage) whose script errors fail the test. */
   async function openPage(path: string, colorScheme: 'light' | 'dark'): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-    const context = await browser.newContext({ viewport: VIEWPORT, colorScheme })
+    const context = await dashboard.browser.newContext({ viewport: VIEWPORT, colorScheme })
     const page = await context.newPage()
     const problems: string[] = []
     page.on('pageerror', (error) => problems.push(error.message))
     page.on('console', (message) => {
       if (message.type() === 'error') problems.push(message.text())
     })
-    await page.goto(`${app.url}${path}`)
+    await page.goto(`${dashboard.app.url}${path}`)
     return { context, page, problems }
   }
 
-  const lastUpstreamHeaders = () => app.upstream.requests.at(-1)!.headers
+  const lastUpstreamHeaders = () => dashboard.app.upstream.requests.at(-1)!.headers
 
   it('adds a header rule in the browser that the next proxied request carries upstream, shows a refusal beside its field, and dry-runs it', async () => {
-    const anthropic = sdkClient(app.url)
+    const anthropic = sdkClient(dashboard.app.url)
     await anthropic.messages.create(ask('before any rule'))
     expect(lastUpstreamHeaders()['x-team']).toBeUndefined()
 
@@ -110,7 +98,7 @@ describe.skipIf(!hasChromium)('settings page in a real browser', () => {
 
     await page.keyboard.press('g')
     await page.keyboard.press('s')
-    await page.waitForURL(`${app.url}/settings`)
+    await page.waitForURL(`${dashboard.app.url}/settings`)
     await page.getByRole('heading', { name: 'Prices' }).waitFor()
     if (process.env.UPDATE_SCREENSHOT === '1') await page.screenshot({ path: DARK_SCREENSHOT })
 
@@ -127,14 +115,14 @@ describe.skipIf(!hasChromium)('settings page in a real browser', () => {
     await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor({ state: 'hidden' })
     await page.keyboard.press('g')
     await page.keyboard.press('r')
-    await page.waitForURL(`${app.url}/requests`)
+    await page.waitForURL(`${dashboard.app.url}/requests`)
     expect(problems).toEqual([])
     await context.close()
   }, 60_000)
 
   it('asks for the dashboard token on a deep link and opens the page linked to once it is given', async () => {
     const guarded = await startApp({ env: { DASHBOARD_TOKEN: 'e2e-dashboard-token' } })
-    const context = await browser.newContext({ viewport: VIEWPORT })
+    const context = await dashboard.browser.newContext({ viewport: VIEWPORT })
     try {
       const page = await context.newPage()
       await page.goto(`${guarded.url}/settings`)

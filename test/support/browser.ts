@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
-import type { TestApp } from './start-app'
+import { afterAll, beforeAll } from 'vitest'
+import { startApp, type TestApp } from './start-app'
 import { waitFor } from './wait'
 
 /** Debian's Chromium (CI installs it); never a browser download. */
@@ -27,6 +28,31 @@ export function launchChromium(): Promise<Browser> {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   })
+}
+
+/**
+ * For the tests of the enclosing describe: a fresh app (dashboard built if need be) and a headless
+ * Chromium, both closed after them. Read `app` and `browser` inside the tests, once they are started.
+ */
+export function appInBrowser(): { readonly app: TestApp; readonly browser: Browser } {
+  const started: { app?: TestApp; browser?: Browser } = {}
+  beforeAll(async () => {
+    ensureClientBuilt()
+    started.app = await startApp()
+    started.browser = await launchChromium()
+  }, 120_000)
+  afterAll(async () => {
+    await started.browser?.close()
+    await started.app?.close()
+  })
+  return {
+    get app() {
+      return started.app!
+    },
+    get browser() {
+      return started.browser!
+    },
+  }
 }
 
 /**
