@@ -2,7 +2,7 @@
 /** The database's size figures, as the `storage` query reports them. */
 export interface StorageFigures {
   databaseBytes: number
-  tables: { name: string; totalBytes: number; rows: number }[]
+  tables: { name: string; totalBytes: number; indexBytes: number; rows: number }[]
 }
 
 const PAGE_SIZE = 100
@@ -22,7 +22,7 @@ export class ClaudescopeApi {
   }
 
   async storage(): Promise<StorageFigures> {
-    return (await this.#query<{ storage: StorageFigures }>('{ storage { databaseBytes tables { name totalBytes rows } } }')).storage
+    return (await this.#query<{ storage: StorageFigures }>('{ storage { databaseBytes tables { name totalBytes indexBytes rows } } }')).storage
   }
 
   /** Every request started at or after `from`, with its body's size. */

@@ -123,7 +123,7 @@ function describeFailure(target: string, turns: number, readBack: ReadBack): str
   return lines.join(' ')
 }
 
-/** How much each table grew, in MiB, and its rows. */
+/** How much each table grew, in MiB, of which its indexes, and its rows. */
 function growthTable(growth: { target: string; before: StorageFigures; after: StorageFigures }[]): string {
   const names = [...new Set(growth.flatMap(({ after }) => after.tables.map((t) => t.name)))]
   const rows = growth.map(({ target, before, after }) => [
@@ -132,8 +132,9 @@ function growthTable(growth: { target: string; before: StorageFigures; after: St
       const was = before.tables.find((t) => t.name === name)
       const now = after.tables.find((t) => t.name === name)
       if (!now) return '–'
-      return `${fmt((now.totalBytes - (was?.totalBytes ?? 0)) / MiB, 2)} (+${now.rows - (was?.rows ?? 0)} rows)`
+      const grew = (bytes: (t: StorageFigures['tables'][number]) => number) => fmt((bytes(now) - (was ? bytes(was) : 0)) / MiB, 2)
+      return `${grew((t) => t.totalBytes)} (indexes ${grew((t) => t.indexBytes)}; +${now.rows - (was?.rows ?? 0)} rows)`
     }),
   ])
-  return table(['growth by table, MiB', ...names], rows)
+  return table(['growth by table, MiB (of which indexes)', ...names], rows)
 }

@@ -13,6 +13,7 @@ export interface StorageOptions {
 interface TableRow {
   name: string
   totalBytes: number
+  indexBytes: number
   heapBytes: number
   /** The planner's way: rows per page at the last ANALYZE times the pages now; null before any ANALYZE. */
   estimatedRows: number | null
@@ -26,6 +27,7 @@ interface TableRow {
 const TABLES_SQL = `
   SELECT t.relname AS "name",
          sum(pg_total_relation_size(l.oid))::float8 AS "totalBytes",
+         sum(pg_indexes_size(l.oid))::float8 AS "indexBytes",
          sum(pg_relation_size(l.oid))::float8 AS "heapBytes",
          sum(CASE WHEN l.reltuples < 0 OR l.relpages = 0 THEN NULL
               ELSE l.reltuples / l.relpages * (pg_relation_size(l.oid) / current_setting('block_size')::float8)
@@ -58,11 +60,11 @@ export class StorageService {
   }
 
   /** A large table that was never analyzed has no estimate: it is counted all the same. */
-  async #withRows({ name, totalBytes, heapBytes, estimatedRows }: TableRow): Promise<TableStorage> {
+  async #withRows({ heapBytes, estimatedRows, ...sizes }: TableRow): Promise<TableStorage> {
     if (heapBytes > this.#exactCountMaxHeapBytes && estimatedRows !== null) {
-      return { name, totalBytes, rows: Math.round(estimatedRows), rowsExact: false }
+      return { ...sizes, rows: Math.round(estimatedRows), rowsExact: false }
     }
-    const [counted] = (await this.#dataSource.query(`SELECT count(*)::float8 AS "rows" FROM public.${quoteIdentifier(name)}`)) as { rows: number }[]
-    return { name, totalBytes, rows: counted!.rows, rowsExact: true }
+    const [counted] = (await this.#dataSource.query(`SELECT count(*)::float8 AS "rows" FROM public.${quoteIdentifier(sizes.name)}`)) as { rows: number }[]
+    return { ...sizes, rows: counted!.rows, rowsExact: true }
   }
 }

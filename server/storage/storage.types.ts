@@ -4,6 +4,7 @@ import { Field, Float, ObjectType } from 'type-graphql'
 export class TableStorage {
   @Field(() => String) name: string
   @Field(() => Float, { description: 'Bytes on disk: the table, its TOAST (large values) and its indexes.' }) totalBytes: number
+  @Field(() => Float, { description: 'Of totalBytes, the bytes of its indexes (body search\'s trigram indexes among them).' }) indexBytes: number
   @Field(() => Float, { description: 'Rows: counted when the table is small, else the planner\'s estimate (see rowsExact).' }) rows: number
   @Field(() => Boolean, { description: 'Whether rows was counted rather than estimated.' }) rowsExact: boolean
 }

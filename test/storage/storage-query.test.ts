@@ -16,7 +16,7 @@ afterAll(() => harness.close())
 const STORAGE = graphql(`query Storage {
   storage {
     databaseBytes
-    tables { name totalBytes rows rowsExact }
+    tables { name totalBytes indexBytes rows rowsExact }
   }
 }`)
 type Storage = ResultOf<typeof STORAGE>['storage']
@@ -40,7 +40,10 @@ describe('storage query', () => {
     expect(names).toContain('stream_chunks')
     expect(names.some((name) => name.startsWith('pg_'))).toBe(false)
     expect(storage.databaseBytes).toBeGreaterThanOrEqual(sumOfTables(storage))
-    for (const table of storage.tables) expect(table.totalBytes).toBeGreaterThanOrEqual(0)
+    for (const table of storage.tables) {
+      expect(table.indexBytes).toBeGreaterThan(0) // every table has its primary key's index
+      expect(table.totalBytes).toBeGreaterThanOrEqual(table.indexBytes)
+    }
   })
 
   it('reports growing database and table sizes, and the exact row count, as records are stored', async () => {
@@ -54,6 +57,8 @@ describe('storage query', () => {
     // The messages are stored once each in `contents`, the rest of each body in `requests`.
     expect(sumOfTables(after) - sumOfTables(before)).toBeGreaterThanOrEqual(storedBytes)
     expect(tableOf(after, 'contents').rows - tableOf(before, 'contents').rows).toBe(20)
+    // Body search indexes every stored part's text.
+    expect(tableOf(after, 'contents').indexBytes).toBeGreaterThan(tableOf(before, 'contents').indexBytes)
     expect(tableOf(after, 'requests').rows - tableOf(before, 'requests').rows).toBe(20)
     expect(tableOf(after, 'requests').rowsExact).toBe(true)
   })
