@@ -93,6 +93,27 @@ describe('request filter', () => {
     expect(await perRequest.count(filter)).toBe(inMemory.length)
   })
 
+  it.each([
+    ['read through the body indexes and sorted', {}],
+    ['found walking the newest requests', { sparseSearchLimit: 0 }],
+  ])('pages a search newest first, two at a time, when its matches are %s', async (_how, options) => {
+    const pager = new RequestsService(harness.dataSource, options)
+    const filter = { search: 'e' }
+    const newestFirst = corpus
+      .filter((record) => matchesRequestFilter(filter, record))
+      .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || (a.id < b.id ? 1 : -1))
+      .map((r) => r.id)
+    expect(newestFirst.length).toBeGreaterThan(4)
+    const paged: string[] = []
+    let after: string | null = null
+    do {
+      const page = await pager.list(filter, 2, after)
+      paged.push(...page.nodes.map((n) => n.id))
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null
+    } while (after)
+    expect(paged).toEqual(newestFirst)
+  })
+
   it('treats hostile search text as plain text and leaves the table intact', async () => {
     const { requests } = await queryGraphQL(
       harness.url,
