@@ -1,14 +1,14 @@
 /** The embedded database's wire server, in this process: large messages, and a client that sends faster than PGlite runs. */
 import { PGlite } from '@electric-sql/pglite'
 import { createHash, randomBytes } from 'node:crypto'
-import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { Client } from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { embeddedDatabaseUrl, embeddedSocketPath } from '../../server/store/embedded/embedded-socket'
-import { EMBEDDED_EXTENSIONS, embeddedStartParams } from '../../server/store/embedded/pglite-settings'
+import { EMBEDDED_EXTENSIONS, EMBEDDED_SETTINGS, embeddedStartParams } from '../../server/store/embedded/pglite-settings'
 import { PgliteWireServer, typedMessage } from '../../server/store/embedded/pglite-wire-server'
 import { WireMessageReader } from '../../server/store/embedded/wire-message-reader'
 import { once, waitFor } from '../support/wait'
@@ -102,4 +102,32 @@ describe('the embedded wire server', () => {
       await holder.end()
     }
   }, 60_000)
+})
+
+describe("the embedded wire server's checkpoints", () => {
+  it('runs CHECKPOINT by itself, so the write-ahead log shrinks back to max_wal_size after more than that was written', async () => {
+    const own = mkdtempSync(path.join(os.tmpdir(), 'claudescope-wal-'))
+    const dataDir = path.join(own, 'pglite')
+    cpSync(inject('pgliteTemplateDir'), dataDir, { recursive: true })
+    const walDb = await PGlite.create({ dataDir, startParams: embeddedStartParams(), extensions: EMBEDDED_EXTENSIONS })
+    const walServer = new PgliteWireServer({ db: walDb, path: embeddedSocketPath(own), maxConnections: 2, checkpointIntervalMs: 50 })
+    await walServer.start()
+    const client = new Client({ connectionString: embeddedDatabaseUrl(own) })
+    const segments = () => readdirSync(path.join(dataDir, 'pg_wal')).filter((name) => /^[0-9A-F]{24}$/.test(name)).length
+    // What max_wal_size keeps, in 16 MiB segments (the settings test checks it is applied).
+    const kept = Number.parseInt(EMBEDDED_SETTINGS.max_wal_size, 10) / 16
+    try {
+      await client.connect()
+      await client.query('CREATE TABLE filler (v text)')
+      // About 25 MB of log per statement, 150 MB in all: more than twice what a checkpoint keeps.
+      for (let i = 0; i < 6; i++) await client.query(`INSERT INTO filler SELECT repeat(md5(g::text), 30) FROM generate_series(1, 25000) g`)
+      const written = walServer.checkpoints
+      await waitFor(() => walServer.checkpoints > written && segments() <= kept, `a checkpoint to leave at most ${kept} log segments`, 30_000)
+    } finally {
+      await client.end()
+      await walServer.stop()
+      await walDb.close()
+      rmSync(own, { recursive: true, force: true })
+    }
+  }, 120_000)
 })

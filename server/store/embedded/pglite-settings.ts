@@ -18,11 +18,17 @@ const { pg_trgm } = require('@electric-sql/pglite/contrib/pg_trgm') as { pg_trgm
  * (8MB, temporary tables, which nothing of ours creates) stay at PostgreSQL's defaults: they are
  * taken only when used.
  *
+ * `max_wal_size` and `min_wal_size` bound the write-ahead log a checkpoint leaves behind (the
+ * wire server runs one every half minute; single-user PostgreSQL runs none by itself): initdb's
+ * 1GB kept up to 1 GB of recycled segments on disk for a database that may hold a few MB.
+ *
  * Given on PGlite's command line, these override initdb's postgresql.conf; `SHOW` reports them.
  */
 export const EMBEDDED_SETTINGS = {
   shared_buffers: '16MB',
   maintenance_work_mem: '16MB',
+  max_wal_size: '64MB',
+  min_wal_size: '32MB',
 } as const
 
 /** PGlite's own start parameters with EMBEDDED_SETTINGS added, for `PGlite.create({ startParams })`. */

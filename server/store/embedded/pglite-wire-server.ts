@@ -17,6 +17,11 @@ import { WireMessageReader } from './wire-message-reader'
  * What a connection sends waits in memory until PGlite runs it; past `maxQueuedBytes` the server
  * stops reading from that connection until it has, so a client that pipelines without waiting
  * for answers fills its own buffers, not this process.
+ *
+ * PGlite is PostgreSQL in single-user mode, where no checkpointer runs and writing never triggers
+ * a checkpoint: no write-ahead log segment is ever recycled, and pg_wal grows with every write for
+ * as long as the process lives (4.3 GB beside a 481 MB database after the usage bench's seed). So
+ * the server runs CHECKPOINT itself every `checkpointIntervalMs`, between two connections' turns.
  */
 export interface PgliteWireServerOptions {
   db: PGlite
@@ -31,9 +36,15 @@ export interface PgliteWireServerOptions {
    * sequence at a time and never reaches it. @default 4 MiB
    */
   maxQueuedBytes?: number
+  /**
+   * Milliseconds between two CHECKPOINTs, each run when no connection holds the session; after
+   * one, the log segments beyond `max_wal_size` are removed (see EMBEDDED_SETTINGS). @default 30_000
+   */
+  checkpointIntervalMs?: number
 }
 
 const DEFAULT_MAX_QUEUED_BYTES = 4 * 1024 * 1024
+const DEFAULT_CHECKPOINT_INTERVAL_MS = 30_000
 
 const SSL_REQUEST_CODE = 80877103
 const GSSENC_REQUEST_CODE = 80877104
@@ -61,6 +72,14 @@ interface Farewell {
   farewell: true
 }
 
+/** The server's own turn to checkpoint (it belongs to no connection, so an owner's turns go first). */
+interface Checkpoint {
+  connection?: undefined
+  checkpoint: true
+}
+
+type QueueItem = Batch | Farewell | Checkpoint
+
 interface Connection {
   socket: net.Socket
   reader: WireMessageReader
@@ -80,16 +99,26 @@ export class PgliteWireServer {
   readonly #maxQueuedBytes: number
   readonly #server: net.Server
   readonly #connections = new Set<Connection>()
-  #queue: (Batch | Farewell)[] = []
+  #queue: QueueItem[] = []
   /** The connection the session belongs to until its sequence or transaction ends. */
   #owner: Connection | undefined
   #draining: Promise<void> | undefined
+  readonly #checkpointTimer: NodeJS.Timeout
+  #checkpoints = 0
 
   constructor(options: PgliteWireServerOptions) {
     this.#db = options.db
     this.#options = options
     this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES
     this.#server = net.createServer((socket) => this.#accept(socket))
+    this.#checkpointTimer = setInterval(() => {
+      if (!this.#queue.some((item) => 'checkpoint' in item)) this.#schedule({ checkpoint: true })
+    }, options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS).unref()
+  }
+
+  /** CHECKPOINTs run since start. */
+  get checkpoints(): number {
+    return this.#checkpoints
   }
 
   /** Bytes received from clients and not yet run, over all connections. */
@@ -118,6 +147,7 @@ export class PgliteWireServer {
 
   /** Stops listening, drops every connection, and resolves once PGlite is no longer running their messages. */
   async stop(): Promise<void> {
+    clearInterval(this.#checkpointTimer)
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()))
     for (const connection of this.#connections) connection.socket.destroy()
     await closed
@@ -190,20 +220,21 @@ export class PgliteWireServer {
     }
   }
 
-  #schedule(item: Batch | Farewell): void {
+  #schedule(item: QueueItem): void {
     this.#queue.push(item)
     this.#draining ??= this.#drain().finally(() => (this.#draining = undefined))
   }
 
   async #drain(): Promise<void> {
     for (let item = this.#nextItem(); item; item = this.#nextItem()) {
-      if ('farewell' in item) await this.#farewell(item.connection)
+      if ('checkpoint' in item) await this.#checkpoint()
+      else if ('farewell' in item) await this.#farewell(item.connection)
       else if (!item.connection.closed) await this.#run(item)
     }
   }
 
   /** The owner's next item while it holds the session (others wait), else the oldest. */
-  #nextItem(): Batch | Farewell | undefined {
+  #nextItem(): QueueItem | undefined {
     const owner = this.#owner
     const index = owner ? this.#queue.findIndex((item) => item.connection === owner) : this.#queue.length > 0 ? 0 : -1
     return index < 0 ? undefined : this.#queue.splice(index, 1)[0]
@@ -233,6 +264,19 @@ export class PgliteWireServer {
     }
   }
 
+  async #checkpoint(): Promise<void> {
+    const answer = new WireMessageReader()
+    try {
+      await this.#db.runExclusive(() => this.#db.execProtocolRawStream(CHECKPOINT_MESSAGE, { onRawData: (data) => answer.push(Buffer.from(data)) }))
+      for (let message = answer.next(true); message; message = answer.next(true)) {
+        if (message[0] === ERROR_RESPONSE) throw new Error(message.subarray(5).toString('utf8').replace(/\0/g, ' ').trim())
+      }
+      this.#checkpoints++
+    } catch (err) {
+      process.stderr.write(`pglite-wire-server: CHECKPOINT failed (the write-ahead log grows until one succeeds): ${err instanceof Error ? err.message : String(err)}\n`)
+    }
+  }
+
   /** Ends what a closed connection left open in the shared session, and lets the others in. */
   async #farewell(connection: Connection): Promise<void> {
     this.#queue = this.#queue.filter((item) => item.connection !== connection)
@@ -252,6 +296,8 @@ export class PgliteWireServer {
 
 const SYNC_MESSAGE = typedMessage('S', Buffer.alloc(0))
 const ROLLBACK_MESSAGE = typedMessage('Q', Buffer.from('ROLLBACK\0'))
+const CHECKPOINT_MESSAGE = typedMessage('Q', Buffer.from('CHECKPOINT\0'))
+const ERROR_RESPONSE = 'E'.charCodeAt(0)
 
 /** A typed protocol message: type byte, length, body. */
 export function typedMessage(type: string, body: Buffer): Buffer {
