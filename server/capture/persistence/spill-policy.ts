@@ -28,6 +28,8 @@ export class SpillPolicy {
   #failing = false
   /** Durations of the latest committed writes, oldest first, at most PACE_WINDOW. */
   readonly #recentCommitsMs: number[] = []
+  /** The median of #recentCommitsMs (0 before the first commit), kept as each commit lands. */
+  #usualCommitMs = 0
   readonly #now: () => number
 
   /**
@@ -52,6 +54,8 @@ export class SpillPolicy {
     if (!failed && this.#writeStartedAt !== null) {
       this.#recentCommitsMs.push(this.#now() - this.#writeStartedAt)
       if (this.#recentCommitsMs.length > PACE_WINDOW) this.#recentCommitsMs.shift()
+      const sorted = this.#recentCommitsMs.toSorted((a, b) => a - b)
+      this.#usualCommitMs = sorted[sorted.length >> 1]!
     }
     this.#writeStartedAt = null
     this.#failing = failed
@@ -76,9 +80,7 @@ export class SpillPolicy {
    * `spillAfterMs`. The median, so one slow commit (the end of a hang) does not raise it.
    */
   get stallAfterMs(): number {
-    const sorted = [...this.#recentCommitsMs].sort((a, b) => a - b)
-    const usualMs = sorted.length === 0 ? 0 : sorted[sorted.length >> 1]!
-    return Math.min(this.spillAfterMs * MAX_PATIENCE_FACTOR, Math.max(this.spillAfterMs, STALL_FACTOR * usualMs))
+    return Math.min(this.spillAfterMs * MAX_PATIENCE_FACTOR, Math.max(this.spillAfterMs, STALL_FACTOR * this.#usualCommitMs))
   }
 
   /**
