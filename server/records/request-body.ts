@@ -37,6 +37,22 @@ export function withRequestBody(fields: Omit<RequestRecord, 'requestBody'>, body
   return record
 }
 
+/** Every field of `record` but its request body, which is not read (so not decoded). */
+export function fieldsAroundBody(record: RequestRecord): Omit<RequestRecord, 'requestBody'> {
+  const fields: Record<string, unknown> = {}
+  for (const key of Object.keys(record)) if (key !== 'requestBody') fields[key] = record[key as keyof RequestRecord]
+  return fields as Omit<RequestRecord, 'requestBody'>
+}
+
+/**
+ * A copy of `record` with `changes`, whose body still decodes only when read: a spread would
+ * read the getter and decode every body it copies.
+ */
+export function recordWith(record: RequestRecord, changes: Partial<Omit<RequestRecord, 'requestBody'>>): RequestRecord {
+  const body = bodies.get(record)
+  return body === undefined ? { ...record, ...changes } : withRequestBody({ ...fieldsAroundBody(record), ...changes }, body)
+}
+
 /** What the writer binds for `request_body`: the raw bytes when they store as they are, else the text. */
 export function requestBodyParameter(record: RequestRecord): Buffer | string {
   const body = bodies.get(record)

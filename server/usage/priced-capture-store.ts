@@ -1,6 +1,7 @@
 import type { CaptureOp } from '../records/capture-op'
 import type { RequestRecord } from '../records/request-record'
 import type { CaptureStore } from '../store/capture-store'
+import { recordWith } from '../records/request-body'
 import { costOf } from './cost'
 import type { PriceBook } from './price-book'
 
@@ -40,7 +41,7 @@ function priceOp(op: CaptureOp, book: PriceBook): CaptureOp {
 
 /** A finished record with its cost from `book` (a new object); an in-flight one as it is. */
 function pricedRecord(record: RequestRecord, book: PriceBook): RequestRecord {
-  return record.status === 'IN_FLIGHT' ? record : { ...record, ...costOf(record, book) }
+  return record.status === 'IN_FLIGHT' ? record : recordWith(record, costOf(record, book))
 }
 
 /**

@@ -1,9 +1,12 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import { RequestBody, requestBodyBytesOf, withRequestBody } from '../../server/records/request-body'
 import type { UsageRecord } from '../../server/records/request-record'
 import { cacheMissCostOf, costOf, type CostInput } from '../../server/usage/cost'
 import { PriceBook } from '../../server/usage/price-book'
+import { recordPricer } from '../../server/usage/priced-capture-store'
 import { SHIPPED_ALIASES, SHIPPED_PRICES } from '../../server/usage/price-data'
 import { mergeUsage, toUsageRecord } from '../../server/wire/usage'
+import { makeRecord } from '../support/record-fixtures'
 
 const book = new PriceBook(SHIPPED_PRICES, [], SHIPPED_ALIASES)
 
@@ -111,5 +114,19 @@ describe('cacheMissCostOf', () => {
     expect(cacheMissCostOf(sonnet, 7000, 5000, { serviceTier: 'standard', inferenceGeo: null })).toBe('0.05265')
     expect(cacheMissCostOf(sonnet, 7000, 5000, { serviceTier: 'batch', inferenceGeo: null })).toBe('0.026325')
     expect(cacheMissCostOf(sonnet, 0, 0, { serviceTier: 'standard', inferenceGeo: null })).toBe('0')
+  })
+})
+
+describe('recordPricer', () => {
+  it('prices a captured record without decoding its request body, which still reads back whole when asked', () => {
+    const bytes = Buffer.from('{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"hi"}]}')
+    const decode = vi.spyOn(bytes, 'toString')
+    const { requestBody: _text, ...fields } = makeRecord({ model: 'claude-sonnet-4-5', usage: usage({ inputTokens: 1000, outputTokens: 0 }) })
+    const captured = withRequestBody(fields, new RequestBody(bytes))
+    const priced = recordPricer({ current: () => book })(captured)
+    expect(priced.costUsd).toBe('0.003')
+    expect(decode).not.toHaveBeenCalled()
+    expect(requestBodyBytesOf(priced)).toBe(bytes)
+    expect(priced.requestBody).toBe(bytes.toString('utf8'))
   })
 })
