@@ -95,7 +95,7 @@ describe('rate limits in capture', () => {
     await recorder.whenFinished()
     const { op } = log.find((entry) => 'op' in entry && entry.op.kind === 'complete') as { op: CaptureOp }
 
-    const { ops } = decodeOps(encodeOp(op))
+    const { ops } = decodeOps(Buffer.concat(encodeOp(op)))
 
     expect(ops[0]!.record.rateLimit).toEqual(op.record.rateLimit)
     expect(ops[0]!.record.rateLimit!.observedAt).toBeInstanceOf(Date)
@@ -104,7 +104,7 @@ describe('rate limits in capture', () => {
   it('replays a completion spooled before snapshots existed without one', () => {
     const { rateLimit: _none, ...older } = completeOp(inFlightRecord()).record
 
-    const { ops } = decodeOps(encodeOp({ kind: 'complete', record: older, chunks: [] }))
+    const { ops } = decodeOps(Buffer.concat(encodeOp({ kind: 'complete', record: older, chunks: [] })))
 
     expect(ops[0]!.record.rateLimit).toBeUndefined()
   })

@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises'
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync, statSync, writeFileSync } from 'node:fs'
+import { serialize } from 'node:v8'
 import { crc32 } from 'node:zlib'
 import os from 'node:os'
 import path from 'node:path'
 import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { CaptureOp } from '../../server/capture/capture-op'
-import { RequestBody, withRequestBody } from '../../server/records/request-body'
+import { RequestBody, requestBodyBytesOf, withRequestBody } from '../../server/records/request-body'
 import { Spool } from '../../server/capture/spool/spool'
 import { currentProcessIdentity } from '../../server/files/process-identity'
 import { waitFor } from '../support/wait'
@@ -218,6 +219,52 @@ describe('the capture spool', () => {
     expect((await drain(spool)).map((op) => op.kind + ':' + op.record.id)).toEqual([`complete:${start.record.id}`])
     expect(spool.stats).toMatchObject({ records: 0, bytes: 0 })
     spool.close()
+  })
+
+  it('replays a segment an earlier version wrote, each op one structured clone with its body inside', async () => {
+    const dir = spoolDir()
+    const op = completeOp(1)
+    const { requestBody: _text, ...fields } = op.record
+    const payload = serialize({ kind: op.kind, record: fields, body: Buffer.from(BIG), chunks: op.kind === 'complete' ? op.chunks : [] })
+    const header = Buffer.alloc(8)
+    header.writeUInt32LE(payload.length, 0)
+    header.writeUInt32LE(crc32(payload), 4)
+    writeFileSync(path.join(dir, '0000000000000001.spool'), Buffer.concat([header, payload]))
+    const spool = new Spool({ dir, maxBytes: 1 << 30, logger })
+    const [read] = await drain(spool)
+    expect(read!.record.id).toBe(op.record.id)
+    expect(requestBodyBytesOf(read!.record)).toEqual(Buffer.from(BIG))
+    expect(read!.kind === 'complete' && read!.chunks).toEqual(op.kind === 'complete' && op.chunks)
+    spool.close()
+  })
+
+  it('keeps a body that is not valid UTF-8 as its bytes and a plain text body as its text, and a flipped body byte fails the checksum', async () => {
+    const dir = spoolDir()
+    const first = new Spool({ dir, maxBytes: 1 << 30, logger })
+    const { requestBody: _text, ...fields } = inFlightRecord()
+    const broken = withRequestBody(fields, new RequestBody(Buffer.from([0x7b, 0xff, 0x00, 0x7d])))
+    const text = inFlightRecord({ requestBody: BIG })
+    first.append(startOp(broken))
+    first.append(startOp(text))
+    first.close()
+    const second = new Spool({ dir, maxBytes: 1 << 30, logger })
+    const read = await drain(second)
+    expect(requestBodyBytesOf(read[0]!.record)).toEqual(Buffer.from([0x7b, 0xff, 0x00, 0x7d]))
+    expect(requestBodyBytesOf(read[1]!.record)).toBeNull()
+    expect(read[1]!.record.requestBody).toBe(BIG)
+    second.close()
+
+    const flippedDir = spoolDir()
+    const again = new Spool({ dir: flippedDir, maxBytes: 1 << 30, logger })
+    again.append(startOp(broken))
+    again.close()
+    const file = path.join(flippedDir, readdirSync(flippedDir)[0]!)
+    const bytes = await readFile(file)
+    bytes[bytes.length - 2] ^= 0xff
+    writeFileSync(file, bytes)
+    const third = new Spool({ dir: flippedDir, maxBytes: 1 << 30, logger })
+    expect(await drain(third)).toEqual([])
+    third.close()
   })
 
   it('skips a frame whose checksum holds but whose payload does not decode, and replays the rest', async () => {

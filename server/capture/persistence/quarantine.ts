@@ -40,7 +40,7 @@ export class Quarantine {
   add(op: CaptureOp): boolean {
     try {
       mkdirSync(this.#dir, { recursive: true, mode: 0o700 })
-      appendFileSync(this.#file, encodeOp(op), { mode: 0o600 })
+      appendFileSync(this.#file, Buffer.concat(encodeOp(op)), { mode: 0o600 })
     } catch (err) {
       this.#logger.error({ err, requestId: op.record.id, op: op.kind }, 'could not write a quarantined capture record; it is lost')
       return false

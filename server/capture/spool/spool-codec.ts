@@ -1,39 +1,50 @@
 import { crc32 } from 'node:zlib'
 import { deserialize, serialize } from 'node:v8'
 import type { CaptureOp } from '../capture-op'
-import { RequestBody, requestBodyBytesOf, withRequestBody } from '../../records/request-body'
+import { fieldsAroundBody, RequestBody, requestBodyBytesOf, withRequestBody } from '../../records/request-body'
 import type { RequestRecord, StreamChunkRecord } from '../../records/request-record'
 
 /**
- * On-disk form of capture ops. Each frame is `[payload length u32][crc32 u32][payload]`, the payload
- * a V8 structured-clone of the op (Dates, Buffers and big integers in text survive as they are).
- * The request body travels as its raw bytes, so spooling never decodes a large body.
+ * On-disk form of capture ops. Each frame is `[payload length u32][crc32 u32][payload]`. The
+ * payload is `[format byte][fields length u32][fields][body]`: the fields a V8 structured-clone of
+ * the op without its request body (Dates, Buffers and big integers in text survive as they are),
+ * then the body's raw bytes. So spooling never decodes a large body, nor copies it into the
+ * clone: the body is written from the buffer it was forwarded from and read back as a view into
+ * the segment. Frames of earlier versions hold the whole op as one clone, whose first byte is
+ * V8's version tag, and still decode.
  */
 export const FRAME_HEADER_BYTES = 8
+
+/** First byte of a payload in the current format; a V8 clone (the earlier one) starts with 0xFF. */
+const FORMAT_FIELDS_THEN_BODY = 0x01
+/** The format byte and the fields' length. */
+const PAYLOAD_HEADER_BYTES = 5
 
 interface StoredOp {
   kind: CaptureOp['kind']
   record: Omit<RequestRecord, 'requestBody'>
-  body: Buffer | string
+  /** The body of a record built with a plain string body; absent when the raw bytes follow the fields. */
+  body?: Buffer | string
   chunks?: StreamChunkRecord[]
 }
 
-export function encodeOp(op: CaptureOp): Buffer {
-  const fields: Record<string, unknown> = {}
-  // Copy every field but the body without touching its lazy getter.
-  for (const key of Object.keys(op.record)) if (key !== 'requestBody') fields[key] = op.record[key as keyof RequestRecord]
+/** An op's frame in pieces, to be written one after the other: the body's bytes are never copied. */
+export function encodeOp(op: CaptureOp): Buffer[] {
+  const bytes = requestBodyBytesOf(op.record)
   const stored: StoredOp = {
     kind: op.kind,
-    record: fields as Omit<RequestRecord, 'requestBody'>,
-    body: requestBodyBytesOf(op.record) ?? op.record.requestBody,
+    record: fieldsAroundBody(op.record),
+    ...(bytes === null ? { body: op.record.requestBody } : {}),
     ...(op.kind === 'complete' ? { chunks: op.chunks } : {}),
   }
-  const payload = serialize(stored)
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length)
-  frame.writeUInt32LE(payload.length, 0)
-  frame.writeUInt32LE(crc32(payload), 4)
-  payload.copy(frame, FRAME_HEADER_BYTES)
-  return frame
+  const fields = serialize(stored)
+  const body = bytes ?? Buffer.alloc(0)
+  const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES + PAYLOAD_HEADER_BYTES)
+  header.writeUInt32LE(PAYLOAD_HEADER_BYTES + fields.length + body.length, 0)
+  header.writeUInt8(FORMAT_FIELDS_THEN_BODY, FRAME_HEADER_BYTES)
+  header.writeUInt32LE(fields.length, FRAME_HEADER_BYTES + 1)
+  header.writeUInt32LE(crc32(body, crc32(fields, crc32(header.subarray(FRAME_HEADER_BYTES)))), 4)
+  return [header, fields, body]
 }
 
 /**
@@ -53,7 +64,7 @@ export function readFrame(segment: Buffer, offset: number): Frame {
   const payload = segment.subarray(offset + FRAME_HEADER_BYTES, end)
   if (crc32(payload) !== checksum) return { kind: 'torn' }
   try {
-    return { kind: 'op', op: toOp(deserialize(payload) as StoredOp), end }
+    return { kind: 'op', op: decodePayload(payload), end }
   } catch (error) {
     return { kind: 'unreadable', end, error }
   }
@@ -71,10 +82,18 @@ export function decodeOps(segment: Buffer): { ops: CaptureOp[]; tornAtByte: numb
   return { ops, tornAtByte: null }
 }
 
+function decodePayload(payload: Buffer): CaptureOp {
+  if (payload[0] !== FORMAT_FIELDS_THEN_BODY) return toOp(deserialize(payload) as StoredOp)
+  const fieldsEnd = PAYLOAD_HEADER_BYTES + payload.readUInt32LE(1)
+  const stored = deserialize(payload.subarray(PAYLOAD_HEADER_BYTES, fieldsEnd)) as StoredOp
+  return toOp(stored.body === undefined ? { ...stored, body: payload.subarray(fieldsEnd) } : stored)
+}
+
 function toOp(stored: StoredOp): CaptureOp {
+  const body = stored.body ?? ''
   const record =
-    typeof stored.body === 'string'
-      ? ({ ...stored.record, requestBody: stored.body } as RequestRecord)
-      : withRequestBody(stored.record, new RequestBody(Buffer.isBuffer(stored.body) ? stored.body : Buffer.from(stored.body)))
+    typeof body === 'string'
+      ? ({ ...stored.record, requestBody: body } as RequestRecord)
+      : withRequestBody(stored.record, new RequestBody(Buffer.isBuffer(body) ? body : Buffer.from(body)))
   return stored.kind === 'complete' ? { kind: 'complete', record, chunks: stored.chunks ?? [] } : { kind: 'start', record }
 }

@@ -1,4 +1,4 @@
-import { close as closeFd, closeSync, fsync as fsyncFd, fsyncSync, ftruncateSync, openSync, readSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import { close as closeFd, closeSync, fsync as fsyncFd, fsyncSync, ftruncateSync, openSync, readSync, readdirSync, statSync, unlinkSync, writevSync } from 'node:fs'
 import { open, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Logger } from '../../logger'
@@ -163,13 +163,14 @@ export class Spool {
   /** Writes an op to disk; false when that would cross `maxBytes`, or the disk fails (the caller counts the drop). Never throws. */
   append(op: CaptureOp): boolean {
     if (this.#isClosed) return false
-    let frame: Buffer
+    let frame: Buffer[]
     try {
       frame = encodeOp(op)
     } catch (err) {
       return this.#refuse(err, 'capture op could not be serialised for the spool')
     }
-    if (this.#bytes + frame.length > this.#maxBytes) {
+    const frameBytes = frame.reduce((sum, piece) => sum + piece.length, 0)
+    if (this.#bytes + frameBytes > this.#maxBytes) {
       this.#stats.refused++
       return false
     }
@@ -188,9 +189,9 @@ export class Spool {
       }
       return this.#refuse(err, 'capture spool write failed')
     }
-    current.bytes += frame.length
+    current.bytes += frameBytes
     current.records++
-    this.#bytes += frame.length
+    this.#bytes += frameBytes
     this.#records++
     this.#stats.spilled++
     this.#dirty = true
@@ -421,8 +422,14 @@ function unlinkQuietly(file: string): void {
   }
 }
 
-function writeFully(fd: number, data: Buffer): void {
-  for (let written = 0; written < data.length; ) written += writeSync(fd, data, written, data.length - written)
+/** Writes the pieces in order, in one system call unless the kernel takes them in part. */
+function writeFully(fd: number, pieces: Buffer[]): void {
+  let left = pieces.filter((piece) => piece.length > 0)
+  while (left.length > 0) {
+    let written = writevSync(fd, left)
+    while (left.length > 0 && written >= left[0]!.length) written -= left.shift()!.length
+    if (written > 0) left[0] = left[0]!.subarray(written)
+  }
 }
 
 /** Frames in a segment file, from their length headers alone (no payload is read). */
