@@ -221,6 +221,21 @@ describe('the capture spool', () => {
     spool.close()
   })
 
+  it('hands a replayed body over in memory of its own, so a record someone keeps never pins its whole segment', async () => {
+    const spool = new Spool({ dir: spoolDir(), maxBytes: 1 << 30, logger })
+    const body = Buffer.alloc(64 * 1024, 'a')
+    for (let i = 0; i < 4; i++) {
+      const { requestBody: _text, ...fields } = inFlightRecord()
+      spool.append(startOp(withRequestBody(fields, new RequestBody(body))))
+    }
+    for (const op of await drain(spool)) {
+      const bytes = requestBodyBytesOf(op.record)!
+      expect(bytes).toEqual(body)
+      expect(bytes.buffer.byteLength).toBeLessThan(2 * body.length)
+    }
+    spool.close()
+  })
+
   it('replays a segment an earlier version wrote, each op one structured clone with its body inside', async () => {
     const dir = spoolDir()
     const op = completeOp(1)
