@@ -236,6 +236,20 @@ describe('the capture spool', () => {
     spool.close()
   })
 
+  it('replays the segments it wrote itself without their checksums, which only a previous run\'s crash can have torn', async () => {
+    const dir = spoolDir()
+    const spool = new Spool({ dir, maxBytes: 1 << 30, logger, segmentMaxBytes: 1 })
+    const { requestBody: _text, ...fields } = inFlightRecord()
+    spool.append(startOp(withRequestBody(fields, new RequestBody(Buffer.from('{"a":1}')))))
+    const file = path.join(dir, readdirSync(dir)[0]!)
+    const bytes = await readFile(file)
+    bytes[bytes.length - 2] = '2'.charCodeAt(0)
+    writeFileSync(file, bytes)
+    const [read] = await drain(spool)
+    expect(read!.record.requestBody).toBe('{"a":2}')
+    spool.close()
+  })
+
   it('replays a segment an earlier version wrote, each op one structured clone with its body inside', async () => {
     const dir = spoolDir()
     const op = completeOp(1)

@@ -54,6 +54,11 @@ interface Segment {
   bytes: number
   /** Frames not yet acknowledged (counted from headers at start, so a torn tail may count one too many). */
   records: number
+  /**
+   * Appended by this process, every write whole or cut back: nothing can have torn its frames,
+   * so replay skips their checksums, which cost as much as the rest of replay together.
+   */
+  writtenWhole: boolean
 }
 
 interface OpenSegment extends Segment {
@@ -132,7 +137,7 @@ export class Spool {
         continue
       }
       const records = countFrames(file, bytes)
-      this.#closed.push({ file, bytes, records })
+      this.#closed.push({ file, bytes, records, writtenWhole: false })
       this.#bytes += bytes
       this.#records += records
     }
@@ -184,6 +189,7 @@ export class Spool {
         try {
           ftruncateSync(this.#current.fd, this.#current.bytes)
         } catch {
+          this.#current.writtenWhole = false
           this.#closeCurrent()
         }
       }
@@ -233,7 +239,7 @@ export class Spool {
       let offset = replay.offset
       let frames = 0
       while (ops.length < maxItems && offset < replay.data.length) {
-        const frame = readFrame(replay.data, offset)
+        const frame = readFrame(replay.data, offset, { verifyChecksum: !replay.segment.writtenWhole })
         if (frame.kind === 'torn') {
           this.#logger.warn({ file: replay.segment.file, tornAtByte: offset }, 'capture spool segment ends in a torn write (a crash); the intact records before it are replayed')
           offset = replay.data.length
@@ -293,7 +299,7 @@ export class Spool {
     const file = path.join(this.#dir, `${String(this.#nextNumber++).padStart(16, '0')}.spool`)
     const fd = openSync(file, 'a', PRIVATE_FILE_MODE)
     this.#directoryDirty = true
-    return { file, bytes: 0, records: 0, fd, syncing: null }
+    return { file, bytes: 0, records: 0, writtenWhole: true, fd, syncing: null }
   }
 
   /**
@@ -304,7 +310,7 @@ export class Spool {
     const current = this.#current
     if (!current) return
     this.#current = null
-    if (current.bytes > 0) this.#closed.push({ file: current.file, bytes: current.bytes, records: current.records })
+    if (current.bytes > 0) this.#closed.push({ file: current.file, bytes: current.bytes, records: current.records, writtenWhole: current.writtenWhole })
     else unlinkQuietly(current.file)
     if (waitForDisk) {
       this.#countFsync(() => fsyncSync(current.fd))
