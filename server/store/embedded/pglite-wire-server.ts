@@ -242,9 +242,10 @@ export class PgliteWireServer {
 
   async #run(batch: Batch): Promise<void> {
     const { connection, messages } = batch
-    // PGlite hands over views of its own memory, reused by the next call: copy before queueing a write.
+    // PGlite hands over views of its own memory, reused by the next call: copy before queueing a
+    // write, in one block (`Buffer.from` of a typed array copies byte by byte, 15 times slower).
     const send = (data: Uint8Array) => {
-      if (!connection.closed && data.length > 0) connection.socket.write(Buffer.from(data))
+      if (!connection.closed && data.length > 0) connection.socket.write(Buffer.copyBytesFrom(data))
     }
     try {
       await this.#db.runExclusive(async () => {
@@ -267,7 +268,7 @@ export class PgliteWireServer {
   async #checkpoint(): Promise<void> {
     const answer = new WireMessageReader()
     try {
-      await this.#db.runExclusive(() => this.#db.execProtocolRawStream(CHECKPOINT_MESSAGE, { onRawData: (data) => answer.push(Buffer.from(data)) }))
+      await this.#db.runExclusive(() => this.#db.execProtocolRawStream(CHECKPOINT_MESSAGE, { onRawData: (data) => answer.push(Buffer.copyBytesFrom(data)) }))
       for (let message = answer.next(true); message; message = answer.next(true)) {
         if (message[0] === ERROR_RESPONSE) throw new Error(message.subarray(5).toString('utf8').replace(/\0/g, ' ').trim())
       }
