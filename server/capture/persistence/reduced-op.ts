@@ -1,6 +1,6 @@
 import type { CaptureOp } from '../capture-op'
 import { boundIndexedText } from '../indexed-text'
-import { requestBodyBytesOf, RequestBody, withRequestBody } from '../../records/request-body'
+import { fieldsAroundBody, requestBodyBytesOf, RequestBody, withRequestBody } from '../../records/request-body'
 import type { RequestRecord, StreamChunkRecord, UsageRecord } from '../../records/request-record'
 import { storableText } from '../../records/storable-text'
 
@@ -20,10 +20,9 @@ const INT4_MAX = 2 ** 31 - 1
 export function reduceOp(op: CaptureOp, why: string): CaptureOp {
   const r = op.record
   const note = `${REDUCED_ERROR_CODE}: the database refused this record as captured (${why}); stored with long fields truncated and out-of-range numbers dropped`
-  const { requestBody: _body, ...captured } = r
-  // Every field as captured, then each one a column can refuse made storable.
+  // Every field as captured (the body is not read: it is bound as its bytes), then each one a column can refuse made storable.
   const fields: Omit<RequestRecord, 'requestBody'> = {
-    ...captured,
+    ...fieldsAroundBody(r),
     method: short(r.method),
     path: short(r.path),
     query: shortOrNull(r.query),
@@ -69,8 +68,7 @@ const SET_ASIDE_ERROR_CODE = 'CAPTURE_SET_ASIDE'
 export function bareOp(op: CaptureOp, why: string, whereaboutsNote: string): CaptureOp {
   const reduced = reduceOp(op, why).record
   const note = `${SET_ASIDE_ERROR_CODE}: the database refused this record even reduced (${why}); ${whereaboutsNote}`
-  const { requestBody: _dropped, ...fields } = reduced
-  const record = withRequestBody({ ...fields, error: note, errorCode: SET_ASIDE_ERROR_CODE, responseBody: null, responseSse: null }, new RequestBody(Buffer.alloc(0)))
+  const record = withRequestBody({ ...fieldsAroundBody(reduced), error: note, errorCode: SET_ASIDE_ERROR_CODE, responseBody: null, responseSse: null }, new RequestBody(Buffer.alloc(0)))
   return op.kind === 'start' ? { kind: 'start', record } : { kind: 'complete', record, chunks: [] }
 }
 

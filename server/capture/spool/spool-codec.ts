@@ -84,14 +84,16 @@ export function decodeOps(segment: Buffer): { ops: CaptureOp[]; tornAtByte: numb
 }
 
 function decodePayload(payload: Buffer): CaptureOp {
-  if (payload[0] !== FORMAT_FIELDS_THEN_BODY) return toOp(deserialize(payload) as StoredOp)
+  if (payload[0] !== FORMAT_FIELDS_THEN_BODY) {
+    const stored = deserialize(payload) as StoredOp
+    return toOp(stored, stored.body ?? '')
+  }
   const fieldsEnd = PAYLOAD_HEADER_BYTES + payload.readUInt32LE(1)
   const stored = deserialize(payload.subarray(PAYLOAD_HEADER_BYTES, fieldsEnd)) as StoredOp
-  return toOp(stored.body === undefined ? { ...stored, body: Buffer.copyBytesFrom(payload, fieldsEnd) } : stored)
+  return toOp(stored, stored.body ?? Buffer.copyBytesFrom(payload, fieldsEnd))
 }
 
-function toOp(stored: StoredOp): CaptureOp {
-  const body = stored.body ?? ''
+function toOp(stored: StoredOp, body: Buffer | string): CaptureOp {
   const record =
     typeof body === 'string'
       ? ({ ...stored.record, requestBody: body } as RequestRecord)
