@@ -25,6 +25,8 @@ const JSON_HEADERS = { 'content-type': 'application/json', 'request-id': 'req_01
 /** A recorder on a real memory bus, its sink collecting ops and its warnings collected as JSON lines. */
 /** The end of the proxy's synchronous handler: the microtasks queued in it have run. */
 const handlerReturned = () => new Promise<void>((resolve) => queueMicrotask(resolve))
+/** Past the immediate undici writes a request from on a reused connection, queued in the handler. */
+const requestWritten = () => new Promise<void>((resolve) => queueMicrotask(() => setImmediate(resolve)))
 
 function setUp(maxKeptBodyBytes?: number, redactText: TextRedactor | null = null, maxDecodedBytes?: number) {
   const bus = createMemoryBus()
@@ -70,18 +72,20 @@ function reads(text: string | Buffer, size: number): Buffer[] {
 }
 
 describe('Recorder', () => {
-  it('reads nothing of an exchange while the proxy is still in its handler: the record begins once it returned, upstream dispatched', async () => {
+  it('reads nothing of an exchange while the proxy is still forwarding it: the record begins once the request was written', async () => {
     const { ops, start } = setUp()
     start()
     expect(ops).toHaveLength(0)
     await handlerReturned()
+    expect(ops).toHaveLength(0)
+    await requestWritten()
     expect(ops.map((op) => op.kind)).toEqual(['start'])
   })
 
   it('announces an IN_FLIGHT record at start with model, stream flag, client, key fingerprint and capture run', async () => {
     const { recorder, ops, start, liveEvents } = setUp()
     const id = start(STREAM_BODY, { 'x-claude-code-session-id': 'session-1' })
-    await handlerReturned()
+    await requestWritten()
     expect(ops).toHaveLength(1)
     const { kind, record } = ops[0]
     expect(kind).toBe('start')
@@ -112,7 +116,7 @@ describe('Recorder', () => {
     const { recorder, ops, start, completion } = setUp()
     const model = 'claude-' + 'é'.repeat(3000)
     const id = start(JSON.stringify({ model, max_tokens: 1, messages: [] }))
-    await handlerReturned()
+    await requestWritten()
     const started = ops[0]!.record
     expect(Buffer.byteLength(started.model!)).toBeLessThanOrEqual(MAX_INDEXED_TEXT_BYTES)
     expect(started.model).toBe('claude-' + 'é'.repeat((MAX_INDEXED_TEXT_BYTES - Buffer.byteLength('claude-' + TRUNCATION_MARKER)) >> 1) + TRUNCATION_MARKER)
@@ -349,7 +353,7 @@ describe('Recorder', () => {
     const { ops, start } = setUp()
     const body = Buffer.from('model=claude&stream=true\u0000tail')
     start(body)
-    await handlerReturned()
+    await requestWritten()
     expect(ops[0].record).toMatchObject({ requestBody: 'model=claude&stream=true\uFFFDtail', requestBodyBytes: body.length, requestBodyIsJson: false, model: null, stream: false })
   })
 

@@ -45,7 +45,7 @@ export interface RecorderOptions {
  * proxy frame is left to catch it. A failure costs at most that exchange's record. With
  * REDACT_PATTERNS, everything that scans text (building the records, redacting stream events)
  * runs as deferred work after the hook returned, in order. The proxy calls `onStart` before it
- * dispatches upstream, so the recording begins in a microtask after that (see `onStart`).
+ * dispatches upstream, so the recording begins once the request was written (see `onStart`).
  */
 export class Recorder implements ProxyObserver {
   readonly #bus: LiveBus
@@ -93,10 +93,11 @@ export class Recorder implements ProxyObserver {
       return
     }
     this.#starting.set(exchange.id, exchange)
-    // Begun once the proxy's handler returned, upstream dispatched: reading the body (a scan of
-    // every byte) and redacting headers never delay forwarding. Any hook of the exchange that
-    // comes first begins it then.
-    queueMicrotask(() => this.#guard('onStart', exchange.id, () => this.#recordingOf(exchange.id)))
+    // Begun after the request went upstream, so reading the body (a scan of every byte) and
+    // redacting headers never delay forwarding. On a reused keep-alive connection undici writes the
+    // request from an immediate it queues while dispatching; this one, queued once the proxy's
+    // handler has returned, runs after it. Any hook of the exchange that comes first begins it then.
+    queueMicrotask(() => setImmediate(() => this.#guard('onStart', exchange.id, () => this.#recordingOf(exchange.id))))
   }
 
   /** The recording of an exchange, begun now if it was only announced (see `onStart`). */
