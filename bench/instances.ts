@@ -19,12 +19,15 @@ import { createBenchDatabase } from './lib/bench-database'
 import { ClaudescopeApi } from './lib/claudescope-api'
 import { messagesBody, runLoad } from './lib/load'
 import { claudescopeLine, portLine, startProcess, type BenchProcess } from './lib/processes'
+import { npmStartCommand } from './lib/start-command'
 import { fmt, percentile, table } from './lib/stats'
 import { countWhenStored, settledCount } from './lib/stored'
 
 const quick = process.env.BENCH_QUICK === '1'
 const pgAdminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
+/** As `npm start` runs it: its malloc settings and heap flags. */
+const start = npmStartCommand()
 const REQUESTS = quick ? 1_000 : 4_000
 const CONCURRENCY = 16
 const STREAMS = 8
@@ -113,8 +116,8 @@ async function main() {
       const dataDir = mkdtempSync(path.join(os.tmpdir(), 'claudescope-bench-'))
       dataDirs.push(dataDir)
       // LOG_LEVEL info: the start line carries the listening URL.
-      const env = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '131072', PORT: '0', DATA_DIR: dataDir, ANTHROPIC_FORWARD_URL: upstream.url, LOG_LEVEL: 'info', DATABASE_URL: pg.url, REDIS_URL: redisUrl, DRAIN_GRACE: '0' }
-      const p = await startProcess(name, ['dist/server/main.js'], env, claudescopeLine)
+      const env = { ...start.env, PORT: '0', DATA_DIR: dataDir, ANTHROPIC_FORWARD_URL: upstream.url, LOG_LEVEL: 'info', DATABASE_URL: pg.url, REDIS_URL: redisUrl, DRAIN_GRACE: '0' }
+      const p = await startProcess(name, ['dist/server/main.js'], env, claudescopeLine, start.nodeArgs)
       started.push(p)
       return { process: p, api: new ClaudescopeApi(p.url) }
     }

@@ -13,7 +13,9 @@
  * project, default `dist`) runs several builds side by side, to try a change to a hot path against
  * the build before it (`cp -r dist bench/builds/before`). BENCH_PROFILE=1 runs Claudescope under
  * `--cpu-prof` and prints where each one's time went while the scenarios ran; narrow the scenarios
- * to profile one load (the processes serve them all).
+ * to profile one load (the processes serve them all). BENCH_SETTINGS (space-separated `NAME=value`
+ * pairs, e.g. `CAPTURE_QUEUE_MAX_BYTES=16777216`) is added to every Claudescope's environment, to
+ * measure a setting before changing its default.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -24,6 +26,7 @@ import { ClaudescopeApi } from './lib/claudescope-api'
 import { MemoryWatch } from './lib/memory'
 import { claudescopeLine, portLine, startProcess, type BenchProcess } from './lib/processes'
 import { monotonicUs, summariseProfile, type ProfileWindow } from './lib/profile'
+import { npmStartCommand } from './lib/start-command'
 import type { Target } from './lib/target'
 import { latencySmallBody } from './scenarios/latency-small-body'
 import { storageConversation } from './scenarios/storage-conversation'
@@ -36,7 +39,14 @@ const scenarios = new Set((process.env.BENCH_SCENARIOS ?? 'latency,throughput,st
 const backends = new Set((process.env.BENCH_BACKENDS ?? 'pglite,postgres').split(','))
 const builds = (process.env.BENCH_BUILDS ?? 'dist').split(',')
 const profiling = process.env.BENCH_PROFILE === '1'
+const settings = Object.fromEntries((process.env.BENCH_SETTINGS ?? '').split(/\s+/).filter(Boolean).map((pair) => {
+  const at = pair.indexOf('=')
+  if (at < 1) throw new Error(`BENCH_SETTINGS: "${pair}" is not NAME=value`)
+  return [pair.slice(0, at), pair.slice(at + 1)]
+}))
 const pgAdminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+/** As `npm start` runs it: its malloc settings and heap flags. */
+const start = npmStartCommand()
 const runStamp = new Date().toISOString().replace(/[:.]/g, '-')
 const resultsDir = path.join(__dirname, 'results')
 
@@ -58,10 +68,9 @@ async function main() {
       const dataDir = mkdtempSync(path.join(os.tmpdir(), 'claudescope-bench-'))
       dataDirs.push(dataDir)
       // No drain grace: nothing is in flight when the bench stops it, and a stop should be quick.
-      // The malloc settings `npm start` runs it with (package.json): 200 KB buffers go back to the system once freed.
-      const env: Record<string, string> = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '131072', PORT: '0', DATA_DIR: dataDir, ANTHROPIC_FORWARD_URL: upstream.url, LOG_LEVEL: 'info', DATABASE_URL: databaseUrl ?? '', DRAIN_GRACE: '0' }
+      const env: Record<string, string> = { ...start.env, PORT: '0', DATA_DIR: dataDir, ANTHROPIC_FORWARD_URL: upstream.url, LOG_LEVEL: 'info', DATABASE_URL: databaseUrl ?? '', DRAIN_GRACE: '0', ...settings }
       const profileDir = path.join(resultsDir, 'profiles', runStamp, name.replace(/\W+/g, ' ').trim().replace(/ /g, '-').toLowerCase())
-      const p = await startProcess(name, [path.join(build, 'server/main.js')], env, claudescopeLine, profiling ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])
+      const p = await startProcess(name, [path.join(build, 'server/main.js')], env, claudescopeLine, [...start.nodeArgs, ...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])])
       started.push(p)
       if (profiling) profiles.push({ name, dir: profileDir, process: p })
       return { name, kind: 'claudescope', url: p.url, process: p, api: new ClaudescopeApi(p.url) } satisfies Target

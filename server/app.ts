@@ -32,7 +32,7 @@ import { scheduleRetention } from './retention/retention-schedule'
 import { RetentionService } from './retention/retention.service'
 import { createCaptureStore } from './store/capture-store'
 import { openStore } from './store/data-source'
-import { EMBEDDED_BATCH_MAX_BYTES, startEmbeddedPostgres } from './store/embedded/embedded-postgres'
+import { startEmbeddedPostgres } from './store/embedded/embedded-postgres'
 import { startPartitionUpkeep } from './store/partitions'
 import { createRetentionStore } from './store/retention-store'
 import { recordPricer, withPricing } from './usage/priced-capture-store'
@@ -110,7 +110,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       maxItems: config.captureQueueMaxItems,
       maxBytes: config.captureQueueMaxBytes,
       batchMaxItems: config.captureBatchMaxItems,
-      batchMaxBytes: config.captureBatchMaxBytes ?? (embedded ? EMBEDDED_BATCH_MAX_BYTES : undefined),
+      batchMaxBytes: config.captureBatchMaxBytes,
       spoolMaxBytes: config.spoolMaxBytes,
       spillAfterMs: config.captureSpillAfterMs,
     },

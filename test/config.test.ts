@@ -13,7 +13,7 @@ const problemsOf = (env: Record<string, string>): string[] => {
 
 describe('configuration', () => {
   it('starts from documented defaults when nothing is set', () => {
-    expect(loadConfig({})).toMatchObject({ port: 3001, host: '127.0.0.1', forwardUrl: 'https://api.anthropic.com', captureQueueMaxBytes: 64 * 1024 * 1024, captureBatchMaxBytes: undefined, redactPatterns: [] })
+    expect(loadConfig({})).toMatchObject({ port: 3001, host: '127.0.0.1', forwardUrl: 'https://api.anthropic.com', captureQueueMaxBytes: 8 * 1024 * 1024, captureBatchMaxBytes: 2 * 1024 * 1024, redactPatterns: [] })
   })
 
   it('names every invalid variable at once, with what it expected and what it got', () => {

@@ -7,20 +7,6 @@ import { StoreError } from '../store-errors'
 import { embeddedDatabaseUrl } from './embedded-socket'
 import type { EmbeddedMessage } from './pglite-server-process'
 
-/**
- * The largest capture batch worth one statement to the embedded database. Its wire server frames a
- * message in time and memory in proportion to its size (one message of 1 to 64 MiB runs at 12 to
- * 15 ms per MiB), so size is not a matter of speed there; it is one of PGlite's memory, which
- * grows and is never given back. A statement leaves about five times its size resident in
- * PGlite's heap for good: from 29 MB idle to 33 MB after one of 1 MiB, 69 MB after 8 MiB, 350 MB
- * after 64 MiB (the process then stays at 570 MB). Capture batches of 200 KB records stored at 135-175 records a second in
- * 2 MiB batches, 155-190 in 8 MiB ones, with the database process at 175-195 MB after the load
- * against 185-215 MB: a small and unsteady gain for memory that stays. And PGlite is one session
- * that a statement holds for all its length, so other connections (the dashboard) wait less.
- * A single record larger than this still goes alone.
- */
-export const EMBEDDED_BATCH_MAX_BYTES = 2 * 1024 * 1024
-
 export interface EmbeddedPostgres {
   /** postgres://… URL of the embedded server's Unix socket, for `openStore`; a restart keeps it. */
   url: string
