@@ -98,7 +98,7 @@ describe('openStore', () => {
       requestBody: body,
       requestBodyBytes: Buffer.byteLength(body),
       requestBodyIsJson: true,
-      requestBodyContentIds: null,
+      requestBodyContentRuns: null,
       responseHeaders: { 'request-id': 'req_01' },
       responseBody: '{}',
       responseSse: 'event: ping\ndata: {}\n\n',
