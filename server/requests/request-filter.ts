@@ -1,5 +1,4 @@
 import type { RequestRecord, RequestStatus } from '../records/request-record'
-import { CONTENT_RUNS_TABLE } from '../store/tables/content-runs.table'
 import { CONTENTS_TABLE } from '../store/tables/contents.table'
 import { CONVERSATION_REQUESTS_TABLE } from '../store/tables/conversations.table'
 
@@ -67,11 +66,10 @@ export function searchedPartsStatement(search: string, limit: number): { text: s
  * A body is searched in its skeleton, its response and each of its parts (see body-layout), so a
  * text that spans the edge of a part (a message's first bytes and the bracket before it) is not
  * found. `searchedParts` are the ids of the parts that contain the search, found beforehand
- * (searchedPartsStatement); the runs of part ids holding them (see content-runs), found through
- * the runs' array index, name the requests through the rows' one. They reach the statement behind
- * a subquery, so the planner does not estimate from them: given a literal list of a thousand ids,
- * it judged that nearly every request used one and read the whole table (23 s at a million
- * requests) where the indexes (skeleton and response trigrams, runs) answer in milliseconds. Whether to read those indexes and sort
+ * (searchedPartsStatement). They reach the statement behind a subquery, so the planner does not
+ * estimate from them: given a literal list of a thousand ids, it judged that nearly every request
+ * used one and read the whole table (23 s at a million requests) where the three indexes (skeleton
+ * and response trigrams, part ids) answer in milliseconds. Whether to read those indexes and sort
  * the matches, or walk the newest requests until a page is full, the caller decides from a bounded
  * count (see RequestsService.list). Null, when more parts match than a limit, looks the parts up
  * per request, which suits a text that common.
@@ -93,8 +91,8 @@ export function requestFilterSql(filter: RequestFilterValues | null | undefined,
   if (isSet(filter.path)) conditions.push({ sql: 'r.path = :filterPath', params: { filterPath: filter.path } })
   if (isSearch(filter.search)) {
     const inParts = searchedParts === null
-      ? `EXISTS (SELECT 1 FROM ${CONTENT_RUNS_TABLE} cr JOIN ${CONTENTS_TABLE} c ON c.id = ANY(cr.content_ids) WHERE cr.id = ANY(r.requestBodyContentRuns) AND c.text ILIKE :filterSearch ESCAPE '\\')`
-      : `r.requestBodyContentRuns && ARRAY(SELECT cr.id FROM ${CONTENT_RUNS_TABLE} cr WHERE cr.content_ids && CAST(:filterSearchedParts AS uuid[]))`
+      ? `EXISTS (SELECT 1 FROM ${CONTENTS_TABLE} c WHERE c.id = ANY(r.requestBodyContentIds) AND c.text ILIKE :filterSearch ESCAPE '\\')`
+      : `r.requestBodyContentIds && (SELECT CAST(:filterSearchedParts AS uuid[]))`
     conditions.push({
       sql: `(r.requestBody ILIKE :filterSearch ESCAPE '\\' OR r.responseBody ILIKE :filterSearch ESCAPE '\\' OR ${inParts})`,
       params: { filterSearch: searchPattern(filter.search), ...(searchedParts === null ? {} : { filterSearchedParts: searchedParts }) },

@@ -6,7 +6,6 @@ import { CONTENT_REUSE_WINDOW_MS } from './contents/known-contents'
 import { deleteRequests, dependentDeletions, REQUEST_TABLES, type RequestKey } from './queries/delete-requests'
 import { partitionName, partitionWeeks, PARTITION_WEEK_MS, PARTITIONED_TABLES, withShortLocks } from './partitions'
 import { CONTENT_LAST_USED_AT, CONTENTS_TABLE } from './tables/contents.table'
-import { CONTENT_RUNS_TABLE } from './tables/content-runs.table'
 import { CLAUDE_CODE_EVENTS_TABLE, CLAUDE_CODE_METRIC_POINTS_TABLE } from './tables/claude-code-telemetry.table'
 import { REQUESTS_TABLE } from './tables/requests.table'
 import { USAGE_HOUR_ROLLUPS_TABLE, USAGE_ROLLUPS_TABLE } from './tables/usage-rollups.table'
@@ -64,8 +63,8 @@ export interface PruneOptions {
 export interface RetentionStore {
   /**
    * Deletes the requests that started more than `days` days before the database's now(), whatever
-   * their status, with their stream chunks; then the contents (body parts) and the runs of their
-   * ids (see content-runs) no remaining request can use. Each statement deletes a batch and commits on its own; then each table deleted from
+   * their status, with their stream chunks; then the contents (body parts) no remaining request
+   * can use. Each statement deletes a batch and commits on its own; then each table deleted from
    * is vacuumed.
    *
    * A week of requests wholly before the cutoff goes as its partitions (see partitions.ts): the
@@ -92,15 +91,12 @@ export function createRetentionStore(dataSource: DataSource): RetentionStore {
       const unusedBefore = new Date(cutoff.getTime() - CONTENT_REUSE_WINDOW_MS - CLOCK_MARGIN_MS)
       const counts: PruneCounts = { requestsDeleted: 0, contentsDeleted: 0, telemetryDeleted: 0 }
       // Requests first: the contents they alone used become deletable with them.
-      // The runs of part ids are bookkeeping of how bodies are stored: deleted alike, counted nowhere.
-      const phases: Array<{ counter: keyof PruneCounts | null; tables: readonly string[]; deleteBatch: (size: number) => Promise<number> }> = [
+      const phases: Array<{ counter: keyof PruneCounts; tables: readonly string[]; deleteBatch: (size: number) => Promise<number> }> = [
         { counter: 'requestsDeleted', tables: REQUEST_TABLES, deleteBatch: (size) => deleteRequestsStartedBefore(dataSource, cutoff, size) },
-        { counter: 'contentsDeleted', tables: [CONTENTS_TABLE], deleteBatch: (size) => deleteUnusedSince(dataSource, CONTENTS_TABLE, unusedBefore, size) },
-        { counter: null, tables: [CONTENT_RUNS_TABLE], deleteBatch: (size) => deleteUnusedSince(dataSource, CONTENT_RUNS_TABLE, unusedBefore, size) },
+        { counter: 'contentsDeleted', tables: [CONTENTS_TABLE], deleteBatch: (size) => deleteContentsUnusedSince(dataSource, unusedBefore, size) },
         { counter: 'telemetryDeleted', tables: [CLAUDE_CODE_EVENTS_TABLE], deleteBatch: (size) => deleteOlderThan(dataSource, CLAUDE_CODE_EVENTS_TABLE, 'occurred_at', cutoff, size) },
         { counter: 'telemetryDeleted', tables: [CLAUDE_CODE_METRIC_POINTS_TABLE], deleteBatch: (size) => deleteOlderThan(dataSource, CLAUDE_CODE_METRIC_POINTS_TABLE, 'observed_at', cutoff, size) },
       ]
-      const deletedFrom = new Set<string>()
       let isFirstStatement = true
       const next = async () => {
         if (!isFirstStatement) await pause()
@@ -122,10 +118,9 @@ export function createRetentionStore(dataSource: DataSource): RetentionStore {
         if (!(await next())) return { cutoff, ...counts }
         const dropped = await dropWeek(dataSource, week)
         counts.requestsDeleted += dropped
-        if (dropped > 0) for (const table of REQUEST_TABLES) deletedFrom.add(table)
         options.onBatch?.({ requestsDeleted: dropped, contentsDeleted: 0, telemetryDeleted: 0 })
       }
-      for (const { counter, tables, deleteBatch } of phases) {
+      for (const { counter, deleteBatch } of phases) {
         // Rows of each table cost differently: each phase finds its own size.
         const sizer = new BatchSizer(sizing)
         for (;;) {
@@ -134,15 +129,12 @@ export function createRetentionStore(dataSource: DataSource): RetentionStore {
           const startedAt = performance.now()
           const deleted = await deleteBatch(size)
           sizer.took(performance.now() - startedAt)
-          if (deleted > 0) for (const table of tables) deletedFrom.add(table)
-          if (counter !== null) {
-            counts[counter] += deleted
-            options.onBatch?.({ requestsDeleted: 0, contentsDeleted: 0, telemetryDeleted: 0, [counter]: deleted })
-          }
+          counts[counter] += deleted
+          options.onBatch?.({ requestsDeleted: 0, contentsDeleted: 0, telemetryDeleted: 0, [counter]: deleted })
           if (deleted < size) break
         }
       }
-      for (const table of deletedFrom) {
+      for (const table of phases.filter((phase) => counts[phase.counter] > 0).flatMap((phase) => phase.tables)) {
         await pause()
         if (options.signal?.aborted) break
         await vacuum(dataSource, table)
@@ -212,17 +204,17 @@ function ignoreMissingPartition(err: unknown): [] {
 }
 
 /**
- * Up to `limit` parts or runs of part ids (`table`) last used before `before` (by the table's index
- * on `last_used_at`). The outer condition is checked again on a row a writer refreshed meanwhile
- * (the delete waits for that write, then reads the row's new version), so a part being sent again
- * is kept; one deleted first is inserted again by the write.
+ * Up to `limit` contents last used before `before` (by `contents_last_used_at_idx`). The outer
+ * condition is checked again on a row a writer refreshed meanwhile (the delete waits for that
+ * write, then reads the row's new version), so a part being sent again is kept; one deleted
+ * first is inserted again by the write.
  */
-async function deleteUnusedSince(dataSource: DataSource, table: typeof CONTENTS_TABLE | typeof CONTENT_RUNS_TABLE, before: Date, limit: number): Promise<number> {
+async function deleteContentsUnusedSince(dataSource: DataSource, before: Date, limit: number): Promise<number> {
   const lastUsedAt = CONTENT_LAST_USED_AT.name
   const rows = (await dataSource.query(
     `WITH gone AS (
-       DELETE FROM ${table}
-       WHERE id = ANY(ARRAY(SELECT id FROM ${table} WHERE ${lastUsedAt} < $1 ORDER BY ${lastUsedAt} LIMIT $2)) AND ${lastUsedAt} < $1
+       DELETE FROM ${CONTENTS_TABLE}
+       WHERE id = ANY(ARRAY(SELECT id FROM ${CONTENTS_TABLE} WHERE ${lastUsedAt} < $1 ORDER BY ${lastUsedAt} LIMIT $2)) AND ${lastUsedAt} < $1
        RETURNING 1)
      SELECT count(*)::int AS deleted FROM gone`,
     [before, limit],

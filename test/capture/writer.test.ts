@@ -37,7 +37,7 @@ function startWriter(options: Partial<BatchWriterOptions> = {}) {
 
 /** The row as the table holds it, its request body whole. */
 async function storedRow(id: string) {
-  const rows: Array<{ id: string; started_at: Date; request_body: string; request_body_content_runs: string[] | null; response_sse: string | null; response_sse_from_chunks: boolean } & Record<string, unknown>> = await store.dataSource.query('SELECT * FROM requests WHERE id = $1', [id])
+  const rows: Array<{ id: string; started_at: Date; request_body: string; request_body_content_ids: string[] | null; response_sse: string | null; response_sse_from_chunks: boolean } & Record<string, unknown>> = await store.dataSource.query('SELECT * FROM requests WHERE id = $1', [id])
   return rows[0] && withWholeBodies(store.dataSource, rows[0])
 }
 

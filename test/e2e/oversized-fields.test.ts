@@ -32,13 +32,13 @@ describe('a model too large for its index', () => {
     await Promise.all(after.map((res) => res.arrayBuffer()))
     await app.app.capture.flush(10_000)
 
-    const rows = (await app.app.dataSource.query(`SELECT id, started_at, model, status, error, request_body, request_body_content_runs, response_sse, response_sse_from_chunks FROM requests WHERE api_key_fingerprint IS NOT NULL ORDER BY started_at`)) as {
+    const rows = (await app.app.dataSource.query(`SELECT id, started_at, model, status, error, request_body, request_body_content_ids, response_sse, response_sse_from_chunks FROM requests WHERE api_key_fingerprint IS NOT NULL ORDER BY started_at`)) as {
       started_at: Date
       model: string
       status: string
       error: string | null
       request_body: string
-      request_body_content_runs: string[] | null
+      request_body_content_ids: string[] | null
       id: string
       response_sse: string | null
       response_sse_from_chunks: boolean

@@ -69,7 +69,7 @@ async function send(options: { query?: string; headers?: Record<string, string>;
   return { response, bytes, received, upstreamRequestId }
 }
 
-type StoredRow = Record<string, unknown> & { id: string; started_at: Date; status: string; request_body: string; request_body_content_runs: string[] | null; response_sse: string | null; response_sse_from_chunks: boolean }
+type StoredRow = Record<string, unknown> & { id: string; started_at: Date; status: string; request_body: string; request_body_content_ids: string[] | null; response_sse: string | null; response_sse_from_chunks: boolean }
 
 /** The final row of the exchange upstream answered with `upstreamRequestId` (its request body whole), and its stream chunks in order. */
 async function stored(upstreamRequestId: string) {

@@ -24,10 +24,8 @@ const turns = (conversation: string, from: number, to: number) => Array.from({ l
 
 /** The content ids a body's parts are stored under. */
 const partIdsOf = (records: readonly RequestRecord[]) => [...new Set(records.flatMap((record) => layOutBody(Buffer.from(record.requestBody)).contentIds ?? []))]
-/** The ids of the runs a body's part ids are listed in. */
-const runIdsOf = (records: readonly RequestRecord[]) => [...new Set(records.flatMap((record) => (layOutBody(Buffer.from(record.requestBody)).runs ?? []).map((run) => run.id)))]
 
-async function presentIds(table: 'requests' | 'contents' | 'content_runs', ids: readonly string[]): Promise<string[]> {
+async function presentIds(table: 'requests' | 'contents', ids: readonly string[]): Promise<string[]> {
   const rows = (await store.dataSource.query(`SELECT id FROM ${table} WHERE id = ANY($1::uuid[]) ORDER BY id`, [ids])) as Array<{ id: string }>
   return rows.map((row) => row.id)
 }
@@ -73,7 +71,7 @@ describe('pruning old records', () => {
     expect(cutoff.getTime()).toBeLessThanOrEqual(later.getTime() - RETENTION_DAYS * day)
   })
 
-  it('keeps every content and run of part ids a kept request uses, and deletes those only pruned requests used', async () => {
+  it('keeps every content a kept request uses, and deletes those only pruned requests used', async () => {
     const old = turns('contents-old', 0, 4)
     await storeRecords(store.dataSource, old)
     await backdateRecords(store.dataSource, old.map((record) => record.id), RETENTION_DAYS + 10)
@@ -82,8 +80,6 @@ describe('pruning old records', () => {
     await storeRecords(store.dataSource, recent)
     const kept = partIdsOf(recent)
     const onlyOld = partIdsOf(old).filter((id) => !kept.includes(id))
-    const keptRuns = runIdsOf(recent)
-    const onlyOldRuns = runIdsOf(old).filter((id) => !keptRuns.includes(id))
 
     const result = await createRetentionStore(store.dataSource).prune(RETENTION_DAYS)
 
@@ -91,9 +87,6 @@ describe('pruning old records', () => {
     expect(result).toMatchObject({ requestsDeleted: 4, contentsDeleted: 4 })
     expect(await presentIds('contents', onlyOld)).toEqual([])
     expect(await presentIds('contents', kept)).toEqual(sorted(kept))
-    expect(onlyOldRuns).toHaveLength(4)
-    expect(await presentIds('content_runs', onlyOldRuns)).toEqual([])
-    expect(await presentIds('content_runs', keptRuns)).toEqual(sorted(keptRuns))
     expect(await bodiesReadBack(recent)).toEqual(recent.map((record) => record.requestBody))
   })
 
@@ -126,12 +119,11 @@ describe('pruning old records', () => {
       },
     })
 
-    // Requests 2, 2 and 1, then their 5 contents 2, 2 and 1, then the runs listing them 2, 2 and 1,
-    // then no Claude Code event and no metric point, then a VACUUM of each of the seven tables
-    // deleted from (requests, stream chunks, rate-limit snapshots, conversation places, prompt
-    // grades, contents, content runs): a pause between every two statements.
+    // Requests 2, 2 and 1, then their 5 contents 2, 2 and 1, then no Claude Code event and no
+    // metric point, then a VACUUM of each of the six tables deleted from (requests, stream chunks,
+    // rate-limit snapshots, conversation places, prompt grades, contents): a pause between every two statements.
     expect(result).toEqual({ cutoff: expect.any(Date), requestsDeleted: 5, contentsDeleted: 5, telemetryDeleted: 0 })
-    expect(left).toEqual([3, 1, ...Array<number>(15).fill(0)])
+    expect(left).toEqual([3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
   })
 
   it('stops between two batches once its signal is aborted, reporting what it deleted so far', async () => {

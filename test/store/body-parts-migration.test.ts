@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { RequestsService } from '../../server/requests/requests.service'
-import { layOutBody } from '../../server/store/contents/body-layout'
-import { conversationTurnBody, REQUEST_BODY_CASES } from '../support/request-bodies'
+import { REQUEST_BODY_CASES } from '../support/request-bodies'
 import { undoMigrationsThrough, useMigratedStore } from '../support/test-database'
 
 const store = useMigratedStore()
@@ -21,22 +20,6 @@ async function insertWholeBody(body: string, isJson: boolean): Promise<string> {
   return id
 }
 
-/** A row as the schema before runs held it: the skeleton, and every part id of the body listed in the row. */
-async function insertWithPartIds(body: string): Promise<{ id: string; contentIds: string[] | null }> {
-  const id = randomUUID()
-  const stored = layOutBody(Buffer.from(body))
-  await store.dataSource.query(`INSERT INTO contents (id, text) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT (id) DO NOTHING`, [
-    stored.parts.map((part) => part.id),
-    stored.parts.map((part) => part.bytes.toString()),
-  ])
-  await store.dataSource.query(
-    `INSERT INTO requests (id, status, started_at, method, path, provider, stream, request_headers, request_body, request_body_content_ids, request_body_bytes, request_body_is_json)
-     VALUES ($1, 'COMPLETED', now(), 'POST', '/v1/messages', 'anthropic', false, '{}', $2, $3, $4, $5)`,
-    [id, stored.text.toString(), stored.contentIds, Buffer.byteLength(body), isJson(body)],
-  )
-  return { id, contentIds: stored.contentIds }
-}
-
 describe('the migrations of body storage', () => {
   it('moves every existing body into parts and back, each reading back as the same text, and shares the parts bodies have in common', async () => {
     await undoThrough('StoreBodyPartsOnce1796700000000')
@@ -49,7 +32,7 @@ describe('the migrations of body storage', () => {
     const service = new RequestsService(store.dataSource)
     expect((await service.bodiesOf(ids)).map((bodies) => bodies?.requestBody)).toEqual(cases.map((c) => c.body))
     const [{ split, parts }] = (await store.dataSource.query(
-      `SELECT count(*) FILTER (WHERE request_body_content_runs IS NOT NULL)::int AS split, (SELECT count(*)::int FROM contents) AS parts FROM requests WHERE id = ANY($1::uuid[])`,
+      `SELECT count(*) FILTER (WHERE request_body_content_ids IS NOT NULL)::int AS split, (SELECT count(*)::int FROM contents) AS parts FROM requests WHERE id = ANY($1::uuid[])`,
       [ids],
     )) as Array<{ split: number; parts: number }>
     expect(split).toBe(cases.filter((c) => !c.storedWhole).length)
@@ -59,31 +42,6 @@ describe('the migrations of body storage', () => {
     await undoThrough('StoreBodyPartsOnce1796700000000')
     const rows = (await store.dataSource.query(`SELECT id, request_body FROM requests WHERE id = ANY($1::uuid[])`, [ids])) as Array<{ id: string; request_body: string }>
     expect(ids.map((id) => rows.find((row) => row.id === id)?.request_body)).toEqual(cases.map((c) => c.body))
-    await store.dataSource.runMigrations({ transaction: 'each' })
-  })
-
-  it('lists the part ids of existing bodies in runs shared between them and back, every body reading back as the same text', async () => {
-    await undoThrough('ListBodyPartsInRuns1798000000000')
-    // Two turns of one conversation (37 and 38 parts: runs of 16, 16 and the rest), and every case.
-    const bodies = [conversationTurnBody('migrated to runs', 30), conversationTurnBody('migrated to runs', 31), ...REQUEST_BODY_CASES.map((c) => c.body)]
-    const rows = []
-    for (const body of bodies) rows.push(await insertWithPartIds(body))
-    const ids = rows.map((row) => row.id)
-
-    await store.dataSource.runMigrations({ transaction: 'each' })
-
-    expect((await new RequestsService(store.dataSource).bodiesOf(ids)).map((bodies) => bodies?.requestBody)).toEqual(bodies)
-    const migrated = (await store.dataSource.query(`SELECT id, request_body_content_runs AS runs FROM requests WHERE id = ANY($1::uuid[])`, [ids])) as Array<{ id: string; runs: string[] | null }>
-    const runsOf = new Map(migrated.map((row) => [row.id, row.runs]))
-    // The writer's own runs: what capture writes later shares them.
-    expect(ids.map((id) => runsOf.get(id))).toEqual(bodies.map((body) => layOutBody(Buffer.from(body)).runs?.map((run) => run.id) ?? null))
-    const [first, second] = [runsOf.get(ids[0]!)!, runsOf.get(ids[1]!)!]
-    expect(second.slice(0, 2)).toEqual(first.slice(0, 2))
-    expect(second[2]).not.toBe(first[2])
-
-    await undoThrough('ListBodyPartsInRuns1798000000000')
-    const restored = (await store.dataSource.query(`SELECT id, request_body_content_ids AS ids FROM requests WHERE id = ANY($1::uuid[])`, [ids])) as Array<{ id: string; ids: string[] | null }>
-    expect(ids.map((id) => restored.find((row) => row.id === id)?.ids)).toEqual(rows.map((row) => row.contentIds))
     await store.dataSource.runMigrations({ transaction: 'each' })
   })
 

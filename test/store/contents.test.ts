@@ -45,34 +45,6 @@ describe('content-addressed request bodies', () => {
     expect(bytes).toBe(last.parts.reduce((sum, part) => sum + part.bytes.length, 0))
   })
 
-  it('lists a row\'s parts in shared runs of 16 ids, so the lists a conversation stores grow with its turns, not with their square', async () => {
-    const conversation = 'runs'
-    const turns = 40
-    const records = Array.from({ length: turns }, (_, turn) => {
-      const body = conversationTurnBody(conversation, turn)
-      return inFlightRecord({ requestBody: body, requestBodyBytes: body.length })
-    })
-    const captureStore = createCaptureStore(store.dataSource)
-    for (const record of records) await captureStore.writeBatch([startOp(record)], () => false)
-    const ids = records.map((record) => record.id)
-    const layouts = records.map((record) => layOutBody(Buffer.from(record.requestBody)))
-
-    const rows = (await store.dataSource.query(`SELECT id, request_body_content_runs AS runs FROM requests WHERE id = ANY($1::uuid[])`, [ids])) as Array<{ id: string; runs: string[] }>
-    const runsOf = new Map(rows.map((row) => [row.id, row.runs]))
-    // The last turn: 6 parts of system and tools and 40 messages, in runs of 16, 16 and 14.
-    expect(layouts.at(-1)!.contentIds).toHaveLength(46)
-    expect(runsOf.get(ids.at(-1)!)).toEqual(layouts.at(-1)!.runs!.map((run) => run.id))
-    expect(layouts.at(-1)!.runs!.map((run) => run.contentIds.length)).toEqual([16, 16, 14])
-    const stored = (await store.dataSource.query(`SELECT id, content_ids FROM content_runs WHERE id IN (SELECT unnest(request_body_content_runs) FROM requests WHERE id = ANY($1::uuid[]))`, [ids])) as Array<{ id: string; content_ids: string[] }>
-    // Each turn adds one run (its last, which grew), and every full run is kept once for all later turns.
-    expect(stored.map((run) => run.id).sort()).toEqual([...new Set(layouts.flatMap((layout) => layout.runs!.map((run) => run.id)))].sort())
-    expect(stored.length).toBeLessThanOrEqual(turns + 2)
-    const listedIds = stored.reduce((sum, run) => sum + run.content_ids.length, 0)
-    const partIdsOfRows = layouts.reduce((sum, layout) => sum + layout.contentIds!.length, 0)
-    expect(listedIds).toBeLessThan(partIdsOfRows / 2)
-    expect((await new RequestsService(store.dataSource).bodiesOf(ids)).map((bodies) => bodies?.requestBody)).toEqual(records.map((record) => record.requestBody))
-  })
-
   it('sends a turn only what is new: parts it wrote lately are not sent again', async () => {
     const captureStore = createCaptureStore(store.dataSource)
     const write = (turn: number) => {

@@ -58,8 +58,8 @@ describe('large records', () => {
         expect(queue.offer(startOp(record))).toBe(true)
         expect(queue.offer(completeOp(record, { responseBody, responseBodyBytes: responseSize }))).toBe(true)
         await writer.flush(120_000)
-        const rows: { status: string; request_body: string; request_body_content_runs: null; response_body: string }[] = await store.dataSource.query(
-          'SELECT status, request_body, request_body_content_runs, response_body FROM requests WHERE id = $1',
+        const rows: { status: string; request_body: string; request_body_content_ids: null; response_body: string }[] = await store.dataSource.query(
+          'SELECT status, request_body, request_body_content_ids, response_body FROM requests WHERE id = $1',
           [record.id],
         )
         expect(rows).toHaveLength(1)

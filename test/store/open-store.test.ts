@@ -98,7 +98,7 @@ describe('openStore', () => {
       requestBody: body,
       requestBodyBytes: Buffer.byteLength(body),
       requestBodyIsJson: true,
-      requestBodyContentRuns: null,
+      requestBodyContentIds: null,
       responseHeaders: { 'request-id': 'req_01' },
       responseBody: '{}',
       responseSse: 'event: ping\ndata: {}\n\n',

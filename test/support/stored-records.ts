@@ -2,8 +2,8 @@ import type { DataSource } from 'typeorm'
 import type { CaptureOp } from '../../server/records/capture-op'
 import type { RequestRecord, StreamChunkRecord } from '../../server/records/request-record'
 import { createCaptureStore } from '../../server/store/capture-store'
+import { assembleBody } from '../../server/store/contents/body-layout'
 import { readBodySources } from '../../server/store/body-sources'
-import { wholeRequestBody } from '../../server/store/tables/requests.table'
 
 /**
  * Writes records (and their chunks) through the store's own write path, as capture would have:
@@ -25,21 +25,21 @@ interface StoredBodyColumns {
   id: string
   started_at: Date
   request_body: string
-  request_body_content_runs: string[] | null
+  request_body_content_ids: string[] | null
   response_sse: string | null
   response_sse_from_chunks: boolean
 }
 
 /**
  * A raw `requests` row with its bodies whole again: `request_body` with its parts read back from
- * `contents` through its runs, `response_sse` rebuilt from its stream chunks where it was stored as them. What a
+ * `contents`, `response_sse` rebuilt from its stream chunks where it was stored as them. What a
  * test reading the table directly compares with what was sent.
  */
 export async function withWholeBodies<T extends StoredBodyColumns>(dataSource: DataSource, row: T): Promise<T> {
-  const sources = await readBodySources(dataSource, [{ id: row.id, startedAt: row.started_at, requestBodyContentRuns: row.request_body_content_runs, responseSseFromChunks: row.response_sse_from_chunks }])
+  const sources = await readBodySources(dataSource, [{ id: row.id, startedAt: row.started_at, requestBodyContentIds: row.request_body_content_ids, responseSseFromChunks: row.response_sse_from_chunks }])
   return {
     ...row,
-    request_body: wholeRequestBody(row.request_body, row.request_body_content_runs, sources),
+    request_body: assembleBody(row.request_body, row.request_body_content_ids, sources.contents),
     response_sse: row.response_sse_from_chunks ? (sources.sse.get(row.id) ?? null) : row.response_sse,
   }
 }
@@ -56,15 +56,13 @@ export async function storedChunkRows(dataSource: DataSource, requestId: string)
 
 /**
  * Moves stored records `days` days back, as if captured then: their `started_at` and
- * `completed_at`, and the `last_used_at` of every content and run their bodies use (written that
- * long ago). Store newer records sharing parts afterwards: their writes refresh those parts,
+ * `completed_at`, and the `last_used_at` of every content their bodies use (a part last written
+ * that long ago). Store newer records sharing parts afterwards: their writes refresh those parts,
  * as capture's would.
  */
 export async function backdateRecords(dataSource: DataSource, ids: readonly string[], days: number): Promise<void> {
   const back = `make_interval(days => $2)`
-  const runsOfRecords = `SELECT unnest(request_body_content_runs) FROM requests WHERE id = ANY($1::uuid[])`
-  await dataSource.query(`UPDATE contents SET last_used_at = now() - ${back} WHERE id IN (SELECT unnest(content_ids) FROM content_runs WHERE id IN (${runsOfRecords}))`, [ids, days])
-  await dataSource.query(`UPDATE content_runs SET last_used_at = now() - ${back} WHERE id IN (${runsOfRecords})`, [ids, days])
+  await dataSource.query(`UPDATE contents SET last_used_at = now() - ${back} WHERE id IN (SELECT unnest(request_body_content_ids) FROM requests WHERE id = ANY($1::uuid[]))`, [ids, days])
   await dataSource.query(`UPDATE requests SET started_at = started_at - ${back}, completed_at = completed_at - ${back} WHERE id = ANY($1::uuid[])`, [ids, days])
   // A chunk row holds its request's start (the partition key): moved with it.
   await dataSource.query(`UPDATE stream_chunks SET started_at = started_at - ${back} WHERE request_id = ANY($1::uuid[])`, [ids, days])

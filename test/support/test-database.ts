@@ -97,13 +97,3 @@ export async function undoMigrationsThrough(dataSource: DataSource, name: string
     await dataSource.undoLastMigration({ transaction: 'each' })
   }
 }
-
-/** Applies every pending migration, then undoes those after `name`: the schema as `name` left it, for a test of that migration alone. */
-export async function migrateThrough(dataSource: DataSource, name: string): Promise<void> {
-  await dataSource.runMigrations({ transaction: 'each' })
-  for (;;) {
-    const [last] = (await dataSource.query(`SELECT name FROM migrations ORDER BY id DESC LIMIT 1`)) as Array<{ name: string }>
-    if (last === undefined || last.name === name) return
-    await dataSource.undoLastMigration({ transaction: 'each' })
-  }
-}

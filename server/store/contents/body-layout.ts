@@ -1,6 +1,5 @@
 import { topLevelMembers, type JsonMember, type JsonSpan } from '../../wire/top-level-members'
 import { contentIdOf } from './content-id'
-import { runsOf, type ContentRun } from './content-runs'
 
 /**
  * Marks in a skeleton where a part was cut out: a control character, which valid JSON never holds
@@ -24,14 +23,11 @@ export interface BodyPart {
 
 /**
  * A request body as the `requests` row holds it: `text` alone when stored whole, else the skeleton
- * (the body with each part replaced by PART_MARK) and the runs its parts' content ids are cut into.
+ * (the body with each part replaced by PART_MARK) and the parts' content ids in order.
  */
 export interface StoredBody {
   text: Buffer | string
-  /** The parts' content ids in order; null when the body is stored whole. */
   contentIds: string[] | null
-  /** `contentIds` cut into runs (see content-runs); null when the body is stored whole. */
-  runs: ContentRun[] | null
   parts: BodyPart[]
   /** The body's top-level members as the one scan found them (empty when it is not a JSON object), for readers of other members. */
   members: JsonMember[]
@@ -49,7 +45,7 @@ export function layOutBody(body: Buffer): StoredBody {
   for (const member of members) {
     if (SPLIT_MEMBERS.has(member.key) && member.elements !== null) cuts.push(...member.elements.map((span) => ({ ...span, member: member.key })))
   }
-  if (cuts.length === 0) return { text: body, contentIds: null, runs: null, parts: [], members }
+  if (cuts.length === 0) return { text: body, contentIds: null, parts: [], members }
   // Members come in body order and elements in array order: the cuts are sorted and apart.
   const pieces: Buffer[] = []
   const parts: BodyPart[] = []
@@ -61,8 +57,7 @@ export function layOutBody(body: Buffer): StoredBody {
     at = end
   }
   pieces.push(body.subarray(at))
-  const contentIds = parts.map((part) => part.id)
-  return { text: Buffer.concat(pieces), contentIds, runs: runsOf(contentIds), parts, members }
+  return { text: Buffer.concat(pieces), contentIds: parts.map((part) => part.id), parts, members }
 }
 
 /**

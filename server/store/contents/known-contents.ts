@@ -10,9 +10,9 @@ export const CONTENT_REUSE_WINDOW_MS = 60 * 60 * 1000
 const DEFAULT_MAX_ENTRIES = 100_000
 
 /**
- * Ids of the parts and runs (see content-runs) this process stored recently, so the unchanged
- * parts of a body (the system prompt, the tools and the whole history, which Claude Code resends on
- * every turn) and the runs listing them are not sent to the database again. Bounded: the oldest entries go first. Once an entry expires its part is sent
+ * Content ids this process stored recently, so the unchanged parts of a body (the system prompt,
+ * the tools and the whole history, which Claude Code resends on every turn) are not sent to the
+ * database again. Bounded: the oldest entries go first. Once an entry expires its part is sent
  * again, which refreshes `last_used_at` (see CONTENT_REUSE_WINDOW_MS).
  */
 export class KnownContents {

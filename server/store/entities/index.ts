@@ -1,6 +1,5 @@
 import { CaptureRunEntity } from './capture-run.entity'
 import { ContentEntity } from './content.entity'
-import { ContentRunEntity } from './content-run.entity'
 import { PromptGradeEntity } from './prompt-grade.entity'
 import { HeaderRuleEntity } from './header-rule.entity'
 import { RateLimitSnapshotEntity } from './rate-limit-snapshot.entity'
@@ -9,5 +8,5 @@ import { SettingsChangeEntity } from './settings-change.entity'
 import { StreamChunkEntity } from './stream-chunk.entity'
 
 /** Every entity, listed explicitly (globs break under Vitest). */
-export const entities = [RequestEntity, StreamChunkEntity, CaptureRunEntity, ContentEntity, ContentRunEntity, RateLimitSnapshotEntity, HeaderRuleEntity, SettingsChangeEntity, PromptGradeEntity]
-export { CaptureRunEntity, ContentEntity, ContentRunEntity, HeaderRuleEntity, PromptGradeEntity, RateLimitSnapshotEntity, RequestEntity, SettingsChangeEntity, StreamChunkEntity }
+export const entities = [RequestEntity, StreamChunkEntity, CaptureRunEntity, ContentEntity, RateLimitSnapshotEntity, HeaderRuleEntity, SettingsChangeEntity, PromptGradeEntity]
+export { CaptureRunEntity, ContentEntity, HeaderRuleEntity, PromptGradeEntity, RateLimitSnapshotEntity, RequestEntity, SettingsChangeEntity, StreamChunkEntity }

@@ -18,7 +18,7 @@ import { int8AsNumber } from './column-types'
 // migration creates them and the schema builder is told to leave them alone.
 @Index('requests_request_body_trgm_idx', { synchronize: false })
 @Index('requests_response_body_trgm_idx', { synchronize: false })
-@Index('requests_content_runs_idx', { synchronize: false })
+@Index('requests_content_ids_idx', { synchronize: false })
 @Index('requests_uncosted_idx', ['startedAt', 'id'], { where: `"cost_status" IS NULL AND "status" <> 'IN_FLIGHT'` })
 export class RequestEntity {
   /** UUIDv7 chosen by the proxy, so rows sort by time (see request-window for how a lookup uses it). */
@@ -53,11 +53,11 @@ export class RequestEntity {
   @Column({ name: 'request_headers', type: 'jsonb' }) requestHeaders: Record<string, string | string[]>
   /**
    * Exact request text; kept as text (not jsonb) so invalid JSON and huge integers survive verbatim.
-   * When `requestBodyContentRuns` is set, the skeleton whose marked parts are stored in `contents` (see body-layout).
+   * When `requestBodyContentIds` is set, the skeleton whose marked parts are stored in `contents` (see body-layout).
    */
   @Column({ name: 'request_body', type: 'text' }) requestBody: string
-  /** The ids in `content_runs` of the runs of part ids cut out of `requestBody`, in order; null when it is whole. */
-  @Column({ name: 'request_body_content_runs', type: 'uuid', array: true, nullable: true }) requestBodyContentRuns: string[] | null
+  /** The ids in `contents` of the parts cut out of `requestBody`, in order; null when it is whole. */
+  @Column({ name: 'request_body_content_ids', type: 'uuid', array: true, nullable: true }) requestBodyContentIds: string[] | null
   @Column({ name: 'request_body_bytes', type: 'int' }) requestBodyBytes: number
   @Column({ name: 'request_body_is_json', type: 'boolean' }) requestBodyIsJson: boolean
   @Column({ name: 'response_headers', type: 'jsonb', nullable: true }) responseHeaders: Record<string, string | string[]> | null

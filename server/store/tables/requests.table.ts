@@ -1,6 +1,5 @@
 import type { RequestRecord, UsageRecord } from '../../records/request-record'
 import { assembleBody } from '../contents/body-layout'
-import { contentIdsOfRuns } from '../contents/content-runs'
 import { storedBodyOf } from '../contents/stored-body'
 import type { BodySources } from '../body-sources'
 import type { RequestEntity } from '../entities/request.entity'
@@ -97,7 +96,7 @@ export const REQUEST_COLUMNS: readonly RequestColumn[] = [
   field('request_headers', 'jsonb', 'requestHeaders', { finalAtStart: true, bind: (row) => asJson(row.record.requestHeaders) }),
   // The body whole, or its skeleton with the parts stored once each in `contents` (see body-layout).
   field('request_body', 'text', 'requestBody', { finalAtStart: true, bind: (row) => storedBodyOf(row.record).text }),
-  storage('request_body_content_runs', 'uuid[]', 'requestBodyContentRuns', (row) => storedBodyOf(row.record).runs?.map((run) => run.id) ?? null, AT_START),
+  storage('request_body_content_ids', 'uuid[]', 'requestBodyContentIds', (row) => storedBodyOf(row.record).contentIds, AT_START),
   field('request_body_bytes', 'integer', 'requestBodyBytes', AT_START),
   field('request_body_is_json', 'boolean', 'requestBodyIsJson', AT_START),
   field('response_headers', 'jsonb', 'responseHeaders', { bind: (row) => asJson(row.record.responseHeaders) }),
@@ -153,15 +152,10 @@ export function toRequestRecord(row: RequestEntity, sources: BodySources): Reque
 /** The bodies of a row read with `BODY_PROPERTIES`, whole again; `sources` as for `toRequestRecord`. */
 export function toRequestBodies(row: RequestEntity, sources: BodySources): RequestBodies {
   return {
-    requestBody: wholeRequestBody(row.requestBody, row.requestBodyContentRuns, sources),
+    requestBody: assembleBody(row.requestBody, row.requestBodyContentIds, sources.contents),
     responseBody: row.responseBody,
     responseSse: row.responseSseFromChunks ? (sources.sse.get(row.id) ?? null) : row.responseSse,
   }
-}
-
-/** A stored request body whole again: its skeleton with the parts its runs list (none when it was stored whole). */
-export function wholeRequestBody(skeleton: string, runIds: readonly string[] | null, sources: BodySources): string {
-  return assembleBody(skeleton, runIds === null ? null : contentIdsOfRuns(runIds, sources.runs), sources.contents)
 }
 
 /** Entity properties that hold a row's bodies, with the row's key (its start says where its stream chunks are). */
