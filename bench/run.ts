@@ -26,7 +26,7 @@ import { ClaudescopeApi } from './lib/claudescope-api'
 import { MemoryWatch } from './lib/memory'
 import { claudescopeLine, portLine, startProcess, type BenchProcess } from './lib/processes'
 import { monotonicUs, summariseProfile, type ProfileWindow } from './lib/profile'
-import { npmStartCommand } from './lib/start-command'
+import { environmentOf, npmStartCommand } from './lib/start-command'
 import type { Target } from './lib/target'
 import { latencySmallBody } from './scenarios/latency-small-body'
 import { storageConversation } from './scenarios/storage-conversation'
@@ -39,11 +39,7 @@ const scenarios = new Set((process.env.BENCH_SCENARIOS ?? 'latency,throughput,st
 const backends = new Set((process.env.BENCH_BACKENDS ?? 'pglite,postgres').split(','))
 const builds = (process.env.BENCH_BUILDS ?? 'dist').split(',')
 const profiling = process.env.BENCH_PROFILE === '1'
-const settings = Object.fromEntries((process.env.BENCH_SETTINGS ?? '').split(/\s+/).filter(Boolean).map((pair) => {
-  const at = pair.indexOf('=')
-  if (at < 1) throw new Error(`BENCH_SETTINGS: "${pair}" is not NAME=value`)
-  return [pair.slice(0, at), pair.slice(at + 1)]
-}))
+const settings = environmentOf((process.env.BENCH_SETTINGS ?? '').split(/\s+/).filter(Boolean), 'BENCH_SETTINGS')
 const pgAdminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 /** As `npm start` runs it: its malloc settings and heap flags. */
 const start = npmStartCommand()

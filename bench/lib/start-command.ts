@@ -16,10 +16,17 @@ export function npmStartCommand(): StartCommand {
   const manifest = JSON.parse(readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as { scripts: { start: string } }
   const words = manifest.scripts.start.trim().split(/\s+/)
   const node = words.indexOf('node')
-  const assignments = words.slice(0, node)
-  if (node === -1 || assignments.some((word) => !/^[A-Z_][A-Z0-9_]*=/.test(word))) {
-    throw new Error(`package.json's start script is not "NAME=value … node [flags] <entry point>": ${manifest.scripts.start}`)
-  }
-  const env = Object.fromEntries(assignments.map((word) => [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)]))
-  return { env, nodeArgs: words.slice(node + 1, -1) }
+  if (node === -1) throw new Error(`package.json's start script runs no "node": ${manifest.scripts.start}`)
+  return { env: environmentOf(words.slice(0, node), "package.json's start script"), nodeArgs: words.slice(node + 1, -1) }
+}
+
+/** `NAME=value` words as an environment; `source` names where they came from when one is not such a pair. */
+export function environmentOf(words: readonly string[], source: string): Record<string, string> {
+  return Object.fromEntries(
+    words.map((word) => {
+      if (!/^[A-Z_][A-Z0-9_]*=/.test(word)) throw new Error(`${source}: "${word}" is not NAME=value`)
+      const at = word.indexOf('=')
+      return [word.slice(0, at), word.slice(at + 1)]
+    }),
+  )
 }

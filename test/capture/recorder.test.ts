@@ -22,12 +22,12 @@ const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'reque
 const RUN_ID = randomUUID()
 const JSON_HEADERS = { 'content-type': 'application/json', 'request-id': 'req_011CJson' }
 
-/** A recorder on a real memory bus, its sink collecting ops and its warnings collected as JSON lines. */
 /** The end of the proxy's synchronous handler: the microtasks queued in it have run. */
 const handlerReturned = () => new Promise<void>((resolve) => queueMicrotask(resolve))
 /** Past the immediate undici writes a request from on a reused connection, queued in the handler. */
 const requestWritten = () => new Promise<void>((resolve) => queueMicrotask(() => setImmediate(resolve)))
 
+/** A recorder on a real memory bus, its sink collecting ops and its warnings collected as JSON lines. */
 function setUp(maxKeptBodyBytes?: number, redactText: TextRedactor | null = null, maxDecodedBytes?: number) {
   const bus = createMemoryBus()
   const live = bus.subscribe()

@@ -11,8 +11,9 @@ import type { RequestRecord, StreamChunkRecord } from '../../records/request-rec
  * then the body's raw bytes. So spooling never decodes a large body, nor copies it into the
  * clone: the body is written from the buffer it was forwarded from, and read back with one block
  * copy out of the segment (a view would pin the whole segment in memory for as long as anything
- * keeps the record; `Buffer.from` of a view copies byte by byte, 15 times slower). Frames of earlier versions hold the whole op as one clone, whose first byte is
- * V8's version tag, and still decode.
+ * keeps the record; `Buffer.from` of a view copies byte by byte, 15 times slower). Frames of
+ * earlier versions hold the whole op as one clone, whose first byte is V8's version tag, and still
+ * decode.
  */
 export const FRAME_HEADER_BYTES = 8
 
