@@ -27,6 +27,7 @@ import { MemoryWatch } from './lib/memory'
 import { claudescopeLine, portLine, startProcess, type BenchProcess } from './lib/processes'
 import { monotonicUs, summariseProfile, type ProfileWindow } from './lib/profile'
 import { environmentOf, npmStartCommand } from './lib/start-command'
+import { settledCount } from './lib/stored'
 import type { Target } from './lib/target'
 import { latencySmallBody } from './scenarios/latency-small-body'
 import { storageConversation } from './scenarios/storage-conversation'
@@ -94,11 +95,15 @@ async function main() {
     // Idle: each process as it started, on a fresh DATA_DIR (or database), before any load.
     const memory = new MemoryWatch(targets.flatMap((t) => t.process ?? []))
     const window: ProfileWindow = { fromUs: monotonicUs(), toUs: 0 }
+    // Each scenario starts once every Claudescope has stored what the one before sent: a backlog
+    // still being written would weigh on the next scenario's first target (and, on one shared
+    // PostgreSQL database, on every target).
+    const settled = () => Promise.all(targets.flatMap((t) => (t.api ? [settledCount(t.api)] : [])))
     if (scenarios.has('latency')) log(await latencySmallBody(targets, quick ? { rounds: 2, perRound: 200, warmup: 100 } : undefined))
-    if (scenarios.has('throughput')) log(await throughputConversations(targets, quick ? { count: 800, concurrency: 16, maxBytes: 200 * 1024 } : undefined))
-    if (scenarios.has('throughput-200kb')) log(await throughput200kb(targets, quick ? { count: 800, concurrency: 16 } : undefined))
-    if (scenarios.has('streams')) log(await stream32Concurrent(targets, quick ? { streams: 32, events: 50, intervalMs: 5, rounds: 1 } : undefined))
-    if (scenarios.has('storage')) log(await storageConversation(targets, quick ? { turns: 60, prefixBytes: 50 * 1024, turnBytes: 2048 } : undefined))
+    if (scenarios.has('throughput')) log(await settled().then(() => throughputConversations(targets, quick ? { count: 800, concurrency: 16, maxBytes: 200 * 1024 } : undefined)))
+    if (scenarios.has('throughput-200kb')) log(await settled().then(() => throughput200kb(targets, quick ? { count: 800, concurrency: 16 } : undefined)))
+    if (scenarios.has('streams')) log(await settled().then(() => stream32Concurrent(targets, quick ? { streams: 32, events: 50, intervalMs: 5, rounds: 1 } : undefined)))
+    if (scenarios.has('storage')) log(await settled().then(() => storageConversation(targets, quick ? { turns: 60, prefixBytes: 50 * 1024, turnBytes: 2048 } : undefined)))
     window.toUs = monotonicUs()
     log(await captureFiguresSection(targets))
     log('### Memory: RSS of each process with its children (Claudescope\'s embedded database among them)\n\n' + memory.finish())

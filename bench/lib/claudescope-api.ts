@@ -15,9 +15,12 @@ export class ClaudescopeApi {
     this.#url = `${url}/graphql`
   }
 
-  /** Records stored complete so far. */
+  /**
+   * Records stored complete so far, counted one by one: past 10,000 the API's default count is the
+   * planner's estimate, which side-by-side runs on one PostgreSQL database pass.
+   */
   async completedCount(): Promise<number> {
-    const data = await this.#query<{ requests: { totalCount: number } }>('{ requests(first: 0, filter: { statuses: [COMPLETED] }) { totalCount } }')
+    const data = await this.#query<{ requests: { totalCount: number } }>('{ requests(first: 0, filter: { statuses: [COMPLETED] }) { totalCount(exact: true) } }')
     return data.requests.totalCount
   }
 
