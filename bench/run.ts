@@ -21,8 +21,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import os from 'node:os'
 import path from 'node:path'
 import { createBenchDatabase } from './lib/bench-database'
-import { captureFiguresSection } from './lib/capture-figures'
+import { captureFiguresSection, databaseCpuAtStart } from './lib/capture-figures'
 import { ClaudescopeApi } from './lib/claudescope-api'
+import { BackendCpuWatch, withApplicationName } from './lib/database-cpu'
 import { MemoryWatch } from './lib/memory'
 import { claudescopeLine, portLine, startProcess, type BenchProcess } from './lib/processes'
 import { monotonicUs, summariseProfile, type ProfileWindow } from './lib/profile'
@@ -51,6 +52,7 @@ async function main() {
   const started: BenchProcess[] = []
   const dataDirs: string[] = []
   const profiles: { name: string; dir: string; process: BenchProcess }[] = []
+  const backendWatches: BackendCpuWatch[] = []
   const pg = backends.has('postgres') ? await createBenchDatabase(pgAdminUrl) : null
   try {
     const upstream = await startProcess('upstream', ['bench/upstream.ts'], {}, portLine)
@@ -64,13 +66,18 @@ async function main() {
       const name = builds.length > 1 ? `Claudescope ${build} (${backend})` : `Claudescope (${backend})`
       const dataDir = mkdtempSync(path.join(os.tmpdir(), 'claudescope-bench-'))
       dataDirs.push(dataDir)
+      // Builds share the PostgreSQL database: each one's connections carry a name of their own, by which its backends are found.
+      const applicationName = `claudescope-bench-${backendWatches.length}`
+      const backendWatch = databaseUrl === undefined ? undefined : await BackendCpuWatch.start(pgAdminUrl, applicationName)
+      if (backendWatch) backendWatches.push(backendWatch)
       // No drain grace: nothing is in flight when the bench stops it, and a stop should be quick.
-      const env: Record<string, string> = { ...start.env, PORT: '0', DATA_DIR: dataDir, ANTHROPIC_FORWARD_URL: upstream.url, LOG_LEVEL: 'info', DATABASE_URL: databaseUrl ?? '', DRAIN_GRACE: '0', ...settings }
+      const env: Record<string, string> = { ...start.env, PORT: '0', DATA_DIR: dataDir, ANTHROPIC_FORWARD_URL: upstream.url, LOG_LEVEL: 'info', DATABASE_URL: databaseUrl === undefined ? '' : withApplicationName(databaseUrl, applicationName), DRAIN_GRACE: '0', ...settings }
       const profileDir = path.join(resultsDir, 'profiles', runStamp, name.replace(/\W+/g, ' ').trim().replace(/ /g, '-').toLowerCase())
       const p = await startProcess(name, [path.join(build, 'server/main.js')], env, claudescopeLine, [...start.nodeArgs, ...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])])
       started.push(p)
       if (profiling) profiles.push({ name, dir: profileDir, process: p })
-      return { name, kind: 'claudescope', url: p.url, process: p, api: new ClaudescopeApi(p.url) } satisfies Target
+      const databaseCpuSeconds = backendWatch ? () => backendWatch.cpuSeconds() : async () => p.descendantsCpuSeconds()
+      return { name, kind: 'claudescope', url: p.url, process: p, api: new ClaudescopeApi(p.url), databaseCpuSeconds } satisfies Target
     }
 
     const targets: Target[] = [
@@ -94,6 +101,7 @@ async function main() {
     }
     // Idle: each process as it started, on a fresh DATA_DIR (or database), before any load.
     const memory = new MemoryWatch(targets.flatMap((t) => t.process ?? []))
+    const databaseCpu = await databaseCpuAtStart(targets)
     const window: ProfileWindow = { fromUs: monotonicUs(), toUs: 0 }
     // Each scenario starts once every Claudescope has stored what the one before sent: a backlog
     // still being written would weigh on the next scenario's first target (and, on one shared
@@ -105,7 +113,7 @@ async function main() {
     if (scenarios.has('streams')) log(await settled().then(() => stream32Concurrent(targets, quick ? { streams: 32, events: 50, intervalMs: 5, rounds: 1 } : undefined)))
     if (scenarios.has('storage')) log(await settled().then(() => storageConversation(targets, quick ? { turns: 60, prefixBytes: 50 * 1024, turnBytes: 2048 } : undefined)))
     window.toUs = monotonicUs()
-    log(await captureFiguresSection(targets))
+    log(await captureFiguresSection(targets, databaseCpu))
     log('### Memory: RSS of each process with its children (Claudescope\'s embedded database among them)\n\n' + memory.finish())
 
     // A profile is written when the process exits: stop the profiled ones first.
@@ -123,6 +131,7 @@ async function main() {
     process.stdout.write(`Saved ${path.relative(process.cwd(), file)}\n`)
   } finally {
     for (const p of started.reverse()) await p.stop()
+    for (const watch of backendWatches) await watch.stop()
     await pg?.drop()
     for (const d of dataDirs) rmSync(d, { recursive: true, force: true })
   }

@@ -12,6 +12,8 @@ export interface BenchProcess {
   child: ChildProcess
   /** User + system CPU seconds used so far (from /proc). */
   cpuSeconds(): number
+  /** The same for its descendants (Claudescope's embedded database runs in one). */
+  descendantsCpuSeconds(): number
   /** Resident set size in MiB (from /proc). */
   rssMiB(): number
   /** Resident set size of the process and all its descendants (the embedded database's among them), in MiB. */
@@ -20,10 +22,13 @@ export interface BenchProcess {
   stop(): Promise<void>
 }
 
-function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S
+/** User + system CPU seconds `pid` has used so far; 0 once it has exited. */
+export function cpuSecondsOf(pid: number): number {
+  return fromProc(() => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S
+  }, 0)
 }
 
 /** A /proc read, or `gone` when the process has exited meanwhile. */
@@ -79,6 +84,7 @@ export async function startProcess(name: string, args: string[], env: Record<str
     url,
     child,
     cpuSeconds: () => cpuSecondsOf(child.pid!),
+    descendantsCpuSeconds: () => processTree(child.pid!).slice(1).reduce((sum, pid) => sum + cpuSecondsOf(pid), 0),
     rssMiB: () => rssKiBOf(child.pid!) / 1024,
     treeRssMiB: () => processTree(child.pid!).reduce((sum, pid) => sum + rssKiBOf(pid), 0) / 1024,
     stop: () =>

@@ -11,4 +11,9 @@ export interface Target {
   process?: BenchProcess
   /** Claudescope's GraphQL API, where records and sizes are read. */
   api?: ClaudescopeApi
+  /**
+   * CPU seconds Claudescope's database has used so far: the embedded one's process, or the
+   * PostgreSQL server's backends serving it. Capture's writes cost most of it.
+   */
+  databaseCpuSeconds?: () => Promise<number>
 }
