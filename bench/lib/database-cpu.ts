@@ -1,5 +1,5 @@
 import { Client } from 'pg'
-import { cpuSecondsOf } from './processes'
+import { cpuSecondsIfRunning } from './processes'
 
 /** `databaseUrl` with connections named `applicationName`, as `pg_stat_activity` shows them. */
 export function withApplicationName(databaseUrl: string, applicationName: string): string {
@@ -57,7 +57,7 @@ export class BackendCpuWatch {
     this.#sampling = this.#sampling.catch(() => {}).then(async () => {
       const { rows } = await this.#client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [this.#applicationName])
       for (const { pid } of rows) {
-        const seconds = cpuSecondsOf(pid)
+        const seconds = cpuSecondsIfRunning(pid)
         if (seconds > 0) this.#lastSeconds.set(pid, seconds)
       }
     })

@@ -22,14 +22,18 @@ export interface BenchProcess {
   stop(): Promise<void>
 }
 
-/** User + system CPU seconds `pid` has used so far; 0 once it has exited. */
-export function cpuSecondsOf(pid: number): number {
-  return fromProc(() => {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S
-  }, 0)
+function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S
 }
+
+/**
+ * User + system CPU seconds of a process that may exit while it is read (a database backend, a
+ * child): 0 once it has. A started process's own figure throws instead, so a crash mid-run is not
+ * read as idle.
+ */
+export const cpuSecondsIfRunning = (pid: number) => fromProc(() => cpuSecondsOf(pid), 0)
 
 /** A /proc read, or `gone` when the process has exited meanwhile. */
 function fromProc<T>(read: () => T, gone: T): T {
@@ -84,7 +88,7 @@ export async function startProcess(name: string, args: string[], env: Record<str
     url,
     child,
     cpuSeconds: () => cpuSecondsOf(child.pid!),
-    descendantsCpuSeconds: () => processTree(child.pid!).slice(1).reduce((sum, pid) => sum + cpuSecondsOf(pid), 0),
+    descendantsCpuSeconds: () => processTree(child.pid!).slice(1).reduce((sum, pid) => sum + cpuSecondsIfRunning(pid), 0),
     rssMiB: () => rssKiBOf(child.pid!) / 1024,
     treeRssMiB: () => processTree(child.pid!).reduce((sum, pid) => sum + rssKiBOf(pid), 0) / 1024,
     stop: () =>
