@@ -15,7 +15,9 @@
  * `--cpu-prof` and prints where each one's time went while the scenarios ran; narrow the scenarios
  * to profile one load (the processes serve them all). BENCH_SETTINGS (space-separated `NAME=value`
  * pairs, e.g. `CAPTURE_QUEUE_MAX_BYTES=16777216`) is added to every Claudescope's environment, to
- * measure a setting before changing its default.
+ * measure a setting before changing its default. BENCH_VARIANTS (such lists separated by `;`, an
+ * empty one for the environment as `npm start` gives it) starts one Claudescope per list, side by
+ * side in the same run: the machine's drift between runs is larger than most settings' effect.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -42,6 +44,8 @@ const backends = new Set((process.env.BENCH_BACKENDS ?? 'pglite,postgres').split
 const builds = (process.env.BENCH_BUILDS ?? 'dist').split(',')
 const profiling = process.env.BENCH_PROFILE === '1'
 const settings = environmentOf((process.env.BENCH_SETTINGS ?? '').split(/\s+/).filter(Boolean), 'BENCH_SETTINGS')
+/** Each variant's settings, added after BENCH_SETTINGS; one empty variant when none is given. */
+const variants = (process.env.BENCH_VARIANTS ?? '').split(';').map((words) => words.trim()).map((words) => ({ label: words, env: environmentOf(words.split(/\s+/).filter(Boolean), 'BENCH_VARIANTS') }))
 const pgAdminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 /** As `npm start` runs it: its malloc settings and heap flags. */
 const start = npmStartCommand()
@@ -62,8 +66,9 @@ async function main() {
     const minimal = await startProcess('minimal pass-through', ['bench/minimal-proxy.ts'], { UPSTREAM: upstream.url }, portLine)
     started.push(minimal)
 
-    const claudescope = async (build: string, backend: string, databaseUrl?: string) => {
-      const name = builds.length > 1 ? `Claudescope ${build} (${backend})` : `Claudescope (${backend})`
+    const claudescope = async (build: string, variant: (typeof variants)[number], backend: string, databaseUrl?: string) => {
+      const qualifiers = [...(builds.length > 1 ? [build] : []), ...(variants.length > 1 ? [`[${variant.label || 'as npm start'}]`] : [])]
+      const name = ['Claudescope', ...qualifiers, `(${backend})`].join(' ')
       const dataDir = mkdtempSync(path.join(os.tmpdir(), 'claudescope-bench-'))
       dataDirs.push(dataDir)
       // Builds share the PostgreSQL database: each one's connections carry a name of their own, by which its backends are found.
@@ -71,7 +76,7 @@ async function main() {
       const backendWatch = databaseUrl === undefined ? undefined : await BackendCpuWatch.start(pgAdminUrl, applicationName)
       if (backendWatch) backendWatches.push(backendWatch)
       // No drain grace: nothing is in flight when the bench stops it, and a stop should be quick.
-      const env: Record<string, string> = { ...start.env, PORT: '0', DATA_DIR: dataDir, ANTHROPIC_FORWARD_URL: upstream.url, LOG_LEVEL: 'info', DATABASE_URL: databaseUrl === undefined ? '' : withApplicationName(databaseUrl, applicationName), DRAIN_GRACE: '0', ...settings }
+      const env: Record<string, string> = { ...start.env, PORT: '0', DATA_DIR: dataDir, ANTHROPIC_FORWARD_URL: upstream.url, LOG_LEVEL: 'info', DATABASE_URL: databaseUrl === undefined ? '' : withApplicationName(databaseUrl, applicationName), DRAIN_GRACE: '0', ...settings, ...variant.env }
       const profileDir = path.join(resultsDir, 'profiles', runStamp, name.replace(/\W+/g, ' ').trim().replace(/ /g, '-').toLowerCase())
       const p = await startProcess(name, [path.join(build, 'server/main.js')], env, claudescopeLine, [...start.nodeArgs, ...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])])
       started.push(p)
@@ -86,9 +91,11 @@ async function main() {
       { name: 'minimal pass-through', kind: 'minimal', url: minimal.url, process: minimal },
     ]
     for (const build of builds) {
-      if (backends.has('pglite')) targets.push(await claudescope(build, 'PGlite'))
-      // Builds share the database: stored counts are read as differences, before and after each load.
-      if (pg) targets.push(await claudescope(build, 'PostgreSQL', pg.url))
+      for (const variant of variants) {
+        if (backends.has('pglite')) targets.push(await claudescope(build, variant, 'PGlite'))
+        // Builds share the database: stored counts are read as differences, before and after each load.
+        if (pg) targets.push(await claudescope(build, variant, 'PostgreSQL', pg.url))
+      }
     }
 
     const sections = [
