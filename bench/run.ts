@@ -45,7 +45,7 @@ const builds = (process.env.BENCH_BUILDS ?? 'dist').split(',')
 const profiling = process.env.BENCH_PROFILE === '1'
 const settings = environmentOf((process.env.BENCH_SETTINGS ?? '').split(/\s+/).filter(Boolean), 'BENCH_SETTINGS')
 /** Each variant's settings, added after BENCH_SETTINGS; one empty variant when none is given. */
-const variants = (process.env.BENCH_VARIANTS ?? '').split(';').map((words) => words.trim()).map((words) => ({ label: words, env: environmentOf(words.split(/\s+/).filter(Boolean), 'BENCH_VARIANTS') }))
+const variants = (process.env.BENCH_VARIANTS ?? '').split(';').map((list) => ({ label: list.trim(), env: environmentOf(list.split(/\s+/).filter(Boolean), 'BENCH_VARIANTS') }))
 const pgAdminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 /** As `npm start` runs it: its malloc settings and heap flags. */
 const start = npmStartCommand()
@@ -71,7 +71,7 @@ async function main() {
       const name = ['Claudescope', ...qualifiers, `(${backend})`].join(' ')
       const dataDir = mkdtempSync(path.join(os.tmpdir(), 'claudescope-bench-'))
       dataDirs.push(dataDir)
-      // Builds share the PostgreSQL database: each one's connections carry a name of their own, by which its backends are found.
+      // Every Claudescope on PostgreSQL shares one database: each one's connections carry a name of their own, by which its backends are found.
       const applicationName = `claudescope-bench-${backendWatches.length}`
       const backendWatch = databaseUrl === undefined ? undefined : await BackendCpuWatch.start(pgAdminUrl, applicationName)
       if (backendWatch) backendWatches.push(backendWatch)
@@ -93,7 +93,7 @@ async function main() {
     for (const build of builds) {
       for (const variant of variants) {
         if (backends.has('pglite')) targets.push(await claudescope(build, variant, 'PGlite'))
-        // Builds share the database: stored counts are read as differences, before and after each load.
+        // Builds and variants share the database: stored counts are read as differences, before and after each load.
         if (pg) targets.push(await claudescope(build, variant, 'PostgreSQL', pg.url))
       }
     }
