@@ -57,8 +57,11 @@ interface TurnRow extends Record<string, unknown> {
 
 interface LoadedTurn extends CacheTurn {
   priceId: string | null
-  /** The content ids of the parts whose breakpoints can decide its TTL, in body order of the prefix: system, then the last messages. */
-  ttlPartIds: string[]
+  /**
+   * The parts whose breakpoints can decide its TTL, in body order of the prefix (system, then the
+   * last messages): each one's content id and the `cache_control` members its row keeps apart.
+   */
+  ttlParts: Array<{ id: string; cacheControl: string }>
   /** The body's top-level `cache_control` (automatic caching), when it has one. */
   topLevelCacheControl: string | null
 }
@@ -119,15 +122,15 @@ export class CacheForensicsService {
       const ids = row.content_ids === null || row.content_ids === '' ? [] : row.content_ids.split(',')
       const stored = row.skeleton === null || row.content_ids === null ? null : storedPartRangesOf(row.skeleton, ids.length)
       const member = (key: string) => stored?.members.findLast((m) => m.key === key)
-      const idsOf = (key: string) => {
+      const partsOf = (key: string) => {
         const range = stored?.ranges.get(key)
-        return range === undefined ? [] : ids.slice(range.start, range.end)
+        return range === undefined ? [] : ids.slice(range.start, range.end).map((id, i) => ({ id, cacheControl: stored!.cacheControls[range.start + i]! }))
       }
       const keyOf = (key: string): string | null => {
         const value = member(key)
         if (value === undefined || stored === null) return null
         // An array's parts by their ids; a string (a plain system prompt) by its bytes.
-        return value.elements !== null ? idsOf(key).join(',') : hashKey(stored.text.subarray(value.valueStart, value.valueEnd).toString('utf8'))
+        return value.elements !== null ? partsOf(key).map((part) => part.id).join(',') : hashKey(stored.text.subarray(value.valueStart, value.valueEnd).toString('utf8'))
       }
       const topLevel = member('cache_control')
       return {
@@ -143,7 +146,7 @@ export class CacheForensicsService {
         messageCount: row.message_count,
         usage: usageOfRow(row),
         priceId: row.price_id,
-        ttlPartIds: [...idsOf('system'), ...idsOf('messages').slice(-LAST_MESSAGES_READ_FOR_TTL)],
+        ttlParts: [...partsOf('system'), ...partsOf('messages').slice(-LAST_MESSAGES_READ_FOR_TTL)],
         topLevelCacheControl: topLevel === undefined || stored === null ? null : `"cache_control":${stored.text.subarray(topLevel.valueStart, topLevel.valueEnd).toString('utf8')}`,
       }
     })
@@ -151,10 +154,11 @@ export class CacheForensicsService {
 
   /** The TTL of each turn's last breakpoint: among its system prompt and last messages, then the top-level `cache_control`. */
   async #ttls(turns: readonly LoadedTurn[]): Promise<Map<string, number>> {
-    const texts = await readContentTexts(this.dataSource, turns.flatMap((turn) => turn.ttlPartIds))
+    const texts = await readContentTexts(this.dataSource, turns.flatMap((turn) => turn.ttlParts.map((part) => part.id)))
     const ttls = new Map<string, number>()
     for (const turn of turns) {
-      const read = turn.ttlPartIds.map((id) => texts.get(id) ?? '')
+      // A part holds its marks when stored before they were kept apart, else its row does: either way one of the two is empty.
+      const read = turn.ttlParts.map((part) => (texts.get(part.id) ?? '') + part.cacheControl)
       const ttl = lastCacheTtlSeconds(turn.topLevelCacheControl === null ? read : [...read, turn.topLevelCacheControl])
       if (ttl !== null) ttls.set(turn.requestId, ttl)
     }

@@ -1,28 +1,21 @@
 import { hash } from 'node:crypto'
-
-/**
- * `"cache_control": {...}` as a member of an object, with the comma that joins it to a neighbour.
- * It cannot match inside a JSON string: there a quote is escaped, so `"cache_control"` followed by
- * a colon never appears raw. Its value is a flat object (`{"type":"ephemeral","ttl":"1h"}`).
- */
-const CACHE_CONTROL = /,\s*"cache_control"\s*:\s*\{[^{}]*\}|"cache_control"\s*:\s*\{[^{}]*\}\s*,?/g
-const CACHE_CONTROL_NAME = Buffer.from('"cache_control"')
+import { withoutCacheControl } from '../wire/cache-control'
 
 /**
  * A message's identity within a thread: its content id, unless it carries `cache_control`, which
  * Claude Code moves from turn to turn (the last message of a request is marked, and sent again
  * unmarked, or marked elsewhere, on the next turn): then the hash of its bytes without it. So the
- * same message sent with and without the marker is one message.
+ * same message sent with and without the marker is one message. Parts of stored bodies are already
+ * without it (see body-layout), and their key is their content id.
  */
 export function messageKeyOf(bytes: Buffer, contentId: string): string {
+  const { kept, cuts } = withoutCacheControl(bytes)
   // A content id is the same digest as hashKey, written as a uuid.
-  if (bytes.indexOf(CACHE_CONTROL_NAME) === -1) return contentId.replaceAll('-', '')
-  const stripped = bytes.toString('utf8').replace(CACHE_CONTROL, '')
-  return hashKey(stripped)
+  return cuts.length === 0 ? contentId.replaceAll('-', '') : hashKey(kept)
 }
 
 /** A 128-bit hex digest, the size of a content id. */
-export function hashKey(text: string): string {
+export function hashKey(text: string | Buffer): string {
   return hash('sha256', text, 'hex').slice(0, 32)
 }
 

@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest'
-import { assembleBody, layOutBody, PART_MARK } from '../../server/store/contents/body-layout'
+import { messageKeyOf } from '../../server/conversations/message-key'
+import { assembleBody, layOutBody, PART_MARK, storedPartRangesOf } from '../../server/store/contents/body-layout'
 import { contentIdOf } from '../../server/store/contents/content-id'
 import { KnownContents, CONTENT_REUSE_WINDOW_MS } from '../../server/store/contents/known-contents'
 import { REQUEST_BODY_CASES } from '../support/request-bodies'
+
+/** A JSON value with every `cache_control` member left out, at any depth. */
+function withoutCacheControl(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutCacheControl)
+  if (value === null || typeof value !== 'object') return value
+  return Object.fromEntries(Object.entries(value).filter(([key]) => key !== 'cache_control').map(([key, v]) => [key, withoutCacheControl(v)]))
+}
 
 /** What the database would give back: the stored text, and the parts by id. */
 function roundTrip(body: string): string {
@@ -16,15 +24,59 @@ describe('layOutBody and assembleBody', () => {
     expect(roundTrip(body)).toBe(body)
   })
 
-  it('cuts out each system block, tool and message, and names each part by the hash of its bytes', () => {
+  it('cuts out each system block, tool and message without its cache_control, and names each part by the hash of its bytes', () => {
     const body = JSON.parse(REQUEST_BODY_CASES[0]!.body) as { system: unknown[]; tools: unknown[]; messages: unknown[] }
     const stored = layOutBody(Buffer.from(REQUEST_BODY_CASES[0]!.body))
 
-    expect(stored.parts.map((part) => JSON.parse(part.bytes.toString()) as unknown)).toEqual([...body.system, ...body.tools, ...body.messages])
+    expect(stored.parts.map((part) => JSON.parse(part.bytes.toString()) as unknown)).toEqual([...body.system, ...body.tools, ...body.messages].map(withoutCacheControl))
     expect(stored.contentIds).toEqual(stored.parts.map((part) => contentIdOf(part.bytes)))
-    expect(stored.text.toString()).toBe(
+    const skeletonWithoutMarks = stored.text.toString().replace(/\u0002\d+\u0002[^\u0003]*\u0003/g, '')
+    expect(skeletonWithoutMarks).toBe(
       REQUEST_BODY_CASES[0]!.body.replace(/"system":\[.*\],"tools"/, `"system":[${PART_MARK},${PART_MARK}],"tools"`).replace(/"tools":\[.*\],"messages":\[.*\],"metadata"/, `"tools":[${PART_MARK},${PART_MARK}],"messages":[${Array(5).fill(PART_MARK).join(',')}],"metadata"`),
     )
+  })
+
+  it('stores once the message Claude Code marks for caching on one turn and resends unmarked on the next', () => {
+    const first = '{"role":"user","content":[{"type":"text","text":"café ☕ first"}]}'
+    const marked = (message: string) => message.replace(/"}]}$/, '","cache_control":{"type":"ephemeral"}}]}')
+    const second = '{"role":"user","content":[{"type":"text","text":"second 日本語"}]}'
+    const turn1 = `{"model":"m","messages":[${marked(first)}]}`
+    const turn2 = `{"model":"m","messages":[${first},{"role":"assistant","content":"ok"},${marked(second)}]}`
+    const one = layOutBody(Buffer.from(turn1))
+    const two = layOutBody(Buffer.from(turn2))
+
+    expect(two.contentIds![0]).toBe(one.contentIds![0])
+    expect(two.parts[0]!.bytes.toString()).toBe(first)
+    expect(two.parts[2]!.bytes.toString()).toBe(second)
+    expect(roundTrip(turn1)).toBe(turn1)
+    expect(roundTrip(turn2)).toBe(turn2)
+    // Grouping's key of the marked message, read from its whole bytes, is the stored part's id.
+    expect(messageKeyOf(Buffer.from(marked(second)), 'a content id of the marked bytes')).toBe(two.contentIds![2]!.replaceAll('-', ''))
+  })
+
+  it.each([
+    ['first among its members', '{"role":"user","content":[{"cache_control":{"type":"ephemeral"},"type":"text","text":"x"}]}'],
+    ['its only member', '{"role":"user","content":[{"cache_control":{"type":"ephemeral"}}]}'],
+    ['spaced, with a TTL', '{ "role": "user", "content": [ { "type": "text", "text": "ünïcödé 😀" ,\n  "cache_control" : { "type": "ephemeral", "ttl": "1h" } } ] }'],
+    ['on several blocks', '{"role":"user","content":[{"type":"text","text":"é","cache_control":{"type":"ephemeral"}},{"type":"text","text":"😀","cache_control":{"type":"ephemeral","ttl":"5m"}}]}'],
+    ['named inside a string only', '{"role":"user","content":[{"type":"text","text":"\\"cache_control\\":{\\"type\\":\\"ephemeral\\"}"}]}'],
+  ])('gives back the exact bytes of a message whose cache_control is %s', (_, message) => {
+    const body = `{"messages":[${message},${message}],"system":[${message}]}`
+    expect(roundTrip(body)).toBe(body)
+    const stored = layOutBody(Buffer.from(body))
+    for (const part of stored.parts) expect(JSON.parse(part.bytes.toString())).toEqual(withoutCacheControl(JSON.parse(message)))
+  })
+
+  it('reads where the parts lie and each part\'s cache_control from the skeleton alone', () => {
+    const body = REQUEST_BODY_CASES[0]!.body
+    const stored = layOutBody(Buffer.from(body))
+    const read = storedPartRangesOf(stored.text.toString(), stored.contentIds!.length)!
+    const parsed = JSON.parse(body) as { system: unknown[]; tools: unknown[]; messages: unknown[] }
+
+    expect(Object.fromEntries(read.ranges)).toEqual({ system: { start: 0, end: 2 }, tools: { start: 2, end: 4 }, messages: { start: 4, end: 9 } })
+    const marksOf = (element: unknown) => JSON.stringify(element).match(/"cache_control":\{[^{}]*\}/g)?.join('') ?? ''
+    expect(read.cacheControls.map((marks) => marks.replace(/^,|,$/g, ''))).toEqual([...parsed.system, ...parsed.tools, ...parsed.messages].map(marksOf))
+    expect(storedPartRangesOf(stored.text.toString(), stored.contentIds!.length + 1)).toBeNull()
   })
 
   it('gives the same part the same id in every body that carries it, whatever surrounds it', () => {
