@@ -1,5 +1,5 @@
 import type { RequestRecord, RequestStatus } from '../records/request-record'
-import { CONTENTS_TABLE } from '../store/tables/contents.table'
+import { CONTENT_LISTS_TABLE, CONTENTS_TABLE } from '../store/tables/contents.table'
 import { CONVERSATION_REQUESTS_TABLE } from '../store/tables/conversations.table'
 
 /**
@@ -69,7 +69,9 @@ export function searchedPartsStatement(search: string, limit: number): { text: s
  * (searchedPartsStatement). They reach the statement behind a subquery, so the planner does not
  * estimate from them: given a literal list of a thousand ids, it judged that nearly every request
  * used one and read the whole table (23 s at a million requests) where the three indexes (skeleton
- * and response trigrams, part ids) answer in milliseconds. Whether to read those indexes and sort
+ * and response trigrams, part ids, part lists' ids) answer in milliseconds. A request's first parts
+ * are named by its list (see partListOf): the lists holding a part are found first, by their own
+ * index, and then the requests naming them. Whether to read those indexes and sort
  * the matches, or walk the newest requests until a page is full, the caller decides from a bounded
  * count (see RequestsService.list). Null, when more parts match than a limit, looks the parts up
  * per request, which suits a text that common.
@@ -91,8 +93,8 @@ export function requestFilterSql(filter: RequestFilterValues | null | undefined,
   if (isSet(filter.path)) conditions.push({ sql: 'r.path = :filterPath', params: { filterPath: filter.path } })
   if (isSearch(filter.search)) {
     const inParts = searchedParts === null
-      ? `EXISTS (SELECT 1 FROM ${CONTENTS_TABLE} c WHERE c.id = ANY(r.requestBodyContentIds) AND c.text ILIKE :filterSearch ESCAPE '\\')`
-      : `r.requestBodyContentIds && (SELECT CAST(:filterSearchedParts AS uuid[]))`
+      ? `EXISTS (SELECT 1 FROM ${CONTENTS_TABLE} c WHERE c.id = ANY(coalesce((SELECT l.ids FROM ${CONTENT_LISTS_TABLE} l WHERE l.id = r.requestBodyContentListId), '{}') || r.requestBodyContentIds) AND c.text ILIKE :filterSearch ESCAPE '\\')`
+      : `(r.requestBodyContentIds && (SELECT CAST(:filterSearchedParts AS uuid[])) OR r.requestBodyContentListId = ANY(ARRAY(SELECT l.id FROM ${CONTENT_LISTS_TABLE} l WHERE l.ids && CAST(:filterSearchedParts AS uuid[]))))`
     conditions.push({
       sql: `(r.requestBody ILIKE :filterSearch ESCAPE '\\' OR r.responseBody ILIKE :filterSearch ESCAPE '\\' OR ${inParts})`,
       params: { filterSearch: searchPattern(filter.search), ...(searchedParts === null ? {} : { filterSearchedParts: searchedParts }) },

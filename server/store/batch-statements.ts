@@ -4,7 +4,8 @@ import type { StreamChunkRecord } from '../records/request-record'
 import type { BodyPart } from './contents/body-layout'
 import { storedBodyOf } from './contents/stored-body'
 import { columnNames, type ColumnDescription } from './tables/column'
-import { CONTENT_COLUMNS, CONTENT_LAST_USED_AT, CONTENTS_TABLE } from './tables/contents.table'
+import type { PartList } from './contents/part-list'
+import { CONTENT_COLUMNS, CONTENT_LAST_USED_AT, CONTENT_LIST_COLUMNS, CONTENT_LISTS_TABLE, CONTENTS_TABLE } from './tables/contents.table'
 import { COMPLETION_COLUMNS, REQUEST_COLUMNS, REQUESTS_TABLE, type RequestRow } from './tables/requests.table'
 import { framedChunks, STREAM_CHUNK_COLUMNS, STREAM_CHUNKS_TABLE, type StreamChunks } from './tables/stream-chunks.table'
 import { PARTITION_KEY } from './partitions'
@@ -53,6 +54,13 @@ const CONTENTS_UPSERT: RowsStatement<BodyPart> = {
   tail: ` ON CONFLICT (id) DO UPDATE SET ${CONTENT_LAST_USED_AT.name} = now()`,
 }
 
+/** Lists of part ids, refreshed as contents are. */
+const CONTENT_LISTS_UPSERT: RowsStatement<PartList> = {
+  columns: CONTENT_LIST_COLUMNS,
+  head: `INSERT INTO ${CONTENT_LISTS_TABLE} (${columnNames(CONTENT_LIST_COLUMNS)}) VALUES `,
+  tail: ` ON CONFLICT (id) DO UPDATE SET ${CONTENT_LAST_USED_AT.name} = now()`,
+}
+
 const CHUNKS_INSERT: RowsStatement<StreamChunks> = {
   columns: STREAM_CHUNK_COLUMNS,
   head: `INSERT INTO ${STREAM_CHUNKS_TABLE} (${columnNames(STREAM_CHUNK_COLUMNS)}) VALUES `,
@@ -66,7 +74,7 @@ const RATE_LIMIT_SNAPSHOTS_INSERT: RowsStatement<RateLimitSnapshotRecord> = {
   tail: ' ON CONFLICT (request_id) DO NOTHING',
 }
 
-/** What one batch sends: its statements, and the ids of the body parts they write. */
+/** What one batch sends: its statements, and the ids of the body parts and part lists they write. */
 export interface BatchWrite {
   statements: Statement[]
   contentIds: string[]
@@ -80,8 +88,8 @@ export function writesRequestBody(op: CaptureOp, isStartStored: (id: string) => 
 /**
  * The parameterised statements that write one batch (ops must carry distinct ids, which the queue
  * guarantees): completions whose start row is stored (`isStartStored`) update it, other records
- * are upserted with the parts of their bodies that are not `isKnown` (each once, in id order, so
- * concurrent writers lock rows in the same order), and each completion's stream chunks inserted as
+ * are upserted with the parts of their bodies and their lists of part ids that are not `isKnown`
+ * (each once, in id order, so concurrent writers lock rows in the same order), and each completion's stream chunks inserted as
  * one row (its SSE is not stored again when it is exactly these chunks framed), and each
  * completion's rate-limit snapshot added to its series.
  * As many of these as the bind-parameter limit allows go into one statement (joined with WITH),
@@ -93,27 +101,34 @@ export function buildBatchStatements(ops: readonly CaptureOp[], isStartStored: (
   const streams: StreamChunks[] = []
   const snapshots: RateLimitSnapshotRecord[] = []
   const parts = new Map<string, BodyPart>()
+  const lists = new Map<string, PartList>()
   for (const op of ops) {
     const { record } = op
     const chunks = op.kind === 'complete' ? op.chunks : []
     const row = { record, responseSseFromChunks: chunks.length > 0 && record.responseSse !== null && record.responseSse === framedChunks(chunks) }
     if (writesRequestBody(op, isStartStored)) {
       upserts.push(row)
-      for (const part of storedBodyOf(record).parts) if (!isKnown(part.id)) parts.set(part.id, part)
+      const stored = storedBodyOf(record)
+      for (const part of stored.parts) if (!isKnown(part.id)) parts.set(part.id, part)
+      if (stored.partList !== null && !isKnown(stored.partList.id)) lists.set(stored.partList.id, stored.partList)
     } else {
       completions.push(row)
     }
     if (chunks.length > 0) streams.push(streamOf(record.id, record.startedAt, chunks))
     if (op.kind === 'complete' && record.rateLimit) snapshots.push(record.rateLimit)
   }
-  const contents = [...parts.values()].sort((a, b) => (a.id < b.id ? -1 : 1))
+  const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : 1)
+  const contents = [...parts.values()].sort(byId)
+  const partLists = [...lists.values()].sort(byId)
   const builder = new StatementBuilder()
   builder.add(CONTENTS_UPSERT, contents)
+  builder.add(CONTENT_LISTS_UPSERT, partLists)
   builder.add(REQUESTS_UPSERT, upserts)
   builder.add(REQUESTS_COMPLETION_UPDATE, completions)
   builder.add(CHUNKS_INSERT, streams)
   builder.add(RATE_LIMIT_SNAPSHOTS_INSERT, snapshots)
-  return { statements: builder.finish(), contentIds: contents.map((part) => part.id) }
+  // One set of known ids serves both: a list's id hashes comma-joined ids, which no part's bytes are.
+  return { statements: builder.finish(), contentIds: [...contents, ...partLists].map((written) => written.id) }
 }
 
 /**

@@ -5,7 +5,7 @@ import { BatchSizer } from './batch-sizer'
 import { CONTENT_REUSE_WINDOW_MS } from './contents/known-contents'
 import { deleteRequests, dependentDeletions, REQUEST_TABLES, type RequestKey } from './queries/delete-requests'
 import { partitionName, partitionWeeks, PARTITION_WEEK_MS, PARTITIONED_TABLES, withShortLocks } from './partitions'
-import { CONTENT_LAST_USED_AT, CONTENTS_TABLE } from './tables/contents.table'
+import { CONTENT_LAST_USED_AT, CONTENT_LISTS_TABLE, CONTENTS_TABLE } from './tables/contents.table'
 import { CLAUDE_CODE_EVENTS_TABLE, CLAUDE_CODE_METRIC_POINTS_TABLE } from './tables/claude-code-telemetry.table'
 import { REQUESTS_TABLE } from './tables/requests.table'
 import { USAGE_HOUR_ROLLUPS_TABLE, USAGE_ROLLUPS_TABLE } from './tables/usage-rollups.table'
@@ -32,6 +32,7 @@ const CLOCK_MARGIN_MS = 60 * 60 * 1000
 /** What a prune deleted. */
 export interface PruneCounts {
   requestsDeleted: number
+  /** Body parts, and the lists naming a body's first parts (see partListOf). */
   contentsDeleted: number
   /** Claude Code's own events and metric points received over OTLP. */
   telemetryDeleted: number
@@ -63,8 +64,8 @@ export interface PruneOptions {
 export interface RetentionStore {
   /**
    * Deletes the requests that started more than `days` days before the database's now(), whatever
-   * their status, with their stream chunks; then the contents (body parts) no remaining request
-   * can use. Each statement deletes a batch and commits on its own; then each table deleted from
+   * their status, with their stream chunks; then the contents (body parts) and lists of them no
+   * remaining request can use. Each statement deletes a batch and commits on its own; then each table deleted from
    * is vacuumed.
    *
    * A week of requests wholly before the cutoff goes as its partitions (see partitions.ts): the
@@ -77,7 +78,8 @@ export interface RetentionStore {
    * margin, CLOCK_MARGIN_MS). Every write of a request stamps `last_used_at` on the parts it sends,
    * and a writer leaves out only parts it sent within the window (see known-contents): so a part a
    * kept request uses, having started after the cutoff, was stamped after the cutoff less the
-   * window. That holds without reading the requests' id arrays, and while capture writes.
+   * window. That holds without reading the requests' id arrays, and while capture writes. A list
+   * of part ids (see partListOf) is stamped, and goes, the same way.
    */
   prune(days: number, options?: PruneOptions): Promise<PruneResult>
 }
@@ -93,7 +95,8 @@ export function createRetentionStore(dataSource: DataSource): RetentionStore {
       // Requests first: the contents they alone used become deletable with them.
       const phases: Array<{ counter: keyof PruneCounts; tables: readonly string[]; deleteBatch: (size: number) => Promise<number> }> = [
         { counter: 'requestsDeleted', tables: REQUEST_TABLES, deleteBatch: (size) => deleteRequestsStartedBefore(dataSource, cutoff, size) },
-        { counter: 'contentsDeleted', tables: [CONTENTS_TABLE], deleteBatch: (size) => deleteContentsUnusedSince(dataSource, unusedBefore, size) },
+        { counter: 'contentsDeleted', tables: [CONTENTS_TABLE], deleteBatch: (size) => deleteUnusedSince(dataSource, CONTENTS_TABLE, unusedBefore, size) },
+        { counter: 'contentsDeleted', tables: [CONTENT_LISTS_TABLE], deleteBatch: (size) => deleteUnusedSince(dataSource, CONTENT_LISTS_TABLE, unusedBefore, size) },
         { counter: 'telemetryDeleted', tables: [CLAUDE_CODE_EVENTS_TABLE], deleteBatch: (size) => deleteOlderThan(dataSource, CLAUDE_CODE_EVENTS_TABLE, 'occurred_at', cutoff, size) },
         { counter: 'telemetryDeleted', tables: [CLAUDE_CODE_METRIC_POINTS_TABLE], deleteBatch: (size) => deleteOlderThan(dataSource, CLAUDE_CODE_METRIC_POINTS_TABLE, 'observed_at', cutoff, size) },
       ]
@@ -120,7 +123,9 @@ export function createRetentionStore(dataSource: DataSource): RetentionStore {
         counts.requestsDeleted += dropped
         options.onBatch?.({ requestsDeleted: dropped, contentsDeleted: 0, telemetryDeleted: 0 })
       }
-      for (const { counter, deleteBatch } of phases) {
+      const deletedFrom = new Set<(typeof phases)[number]>()
+      for (const phase of phases) {
+        const { counter, deleteBatch } = phase
         // Rows of each table cost differently: each phase finds its own size.
         const sizer = new BatchSizer(sizing)
         for (;;) {
@@ -130,11 +135,12 @@ export function createRetentionStore(dataSource: DataSource): RetentionStore {
           const deleted = await deleteBatch(size)
           sizer.took(performance.now() - startedAt)
           counts[counter] += deleted
+          if (deleted > 0) deletedFrom.add(phase)
           options.onBatch?.({ requestsDeleted: 0, contentsDeleted: 0, telemetryDeleted: 0, [counter]: deleted })
           if (deleted < size) break
         }
       }
-      for (const table of phases.filter((phase) => counts[phase.counter] > 0).flatMap((phase) => phase.tables)) {
+      for (const table of phases.filter((phase) => deletedFrom.has(phase)).flatMap((phase) => phase.tables)) {
         await pause()
         if (options.signal?.aborted) break
         await vacuum(dataSource, table)
@@ -204,17 +210,17 @@ function ignoreMissingPartition(err: unknown): [] {
 }
 
 /**
- * Up to `limit` contents last used before `before` (by `contents_last_used_at_idx`). The outer
- * condition is checked again on a row a writer refreshed meanwhile (the delete waits for that
- * write, then reads the row's new version), so a part being sent again is kept; one deleted
- * first is inserted again by the write.
+ * Up to `limit` contents (or lists of part ids) last used before `before` (by the table's index on
+ * `last_used_at`). The outer condition is checked again on a row a writer refreshed meanwhile (the
+ * delete waits for that write, then reads the row's new version), so a part being sent again is
+ * kept; one deleted first is inserted again by the write.
  */
-async function deleteContentsUnusedSince(dataSource: DataSource, before: Date, limit: number): Promise<number> {
+async function deleteUnusedSince(dataSource: DataSource, table: typeof CONTENTS_TABLE | typeof CONTENT_LISTS_TABLE, before: Date, limit: number): Promise<number> {
   const lastUsedAt = CONTENT_LAST_USED_AT.name
   const rows = (await dataSource.query(
     `WITH gone AS (
-       DELETE FROM ${CONTENTS_TABLE}
-       WHERE id = ANY(ARRAY(SELECT id FROM ${CONTENTS_TABLE} WHERE ${lastUsedAt} < $1 ORDER BY ${lastUsedAt} LIMIT $2)) AND ${lastUsedAt} < $1
+       DELETE FROM ${table}
+       WHERE id = ANY(ARRAY(SELECT id FROM ${table} WHERE ${lastUsedAt} < $1 ORDER BY ${lastUsedAt} LIMIT $2)) AND ${lastUsedAt} < $1
        RETURNING 1)
      SELECT count(*)::int AS deleted FROM gone`,
     [before, limit],

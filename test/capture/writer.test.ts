@@ -15,7 +15,7 @@ import { decodeOps } from '../../server/capture/spool/spool-codec'
 import { BatchWriter, type BatchWriterOptions } from '../../server/capture/persistence/writer'
 import { createCaptureStore } from '../../server/store/capture-store'
 import { waitFor } from '../support/wait'
-import { storedChunkRows, withWholeBodies } from '../support/stored-records'
+import { storedChunkRows, withWholeBodies, type StoredBodyColumns } from '../support/stored-records'
 import { useMigratedStore } from '../support/test-database'
 import { gatedCaptureStore } from './capture-stores'
 import { chunksOf, completeOp, inFlightRecord, startOp } from './records'
@@ -37,7 +37,7 @@ function startWriter(options: Partial<BatchWriterOptions> = {}) {
 
 /** The row as the table holds it, its request body whole. */
 async function storedRow(id: string) {
-  const rows: Array<{ id: string; started_at: Date; request_body: string; request_body_content_ids: string[] | null; response_sse: string | null; response_sse_from_chunks: boolean } & Record<string, unknown>> = await store.dataSource.query('SELECT * FROM requests WHERE id = $1', [id])
+  const rows: Array<StoredBodyColumns & Record<string, unknown>> = await store.dataSource.query('SELECT * FROM requests WHERE id = $1', [id])
   return rows[0] && withWholeBodies(store.dataSource, rows[0])
 }
 

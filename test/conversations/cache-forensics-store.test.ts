@@ -1,7 +1,7 @@
 /**
  * Cache forensics on stored traffic: records written through the capture store with grouping and
- * pricing, at chosen times, read back by the service. The TTL comes from the `cache_control` of
- * the previous turn's stored parts.
+ * pricing, at chosen times, read back by the service. The TTL comes from the `cache_control` marks
+ * of the previous turn's stored body, which its row keeps apart from the parts.
  */
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
@@ -37,8 +37,12 @@ function body(texts: string[], ttl: '1h' | null): string {
   })
 }
 
-/** Two turns of a session, ten minutes apart: the first caches 10,000 tokens, the second reads none of them back. */
-async function sessionWithIdleGap(ttl: '1h' | null): Promise<{ conversationId: string; first: string; second: string }> {
+/**
+ * Two turns of a session, ten minutes apart: the first caches 10,000 tokens, the second reads none
+ * of them back. `earlier` messages come before them, the same in both.
+ */
+async function sessionWithIdleGap(ttl: '1h' | null, earlier = 0): Promise<{ conversationId: string; first: string; second: string }> {
+  const history = Array.from({ length: earlier }, (_, i) => `earlier message ${i}`)
   const session = randomUUID()
   const turn = (at: string, texts: string[], usage: UsageRecord) => {
     const requestBody = body(texts, ttl)
@@ -49,8 +53,8 @@ async function sessionWithIdleGap(ttl: '1h' | null): Promise<{ conversationId: s
     })
   }
   const split = (tokens: number): [number, number] => (ttl === null ? [tokens, 0] : [0, tokens])
-  const first = turn('2026-11-02T10:00:00Z', ['Plan a trip'], cacheUsage(0, ...split(10_000)))
-  const second = turn('2026-11-02T10:10:00Z', ['Plan a trip', 'Where to?', 'Lisbon'], cacheUsage(0, ...split(12_000)))
+  const first = turn('2026-11-02T10:00:00Z', [...history, 'Plan a trip'], cacheUsage(0, ...split(10_000)))
+  const second = turn('2026-11-02T10:10:00Z', [...history, 'Plan a trip', 'Where to?', 'Lisbon'], cacheUsage(0, ...split(12_000)))
   const prices = new PricesService({ dataSource: store.dataSource, logger: createLogger('silent') })
   const book = await prices.book()
   const writer = withPricing(createCaptureStore(store.dataSource, createBatchGrouping({ dataSource: store.dataSource, bus: createMemoryBus(), logger: createLogger('silent') })), {
@@ -83,8 +87,13 @@ describe('cache forensics of stored turns', () => {
     })
   })
 
-  it('does not blame the TTL for the same ten minutes when the stored breakpoint asked for an hour', async () => {
-    const { conversationId, second } = await sessionWithIdleGap('1h')
+  it.each([
+    ['a short conversation', 0],
+    ['a long one, whose first parts its rows name by a shared list', 40],
+  ])('does not blame the TTL for the same ten minutes when the stored breakpoint asked for an hour, in %s', async (_, earlier) => {
+    const { conversationId, second } = await sessionWithIdleGap('1h', earlier)
+    const [{ listed }] = (await store.dataSource.query('SELECT request_body_content_list_id IS NOT NULL AS listed FROM requests WHERE id = $1', [second])) as [{ listed: boolean }]
+    expect(listed).toBe(earlier > 0)
     // 10,000 missed 1-hour writes x ($6 - $0.30) = 57,000 per million.
     expect((await forensics().misses(conversationId)).get(second)).toMatchObject({
       reason: 'UNEXPLAINED', ttlSeconds: 3600, cacheAgeSeconds: 600, missedTokens: 10_000, missed1hTokens: 10_000, missed5mTokens: 0, missCostUsdExact: '0.057',

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MAX_INDEXED_TEXT_BYTES, TRUNCATION_MARKER } from '../../server/capture/indexed-text'
 import { DEFAULT_MODEL } from '../support/anthropic-fixtures'
 import { startApp, type TestApp } from '../support/start-app'
-import { withWholeBodies } from '../support/stored-records'
+import { withWholeBodies, type StoredBodyColumns } from '../support/stored-records'
 
 let app: TestApp
 beforeAll(async () => {
@@ -32,17 +32,7 @@ describe('a model too large for its index', () => {
     await Promise.all(after.map((res) => res.arrayBuffer()))
     await app.app.capture.flush(10_000)
 
-    const rows = (await app.app.dataSource.query(`SELECT id, started_at, model, status, error, request_body, request_body_content_ids, response_sse, response_sse_from_chunks FROM requests WHERE api_key_fingerprint IS NOT NULL ORDER BY started_at`)) as {
-      started_at: Date
-      model: string
-      status: string
-      error: string | null
-      request_body: string
-      request_body_content_ids: string[] | null
-      id: string
-      response_sse: string | null
-      response_sse_from_chunks: boolean
-    }[]
+    const rows = (await app.app.dataSource.query(`SELECT id, started_at, model, status, error, request_body, request_body_content_ids, request_body_content_list_id, response_sse, response_sse_from_chunks FROM requests WHERE api_key_fingerprint IS NOT NULL ORDER BY started_at`)) as Array<StoredBodyColumns & { model: string; status: string; error: string | null }>
     expect(rows).toHaveLength(3)
     const [first, ...rest] = rows
     expect(Buffer.byteLength(first!.model)).toBeLessThanOrEqual(MAX_INDEXED_TEXT_BYTES)

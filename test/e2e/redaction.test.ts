@@ -8,7 +8,7 @@ import type { LiveEvent } from '../../server/live/live-bus'
 import { DEFAULT_MODEL } from '../support/anthropic-fixtures'
 import { queryGraphQL } from '../support/graphql-client'
 import { MOCK_HEADERS } from '../support/mock-upstream'
-import { storedChunkRows, withWholeBodies } from '../support/stored-records'
+import { storedChunkRows, withWholeBodies, type StoredBodyColumns } from '../support/stored-records'
 import { sdkClient } from '../support/sdk-client'
 import { startApp, type TestApp } from '../support/start-app'
 import { waitFor } from '../support/wait'
@@ -69,7 +69,7 @@ async function send(options: { query?: string; headers?: Record<string, string>;
   return { response, bytes, received, upstreamRequestId }
 }
 
-type StoredRow = Record<string, unknown> & { id: string; started_at: Date; status: string; request_body: string; request_body_content_ids: string[] | null; response_sse: string | null; response_sse_from_chunks: boolean }
+type StoredRow = Record<string, unknown> & StoredBodyColumns & { status: string }
 
 /** The final row of the exchange upstream answered with `upstreamRequestId` (its request body whole), and its stream chunks in order. */
 async function stored(upstreamRequestId: string) {

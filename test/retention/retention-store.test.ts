@@ -25,7 +25,7 @@ const turns = (conversation: string, from: number, to: number) => Array.from({ l
 /** The content ids a body's parts are stored under. */
 const partIdsOf = (records: readonly RequestRecord[]) => [...new Set(records.flatMap((record) => layOutBody(Buffer.from(record.requestBody)).contentIds ?? []))]
 
-async function presentIds(table: 'requests' | 'contents', ids: readonly string[]): Promise<string[]> {
+async function presentIds(table: 'requests' | 'contents' | 'content_lists', ids: readonly string[]): Promise<string[]> {
   const rows = (await store.dataSource.query(`SELECT id FROM ${table} WHERE id = ANY($1::uuid[]) ORDER BY id`, [ids])) as Array<{ id: string }>
   return rows.map((row) => row.id)
 }
@@ -90,6 +90,23 @@ describe('pruning old records', () => {
     expect(await bodiesReadBack(recent)).toEqual(recent.map((record) => record.requestBody))
   })
 
+  it('deletes the lists of part ids only pruned requests named, and keeps the list a kept request names', async () => {
+    // Turns of 37 and 38 parts name a list of their first 32; the kept turn of 40 parts names the same one as its conversation's old turns.
+    const old = turns('lists-old', 30, 32)
+    const shared = turns('lists-shared', 30, 32)
+    await storeRecords(store.dataSource, [...old, ...shared])
+    await backdateRecords(store.dataSource, [...old, ...shared].map((record) => record.id), RETENTION_DAYS + 10)
+    const kept = conversationTurnRecord('lists-shared', 33)
+    await storeRecords(store.dataSource, [kept])
+    const listOf = (record: RequestRecord) => layOutBody(Buffer.from(record.requestBody)).partList!.id
+
+    await createRetentionStore(store.dataSource).prune(RETENTION_DAYS)
+
+    expect(listOf(shared[0]!)).toBe(listOf(kept))
+    expect(await presentIds('content_lists', [listOf(old[0]!), listOf(kept)])).toEqual([listOf(kept)])
+    expect(await bodiesReadBack([kept])).toEqual([kept.requestBody])
+  })
+
   it('keeps a content last used within the reuse window before the cutoff, which a writer may still skip sending, and deletes one used well before it', async () => {
     const record = conversationTurnRecord('window', 1)
     await storeRecords(store.dataSource, [record])
@@ -119,11 +136,12 @@ describe('pruning old records', () => {
       },
     })
 
-    // Requests 2, 2 and 1, then their 5 contents 2, 2 and 1, then no Claude Code event and no
-    // metric point, then a VACUUM of each of the six tables deleted from (requests, stream chunks,
-    // rate-limit snapshots, conversation places, prompt grades, contents): a pause between every two statements.
+    // Requests 2, 2 and 1, then their 5 contents 2, 2 and 1, then no list of part ids (the bodies
+    // are short), no Claude Code event and no metric point, then a VACUUM of each of the six tables
+    // deleted from (requests, stream chunks, rate-limit snapshots, conversation places, prompt
+    // grades, contents): a pause between every two statements.
     expect(result).toEqual({ cutoff: expect.any(Date), requestsDeleted: 5, contentsDeleted: 5, telemetryDeleted: 0 })
-    expect(left).toEqual([3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+    expect(left).toEqual([3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
   })
 
   it('stops between two batches once its signal is aborted, reporting what it deleted so far', async () => {

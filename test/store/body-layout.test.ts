@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { messageKeyOf } from '../../server/conversations/message-key'
 import { assembleBody, layOutBody, PART_MARK, storedPartRangesOf } from '../../server/store/contents/body-layout'
 import { contentIdOf } from '../../server/store/contents/content-id'
+import { partListOf, storedPartIds } from '../../server/store/contents/part-list'
 import { KnownContents, CONTENT_REUSE_WINDOW_MS } from '../../server/store/contents/known-contents'
 import { REQUEST_BODY_CASES } from '../support/request-bodies'
 
@@ -118,5 +119,27 @@ describe('KnownContents', () => {
     known.add(['a'])
     known.add(['c'])
     expect(['a', 'b', 'c'].filter((id) => known.has(id))).toEqual(['a', 'c'])
+  })
+})
+
+describe('partListOf and storedPartIds', () => {
+  const ids = (count: number, from = 0) => Array.from({ length: count }, (_, i) => contentIdOf(Buffer.from(`part ${from + i}`)))
+
+  it('lists a body\'s first parts in whole runs of 32, the same list for the turns that add to them, and none for fewer parts', () => {
+    expect(partListOf(ids(31))).toBeNull()
+    const list = partListOf(ids(32))!
+    expect(list.ids).toEqual(ids(32))
+    expect(partListOf(ids(63))).toEqual(list)
+    expect(partListOf(ids(64))!.ids).toEqual(ids(64))
+    expect(partListOf(ids(64))!.id).not.toBe(list.id)
+    expect(partListOf([...ids(31), ...ids(1, 99)])!.id).not.toBe(list.id)
+  })
+
+  it('gives back a row\'s part ids whole, its list\'s first, and refuses a row whose list is missing rather than return a body without its parts', () => {
+    const list = partListOf(ids(40))!
+    expect(storedPartIds(list.id, ids(8, 32), new Map([[list.id, list.ids]]))).toEqual(ids(40))
+    expect(storedPartIds(null, ids(3), new Map())).toEqual(ids(3))
+    expect(storedPartIds(null, null, new Map())).toBeNull()
+    expect(() => storedPartIds(list.id, ids(8, 32), new Map())).toThrow(/missing its part list/)
   })
 })

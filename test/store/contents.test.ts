@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
+import type { RequestRecord } from '../../server/records/request-record'
 import { RequestsService } from '../../server/requests/requests.service'
 import { createCaptureStore } from '../../server/store/capture-store'
 import { layOutBody } from '../../server/store/contents/body-layout'
@@ -83,5 +84,45 @@ describe('content-addressed request bodies', () => {
     const service = new RequestsService(store.dataSource)
 
     for (const search of ['ZANZIBAR', 'quokka']) expect((await service.list({ search }, 10)).nodes.map((node) => node.id)).toEqual([record.id])
+  })
+})
+
+describe('lists of part ids shared by the turns of a conversation', () => {
+  /** Each record's list and how many ids its row holds itself, in the records' order. */
+  async function rowsOf(records: readonly RequestRecord[]): Promise<Array<{ list: string | null; own: number }>> {
+    const rows = (await store.dataSource.query(`SELECT id, request_body_content_list_id AS list, cardinality(request_body_content_ids)::int AS own FROM requests WHERE id = ANY($1::uuid[])`, [records.map((record) => record.id)])) as Array<{ id: string; list: string | null; own: number }>
+    const byId = new Map(rows.map((row) => [row.id, { list: row.list, own: row.own }]))
+    return records.map((record) => byId.get(record.id)!)
+  }
+
+  const recordsOf = (conversation: string, turns: number[]) => turns.map((turn) => conversationTurnBody(conversation, turn)).map((body) => inFlightRecord({ requestBody: body, requestBodyBytes: body.length }))
+
+  it('names one list for the first parts of the turns that resend them, each row holding its last parts alone, and reads every body back whole', async () => {
+    // A system block, five tools and turn + 1 messages: 31, 32, 47, 63 and 64 parts.
+    const records = recordsOf('lists', [24, 25, 40, 56, 57])
+    await storeRecords(store.dataSource, records)
+
+    const rows = await rowsOf(records)
+    expect(rows.map((row) => row.own)).toEqual([31, 0, 15, 31, 0])
+    expect(rows[0]!.list).toBeNull()
+    expect(new Set(rows.slice(1, 4).map((row) => row.list)).size).toBe(1)
+    expect(rows[4]!.list).not.toBe(rows[1]!.list)
+    const [{ lists }] = (await store.dataSource.query(`SELECT count(*)::int AS lists FROM content_lists WHERE id = ANY($1::uuid[])`, [rows.map((row) => row.list).filter(Boolean)])) as Array<{ lists: number }>
+    expect(lists).toBe(2)
+    const service = new RequestsService(store.dataSource)
+    expect((await service.bodiesOf(records.map((record) => record.id))).map((bodies) => bodies?.requestBody)).toEqual(records.map((record) => record.requestBody))
+    expect((await service.get(records[2]!.id))?.requestBody).toBe(records[2]!.requestBody)
+  })
+
+  it('finds a request by a text in a part only its list names, whether the search names the parts or looks them up per request', async () => {
+    const [record] = recordsOf('needle', [40])
+    const [other] = recordsOf('haystack', [40])
+    await storeRecords(store.dataSource, [record!, other!])
+    expect((await rowsOf([record!]))[0]!.list).not.toBeNull()
+
+    // The fourth message is the tenth part, named by the list.
+    for (const service of [new RequestsService(store.dataSource), new RequestsService(store.dataSource, { searchPartsLimit: 0 })]) {
+      expect((await service.list({ search: 'needle message 3:' }, 10)).nodes.map((node) => node.id)).toEqual([record!.id])
+    }
   })
 })

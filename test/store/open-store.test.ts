@@ -99,6 +99,7 @@ describe('openStore', () => {
       requestBodyBytes: Buffer.byteLength(body),
       requestBodyIsJson: true,
       requestBodyContentIds: null,
+      requestBodyContentListId: null,
       responseHeaders: { 'request-id': 'req_01' },
       responseBody: '{}',
       responseSse: 'event: ping\ndata: {}\n\n',

@@ -10,6 +10,8 @@ import { undoMigrationsThrough, useMigratedStore } from '../support/test-databas
 const store = useMigratedStore()
 
 const MIGRATION = 'PartitionRequestsByWeek1797900000000'
+/** What the migrations after it add to a `requests` row and to its indexes. */
+const ADDED_LATER = { columns: { request_body_content_list_id: null }, indexes: ['requests_content_list_idx'] }
 const DAY_MS = 24 * 60 * 60 * 1000
 
 const query = <T>(sql: string, parameters: unknown[] = []) => store.dataSource.query(sql, parameters) as Promise<T[]>
@@ -55,13 +57,14 @@ describe('the migration to weekly partitions', () => {
     await store.dataSource.runMigrations({ transaction: 'each' })
 
     expect([await kindOf('requests'), await kindOf('stream_chunks')]).toEqual(['p', 'p'])
-    expect(await query(`SELECT * FROM requests WHERE id = ANY($1::uuid[]) ORDER BY id`, [ids])).toEqual(rows)
+    expect(await query(`SELECT * FROM requests WHERE id = ANY($1::uuid[]) ORDER BY id`, [ids])).toEqual(rows.map((row) => ({ ...row, ...ADDED_LATER.columns })))
     const startOf = new Map(rows.map((row) => [row.id, row.started_at]))
     expect(await query(`SELECT * FROM stream_chunks WHERE request_id = ANY($1::uuid[]) ORDER BY request_id`, [ids])).toEqual(chunks.map((chunk) => ({ ...chunk, started_at: startOf.get(chunk.request_id) })))
     const placed = await query<{ id: string; partition: string }>(`SELECT id, tableoid::regclass::text AS partition FROM requests WHERE id = ANY($1::uuid[])`, [ids])
     expect(ids.map((id) => placed.find((row) => row.id === id)?.partition)).toEqual([partitionName('requests', weekStartOf(starts[0]!)), partitionName('requests', weekStartOf(starts[1]!)), 'requests_default'])
     expect(await query(`SELECT * FROM usage_rollups ORDER BY grain, slot_start, model, api_key_fingerprint`)).toEqual(rollups)
-    expect(await dependentsOf('requests')).toEqual(before)
+    const after = await dependentsOf('requests')
+    expect({ ...after, indexes: after.indexes.sort() }).toEqual({ ...before, indexes: [...before.indexes, ...ADDED_LATER.indexes].sort() })
     const service = new RequestsService(store.dataSource)
     expect((await service.bodiesOf(ids)).map((bodies) => bodies?.requestBody)).toEqual(ids.map((_, index) => REQUEST_BODY_CASES[index % REQUEST_BODY_CASES.length]!.body))
     // The rollup triggers work on the partitioned table.

@@ -4,6 +4,7 @@ import type { RequestRecord, StreamChunkRecord } from '../../server/records/requ
 import { createCaptureStore } from '../../server/store/capture-store'
 import { assembleBody } from '../../server/store/contents/body-layout'
 import { readBodySources } from '../../server/store/body-sources'
+import { storedPartIds } from '../../server/store/contents/part-list'
 
 /**
  * Writes records (and their chunks) through the store's own write path, as capture would have:
@@ -21,11 +22,12 @@ export async function storeRecords(dataSource: DataSource, records: RequestRecor
 }
 
 /** The parts of a raw `requests` row (read with `SELECT *`) that say how its bodies are stored. */
-interface StoredBodyColumns {
+export interface StoredBodyColumns {
   id: string
   started_at: Date
   request_body: string
   request_body_content_ids: string[] | null
+  request_body_content_list_id: string | null
   response_sse: string | null
   response_sse_from_chunks: boolean
 }
@@ -36,10 +38,12 @@ interface StoredBodyColumns {
  * test reading the table directly compares with what was sent.
  */
 export async function withWholeBodies<T extends StoredBodyColumns>(dataSource: DataSource, row: T): Promise<T> {
-  const sources = await readBodySources(dataSource, [{ id: row.id, startedAt: row.started_at, requestBodyContentIds: row.request_body_content_ids, responseSseFromChunks: row.response_sse_from_chunks }])
+  const sources = await readBodySources(dataSource, [
+    { id: row.id, startedAt: row.started_at, requestBodyContentIds: row.request_body_content_ids, requestBodyContentListId: row.request_body_content_list_id, responseSseFromChunks: row.response_sse_from_chunks },
+  ])
   return {
     ...row,
-    request_body: assembleBody(row.request_body, row.request_body_content_ids, sources.contents),
+    request_body: assembleBody(row.request_body, storedPartIds(row.request_body_content_list_id, row.request_body_content_ids, sources.lists), sources.contents),
     response_sse: row.response_sse_from_chunks ? (sources.sse.get(row.id) ?? null) : row.response_sse,
   }
 }
@@ -62,7 +66,11 @@ export async function storedChunkRows(dataSource: DataSource, requestId: string)
  */
 export async function backdateRecords(dataSource: DataSource, ids: readonly string[], days: number): Promise<void> {
   const back = `make_interval(days => $2)`
-  await dataSource.query(`UPDATE contents SET last_used_at = now() - ${back} WHERE id IN (SELECT unnest(request_body_content_ids) FROM requests WHERE id = ANY($1::uuid[]))`, [ids, days])
+  await dataSource.query(
+    `UPDATE contents SET last_used_at = now() - ${back} WHERE id IN (SELECT unnest(coalesce(l.ids, '{}') || r.request_body_content_ids) FROM requests r LEFT JOIN content_lists l ON l.id = r.request_body_content_list_id WHERE r.id = ANY($1::uuid[]))`,
+    [ids, days],
+  )
+  await dataSource.query(`UPDATE content_lists SET last_used_at = now() - ${back} WHERE id IN (SELECT request_body_content_list_id FROM requests WHERE id = ANY($1::uuid[]))`, [ids, days])
   await dataSource.query(`UPDATE requests SET started_at = started_at - ${back}, completed_at = completed_at - ${back} WHERE id = ANY($1::uuid[])`, [ids, days])
   // A chunk row holds its request's start (the partition key): moved with it.
   await dataSource.query(`UPDATE stream_chunks SET started_at = started_at - ${back} WHERE request_id = ANY($1::uuid[])`, [ids, days])

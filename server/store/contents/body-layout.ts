@@ -1,6 +1,7 @@
 import { withoutCacheControl } from '../../wire/cache-control'
 import { topLevelMembers, type JsonMember, type JsonSpan } from '../../wire/top-level-members'
 import { contentIdOf } from './content-id'
+import { partListOf, type PartList } from './part-list'
 
 /**
  * Marks in a skeleton where a part was cut out: a control character, which valid JSON never holds
@@ -33,11 +34,15 @@ export interface BodyPart {
 
 /**
  * A request body as the `requests` row holds it: `text` alone when stored whole, else the skeleton
- * (the body with each part replaced by PART_MARK) and the parts' content ids in order.
+ * (the body with each part replaced by PART_MARK) and the parts' content ids in order, the first
+ * of them in a list shared with other rows (see partListOf).
  */
 export interface StoredBody {
   text: Buffer | string
   contentIds: string[] | null
+  partList: PartList | null
+  /** The ids the row holds itself: those after its list's. */
+  ownIds: string[] | null
   parts: BodyPart[]
   /** The body's top-level members as the one scan found them (empty when it is not a JSON object), for readers of other members. */
   members: JsonMember[]
@@ -57,7 +62,7 @@ export function layOutBody(body: Buffer): StoredBody {
   for (const member of members) {
     if (SPLIT_MEMBERS.has(member.key) && member.elements !== null) cuts.push(...member.elements.map((span) => ({ ...span, member: member.key })))
   }
-  if (cuts.length === 0) return { text: body, contentIds: null, parts: [], members }
+  if (cuts.length === 0) return { text: body, contentIds: null, partList: null, ownIds: null, parts: [], members }
   // Members come in body order and elements in array order: the cuts are sorted and apart.
   const pieces: Buffer[] = []
   const parts: BodyPart[] = []
@@ -71,7 +76,9 @@ export function layOutBody(body: Buffer): StoredBody {
     at = end
   }
   pieces.push(body.subarray(at))
-  return { text: Buffer.concat(pieces), contentIds: parts.map((part) => part.id), parts, members }
+  const contentIds = parts.map((part) => part.id)
+  const partList = partListOf(contentIds)
+  return { text: Buffer.concat(pieces), contentIds, partList, ownIds: partList === null ? contentIds : contentIds.slice(partList.ids.length), parts, members }
 }
 
 /**

@@ -16,3 +16,18 @@ export class ContentEntity {
   /** When a capture last wrote a request using it, to within the reuse window (see known-contents). */
   @Column({ name: 'last_used_at', type: 'timestamptz', default: () => 'now()' }) lastUsedAt: Date
 }
+
+/**
+ * The content ids of the first parts of request bodies, in whole runs (see partListOf), stored
+ * once for the turns that resend them. Retention deletes a list as it does a content.
+ */
+@Entity({ name: 'content_lists' })
+@Index('content_lists_last_used_at_idx', ['lastUsedAt'])
+// GIN index on the ids for body search, created by the migration.
+@Index('content_lists_ids_idx', { synchronize: false })
+export class ContentListEntity {
+  /** The content id of the ids joined with commas. */
+  @PrimaryColumn('uuid') id: string
+  @Column({ type: 'uuid', array: true }) ids: string[]
+  @Column({ name: 'last_used_at', type: 'timestamptz', default: () => 'now()' }) lastUsedAt: Date
+}

@@ -1,5 +1,5 @@
 import { CaptureRunEntity } from './capture-run.entity'
-import { ContentEntity } from './content.entity'
+import { ContentEntity, ContentListEntity } from './content.entity'
 import { PromptGradeEntity } from './prompt-grade.entity'
 import { HeaderRuleEntity } from './header-rule.entity'
 import { RateLimitSnapshotEntity } from './rate-limit-snapshot.entity'
@@ -8,5 +8,5 @@ import { SettingsChangeEntity } from './settings-change.entity'
 import { StreamChunkEntity } from './stream-chunk.entity'
 
 /** Every entity, listed explicitly (globs break under Vitest). */
-export const entities = [RequestEntity, StreamChunkEntity, CaptureRunEntity, ContentEntity, RateLimitSnapshotEntity, HeaderRuleEntity, SettingsChangeEntity, PromptGradeEntity]
-export { CaptureRunEntity, ContentEntity, HeaderRuleEntity, PromptGradeEntity, RateLimitSnapshotEntity, RequestEntity, SettingsChangeEntity, StreamChunkEntity }
+export const entities = [RequestEntity, StreamChunkEntity, CaptureRunEntity, ContentEntity, ContentListEntity, RateLimitSnapshotEntity, HeaderRuleEntity, SettingsChangeEntity, PromptGradeEntity]
+export { CaptureRunEntity, ContentEntity, ContentListEntity, HeaderRuleEntity, PromptGradeEntity, RateLimitSnapshotEntity, RequestEntity, SettingsChangeEntity, StreamChunkEntity }

@@ -19,6 +19,7 @@ import { int8AsNumber } from './column-types'
 @Index('requests_request_body_trgm_idx', { synchronize: false })
 @Index('requests_response_body_trgm_idx', { synchronize: false })
 @Index('requests_content_ids_idx', { synchronize: false })
+@Index('requests_content_list_idx', ['requestBodyContentListId'])
 @Index('requests_uncosted_idx', ['startedAt', 'id'], { where: `"cost_status" IS NULL AND "status" <> 'IN_FLIGHT'` })
 export class RequestEntity {
   /** UUIDv7 chosen by the proxy, so rows sort by time (see request-window for how a lookup uses it). */
@@ -56,7 +57,10 @@ export class RequestEntity {
    * When `requestBodyContentIds` is set, the skeleton whose marked parts are stored in `contents` (see body-layout).
    */
   @Column({ name: 'request_body', type: 'text' }) requestBody: string
-  /** The ids in `contents` of the parts cut out of `requestBody`, in order; null when it is whole. */
+  /**
+   * The ids in `contents` of the parts cut out of `requestBody`, in order, after those of its list
+   * (`requestBodyContentListId`) when it names one; null when it is whole.
+   */
   @Column({ name: 'request_body_content_ids', type: 'uuid', array: true, nullable: true }) requestBodyContentIds: string[] | null
   @Column({ name: 'request_body_bytes', type: 'int' }) requestBodyBytes: number
   @Column({ name: 'request_body_is_json', type: 'boolean' }) requestBodyIsJson: boolean
@@ -96,4 +100,6 @@ export class RequestEntity {
   @Column({ name: 'header_rewrites', type: 'jsonb', nullable: true }) headerRewrites: HeaderRewriteRecord | null
   /** The wire translation of a routed exchange (see RequestRecord.translation); null when none. */
   @Column('text', { nullable: true }) translation: string | null
+  /** The list in `content_lists` holding the ids of the body's first parts (see partListOf); null when it names none. */
+  @Column({ name: 'request_body_content_list_id', type: 'uuid', nullable: true }) requestBodyContentListId: string | null
 }

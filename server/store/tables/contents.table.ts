@@ -1,7 +1,9 @@
 import type { BodyPart } from '../contents/body-layout'
+import type { PartList } from '../contents/part-list'
 import type { ColumnDescription } from './column'
 
 export const CONTENTS_TABLE = 'contents'
+export const CONTENT_LISTS_TABLE = 'content_lists'
 
 /** The columns a write binds for one body part. */
 export const CONTENT_COLUMNS: ReadonlyArray<ColumnDescription<BodyPart>> = [
@@ -15,3 +17,9 @@ export const CONTENT_COLUMNS: ReadonlyArray<ColumnDescription<BodyPart>> = [
  * retention reads its cutoff on.
  */
 export const CONTENT_LAST_USED_AT: Omit<ColumnDescription<BodyPart>, 'bind'> = { name: 'last_used_at', sqlType: 'timestamp with time zone', property: 'lastUsedAt' }
+
+/** The columns a write binds for one list of part ids (see partListOf); `last_used_at` as for contents. */
+export const CONTENT_LIST_COLUMNS: ReadonlyArray<ColumnDescription<PartList>> = [
+  { name: 'id', sqlType: 'uuid', property: 'id', bind: (list) => list.id },
+  { name: 'ids', sqlType: 'uuid[]', property: 'ids', bind: (list) => list.ids },
+]

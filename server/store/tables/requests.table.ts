@@ -1,5 +1,6 @@
 import type { RequestRecord, UsageRecord } from '../../records/request-record'
 import { assembleBody } from '../contents/body-layout'
+import { storedPartIds } from '../contents/part-list'
 import { storedBodyOf } from '../contents/stored-body'
 import type { BodySources } from '../body-sources'
 import type { RequestEntity } from '../entities/request.entity'
@@ -96,7 +97,7 @@ export const REQUEST_COLUMNS: readonly RequestColumn[] = [
   field('request_headers', 'jsonb', 'requestHeaders', { finalAtStart: true, bind: (row) => asJson(row.record.requestHeaders) }),
   // The body whole, or its skeleton with the parts stored once each in `contents` (see body-layout).
   field('request_body', 'text', 'requestBody', { finalAtStart: true, bind: (row) => storedBodyOf(row.record).text }),
-  storage('request_body_content_ids', 'uuid[]', 'requestBodyContentIds', (row) => storedBodyOf(row.record).contentIds, AT_START),
+  storage('request_body_content_ids', 'uuid[]', 'requestBodyContentIds', (row) => storedBodyOf(row.record).ownIds, AT_START),
   field('request_body_bytes', 'integer', 'requestBodyBytes', AT_START),
   field('request_body_is_json', 'boolean', 'requestBodyIsJson', AT_START),
   field('response_headers', 'jsonb', 'responseHeaders', { bind: (row) => asJson(row.record.responseHeaders) }),
@@ -127,6 +128,7 @@ export const REQUEST_COLUMNS: readonly RequestColumn[] = [
   field('header_rewrites', 'jsonb', 'headerRewrites', { bind: (row) => asJson(row.record.headerRewrites ?? null) }),
   // Absent in records spooled before routing existed.
   field('translation', 'text', 'translation', { finalAtStart: true, bind: (row) => row.record.translation ?? null }),
+  storage('request_body_content_list_id', 'uuid', 'requestBodyContentListId', (row) => storedBodyOf(row.record).partList?.id ?? null, AT_START),
 ]
 
 /** What a completion changes in its row. */
@@ -152,7 +154,7 @@ export function toRequestRecord(row: RequestEntity, sources: BodySources): Reque
 /** The bodies of a row read with `BODY_PROPERTIES`, whole again; `sources` as for `toRequestRecord`. */
 export function toRequestBodies(row: RequestEntity, sources: BodySources): RequestBodies {
   return {
-    requestBody: assembleBody(row.requestBody, row.requestBodyContentIds, sources.contents),
+    requestBody: assembleBody(row.requestBody, storedPartIds(row.requestBodyContentListId, row.requestBodyContentIds, sources.lists), sources.contents),
     responseBody: row.responseBody,
     responseSse: row.responseSseFromChunks ? (sources.sse.get(row.id) ?? null) : row.responseSse,
   }
