@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm'
 import { readContentTexts } from '../store/contents/content-texts'
 import { storedPartRangesOf } from '../store/contents/body-layout'
+import { partIdsSql } from '../store/contents/part-list'
 import { CONTENT_LISTS_TABLE } from '../store/tables/contents.table'
 import { CONVERSATION_MESSAGES_TABLE, CONVERSATION_REQUESTS_TABLE, CONVERSATION_THREADS_TABLE } from '../store/tables/conversations.table'
 import { REQUESTS_TABLE } from '../store/tables/requests.table'
@@ -100,7 +101,7 @@ export class CacheForensicsService {
   async #turns(conversationId: string): Promise<LoadedTurn[]> {
     const rows = (await this.dataSource.query(
       `SELECT cr.request_id, cr.thread_id, t.kind, cr.message_count, r.started_at, r.completed_at, coalesce(r.routed_model, r.model) AS model, r.price_id, ${TURN_USAGE_COLUMNS},
-         CASE WHEN t.kind <> 'SIDE' THEN r.request_body END AS skeleton, CASE WHEN t.kind <> 'SIDE' AND r.request_body_content_ids IS NOT NULL THEN array_to_string(coalesce(l.ids, '{}') || r.request_body_content_ids, ',') END AS content_ids
+         CASE WHEN t.kind <> 'SIDE' THEN r.request_body END AS skeleton, CASE WHEN t.kind <> 'SIDE' AND r.request_body_content_ids IS NOT NULL THEN array_to_string(${partIdsSql('r', 'l')}, ',') END AS content_ids
        FROM ${CONVERSATION_REQUESTS_TABLE} cr JOIN ${REQUESTS_TABLE} r ON r.id = cr.request_id JOIN ${CONVERSATION_THREADS_TABLE} t ON t.id = cr.thread_id
          LEFT JOIN ${CONTENT_LISTS_TABLE} l ON l.id = r.request_body_content_list_id
        WHERE cr.conversation_id = $1 ORDER BY cr.started_at, cr.request_id`,

@@ -91,12 +91,12 @@ describe('pruning old records', () => {
   })
 
   it('deletes the lists of part ids only pruned requests named, and keeps the list a kept request names', async () => {
-    // Turns of 37 and 38 parts name a list of their first 32; the kept turn of 40 parts names the same one as its conversation's old turns.
-    const old = turns('lists-old', 30, 32)
-    const shared = turns('lists-shared', 30, 32)
+    // Turns of 32 and 33 messages name a list of their first 32; the kept turn of 35 names the same one as its conversation's old turns.
+    const old = turns('lists-old', 31, 33)
+    const shared = turns('lists-shared', 31, 33)
     await storeRecords(store.dataSource, [...old, ...shared])
     await backdateRecords(store.dataSource, [...old, ...shared].map((record) => record.id), RETENTION_DAYS + 10)
-    const kept = conversationTurnRecord('lists-shared', 33)
+    const kept = conversationTurnRecord('lists-shared', 34)
     await storeRecords(store.dataSource, [kept])
     const listOf = (record: RequestRecord) => layOutBody(Buffer.from(record.requestBody)).partList!.id
 

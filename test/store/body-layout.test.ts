@@ -125,21 +125,33 @@ describe('KnownContents', () => {
 describe('partListOf and storedPartIds', () => {
   const ids = (count: number, from = 0) => Array.from({ length: count }, (_, i) => contentIdOf(Buffer.from(`part ${from + i}`)))
 
-  it('lists a body\'s first parts in whole runs of 32, the same list for the turns that add to them, and none for fewer parts', () => {
-    expect(partListOf(ids(31))).toBeNull()
-    const list = partListOf(ids(32))!
-    expect(list.ids).toEqual(ids(32))
-    expect(partListOf(ids(63))).toEqual(list)
-    expect(partListOf(ids(64))!.ids).toEqual(ids(64))
-    expect(partListOf(ids(64))!.id).not.toBe(list.id)
-    expect(partListOf([...ids(31), ...ids(1, 99)])!.id).not.toBe(list.id)
+  it('lists a body\'s first messages in whole runs of 32, the same list for the turns that add to them, and none for fewer', () => {
+    expect(partListOf(ids(31), 0)).toBeNull()
+    const list = partListOf(ids(32), 2)!
+    expect(list).toMatchObject({ ids: ids(32), at: 2 })
+    expect(partListOf(ids(63), 2)).toEqual(list)
+    expect(partListOf(ids(64), 2)!.ids).toEqual(ids(64))
+    expect(partListOf(ids(64), 2)!.id).not.toBe(list.id)
+    expect(partListOf([...ids(31), ...ids(1, 99)], 2)!.id).not.toBe(list.id)
   })
 
-  it('gives back a row\'s part ids whole, its list\'s first, and refuses a row whose list is missing rather than return a body without its parts', () => {
-    const list = partListOf(ids(40))!
-    expect(storedPartIds(list.id, ids(8, 32), new Map([[list.id, list.ids]]))).toEqual(ids(40))
-    expect(storedPartIds(null, ids(3), new Map())).toEqual(ids(3))
-    expect(storedPartIds(null, null, new Map())).toBeNull()
-    expect(() => storedPartIds(list.id, ids(8, 32), new Map())).toThrow(/missing its part list/)
+  it('lists the messages wherever they stand among the parts: Claude Code sends them before the system prompt and the tools', () => {
+    const messages = ids(40)
+    const tools = ids(5, 100)
+    const layout = layOutBody(Buffer.from(JSON.stringify({ model: 'm', messages: messages.map((id) => ({ role: 'user', content: id })), system: [{ type: 'text', text: 's' }], tools: tools.map((name) => ({ name })) })))
+    const first = layOutBody(Buffer.from(JSON.stringify({ model: 'm', messages: messages.slice(0, 33).map((id) => ({ role: 'user', content: id })), system: [{ type: 'text', text: 's' }], tools: tools.map((name) => ({ name })) })))
+
+    expect(layout.partList).toMatchObject({ at: 0, ids: layout.contentIds!.slice(0, 32) })
+    expect(first.partList).toEqual(layout.partList)
+    expect(layout.ownIds).toEqual(layout.contentIds!.slice(32))
+  })
+
+  it('gives back a row\'s part ids whole, its list\'s where its messages begin, and refuses a row whose list is missing rather than return a body without its parts', () => {
+    const list = partListOf(ids(32, 6), 6)!
+    const own = [...ids(6), ...ids(8, 38)]
+    expect(storedPartIds({ id: list.id, at: list.at }, own, new Map([[list.id, list.ids]]))).toEqual(ids(46))
+    expect(storedPartIds({ id: null, at: null }, ids(3), new Map())).toEqual(ids(3))
+    expect(storedPartIds({ id: null, at: null }, null, new Map())).toBeNull()
+    expect(() => storedPartIds({ id: list.id, at: list.at }, own, new Map())).toThrow(/missing its part list/)
   })
 })

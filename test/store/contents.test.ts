@@ -97,13 +97,13 @@ describe('lists of part ids shared by the turns of a conversation', () => {
 
   const recordsOf = (conversation: string, turns: number[]) => turns.map((turn) => conversationTurnBody(conversation, turn)).map((body) => inFlightRecord({ requestBody: body, requestBodyBytes: body.length }))
 
-  it('names one list for the first parts of the turns that resend them, each row holding its last parts alone, and reads every body back whole', async () => {
-    // A system block, five tools and turn + 1 messages: 31, 32, 47, 63 and 64 parts.
-    const records = recordsOf('lists', [24, 25, 40, 56, 57])
+  it('names one list for the first messages of the turns that resend them, each row holding its other parts alone, and reads every body back whole', async () => {
+    // A system block, five tools and turn + 1 messages: 31, 32, 51, 63 and 64 messages.
+    const records = recordsOf('lists', [30, 31, 50, 62, 63])
     await storeRecords(store.dataSource, records)
 
     const rows = await rowsOf(records)
-    expect(rows.map((row) => row.own)).toEqual([31, 0, 15, 31, 0])
+    expect(rows.map((row) => row.own)).toEqual([37, 6, 25, 37, 6])
     expect(rows[0]!.list).toBeNull()
     expect(new Set(rows.slice(1, 4).map((row) => row.list)).size).toBe(1)
     expect(rows[4]!.list).not.toBe(rows[1]!.list)
@@ -120,7 +120,7 @@ describe('lists of part ids shared by the turns of a conversation', () => {
     await storeRecords(store.dataSource, [record!, other!])
     expect((await rowsOf([record!]))[0]!.list).not.toBeNull()
 
-    // The fourth message is the tenth part, named by the list.
+    // The fourth message, named by the list.
     for (const service of [new RequestsService(store.dataSource), new RequestsService(store.dataSource, { searchPartsLimit: 0 })]) {
       expect((await service.list({ search: 'needle message 3:' }, 10)).nodes.map((node) => node.id)).toEqual([record!.id])
     }

@@ -100,6 +100,7 @@ describe('openStore', () => {
       requestBodyIsJson: true,
       requestBodyContentIds: null,
       requestBodyContentListId: null,
+      requestBodyContentListAt: null,
       responseHeaders: { 'request-id': 'req_01' },
       responseBody: '{}',
       responseSse: 'event: ping\ndata: {}\n\n',

@@ -1,7 +1,7 @@
 import { withoutCacheControl } from '../../wire/cache-control'
 import { topLevelMembers, type JsonMember, type JsonSpan } from '../../wire/top-level-members'
 import { contentIdOf } from './content-id'
-import { partListOf, type PartList } from './part-list'
+import { ownPartIds, partListOf, type PartList } from './part-list'
 
 /**
  * Marks in a skeleton where a part was cut out: a control character, which valid JSON never holds
@@ -34,14 +34,14 @@ export interface BodyPart {
 
 /**
  * A request body as the `requests` row holds it: `text` alone when stored whole, else the skeleton
- * (the body with each part replaced by PART_MARK) and the parts' content ids in order, the first
- * of them in a list shared with other rows (see partListOf).
+ * (the body with each part replaced by PART_MARK) and the parts' content ids in order, those of
+ * its first messages in a list shared with other rows (see partListOf).
  */
 export interface StoredBody {
   text: Buffer | string
   contentIds: string[] | null
   partList: PartList | null
-  /** The ids the row holds itself: those after its list's. */
+  /** The ids the row holds itself: all but its list's. */
   ownIds: string[] | null
   parts: BodyPart[]
   /** The body's top-level members as the one scan found them (empty when it is not a JSON object), for readers of other members. */
@@ -77,8 +77,10 @@ export function layOutBody(body: Buffer): StoredBody {
   }
   pieces.push(body.subarray(at))
   const contentIds = parts.map((part) => part.id)
-  const partList = partListOf(contentIds)
-  return { text: Buffer.concat(pieces), contentIds, partList, ownIds: partList === null ? contentIds : contentIds.slice(partList.ids.length), parts, members }
+  const messagesAt = parts.findIndex((part) => part.member === 'messages')
+  const messagesEnd = messagesAt === -1 ? -1 : parts.findIndex((part, i) => i > messagesAt && part.member !== 'messages')
+  const partList = messagesAt === -1 ? null : partListOf(contentIds.slice(messagesAt, messagesEnd === -1 ? undefined : messagesEnd), messagesAt)
+  return { text: Buffer.concat(pieces), contentIds, partList, ownIds: ownPartIds(contentIds, partList), parts, members }
 }
 
 /**

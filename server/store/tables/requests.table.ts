@@ -129,6 +129,7 @@ export const REQUEST_COLUMNS: readonly RequestColumn[] = [
   // Absent in records spooled before routing existed.
   field('translation', 'text', 'translation', { finalAtStart: true, bind: (row) => row.record.translation ?? null }),
   storage('request_body_content_list_id', 'uuid', 'requestBodyContentListId', (row) => storedBodyOf(row.record).partList?.id ?? null, AT_START),
+  storage('request_body_content_list_at', 'integer', 'requestBodyContentListAt', (row) => storedBodyOf(row.record).partList?.at ?? null, AT_START),
 ]
 
 /** What a completion changes in its row. */
@@ -154,7 +155,7 @@ export function toRequestRecord(row: RequestEntity, sources: BodySources): Reque
 /** The bodies of a row read with `BODY_PROPERTIES`, whole again; `sources` as for `toRequestRecord`. */
 export function toRequestBodies(row: RequestEntity, sources: BodySources): RequestBodies {
   return {
-    requestBody: assembleBody(row.requestBody, storedPartIds(row.requestBodyContentListId, row.requestBodyContentIds, sources.lists), sources.contents),
+    requestBody: assembleBody(row.requestBody, storedPartIds({ id: row.requestBodyContentListId, at: row.requestBodyContentListAt }, row.requestBodyContentIds, sources.lists), sources.contents),
     responseBody: row.responseBody,
     responseSse: row.responseSseFromChunks ? (sources.sse.get(row.id) ?? null) : row.responseSse,
   }
