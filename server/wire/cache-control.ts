@@ -15,6 +15,13 @@ export interface CacheControlCut {
   end: number
 }
 
+/** Offsets of every `"cache_control"` in `bytes`, in order: one scan of a whole body, so its elements without one need none of their own. */
+export function cacheControlNamesIn(bytes: Buffer): number[] {
+  const offsets: number[] = []
+  for (let at = bytes.indexOf(CACHE_CONTROL_NAME); at !== -1; at = bytes.indexOf(CACHE_CONTROL_NAME, at + CACHE_CONTROL_NAME.length)) offsets.push(at)
+  return offsets
+}
+
 /**
  * A JSON value's bytes without its `cache_control` members, and where each was (offsets into
  * `bytes`, in order). Claude Code marks the last message of a request and sends it again unmarked

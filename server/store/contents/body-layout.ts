@@ -1,4 +1,4 @@
-import { withoutCacheControl } from '../../wire/cache-control'
+import { cacheControlNamesIn, withoutCacheControl } from '../../wire/cache-control'
 import { topLevelMembers, type JsonMember, type JsonSpan } from '../../wire/top-level-members'
 import { contentIdOf } from './content-id'
 import { ownPartIds, partListOf, type PartList } from './part-list'
@@ -66,10 +66,13 @@ export function layOutBody(body: Buffer): StoredBody {
   // Members come in body order and elements in array order: the cuts are sorted and apart.
   const pieces: Buffer[] = []
   const parts: BodyPart[] = []
+  const names = cacheControlNamesIn(body)
+  let name = 0
   let at = 0
   for (const { start, end, member } of cuts) {
     const element = body.subarray(start, end)
-    const { kept, cuts: marks } = withoutCacheControl(element)
+    while (name < names.length && names[name]! < start) name++
+    const { kept, cuts: marks } = name < names.length && names[name]! < end ? withoutCacheControl(element) : { kept: element, cuts: [] }
     pieces.push(body.subarray(at, start), PART_MARK_BYTE)
     for (const mark of marks) pieces.push(Buffer.from(`${CUT_MARK}${mark.start}${CUT_MARK}`), element.subarray(mark.start, mark.end), CUT_END_BYTE)
     parts.push({ id: contentIdOf(kept), bytes: kept, member })
