@@ -18,7 +18,7 @@ export class ContentEntity {
 }
 
 /**
- * The content ids of the first parts of request bodies, in whole runs (see partListOf), stored
+ * The content ids of the first messages of request bodies, in whole runs (see partListOf), stored
  * once for the turns that resend them. Retention deletes a list as it does a content.
  */
 @Entity({ name: 'content_lists' })
