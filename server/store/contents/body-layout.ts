@@ -42,7 +42,7 @@ export interface StoredBody {
   contentIds: string[] | null
   partList: PartList | null
   /** The ids the row holds itself: all but its list's. */
-  ownIds: string[] | null
+  ownIds: readonly string[] | null
   parts: BodyPart[]
   /** The body's top-level members as the one scan found them (empty when it is not a JSON object), for readers of other members. */
   members: JsonMember[]

@@ -27,8 +27,8 @@ export function partListOf(messageIds: readonly string[], at: number): PartList 
 }
 
 /** The ids a row holds itself: the body's part ids without its list's. */
-export function ownPartIds(contentIds: readonly string[], list: PartList | null): string[] {
-  return list === null ? [...contentIds] : [...contentIds.slice(0, list.at), ...contentIds.slice(list.at + list.ids.length)]
+export function ownPartIds(contentIds: readonly string[], list: PartList | null): readonly string[] {
+  return list === null ? contentIds : [...contentIds.slice(0, list.at), ...contentIds.slice(list.at + list.ids.length)]
 }
 
 /**
@@ -45,8 +45,8 @@ export function partIdsSql(r: string, l: string): string {
  * when the list is missing, which only a damaged database causes: a body is never returned with
  * parts left out.
  */
-export function storedPartIds(list: { id: string | null; at: number | null }, ownIds: readonly string[] | null, lists: ReadonlyMap<string, readonly string[]>): string[] | null {
-  if (list.id === null || ownIds === null) return ownIds === null ? null : [...ownIds]
+export function storedPartIds(list: { id: string | null; at: number | null }, ownIds: readonly string[] | null, lists: ReadonlyMap<string, readonly string[]>): readonly string[] | null {
+  if (list.id === null || ownIds === null) return ownIds
   const listed = lists.get(list.id)
   if (listed === undefined) throw new Error(`A stored request body is missing its part list ${list.id}: the content_lists table lost a row still in use`)
   const at = list.at ?? 0
