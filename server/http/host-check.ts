@@ -8,10 +8,18 @@ import { isLoopbackHost } from '../config'
  */
 export function createHostCheck(bindHost: string): (hostHeader: string | undefined) => boolean {
   if (!isLoopbackHost(bindHost)) return () => true
+  // A client sends the same Host on every request: its verdict is kept, since reading an address
+  // literal costs a SocketAddress per call.
+  let lastHeader: string | undefined
+  let lastVerdict = false
   return (hostHeader) => {
     // HTTP/1.0 has no Host; browsers, the only rebinding vector, always send one.
     if (hostHeader === undefined) return true
-    return isLoopbackHost(hostName(hostHeader))
+    if (hostHeader !== lastHeader) {
+      lastVerdict = isLoopbackHost(hostName(hostHeader))
+      lastHeader = hostHeader
+    }
+    return lastVerdict
   }
 }
 

@@ -23,6 +23,12 @@ describe('the DNS-rebinding guard', () => {
     }
   })
 
+  it('judges each Host afresh when it changes between requests, whatever the verdict before', () => {
+    const allowed = createHostCheck('127.0.0.1')
+    const sequence: [string, boolean][] = [['127.0.0.1:3001', true], ['127.0.0.1:3001', true], ['evil.example:3001', false], ['evil.example:3001', false], ['localhost:3001', true], ['127.0.0.1.nip.io', false], ['127.0.0.1:3001', true]]
+    for (const [host, verdict] of sequence) expect(allowed(host), host).toBe(verdict)
+  })
+
   it('treats only loopback addresses and names as a loopback bind address', () => {
     for (const host of ['127.0.0.1', '127.0.0.2', '::1', 'localhost']) expect(isLoopbackHost(host), host).toBe(true)
     for (const host of ['127.0.0.1.nip.io', '0.0.0.0', '::', '10.0.0.1', '127.evil']) expect(isLoopbackHost(host), host).toBe(false)
