@@ -79,6 +79,18 @@ describe('header redaction', () => {
     expect(apiKeyFingerprint(asBearer)).toBe(apiKeyFingerprint(asApiKey))
   })
 
+  it('gives every key the fingerprint a fresh redactor gives it, however many keys came before', () => {
+    const secret = randomBytes(32)
+    const longLived = createHeaderRedactor(secret)
+    const keys = Array.from({ length: 200 }, (_, i) => `sk-ant-api03-key-${i}`)
+    const first = keys.map((key) => longLived({ 'x-api-key': key })['x-api-key'])
+    expect(new Set(first).size).toBe(keys.length)
+    for (const [i, key] of keys.entries()) {
+      expect(longLived({ authorization: `Bearer ${key}` }).authorization, key).toBe(first[i])
+      expect(createHeaderRedactor(secret)({ 'x-api-key': key })['x-api-key'], key).toBe(first[i])
+    }
+  })
+
   it('fingerprints differ between installs with different secrets', () => {
     const other = createHeaderRedactor(randomBytes(32))
     expect(other({ 'x-api-key': 'k' })['x-api-key']).not.toBe(redact({ 'x-api-key': 'k' })['x-api-key'])

@@ -78,6 +78,9 @@ function keyedHex8(secret: Buffer, value: string): string {
   return createHmac('sha256', secret).update(value).digest('hex').slice(0, 8)
 }
 
+/** Credential values whose fingerprints a header redactor keeps. */
+const FINGERPRINTS_KEPT = 64
+
 /**
  * A redactor bound to the install secret (see `loadInstallSecret`): values of SECRET_HEADERS and
  * of `extraSecretHeaders` (REDACT_HEADERS, any case) become keyed fingerprints, every other header
@@ -85,13 +88,25 @@ function keyedHex8(secret: Buffer, value: string): string {
  */
 export function createHeaderRedactor(secret: Buffer, extraSecretHeaders: readonly string[] = []): HeaderRedactor {
   const secretNames = new Set([...SECRET_HEADERS, ...extraSecretHeaders.map((name) => name.toLowerCase())])
+  // A client sends the same key on every request, in the request and again in the headers sent
+  // upstream: its fingerprint is kept rather than computed by HMAC each time. The few keys a
+  // process meets stay far below the bound; past it the cache starts over.
+  const fingerprints = new Map<string, string>()
+  const fingerprintOf = (value: string) => {
+    let fingerprint = fingerprints.get(value)
+    if (fingerprint === undefined) {
+      if (fingerprints.size >= FINGERPRINTS_KEPT) fingerprints.clear()
+      fingerprints.set(value, (fingerprint = fingerprintSecret(secret, value)))
+    }
+    return fingerprint
+  }
   return (headers) => {
     const out: RedactedHeaders = {}
     for (const [rawName, value] of Object.entries(headers)) {
       if (value === undefined) continue
       const name = rawName.toLowerCase()
       const secretHeader = secretNames.has(name)
-      const show = (v: string | number) => (secretHeader ? fingerprintSecret(secret, String(v)) : String(v))
+      const show = (v: string | number) => (secretHeader ? fingerprintOf(String(v)) : String(v))
       out[name] = Array.isArray(value) ? value.map(show) : show(value)
     }
     return out
