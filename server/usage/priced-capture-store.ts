@@ -34,9 +34,15 @@ export function withPricing(store: CaptureStore, prices: PricingSource): Capture
   }
 }
 
+/**
+ * The book each record `recordPricer` returned was costed with: the writer need not cost it again
+ * when that book is still in force. Records read back from the spool are not here, and are costed.
+ */
+const costedWith = new WeakMap<RequestRecord, PriceBook>()
+
 /** A completion with its cost; the op the recorder handed over is left as it was. */
 function priceOp(op: CaptureOp, book: PriceBook): CaptureOp {
-  return op.kind === 'complete' ? { ...op, record: pricedRecord(op.record, book) } : op
+  return op.kind === 'complete' && costedWith.get(op.record) !== book ? { ...op, record: pricedRecord(op.record, book) } : op
 }
 
 /** A finished record with its cost from `book` (a new object); an in-flight one as it is. */
@@ -53,6 +59,9 @@ function pricedRecord(record: RequestRecord, book: PriceBook): RequestRecord {
 export function recordPricer(prices: Pick<PricingSource, 'current'>): (record: RequestRecord) => RequestRecord {
   return (record) => {
     const book = prices.current()
-    return book === null ? record : pricedRecord(record, book)
+    if (book === null) return record
+    const priced = pricedRecord(record, book)
+    costedWith.set(priced, book)
+    return priced
   }
 }
