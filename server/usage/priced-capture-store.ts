@@ -15,10 +15,10 @@ export interface PricingSource {
 
 /**
  * The capture store with pricing in front of its writes: each finished record of a batch is
- * costed just before the batch is written, off the forwarding path. A batch written while the
- * book changed (a price was set meanwhile, or the book had not loaded yet) may carry costs of the
- * old one and may have been committed after the re-cost passed over its rows: its records are
- * costed again with the new book.
+ * costed just before the batch is written, off the forwarding path, unless capture costed it with
+ * the book still in force. A batch written while the book changed (a price was set meanwhile, or
+ * the book had not loaded yet) may carry costs of the old one and may have been committed after
+ * the re-cost passed over its rows: its records are costed again with the new book.
  */
 export function withPricing(store: CaptureStore, prices: PricingSource): CaptureStore {
   return {
@@ -52,7 +52,7 @@ function pricedRecord(record: RequestRecord, book: PriceBook): RequestRecord {
 
 /**
  * Prices a finished record with the book in force, for capture to publish it live with its cost
- * (the writer prices it again when it stores it, in case the book changed meanwhile). Without a
+ * (the writer prices it again when it stores it only if the book changed meanwhile). Without a
  * book yet, the record is left unpriced. A few bigint products per finished exchange, once its
  * response has ended.
  */
