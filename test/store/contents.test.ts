@@ -85,6 +85,24 @@ describe('content-addressed request bodies', () => {
 
     for (const search of ['ZANZIBAR', 'quokka']) expect((await service.list({ search }, 10)).nodes.map((node) => node.id)).toEqual([record.id])
   })
+
+  it('finds a text in a part wherever it starts and ends within a word, whatever its length and script, and nothing that only nearly matches', async () => {
+    const text = 'the flamingo_ledger sits in Zürich, 日本語のテキスト: x-ray 42'
+    const [record, other] = [text, 'flamingos ledge, Zurich'].map((content) => {
+      const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content }] })
+      return inFlightRecord({ requestBody: body, requestBodyBytes: Buffer.byteLength(body) })
+    }) as [RequestRecord, RequestRecord]
+    await storeRecords(store.dataSource, [record, other])
+    const service = new RequestsService(store.dataSource)
+    const found = async (search: string) => (await service.list({ search }, 10)).nodes.map((node) => node.id)
+
+    // Cut mid-word at either end, so the text carries the word on past the search. Other tests' rows may hold the shortest.
+    for (const search of ['amingo_led', 'FLAMINGO_LEDGER SITS', 'ngo_le', 'edger s', 'ürich', 'ZÜR', '本語のテ', 'のテキ', 'x-r', 'ay 4', 'ri', '2', ': x']) {
+      expect(await found(search), search).toContain(record.id)
+    }
+    for (const search of ['flamingo_ledgers', 'ledger  sits', 'zürichs', '日本語テキスト', 'x-rays']) expect(await found(search), search).toEqual([])
+    expect((await found('flamingo')).sort(), 'flamingo').toEqual([record.id, other.id].sort())
+  })
 })
 
 describe('lists of part ids shared by the turns of a conversation', () => {

@@ -7,8 +7,8 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm'
  */
 @Entity({ name: 'contents' })
 @Index('contents_last_used_at_idx', ['lastUsedAt'])
-// Trigram index for body search, created by the migration (a GIN operator class TypeORM cannot declare).
-@Index('contents_text_trgm_idx', { synchronize: false })
+// Index of trigram buckets for body search, created by the migration (an expression TypeORM cannot declare).
+@Index('contents_text_buckets_idx', { synchronize: false })
 export class ContentEntity {
   /** The first 128 bits of the SHA-256 of the text's UTF-8 bytes (see content-id). */
   @PrimaryColumn('uuid') id: string
