@@ -88,12 +88,12 @@ describe('cache forensics of stored turns', () => {
   })
 
   it.each([
-    ['a short conversation', 0],
-    ['a long one, whose first parts its rows name by a shared list', 40],
-  ])('does not blame the TTL for the same ten minutes when the stored breakpoint asked for an hour, in %s', async (_, earlier) => {
+    ['a short conversation, whose rows\' shared list holds the system prompt and tool alone', 0, 2],
+    ['a long one, whose rows\' list holds its first messages too', 40, 34],
+  ])('does not blame the TTL for the same ten minutes when the stored breakpoint asked for an hour, in %s', async (_, earlier, listedIds) => {
     const { conversationId, second } = await sessionWithIdleGap('1h', earlier)
-    const [{ listed }] = (await store.dataSource.query('SELECT request_body_content_list_id IS NOT NULL AS listed FROM requests WHERE id = $1', [second])) as [{ listed: boolean }]
-    expect(listed).toBe(earlier > 0)
+    const [{ listed }] = (await store.dataSource.query('SELECT cardinality(l.ids)::int AS listed FROM requests r JOIN content_lists l ON l.id = r.request_body_content_list_id WHERE r.id = $1', [second])) as [{ listed: number }]
+    expect(listed).toBe(listedIds)
     // 10,000 missed 1-hour writes x ($6 - $0.30) = 57,000 per million.
     expect((await forensics().misses(conversationId)).get(second)).toMatchObject({
       reason: 'UNEXPLAINED', ttlSeconds: 3600, cacheAgeSeconds: 600, missedTokens: 10_000, missed1hTokens: 10_000, missed5mTokens: 0, missCostUsdExact: '0.057',

@@ -32,7 +32,7 @@ describe('a model too large for its index', () => {
     await Promise.all(after.map((res) => res.arrayBuffer()))
     await app.app.capture.flush(10_000)
 
-    const rows = (await app.app.dataSource.query(`SELECT id, started_at, model, status, error, request_body, request_body_content_ids, request_body_content_list_id, request_body_content_list_at, response_sse, response_sse_from_chunks FROM requests WHERE api_key_fingerprint IS NOT NULL ORDER BY started_at`)) as Array<StoredBodyColumns & { model: string; status: string; error: string | null }>
+    const rows = (await app.app.dataSource.query(`SELECT id, started_at, model, status, error, request_body, request_body_content_ids, request_body_content_list_id, request_body_content_list_at, request_body_own_ids_at, response_sse, response_sse_from_chunks FROM requests WHERE api_key_fingerprint IS NOT NULL ORDER BY started_at`)) as Array<StoredBodyColumns & { model: string; status: string; error: string | null }>
     expect(rows).toHaveLength(3)
     const [first, ...rest] = rows
     expect(Buffer.byteLength(first!.model)).toBeLessThanOrEqual(MAX_INDEXED_TEXT_BYTES)

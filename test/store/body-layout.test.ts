@@ -125,33 +125,47 @@ describe('KnownContents', () => {
 describe('partListOf and storedPartIds', () => {
   const ids = (count: number, from = 0) => Array.from({ length: count }, (_, i) => contentIdOf(Buffer.from(`part ${from + i}`)))
 
-  it('lists a body\'s first messages in whole runs of 32, the same list for the turns that add to them, and none for fewer', () => {
-    expect(partListOf(ids(31), 0)).toBeNull()
-    const list = partListOf(ids(32), 2)!
-    expect(list).toMatchObject({ ids: ids(32), at: 2 })
-    expect(partListOf(ids(63), 2)).toEqual(list)
-    expect(partListOf(ids(64), 2)!.ids).toEqual(ids(64))
-    expect(partListOf(ids(64), 2)!.id).not.toBe(list.id)
-    expect(partListOf([...ids(31), ...ids(1, 99)], 2)!.id).not.toBe(list.id)
+  it('lists every part but the newest messages, those past the last whole run of 32: the same list for the turns that add to them', () => {
+    const prefix = ids(2, 900)
+    const turn = (messages: number) => [...prefix, ...ids(messages)]
+    const first = partListOf(turn(31), { start: 2, end: 33 })!
+    expect(first).toMatchObject({ ids: prefix, ownAt: 2 })
+    const list = partListOf(turn(32), { start: 2, end: 34 })!
+    expect(list).toMatchObject({ ids: turn(32), ownAt: 34 })
+    expect(partListOf(turn(63), { start: 2, end: 65 })).toEqual(list)
+    expect(partListOf(turn(64), { start: 2, end: 66 })!.ids).toEqual(turn(64))
+    expect(partListOf(turn(64), { start: 2, end: 66 })!.id).not.toBe(list.id)
+    expect(partListOf([...prefix, ...ids(31), ...ids(1, 99)], { start: 2, end: 34 })!.id).not.toBe(list.id)
   })
 
-  it('lists the messages wherever they stand among the parts: Claude Code sends them before the system prompt and the tools', () => {
+  it('lists the parts on both sides of the messages: Claude Code sends them before the system prompt and the tools', () => {
     const messages = ids(40)
     const tools = ids(5, 100)
-    const layout = layOutBody(Buffer.from(JSON.stringify({ model: 'm', messages: messages.map((id) => ({ role: 'user', content: id })), system: [{ type: 'text', text: 's' }], tools: tools.map((name) => ({ name })) })))
-    const first = layOutBody(Buffer.from(JSON.stringify({ model: 'm', messages: messages.slice(0, 33).map((id) => ({ role: 'user', content: id })), system: [{ type: 'text', text: 's' }], tools: tools.map((name) => ({ name })) })))
+    const bodyOf = (count: number) => Buffer.from(JSON.stringify({ model: 'm', messages: messages.slice(0, count).map((id) => ({ role: 'user', content: id })), system: [{ type: 'text', text: 's' }], tools: tools.map((name) => ({ name })) }))
+    const layout = layOutBody(bodyOf(40))
+    const first = layOutBody(bodyOf(33))
 
-    expect(layout.partList).toMatchObject({ at: 0, ids: layout.contentIds!.slice(0, 32) })
+    expect(layout.partList).toMatchObject({ ownAt: 32, ids: [...layout.contentIds!.slice(0, 32), ...layout.contentIds!.slice(40)] })
     expect(first.partList).toEqual(layout.partList)
-    expect(layout.ownIds).toEqual(layout.contentIds!.slice(32))
+    expect(layout.ownIds).toEqual(layout.contentIds!.slice(32, 40))
+    expect(storedPartIds({ id: layout.partList!.id, listAt: null, ownAt: 32 }, layout.ownIds, new Map([[layout.partList!.id, layout.partList!.ids]]))).toEqual(layout.contentIds)
   })
 
-  it('gives back a row\'s part ids whole, its list\'s where its messages begin, and refuses a row whose list is missing rather than return a body without its parts', () => {
-    const list = partListOf(ids(32, 6), 6)!
+  it('names no list for a body with fewer than two parts besides its newest messages, and one for a body without messages', () => {
+    expect(partListOf(ids(1), { start: 0, end: 1 })).toBeNull()
+    expect(partListOf([...ids(1, 50), ...ids(3)], { start: 1, end: 4 })).toBeNull()
+    expect(partListOf(ids(3), null)).toMatchObject({ ids: ids(3), ownAt: 3 })
+  })
+
+  it('gives back a row\'s part ids whole, in either placement of its list, and refuses a row whose list is missing rather than return a body without its parts', () => {
+    // Rows stored when a list held the first messages alone: its ids go among the row's own.
+    const earlier = { id: contentIdOf(Buffer.from(ids(32, 6).join(','))), ids: ids(32, 6) }
     const own = [...ids(6), ...ids(8, 38)]
-    expect(storedPartIds({ id: list.id, at: list.at }, own, new Map([[list.id, list.ids]]))).toEqual(ids(46))
-    expect(storedPartIds({ id: null, at: null }, ids(3), new Map())).toEqual(ids(3))
-    expect(storedPartIds({ id: null, at: null }, null, new Map())).toBeNull()
-    expect(() => storedPartIds({ id: list.id, at: list.at }, own, new Map())).toThrow(/missing its part list/)
+    expect(storedPartIds({ id: earlier.id, listAt: 6, ownAt: null }, own, new Map([[earlier.id, earlier.ids]]))).toEqual(ids(46))
+    expect(storedPartIds({ id: null, listAt: null, ownAt: null }, ids(3), new Map())).toEqual(ids(3))
+    expect(storedPartIds({ id: null, listAt: null, ownAt: null }, null, new Map())).toBeNull()
+    expect(() => storedPartIds({ id: earlier.id, listAt: 6, ownAt: null }, own, new Map())).toThrow(/missing its part list/)
+    const list = partListOf(ids(46), { start: 6, end: 46 })!
+    expect(() => storedPartIds({ id: list.id, listAt: null, ownAt: list.ownAt }, ids(8, 38), new Map())).toThrow(/missing its part list/)
   })
 })

@@ -115,20 +115,23 @@ describe('lists of part ids shared by the turns of a conversation', () => {
 
   const recordsOf = (conversation: string, turns: number[]) => turns.map((turn) => conversationTurnBody(conversation, turn)).map((body) => inFlightRecord({ requestBody: body, requestBodyBytes: body.length }))
 
-  it('names one list for the first messages of the turns that resend them, each row holding its other parts alone, and reads every body back whole', async () => {
+  it('names one list for the parts the turns resend (system prompt, tools and first messages in whole runs), each row holding its newest messages alone, and reads every body back whole', async () => {
     // A system block, five tools and turn + 1 messages: 31, 32, 51, 63 and 64 messages.
     const records = recordsOf('lists', [30, 31, 50, 62, 63])
-    await storeRecords(store.dataSource, records)
+    const [otherConversation] = recordsOf('other lists', [4])
+    await storeRecords(store.dataSource, [...records, otherConversation!])
 
     const rows = await rowsOf(records)
-    expect(rows.map((row) => row.own)).toEqual([37, 6, 25, 37, 6])
-    expect(rows[0]!.list).toBeNull()
+    expect(rows.map((row) => row.own)).toEqual([31, 0, 19, 31, 0])
+    // Fewer than a run of messages: the list is the system prompt and tools, which another conversation with them shares.
+    expect(rows[0]!.list).not.toBeNull()
+    expect((await rowsOf([otherConversation!]))[0]!.list).toBe(rows[0]!.list)
     expect(new Set(rows.slice(1, 4).map((row) => row.list)).size).toBe(1)
-    expect(rows[4]!.list).not.toBe(rows[1]!.list)
-    const [{ lists }] = (await store.dataSource.query(`SELECT count(*)::int AS lists FROM content_lists WHERE id = ANY($1::uuid[])`, [rows.map((row) => row.list).filter(Boolean)])) as Array<{ lists: number }>
-    expect(lists).toBe(2)
+    expect(new Set([rows[0]!.list, rows[1]!.list, rows[4]!.list]).size).toBe(3)
+    const [{ lists }] = (await store.dataSource.query(`SELECT count(*)::int AS lists FROM content_lists WHERE id = ANY($1::uuid[])`, [rows.map((row) => row.list)])) as Array<{ lists: number }>
+    expect(lists).toBe(3)
     const service = new RequestsService(store.dataSource)
-    expect((await service.bodiesOf(records.map((record) => record.id))).map((bodies) => bodies?.requestBody)).toEqual(records.map((record) => record.requestBody))
+    expect((await service.bodiesOf([...records, otherConversation!].map((record) => record.id))).map((bodies) => bodies?.requestBody)).toEqual([...records, otherConversation!].map((record) => record.requestBody))
     expect((await service.get(records[2]!.id))?.requestBody).toBe(records[2]!.requestBody)
   })
 

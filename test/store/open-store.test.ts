@@ -101,6 +101,7 @@ describe('openStore', () => {
       requestBodyContentIds: null,
       requestBodyContentListId: null,
       requestBodyContentListAt: null,
+      requestBodyOwnIdsAt: null,
       responseHeaders: { 'request-id': 'req_01' },
       responseBody: '{}',
       responseSse: 'event: ping\ndata: {}\n\n',

@@ -11,7 +11,7 @@ const store = useMigratedStore()
 
 const MIGRATION = 'PartitionRequestsByWeek1797900000000'
 /** What the migrations after it add to a `requests` row and to its indexes. */
-const ADDED_LATER = { columns: { request_body_content_list_id: null, request_body_content_list_at: null }, indexes: ['requests_content_list_idx'] }
+const ADDED_LATER = { columns: { request_body_content_list_id: null, request_body_content_list_at: null, request_body_own_ids_at: null }, indexes: ['requests_content_list_idx'] }
 const DAY_MS = 24 * 60 * 60 * 1000
 
 const query = <T>(sql: string, parameters: unknown[] = []) => store.dataSource.query(sql, parameters) as Promise<T[]>

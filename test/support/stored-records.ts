@@ -29,6 +29,7 @@ export interface StoredBodyColumns {
   request_body_content_ids: string[] | null
   request_body_content_list_id: string | null
   request_body_content_list_at: number | null
+  request_body_own_ids_at: number | null
   response_sse: string | null
   response_sse_from_chunks: boolean
 }
@@ -44,7 +45,7 @@ export async function withWholeBodies<T extends StoredBodyColumns>(dataSource: D
   ])
   return {
     ...row,
-    request_body: assembleBody(row.request_body, storedPartIds({ id: row.request_body_content_list_id, at: row.request_body_content_list_at }, row.request_body_content_ids, sources.lists), sources.contents),
+    request_body: assembleBody(row.request_body, storedPartIds({ id: row.request_body_content_list_id, listAt: row.request_body_content_list_at, ownAt: row.request_body_own_ids_at }, row.request_body_content_ids, sources.lists), sources.contents),
     response_sse: row.response_sse_from_chunks ? (sources.sse.get(row.id) ?? null) : row.response_sse,
   }
 }

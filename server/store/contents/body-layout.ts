@@ -34,8 +34,8 @@ export interface BodyPart {
 
 /**
  * A request body as the `requests` row holds it: `text` alone when stored whole, else the skeleton
- * (the body with each part replaced by PART_MARK) and the parts' content ids in order, those of
- * its first messages in a list shared with other rows (see partListOf).
+ * (the body with each part replaced by PART_MARK) and the parts' content ids in order, all but
+ * those of its newest messages in a list shared with other rows (see partListOf).
  */
 export interface StoredBody {
   text: Buffer | string
@@ -82,7 +82,7 @@ export function layOutBody(body: Buffer): StoredBody {
   const contentIds = parts.map((part) => part.id)
   const messagesAt = parts.findIndex((part) => part.member === 'messages')
   const messagesEnd = messagesAt === -1 ? -1 : parts.findIndex((part, i) => i > messagesAt && part.member !== 'messages')
-  const partList = messagesAt === -1 ? null : partListOf(contentIds.slice(messagesAt, messagesEnd === -1 ? undefined : messagesEnd), messagesAt)
+  const partList = partListOf(contentIds, messagesAt === -1 ? null : { start: messagesAt, end: messagesEnd === -1 ? parts.length : messagesEnd })
   return { text: Buffer.concat(pieces), contentIds, partList, ownIds: ownPartIds(contentIds, partList), parts, members }
 }
 

@@ -58,8 +58,8 @@ export class RequestEntity {
    */
   @Column({ name: 'request_body', type: 'text' }) requestBody: string
   /**
-   * The ids in `contents` of the parts cut out of `requestBody`, in order, after those of its list
-   * (`requestBodyContentListId`), which go at `requestBodyContentListAt`, when it names one; null when it is whole.
+   * The ids in `contents` of the parts cut out of `requestBody`, in order, but those of its list
+   * (`requestBodyContentListId`) when it names one (see ListPlacement); null when it is whole.
    */
   @Column({ name: 'request_body_content_ids', type: 'uuid', array: true, nullable: true }) requestBodyContentIds: string[] | null
   @Column({ name: 'request_body_bytes', type: 'int' }) requestBodyBytes: number
@@ -100,8 +100,10 @@ export class RequestEntity {
   @Column({ name: 'header_rewrites', type: 'jsonb', nullable: true }) headerRewrites: HeaderRewriteRecord | null
   /** The wire translation of a routed exchange (see RequestRecord.translation); null when none. */
   @Column('text', { nullable: true }) translation: string | null
-  /** The list in `content_lists` holding the ids of the body's first messages (see partListOf); null when it names none. */
+  /** The list in `content_lists` holding the ids of the body's parts but its newest messages (see partListOf); null when it names none. */
   @Column({ name: 'request_body_content_list_id', type: 'uuid', nullable: true }) requestBodyContentListId: string | null
-  /** Where the list's ids go among `requestBodyContentIds` (where the messages begin); null without a list. */
+  /** In rows stored when lists held a body's first messages alone: where the list's ids go among `requestBodyContentIds`. */
   @Column({ name: 'request_body_content_list_at', type: 'int', nullable: true }) requestBodyContentListAt: number | null
+  /** Where `requestBodyContentIds` go among the list's ids; null without a list, and in rows placing it by `requestBodyContentListAt`. */
+  @Column({ name: 'request_body_own_ids_at', type: 'int', nullable: true }) requestBodyOwnIdsAt: number | null
 }

@@ -1,6 +1,6 @@
 import type { RequestRecord, UsageRecord } from '../../records/request-record'
 import { assembleBody } from '../contents/body-layout'
-import { storedPartIds } from '../contents/part-list'
+import { storedPartIds, type ListPlacement } from '../contents/part-list'
 import { storedBodyOf } from '../contents/stored-body'
 import type { BodySources } from '../body-sources'
 import type { RequestEntity } from '../entities/request.entity'
@@ -129,7 +129,9 @@ export const REQUEST_COLUMNS: readonly RequestColumn[] = [
   // Absent in records spooled before routing existed.
   field('translation', 'text', 'translation', { finalAtStart: true, bind: (row) => row.record.translation ?? null }),
   storage('request_body_content_list_id', 'uuid', 'requestBodyContentListId', (row) => storedBodyOf(row.record).partList?.id ?? null, AT_START),
-  storage('request_body_content_list_at', 'integer', 'requestBodyContentListAt', (row) => storedBodyOf(row.record).partList?.at ?? null, AT_START),
+  // Rows stored before lists held every part but the newest messages place theirs here (see ListPlacement).
+  storage('request_body_content_list_at', 'integer', 'requestBodyContentListAt', () => null, AT_START),
+  storage('request_body_own_ids_at', 'integer', 'requestBodyOwnIdsAt', (row) => storedBodyOf(row.record).partList?.ownAt ?? null, AT_START),
 ]
 
 /** What a completion changes in its row. */
@@ -152,10 +154,15 @@ export function toRequestRecord(row: RequestEntity, sources: BodySources): Reque
   return { ...readRequest<RequestRecord>(row, RECORD_COLUMNS), ...toRequestBodies(row, sources) }
 }
 
+/** Where a row's list of part ids goes among its own (see ListPlacement). */
+export function listPlacementOf(row: Pick<RequestEntity, 'requestBodyContentListId' | 'requestBodyContentListAt' | 'requestBodyOwnIdsAt'>): ListPlacement {
+  return { id: row.requestBodyContentListId, listAt: row.requestBodyContentListAt, ownAt: row.requestBodyOwnIdsAt }
+}
+
 /** The bodies of a row read with `BODY_PROPERTIES`, whole again; `sources` as for `toRequestRecord`. */
 export function toRequestBodies(row: RequestEntity, sources: BodySources): RequestBodies {
   return {
-    requestBody: assembleBody(row.requestBody, storedPartIds({ id: row.requestBodyContentListId, at: row.requestBodyContentListAt }, row.requestBodyContentIds, sources.lists), sources.contents),
+    requestBody: assembleBody(row.requestBody, storedPartIds(listPlacementOf(row), row.requestBodyContentIds, sources.lists), sources.contents),
     responseBody: row.responseBody,
     responseSse: row.responseSseFromChunks ? (sources.sse.get(row.id) ?? null) : row.responseSse,
   }
