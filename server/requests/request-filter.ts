@@ -78,7 +78,7 @@ export function searchedPartsStatement(search: string, limit: number): { text: s
  * (searchedPartsStatement). They reach the statement behind a subquery, so the planner does not
  * estimate from them: given a literal list of a thousand ids, it judged that nearly every request
  * used one and read the whole table (23 s at a million requests) where the indexes (skeleton
- * and response trigrams, part ids, part lists' ids) answer in milliseconds. A request's first messages
+ * and response trigrams, part ids, part lists' ids) answer in milliseconds. Most of a request's parts
  * are named by its list (see partListOf): the lists holding a part are found first, by their own
  * index, and then the requests naming them. Whether to read those indexes and sort
  * the matches, or walk the newest requests until a page is full, the caller decides from a bounded

@@ -32,7 +32,7 @@ const CLOCK_MARGIN_MS = 60 * 60 * 1000
 /** What a prune deleted. */
 export interface PruneCounts {
   requestsDeleted: number
-  /** Body parts, and the lists naming a body's first messages (see partListOf). */
+  /** Body parts, and the lists naming most of a body's parts (see partListOf). */
   contentsDeleted: number
   /** Claude Code's own events and metric points received over OTLP. */
   telemetryDeleted: number

@@ -18,8 +18,8 @@ export class ContentEntity {
 }
 
 /**
- * The content ids of the first messages of request bodies, in whole runs (see partListOf), stored
- * once for the turns that resend them. Retention deletes a list as it does a content.
+ * The content ids of request bodies' parts but their newest messages (see partListOf), stored once
+ * for the turns that resend them. Retention deletes a list as it does a content.
  */
 @Entity({ name: 'content_lists' })
 @Index('content_lists_last_used_at_idx', ['lastUsedAt'])
