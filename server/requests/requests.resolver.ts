@@ -111,7 +111,7 @@ function countOf(page: RequestPage, ctx: RequestsContext, exact: boolean): Promi
   let counts = pageCounts.get(page)
   if (counts === undefined) pageCounts.set(page, (counts = new Map()))
   let count = counts.get(exact)
-  if (count === undefined) counts.set(exact, (count = ctx.requests.countBounded(page.filter, exact)))
+  if (count === undefined) counts.set(exact, (count = ctx.requests.countBounded(page.filter, exact, page.foundParts)))
   return count
 }
 

@@ -20,6 +20,13 @@ export interface RequestPage {
   pageInfo: PageInfo
   /** The filter the page was read with, so the connection can count on demand. */
   filter: RequestFilterValues | null
+  /** What the filter's search found among body parts, which counting the page's matches reuses; null without a search. */
+  foundParts: FoundParts | null
+}
+
+/** The body parts a search found (see requestFilterSql): their ids, or null when more than are listed. */
+export interface FoundParts {
+  ids: readonly string[] | null
 }
 
 /** started_at at full (microsecond) precision, so a cursor lands exactly between two rows. */
@@ -112,7 +119,8 @@ export class RequestsService {
     const filtered = await this.#filtered(filter)
     // A sparse search is read through the body indexes and sorted: an order the started_at index
     // cannot give keeps the planner from walking the whole table newest first for a few matches.
-    const sparse = filtered.searchedParts !== null && filtered.searchedParts < DENSE_SEARCH_PARTS && (await this.#countUpTo(filtered.query, this.#sparseSearchLimit)) <= this.#sparseSearchLimit
+    const searchedParts = filtered.foundParts?.ids ?? null
+    const sparse = searchedParts !== null && searchedParts.length < DENSE_SEARCH_PARTS && (await this.#countUpTo(filtered.query, this.#sparseSearchLimit)) <= this.#sparseSearchLimit
     const query = filtered.query
       .select(SUMMARY_PROPERTIES.map((property) => `r.${property}`))
       .addSelect(STARTED_AT_TEXT, 'cursor_started_at')
@@ -143,23 +151,25 @@ export class RequestsService {
         endCursor: edges.at(-1)?.cursor ?? null,
       },
       filter: filter ?? null,
+      foundParts: filtered.foundParts,
     }
   }
 
-  /** Requests matching the filter, all pages together, counted whatever their number. */
-  async count(filter: RequestFilterValues | null | undefined): Promise<number> {
-    return (await this.#filtered(filter)).query.getCount()
+  /** Requests matching the filter, all pages together, counted whatever their number. `foundParts`: a page's (see RequestPage). */
+  async count(filter: RequestFilterValues | null | undefined, foundParts: FoundParts | null = null): Promise<number> {
+    return (await this.#filtered(filter, foundParts)).query.getCount()
   }
 
   /**
    * Requests matching the filter: counted up to the exact-count limit (reading at most one match
    * past it), the planner's estimate beyond (at least the limit plus one), or counted whatever
-   * their number when `exact`.
+   * their number when `exact`. `foundParts`: those of a page read with the same filter, so the
+   * search does not look its parts up again.
    */
-  async countBounded(filter: RequestFilterValues | null | undefined, exact = false): Promise<RequestCount> {
-    if (exact) return { count: await this.count(filter), isEstimate: false }
+  async countBounded(filter: RequestFilterValues | null | undefined, exact = false, foundParts: FoundParts | null = null): Promise<RequestCount> {
+    if (exact) return { count: await this.count(filter, foundParts), isEstimate: false }
     const limit = this.#exactCountLimit
-    const { query } = await this.#filtered(filter)
+    const { query } = await this.#filtered(filter, foundParts)
     const bounded = await this.#countUpTo(query, limit)
     if (bounded <= limit) return { count: bounded, isEstimate: false }
     const [unbounded, unboundedParams] = query.select('1').getQueryAndParameters()
@@ -241,14 +251,13 @@ export class RequestsService {
 
   /**
    * The requests matching the filter; a search first finds the body parts holding its text (see
-   * requestFilterSql). `searchedParts`: how many parts the search names, null when it names none
-   * (no search, or more parts than are listed).
+   * requestFilterSql), unless `found` says what it found already. `foundParts`: null without a search.
    */
-  async #filtered(filter: RequestFilterValues | null | undefined): Promise<{ query: SelectQueryBuilder<RequestEntity>; searchedParts: number | null }> {
+  async #filtered(filter: RequestFilterValues | null | undefined, found: FoundParts | null = null): Promise<{ query: SelectQueryBuilder<RequestEntity>; foundParts: FoundParts | null }> {
     const query = this.#requests.createQueryBuilder('r')
-    const searchedParts = isSearch(filter?.search) ? await this.#searchedParts(filter.search) : null
-    for (const condition of requestFilterSql(filter, searchedParts)) query.andWhere(condition.sql, condition.params)
-    return { query, searchedParts: searchedParts?.length ?? null }
+    const foundParts = isSearch(filter?.search) ? (found ?? { ids: await this.#searchedParts(filter.search) }) : null
+    for (const condition of requestFilterSql(filter, foundParts?.ids ?? null)) query.andWhere(condition.sql, condition.params)
+    return { query, foundParts }
   }
 
   /** Ids of the body parts containing `search`, or null when there are more than the limit. */

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { graphql } from '../../client/src/graphql/graphql'
 import type { RequestRecord } from '../../server/records/request-record'
 import { matchesRequestFilter, type RequestFilterValues } from '../../server/requests/request-filter'
@@ -122,6 +122,22 @@ describe('request filter', () => {
     )
     expect(requests.totalCount).toBe(1)
     expect(await service.count({})).toBe(corpus.length)
+  })
+
+  it('looks up the body parts holding a search once for a page and its totalCount', async () => {
+    const query = vi.spyOn(harness.dataSource, 'query')
+    try {
+      const { requests } = await queryGraphQL(
+        harness.url,
+        graphql(`query SearchedPageAndCount($f: RequestFilter) { requests(filter: $f) { totalCount nodes { id } } }`),
+        { f: { search: 'hello world' } },
+      )
+      expect(requests.nodes.map((n) => n.id)).toEqual([corpus[0]!.id])
+      expect(requests.totalCount).toBe(1)
+      expect(query.mock.calls.filter(([sql]) => sql.includes('search_trigram_buckets'))).toHaveLength(1)
+    } finally {
+      query.mockRestore()
+    }
   })
 
   it('accepts every condition through GraphQL variables', async () => {
