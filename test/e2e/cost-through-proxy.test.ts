@@ -101,3 +101,17 @@ describe('cost through the proxy', () => {
     expect(await post('query { usage(range: { from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z" }, timezone: "+05:30") { totals { requests } } }')).toBe('INVALID_TIMEZONE')
   })
 })
+
+// Last: the price it sets must not reach the tests above.
+describe('a price change through the proxy', () => {
+  it('prices the next request with a price set just before it', async () => {
+    const model = 'claude-haiku-4-5'
+    const set = await queryGraphQL<{ setPrice: { price: { id: string } } }>(
+      app.url,
+      `mutation { setPrice(price: { model: "${model}", effectiveFrom: "2026-01-01T00:00:00Z", inputUsdPerMTok: 1, outputUsdPerMTok: 1, cacheWrite5mUsdPerMTok: 1, cacheWrite1hUsdPerMTok: 1, cacheReadUsdPerMTok: 1 }) { price { id } } }`,
+    )
+    const { response } = await proxied.messages.create({ ...params, model }).withResponse()
+    // The mock's usage at $1 per million tokens of every kind: 12 + 1,536 + 512 + 4,096 + 42 tokens.
+    expect(await costedRecord(response.headers.get('request-id')!)).toMatchObject({ costUsdExact: '0.006198', costStatus: 'PRICED', priceId: set.setPrice.price.id })
+  })
+})
