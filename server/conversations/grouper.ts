@@ -115,9 +115,8 @@ export class ConversationGrouper {
    */
   groupBatch(ops: readonly CaptureOp[], isStartStored: (id: string) => boolean): ConversationWrites | null {
     const started = performance.now()
-    const writes: ConversationWrites = { assignments: [], links: [], touchedConversationIds: [], touchedThreadIds: [] }
+    const writes: ConversationWrites = { assignments: [], links: [], touchedConversationIds: [] }
     const conversations = new Set<string>()
-    const threads = new Set<string>()
     for (const op of ops) {
       const record = op.record
       let assignment = this.#assigned.get(record.id)
@@ -128,10 +127,8 @@ export class ConversationGrouper {
       }
       if (op.kind === 'complete' && record.responseBody !== null) this.#noteSpawns(assignment, record.responseBody, writes.links)
       conversations.add(assignment.conversation.id)
-      threads.add(assignment.thread.id)
     }
     writes.touchedConversationIds = [...conversations]
-    writes.touchedThreadIds = [...threads]
     this.#stats.groupingMs += performance.now() - started
     return writes.assignments.length === 0 && writes.links.length === 0 && conversations.size === 0 ? null : writes
   }
@@ -145,7 +142,7 @@ export class ConversationGrouper {
    */
   groupTranscriptTurns(turns: readonly TranscriptTurn[]): ConversationWrites | null {
     const started = performance.now()
-    const writes: ConversationWrites = { assignments: [], links: [], touchedConversationIds: [], touchedThreadIds: [] }
+    const writes: ConversationWrites = { assignments: [], links: [], touchedConversationIds: [] }
     for (const turn of turns) {
       const assignment = this.#assign(turn, turn.shape, writes.links)
       if (assignment === undefined) continue
@@ -154,7 +151,6 @@ export class ConversationGrouper {
       writes.assignments.push(assignment)
     }
     writes.touchedConversationIds = [...new Set(writes.assignments.map((a) => a.conversation.id))]
-    writes.touchedThreadIds = [...new Set(writes.assignments.map((a) => a.thread.id))]
     this.#stats.groupingMs += performance.now() - started
     return writes.assignments.length === 0 ? null : writes
   }

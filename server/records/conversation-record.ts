@@ -73,7 +73,6 @@ export interface ThreadLink {
 export interface ConversationWrites {
   assignments: ConversationAssignment[]
   links: ThreadLink[]
-  /** Conversations and threads whose totals (requests, usage, activity) the batch changes. */
+  /** Conversations the batch adds turns to or whose turns it changes: who is told of the change once it is stored. */
   touchedConversationIds: string[]
-  touchedThreadIds: string[]
 }

@@ -1,4 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk'
+import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_MODEL } from '../support/anthropic-fixtures'
 import { queryGraphQL, subscribeGraphQL } from '../support/graphql-client'
@@ -113,5 +114,40 @@ describe('a price change through the proxy', () => {
     const { response } = await proxied.messages.create({ ...params, model }).withResponse()
     // The mock's usage at $1 per million tokens of every kind: 12 + 1,536 + 512 + 4,096 + 42 tokens.
     expect(await costedRecord(response.headers.get('request-id')!)).toMatchObject({ costUsdExact: '0.006198', costStatus: 'PRICED', priceId: set.setPrice.price.id })
+  })
+
+  it('re-costs the conversation a price change re-costed turns of', async () => {
+    const model = 'claude-opus-4-6'
+    const sessionId = randomUUID()
+    const turn = () => proxied.messages.create({ ...params, model }, { headers: { 'x-claude-code-session-id': sessionId } })
+    await turn()
+    await turn()
+    const conversationCost = (expected: (cost: number | null) => boolean) =>
+      waitFor(async () => {
+        const data = await queryGraphQL<{ conversations: { nodes: Array<{ costUsd: number | null; requestCount: number; turns: Array<{ costUsd: number | null }> }> } }>(
+          app.url,
+          'query ($filter: ConversationFilter) { conversations(filter: $filter, first: 1) { nodes { costUsd requestCount turns { costUsd } } } }',
+          { filter: { sessionId } },
+        )
+        const conversation = data.conversations.nodes[0]
+        return conversation !== undefined && conversation.requestCount === 2 && expected(conversation.costUsd) ? conversation : null
+      }, 'the conversation of two priced turns')
+    const before = await conversationCost((cost) => cost !== null)
+
+    const set = await queryGraphQL<{ setPrice: { recostedRequests: number } }>(
+      app.url,
+      `mutation { setPrice(price: { model: "${model}", effectiveFrom: "2026-06-01T00:00:00Z", inputUsdPerMTok: 1, outputUsdPerMTok: 1, cacheWrite5mUsdPerMTok: 1, cacheWrite1hUsdPerMTok: 1, cacheReadUsdPerMTok: 1 }) { recostedRequests } }`,
+    )
+    expect(set.setPrice.recostedRequests).toBe(2)
+    // Read once the mutation answered: the re-cost is done by then, the conversation's total with it.
+    const data = await queryGraphQL<{ conversations: { nodes: Array<{ costUsd: number | null; turns: Array<{ costUsd: number | null }> }> } }>(
+      app.url,
+      'query ($filter: ConversationFilter) { conversations(filter: $filter, first: 1) { nodes { costUsd turns { costUsd } } } }',
+      { filter: { sessionId } },
+    )
+    const after = data.conversations.nodes[0]!
+    expect(after.turns.map((t) => t.costUsd)).toEqual([0.006198, 0.006198])
+    expect(after.costUsd).toBeCloseTo(2 * 0.006198, 12)
+    expect(after.costUsd).not.toBeCloseTo(before.costUsd!, 6)
   })
 })

@@ -10,8 +10,12 @@ import { undoMigrationsThrough, useMigratedStore } from '../support/test-databas
 const store = useMigratedStore()
 
 const MIGRATION = 'PartitionRequestsByWeek1797900000000'
-/** What the migrations after it add to a `requests` row and to its indexes. */
-const ADDED_LATER = { columns: { request_body_content_list_id: null, request_body_content_list_at: null, request_body_own_ids_at: null }, indexes: ['requests_content_list_idx'] }
+/** What the migrations after it add to a `requests` row, to its indexes and to its triggers. */
+const ADDED_LATER = {
+  columns: { request_body_content_list_id: null, request_body_content_list_at: null, request_body_own_ids_at: null },
+  indexes: ['requests_content_list_idx'],
+  triggers: ['requests_total_conversation_inserts', 'requests_total_conversation_updates'],
+}
 const DAY_MS = 24 * 60 * 60 * 1000
 
 const query = <T>(sql: string, parameters: unknown[] = []) => store.dataSource.query(sql, parameters) as Promise<T[]>
@@ -64,7 +68,10 @@ describe('the migration to weekly partitions', () => {
     expect(ids.map((id) => placed.find((row) => row.id === id)?.partition)).toEqual([partitionName('requests', weekStartOf(starts[0]!)), partitionName('requests', weekStartOf(starts[1]!)), 'requests_default'])
     expect(await query(`SELECT * FROM usage_rollups ORDER BY grain, slot_start, model, api_key_fingerprint`)).toEqual(rollups)
     const after = await dependentsOf('requests')
-    expect({ ...after, indexes: after.indexes.sort() }).toEqual({ ...before, indexes: [...before.indexes, ...ADDED_LATER.indexes].sort() })
+    expect({ indexes: after.indexes.sort(), triggers: after.triggers.sort() }).toEqual({
+      indexes: [...before.indexes, ...ADDED_LATER.indexes].sort(),
+      triggers: [...before.triggers, ...ADDED_LATER.triggers].sort(),
+    })
     const service = new RequestsService(store.dataSource)
     expect((await service.bodiesOf(ids)).map((bodies) => bodies?.requestBody)).toEqual(ids.map((_, index) => REQUEST_BODY_CASES[index % REQUEST_BODY_CASES.length]!.body))
     // The rollup triggers work on the partitioned table.
