@@ -122,17 +122,15 @@ describe('a price change through the proxy', () => {
     const turn = () => proxied.messages.create({ ...params, model }, { headers: { 'x-claude-code-session-id': sessionId } })
     await turn()
     await turn()
-    const conversationCost = (expected: (cost: number | null) => boolean) =>
-      waitFor(async () => {
-        const data = await queryGraphQL<{ conversations: { nodes: Array<{ costUsd: number | null; requestCount: number; turns: Array<{ costUsd: number | null }> }> } }>(
-          app.url,
-          'query ($filter: ConversationFilter) { conversations(filter: $filter, first: 1) { nodes { costUsd requestCount turns { costUsd } } } }',
-          { filter: { sessionId } },
-        )
-        const conversation = data.conversations.nodes[0]
-        return conversation !== undefined && conversation.requestCount === 2 && expected(conversation.costUsd) ? conversation : null
-      }, 'the conversation of two priced turns')
-    const before = await conversationCost((cost) => cost !== null)
+    const before = await waitFor(async () => {
+      const data = await queryGraphQL<{ conversations: { nodes: Array<{ costUsd: number | null; requestCount: number }> } }>(
+        app.url,
+        'query ($filter: ConversationFilter) { conversations(filter: $filter, first: 1) { nodes { costUsd requestCount } } }',
+        { filter: { sessionId } },
+      )
+      const conversation = data.conversations.nodes[0]
+      return conversation?.requestCount === 2 && conversation.costUsd !== null ? conversation : null
+    }, 'the conversation of two priced turns')
 
     const set = await queryGraphQL<{ setPrice: { recostedRequests: number } }>(
       app.url,
