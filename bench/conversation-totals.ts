@@ -12,11 +12,10 @@
  * (default 100) the turns timed per case.
  */
 import { randomUUID } from 'node:crypto'
-import { performance } from 'node:perf_hooks'
 import type { DataSource } from 'typeorm'
 import { createWeekPartition, PARTITION_WEEK_MS, weekStartOf } from '../server/store/partitions'
 import { openBenchStore } from './lib/bench-store'
-import { fmt, percentile, table } from './lib/stats'
+import { fmt, percentile, table, timed } from './lib/stats'
 
 const TOTALS_TRIGGERS = [
   ['requests', 'requests_total_conversation_inserts'],
@@ -80,16 +79,6 @@ async function writeTurn(db: DataSource, session: { conversationId: string; thre
     id,
     startedAt,
   ])
-}
-
-async function timed(runs: number, task: () => Promise<unknown>): Promise<number[]> {
-  const times: number[] = []
-  for (let run = 0; run < runs; run++) {
-    const started = performance.now()
-    await task()
-    times.push(performance.now() - started)
-  }
-  return times
 }
 
 async function setTotalsTriggers(db: DataSource, enabled: boolean): Promise<void> {

@@ -30,7 +30,7 @@ import { openStore } from '../server/store/data-source'
 import { startEmbeddedPostgres } from '../server/store/embedded/embedded-postgres'
 import { createRetentionStore } from '../server/store/retention-store'
 import { claudeCodeSession, type TrafficCall } from '../test/support/claude-code-traffic'
-import { fmt, percentile, table } from './lib/stats'
+import { fmt, percentile, table, timed } from './lib/stats'
 
 const RUNS = 50
 const logger = createLogger('silent')
@@ -73,16 +73,6 @@ function recordOf(call: TrafficCall, startedAt: Date): RequestRecord {
     runId: null,
     headerRewrites: null,
   }
-}
-
-async function timed(run: () => Promise<unknown>): Promise<number[]> {
-  const times: number[] = []
-  for (let i = 0; i < RUNS; i++) {
-    const started = performance.now()
-    await run()
-    times.push(performance.now() - started)
-  }
-  return times
 }
 
 async function main(): Promise<void> {
@@ -152,24 +142,24 @@ async function main(): Promise<void> {
         turns { requestId startedAt durationMs usage { inputTokens outputTokens cacheReadInputTokens cacheCreationInputTokens } } } } }`
     const shape = await run(detail, { id })
     const threads = shape.conversation.threads as Array<{ kind: string; messages: unknown[] }>
-    const detailTimes = await timed(() => run(detail, { id }))
+    const detailTimes = await timed(RUNS, () => run(detail, { id }))
     rows.push([`conversation(id): ${shape.conversation.requestCount} requests, ${threads.length} threads, ${threads.reduce((n, t) => n + t.messages.length, 0)} messages`, fmt(percentile(detailTimes, 50)), fmt(percentile(detailTimes, 95)), ''])
     const service = new ConversationsService(dataSource)
-    const sqlTimes = await timed(async () => {
+    const sqlTimes = await timed(RUNS, async () => {
       const [threadRows] = await Promise.all([service.threads(id), service.turns(id), service.get(id)])
       await service.messages(threadRows.map((t) => t.id))
     })
     rows.push(['  of which the four queries (service, no GraphQL)', fmt(percentile(sqlTimes, 50)), fmt(percentile(sqlTimes, 95)), ''])
     const withText = detail.replace('messages { position role requestId }', 'messages { position role requestId contentText }')
-    const textTimes = await timed(() => run(withText, { id }))
+    const textTimes = await timed(RUNS, () => run(withText, { id }))
     rows.push(['conversation(id), message texts too', fmt(percentile(textTimes, 50)), fmt(percentile(textTimes, 95)), ''])
     const list = 'query ($after: String) { conversations(first: 50, after: $after) { nodes { id title requestCount lastActivityAt models usage { inputTokens } } pageInfo { endCursor } } }'
-    const listTimes = await timed(() => run(list))
+    const listTimes = await timed(RUNS, () => run(list))
     const cursor = (await run(list)).conversations.pageInfo.endCursor as string
-    const deepTimes = await timed(() => run(list, { after: cursor }))
+    const deepTimes = await timed(RUNS, () => run(list, { after: cursor }))
     rows.push(['conversations(first: 50) over 10,001', fmt(percentile(listTimes, 50)), fmt(percentile(listTimes, 95)), ''])
     rows.push(['conversations(first: 50, after: page 1)', fmt(percentile(deepTimes, 50)), fmt(percentile(deepTimes, 95)), ''])
-    const countTimes = await timed(() => run('{ conversations(first: 50) { totalCount } }'))
+    const countTimes = await timed(RUNS, () => run('{ conversations(first: 50) { totalCount } }'))
     rows.push(['conversations totalCount over 10,001', fmt(percentile(countTimes, 50)), fmt(percentile(countTimes, 95)), ''])
 
     console.log(`\nConversations on ${embedded ? 'embedded PGlite' : 'PostgreSQL'} (ms)\n`)

@@ -51,9 +51,12 @@ async function totalsOf(conversationId: string): Promise<Totals> {
   }
 }
 
-function expectCounted(totals: Totals): void {
+/** A conversation's stored totals, once checked against a count made from its turns (its threads' too). */
+async function countedTotalsOf(conversationId: string): Promise<unknown> {
+  const totals = await totalsOf(conversationId)
   expect(totals.stored).toEqual(totals.counted)
   expect(totals.threads.stored).toEqual(totals.threads.counted)
+  return totals.stored
 }
 
 /** A capture store that groups into conversations, as the app's writer does. */
@@ -75,77 +78,62 @@ async function conversationOf(requestId: string): Promise<string> {
   return row!.conversation_id
 }
 
+/** A session of `length` finished turns, stored in one batch as capture writes it, and its conversation. */
+async function storedSession(length: number): Promise<{ turns: RequestRecord[]; conversation: string }> {
+  const turns = session(length)
+  await groupingStore().writeBatch(completions(turns), () => false)
+  return { turns, conversation: await conversationOf(turns[0]!.id) }
+}
+
 describe("a conversation's totals", () => {
   it('count each turn once when its batches are written again, as a retried batch or a spool replay writes them', async () => {
     const capture = groupingStore()
     const turns = session(3)
     await capture.writeBatch(starts(turns), () => false)
     const conversation = await conversationOf(turns[0]!.id)
-    const whileInFlight = await totalsOf(conversation)
-    expectCounted(whileInFlight)
-    expect(whileInFlight.stored).toMatchObject({ request_count: 3, input_tokens: 0, unpriced_turn_count: 0 })
+    expect(await countedTotalsOf(conversation)).toMatchObject({ request_count: 3, input_tokens: 0, unpriced_turn_count: 0 })
 
     await capture.writeBatch(completions(turns), () => true)
     await capture.writeBatch(completions(turns), () => true)
     await groupingStore().writeBatch([...starts(turns), ...completions(turns)], () => false)
 
-    const finished = await totalsOf(conversation)
-    expectCounted(finished)
-    expect(finished.stored).toMatchObject({ request_count: 3, input_tokens: 30, output_tokens: 15, unpriced_turn_count: 3 })
+    expect(await countedTotalsOf(conversation)).toMatchObject({ request_count: 3, input_tokens: 30, output_tokens: 15, unpriced_turn_count: 3 })
   })
 
   it('follow their turns when the turns are priced again, as a price change does', async () => {
-    const turns = session(2)
-    await groupingStore().writeBatch(completions(turns), () => false)
-    const conversation = await conversationOf(turns[0]!.id)
+    const { turns, conversation } = await storedSession(2)
 
     await store.dataSource.query(`UPDATE requests SET cost_usd = 0.25, cost_status = 'PRICED' WHERE id = $1`, [turns[0]!.id])
-    const onePriced = await totalsOf(conversation)
-    expectCounted(onePriced)
-    expect(onePriced.stored).toMatchObject({ cost_usd: 0.25, unpriced_turn_count: 1 })
+    expect(await countedTotalsOf(conversation)).toMatchObject({ cost_usd: 0.25, unpriced_turn_count: 1 })
 
     await store.dataSource.query(`UPDATE requests SET cost_usd = 0.5, cost_status = 'PRICED' WHERE id = ANY($1::uuid[])`, [turns.map((turn) => turn.id)])
-    const bothPriced = await totalsOf(conversation)
-    expectCounted(bothPriced)
-    expect(bothPriced.stored).toMatchObject({ cost_usd: 1, unpriced_turn_count: 0 })
+    expect(await countedTotalsOf(conversation)).toMatchObject({ cost_usd: 1, unpriced_turn_count: 0 })
   })
 
   it('lose the turns retention deletes, and only those', async () => {
-    const turns = session(3)
-    await groupingStore().writeBatch(completions(turns), () => false)
-    const conversation = await conversationOf(turns[0]!.id)
+    const { turns, conversation } = await storedSession(3)
 
     await deleteRequests(store.dataSource, [{ id: turns[0]!.id, startedAt: turns[0]!.startedAt }])
 
-    const left = await totalsOf(conversation)
-    expectCounted(left)
-    expect(left.stored).toMatchObject({ request_count: 2, input_tokens: 20 })
+    expect(await countedTotalsOf(conversation)).toMatchObject({ request_count: 2, input_tokens: 20 })
   })
 
   it('name only the models their turns use now, after a turn changed its model', async () => {
-    const turns = session(2)
-    await groupingStore().writeBatch(completions(turns), () => false)
-    const conversation = await conversationOf(turns[0]!.id)
+    const { turns, conversation } = await storedSession(2)
 
     await store.dataSource.query(`UPDATE requests SET model = 'claude-haiku-4-5' WHERE id = ANY($1::uuid[])`, [turns.map((turn) => turn.id)])
 
-    const changed = await totalsOf(conversation)
-    expectCounted(changed)
-    expect(changed.stored).toMatchObject({ models: ['claude-haiku-4-5'] })
+    expect(await countedTotalsOf(conversation)).toMatchObject({ models: ['claude-haiku-4-5'] })
   })
 
   // Last: it takes the triggers away for a while.
   it('are counted again from their turns by the migration that keeps them, mending totals left stale before it', async () => {
     await undoMigrationsThrough(store.dataSource, 'KeepConversationTotalsByTrigger1798300000000')
-    const turns = session(2)
-    await groupingStore().writeBatch(completions(turns), () => false)
-    const conversation = await conversationOf(turns[0]!.id)
+    const { conversation } = await storedSession(2)
     expect((await totalsOf(conversation)).stored).toMatchObject({ request_count: 0 })
 
     await store.dataSource.runMigrations({ transaction: 'each' })
 
-    const mended = await totalsOf(conversation)
-    expectCounted(mended)
-    expect(mended.stored).toMatchObject({ request_count: 2, input_tokens: 20 })
+    expect(await countedTotalsOf(conversation)).toMatchObject({ request_count: 2, input_tokens: 20 })
   })
 })
