@@ -113,6 +113,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       batchMaxBytes: config.captureBatchMaxBytes,
       spoolMaxBytes: config.spoolMaxBytes,
       spillAfterMs: config.captureSpillAfterMs,
+      lingerMs: config.captureLingerMs,
     },
     onBatch: (records, seconds) => metrics.observeBatch(records, seconds),
     redactPatterns: config.redactPatterns,

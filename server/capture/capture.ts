@@ -41,6 +41,15 @@ export interface CaptureLimits {
    * stall cannot take them. @default 500 (CAPTURE_SPILL_AFTER_MS)
    */
   spillAfterMs: number
+  /**
+   * How long a queued record waits for company before the writer sends its batch. Each write costs
+   * the event loop about 2 ms whatever it holds (round trips, statement building, the
+   * transaction), and the database as much again: at one write per 10 ms, 2 KB exchanges at
+   * concurrency 1 cost 2.0 ms of proxy CPU each, at one per 100 ms 1.7 ms, and the median added
+   * latency fell by a quarter. The wait counts against the crash promise (records are in the
+   * database or the spool a second after they complete), which it leaves most of. @default 100 (CAPTURE_LINGER_MS)
+   */
+  lingerMs?: number
 }
 
 export interface CaptureOptions {
@@ -117,7 +126,7 @@ export function createCapture(options: CaptureOptions): Capture {
   const runs = new CaptureRuns({ store, dataDir: options.dataDir, logger, heartbeatMs: options.runHeartbeatMs, staleAfterMs: options.runStaleAfterMs })
   const quarantine = new Quarantine({ dir: path.join(options.dataDir, 'quarantine'), logger })
   const spillPolicy = new SpillPolicy(limits.spillAfterMs)
-  const writer = new BatchWriter({ store, queue, logger, batchMaxItems: limits.batchMaxItems, batchMaxBytes: limits.batchMaxBytes, spool, quarantine, runId: runs.id, onBatch: options.onBatch, spillPolicy })
+  const writer = new BatchWriter({ store, queue, logger, batchMaxItems: limits.batchMaxItems, batchMaxBytes: limits.batchMaxBytes, lingerMs: limits.lingerMs, spool, quarantine, runId: runs.id, onBatch: options.onBatch, spillPolicy })
   let lost = 0
   const reportLoss = createLossReporter(logger, () => lost)
   const keepOnDisk = (op: CaptureOp) => {

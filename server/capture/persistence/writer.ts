@@ -41,7 +41,7 @@ export interface BatchWriterOptions {
   /**
    * A queue batch is written once its oldest op is this old (or the batch is full): ops arriving
    * close together share one round trip, and a quick exchange's start and completion become one
-   * row write instead of two. @default 10
+   * row write instead of two. @default 100
    */
   lingerMs?: number
   /**
@@ -103,7 +103,7 @@ export class BatchWriter {
     this.#retryDelayMs = this.#retryInitialMs
     this.#spool = options.spool
     this.#runId = options.runId
-    this.#lingerMs = options.lingerMs ?? 10
+    this.#lingerMs = options.lingerMs ?? 100
     this.#spill = options.spillPolicy ?? new SpillPolicy()
     this.#commit = new BatchCommit({ store: options.store, logger: options.logger, quarantine: options.quarantine, onBatch: options.onBatch })
     this.#outage = new OutageReport(options.logger)
