@@ -23,7 +23,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import os from 'node:os'
 import path from 'node:path'
 import { createBenchDatabase } from './lib/bench-database'
-import { captureFiguresSection, databaseCpuAtStart } from './lib/capture-figures'
+import { captureBaseline, captureFiguresSection } from './lib/capture-figures'
 import { ClaudescopeApi } from './lib/claudescope-api'
 import { BackendCpuWatch, withApplicationName } from './lib/database-cpu'
 import { MemoryWatch } from './lib/memory'
@@ -31,6 +31,7 @@ import { claudescopeLine, portLine, startProcess, type BenchProcess } from './li
 import { monotonicUs, summariseProfile, type ProfileWindow } from './lib/profile'
 import { environmentOf, npmStartCommand } from './lib/start-command'
 import { settledCount } from './lib/stored'
+import { warmUp } from './lib/warm-up'
 import type { Target } from './lib/target'
 import { latencySmallBody } from './scenarios/latency-small-body'
 import { storageConversation } from './scenarios/storage-conversation'
@@ -108,19 +109,21 @@ async function main() {
     }
     // Idle: each process as it started, on a fresh DATA_DIR (or database), before any load.
     const memory = new MemoryWatch(targets.flatMap((t) => t.process ?? []))
-    const databaseCpu = await databaseCpuAtStart(targets)
-    const window: ProfileWindow = { fromUs: monotonicUs(), toUs: 0 }
     // Each scenario starts once every Claudescope has stored what the one before sent: a backlog
     // still being written would weigh on the next scenario's first target (and, on one shared
     // PostgreSQL database, on every target).
     const settled = () => Promise.all(targets.flatMap((t) => (t.api ? [settledCount(t.api)] : [])))
+    log(await warmUp(targets, quick ? { rounds: 4 } : undefined))
+    await settled()
+    const baseline = await captureBaseline(targets)
+    const window: ProfileWindow = { fromUs: monotonicUs(), toUs: 0 }
     if (scenarios.has('latency')) log(await latencySmallBody(targets, quick ? { rounds: 2, perRound: 200, warmup: 100 } : undefined))
     if (scenarios.has('throughput')) log(await settled().then(() => throughputConversations(targets, quick ? { count: 800, concurrency: 16, maxBytes: 200 * 1024 } : undefined)))
     if (scenarios.has('throughput-200kb')) log(await settled().then(() => throughput200kb(targets, quick ? { count: 800, concurrency: 16 } : undefined)))
     if (scenarios.has('streams')) log(await settled().then(() => stream32Concurrent(targets, quick ? { streams: 32, events: 50, intervalMs: 5, rounds: 1 } : undefined)))
     if (scenarios.has('storage')) log(await settled().then(() => storageConversation(targets, quick ? { turns: 60, prefixBytes: 50 * 1024, turnBytes: 2048 } : undefined)))
     window.toUs = monotonicUs()
-    log(await captureFiguresSection(targets, databaseCpu))
+    log(await captureFiguresSection(targets, baseline))
     log('### Memory: RSS of each process with its children (Claudescope\'s embedded database among them)\n\n' + memory.finish())
 
     // A profile is written when the process exits: stop the profiled ones first.

@@ -22,24 +22,34 @@ async function readCaptureFigures(url: string): Promise<CaptureFigures> {
   return figures
 }
 
-/** Each Claudescope's database CPU seconds before the run's loads, to count what they cost it. */
-export async function databaseCpuAtStart(targets: readonly Target[]): Promise<Map<Target, number>> {
-  return new Map(await Promise.all(targets.flatMap((t) => (t.databaseCpuSeconds ? [t.databaseCpuSeconds().then((s) => [t, s] as const)] : []))))
+/** What each Claudescope's capture and database had done before the run's measured loads (its warm-up), to count only what these cost. */
+export interface CaptureBaseline {
+  figures: Map<Target, CaptureFigures>
+  databaseCpuSeconds: Map<Target, number>
+}
+
+export async function captureBaseline(targets: readonly Target[]): Promise<CaptureBaseline> {
+  const claudescopes = targets.filter((t) => t.kind === 'claudescope')
+  const figures = new Map(await Promise.all(claudescopes.map(async (t) => [t, await readCaptureFigures(t.url)] as const)))
+  const databaseCpuSeconds = new Map(await Promise.all(claudescopes.flatMap((t) => (t.databaseCpuSeconds ? [t.databaseCpuSeconds().then((s) => [t, s] as const)] : []))))
+  return { figures, databaseCpuSeconds }
 }
 
 /**
- * How capture kept up with the load of the run, per Claudescope target: records written, records
- * that went through the disk spool (each costs an encode, a file write, a read and a decode on top
- * of its database write), the database batches' count and mean time, and the CPU the database
- * spent since `cpuAtStart` (see `databaseCpuAtStart`).
+ * How capture kept up with the load of the run, per Claudescope target, since `baseline`: records
+ * written, records that went through the disk spool (each costs an encode, a file write, a read and
+ * a decode on top of its database write), the database batches' count and mean time, and the CPU
+ * the database spent.
  */
-export async function captureFiguresSection(targets: readonly Target[], cpuAtStart: ReadonlyMap<Target, number>): Promise<string> {
+export async function captureFiguresSection(targets: readonly Target[], baseline: CaptureBaseline): Promise<string> {
   const rows = ['| target | written | spilled to disk | replayed | dropped | batches | mean batch ms | database CPU s |', '| --- | --- | --- | --- | --- | --- | --- | --- |']
   for (const target of targets.filter((t) => t.kind === 'claudescope')) {
-    const f = await readCaptureFigures(target.url)
+    const now = await readCaptureFigures(target.url)
+    const before = baseline.figures.get(target)
+    const f = Object.fromEntries(Object.entries(now).map(([key, value]) => [key, value - (before?.[key as keyof CaptureFigures] ?? 0)])) as CaptureFigures
     const meanMs = f.batches === 0 ? 0 : (f.batchSeconds / f.batches) * 1000
-    const databaseCpuS = ((await target.databaseCpuSeconds?.()) ?? NaN) - (cpuAtStart.get(target) ?? NaN)
+    const databaseCpuS = ((await target.databaseCpuSeconds?.()) ?? NaN) - (baseline.databaseCpuSeconds.get(target) ?? NaN)
     rows.push(`| ${target.name} | ${f.written} | ${f.spilled} | ${f.replayed} | ${f.dropped} | ${f.batches} | ${meanMs.toFixed(1)} | ${databaseCpuS.toFixed(1)} |`)
   }
-  return '### Capture under the run\'s load\n\n' + rows.join('\n')
+  return '### Capture under the run\'s measured loads (after the warm-up)\n\n' + rows.join('\n')
 }
