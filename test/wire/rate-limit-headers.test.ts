@@ -135,4 +135,28 @@ describe('parseRateLimitHeaders', () => {
 
     expect(parsed).toMatchObject({ unifiedStatus: 'allowed_warning', requestsLimit: 10, unified5hUtilization: 1.02 })
   })
+
+  it('reads the rest of the unified family: remaining, fallback, and the overage reason and reset', () => {
+    const parsed = parseRateLimitHeaders(
+      {
+        'anthropic-ratelimit-unified-remaining': '120',
+        'anthropic-ratelimit-unified-fallback': 'Available',
+        'anthropic-ratelimit-unified-overage-reason': 'out_of_credits',
+        'anthropic-ratelimit-unified-overage-utilization': '0.75',
+        'anthropic-ratelimit-unified-overage-reset': '2026-12-04T00:00:00Z',
+      },
+      RECEIVED_AT,
+    )!
+
+    expect(parsed).toMatchObject({
+      unifiedRemaining: 120,
+      unifiedFallback: 'available',
+      unifiedOverageReason: 'out_of_credits',
+      unifiedOverageUtilization: 0.75,
+      unifiedOverageReset: new Date('2026-12-04T00:00:00Z'),
+      unifiedStatus: null,
+      requestsLimit: null,
+      retryAfterSeconds: null,
+    })
+  })
 })
