@@ -2,6 +2,7 @@ import { flushPromises, mount } from '@vue/test-utils'
 import { describe, expect, it } from 'vitest'
 import RequestDetail from '../../client/src/components/requests/RequestDetail.vue'
 import { createFakeGraphQLServer, recordedRequest, summaryOf } from '../support/fake-graphql-server'
+import { waitFor } from '../support/wait'
 import { mountDashboardPage } from './mount-dashboard-page'
 
 const HOSTILE = '<img src=x onerror=alert(1)>'
@@ -61,6 +62,23 @@ describe('request detail', () => {
     await wrapper.setProps({ status: 'COMPLETED' })
     await flushPromises()
     expect(wrapper.text()).toContain('Hi there')
+    expect(wrapper.get('h2').text()).toContain('Completed')
+  })
+
+  it('keeps asking for a request the list shows finished until the store has written it, showing it as loading meanwhile', async () => {
+    // The live list hears of an exchange before the capture writer has stored it (it waits for others to share the write).
+    const request = recordedRequest({ responseBodyText: JSON.stringify({ type: 'message', content: [{ type: 'text', text: 'Stored at last' }] }) })
+    const server = createFakeGraphQLServer()
+    const wrapper = mount(RequestDetail, { props: { id: request.id, status: 'COMPLETED' }, global: { provide: server.provide } })
+    await flushPromises()
+    expect(wrapper.text()).toContain('Loading…')
+    expect(wrapper.text()).not.toContain('No request with id')
+
+    server.rows.push(request)
+    await waitFor(async () => {
+      await flushPromises()
+      return wrapper.text().includes('Stored at last')
+    }, 'the detail to show the stored request')
     expect(wrapper.get('h2').text()).toContain('Completed')
   })
 

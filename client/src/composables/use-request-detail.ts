@@ -1,11 +1,14 @@
 import { useQuery } from '@urql/vue'
-import { computed, onScopeDispose, watch, type Ref } from 'vue'
+import { computed, onScopeDispose, ref, watch, type Ref } from 'vue'
 import { REQUEST_DETAIL, type RequestDetail, type RequestStatus } from '../graphql/documents'
 
 export interface RequestDetailState {
   /** The request, or null while loading, after an error, or when no request has this id. */
   request: Readonly<Ref<RequestDetail | null>>
-  /** True while a fetch is under way (also a refetch, when `request` still shows the older answer). */
+  /**
+   * True while a fetch is under way (also a refetch, when `request` still shows the older answer),
+   * and while the detail asks again for a request the list has seen that the store has not written yet.
+   */
   loading: Readonly<Ref<boolean>>
   error: Readonly<Ref<Error | null>>
   /**
@@ -15,38 +18,66 @@ export interface RequestDetailState {
   refreshUntilFinal(): void
 }
 
-/** Refetches of a record announced final but not yet stored as such, at growing intervals (about 25 s in all). */
+/** Refetches of a record the store has not caught up with, at growing intervals (about 25 s in all). */
 const FINAL_RETRIES = 7
 const FIRST_RETRY_MS = 200
+
+type StoredRequest = RequestDetail | null | undefined
 
 /**
  * One recorded request with everything the detail view shows. `status` is what the caller last
  * knew of it (the live list's row): when it changes, the request ended and is fetched again, so an
- * in-flight request turns into its final form without a reload.
+ * in-flight request turns into its final form without a reload. The live list hears of an exchange
+ * before the capture writer stores it (records wait a moment to share a database write), so a row
+ * opened at once may not be stored yet: it is asked for again until it is.
  */
 export function useRequestDetail(id: Ref<string>, status: Ref<RequestStatus | null>): RequestDetailState {
   const query = useQuery({ query: REQUEST_DETAIL, variables: () => ({ id: id.value }), requestPolicy: 'network-only' })
+  const catchingUp = ref(false)
   let retryTimer: ReturnType<typeof setTimeout> | undefined
+  /** The id whose first answer was checked against what the list knows. */
+  let checkedId: string | null = null
 
-  function refreshUntilFinal(attempt = 0): void {
+  const isFinal = (stored: StoredRequest) => stored != null && stored.status !== 'IN_FLIGHT'
+  /** The list knows more of the request than the store's answer: it is not stored yet, or not as finished. */
+  const isBehindList = (stored: StoredRequest) => status.value !== null && (stored == null || (stored.status === 'IN_FLIGHT' && status.value !== 'IN_FLIGHT'))
+
+  function refreshUntil(isCaughtUp: (stored: StoredRequest) => boolean, attempt = 0): void {
     clearTimeout(retryTimer)
     const asked = id.value
+    catchingUp.value = true
     void query.executeQuery({ requestPolicy: 'network-only' }).then(() => {
-      const stored = query.data.value?.request
-      if (asked !== id.value || (stored && stored.status !== 'IN_FLIGHT') || attempt >= FINAL_RETRIES) return
-      retryTimer = setTimeout(() => refreshUntilFinal(attempt + 1), FIRST_RETRY_MS * 2 ** attempt)
+      if (asked !== id.value) return
+      if (isCaughtUp(query.data.value?.request) || attempt >= FINAL_RETRIES) {
+        catchingUp.value = false
+        return
+      }
+      retryTimer = setTimeout(() => refreshUntil(isCaughtUp, attempt + 1), FIRST_RETRY_MS * 2 ** attempt)
     })
   }
+  const refreshUntilFinal = () => refreshUntil(isFinal)
 
+  watch(
+    () => query.fetching.value,
+    (fetching) => {
+      if (fetching || checkedId === id.value) return
+      checkedId = id.value
+      if (isBehindList(query.data.value?.request)) refreshUntil((stored) => !isBehindList(stored))
+    },
+    { immediate: true },
+  )
   watch([id, status], ([nowId, now], [beforeId, before]) => {
     if (nowId === beforeId && before && now !== before && now !== 'IN_FLIGHT') refreshUntilFinal()
   })
-  watch(id, () => clearTimeout(retryTimer))
+  watch(id, () => {
+    clearTimeout(retryTimer)
+    catchingUp.value = false
+  })
   onScopeDispose(() => clearTimeout(retryTimer))
   return {
     request: computed(() => query.data.value?.request ?? null),
-    loading: computed(() => query.fetching.value),
+    loading: computed(() => query.fetching.value || catchingUp.value),
     error: computed(() => query.error.value ?? null),
-    refreshUntilFinal: () => refreshUntilFinal(),
+    refreshUntilFinal,
   }
 }
