@@ -7,7 +7,7 @@ export interface WarmUpOptions {
   requestsPerRound: number
   /** Streams per round, 8 at a time, each of 20 events. */
   streamsPerRound: number
-  /** The same for every target: a target that stopped once its rounds looked level stopped early on a noisy round. */
+  /** The same for every target: stopping once a target's rounds look level stops early on a noisy round. */
   rounds: number
 }
 
@@ -15,12 +15,12 @@ const DEFAULTS: WarmUpOptions = { requestsPerRound: 500, streamsPerRound: 32, ro
 const STREAM_HEADERS = { 'x-bench-events': '20', 'x-bench-interval-ms': '1' }
 
 /**
- * Sends every target the same rounds of JSON requests and streams before anything is measured. A process's first thousands of requests run code V8 has not optimised yet: Claudescope's
- * first 2,000 small requests cost 1.8 ms of CPU each, the next 2,000 0.85 ms, and then 0.7 ms,
- * while a pass-through of a few dozen lines is warm after a few hundred. A short fixed warm-up
- * therefore compared a cold Claudescope with a warm pass-through, which is not what a proxy that
- * runs all day costs. The table keeps each target's first round as well, which is the cost right
- * after a start.
+ * Sends every target the same rounds of JSON requests and streams before anything is measured. A
+ * process's first thousands of requests run code V8 has not optimised yet: Claudescope's first
+ * 2,000 small requests cost 1.8 ms of CPU each, the next 2,000 0.85 ms, and then 0.7 ms, while a
+ * pass-through of a few dozen lines is warm after a few hundred. A short warm-up therefore
+ * compared a cold Claudescope with a warm pass-through, which is not what a proxy that runs all
+ * day costs. The table keeps each target's first round as well: the cost right after a start.
  */
 export async function warmUp(targets: readonly Target[], options: Partial<WarmUpOptions> = {}): Promise<string> {
   const { requestsPerRound, streamsPerRound, rounds } = { ...DEFAULTS, ...options }

@@ -19,7 +19,7 @@ export interface RequestDetailState {
 }
 
 /** Refetches of a record the store has not caught up with, at growing intervals (about 25 s in all). */
-const FINAL_RETRIES = 7
+const CATCH_UP_RETRIES = 7
 const FIRST_RETRY_MS = 200
 
 type StoredRequest = RequestDetail | null | undefined
@@ -48,7 +48,7 @@ export function useRequestDetail(id: Ref<string>, status: Ref<RequestStatus | nu
     catchingUp.value = true
     void query.executeQuery({ requestPolicy: 'network-only' }).then(() => {
       if (asked !== id.value) return
-      if (isCaughtUp(query.data.value?.request) || attempt >= FINAL_RETRIES) {
+      if (isCaughtUp(query.data.value?.request) || attempt >= CATCH_UP_RETRIES) {
         catchingUp.value = false
         return
       }
