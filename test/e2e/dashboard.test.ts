@@ -40,7 +40,8 @@ describe.skipIf(!hasChromium)('dashboard in a real browser', () => {
     const answer = message.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('')
     await detail.getByText(prompt).waitFor()
     await detail.getByText(answer.slice(0, 24)).waitFor()
-    expect(await detail.textContent()).toContain(stream.request_id ?? '')
+    // The stored record, which the live list may announce before the writer has stored it.
+    await detail.getByText(stream.request_id!).first().waitFor()
 
     if (process.env.UPDATE_SCREENSHOT === '1') await saveScreenshot(page, anthropic)
     expect(problems).toEqual([])

@@ -7,7 +7,7 @@ export interface RequestDetailState {
   request: Readonly<Ref<RequestDetail | null>>
   /**
    * True while a fetch is under way (also a refetch, when `request` still shows the older answer),
-   * and while the detail asks again for a request the list has seen that the store has not written yet.
+   * and while the detail asks again for a request the list shows ended that the store has not written as such yet.
    */
   loading: Readonly<Ref<boolean>>
   error: Readonly<Ref<Error | null>>
@@ -27,9 +27,9 @@ type StoredRequest = RequestDetail | null | undefined
 /**
  * One recorded request with everything the detail view shows. `status` is what the caller last
  * knew of it (the live list's row): when it changes, the request ended and is fetched again, so an
- * in-flight request turns into its final form without a reload. The live list hears of an exchange
- * before the capture writer stores it (records wait a moment to share a database write), so a row
- * opened at once may not be stored yet: it is asked for again until it is.
+ * in-flight request turns into its final form without a reload. The live list hears of an exchange's
+ * end before the capture writer stores it (records wait a moment to share a database write), so a
+ * row opened at once may not be stored as ended yet: it is asked for again until it is.
  */
 export function useRequestDetail(id: Ref<string>, status: Ref<RequestStatus | null>): RequestDetailState {
   const query = useQuery({ query: REQUEST_DETAIL, variables: () => ({ id: id.value }), requestPolicy: 'network-only' })
@@ -39,8 +39,11 @@ export function useRequestDetail(id: Ref<string>, status: Ref<RequestStatus | nu
   let checkedId: string | null = null
 
   const isFinal = (stored: StoredRequest) => stored != null && stored.status !== 'IN_FLIGHT'
-  /** The list knows more of the request than the store's answer: it is not stored yet, or not as finished. */
-  const isBehindList = (stored: StoredRequest) => status.value !== null && (stored == null || (stored.status === 'IN_FLIGHT' && status.value !== 'IN_FLIGHT'))
+  /**
+   * The list shows the request ended, and the store's answer does not yet (no record, or one still in
+   * flight). A row still in flight is followed live, and fetched again when its status changes.
+   */
+  const isBehindList = (stored: StoredRequest) => status.value !== null && status.value !== 'IN_FLIGHT' && !isFinal(stored)
 
   function refreshUntil(isCaughtUp: (stored: StoredRequest) => boolean, attempt = 0): void {
     clearTimeout(retryTimer)
