@@ -39,33 +39,29 @@ export function useRequestDetail(id: Ref<string>, status: Ref<RequestStatus | nu
   let checkedId: string | null = null
 
   const isFinal = (stored: StoredRequest) => stored != null && stored.status !== 'IN_FLIGHT'
-  /**
-   * The list shows the request ended, and the store's answer does not yet (no record, or one still in
-   * flight). A row still in flight is followed live, and fetched again when its status changes.
-   */
-  const isBehindList = (stored: StoredRequest) => status.value !== null && status.value !== 'IN_FLIGHT' && !isFinal(stored)
 
-  function refreshUntil(isCaughtUp: (stored: StoredRequest) => boolean, attempt = 0): void {
+  function refreshUntilFinal(attempt = 0): void {
     clearTimeout(retryTimer)
     const asked = id.value
     catchingUp.value = true
     void query.executeQuery({ requestPolicy: 'network-only' }).then(() => {
       if (asked !== id.value) return
-      if (isCaughtUp(query.data.value?.request) || attempt >= CATCH_UP_RETRIES) {
+      if (isFinal(query.data.value?.request) || attempt >= CATCH_UP_RETRIES) {
         catchingUp.value = false
         return
       }
-      retryTimer = setTimeout(() => refreshUntil(isCaughtUp, attempt + 1), FIRST_RETRY_MS * 2 ** attempt)
+      retryTimer = setTimeout(() => refreshUntilFinal(attempt + 1), FIRST_RETRY_MS * 2 ** attempt)
     })
   }
-  const refreshUntilFinal = () => refreshUntil(isFinal)
 
+  // A row the list shows ended whose first answer is not (no record, or one still in flight). A row
+  // still in flight is followed live instead, and fetched again when its status changes.
   watch(
     () => query.fetching.value,
     (fetching) => {
       if (fetching || checkedId === id.value) return
       checkedId = id.value
-      if (isBehindList(query.data.value?.request)) refreshUntil((stored) => !isBehindList(stored))
+      if (status.value !== null && status.value !== 'IN_FLIGHT' && !isFinal(query.data.value?.request)) refreshUntilFinal()
     },
     { immediate: true },
   )
@@ -81,6 +77,6 @@ export function useRequestDetail(id: Ref<string>, status: Ref<RequestStatus | nu
     request: computed(() => query.data.value?.request ?? null),
     loading: computed(() => query.fetching.value || catchingUp.value),
     error: computed(() => query.error.value ?? null),
-    refreshUntilFinal,
+    refreshUntilFinal: () => refreshUntilFinal(),
   }
 }
