@@ -22,7 +22,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { createBenchDatabase } from './lib/bench-database'
+import { createBenchDatabase, type BenchDatabase } from './lib/bench-database'
 import { captureBaseline, captureFiguresSection } from './lib/capture-figures'
 import { ClaudescopeApi } from './lib/claudescope-api'
 import { BackendCpuWatch, withApplicationName } from './lib/database-cpu'
@@ -58,7 +58,13 @@ async function main() {
   const dataDirs: string[] = []
   const profiles: { name: string; dir: string; process: BenchProcess }[] = []
   const backendWatches: BackendCpuWatch[] = []
-  const pg = backends.has('postgres') ? await createBenchDatabase(pgAdminUrl) : null
+  // Each Claudescope on PostgreSQL gets a database of its own: builds side by side may differ in schema.
+  const databases: BenchDatabase[] = []
+  const ownDatabase = async () => {
+    const db = await createBenchDatabase(pgAdminUrl)
+    if (db !== null) databases.push(db)
+    return db?.url
+  }
   try {
     const upstream = await startProcess('upstream', ['bench/upstream.ts'], {}, portLine)
     started.push(upstream)
@@ -72,7 +78,7 @@ async function main() {
       const name = ['Claudescope', ...qualifiers, `(${backend})`].join(' ')
       const dataDir = mkdtempSync(path.join(os.tmpdir(), 'claudescope-bench-'))
       dataDirs.push(dataDir)
-      // Every Claudescope on PostgreSQL shares one database: each one's connections carry a name of their own, by which its backends are found.
+      // Each one's connections carry a name of their own, by which its backends are found.
       const applicationName = `claudescope-bench-${backendWatches.length}`
       const backendWatch = databaseUrl === undefined ? undefined : await BackendCpuWatch.start(pgAdminUrl, applicationName)
       if (backendWatch) backendWatches.push(backendWatch)
@@ -94,8 +100,8 @@ async function main() {
     for (const build of builds) {
       for (const variant of variants) {
         if (backends.has('pglite')) targets.push(await claudescope(build, variant, 'PGlite'))
-        // Builds and variants share the database: stored counts are read as differences, before and after each load.
-        if (pg) targets.push(await claudescope(build, variant, 'PostgreSQL', pg.url))
+        const databaseUrl = backends.has('postgres') ? await ownDatabase() : undefined
+        if (databaseUrl !== undefined) targets.push(await claudescope(build, variant, 'PostgreSQL', databaseUrl))
       }
     }
 
@@ -142,7 +148,7 @@ async function main() {
   } finally {
     for (const p of started.reverse()) await p.stop()
     for (const watch of backendWatches) await watch.stop()
-    await pg?.drop()
+    for (const db of databases) await db.drop()
     for (const d of dataDirs) rmSync(d, { recursive: true, force: true })
   }
 }

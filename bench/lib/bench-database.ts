@@ -1,6 +1,6 @@
 import { Client } from 'pg'
 
-/** A fresh PostgreSQL database for one bench run, dropped after it. */
+/** A fresh PostgreSQL database for one target of a bench run, dropped after it. */
 export interface BenchDatabase {
   url: string
   drop(): Promise<void>
@@ -15,7 +15,7 @@ export async function createBenchDatabase(adminUrl: string): Promise<BenchDataba
     process.stderr.write(`PostgreSQL at ${adminUrl} unreachable: skipping the PostgreSQL target\n`)
     return null
   }
-  const name = `claudescope_bench_${Date.now()}`
+  const name = `claudescope_bench_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`
   await admin.query(`CREATE DATABASE ${name}`)
   await admin.end()
   const url = new URL(adminUrl)
