@@ -21,7 +21,6 @@ import type { DataSource } from 'typeorm'
 import type { UsageRecord } from '../server/records/request-record'
 import { PART_MARK } from '../server/store/contents/body-layout'
 import { contentIdOf } from '../server/store/contents/content-id'
-import { bucketsLiteral, textBuckets } from '../server/store/contents/text-buckets'
 import { costOf } from '../server/usage/cost'
 import { openBenchStore } from './lib/bench-store'
 import { PriceBook } from '../server/usage/price-book'
@@ -95,21 +94,15 @@ const partOf = (json: string) => ({ id: contentIdOf(Buffer.from(json)), json })
 const SYSTEM_PARTS = Array.from({ length: 4 }, (_, i) => partOf(JSON.stringify({ type: 'text', text: `You are Claude Code, variant ${i}. ${'Follow the instructions. '.repeat(40)}` })))
 const TOOL_PARTS = Array.from({ length: 4 }, (_, i) => partOf(JSON.stringify({ name: `Tool${i}`, description: 'Runs a tool. '.repeat(60), input_schema: { type: 'object' } })))
 
-/** Stores body parts as capture does, with body search's buckets. */
-async function insertContents(dataSource: DataSource, parts: ReadonlyArray<readonly [id: string, text: string]>): Promise<void> {
-  await dataSource.query(`INSERT INTO contents (id, text, text_buckets) SELECT id, text, buckets::smallint[] FROM unnest($1::uuid[], $2::text[], $3::text[]) AS v (id, text, buckets) ON CONFLICT DO NOTHING`, [
-    parts.map(([id]) => id),
-    parts.map(([, text]) => text),
-    parts.map(([, text]) => bucketsLiteral(textBuckets(text))),
-  ])
-}
-
 /** Inserts `records` finished requests spread over `days` days before `now`; returns records per second. */
 export async function seedUsage(dataSource: DataSource, { records, days, now }: SeedOptions): Promise<number> {
   const book = new PriceBook(SHIPPED_PRICES, [], SHIPPED_ALIASES)
   const next = random(42)
   const started = performance.now()
-  await insertContents(dataSource, [...SYSTEM_PARTS, ...TOOL_PARTS].map((p) => [p.id, p.json]))
+  await dataSource.query(`INSERT INTO contents (id, text) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING`, [
+    [...SYSTEM_PARTS, ...TOOL_PARTS].map((p) => p.id),
+    [...SYSTEM_PARTS, ...TOOL_PARTS].map((p) => p.json),
+  ])
   let conversation: Array<{ id: string; json: string }> = []
   for (let done = 0; done < records; done += BATCH) {
     const columns: unknown[][] = Array.from({ length: 20 }, () => [])
@@ -148,7 +141,7 @@ export async function seedUsage(dataSource: DataSource, { records, days, now }: 
         countTokens ? `{"input_tokens":${fresh}}` : JSON.stringify({ type: 'message', role: 'assistant', model, content: [{ type: 'text', text: prose(next, 500) }] })]
       values.forEach((value, column) => columns[column]!.push(value))
     }
-    await insertContents(dataSource, [...parts])
+    await dataSource.query(`INSERT INTO contents (id, text) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING`, [[...parts.keys()], [...parts.values()]])
     await dataSource.query(
       `INSERT INTO requests (id, status, started_at, completed_at, method, path, model, provider, stream, request_headers, request_body, request_body_bytes, request_body_is_json,
          api_key_fingerprint, input_tokens, output_tokens, cache_creation_input_tokens, cache_creation_5m_input_tokens, cache_creation_1h_input_tokens, cache_read_input_tokens,

@@ -7,7 +7,6 @@ import { buildBatchStatements, writesRequestBody } from './batch-statements'
 import { conversationStatements } from './conversation-statements'
 import { KnownContents } from './contents/known-contents'
 import { storedBodyOf } from './contents/stored-body'
-import { partBuckets } from './contents/text-buckets'
 import { CAPTURE_RUNS_TABLE } from './tables/capture-runs.table'
 import { REQUESTS_TABLE } from './tables/requests.table'
 
@@ -37,9 +36,9 @@ export interface CaptureStore {
 }
 
 /**
- * Bytes of request bodies laid out (cut into parts and hashed), and of new parts read for body
- * search's buckets, between two turns of the event loop: about half a millisecond of work, so a
- * batch of large bodies never holds up the streams being forwarded meanwhile.
+ * Bytes of request bodies laid out (cut into parts and hashed) between two turns of the event
+ * loop: about half a millisecond of work, so a batch of large bodies never holds up the streams
+ * being forwarded meanwhile.
  */
 const LAYOUT_BYTES_PER_TURN = 128 * 1024
 
@@ -63,13 +62,8 @@ export function createCaptureStore(dataSource: DataSource, options: CaptureStore
       let laidOut = 0
       for (const op of ops) {
         if (!writesRequestBody(op, isStartStored)) continue
-        let bytes = op.record.requestBodyBytes
-        for (const part of storedBodyOf(op.record).parts) {
-          if (known.has(part.id)) continue
-          partBuckets(part)
-          bytes += part.bytes.length
-        }
-        if ((laidOut += bytes) < LAYOUT_BYTES_PER_TURN) continue
+        storedBodyOf(op.record)
+        if ((laidOut += op.record.requestBodyBytes) < LAYOUT_BYTES_PER_TURN) continue
         laidOut = 0
         await nextTurn()
       }

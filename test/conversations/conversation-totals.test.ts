@@ -128,10 +128,8 @@ describe("a conversation's totals", () => {
 
   // Last: it takes the triggers away for a while.
   it('are counted again from their turns by the migration that keeps them, mending totals left stale before it', async () => {
-    // Stored with today's columns, then left stale as a store without the triggers kept them.
-    const { conversation } = await storedSession(2)
     await undoMigrationsThrough(store.dataSource, 'KeepConversationTotalsByTrigger1798300000000')
-    await store.dataSource.query(`UPDATE conversations SET request_count = 0, input_tokens = 0, output_tokens = 0 WHERE id = $1`, [conversation])
+    const { conversation } = await storedSession(2)
     expect((await totalsOf(conversation)).stored).toMatchObject({ request_count: 0 })
 
     await store.dataSource.runMigrations({ transaction: 'each' })

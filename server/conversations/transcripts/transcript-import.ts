@@ -4,7 +4,6 @@ import { conversationStatements } from '../../store/conversation-statements'
 import { readConversationThreads } from '../../store/queries/conversation-threads'
 import { CONVERSATION_REQUESTS_TABLE, IMPORTED_TURNS_TABLE } from '../../store/tables/conversations.table'
 import { CONTENTS_TABLE } from '../../store/tables/contents.table'
-import { bucketsLiteral, textBuckets } from '../../store/contents/text-buckets'
 import { REQUESTS_TABLE } from '../../store/tables/requests.table'
 import { costOf } from '../../usage/cost'
 import type { PriceBook } from '../../usage/price-book'
@@ -140,11 +139,9 @@ async function importSession(sessionId: string, turns: ImportedTurn[], grouper: 
   const newContentIds = [...new Set(writes.assignments.flatMap((a) => a.newMessages.map((m) => m.contentId)))].filter((id) => bytesOf.has(id)).sort()
   const statements: Statement[] = []
   if (newContentIds.length > 0) {
-    const texts = newContentIds.map((id) => bytesOf.get(id)!.toString('utf8'))
     statements.push({
-      text: `INSERT INTO ${CONTENTS_TABLE} (id, text, text_buckets) SELECT id, text, buckets::smallint[] FROM unnest($1::uuid[], $2::text[], $3::text[]) AS v (id, text, buckets)
-        ON CONFLICT (id) DO UPDATE SET last_used_at = now()`,
-      values: [newContentIds, texts, texts.map((text) => bucketsLiteral(textBuckets(text)))],
+      text: `INSERT INTO ${CONTENTS_TABLE} (id, text) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT (id) DO UPDATE SET last_used_at = now()`,
+      values: [newContentIds, newContentIds.map((id) => bytesOf.get(id)!.toString('utf8'))],
     })
   }
   statements.push(importedTurnsInsert(fresh, book), ...conversationStatements(writes))

@@ -7,14 +7,12 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm'
  */
 @Entity({ name: 'contents' })
 @Index('contents_last_used_at_idx', ['lastUsedAt'])
-// GIN index of the trigram buckets for body search, created by the migration.
+// Index of trigram buckets for body search, created by the migration (an expression TypeORM cannot declare).
 @Index('contents_text_buckets_idx', { synchronize: false })
 export class ContentEntity {
   /** The first 128 bits of the SHA-256 of the text's UTF-8 bytes (see content-id). */
   @PrimaryColumn('uuid') id: string
   @Column('text') text: string
-  /** Keys of body search's index: the text's trigrams hashed into buckets (see text-buckets). */
-  @Column({ name: 'text_buckets', type: 'smallint', array: true }) textBuckets: number[]
   /** When a capture last wrote a request using it, to within the reuse window (see known-contents). */
   @Column({ name: 'last_used_at', type: 'timestamptz', default: () => 'now()' }) lastUsedAt: Date
 }

@@ -1,6 +1,5 @@
 import type { BodyPart } from '../contents/body-layout'
 import type { PartList } from '../contents/part-list'
-import { partBuckets } from '../contents/text-buckets'
 import type { ColumnDescription } from './column'
 
 export const CONTENTS_TABLE = 'contents'
@@ -11,7 +10,6 @@ export const CONTENT_COLUMNS: ReadonlyArray<ColumnDescription<BodyPart>> = [
   { name: 'id', sqlType: 'uuid', property: 'id', bind: (part) => part.id },
   // The part's bytes as they are: a text parameter in binary format is its UTF-8.
   { name: 'text', sqlType: 'text', property: 'text', bind: (part) => part.bytes },
-  { name: 'text_buckets', sqlType: 'smallint[]', property: 'textBuckets', bind: partBuckets },
 ]
 
 /**
