@@ -1,0 +1,89 @@
+/**
+ * Where the database's CPU goes under the conversation load, on PostgreSQL: one Claudescope per
+ * variant, each on a fresh database, the variant's SQL run once migrations are done (dropping an
+ * index, replacing a function), then the `throughput` scenario's bodies. Prints, per variant, the
+ * rate, Claudescope's CPU per request, and its database backends' CPU per request until every
+ * record is stored: the difference between variants is what the dropped piece costs.
+ *
+ * Usage: `npm run build && BENCH_SQL='DROP INDEX contents_text_buckets_idx;;DROP INDEX
+ * requests_request_body_trgm_idx' node -r @swc-node/register bench/database-cost.ts`. BENCH_SQL
+ * holds the variants separated by `;;`, and the database as migrated always runs first;
+ * BENCH_SETTINGS (space-separated `NAME=value`) is added to every Claudescope's environment, e.g.
+ * `CAPTURE_QUEUE_MAX_BYTES=536870912` to keep the spool out of the figures; BENCH_REQUESTS
+ * (default 1600) per variant, after a warm-up of 800; BENCH_DATABASE_URL and BENCH_BUILD as for
+ * the bench.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { Client } from 'pg'
+import { createBenchDatabase } from './lib/bench-database'
+import { ClaudescopeApi } from './lib/claudescope-api'
+import { conversationBodies } from './lib/conversation'
+import { BackendCpuWatch, withApplicationName } from './lib/database-cpu'
+import { runLoad, type LoadBodies } from './lib/load'
+import { claudescopeLine, portLine, startProcess } from './lib/processes'
+import { environmentOf, npmStartCommand } from './lib/start-command'
+import { fmt, table } from './lib/stats'
+import { countWhenStored } from './lib/stored'
+
+const CONCURRENCY = 16
+const WARM_UP = 800
+const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+const requests = Math.floor(Number(process.env.BENCH_REQUESTS ?? 1600) / CONCURRENCY) * CONCURRENCY
+const variants = ['', ...(process.env.BENCH_SQL ?? '').split(';;').map((sql) => sql.trim()).filter(Boolean)]
+const settings = environmentOf((process.env.BENCH_SETTINGS ?? '').split(/\s+/).filter(Boolean), 'BENCH_SETTINGS')
+const build = process.env.BENCH_BUILD ?? 'dist'
+
+/** The throughput scenario's shape: a conversation per worker, bodies growing from 50 KB to 200 KB. */
+const conversations = (count: number, seed: number): LoadBodies => ({
+  perWorker: Array.from({ length: CONCURRENCY }, (_, worker) => conversationBodies({ seed: seed + worker * 1000, maxBytes: 200 * 1024, stream: false, count: count / CONCURRENCY })),
+})
+
+async function main() {
+  const upstream = await startProcess('upstream', ['bench/upstream.ts'], {}, portLine)
+  const start = npmStartCommand()
+  const rows: string[][] = []
+  try {
+    for (const [index, sql] of variants.entries()) {
+      const database = await createBenchDatabase(adminUrl)
+      if (database === null) throw new Error(`PostgreSQL at ${adminUrl} is unreachable`)
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), 'claudescope-database-cost-'))
+      const applicationName = `claudescope-database-cost-${index}`
+      const watch = await BackendCpuWatch.start(adminUrl, applicationName)
+      const env = { ...start.env, PORT: '0', DATA_DIR: dataDir, ANTHROPIC_FORWARD_URL: upstream.url, LOG_LEVEL: 'info', DATABASE_URL: withApplicationName(database.url, applicationName), DRAIN_GRACE: '0', ...settings }
+      const claudescope = await startProcess('Claudescope', [path.join(build, 'server/main.js')], env, claudescopeLine, start.nodeArgs)
+      try {
+        if (sql !== '') {
+          const client = new Client({ connectionString: database.url })
+          await client.connect()
+          await client.query(sql).finally(() => client.end())
+        }
+        const api = new ClaudescopeApi(claudescope.url)
+        await runLoad(claudescope.url, conversations(WARM_UP, 1))
+        await countWhenStored(api, WARM_UP)
+        const load = conversations(requests, 100_000)
+        const databaseCpuBefore = await watch.cpuSeconds()
+        const cpuBefore = claudescope.cpuSeconds()
+        const result = await runLoad(claudescope.url, load)
+        const cpuMs = ((claudescope.cpuSeconds() - cpuBefore) * 1000) / requests
+        const stored = (await countWhenStored(api, WARM_UP + requests)) - WARM_UP
+        const databaseCpuMs = ((await watch.cpuSeconds()) - databaseCpuBefore) * 1000 / requests
+        rows.push([sql === '' ? 'as migrated' : `\`${sql}\``, fmt(requests / result.elapsedS, 0), fmt(cpuMs, 3), fmt(databaseCpuMs, 3), `${stored}/${requests}`])
+      } finally {
+        await claudescope.stop()
+        await watch.stop()
+        await database.drop()
+        rmSync(dataDir, { recursive: true, force: true })
+      }
+    }
+  } finally {
+    await upstream.stop()
+  }
+  process.stdout.write(table(['database', 'req/s', 'proxy CPU ms/req', 'database CPU ms/req (until stored)', 'records stored'], rows) + '\n')
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exit(1)
+})
