@@ -19,11 +19,11 @@ import path from 'node:path'
 import { Client } from 'pg'
 import { createBenchDatabase } from './lib/bench-database'
 import { ClaudescopeApi } from './lib/claudescope-api'
-import { conversationBodies } from './lib/conversation'
+import { conversationLoad } from './lib/conversation'
 import { BackendCpuWatch, withApplicationName } from './lib/database-cpu'
-import { runLoad, type LoadBodies } from './lib/load'
+import { runLoad } from './lib/load'
 import { claudescopeLine, portLine, startProcess } from './lib/processes'
-import { environmentOf, npmStartCommand } from './lib/start-command'
+import { claudescopeEnvironment, environmentOf, npmStartCommand } from './lib/start-command'
 import { fmt, table } from './lib/stats'
 import { countWhenStored } from './lib/stored'
 
@@ -35,10 +35,8 @@ const variants = ['', ...(process.env.BENCH_SQL ?? '').split(';;').map((sql) => 
 const settings = environmentOf((process.env.BENCH_SETTINGS ?? '').split(/\s+/).filter(Boolean), 'BENCH_SETTINGS')
 const build = process.env.BENCH_BUILD ?? 'dist'
 
-/** The throughput scenario's shape: a conversation per worker, bodies growing from 50 KB to 200 KB. */
-const conversations = (count: number, seed: number): LoadBodies => ({
-  perWorker: Array.from({ length: CONCURRENCY }, (_, worker) => conversationBodies({ seed: seed + worker * 1000, maxBytes: 200 * 1024, stream: false, count: count / CONCURRENCY })),
-})
+/** The throughput scenario's load: a conversation per worker, bodies growing from 50 KB to 200 KB. */
+const conversations = (count: number, seed: number) => conversationLoad(count, seed, CONCURRENCY, 200 * 1024)
 
 async function main() {
   const upstream = await startProcess('upstream', ['bench/upstream.ts'], {}, portLine)
@@ -51,7 +49,7 @@ async function main() {
       const dataDir = mkdtempSync(path.join(os.tmpdir(), 'claudescope-database-cost-'))
       const applicationName = `claudescope-database-cost-${index}`
       const watch = await BackendCpuWatch.start(adminUrl, applicationName)
-      const env = { ...start.env, PORT: '0', DATA_DIR: dataDir, ANTHROPIC_FORWARD_URL: upstream.url, LOG_LEVEL: 'info', DATABASE_URL: withApplicationName(database.url, applicationName), DRAIN_GRACE: '0', ...settings }
+      const env = claudescopeEnvironment(start, { dataDir, upstreamUrl: upstream.url, databaseUrl: withApplicationName(database.url, applicationName) }, settings)
       const claudescope = await startProcess('Claudescope', [path.join(build, 'server/main.js')], env, claudescopeLine, start.nodeArgs)
       try {
         if (sql !== '') {

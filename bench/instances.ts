@@ -19,7 +19,7 @@ import { createBenchDatabase } from './lib/bench-database'
 import { ClaudescopeApi } from './lib/claudescope-api'
 import { messagesBody, runLoad } from './lib/load'
 import { claudescopeLine, portLine, startProcess, type BenchProcess } from './lib/processes'
-import { npmStartCommand } from './lib/start-command'
+import { claudescopeEnvironment, npmStartCommand } from './lib/start-command'
 import { fmt, percentile, table } from './lib/stats'
 import { countWhenStored, settledCount } from './lib/stored'
 
@@ -115,8 +115,7 @@ async function main() {
     const startInstance = async (name: string): Promise<Instance> => {
       const dataDir = mkdtempSync(path.join(os.tmpdir(), 'claudescope-bench-'))
       dataDirs.push(dataDir)
-      // LOG_LEVEL info: the start line carries the listening URL.
-      const env = { ...start.env, PORT: '0', DATA_DIR: dataDir, ANTHROPIC_FORWARD_URL: upstream.url, LOG_LEVEL: 'info', DATABASE_URL: pg.url, REDIS_URL: redisUrl, DRAIN_GRACE: '0' }
+      const env = claudescopeEnvironment(start, { dataDir, upstreamUrl: upstream.url, databaseUrl: pg.url }, { REDIS_URL: redisUrl })
       const p = await startProcess(name, ['dist/server/main.js'], env, claudescopeLine, start.nodeArgs)
       started.push(p)
       return { process: p, api: new ClaudescopeApi(p.url) }

@@ -29,7 +29,7 @@ import { BackendCpuWatch, withApplicationName } from './lib/database-cpu'
 import { MemoryWatch } from './lib/memory'
 import { claudescopeLine, portLine, startProcess, type BenchProcess } from './lib/processes'
 import { monotonicUs, summariseProfile, type ProfileWindow } from './lib/profile'
-import { environmentOf, npmStartCommand } from './lib/start-command'
+import { claudescopeEnvironment, environmentOf, npmStartCommand } from './lib/start-command'
 import { settledCount } from './lib/stored'
 import { warmUp } from './lib/warm-up'
 import type { Target } from './lib/target'
@@ -82,8 +82,7 @@ async function main() {
       const applicationName = `claudescope-bench-${backendWatches.length}`
       const backendWatch = databaseUrl === undefined ? undefined : await BackendCpuWatch.start(pgAdminUrl, applicationName)
       if (backendWatch) backendWatches.push(backendWatch)
-      // No drain grace: nothing is in flight when the bench stops it, and a stop should be quick.
-      const env: Record<string, string> = { ...start.env, PORT: '0', DATA_DIR: dataDir, ANTHROPIC_FORWARD_URL: upstream.url, LOG_LEVEL: 'info', DATABASE_URL: databaseUrl === undefined ? '' : withApplicationName(databaseUrl, applicationName), DRAIN_GRACE: '0', ...settings, ...variant.env }
+      const env = claudescopeEnvironment(start, { dataDir, upstreamUrl: upstream.url, databaseUrl: databaseUrl === undefined ? '' : withApplicationName(databaseUrl, applicationName) }, { ...settings, ...variant.env })
       const profileDir = path.join(resultsDir, 'profiles', runStamp, name.replace(/\W+/g, ' ').trim().replace(/ /g, '-').toLowerCase())
       const p = await startProcess(name, [path.join(build, 'server/main.js')], env, claudescopeLine, [...start.nodeArgs, ...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])])
       started.push(p)

@@ -21,7 +21,7 @@ import { ClaudescopeApi } from './lib/claudescope-api'
 import { Conversation } from './lib/conversation'
 import { runLoad } from './lib/load'
 import { claudescopeLine, portLine, startProcess, type BenchProcess } from './lib/processes'
-import { npmStartCommand } from './lib/start-command'
+import { claudescopeEnvironment, npmStartCommand } from './lib/start-command'
 import { fmt, table } from './lib/stats'
 import { countWhenStored } from './lib/stored'
 
@@ -54,7 +54,7 @@ async function main() {
     const upstream = await startProcess('upstream', ['bench/upstream.ts'], {}, portLine)
     started.push(upstream)
     const start = npmStartCommand()
-    const env = { ...start.env, PORT: '0', DATA_DIR: dataDir, ANTHROPIC_FORWARD_URL: upstream.url, DATABASE_URL: database.url, DRAIN_GRACE: '0' }
+    const env = claudescopeEnvironment(start, { dataDir, upstreamUrl: upstream.url, databaseUrl: database.url })
     const claudescope = await startProcess('Claudescope', [path.join(build, 'server/main.js')], env, claudescopeLine, start.nodeArgs)
     started.push(claudescope)
     await db.connect()

@@ -179,6 +179,18 @@ export class Conversation {
 const serialise = (message: Message) => stringifyLossless(message)!
 
 /**
+ * The throughput scenario's load: `count` requests over `concurrency` workers, each running
+ * conversations of its own (seeds `seed`, `seed + 1000`, …) whose bodies grow to `maxBytes`.
+ */
+export function conversationLoad(count: number, seed: number, concurrency: number, maxBytes: number): { perWorker: Buffer[][] } {
+  return {
+    perWorker: Array.from({ length: concurrency }, (_, worker) =>
+      conversationBodies({ seed: seed + worker * 1000, maxBytes, stream: false, count: Math.floor(count / concurrency) + (worker < count % concurrency ? 1 : 0) }),
+    ),
+  }
+}
+
+/**
  * `count` bodies of successive conversations, each growing turn by turn until its next body would
  * pass `maxBytes`; the i-th conversation has seed `seed + i`.
  */

@@ -20,6 +20,15 @@ export function npmStartCommand(): StartCommand {
   return { env: environmentOf(words.slice(0, node), "package.json's start script"), nodeArgs: words.slice(node + 1, -1) }
 }
 
+/**
+ * The environment of a Claudescope the bench starts: `npm start`'s, on a port of its own choosing,
+ * forwarding to the bench's upstream, logging its start line (which carries the listening URL) and
+ * stopping without a drain grace (nothing is in flight when the bench stops it). `extra` comes last.
+ */
+export function claudescopeEnvironment(start: StartCommand, where: { dataDir: string; upstreamUrl: string; databaseUrl: string }, extra: Record<string, string> = {}): Record<string, string> {
+  return { ...start.env, PORT: '0', DATA_DIR: where.dataDir, ANTHROPIC_FORWARD_URL: where.upstreamUrl, LOG_LEVEL: 'info', DATABASE_URL: where.databaseUrl, DRAIN_GRACE: '0', ...extra }
+}
+
 /** `NAME=value` words as an environment; `source` names where they came from when one is not such a pair. */
 export function environmentOf(words: readonly string[], source: string): Record<string, string> {
   return Object.fromEntries(

@@ -1,4 +1,4 @@
-import { conversationBodies } from '../lib/conversation'
+import { conversationLoad } from '../lib/conversation'
 import { measureThroughput, type ThroughputOptions } from '../lib/throughput'
 import type { Target } from '../lib/target'
 
@@ -12,11 +12,7 @@ export function throughputConversations(targets: Target[], options: ThroughputOp
   return measureThroughput(
     targets,
     heading,
-    (count, seed) => ({
-      perWorker: Array.from({ length: concurrency }, (_, worker) =>
-        conversationBodies({ seed: seed + worker * 1000, maxBytes, stream: false, count: Math.floor(count / concurrency) + (worker < count % concurrency ? 1 : 0) }),
-      ),
-    }),
+    (count, seed) => conversationLoad(count, seed, concurrency, maxBytes),
     options,
   )
 }
