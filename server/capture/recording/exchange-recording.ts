@@ -123,6 +123,7 @@ export class ExchangeRecording {
     const model = facts.model === null ? null : boundIndexedText(facts.model)
     const path = boundIndexedText(start.path)
     this.#boundedFieldsNote = boundedFieldsNote({ model: [facts.model, model], path: [start.path, path] })
+    const route = start.route === undefined ? UNROUTED : { provider: start.route.provider, routedModel: start.route.routedModel === facts.model ? null : start.route.routedModel, translation: start.route.translation }
     this.#record = {
       id: start.id,
       status: 'IN_FLIGHT',
@@ -133,9 +134,9 @@ export class ExchangeRecording {
       query: start.query,
       userAgent: userAgent ?? null,
       model,
-      ...(start.route === undefined
-        ? UNROUTED
-        : { provider: start.route.provider, routedModel: start.route.routedModel === facts.model ? null : start.route.routedModel, translation: start.route.translation }),
+      provider: route.provider,
+      routedModel: route.routedModel,
+      translation: route.translation,
       stream: facts.stream,
       demoted: start.demoted ?? false,
       httpStatus: null,
@@ -169,8 +170,7 @@ export class ExchangeRecording {
   snapshot(): RequestRecord {
     const body = this.#storedRequestBody()
     const redactor = this.#context.redactText
-    const record = redactor === null ? { ...this.#record } : redactTextAround(this.#record, redactor)
-    return withRequestBody(record, body)
+    return withRequestBody(redactor === null ? this.#record : redactTextAround(this.#record, redactor), body)
   }
 
   #storedRequestBody(): RequestBody {
@@ -229,14 +229,16 @@ export class ExchangeRecording {
       parsed === null
         ? null
         : {
-            ...parsed,
-            headers: redactor === null ? parsed.headers : (redactHeaderValues(parsed.headers, redactor) as Record<string, string>),
+            // The fields of our own first: properties added after a spread cost V8 a new hidden
+            // class per object (tens of microseconds for these), added before it they do not.
             requestId: record.id,
             observedAt,
             organizationId: this.#redact(record.organizationId),
             apiKeyFingerprint: record.apiKeyFingerprint,
             model: record.model,
             httpStatus: response.status,
+            ...parsed,
+            headers: redactor === null ? parsed.headers : (redactHeaderValues(parsed.headers, redactor) as Record<string, string>),
           }
     return this.#rateLimit
   }

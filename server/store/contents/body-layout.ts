@@ -60,7 +60,7 @@ export function layOutBody(body: Buffer): StoredBody {
   const cuts: Array<JsonSpan & { member: string }> = []
   const members = topLevelMembers(body)?.members ?? []
   for (const member of members) {
-    if (SPLIT_MEMBERS.has(member.key) && member.elements !== null) cuts.push(...member.elements.map((span) => ({ ...span, member: member.key })))
+    if (SPLIT_MEMBERS.has(member.key) && member.elements !== null) cuts.push(...member.elements.map(({ start, end }) => ({ start, end, member: member.key })))
   }
   if (cuts.length === 0) return { text: body, contentIds: null, partList: null, ownIds: null, parts: [], members }
   // Members come in body order and elements in array order: the cuts are sorted and apart.
