@@ -44,12 +44,7 @@ const REQUEST_BODY_GETTER: PropertyDescriptor = {
  * first use.
  */
 export function withRequestBody(fields: RecordFields, body: RequestBody): RequestRecord {
-  return attachBody(recordFields(fields), body)
-}
-
-/** Every field of `record` but its request body, which is not read (so not decoded). */
-export function fieldsAroundBody(record: RecordFields): RecordFields {
-  return recordFields(record)
+  return attachBody(fieldsAroundBody(fields), body)
 }
 
 /**
@@ -58,7 +53,7 @@ export function fieldsAroundBody(record: RecordFields): RecordFields {
  */
 export function recordWith(record: RequestRecord, changes: Partial<RecordFields>): RequestRecord {
   const body = bodyOf(record)
-  return body === undefined ? { ...record, ...changes } : attachBody(Object.assign(recordFields(record), changes), body)
+  return body === undefined ? { ...record, ...changes } : attachBody(Object.assign(fieldsAroundBody(record), changes), body)
 }
 
 function bodyOf(record: RequestRecord): RequestBody | undefined {
@@ -71,13 +66,14 @@ function attachBody(fields: RecordFields, body: RequestBody): RequestRecord {
 }
 
 /**
- * The fields of a record as one object literal, every one present (an optional one absent from
- * `record` is undefined here). Records are copied a few times per exchange: a spread followed by
+ * Every field of `record` but its request body, which is not read (so not decoded), as one object
+ * literal with every field present (an optional one absent from `record` is undefined here).
+ * Records are copied a few times per exchange: a spread followed by
  * a new property, or an object filled key by key, costs V8 a hidden class or a hash table per copy,
  * microseconds each; a literal costs a few dozen nanoseconds. Listing every field is checked by the
  * type: one added to RequestRecord and not here fails to compile.
  */
-function recordFields(record: RecordFields): RecordFields {
+export function fieldsAroundBody(record: RecordFields): RecordFields {
   return {
     id: record.id,
     status: record.status,

@@ -38,7 +38,7 @@ describe('records over a captured body', () => {
     expect(changed.requestBody).toBe(requestBody)
   })
 
-  it('keep the body out of JSON-less copies: a spread reads it, fieldsAroundBody does not', () => {
+  it('leave the body out of fieldsAroundBody, while a spread and JSON still read it', () => {
     const { requestBody, ...fields } = fullRecord()
     const record = withRequestBody(fields, new RequestBody(Buffer.from(requestBody)))
     expect('requestBody' in fieldsAroundBody(record)).toBe(false)
