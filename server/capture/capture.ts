@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { performance } from 'node:perf_hooks'
 import type { LiveBus } from '../live/live-bus'
 import type { Logger } from '../logger'
 import type { ProxyObserver } from '../proxy/proxy-observer'
@@ -9,6 +10,7 @@ import { CaptureRuns } from './persistence/capture-runs'
 import { Quarantine } from './persistence/quarantine'
 import { BoundedQueue } from './persistence/queue'
 import { SpillPolicy } from './persistence/spill-policy'
+import { WaitingStarts } from './persistence/waiting-starts'
 import { BatchWriter, type BatchWriterStats } from './persistence/writer'
 import { loadInstallSecret } from './recording/install-secret'
 import { Recorder } from './recording/recorder'
@@ -135,10 +137,18 @@ export function createCapture(options: CaptureOptions): Capture {
     lost++
     reportLoss(op)
   }
+  const waitingStarts = new WaitingStarts()
+  /** Into the queue if it admits the op; else a start waits for its exchange to end (see WaitingStarts), and anything else goes to disk. */
+  const keep = (op: CaptureOp, mayWait: boolean) => {
+    if (spillPolicy.admitsToQueue && queue.offer(op)) return
+    if (mayWait && op.kind === 'start' && spillPolicy.admitsToQueue) waitingStarts.hold(op)
+    else keepOnDisk(op)
+  }
   const recorder = new Recorder({
     bus,
     sink: (op) => {
-      if (!spillPolicy.admitsToQueue || !queue.offer(op)) keepOnDisk(op)
+      if (op.kind === 'complete') waitingStarts.drop(op.record.id)
+      keep(op, true)
     },
     redactHeaders,
     redactText,
@@ -150,6 +160,9 @@ export function createCapture(options: CaptureOptions): Capture {
   const spillAged = () => {
     const cutoff = spillPolicy.spillCutoff()
     if (cutoff !== undefined) for (const op of queue.takeQueuedBefore(cutoff)) keepOnDisk(op)
+    // A start waits spillAfterMs at most, and not at all while the database fails.
+    const waitedLongEnough = performance.now() - spillPolicy.spillAfterMs
+    for (const op of waitingStarts.takeWaitingBefore(Math.max(cutoff ?? waitedLongEnough, waitedLongEnough))) keep(op, false)
   }
   const spillTimer = setInterval(spillAged, spillPolicy.checkEveryMs).unref()
   writer.start()
@@ -170,7 +183,7 @@ export function createCapture(options: CaptureOptions): Capture {
       clearInterval(spillTimer)
       await runs.close()
       await writer.close(CLOSE_WRITE_GRACE_MS)
-      for (const op of queue.takeQueuedBefore(Number.POSITIVE_INFINITY)) keepOnDisk(op)
+      for (const op of [...queue.takeQueuedBefore(Number.POSITIVE_INFINITY), ...waitingStarts.takeWaitingBefore(Number.POSITIVE_INFINITY)]) keepOnDisk(op)
       spool.close()
     })())
 

@@ -86,7 +86,9 @@ describe('capture', () => {
 
   it('spools what the full queue refuses and still stores every record', async () => {
     const capture = createCapture({ store: createCaptureStore(dataSource), bus: createMemoryBus(), dataDir, logger, limits: { ...LIMITS, maxItems: 1 } })
-    const ids = Array.from({ length: 5 }, () => proxyStream(capture.observer, 'sk-ant-api03-bounds').id)
+    const exchanges = Array.from({ length: 5 }, () => proxyStream(capture.observer, 'sk-ant-api03-bounds'))
+    for (const exchange of exchanges) exchange.streamAll()
+    const ids = exchanges.map((exchange) => exchange.id)
     expect(capture.stats().spilled).toBeGreaterThan(0)
     await capture.flush()
     const [{ count }] = await dataSource.query('SELECT count(*)::int AS count FROM requests WHERE id = ANY($1)', [ids])
@@ -95,10 +97,45 @@ describe('capture', () => {
     await capture.close()
   })
 
+  it('spools an exchange once, not twice, when the full queue refuses both its start and its completion', async () => {
+    const ownDir = await mkdtemp(path.join(os.tmpdir(), 'claudescope-capture-once-'))
+    const capture = createCapture({ store: createCaptureStore(dataSource), bus: createMemoryBus(), dataDir: ownDir, logger, limits: { ...LIMITS, maxItems: 1 } })
+    // The first start fills the queue; the other four wait beside it while their exchanges are in flight.
+    const exchanges = Array.from({ length: 5 }, () => proxyStream(capture.observer, 'sk-ant-api03-once'))
+    expect(capture.stats().spilled).toBe(0)
+    for (const exchange of exchanges) exchange.streamAll()
+    // The first completion takes its start's place in the queue; the other four go to disk alone.
+    expect(capture.stats().spilled).toBe(4)
+    await capture.flush()
+    const rows = await dataSource.query(`SELECT count(*)::int AS count FROM requests WHERE id = ANY($1) AND status = 'COMPLETED'`, [exchanges.map((e) => e.id)])
+    expect(rows).toEqual([{ count: 5 }])
+    expect(capture.stats()).toMatchObject({ lost: 0, spoolRecords: 0, replayed: 4 })
+    await capture.close()
+    await rm(ownDir, { recursive: true, force: true })
+  })
+
+  it('spools a refused start whose exchange is still in flight once it has waited spillAfterMs, and every waiting start at close', async () => {
+    const ownDir = await mkdtemp(path.join(os.tmpdir(), 'claudescope-capture-waiting-'))
+    const database = gatedCaptureStore(createCaptureStore(dataSource))
+    const capture = createCapture({ store: database.store, bus: createMemoryBus(), dataDir: ownDir, logger, limits: { ...LIMITS, maxItems: 1, spillAfterMs: 100 }, closeTimeoutMs: 300 })
+    database.shut()
+    const streams = Array.from({ length: 3 }, () => proxyStream(capture.observer, 'sk-ant-api03-waiting'))
+    // One start is in the hung write or the queue; the others, refused, reach the disk though their streams never end.
+    await waitFor(() => capture.stats().spoolRecords >= 2, 'the waiting starts to reach the spool')
+    await capture.close()
+    database.open()
+    const next = createCapture({ store: createCaptureStore(dataSource), bus: createMemoryBus(), dataDir: ownDir, logger, limits: LIMITS })
+    await next.flush()
+    const rows = await dataSource.query('SELECT count(*)::int AS count FROM requests WHERE id = ANY($1)', [streams.map((e) => e.id)])
+    expect(rows).toEqual([{ count: 3 }])
+    await next.close()
+    await rm(ownDir, { recursive: true, force: true })
+  })
+
   it('loses and counts records only once the queue and the spool are both full', async () => {
     const ownDir = await mkdtemp(path.join(os.tmpdir(), 'claudescope-capture-full-'))
     const capture = createCapture({ store: createCaptureStore(dataSource), bus: createMemoryBus(), dataDir: ownDir, logger, limits: { ...LIMITS, maxItems: 1, spoolMaxBytes: 1 } })
-    for (let i = 0; i < 5; i++) proxyStream(capture.observer, 'sk-ant-api03-full')
+    for (let i = 0; i < 5; i++) proxyStream(capture.observer, 'sk-ant-api03-full').streamAll()
     expect(capture.stats().lost).toBe(4)
     await capture.close()
     await rm(ownDir, { recursive: true, force: true })
