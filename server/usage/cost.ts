@@ -52,7 +52,7 @@ export function costOf(input: CostInput, book: PriceBook): RecordCost {
     tokenCost(write1h, row.cacheWrite1hUsdPerMTok) +
     tokenCost(cacheRead, row.cacheReadUsdPerMTok) +
     tokenCost(usage.outputTokens, row.outputUsdPerMTok)
-  const searches = BigInt(usage.webSearchRequests ?? 0) * toScaled(row.webSearchUsdPerThousand, PRICE_SCALE) * SEARCH_TO_COST
+  const searches = BigInt(usage.webSearchRequests ?? 0) * scaledPrice(row.webSearchUsdPerThousand) * SEARCH_TO_COST
   return { costUsd: formatScaled(tokens * factorsOf(row, usage) + searches, COST_SCALE), priceId: row.id, costStatus: 'PRICED' }
 }
 
@@ -69,13 +69,35 @@ export function cacheMissCostOf(row: PriceRow, missed5m: number, missed1h: numbe
 
 /** The Batch API factor (service_tier batch) times the region factor (inference_geo), in units of 10^-(2 × FACTOR_SCALE). */
 function factorsOf(row: PriceRow, usage: Pick<UsageRecord, 'serviceTier' | 'inferenceGeo'>): bigint {
-  const batch = toScaled(usage.serviceTier === 'batch' ? row.batchMultiplier : '1', FACTOR_SCALE)
-  const region = toScaled((usage.inferenceGeo !== null && row.geoMultipliers[usage.inferenceGeo]) || '1', FACTOR_SCALE)
+  const batch = scaledFactor(usage.serviceTier === 'batch' ? row.batchMultiplier : '1')
+  const region = scaledFactor((usage.inferenceGeo !== null && row.geoMultipliers[usage.inferenceGeo]) || '1')
   return batch * region
 }
 
 /** `count` tokens at `usdPerMTok`, in USD units of 10^-15. */
 function tokenCost(count: number | null, usdPerMTok: string): bigint {
   // Counts are whole numbers from the API; rounding keeps a malformed one from failing the batch.
-  return count === null || count === 0 ? 0n : BigInt(Math.round(count)) * toScaled(usdPerMTok, PRICE_SCALE)
+  return count === null || count === 0 ? 0n : BigInt(Math.round(count)) * scaledPrice(usdPerMTok)
 }
+
+/** Most prices and factors kept parsed; past it the cache starts over (prices are a few dozen distinct strings). */
+const MAX_PARSED = 4096
+const parsedPrices = new Map<string, bigint>()
+const parsedFactors = new Map<string, bigint>()
+
+/**
+ * A price or factor in units of its scale, parsed once per distinct string: every finished record
+ * is priced, and parsing its half-dozen prices again each time was most of what pricing cost.
+ */
+function parsedOnce(cache: Map<string, bigint>, text: string, scale: number): bigint {
+  let value = cache.get(text)
+  if (value === undefined) {
+    value = toScaled(text, scale)
+    if (cache.size >= MAX_PARSED) cache.clear()
+    cache.set(text, value)
+  }
+  return value
+}
+
+const scaledPrice = (usdPerMTok: string) => parsedOnce(parsedPrices, usdPerMTok, PRICE_SCALE)
+const scaledFactor = (factor: string) => parsedOnce(parsedFactors, factor, FACTOR_SCALE)

@@ -122,7 +122,7 @@ export class ExchangeRecording {
     // Indexed columns hold a bounded value: the client chooses model and path, whatever their size.
     const model = facts.model === null ? null : boundIndexedText(facts.model)
     const path = boundIndexedText(start.path)
-    this.#boundedFieldsNote = boundedFieldsNote({ model: [facts.model, model], path: [start.path, path] })
+    this.#boundedFieldsNote = model === facts.model && path === start.path ? null : boundedFieldsNote({ model: [facts.model, model], path: [start.path, path] })
     const route = start.route === undefined ? UNROUTED : { provider: start.route.provider, routedModel: start.route.routedModel === facts.model ? null : start.route.routedModel, translation: start.route.translation }
     this.#record = {
       id: start.id,
