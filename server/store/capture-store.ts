@@ -67,7 +67,7 @@ export function createCaptureStore(dataSource: DataSource, options: CaptureStore
         laidOut = 0
         await nextTurn()
       }
-      const { statements, contentIds } = buildBatchStatements(ops, isStartStored, (id) => known.has(id))
+      const { statements, contentIds } = buildBatchStatements(ops, isStartStored, known.knownNow())
       const conversations = (await options.group?.(ops, isStartStored)) ?? null
       if (conversations !== null) statements.push(...conversationStatements(conversations))
       if (statements.length === 1) {

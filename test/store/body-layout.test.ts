@@ -113,6 +113,17 @@ describe('KnownContents', () => {
     expect(known.has('a')).toBe(false)
   })
 
+  it('answers a batch as of the moment its check began', () => {
+    let now = 0
+    const known = new KnownContents({ now: () => now })
+    known.add(['a', 'b'])
+    now = CONTENT_REUSE_WINDOW_MS - 1
+    const isKnown = known.knownNow()
+    now = CONTENT_REUSE_WINDOW_MS
+    expect(['a', 'b'].map(isKnown)).toEqual([true, true])
+    expect(known.knownNow()('a')).toBe(false)
+  })
+
   it('forgets the entries written longest ago once it holds more than its bound', () => {
     const known = new KnownContents({ maxEntries: 2 })
     known.add(['a', 'b'])

@@ -24,9 +24,19 @@ export class KnownContents {
   ) {}
 
   has(id: string): boolean {
+    return this.#isKnownAt(id, this.#now())
+  }
+
+  /** `has` as of now, for every part of a batch: the clock is read once, not once per part (tens of thousands a second under load). */
+  knownNow(): (id: string) => boolean {
+    const now = this.#now()
+    return (id) => this.#isKnownAt(id, now)
+  }
+
+  #isKnownAt(id: string, now: number): boolean {
     const writtenAt = this.#writtenAt.get(id)
     if (writtenAt === undefined) return false
-    if (this.#now() - writtenAt < CONTENT_REUSE_WINDOW_MS) return true
+    if (now - writtenAt < CONTENT_REUSE_WINDOW_MS) return true
     this.#writtenAt.delete(id)
     return false
   }
