@@ -13,20 +13,9 @@ import type { CaptureOp } from '../capture-op'
 export class WaitingStarts {
   /** By request id, in the order they began waiting (a Map keeps insertion order). */
   readonly #held = new Map<string, { op: CaptureOp; since: number }>()
-  readonly #now: () => number
-
-  /** @param now The clock, in ms, of the cutoffs given to `takeWaitingBefore`. @default performance.now */
-  constructor(now: () => number = () => performance.now()) {
-    this.#now = now
-  }
-
-  /** Starts waiting. */
-  get size(): number {
-    return this.#held.size
-  }
 
   hold(op: CaptureOp): void {
-    this.#held.set(op.record.id, { op, since: this.#now() })
+    this.#held.set(op.record.id, { op, since: performance.now() })
   }
 
   /** The exchange `id` ended: its completion supersedes the start, which no longer needs keeping. */
@@ -34,7 +23,7 @@ export class WaitingStarts {
     this.#held.delete(id)
   }
 
-  /** Removes and returns the starts that began waiting before `cutoff`, oldest first. */
+  /** Removes and returns the starts that began waiting before `cutoff` (a performance.now() time), oldest first. */
   takeWaitingBefore(cutoff: number): CaptureOp[] {
     const taken: CaptureOp[] = []
     for (const [id, { op, since }] of this.#held) {
