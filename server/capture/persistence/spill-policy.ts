@@ -12,9 +12,10 @@ const PACE_WINDOW = 16
  * writer reports each database write to it; capture asks it where a new op goes and which queued
  * ops must go to disk now; the writer asks it when to copy the batch it is committing.
  *
- * An op goes to the spool when the queue refuses it (full), while the database is failing (at
- * once, keeping memory small however long the outage lasts), when it has waited too long while a
- * write stalls, and at close. While the database keeps up, even slowly, ops stay in memory:
+ * An op goes to the spool when the queue refuses it (full; a refused start first waits for its
+ * exchange to end, see WaitingStarts), while the database is failing (at once, keeping memory
+ * small however long the outage lasts), when it has waited too long while a write stalls, and at
+ * close. While the database keeps up, even slowly, ops stay in memory:
  * spooling them would double the work of a busy but healthy database.
  *
  * A stall is a write pending longer than `spillAfterMs` AND several times longer than the
