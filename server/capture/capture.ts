@@ -162,7 +162,7 @@ export function createCapture(options: CaptureOptions): Capture {
     if (cutoff !== undefined) for (const op of queue.takeQueuedBefore(cutoff)) keepOnDisk(op)
     // A start waits spillAfterMs at most, and not at all while the database fails.
     const waitedLongEnough = performance.now() - spillPolicy.spillAfterMs
-    for (const op of waitingStarts.takeWaitingBefore(Math.max(cutoff ?? waitedLongEnough, waitedLongEnough))) keep(op, false)
+    for (const op of waitingStarts.takeWaitingBefore(Math.max(cutoff ?? Number.NEGATIVE_INFINITY, waitedLongEnough))) keep(op, false)
   }
   const spillTimer = setInterval(spillAged, spillPolicy.checkEveryMs).unref()
   writer.start()

@@ -23,11 +23,7 @@ export class KnownContents {
     private readonly options: { maxEntries?: number; now?: () => number } = {},
   ) {}
 
-  has(id: string): boolean {
-    return this.#isKnownAt(id, this.#now())
-  }
-
-  /** `has` as of now, for every part of a batch: the clock is read once, not once per part (tens of thousands a second under load). */
+  /** Whether an id is known, as of now, for every part of a batch: the clock is read once, not once per part (tens of thousands a second under load). */
   knownNow(): (id: string) => boolean {
     const now = this.#now()
     return (id) => this.#isKnownAt(id, now)
