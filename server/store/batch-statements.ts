@@ -65,6 +65,8 @@ const CHUNKS_INSERT: RowsStatement<StreamChunks> = {
   columns: STREAM_CHUNK_COLUMNS,
   head: `INSERT INTO ${STREAM_CHUNKS_TABLE} (${columnNames(STREAM_CHUNK_COLUMNS)}) VALUES `,
   tail: ' ON CONFLICT DO NOTHING',
+  // Its arrays are bound in binary, which the server reads only as the type it expects.
+  typed: true,
 }
 
 /** A request's snapshot is written once: a replayed completion adds nothing to the time series. */

@@ -1,6 +1,7 @@
 import type { StreamChunkRecord } from '../../records/request-record'
 import { frameSseEvent } from '../../wire/sse-frame'
 import type { StreamChunkEntity } from '../entities/stream-chunk.entity'
+import { float8Array, int4Array, textArray } from './binary-arrays'
 import type { ColumnDescription } from './column'
 
 export const STREAM_CHUNKS_TABLE = 'stream_chunks'
@@ -13,12 +14,13 @@ export interface StreamChunks {
   chunks: readonly StreamChunkRecord[]
 }
 
+/** The arrays are bound in binary (see binary-arrays.ts), so a statement writing them types its parameters. */
 export const STREAM_CHUNK_COLUMNS: ReadonlyArray<ColumnDescription<StreamChunks>> = [
   { name: 'request_id', sqlType: 'uuid', property: 'requestId', bind: (row) => row.requestId },
-  { name: 'events', sqlType: 'text[]', property: 'events', bind: (row) => row.chunks.map((chunk) => chunk.event) },
-  { name: 'data', sqlType: 'text[]', property: 'data', bind: (row) => row.chunks.map((chunk) => chunk.data) },
-  { name: 'offsets_ms', sqlType: 'double precision[]', property: 'offsetsMs', bind: (row) => row.chunks.map((chunk) => chunk.offsetMs) },
-  { name: 'bytes', sqlType: 'integer[]', property: 'bytes', bind: (row) => row.chunks.map((chunk) => chunk.bytes) },
+  { name: 'events', sqlType: 'text[]', property: 'events', bind: (row) => textArray(row.chunks.map((chunk) => chunk.event)) },
+  { name: 'data', sqlType: 'text[]', property: 'data', bind: (row) => textArray(row.chunks.map((chunk) => chunk.data)) },
+  { name: 'offsets_ms', sqlType: 'double precision[]', property: 'offsetsMs', bind: (row) => float8Array(row.chunks.map((chunk) => chunk.offsetMs)) },
+  { name: 'bytes', sqlType: 'integer[]', property: 'bytes', bind: (row) => int4Array(row.chunks.map((chunk) => chunk.bytes)) },
   { name: 'started_at', sqlType: 'timestamp with time zone', property: 'startedAt', bind: (row) => row.startedAt },
 ]
 
