@@ -138,11 +138,15 @@ function decodeKey(body: Buffer, start: number, end: number): string {
 }
 
 /**
- * Position just past the value at `pos`, or INVALID. Containers are walked with a stack of their
- * closing bytes, innermost last.
+ * The closing bytes of the containers `skipValue` is inside, innermost last. One stack serves
+ * every call (a call runs to its end before the next starts): a scan steps over each message of a
+ * body with its own call, and a fresh stack for each cost more than the scan's own work.
  */
+const closers: number[] = []
+
+/** Position just past the value at `pos`, or INVALID. */
 function skipValue(body: Buffer, view: WordView, pos: number): number {
-  const closers: number[] = []
+  let depth = 0
   for (;;) {
     // A value is expected at `pos`.
     const c = body[pos]
@@ -152,7 +156,7 @@ function skipValue(body: Buffer, view: WordView, pos: number): number {
       if (body[pos] === closer) {
         pos++
       } else {
-        closers.push(closer)
+        closers[depth++] = closer
         if (closer === CLOSE_BRACE && (pos = skipKey(body, view, pos)) === INVALID) return INVALID
         continue
       }
@@ -161,16 +165,16 @@ function skipValue(body: Buffer, view: WordView, pos: number): number {
     }
     // A value ended just before `pos`: close what ends here, then step to the next value.
     for (;;) {
-      if (closers.length === 0) return pos
+      if (depth === 0) return pos
       pos = skipWhitespace(body, pos)
-      if (body[pos] === closers[closers.length - 1]) {
-        closers.pop()
+      if (body[pos] === closers[depth - 1]) {
+        depth--
         pos++
         continue
       }
       if (body[pos] !== COMMA) return INVALID
       pos = skipWhitespace(body, pos + 1)
-      if (closers[closers.length - 1] === CLOSE_BRACE && (pos = skipKey(body, view, pos)) === INVALID) return INVALID
+      if (closers[depth - 1] === CLOSE_BRACE && (pos = skipKey(body, view, pos)) === INVALID) return INVALID
       break
     }
   }

@@ -130,6 +130,17 @@ describe('topLevelMembers', () => {
     expect(topLevelMembers(body)?.members.map((m) => m.key)).toEqual(['deep', 'stream'])
   })
 
+  it('reads each body on its own after one that broke off deep inside its nesting', () => {
+    const broken = Buffer.from(`{"deep":${'[{"a":'.repeat(50)}1,"stream":false}`)
+    const body = Buffer.from('{"messages":[{"content":[{"type":"text"}]}],"system":{}}')
+
+    expect(topLevelMembers(broken)).toBeNull()
+    expect(topLevelMembers(body)?.members.map((m) => [m.key, m.elements?.length ?? null])).toEqual([
+      ['messages', 1],
+      ['system', null],
+    ])
+  })
+
   it('agrees with JSON.parse on whether random documents and their mutations are JSON objects', () => {
     const random = seededRandom(0x5eed)
     let objects = 0
