@@ -68,6 +68,20 @@ describe('buildBatchStatements', () => {
     expect(statements.reduce((sum, s) => sum + s.values.length, 0)).toBe(records.length * (REQUEST_COLUMNS.length + CHUNK_COLUMNS.length))
   })
 
+  it('numbers the placeholders of each statement $1 to its last value once each, whatever batches came before', () => {
+    const shapes = [
+      () => [startOp(inFlightRecord())],
+      () => [startOp(inFlightRecord()), completeOp(inFlightRecord({ stream: true }), {}, []), startOp(inFlightRecord())],
+      () => Array.from({ length: Math.ceil(MAX_BIND_PARAMETERS / REQUEST_COLUMNS.length) + 3 }, () => startOp(inFlightRecord())),
+    ]
+    for (const shape of [...shapes, ...shapes.reverse()]) {
+      for (const { text, values } of buildBatchStatements(shape()).statements) {
+        const numbers = [...text.matchAll(/\$(\d+)/g)].map((match) => Number(match[1]))
+        expect(numbers).toEqual(values.map((_, i) => i + 1))
+      }
+    }
+  })
+
   it('stores a stream once as its chunks when they frame its SSE exactly, and keeps the SSE as sent when they do not', async () => {
     const framed = inFlightRecord({ stream: true })
     const chunks = chunksOf(framed.id, 3)
