@@ -138,14 +138,24 @@ function decodeKey(body: Buffer, start: number, end: number): string {
 }
 
 /**
- * The closing bytes of the containers `skipValue` is inside, innermost last. One stack serves
+ * The closing bytes of the containers `walkValue` is inside, innermost last. One stack serves
  * every call (a call runs to its end before the next starts): a scan steps over each message of a
- * body with its own call, and a fresh stack for each cost more than the scan's own work.
+ * body with its own call, and a fresh stack for each was the scan's largest allocation.
  */
 const closers: number[] = []
 
+/** Deepest stack kept between calls: a hostile body's nesting does not stay in memory. */
+const CLOSERS_KEPT = 1024
+
 /** Position just past the value at `pos`, or INVALID. */
 function skipValue(body: Buffer, view: WordView, pos: number): number {
+  const end = walkValue(body, view, pos)
+  if (closers.length > CLOSERS_KEPT) closers.length = 0
+  return end
+}
+
+/** `skipValue`'s walk, with `closers` as its stack. */
+function walkValue(body: Buffer, view: WordView, pos: number): number {
   let depth = 0
   for (;;) {
     // A value is expected at `pos`.
