@@ -76,7 +76,10 @@ const HEX_DIGIT = byteTable('0123456789abcdefABCDEF')
  */
 export function topLevelMembers(body: Buffer): TopLevelObject | null {
   let object = scanned.get(body)
-  if (object === undefined) scanned.set(body, (object = scanTopLevel(body)))
+  if (object === undefined) {
+    scanned.set(body, (object = scanTopLevel(body)))
+    releaseDeepStack()
+  }
   return object
 }
 
@@ -112,6 +115,7 @@ function scanTopLevel(body: Buffer): TopLevelObject | null {
 /** Exactly when `JSON.parse(body.toString('utf8'))` would succeed, whatever the top-level value. */
 export function isJsonText(body: Buffer): boolean {
   const end = skipValue(body, wordViewOf(body), skipWhitespace(body, 0))
+  releaseDeepStack()
   return end !== INVALID && skipWhitespace(body, end) === body.length
 }
 
@@ -138,7 +142,7 @@ function decodeKey(body: Buffer, start: number, end: number): string {
 }
 
 /**
- * The closing bytes of the containers `walkValue` is inside, innermost last. One stack serves
+ * The closing bytes of the containers `skipValue` is inside, innermost last. One stack serves
  * every call (a call runs to its end before the next starts): a scan steps over each message of a
  * body with its own call, and a fresh stack for each was the scan's largest allocation.
  */
@@ -147,15 +151,13 @@ const closers: number[] = []
 /** Deepest stack kept between calls: a hostile body's nesting does not stay in memory. */
 const CLOSERS_KEPT = 1024
 
-/** Position just past the value at `pos`, or INVALID. */
-function skipValue(body: Buffer, view: WordView, pos: number): number {
-  const end = walkValue(body, view, pos)
+/** Called after each scan. */
+function releaseDeepStack(): void {
   if (closers.length > CLOSERS_KEPT) closers.length = 0
-  return end
 }
 
-/** `skipValue`'s walk, with `closers` as its stack. */
-function walkValue(body: Buffer, view: WordView, pos: number): number {
+/** Position just past the value at `pos`, or INVALID. */
+function skipValue(body: Buffer, view: WordView, pos: number): number {
   let depth = 0
   for (;;) {
     // A value is expected at `pos`.
