@@ -7,6 +7,11 @@
  * them keep their exact text (12345678901234567890 stays exact, 1.50 stays 1.50). Nothing here
  * throws on bad input: unknown events and unparseable data are ignored, an unparseable tool input
  * is kept as its raw string.
+ *
+ * Everything else goes through the native JSON.parse and JSON.stringify whenever they give the same
+ * result. Besides being faster, they keep their compiled code: lossless-json builds its parser's
+ * functions anew on every call, and V8 drops the optimised code of such functions at each full
+ * garbage collection, so a parser called a few times per stream was compiled again and again.
  */
 import { LosslessNumber, isSafeNumber, parse as parseLossless, stringify as stringifyLossless } from 'lossless-json'
 import { isJsonObject, type JsonObject } from './json-object'
@@ -27,6 +32,13 @@ const parseSafeNumber = (text: string): number | LosslessNumber => (isSafeNumber
 /** Tool inputs are never read, only re-emitted: keep every number's text. */
 const parseExactNumber = (text: string): LosslessNumber => new LosslessNumber(text)
 
+/**
+ * A number JSON.parse might not read as `parseSafeNumber` does: a fraction, an exponent, or sixteen
+ * digits or more (perhaps past 2^53). Without one, every number is an integer JSON.parse reads
+ * exactly. Matched in strings too: a false alarm only costs the exact parser.
+ */
+const INEXACT_NUMBER = /\d[.eE]|\d{16}/
+
 export class MessageAccumulator {
   /** message_start's Message without content and usage, updated by message_delta. */
   #message: JsonObject | null = null
@@ -36,6 +48,8 @@ export class MessageAccumulator {
   #usage: RawUsage | null = null
   #done = false
   #error: StreamError | null = null
+  /** Something was parsed with lossless-json, so the Message may hold a LosslessNumber to write back as it was. */
+  #hasLosslessValues = false
 
   /** message_stop has been seen. */
   get done(): boolean {
@@ -59,7 +73,7 @@ export class MessageAccumulator {
   /** Applies one SSE event: `event` is its `event:` field, `data` its data text. */
   apply(event: string | null, data: string): void {
     if (event === 'ping') return
-    const payload = parseEvent(event, data)
+    const payload = this.#parseEvent(event, data)
     if (event === 'error' || payload?.type === 'error') {
       this.#error = toStreamError(payload, data)
       return
@@ -98,7 +112,7 @@ export class MessageAccumulator {
     this.#content.forEach((block, index) => {
       if (block === undefined) return
       const pending = this.#inputJson.get(index)
-      content.push(pending === undefined ? block : { ...block, input: parseInput(pending, block.input) })
+      content.push(pending === undefined ? block : { ...block, input: this.#parseInput(pending, block.input) })
     })
     const out: JsonObject = {}
     for (const key of LEADING_KEYS) {
@@ -107,7 +121,39 @@ export class MessageAccumulator {
     }
     for (const [key, value] of Object.entries(message)) if (!(key in out)) out[key] = value
     if (this.#usage !== null) out.usage = this.#usage
-    return stringifyLossless(out) ?? null
+    return (this.#hasLosslessValues ? stringifyLossless(out) : JSON.stringify(out)) ?? null
+  }
+
+  /**
+   * Text and thinking deltas are most of a stream and hold no number worth keeping exact: plain
+   * JSON.parse. So is any event whose numbers are all integers JSON.parse reads exactly (usage,
+   * indexes). The others go through lossless-json, so an integer above 2^53 in a block sent whole
+   * (content_block_start) survives.
+   */
+  #parseEvent(event: string | null, data: string): JsonObject | null {
+    try {
+      let value: unknown
+      if (event === 'content_block_delta' || !INEXACT_NUMBER.test(data)) value = JSON.parse(data)
+      else {
+        value = parseLossless(data, null, parseSafeNumber)
+        this.#hasLosslessValues = true
+      }
+      return isJsonObject(value) ? value : null
+    } catch {
+      return null
+    }
+  }
+
+  /** Empty partial JSON keeps the input from content_block_start; invalid JSON is kept as its raw text. */
+  #parseInput(buffer: string, startInput: unknown): unknown {
+    if (buffer.trim() === '') return startInput ?? {}
+    try {
+      const input = parseLossless(buffer, null, parseExactNumber)
+      this.#hasLosslessValues = true
+      return input
+    } catch {
+      return buffer
+    }
   }
 
   #start(message: unknown): void {
@@ -153,31 +199,7 @@ export class MessageAccumulator {
     const block = this.#content[index]
     if (buffer === undefined || block === undefined) return
     this.#inputJson.delete(index)
-    block.input = parseInput(buffer, block.input)
-  }
-}
-
-/**
- * Text and thinking deltas are most of a stream and hold no number worth keeping exact: plain
- * JSON.parse. Everything else goes through lossless-json, so an integer above 2^53 in a block
- * sent whole (content_block_start) survives.
- */
-function parseEvent(event: string | null, data: string): JsonObject | null {
-  try {
-    const value: unknown = event === 'content_block_delta' ? JSON.parse(data) : parseLossless(data, null, parseSafeNumber)
-    return isJsonObject(value) ? value : null
-  } catch {
-    return null
-  }
-}
-
-/** Empty partial JSON keeps the input from content_block_start; invalid JSON is kept as its raw text. */
-function parseInput(buffer: string, startInput: unknown): unknown {
-  if (buffer.trim() === '') return startInput ?? {}
-  try {
-    return parseLossless(buffer, null, parseExactNumber)
-  } catch {
-    return buffer
+    block.input = this.#parseInput(buffer, block.input)
   }
 }
 

@@ -49,6 +49,20 @@ describe('MessageAccumulator', () => {
     expect(acc.stopReason).toBe('tool_use')
   })
 
+  it('keeps numbers sent whole in content_block_start as the exact parser reads them, whichever parser took the event', () => {
+    const acc = accumulate([
+      start(),
+      blockStart(0, `{"type":"server_tool_use","id":"s1","name":"lookup","input":{"id":${BIG_INTEGER_TEXT},"ratio":0.25,"scale":1e3}}`),
+      blockStop(0),
+      blockStart(1, '{"type":"server_tool_use","id":"s2","name":"lookup","input":{"id":900719925474099,"note":"v1.2 of 1234567890123456"}}'),
+      blockStop(1),
+    ])
+
+    const text = acc.toJSONText() ?? ''
+    expect(text).toContain(`"input":{"id":${BIG_INTEGER_TEXT},"ratio":0.25,"scale":1000}`)
+    expect(text).toContain('"input":{"id":900719925474099,"note":"v1.2 of 1234567890123456"}')
+  })
+
   it('keeps the input of content_block_start, or {}, when no partial JSON arrives', () => {
     const acc = accumulate([
       start(),

@@ -14,13 +14,19 @@ export interface StreamChunks {
   chunks: readonly StreamChunkRecord[]
 }
 
+// Each chunk's fields are read by functions defined once, not per call (see binary-arrays.ts).
+const eventOf = (chunk: StreamChunkRecord) => chunk.event
+const dataOf = (chunk: StreamChunkRecord) => chunk.data
+const offsetMsOf = (chunk: StreamChunkRecord) => chunk.offsetMs
+const bytesOf = (chunk: StreamChunkRecord) => chunk.bytes
+
 /** The arrays are bound in binary (see binary-arrays.ts), so a statement writing them types its parameters. */
 export const STREAM_CHUNK_COLUMNS: ReadonlyArray<ColumnDescription<StreamChunks>> = [
   { name: 'request_id', sqlType: 'uuid', property: 'requestId', bind: (row) => row.requestId },
-  { name: 'events', sqlType: 'text[]', property: 'events', bind: (row) => textArray(row.chunks.map((chunk) => chunk.event)) },
-  { name: 'data', sqlType: 'text[]', property: 'data', bind: (row) => textArray(row.chunks.map((chunk) => chunk.data)) },
-  { name: 'offsets_ms', sqlType: 'double precision[]', property: 'offsetsMs', bind: (row) => float8Array(row.chunks.map((chunk) => chunk.offsetMs)) },
-  { name: 'bytes', sqlType: 'integer[]', property: 'bytes', bind: (row) => int4Array(row.chunks.map((chunk) => chunk.bytes)) },
+  { name: 'events', sqlType: 'text[]', property: 'events', bind: (row) => textArray(row.chunks.map(eventOf)) },
+  { name: 'data', sqlType: 'text[]', property: 'data', bind: (row) => textArray(row.chunks.map(dataOf)) },
+  { name: 'offsets_ms', sqlType: 'double precision[]', property: 'offsetsMs', bind: (row) => float8Array(row.chunks.map(offsetMsOf)) },
+  { name: 'bytes', sqlType: 'integer[]', property: 'bytes', bind: (row) => int4Array(row.chunks.map(bytesOf)) },
   { name: 'started_at', sqlType: 'timestamp with time zone', property: 'startedAt', bind: (row) => row.startedAt },
 ]
 
