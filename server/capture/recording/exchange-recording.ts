@@ -20,6 +20,7 @@ import { UNROUTED, type FiredHeaderRuleRecord, type HeaderRewriteRecord, type Re
 import { createResponseDecoder } from './response-decoder'
 import { storableText } from '../../records/storable-text'
 import { StreamRedaction } from './stream-redaction'
+import { KeptBytes } from './kept-bytes'
 import { ChatStreamTranslator } from '../../wire/openai/chat-stream'
 import { toAnthropicMessage } from '../../wire/openai/chat-response'
 import { providerErrorMessage } from '../../wire/openai/chat-error'
@@ -92,8 +93,7 @@ export class ExchangeRecording {
   #onDecoded: (() => void) | null = null
   /** Response body bytes as relayed (compressed if upstream compressed). */
   #wireBytes = 0
-  #kept: Buffer[] = []
-  #keptBytes = 0
+  readonly #kept: KeptBytes
   #isBodyTruncated = false
   #chunks: StreamChunkRecord[] = []
   #nextSeq = 0
@@ -110,6 +110,7 @@ export class ExchangeRecording {
 
   constructor(start: ExchangeStart, context: RecordingContext) {
     this.#context = context
+    this.#kept = new KeptBytes(context.maxKeptBodyBytes)
     // What the client sent, also when demotion sent upstream a stream request instead.
     this.#clientBody = start.clientBody
     const redactor = context.redactText
@@ -297,12 +298,7 @@ export class ExchangeRecording {
 
   /** Takes decoded body bytes: kept within the bound, and parsed when they are SSE. */
   #consume(decoded: Buffer): void {
-    if (!this.#isBodyTruncated && this.#keptBytes + decoded.length <= this.#context.maxKeptBodyBytes) {
-      this.#kept.push(decoded)
-      this.#keptBytes += decoded.length
-    } else {
-      this.#isBodyTruncated = true
-    }
+    if (!this.#isBodyTruncated && !this.#kept.add(decoded)) this.#isBodyTruncated = true
     this.#sse?.push(decoded)
   }
 
@@ -359,7 +355,7 @@ export class ExchangeRecording {
     record.durationMs = outcome.offsetMs
     if (record.httpStatus !== null) record.responseBodyBytes = this.#wireBytes
     // Usage and errors are read from what upstream sent; what is stored is redacted.
-    const bodyText = this.#keepsBody ? storableText(Buffer.concat(this.#kept, this.#keptBytes).toString('utf8')) : null
+    const bodyText = this.#keepsBody ? storableText(this.#kept.bytes().toString('utf8')) : null
     let upstreamError: string | null = null
     if (this.#accumulator !== null) {
       for (const translated of this.#chatStream?.end() ?? []) this.#accumulator.apply(translated.event, translated.data)
@@ -440,9 +436,9 @@ export class ExchangeRecording {
     const notes = [this.#boundedFieldsNote]
     const dropped = this.#sse?.droppedEvents ?? 0
     if (this.#isDecodeCapped) {
-      notes.push(`response decompression stopped at its limit of ${this.#context.maxDecodedBytes} bytes: the ${this.#wireBytes} compressed bytes were forwarded whole, storage kept the first ${this.#keptBytes} decoded bytes`)
+      notes.push(`response decompression stopped at its limit of ${this.#context.maxDecodedBytes} bytes: the ${this.#wireBytes} compressed bytes were forwarded whole, storage kept the first ${this.#kept.length} decoded bytes`)
     } else if (dropped > 0) notes.push(`${dropped} stream event(s) not parsed: a line was longer than ${limit} bytes`)
-    else if (this.#isBodyTruncated) notes.push(`response body truncated in storage: kept the first ${this.#keptBytes} bytes (limit ${limit})`)
+    else if (this.#isBodyTruncated) notes.push(`response body truncated in storage: kept the first ${this.#kept.length} bytes (limit ${limit})`)
     else if (this.#chunksTruncated) notes.push(`stream chunks truncated in storage: kept the first ${this.#chunks.length} of ${this.#nextSeq} events (limit ${limit} bytes)`)
     const said = notes.filter((note) => note !== null)
     return said.length === 0 ? null : said.join('; ')
