@@ -8,7 +8,7 @@ import type { RequestRecord, StreamChunkRecord } from '../records/request-record
  */
 export type LiveEvent =
   | { kind: 'request'; record: RequestRecord }
-  | { kind: 'chunk'; chunk: StreamChunkRecord; request: LiveRequestMeta }
+  | { kind: 'chunk'; chunk: StreamChunkRecord; request: LiveRequestMeta; backlog?: ChunkBacklog }
   | SettingsChangedEvent
   /** A response's rate-limit headers, as soon as they arrived. */
   | { kind: 'rateLimit'; snapshot: RateLimitSnapshotRecord }
@@ -28,6 +28,14 @@ export interface SettingsChangedEvent {
   section: string
   /** The instance that made the change (it has reloaded already). */
   origin: string
+}
+
+/**
+ * The chunks of a stream so far, kept by the instance recording it: the bus asks it for them
+ * instead of holding every chunk itself (see kept-stream). Never shared with other instances.
+ */
+export interface ChunkBacklog {
+  chunks(): StreamChunkRecord[]
 }
 
 /** What a chunk subscriber may filter on without looking the request up. */

@@ -1,5 +1,5 @@
 import type { StreamChunkRecord } from '../records/request-record'
-import type { LiveBus, LiveEvent } from './live-bus'
+import type { ChunkBacklog, LiveBus, LiveEvent } from './live-bus'
 
 /** A memory bus that also delivers events another instance published (see redis-bus). */
 export interface MemoryBus extends LiveBus {
@@ -28,9 +28,13 @@ export interface MemoryBusOptions {
   replayMaxRequests?: number
 }
 
-/** One request's chunks so far; `expiresAt` is set once its final event passed. */
+/**
+ * One request's chunks so far, or the backlog of the instance recording it, which keeps them for
+ * the bus; `expiresAt` is set once its final event passed.
+ */
 interface ReplayEntry {
   chunks: StreamChunkRecord[]
+  backlog: ChunkBacklog | null
   bytes: number
   expiresAt: number | null
 }
@@ -115,7 +119,8 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
     // A request first seen mid-stream is not tracked: its backlog would start with a gap.
     if (!entry && chunk.seq === 0) entry = addEntry(chunk.requestId)
     if (!entry || entry.expiresAt !== null) return
-    entry.chunks.push(chunk)
+    if (event.backlog === undefined) entry.chunks.push(chunk)
+    else entry.backlog = event.backlog
     entry.bytes += chunk.bytes
     replayBytes += chunk.bytes
     while (replayBytes > maxBytes && evictOne());
@@ -123,7 +128,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
 
   const addEntry = (id: string) => {
     while (replay.size >= maxRequests && evictOne());
-    const entry: ReplayEntry = { chunks: [], bytes: 0, expiresAt: null }
+    const entry: ReplayEntry = { chunks: [], backlog: null, bytes: 0, expiresAt: null }
     replay.set(id, entry)
     return entry
   }
@@ -154,7 +159,8 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
     },
 
     chunksSoFar(requestId) {
-      return replay.get(requestId)?.chunks.slice()
+      const entry = replay.get(requestId)
+      return entry?.backlog?.chunks() ?? entry?.chunks.slice()
     },
 
     hasFinished(requestId) {

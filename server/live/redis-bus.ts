@@ -143,8 +143,10 @@ export function createRedisBus(options: RedisBusOptions): LiveBus & { /** Settle
   }
 }
 
-/** The event as other instances get it: a request's bodies are left out past the size bound. */
+/** The event as other instances get it: a request's bodies are left out past the size bound, a chunk's backlog always. */
 function sharedForm(event: LiveEvent, maxBodyBytes: number): LiveEvent {
+  // A backlog is this instance's memory: others keep the chunks they are sent.
+  if (event.kind === 'chunk' && event.backlog !== undefined) return { kind: 'chunk', chunk: event.chunk, request: event.request }
   if (event.kind !== 'request') return event
   const { requestBody, responseBody, responseSse } = event.record
   const bytes = requestBody.length + (responseBody?.length ?? 0) + (responseSse?.length ?? 0)

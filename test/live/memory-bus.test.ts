@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest'
 import type { LiveEvent } from '../../server/live/live-bus'
 import { createMemoryBus } from '../../server/live/memory-bus'
 import { describeLiveBusContract, take } from './live-bus-contract'
-import { chunkEvent, inFlight, makeRecord, requestEvent } from '../support/record-fixtures'
+import { chunkEvent, inFlight, makeRecord, publishKeptChunks, requestEvent } from '../support/record-fixtures'
 
 const seqOf = (event: LiveEvent) => (event.kind === 'chunk' ? event.chunk.seq : -1)
 
@@ -93,6 +93,21 @@ describe('memory bus: replay bounds and retention', () => {
     bus.publish(chunkEvent(older, 1))
     expect(bus.chunksSoFar(older.id)).toBeUndefined()
     expect(bus.chunksSoFar(newer.id)?.map((c) => c.seq)).toEqual([0, 1])
+    await bus.close()
+  })
+
+  it("reads a stream's chunks so far from the backlog its recorder keeps, holding none itself, until the retention ends", async () => {
+    const bus = createMemoryBus({ replayRetentionMs: 100 })
+    const record = makeRecord()
+    bus.publish(requestEvent(inFlight(record)))
+    const kept = publishKeptChunks(bus, record, 3)
+    // What the bus returns is the backlog's answer at the time of asking, not a copy made as chunks passed.
+    kept.pop()
+    expect(bus.chunksSoFar(record.id)?.map((c) => c.seq)).toEqual([0, 1])
+
+    bus.publish(requestEvent(record))
+    expect(bus.chunksSoFar(record.id)?.map((c) => c.seq)).toEqual([0, 1])
+    await vi.waitFor(() => expect(bus.chunksSoFar(record.id)).toBeUndefined(), { timeout: 2000, interval: 20 })
     await bus.close()
   })
 

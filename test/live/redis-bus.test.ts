@@ -4,7 +4,7 @@ import type { LiveBus, LiveEvent } from '../../server/live/live-bus'
 import { liveStatus } from '../../server/health/live-status'
 import { createRedisBus } from '../../server/live/redis-bus'
 import { createLogger } from '../../server/logger'
-import { chunkEvent, inFlight, makeRecord, requestEvent } from '../support/record-fixtures'
+import { chunkEvent, inFlight, makeRecord, publishKeptChunks, requestEvent } from '../support/record-fixtures'
 import { hasRedisServer, startRedisServer, type RedisServer } from '../support/redis-server'
 import { waitFor } from '../support/wait'
 import { describeLiveBusContract, take } from './live-bus-contract'
@@ -55,6 +55,20 @@ describe.skipIf(!REDIS_URL)('redis bus', () => {
       for (let seq = 0; seq < 3; seq++) a.publish(chunkEvent(record, seq))
       await waitFor(() => b.chunksSoFar(record.id)?.length === 3, 'three chunks held on the other instance')
       expect(b.chunksSoFar(record.id)?.map((c) => c.seq)).toEqual([0, 1, 2])
+    })
+
+    it("sends the chunks of a stream recorded here, never the backlog that keeps them on this instance", async () => {
+      const channel = `test:${randomUUID()}`
+      const [a, b] = [await redisBus({ channel }), await redisBus({ channel })]
+      const record = makeRecord()
+      const onB = b.subscribe()
+      a.publish(requestEvent(inFlight(record)))
+      const sent = publishKeptChunks(a, record, 3)
+
+      const events = await take(onB, 4)
+      expect(events.slice(1).map((event) => event.kind === 'chunk' && 'backlog' in event)).toEqual([false, false, false])
+      expect(b.chunksSoFar(record.id)).toEqual(sent)
+      expect(a.chunksSoFar(record.id)).toEqual(sent)
     })
 
     it("does not echo an instance's own events back to it", async () => {

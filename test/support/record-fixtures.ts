@@ -1,5 +1,5 @@
 import type { RequestRecord, StreamChunkRecord } from '../../server/records/request-record'
-import type { LiveEvent, LiveRequestMeta } from '../../server/live/live-bus'
+import type { LiveBus, LiveEvent, LiveRequestMeta } from '../../server/live/live-bus'
 import { inFlightRecord } from '../capture/records'
 import { conversationTurnBody } from './request-bodies'
 
@@ -76,3 +76,18 @@ export function metaOf(record: RequestRecord): LiveRequestMeta {
 
 export const requestEvent = (record: RequestRecord): LiveEvent => ({ kind: 'request', record })
 export const chunkEvent = (record: RequestRecord, seq: number): LiveEvent => ({ kind: 'chunk', chunk: makeChunk(record.id, seq), request: metaOf(record) })
+
+/**
+ * Publishes the first `count` chunks of `record` as a recorder that keeps them does: each with the
+ * backlog that answers for them. Returns the chunks that backlog holds, which the caller may change.
+ */
+export function publishKeptChunks(bus: LiveBus, record: RequestRecord, count: number): StreamChunkRecord[] {
+  const kept: StreamChunkRecord[] = []
+  const backlog = { chunks: () => kept.slice() }
+  for (let seq = 0; seq < count; seq++) {
+    const chunk = makeChunk(record.id, seq)
+    kept.push(chunk)
+    bus.publish({ kind: 'chunk', chunk, request: metaOf(record), backlog })
+  }
+  return kept
+}

@@ -1,5 +1,5 @@
 import type { Transform } from 'node:stream'
-import type { LiveRequestMeta } from '../../live/live-bus'
+import type { ChunkBacklog, LiveRequestMeta } from '../../live/live-bus'
 import type { Logger } from '../../logger'
 import type { ExchangeOutcome, ExchangeResponse, ExchangeStart, FiredHeaderRule } from '../../proxy/proxy-observer'
 import { isEventStream } from '../../wire/content-type'
@@ -21,6 +21,7 @@ import { createResponseDecoder } from './response-decoder'
 import { storableText } from '../../records/storable-text'
 import { StreamRedaction } from './stream-redaction'
 import { KeptBytes } from './kept-bytes'
+import { KeptStream } from './kept-stream'
 import { ChatStreamTranslator } from '../../wire/openai/chat-stream'
 import { toAnthropicMessage } from '../../wire/openai/chat-response'
 import { providerErrorMessage } from '../../wire/openai/chat-error'
@@ -37,8 +38,8 @@ export interface RecordingContext {
   maxKeptBodyBytes: number
   /** See `RecorderOptions.maxDecodedBytes`. */
   maxDecodedBytes: number
-  /** Called with each SSE event as soon as it is complete. */
-  onStreamChunk(chunk: StreamChunkRecord, request: LiveRequestMeta): void
+  /** Called with each SSE event as soon as it is complete, and where the stream's chunks so far can be read when the recording keeps them. */
+  onStreamChunk(chunk: StreamChunkRecord, request: LiveRequestMeta, backlog?: ChunkBacklog): void
   logger: Logger
 }
 
@@ -69,6 +70,8 @@ export class ExchangeRecording {
   readonly #context: RecordingContext
   /** With patterns: events wait here until deferred work redacts them. */
   readonly #streamRedaction: StreamRedaction | null = null
+  /** Without patterns: the stream's events, parsed again from the kept bytes when asked for. */
+  #keptStream: KeptStream | null = null
   #eventsToRedact: StreamChunkRecord[] = []
   /** With patterns: each event's size in the raw SSE, and the redacted form of those whose text changed, to rebuild the raw SSE. */
   readonly #eventBytes: number[] = []
@@ -206,6 +209,7 @@ export class ExchangeRecording {
     if (decoder === undefined) return
     this.#keepsBody = true
     if (isSse) {
+      if (this.#streamRedaction === null) this.#keptStream = new KeptStream(this.#record.id, this.#kept, this.#context.maxKeptBodyBytes)
       this.#accumulator = new MessageAccumulator()
       if (this.#isChatCompletionsWire) this.#chatStream = new ChatStreamTranslator({ model: this.#record.model ?? '', provider: this.#record.provider })
       this.#sse = new SseParser((event) => this.#onEvent(event), { maxLineBytes: this.#context.maxKeptBodyBytes })
@@ -312,7 +316,11 @@ export class ExchangeRecording {
       bytes: event.bytes,
     }
     this.#applyEvent(event.event, event.data)
-    if (this.#streamRedaction === null) return this.#keepChunk(chunk, false)
+    const keptStream = this.#keptStream
+    if (keptStream !== null) {
+      keptStream.noteEvent(this.#lastReadOffsetMs)
+      return this.#context.onStreamChunk(chunk, this.meta, keptStream)
+    }
     this.#eventBytes.push(event.bytes)
     if (this.#eventsToRedact.push(chunk) === 1) this.#context.defer(() => this.#redactEvents())
   }
@@ -331,7 +339,7 @@ export class ExchangeRecording {
     for (const chunk of events) this.#streamRedaction!.push(chunk)
   }
 
-  /** Stores (within the bound) and publishes one event as it is to be seen. */
+  /** With patterns: stores (within the bound) and publishes one event as redaction rewrote it. */
   #keepChunk(chunk: StreamChunkRecord, isRewritten: boolean): void {
     if (isRewritten) this.#rewrittenEvents.set(chunk.seq, chunk)
     if (!this.#chunksTruncated && this.#chunkDataBytes + chunk.data.length <= this.#context.maxKeptBodyBytes) {
@@ -394,7 +402,7 @@ export class ExchangeRecording {
     record.status = status
     record.error = error === null ? this.#truncationNote() : [error, this.#boundedFieldsNote].filter((note) => note !== null).join('; ')
     this.#sse?.end()
-    return { record: this.snapshot(), chunks: this.#chunks }
+    return { record: this.snapshot(), chunks: this.#keptStream?.chunks() ?? this.#chunks }
   }
 
   /** COMPLETED, or why not: client hang-up, proxy failure or refusal, HTTP error, stream error, cut stream. */

@@ -78,7 +78,7 @@ export class Recorder implements ProxyObserver {
       maxKeptBodyBytes: options.maxKeptBodyBytes ?? 16 * 1024 * 1024,
       maxDecodedBytes: options.maxDecodedBytes ?? 64 * 1024 * 1024,
       logger: options.logger,
-      onStreamChunk: (chunk, request) => this.#bus.publish({ kind: 'chunk', chunk, request }),
+      onStreamChunk: (chunk, request, backlog) => this.#bus.publish(backlog === undefined ? { kind: 'chunk', chunk, request } : { kind: 'chunk', chunk, request, backlog }),
     }
   }
 

@@ -1,0 +1,51 @@
+import type { ChunkBacklog } from '../../live/live-bus'
+import type { StreamChunkRecord } from '../../records/request-record'
+import { storableText } from '../../records/storable-text'
+import { SseParser } from '../../wire/sse-parser'
+import type { KeptBytes } from './kept-bytes'
+
+/**
+ * A stream's events as capture holds them while the stream runs: its bytes (kept by the recording
+ * anyway) and each event's arrival offset, nothing per event but a number. The events' records
+ * are parsed again from the bytes when someone asks for them: the writer once the stream ended, a
+ * subscriber joining midway. Holding a record and its text per event for the stream's whole life
+ * had every young collection copy them, then promote them: the largest part of what capture cost
+ * a stream beyond forwarding it.
+ *
+ * The same parser over the same bytes dispatches the same events in the same order, so the records
+ * are those the live parse published, up to the last event whose bytes are all kept.
+ */
+export class KeptStream implements ChunkBacklog {
+  readonly #requestId: string
+  readonly #kept: KeptBytes
+  readonly #maxLineBytes: number
+  readonly #offsetsMs: number[] = []
+
+  /** `kept`: the stream's decoded bytes, as fed to the live parse; `maxLineBytes`: that parse's own bound. */
+  constructor(requestId: string, kept: KeptBytes, maxLineBytes: number) {
+    this.#requestId = requestId
+    this.#kept = kept
+    this.#maxLineBytes = maxLineBytes
+  }
+
+  /** The live parse dispatched its next event, which completed with the read at `offsetMs`. */
+  noteEvent(offsetMs: number): void {
+    this.#offsetsMs.push(offsetMs)
+  }
+
+  /** The records of the events the live parse dispatched whose bytes are all kept, in order from seq 0. */
+  chunks(): StreamChunkRecord[] {
+    const chunks: StreamChunkRecord[] = []
+    const offsetsMs = this.#offsetsMs
+    const parser = new SseParser(
+      (event) => {
+        const seq = chunks.length
+        // Bytes are kept before the live parse reads them: an event it has not dispatched yet is left out.
+        if (seq < offsetsMs.length) chunks.push({ requestId: this.#requestId, seq, event: event.event === null ? null : storableText(event.event), data: storableText(event.data), offsetMs: offsetsMs[seq]!, bytes: event.bytes })
+      },
+      { maxLineBytes: this.#maxLineBytes },
+    )
+    parser.push(this.#kept.bytes())
+    return chunks
+  }
+}
