@@ -13,10 +13,11 @@ describe('KeptBytes', () => {
     const kept = new KeptBytes(1 << 20)
     const reads = Array.from({ length: 500 }, (_, i) => Buffer.from(`event: e${i}\ndata: ${'é'.repeat(i % 37)}\n\n`))
 
-    for (const read of reads) expect(kept.add(read)).toBe(true)
+    for (const read of reads) kept.add(read)
 
     expect(kept.bytes()).toEqual(Buffer.concat(reads))
     expect(kept.length).toBe(Buffer.concat(reads).length)
+    expect(kept.isCut).toBe(false)
   })
 
   it('copies each read, so a read reused or overwritten afterwards leaves the kept bytes as they were', () => {
@@ -29,14 +30,25 @@ describe('KeptBytes', () => {
     expect(kept.bytes().toString()).toBe('data: first\n\n')
   })
 
-  it('refuses a read that would pass the limit, keeping what came before it, and takes one that fits exactly', () => {
+  it('takes a read that fits exactly', () => {
     const kept = new KeptBytes(10)
 
-    expect(kept.add(Buffer.from('12345678'))).toBe(true)
-    expect(kept.add(Buffer.from('abc'))).toBe(false)
-    expect(kept.bytes().toString()).toBe('12345678')
-    expect(kept.add(Buffer.from('ab'))).toBe(true)
+    kept.add(Buffer.from('12345678'))
+    kept.add(Buffer.from('ab'))
+
     expect(kept.bytes().toString()).toBe('12345678ab')
+    expect(kept.isCut).toBe(false)
+  })
+
+  it('refuses a read that would pass the limit and every read after it, so what it keeps stays a prefix of the body', () => {
+    const kept = new KeptBytes(10)
+
+    kept.add(Buffer.from('12345678'))
+    kept.add(Buffer.from('abc'))
+    kept.add(Buffer.from('z'))
+
+    expect(kept.bytes().toString()).toBe('12345678')
+    expect(kept.isCut).toBe(true)
   })
 
   it('a body larger than the first block grows into one block no larger than the limit', () => {
@@ -44,8 +56,7 @@ describe('KeptBytes', () => {
     const kept = new KeptBytes(limit)
     const read = Buffer.alloc(3000, 0x61)
 
-    for (let i = 0; i < 3; i++) expect(kept.add(read)).toBe(true)
-    expect(kept.add(read)).toBe(false)
+    for (let i = 0; i < 4; i++) kept.add(read)
 
     expect(kept.length).toBe(9000)
     expect(kept.bytes().buffer.byteLength).toBeLessThanOrEqual(Math.max(limit, 8192))

@@ -67,6 +67,15 @@ describe('KeptStream', () => {
     expect(stream.chunks()).toEqual(published.slice(0, 4))
   })
 
+  it('notes no offset once its bytes were cut, so an endless stream holds no more than its kept bytes', () => {
+    const events = Array.from({ length: 1000 }, (_, i) => Buffer.from(`data: ${i}\n\n`))
+    const { stream, published } = recordLive(events, 100)
+
+    expect(published).toHaveLength(1000)
+    expect(stream.eventCount).toBe(stream.chunks().length)
+    expect(stream.eventCount).toBeLessThan(20)
+  })
+
   it('stores NUL as U+FFFD, as every stored text does', () => {
     const { stream } = recordLive([Buffer.from('data: a\u0000b\n\n')])
 

@@ -97,7 +97,6 @@ export class ExchangeRecording {
   /** Response body bytes as relayed (compressed if upstream compressed). */
   #wireBytes = 0
   readonly #kept: KeptBytes
-  #isBodyTruncated = false
   #chunks: StreamChunkRecord[] = []
   #nextSeq = 0
   #chunkDataBytes = 0
@@ -255,7 +254,7 @@ export class ExchangeRecording {
     if (!this.#keepsBody) return
     if (this.#decoder === null) this.#consume(chunk)
     // A body no longer kept (and not a stream, which still feeds live views) is not worth decoding.
-    else if (!this.#decoderSettled && (this.#sse !== null || !this.#isBodyTruncated)) this.#decoder.write(chunk)
+    else if (!this.#decoderSettled && (this.#sse !== null || !this.#kept.isCut)) this.#decoder.write(chunk)
   }
 
   /**
@@ -302,7 +301,7 @@ export class ExchangeRecording {
 
   /** Takes decoded body bytes: kept within the bound, and parsed when they are SSE. */
   #consume(decoded: Buffer): void {
-    if (!this.#isBodyTruncated && !this.#kept.add(decoded)) this.#isBodyTruncated = true
+    this.#kept.add(decoded)
     this.#sse?.push(decoded)
   }
 
@@ -375,7 +374,7 @@ export class ExchangeRecording {
       record.stopReason = this.#accumulator.stopReason
     } else if (bodyText !== null) {
       record.responseBody = this.#redact(bodyText)
-      const json = /json/i.test(this.#contentType) && !this.#isBodyTruncated ? parseJsonObject(bodyText) : null
+      const json = /json/i.test(this.#contentType) && !this.#kept.isCut ? parseJsonObject(bodyText) : null
       if (json !== null && this.#isChatCompletionsWire) {
         const message = toAnthropicMessage(bodyText, record.model ?? '')
         record.usage = toUsageRecord(message === null ? null : (rawUsageOf(message) ?? null))
@@ -446,7 +445,7 @@ export class ExchangeRecording {
     if (this.#isDecodeCapped) {
       notes.push(`response decompression stopped at its limit of ${this.#context.maxDecodedBytes} bytes: the ${this.#wireBytes} compressed bytes were forwarded whole, storage kept the first ${this.#kept.length} decoded bytes`)
     } else if (dropped > 0) notes.push(`${dropped} stream event(s) not parsed: a line was longer than ${limit} bytes`)
-    else if (this.#isBodyTruncated) notes.push(`response body truncated in storage: kept the first ${this.#kept.length} bytes (limit ${limit})`)
+    else if (this.#kept.isCut) notes.push(`response body truncated in storage: kept the first ${this.#kept.length} bytes (limit ${limit})`)
     else if (this.#chunksTruncated) notes.push(`stream chunks truncated in storage: kept the first ${this.#chunks.length} of ${this.#nextSeq} events (limit ${limit} bytes)`)
     const said = notes.filter((note) => note !== null)
     return said.length === 0 ? null : said.join('; ')

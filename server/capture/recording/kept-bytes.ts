@@ -9,6 +9,7 @@ export class KeptBytes {
   readonly #limit: number
   #buffer: Buffer | null = null
   #length = 0
+  #isCut = false
 
   /** `limit`: the most bytes kept. */
   constructor(limit: number) {
@@ -20,10 +21,18 @@ export class KeptBytes {
     return this.#length
   }
 
-  /** Appends `chunk` whole and returns true, or keeps nothing of it and returns false when it would pass the limit. */
-  add(chunk: Buffer): boolean {
+  /** A read was refused: the bytes kept are a prefix of the body, and stay so. */
+  get isCut(): boolean {
+    return this.#isCut
+  }
+
+  /** Appends `chunk` whole, or nothing of it and of any read after it once it would pass the limit. */
+  add(chunk: Buffer): void {
     const length = this.#length + chunk.length
-    if (length > this.#limit) return false
+    if (this.#isCut || length > this.#limit) {
+      this.#isCut = true
+      return
+    }
     const buffer = this.#buffer
     if (buffer === null || length > buffer.length) {
       const grown = Buffer.allocUnsafe(Math.min(this.#limit, Math.max(length, 2 * (buffer?.length ?? 0), MIN_CAPACITY)))
@@ -32,7 +41,6 @@ export class KeptBytes {
     }
     chunk.copy(this.#buffer!, this.#length)
     this.#length = length
-    return true
   }
 
   /** The bytes kept, as a view (valid until the next `add`). */

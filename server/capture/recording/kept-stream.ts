@@ -28,9 +28,18 @@ export class KeptStream implements ChunkBacklog {
     this.#maxLineBytes = maxLineBytes
   }
 
-  /** The live parse dispatched its next event, which completed with the read at `offsetMs`. */
+  /** Events whose offsets are held: those dispatched before the bytes were cut. */
+  get eventCount(): number {
+    return this.#offsetsMs.length
+  }
+
+  /**
+   * The live parse dispatched its next event, which completed with the read at `offsetMs`. Once
+   * the bytes were cut no later event can be among them, and none is noted: an endless stream
+   * holds no more than its kept bytes.
+   */
   noteEvent(offsetMs: number): void {
-    this.#offsetsMs.push(offsetMs)
+    if (!this.#kept.isCut) this.#offsetsMs.push(offsetMs)
   }
 
   /** The records of the events the live parse dispatched whose bytes are all kept, in order from seq 0. */
