@@ -8,9 +8,8 @@ import type { KeptBytes } from './kept-bytes'
  * A stream's events as capture holds them while the stream runs: its bytes (kept by the recording
  * anyway) and each event's arrival offset, nothing per event but a number. The events' records
  * are parsed again from the bytes when someone asks for them: the writer once the stream ended, a
- * subscriber joining midway. Holding a record and its text per event for the stream's whole life
- * had every young collection copy them, then promote them: the largest part of what capture cost
- * a stream beyond forwarding it.
+ * subscriber joining midway. A record and its text held per event for the stream's whole life
+ * were copied by every young collection they lived through, then promoted to the old generation.
  *
  * The same parser over the same bytes dispatches the same events in the same order, so the records
  * are those the live parse published, up to the last event whose bytes are all kept.
