@@ -10,7 +10,7 @@ import { frameSse, messageFixture } from '../support/anthropic-fixtures'
 function recordLive(reads: Buffer[], limit = 1 << 20) {
   const requestId = randomUUID()
   const kept = new KeptBytes(limit)
-  const stream = new KeptStream(requestId, kept, limit)
+  const stream = new KeptStream(requestId, kept)
   const published: StreamChunkRecord[] = []
   let offsetMs = 0
   const live = new SseParser((event) => {
@@ -52,7 +52,7 @@ describe('KeptStream', () => {
   it('leaves out an event whose bytes are kept but which the live parse has not dispatched yet', () => {
     const requestId = randomUUID()
     const kept = new KeptBytes(1024)
-    const stream = new KeptStream(requestId, kept, 1024)
+    const stream = new KeptStream(requestId, kept)
     kept.add(Buffer.from('event: ping\ndata: {"type":"ping"}\n\nevent: ping\ndata: {"type":"ping"}\n\n'))
     stream.noteEvent(3)
 

@@ -21,7 +21,7 @@ import { createResponseDecoder } from './response-decoder'
 import { storableText } from '../../records/storable-text'
 import { StreamRedaction } from './stream-redaction'
 import { KeptBytes } from './kept-bytes'
-import { KeptStream } from './kept-stream'
+import { KeptStream, streamChunkRecord } from './kept-stream'
 import { ChatStreamTranslator } from '../../wire/openai/chat-stream'
 import { toAnthropicMessage } from '../../wire/openai/chat-response'
 import { providerErrorMessage } from '../../wire/openai/chat-error'
@@ -208,7 +208,7 @@ export class ExchangeRecording {
     if (decoder === undefined) return
     this.#keepsBody = true
     if (isSse) {
-      if (this.#streamRedaction === null) this.#keptStream = new KeptStream(this.#record.id, this.#kept, this.#context.maxKeptBodyBytes)
+      if (this.#streamRedaction === null) this.#keptStream = new KeptStream(this.#record.id, this.#kept)
       this.#accumulator = new MessageAccumulator()
       if (this.#isChatCompletionsWire) this.#chatStream = new ChatStreamTranslator({ model: this.#record.model ?? '', provider: this.#record.provider })
       this.#sse = new SseParser((event) => this.#onEvent(event), { maxLineBytes: this.#context.maxKeptBodyBytes })
@@ -306,14 +306,7 @@ export class ExchangeRecording {
   }
 
   #onEvent(event: SseEvent): void {
-    const chunk: StreamChunkRecord = {
-      requestId: this.#record.id,
-      seq: this.#nextSeq++,
-      event: event.event === null ? null : storableText(event.event),
-      data: storableText(event.data),
-      offsetMs: this.#lastReadOffsetMs,
-      bytes: event.bytes,
-    }
+    const chunk = streamChunkRecord(this.#record.id, this.#nextSeq++, event, this.#lastReadOffsetMs)
     this.#applyEvent(event.event, event.data)
     const keptStream = this.#keptStream
     if (keptStream !== null) {

@@ -1,7 +1,7 @@
 import type { ChunkBacklog } from '../../live/live-bus'
 import type { StreamChunkRecord } from '../../records/request-record'
 import { storableText } from '../../records/storable-text'
-import { SseParser } from '../../wire/sse-parser'
+import { SseParser, type SseEvent } from '../../wire/sse-parser'
 import type { KeptBytes } from './kept-bytes'
 
 /**
@@ -11,20 +11,19 @@ import type { KeptBytes } from './kept-bytes'
  * subscriber joining midway. A record and its text held per event for the stream's whole life
  * were copied by every young collection they lived through, then promoted to the old generation.
  *
- * The same parser over the same bytes dispatches the same events in the same order, so the records
- * are those the live parse published, up to the last event whose bytes are all kept.
+ * The same parser over the same bytes dispatches the same events in the same order, and both
+ * parses make their records with `streamChunkRecord`, so the records are those the live parse
+ * published, up to the last event whose bytes are all kept.
  */
 export class KeptStream implements ChunkBacklog {
   readonly #requestId: string
   readonly #kept: KeptBytes
-  readonly #maxLineBytes: number
   readonly #offsetsMs: number[] = []
 
-  /** `kept`: the stream's decoded bytes, as fed to the live parse; `maxLineBytes`: that parse's own bound. */
-  constructor(requestId: string, kept: KeptBytes, maxLineBytes: number) {
+  /** `kept`: the stream's decoded bytes, as fed to the live parse. */
+  constructor(requestId: string, kept: KeptBytes) {
     this.#requestId = requestId
     this.#kept = kept
-    this.#maxLineBytes = maxLineBytes
   }
 
   /** Events whose offsets are held: those dispatched before the bytes were cut. */
@@ -45,15 +44,18 @@ export class KeptStream implements ChunkBacklog {
   chunks(): StreamChunkRecord[] {
     const chunks: StreamChunkRecord[] = []
     const offsetsMs = this.#offsetsMs
-    const parser = new SseParser(
-      (event) => {
-        const seq = chunks.length
-        // Bytes are kept before the live parse reads them: an event it has not dispatched yet is left out.
-        if (seq < offsetsMs.length) chunks.push({ requestId: this.#requestId, seq, event: event.event === null ? null : storableText(event.event), data: storableText(event.data), offsetMs: offsetsMs[seq]!, bytes: event.bytes })
-      },
-      { maxLineBytes: this.#maxLineBytes },
-    )
+    // No line bound is needed: a line past the live parse's (the kept bytes' own limit) never lies whole in them.
+    const parser = new SseParser((event) => {
+      const seq = chunks.length
+      // Bytes are kept before the live parse reads them: an event it has not dispatched yet is left out.
+      if (seq < offsetsMs.length) chunks.push(streamChunkRecord(this.#requestId, seq, event, offsetsMs[seq]!))
+    })
     parser.push(this.#kept.bytes())
     return chunks
   }
+}
+
+/** A stream event as stored and published: its texts as PostgreSQL stores them, numbered in the stream. */
+export function streamChunkRecord(requestId: string, seq: number, event: SseEvent, offsetMs: number): StreamChunkRecord {
+  return { requestId, seq, event: event.event === null ? null : storableText(event.event), data: storableText(event.data), offsetMs, bytes: event.bytes }
 }
