@@ -19,10 +19,11 @@ import { SharePartLists1798000000000 } from './1798000000000-share-part-lists'
 import { IndexBodyPartsByTrigramBuckets1798100000000 } from './1798100000000-index-body-parts-by-trigram-buckets'
 import { ListAllPartsButTheNewestMessages1798200000000 } from './1798200000000-list-all-parts-but-the-newest-messages'
 import { KeepConversationTotalsByTrigger1798300000000 } from './1798300000000-keep-conversation-totals-by-trigger'
+import { LeaveBase64PayloadsOutOfBodySearch1798400000000 } from './1798400000000-leave-base64-payloads-out-of-body-search'
 
 /**
  * Every migration, oldest first, listed explicitly: TypeORM's glob loading uses Node's own
  * `require`, which cannot load .ts under Vitest. Add each generated class here; never edit one
  * that has landed.
  */
-export const migrations: Array<new () => MigrationInterface> = [CreateRequests1795588273908, CompressBodiesWithLz41795603974996, TrackCaptureRuns1796161645015, MarkDemotedRequests1796500000000, StoreBodyPartsOnce1796700000000, KeepStreamChunksPerResponse1796800000000, GroupRequestsIntoConversations1796900000000, PriceRequestsAndRollUpUsage1797000000000, RecordRateLimitSnapshots1797100000000, KeepHeaderRulesAndSettingsChanges1797200000000, GradePrompts1797300000000, MarkTranslatedRequests1797400000000, ImportTranscriptsAndTotalCosts1797550000000, RollUpUsageByHourAndIndexBodySearch1797600000000, ReceiveClaudeCodeTelemetry1797700000000, PartitionRequestsByWeek1797900000000, SharePartLists1798000000000, IndexBodyPartsByTrigramBuckets1798100000000, ListAllPartsButTheNewestMessages1798200000000, KeepConversationTotalsByTrigger1798300000000]
+export const migrations: Array<new () => MigrationInterface> = [CreateRequests1795588273908, CompressBodiesWithLz41795603974996, TrackCaptureRuns1796161645015, MarkDemotedRequests1796500000000, StoreBodyPartsOnce1796700000000, KeepStreamChunksPerResponse1796800000000, GroupRequestsIntoConversations1796900000000, PriceRequestsAndRollUpUsage1797000000000, RecordRateLimitSnapshots1797100000000, KeepHeaderRulesAndSettingsChanges1797200000000, GradePrompts1797300000000, MarkTranslatedRequests1797400000000, ImportTranscriptsAndTotalCosts1797550000000, RollUpUsageByHourAndIndexBodySearch1797600000000, ReceiveClaudeCodeTelemetry1797700000000, PartitionRequestsByWeek1797900000000, SharePartLists1798000000000, IndexBodyPartsByTrigramBuckets1798100000000, ListAllPartsButTheNewestMessages1798200000000, KeepConversationTotalsByTrigger1798300000000, LeaveBase64PayloadsOutOfBodySearch1798400000000]
