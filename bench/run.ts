@@ -7,11 +7,11 @@
  *
  * Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) for the
  * PostgreSQL target; it is skipped when unreachable. BENCH_QUICK=1 runs a shorter version.
- * BENCH_SCENARIOS (a comma list of latency, throughput, streams, storage, and throughput-200kb,
- * which is not run by default) and BENCH_BACKENDS (pglite, postgres) narrow a run, for quick
- * comparisons while working on one figure. BENCH_BUILDS (a comma list of build folders inside the
- * project, default `dist`) runs several builds side by side, to try a change to a hot path against
- * the build before it (`cp -r dist bench/builds/before`). BENCH_PROFILE=1 runs Claudescope under
+ * BENCH_SCENARIOS (a comma list of latency, throughput, streams, storage, and throughput-200kb
+ * and throughput-screenshots, which are not run by default) and BENCH_BACKENDS (pglite, postgres)
+ * narrow a run, for quick comparisons while working on one figure. BENCH_BUILDS (a comma list of
+ * build folders inside the project, default `dist`) runs several builds side by side, to try a
+ * change to a hot path against the build before it (`cp -r dist bench/builds/before`). BENCH_PROFILE=1 runs Claudescope under
  * `--cpu-prof` and prints where each one's time went while the scenarios ran; narrow the scenarios
  * to profile one load (the processes serve them all). BENCH_SETTINGS (space-separated `NAME=value`
  * pairs, e.g. `CAPTURE_QUEUE_MAX_BYTES=16777216`) is added to every Claudescope's environment, to
@@ -38,6 +38,7 @@ import { storageConversation } from './scenarios/storage-conversation'
 import { stream32Concurrent } from './scenarios/stream-32-concurrent'
 import { throughput200kb } from './scenarios/throughput-200kb'
 import { throughputConversations } from './scenarios/throughput-conversations'
+import { throughputScreenshots } from './scenarios/throughput-screenshots'
 
 const quick = process.env.BENCH_QUICK === '1'
 const scenarios = new Set((process.env.BENCH_SCENARIOS ?? 'latency,throughput,streams,storage').split(','))
@@ -125,6 +126,7 @@ async function main() {
     if (scenarios.has('latency')) log(await latencySmallBody(targets, quick ? { rounds: 2, perRound: 200, warmup: 100 } : undefined))
     if (scenarios.has('throughput')) log(await settled().then(() => throughputConversations(targets, quick ? { count: 800, concurrency: 16, maxBytes: 200 * 1024 } : undefined)))
     if (scenarios.has('throughput-200kb')) log(await settled().then(() => throughput200kb(targets, quick ? { count: 800, concurrency: 16 } : undefined)))
+    if (scenarios.has('throughput-screenshots')) log(await settled().then(() => throughputScreenshots(targets, quick ? { count: 100, concurrency: 4, screenshotEvery: 5, screenshotBytes: 400 * 1024, maxBytes: 3 * 1024 * 1024 } : undefined)))
     if (scenarios.has('streams')) log(await settled().then(() => stream32Concurrent(targets, quick ? { streams: 32, events: 50, intervalMs: 5, rounds: 1 } : undefined)))
     if (scenarios.has('storage')) log(await settled().then(() => storageConversation(targets, quick ? { turns: 60, prefixBytes: 50 * 1024, turnBytes: 2048 } : undefined)))
     window.toUs = monotonicUs()

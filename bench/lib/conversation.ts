@@ -16,6 +16,10 @@ export interface ConversationOptions {
   turnBytes?: number
   /** The body's `stream` flag. @default true */
   stream?: boolean
+  /** Every this many turns the new user message opens with a screenshot (a PNG image block); 0 for never. @default 0 */
+  screenshotEvery?: number
+  /** Bytes of a screenshot's base64 `data`. @default 409_600 */
+  screenshotBytes?: number
 }
 
 const MODEL = 'claude-sonnet-4-5-20250929'
@@ -96,6 +100,8 @@ interface Message {
 export class Conversation {
   readonly #random: Random
   readonly #turnBytes: number
+  readonly #screenshotEvery: number
+  readonly #screenshotBytes: number
   readonly #head: Buffer
   readonly #tail: Buffer
   readonly #tools: string[]
@@ -111,6 +117,8 @@ export class Conversation {
   constructor(options: ConversationOptions) {
     this.#random = new Random(options.seed)
     this.#turnBytes = options.turnBytes ?? 2048
+    this.#screenshotEvery = options.screenshotEvery ?? 0
+    this.#screenshotBytes = options.screenshotBytes ?? 409_600
     const { system, tools } = this.#prefix(options.prefixBytes ?? 51_200)
     this.#tools = tools.map((tool) => tool.name as string)
     const userId = `user_${this.#random.hex(64)}_account_${this.#random.uuid()}_session_${this.#random.uuid()}`
@@ -133,6 +141,10 @@ export class Conversation {
       this.#lastUser = { role: 'user', content: [{ type: 'text', text: this.#random.words(this.#turnBytes) }] }
     }
     this.#turns++
+    if (this.#screenshotEvery > 0 && this.#turns % this.#screenshotEvery === 0) {
+      const screenshot = { type: 'image', source: { type: 'base64', media_type: 'image/png', data: this.#random.base64(this.#screenshotBytes) } }
+      this.#lastUser = { ...this.#lastUser, content: [screenshot, ...this.#lastUser.content] }
+    }
     const content = this.#lastUser.content
     const marked: Message = { role: 'user', content: [...content.slice(0, -1), { ...content.at(-1), cache_control: EPHEMERAL }] }
     return Buffer.concat([this.#head, ...this.#settled, Buffer.from(serialise(marked)), this.#tail])
@@ -180,12 +192,13 @@ const serialise = (message: Message) => stringifyLossless(message)!
 
 /**
  * The throughput scenario's load: `count` requests over `concurrency` workers, each running
- * conversations of its own (seeds `seed`, `seed + 1000`, …) whose bodies grow to `maxBytes`.
+ * conversations of its own (seeds `seed`, `seed + 1000`, …) whose bodies grow to `maxBytes`,
+ * with screenshots as `options` asks.
  */
-export function conversationLoad(count: number, seed: number, concurrency: number, maxBytes: number): { perWorker: Buffer[][] } {
+export function conversationLoad(count: number, seed: number, concurrency: number, maxBytes: number, options: Pick<ConversationOptions, 'screenshotEvery' | 'screenshotBytes'> = {}): { perWorker: Buffer[][] } {
   return {
     perWorker: Array.from({ length: concurrency }, (_, worker) =>
-      conversationBodies({ seed: seed + worker * 1000, maxBytes, stream: false, count: Math.floor(count / concurrency) + (worker < count % concurrency ? 1 : 0) }),
+      conversationBodies({ ...options, seed: seed + worker * 1000, maxBytes, stream: false, count: Math.floor(count / concurrency) + (worker < count % concurrency ? 1 : 0) }),
     ),
   }
 }
