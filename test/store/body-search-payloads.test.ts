@@ -74,15 +74,18 @@ describe('body search and base64 payloads', () => {
     expect(await sameBuckets(redacted, JSON.stringify({ type: 'redacted_thinking' }))).toBe(true)
   })
 
-  it('keeps base64-like text searchable outside those members, and a "data" member written inside a text', async () => {
+  it('keeps searchable base64-like text outside those members, a "data" member written inside a text, and a plain-text document', async () => {
     const token = randomBytes(60).toString('base64').replace(/[+/=]/g, 'x')
     const record = recordWithContent([
       { type: 'text', text: `The key is ${token} and the payload reads {"data":"${token}"}` },
       { type: 'tool_result', tool_use_id: 'toolu_1', content: JSON.stringify({ data: token }) },
+      { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'Quarterly revenue grew in every region but the north-east.' } },
     ])
     await storeRecords(store.dataSource, [record])
 
     expect(await search(token.slice(10, 50))).toEqual([record.id])
+    // A plain-text document's data is its text, not base64.
+    expect(await search('every region but the north')).toEqual([record.id])
     expect(await sameBuckets(`{"type":"text","text":"${token}"}`, `{"type":"text","text":""}`)).toBe(false)
   })
 
