@@ -11,13 +11,14 @@
  * and throughput-screenshots, which are not run by default) and BENCH_BACKENDS (pglite, postgres)
  * narrow a run, for quick comparisons while working on one figure. BENCH_BUILDS (a comma list of
  * build folders inside the project, default `dist`) runs several builds side by side, to try a
- * change to a hot path against the build before it (`cp -r dist bench/builds/before`). BENCH_PROFILE=1 runs Claudescope under
- * `--cpu-prof` and prints where each one's time went while the scenarios ran; narrow the scenarios
- * to profile one load (the processes serve them all). BENCH_SETTINGS (space-separated `NAME=value`
- * pairs, e.g. `CAPTURE_QUEUE_MAX_BYTES=16777216`) is added to every Claudescope's environment, to
- * measure a setting before changing its default. BENCH_VARIANTS (such lists separated by `;`, an
- * empty one for the environment as `npm start` gives it) starts one Claudescope per list, side by
- * side in the same run: the machine's drift between runs is larger than most settings' effect.
+ * change to a hot path against the build before it (`cp -r dist bench/builds/before`).
+ * BENCH_PROFILE=1 runs Claudescope under `--cpu-prof` and prints where each one's time went while
+ * the scenarios ran; narrow the scenarios to profile one load (the processes serve them all).
+ * BENCH_SETTINGS (space-separated `NAME=value` pairs, e.g. `CAPTURE_QUEUE_MAX_BYTES=16777216`) is
+ * added to every Claudescope's environment, to measure a setting before changing its default.
+ * BENCH_VARIANTS (such lists separated by `;`, an empty one for the environment as `npm start`
+ * gives it) starts one Claudescope per list, side by side in the same run: the machine's drift
+ * between runs is larger than most settings' effect.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'

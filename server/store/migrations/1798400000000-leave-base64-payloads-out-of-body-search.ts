@@ -12,6 +12,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm'
  * The buckets are no longer made distinct before GIN takes them: GIN sorts a row's keys and
  * drops repeats itself. The DISTINCT took about a quarter of the function's time, about what the
  * regular expression adds on ordinary text.
+ *
  * `search_trigram_buckets` is unchanged: the buckets of a search are those of any text holding it.
  */
 export class LeaveBase64PayloadsOutOfBodySearch1798400000000 implements MigrationInterface {
