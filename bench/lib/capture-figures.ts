@@ -1,9 +1,14 @@
 import type { Target } from './target'
 
-/** Counters of /metrics that say how capture kept up: each a total since the process started. */
+/**
+ * Counters of /metrics that say how capture kept up: each a total since the process started, of
+ * all its series or of the one its labels name.
+ */
 const COUNTERS = {
   written: 'claudescope_capture_written_total',
   spilled: 'claudescope_capture_spilled_total',
+  spilledQueueFull: 'claudescope_capture_spilled_total{reason="queue_full"}',
+  spilledStalled: 'claudescope_capture_spilled_total{reason="database_stalled"}',
   replayed: 'claudescope_capture_replayed_total',
   dropped: 'claudescope_capture_dropped_total',
   batches: 'claudescope_db_write_seconds_count',
@@ -15,9 +20,10 @@ type CaptureFigures = Record<keyof typeof COUNTERS, number>
 async function readCaptureFigures(url: string): Promise<CaptureFigures> {
   const text = await (await fetch(new URL('/metrics', url))).text()
   const figures = {} as CaptureFigures
-  for (const [key, name] of Object.entries(COUNTERS) as [keyof typeof COUNTERS, string][]) {
-    const line = text.split('\n').find((l) => l.startsWith(name + ' ') || l.startsWith(name + '{'))
-    figures[key] = line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1))
+  const lines = text.split('\n')
+  for (const [key, series] of Object.entries(COUNTERS) as [keyof typeof COUNTERS, string][]) {
+    const matches = series.endsWith('}') ? (l: string) => l.startsWith(series + ' ') : (l: string) => l.startsWith(series + ' ') || l.startsWith(series + '{')
+    figures[key] = lines.filter(matches).reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0)
   }
   return figures
 }
@@ -38,18 +44,18 @@ export async function captureBaseline(targets: readonly Target[]): Promise<Captu
 /**
  * How capture kept up with the load of the run, per Claudescope target, since `baseline`: records
  * written, records that went through the disk spool (each costs an encode, a file write, a read and
- * a decode on top of its database write), the database batches' count and mean time, and the CPU
- * the database spent.
+ * a decode on top of its database write) and why (the queue was full, or a database write hung),
+ * the database batches' count and mean time, and the CPU the database spent.
  */
 export async function captureFiguresSection(targets: readonly Target[], baseline: CaptureBaseline): Promise<string> {
-  const rows = ['| target | written | spilled to disk | replayed | dropped | batches | mean batch ms | database CPU s |', '| --- | --- | --- | --- | --- | --- | --- | --- |']
+  const rows = ['| target | written | spilled to disk (queue full / write hung) | replayed | dropped | batches | mean batch ms | database CPU s |', '| --- | --- | --- | --- | --- | --- | --- | --- |']
   for (const target of targets.filter((t) => t.kind === 'claudescope')) {
     const now = await readCaptureFigures(target.url)
     const before = baseline.figures.get(target)
     const f = Object.fromEntries(Object.entries(now).map(([key, value]) => [key, value - (before?.[key as keyof CaptureFigures] ?? 0)])) as CaptureFigures
     const meanMs = f.batches === 0 ? 0 : (f.batchSeconds / f.batches) * 1000
     const databaseCpuS = ((await target.databaseCpuSeconds?.()) ?? NaN) - (baseline.databaseCpuSeconds.get(target) ?? NaN)
-    rows.push(`| ${target.name} | ${f.written} | ${f.spilled} | ${f.replayed} | ${f.dropped} | ${f.batches} | ${meanMs.toFixed(1)} | ${databaseCpuS.toFixed(1)} |`)
+    rows.push(`| ${target.name} | ${f.written} | ${f.spilled} (${f.spilledQueueFull} / ${f.spilledStalled}) | ${f.replayed} | ${f.dropped} | ${f.batches} | ${meanMs.toFixed(1)} | ${databaseCpuS.toFixed(1)} |`)
   }
   return '### Capture under the run\'s measured loads (after the warm-up)\n\n' + rows.join('\n')
 }

@@ -16,7 +16,7 @@ import { loadInstallSecret } from './recording/install-secret'
 import { Recorder } from './recording/recorder'
 import { createHeaderRedactor, createTextRedactor } from './recording/redact'
 import type { RedactPattern } from './recording/redact-patterns'
-import { Spool } from './spool/spool'
+import { Spool, type SpillReason } from './spool/spool'
 
 export interface CaptureLimits {
   /** Records held in memory waiting for the database. @default 10_000 (CAPTURE_QUEUE_MAX_ITEMS) */
@@ -88,6 +88,8 @@ export interface CaptureStats extends BatchWriterStats {
   spoolRecords: number
   /** Ops written to the spool since start. */
   spilled: number
+  /** `spilled`, by why each op went to disk. */
+  spilledBy: Record<SpillReason, number>
   /** Ops replayed from the spool into the database since start. */
   replayed: number
   /** Ops lost because the queue and the spool were both full (or the disk failed), since start. */
@@ -107,8 +109,8 @@ export interface Capture {
   close(): Promise<void>
 }
 
-/** How often an ongoing run of lost ops is logged. */
-const LOSS_LOG_INTERVAL_MS = 10_000
+/** How often an ongoing run of lost or spilled ops is logged. */
+const REPORT_INTERVAL_MS = 10_000
 /** How long close() waits, past its flush, for a database write that hangs. */
 const CLOSE_WRITE_GRACE_MS = 1_000
 
@@ -131,18 +133,39 @@ export function createCapture(options: CaptureOptions): Capture {
   const spillPolicy = new SpillPolicy(limits.spillAfterMs)
   const writer = new BatchWriter({ store, queue, logger, batchMaxItems: limits.batchMaxItems, batchMaxBytes: limits.batchMaxBytes, lingerMs: limits.lingerMs, spool, quarantine, runId: runs.id, onBatch: options.onBatch, spillPolicy })
   let lost = 0
-  const reportLoss = createLossReporter(logger, () => lost)
-  const keepOnDisk = (op: CaptureOp) => {
-    if (spool.append(op)) return
+  const reportLoss = throttled((sinceLastLog, op) =>
+    logger.warn(
+      { lost: sinceLastLog, lostTotal: lost, requestId: op.record.id, op: op.kind },
+      'capture records lost: the queue and the disk spool are full or the spool cannot be written (check the database and DATA_DIR; SPOOL_MAX_BYTES bounds the spool)',
+    ),
+  )
+  // An outage and a shutdown are logged where they are seen; these two spill with no other word.
+  const reportSpill: Partial<Record<SpillReason, (op: CaptureOp) => void>> = {
+    queue_full: throttled((sinceLastLog) =>
+      logger.info(
+        { spilled: sinceLastLog, queueBytes: queue.bytes, queueMaxBytes: limits.maxBytes },
+        'capture records go to the disk spool: the queue is full, the database writes slower than traffic arrives (each spooled record costs a disk write and read; CAPTURE_QUEUE_MAX_BYTES bounds the queue)',
+      ),
+    ),
+    database_stalled: throttled((sinceLastLog) =>
+      logger.warn({ spilled: sinceLastLog, stalledAfterMs: Math.round(spillPolicy.stallAfterMs) }, 'capture records go to the disk spool: a database write is hanging'),
+    ),
+  }
+  const keepOnDisk = (op: CaptureOp, reason: SpillReason) => {
+    if (spool.append(op, reason)) {
+      reportSpill[reason]?.(op)
+      return
+    }
     lost++
     reportLoss(op)
   }
   const waitingStarts = new WaitingStarts()
   /** Into the queue if it admits the op; else a start waits for its exchange to end (see WaitingStarts), and anything else goes to disk. */
   const keep = (op: CaptureOp, mayWait: boolean) => {
-    if (spillPolicy.admitsToQueue && queue.offer(op)) return
-    if (mayWait && op.kind === 'start' && spillPolicy.admitsToQueue) waitingStarts.hold(op)
-    else keepOnDisk(op)
+    if (!spillPolicy.admitsToQueue) keepOnDisk(op, 'database_failing')
+    else if (queue.offer(op)) return
+    else if (mayWait && op.kind === 'start') waitingStarts.hold(op)
+    else keepOnDisk(op, 'queue_full')
   }
   const recorder = new Recorder({
     bus,
@@ -159,7 +182,10 @@ export function createCapture(options: CaptureOptions): Capture {
   })
   const spillAged = () => {
     const cutoff = spillPolicy.spillCutoff()
-    if (cutoff !== undefined) for (const op of queue.takeQueuedBefore(cutoff)) keepOnDisk(op)
+    if (cutoff !== undefined) {
+      const reason = spillPolicy.isFailing ? 'database_failing' : 'database_stalled'
+      for (const op of queue.takeQueuedBefore(cutoff)) keepOnDisk(op, reason)
+    }
     // A start waits spillAfterMs at most, and not at all while the database fails.
     const waitedLongEnough = performance.now() - spillPolicy.spillAfterMs
     for (const op of waitingStarts.takeWaitingBefore(Math.max(cutoff ?? Number.NEGATIVE_INFINITY, waitedLongEnough))) keep(op, false)
@@ -183,7 +209,7 @@ export function createCapture(options: CaptureOptions): Capture {
       clearInterval(spillTimer)
       await runs.close()
       await writer.close(CLOSE_WRITE_GRACE_MS)
-      for (const op of [...queue.takeQueuedBefore(Number.POSITIVE_INFINITY), ...waitingStarts.takeWaitingBefore(Number.POSITIVE_INFINITY)]) keepOnDisk(op)
+      for (const op of [...queue.takeQueuedBefore(Number.POSITIVE_INFINITY), ...waitingStarts.takeWaitingBefore(Number.POSITIVE_INFINITY)]) keepOnDisk(op, 'shutdown')
       spool.close()
     })())
 
@@ -191,25 +217,25 @@ export function createCapture(options: CaptureOptions): Capture {
     observer: recorder,
     stats: () => {
       const s = spool.stats
-      return { ...writer.stats, lost, inFlight: recorder.inFlight, spoolBytes: s.bytes, spoolRecords: s.records, spilled: s.spilled, replayed: s.replayed }
+      return { ...writer.stats, lost, inFlight: recorder.inFlight, spoolBytes: s.bytes, spoolRecords: s.records, spilled: s.spilled, spilledBy: s.spilledBy, replayed: s.replayed }
     },
     flush,
     close,
   }
 }
 
-/** Logs the first lost op of a run at once, then at most one summary per interval, never one line per record. */
-function createLossReporter(logger: Logger, lostTotal: () => number): (op: CaptureOp) => void {
+/**
+ * Logs the first of a run of events (ops lost, or spilled for one reason) at once, then at most
+ * one line per interval with how many happened since the last, never one line per record.
+ */
+function throttled(log: (sinceLastLog: number, op: CaptureOp) => void): (op: CaptureOp) => void {
   let lastLogAt = Number.NEGATIVE_INFINITY
   let sinceLastLog = 0
   return (op) => {
     sinceLastLog++
     const now = Date.now()
-    if (now - lastLogAt < LOSS_LOG_INTERVAL_MS) return
-    logger.warn(
-      { lost: sinceLastLog, lostTotal: lostTotal(), requestId: op.record.id, op: op.kind },
-      'capture records lost: the queue and the disk spool are full or the spool cannot be written (check the database and DATA_DIR; SPOOL_MAX_BYTES bounds the spool)',
-    )
+    if (now - lastLogAt < REPORT_INTERVAL_MS) return
+    log(sinceLastLog, op)
     lastLogAt = now
     sinceLastLog = 0
   }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { isAuthorized } from '../graphql/dashboard-auth'
 import type { HealthReport } from '../health/health-report'
+import type { SpillReason } from '../capture/spool/spool'
 import type { LiveBus } from '../live/live-bus'
 import type { RetentionStats } from '../retention/retention.service'
 import { createModelLabeler } from './model-label'
@@ -20,8 +21,8 @@ export interface Metrics {
 export interface SpoolFigures {
   /** Records waiting in the spool. */
   spoolRecords: number
-  /** Records written to the spool since start. */
-  spilled: number
+  /** Records written to the spool since start, by why they went to disk. */
+  spilledBy: Readonly<Record<SpillReason, number>>
   /** Records replayed from the spool into the database since start. */
   replayed: number
 }
@@ -66,7 +67,13 @@ export function createMetrics(options: MetricsOptions): Metrics {
   new Gauge({ name: 'claudescope_capture_queue_bytes', help: 'Bytes of records waiting in memory for the database.', registers: [registry], collect() { this.set(figures().queueBytes) } })
   new Gauge({ name: 'claudescope_capture_spool_bytes', help: 'Bytes of records spilled to the disk spool, waiting for the database.', registers: [registry], collect() { this.set(figures().spoolBytes) } })
   new Gauge({ name: 'claudescope_capture_spool_records', help: 'Records spilled to the disk spool, waiting for the database.', registers: [registry], collect() { this.set(readSpool().spoolRecords) } })
-  monotonic(registry, 'claudescope_capture_spilled_total', 'Records written to the disk spool (database slow or down, queue full, crash safety, or shutdown).', () => readSpool().spilled)
+  monotonic(
+    registry,
+    'claudescope_capture_spilled_total',
+    'Records written to the disk spool, by reason: queue_full (the database writes slower than traffic arrives), database_failing, database_stalled (a write hangs), shutdown.',
+    () => readSpool().spilledBy,
+    'reason',
+  )
   monotonic(registry, 'claudescope_capture_replayed_total', 'Records replayed from the disk spool into the database.', () => readSpool().replayed)
   monotonic(registry, 'claudescope_capture_dropped_total', 'Records lost because the queue and spool were full.', () => figures().lost)
   monotonic(registry, 'claudescope_capture_written_total', 'Records written to the database.', () => figures().written)
@@ -136,17 +143,28 @@ export function createMetrics(options: MetricsOptions): Metrics {
   }
 }
 
-/** A counter mirroring a running total kept elsewhere (prom-client counters only go up by inc). */
-function monotonic(registry: Registry, name: string, help: string, read: () => number): void {
-  let seen = 0
+/**
+ * A counter mirroring a running total kept elsewhere (prom-client counters only go up by inc): at
+ * each scrape it adds what the total grew by. With `labelName`, one total per value of the label.
+ */
+function monotonic(registry: Registry, name: string, help: string, read: () => number): void
+function monotonic(registry: Registry, name: string, help: string, read: () => Readonly<Record<string, number>>, labelName: string): void
+function monotonic(registry: Registry, name: string, help: string, read: () => number | Readonly<Record<string, number>>, labelName?: string): void {
+  const seen = new Map<string, number>()
   new Counter({
     name,
     help,
+    labelNames: labelName === undefined ? [] : [labelName],
     registers: [registry],
     collect() {
-      const now = read()
-      if (now > seen) this.inc(now - seen)
-      seen = now
+      const totals = read()
+      for (const [value, now] of typeof totals === 'number' ? [['', totals] as const] : Object.entries(totals)) {
+        const grew = now - (seen.get(value) ?? 0)
+        // Every label value is exported from the first scrape, at 0 until it counts something.
+        if (labelName === undefined) this.inc(Math.max(grew, 0))
+        else this.inc({ [labelName]: value }, Math.max(grew, 0))
+        seen.set(value, now)
+      }
     },
   })
 }

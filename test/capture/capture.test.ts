@@ -10,6 +10,7 @@ import { createMemoryBus } from '../../server/live/memory-bus'
 import { createCaptureStore } from '../../server/store/capture-store'
 import { openStore } from '../../server/store/data-source'
 import { frameSse, messageFixture } from '../support/anthropic-fixtures'
+import { captureLogger } from '../support/capture-logger'
 import { waitFor } from '../support/wait'
 import { createTestDatabase } from '../support/test-database'
 import { gatedCaptureStore, unreachableCaptureStore } from './capture-stores'
@@ -84,12 +85,20 @@ describe('capture', () => {
     expect(await fingerprintOf()).toBe(first)
   })
 
-  it('spools what the full queue refuses and still stores every record', async () => {
+  it('spools what the full queue refuses, counted and logged once as such, and still stores every record', async () => {
+    const { logger, lines } = captureLogger()
     const capture = createCapture({ store: createCaptureStore(dataSource), bus: createMemoryBus(), dataDir, logger, limits: { ...LIMITS, maxItems: 1 } })
     const exchanges = Array.from({ length: 5 }, () => proxyStream(capture.observer, 'sk-ant-api03-bounds'))
     for (const exchange of exchanges) exchange.streamAll()
     const ids = exchanges.map((exchange) => exchange.id)
-    expect(capture.stats().spilled).toBeGreaterThan(0)
+    const { spilled, spilledBy } = capture.stats()
+    expect(spilled).toBeGreaterThan(0)
+    expect(spilledBy).toEqual({ queue_full: spilled, database_failing: 0, database_stalled: 0, shutdown: 0 })
+    // One line for the run, naming the setting that bounds the queue; not one per record.
+    const spillLines = lines.filter((line) => String(line.msg).startsWith('capture records go to the disk spool'))
+    expect(spillLines).toHaveLength(1)
+    expect(spillLines[0]).toMatchObject({ level: 30, spilled: 1, queueMaxBytes: LIMITS.maxBytes })
+    expect(spillLines[0]!.msg).toContain('CAPTURE_QUEUE_MAX_BYTES')
     await capture.flush()
     const [{ count }] = await dataSource.query('SELECT count(*)::int AS count FROM requests WHERE id = ANY($1)', [ids])
     expect(count).toBe(5)
@@ -105,7 +114,7 @@ describe('capture', () => {
     expect(capture.stats().spilled).toBe(0)
     for (const exchange of exchanges) exchange.streamAll()
     // The first completion takes its start's place in the queue; the other four go to disk alone.
-    expect(capture.stats().spilled).toBe(4)
+    expect(capture.stats()).toMatchObject({ spilled: 4, spilledBy: { queue_full: 4 } })
     await capture.flush()
     const rows = await dataSource.query(`SELECT count(*)::int AS count FROM requests WHERE id = ANY($1) AND status = 'COMPLETED'`, [exchanges.map((e) => e.id)])
     expect(rows).toEqual([{ count: 5 }])
@@ -152,7 +161,7 @@ describe('capture', () => {
     late.streamAll()
     expect(first.stats().queueDepth).toBe(0) // a failing database means straight to disk
     await first.close()
-    expect(first.stats()).toMatchObject({ lost: 0, queueDepth: 0, spoolRecords: 4 })
+    expect(first.stats()).toMatchObject({ lost: 0, queueDepth: 0, spoolRecords: 4, spilledBy: { database_failing: 4, queue_full: 0, database_stalled: 0, shutdown: 0 } })
 
     const second = createCapture({ store: createCaptureStore(dataSource), bus: createMemoryBus(), dataDir: ownDir, logger, limits: LIMITS, onBatch: (records) => batches.push(records) })
     expect(second.stats().spoolRecords).toBe(4)
@@ -165,9 +174,10 @@ describe('capture', () => {
     await rm(ownDir, { recursive: true, force: true })
   })
 
-  it('keeps records in memory while a slow database keeps up, and spools the ones that waited once a write hangs', async () => {
+  it('keeps records in memory while a slow database keeps up, and spools the ones that waited once a write hangs, saying why', async () => {
     const ownDir = await mkdtemp(path.join(os.tmpdir(), 'claudescope-capture-slow-'))
     const database = gatedCaptureStore(createCaptureStore(dataSource))
+    const { logger, lines } = captureLogger()
     const capture = createCapture({ store: database.store, bus: createMemoryBus(), dataDir: ownDir, logger, limits: { ...LIMITS, batchMaxItems: 2, spillAfterMs: 300 } })
 
     // Eight records two at a time, each write going through: the ones that wait for later batches stay in memory.
@@ -181,6 +191,9 @@ describe('capture', () => {
     const spooled = Array.from({ length: 8 }, () => proxyStream(capture.observer, 'sk-ant-api03-slow'))
     for (const exchange of spooled) exchange.streamAll()
     await waitFor(() => capture.stats().queueDepth === 0 && capture.stats().spilled > 0, 'the hung write to send what waited to the spool')
+    const { spilled, spilledBy } = capture.stats()
+    expect(spilledBy).toEqual({ database_stalled: spilled, queue_full: 0, database_failing: 0, shutdown: 0 })
+    expect(lines.filter((line) => line.msg === 'capture records go to the disk spool: a database write is hanging')).toEqual([expect.objectContaining({ level: 40 })])
     database.open()
     await capture.flush()
     const ids = [...kept, ...spooled].map((exchange) => exchange.id)

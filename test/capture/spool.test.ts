@@ -45,7 +45,7 @@ describe('the capture spool', () => {
   it('gives back, oldest first and byte for byte, what it was given, raw body bytes and big integers included', async () => {
     const spool = new Spool({ dir: spoolDir(), maxBytes: 1 << 30, logger })
     const written = Array.from({ length: 7 }, (_, i) => completeOp(i))
-    for (const op of written) expect(spool.append(op)).toBe(true)
+    for (const op of written) expect(spool.append(op, 'queue_full')).toBe(true)
     const read = await drain(spool)
     expect(read.map((op) => op.record.id)).toEqual(written.map((op) => op.record.id))
     expect(read[0]!.record.requestBody).toBe(BIG)
@@ -57,8 +57,8 @@ describe('the capture spool', () => {
   it('deletes a segment once every op in it is acknowledged, and not before', async () => {
     const dir = spoolDir()
     const spool = new Spool({ dir, maxBytes: 1 << 30, logger })
-    spool.append(completeOp(1))
-    spool.append(completeOp(2))
+    spool.append(completeOp(1), 'queue_full')
+    spool.append(completeOp(2), 'queue_full')
     const batch = (await spool.nextBatch(1))!
     batch.ack()
     expect(readdirSync(dir)).toHaveLength(1)
@@ -75,7 +75,7 @@ describe('the capture spool', () => {
     const dir = spoolDir()
     const first = new Spool({ dir, maxBytes: 1 << 30, logger })
     const ops = [completeOp(1), completeOp(2)]
-    for (const op of ops) first.append(op)
+    for (const op of ops) first.append(op, 'queue_full')
     expect((await first.nextBatch(5))!.ops).toHaveLength(2) // taken but never acknowledged: the database write failed
     first.close()
     const second = new Spool({ dir, maxBytes: 1 << 30, logger })
@@ -87,8 +87,8 @@ describe('the capture spool', () => {
     const dir = spoolDir()
     const first = new Spool({ dir, maxBytes: 1 << 30, logger })
     const kept = completeOp(1)
-    first.append(kept)
-    first.append(completeOp(2))
+    first.append(kept, 'queue_full')
+    first.append(completeOp(2), 'queue_full')
     first.close()
     const [segment] = readdirSync(dir)
     const file = path.join(dir, segment!)
@@ -102,7 +102,7 @@ describe('the capture spool', () => {
   it('refuses an append past its byte bound and counts it', () => {
     const spool = new Spool({ dir: spoolDir(), maxBytes: 2000, logger })
     let accepted = 0
-    for (let i = 0; i < 10; i++) if (spool.append(completeOp(i))) accepted++
+    for (let i = 0; i < 10; i++) if (spool.append(completeOp(i), 'queue_full')) accepted++
     expect(accepted).toBeGreaterThan(0)
     expect(accepted).toBeLessThan(10)
     expect(spool.stats.refused).toBe(10 - accepted)
@@ -113,7 +113,7 @@ describe('the capture spool', () => {
   it('starts a new segment past the segment size so replayed segments can be deleted while appends go on', async () => {
     const dir = spoolDir()
     const spool = new Spool({ dir, maxBytes: 1 << 30, segmentMaxBytes: 1500, logger })
-    for (let i = 0; i < 6; i++) spool.append(completeOp(i))
+    for (let i = 0; i < 6; i++) spool.append(completeOp(i), 'queue_full')
     expect(readdirSync(dir).length).toBeGreaterThan(1)
     expect(await drain(spool)).toHaveLength(6)
     spool.close()
@@ -121,14 +121,14 @@ describe('the capture spool', () => {
   it('fsyncs appended data on its timer, at least once per interval, and not while idle', async () => {
     let timerRuns = 0
     const spool = new Spool({ dir: spoolDir(), maxBytes: 1 << 30, fsyncIntervalMs: 20, logger, onSyncTimer: () => void timerRuns++ })
-    spool.append(completeOp(1))
-    spool.append(completeOp(2))
+    spool.append(completeOp(1), 'queue_full')
+    spool.append(completeOp(2), 'queue_full')
     expect(spool.stats.fsyncs).toBe(0) // not per record
     await waitFor(() => spool.stats.fsyncs === 1, 'the fsync timer')
     const runsAfterSync = timerRuns
     await waitFor(() => timerRuns >= runsAfterSync + 3, 'the fsync timer to run three more times while idle')
     expect(spool.stats.fsyncs).toBe(1) // nothing new to sync
-    spool.append(completeOp(3))
+    spool.append(completeOp(3), 'queue_full')
     await waitFor(() => spool.stats.fsyncs === 2, 'the fsync timer after a new append')
     spool.close()
   })
@@ -141,9 +141,9 @@ describe('the capture spool', () => {
       return new Promise<void>((resolve) => (release = resolve))
     }
     const spool = new Spool({ dir: spoolDir(), maxBytes: 1 << 30, fsyncIntervalMs: 5, fsync: slowFsync, logger })
-    spool.append(completeOp(1))
+    spool.append(completeOp(1), 'queue_full')
     await waitFor(() => calls === 1, 'the timer to start an fsync')
-    expect(spool.append(completeOp(2))).toBe(true)
+    expect(spool.append(completeOp(2), 'queue_full')).toBe(true)
     let ticks = 0
     await waitFor(() => ++ticks >= 5, 'timers to keep firing while the fsync is pending')
     expect(calls).toBe(1)
@@ -158,7 +158,7 @@ describe('the capture spool', () => {
     const dir = spoolDir()
     const first = new Spool({ dir, maxBytes: 1 << 30, logger })
     const spooled = completeOp(1)
-    first.append(spooled)
+    first.append(spooled, 'queue_full')
     first.close()
     let release: () => void = () => {}
     let reads = 0
@@ -170,7 +170,7 @@ describe('the capture spool', () => {
     const spool = new Spool({ dir, maxBytes: 1 << 30, readFile: slowRead, logger })
     const batch = spool.nextBatch(10)
     await waitFor(() => reads === 1, 'the replay to start reading the segment')
-    expect(spool.append(completeOp(2))).toBe(true)
+    expect(spool.append(completeOp(2), 'queue_full')).toBe(true)
     let ticks = 0
     await waitFor(() => ++ticks >= 5, 'timers to keep firing while the read is pending')
     release()
@@ -181,7 +181,7 @@ describe('the capture spool', () => {
   it('counts the records it holds, across a restart and as batches are acknowledged', async () => {
     const dir = spoolDir()
     const first = new Spool({ dir, maxBytes: 1 << 30, segmentMaxBytes: 1500, logger })
-    for (let i = 0; i < 5; i++) first.append(completeOp(i))
+    for (let i = 0; i < 5; i++) first.append(completeOp(i), 'queue_full')
     expect(first.stats).toMatchObject({ records: 5, spilled: 5 })
     first.close()
     const second = new Spool({ dir, maxBytes: 1 << 30, logger })
@@ -196,7 +196,7 @@ describe('the capture spool', () => {
 
   it('hands out the same batch until it is acknowledged, within a byte bound', async () => {
     const spool = new Spool({ dir: spoolDir(), maxBytes: 1 << 30, logger })
-    for (let i = 0; i < 4; i++) spool.append(completeOp(i))
+    for (let i = 0; i < 4; i++) spool.append(completeOp(i), 'queue_full')
     const oneFrame = spool.bytes / 4
     const first = (await spool.nextBatch(10, oneFrame * 2.5))!
     expect(first.ops).toHaveLength(2)
@@ -212,9 +212,9 @@ describe('the capture spool', () => {
     const start = startOp(inFlightRecord())
     const completion = { ...completeOp(1), record: { ...completeOp(1).record, id: start.record.id } }
     const other = completeOp(2)
-    spool.append(start)
-    spool.append(other)
-    spool.append(completion)
+    spool.append(start, 'queue_full')
+    spool.append(other, 'queue_full')
+    spool.append(completion, 'queue_full')
     spool.markCommitted([start, other])
     expect((await drain(spool)).map((op) => op.kind + ':' + op.record.id)).toEqual([`complete:${start.record.id}`])
     expect(spool.stats).toMatchObject({ records: 0, bytes: 0 })
@@ -226,7 +226,7 @@ describe('the capture spool', () => {
     const body = Buffer.alloc(64 * 1024, 'a')
     for (let i = 0; i < 4; i++) {
       const { requestBody: _text, ...fields } = inFlightRecord()
-      spool.append(startOp(withRequestBody(fields, new RequestBody(body))))
+      spool.append(startOp(withRequestBody(fields, new RequestBody(body))), 'queue_full')
     }
     for (const op of await drain(spool)) {
       const bytes = requestBodyBytesOf(op.record)!
@@ -240,7 +240,7 @@ describe('the capture spool', () => {
     const dir = spoolDir()
     const spool = new Spool({ dir, maxBytes: 1 << 30, logger, segmentMaxBytes: 1 })
     const { requestBody: _text, ...fields } = inFlightRecord()
-    spool.append(startOp(withRequestBody(fields, new RequestBody(Buffer.from('{"a":1}')))))
+    spool.append(startOp(withRequestBody(fields, new RequestBody(Buffer.from('{"a":1}')))), 'queue_full')
     const file = path.join(dir, readdirSync(dir)[0]!)
     const bytes = await readFile(file)
     bytes[bytes.length - 2] = '2'.charCodeAt(0)
@@ -273,8 +273,8 @@ describe('the capture spool', () => {
     const { requestBody: _text, ...fields } = inFlightRecord()
     const broken = withRequestBody(fields, new RequestBody(Buffer.from([0x7b, 0xff, 0x00, 0x7d])))
     const text = inFlightRecord({ requestBody: BIG })
-    first.append(startOp(broken))
-    first.append(startOp(text))
+    first.append(startOp(broken), 'queue_full')
+    first.append(startOp(text), 'queue_full')
     first.close()
     const second = new Spool({ dir, maxBytes: 1 << 30, logger })
     const read = await drain(second)
@@ -285,7 +285,7 @@ describe('the capture spool', () => {
 
     const flippedDir = spoolDir()
     const again = new Spool({ dir: flippedDir, maxBytes: 1 << 30, logger })
-    again.append(startOp(broken))
+    again.append(startOp(broken), 'queue_full')
     again.close()
     const file = path.join(flippedDir, readdirSync(flippedDir)[0]!)
     const bytes = await readFile(file)
@@ -300,7 +300,7 @@ describe('the capture spool', () => {
     const dir = spoolDir()
     const first = new Spool({ dir, maxBytes: 1 << 30, logger })
     const before = completeOp(1)
-    first.append(before)
+    first.append(before, 'queue_full')
     first.close()
     const [segment] = readdirSync(dir)
     const garbage = Buffer.from('not a structured clone')
@@ -310,7 +310,7 @@ describe('the capture spool', () => {
     appendFileSync(path.join(dir, segment!), Buffer.concat([header, garbage]))
     const second = new Spool({ dir, maxBytes: 1 << 30, logger })
     const after = completeOp(2)
-    second.append(after)
+    second.append(after, 'queue_full')
     expect(second.stats.records).toBe(3)
     expect((await drain(second)).map((op) => op.record.id)).toEqual([before.record.id, after.record.id])
     expect(second.stats.records).toBe(0)
@@ -321,10 +321,10 @@ describe('the capture spool', () => {
     const dir = spoolDir()
     const spool = new Spool({ dir, maxBytes: 1 << 30, logger })
     rmSync(dir, { recursive: true, force: true })
-    expect(spool.append(completeOp(1))).toBe(false)
+    expect(spool.append(completeOp(1), 'queue_full')).toBe(false)
     expect(spool.stats.refused).toBe(1)
     spool.close()
-    expect(spool.append(completeOp(2))).toBe(false)
+    expect(spool.append(completeOp(2), 'queue_full')).toBe(false)
   })
   it('refuses a directory another live process spools into with SPOOL_LOCKED, and takes over a dead one\'s', () => {
     const dir = spoolDir()

@@ -45,7 +45,7 @@ async function runApp(dataDir: string, logger: Logger = createLogger('silent')):
   // The spool exists in every run; put a segment in it as an outage would (its own lock is the app's).
   await app.close()
   const spool = new Spool({ dir: path.join(dataDir, 'spool'), maxBytes: 1 << 30, logger: createLogger('silent') })
-  spool.append(startOp(inFlightRecord()))
+  spool.append(startOp(inFlightRecord()), 'queue_full')
   spool.close()
 }
 

@@ -20,12 +20,12 @@ const IDLE_HEALTH: HealthReport = {
   capture: { queueItems: 0, queueBytes: 0, spoolBytes: 0, written: 0, lost: 0, failedBatches: 0, reduced: 0, quarantined: 0, lastWriteMs: 0 },
 }
 
-const NO_SPOOL: SpoolFigures = { spoolRecords: 0, spilled: 0, replayed: 0 }
+const NO_SPOOL: SpoolFigures = { spoolRecords: 0, spilledBy: { queue_full: 0, database_failing: 0, database_stalled: 0, shutdown: 0 }, replayed: 0 }
 const NO_RETENTION: RetentionStats = { runs: 0, failedRuns: 0, requestsDeleted: 0, contentsDeleted: 0 }
 
-/** The value of an unlabelled sample in Prometheus text, or undefined when absent. */
+/** The value of a sample in Prometheus text (`name` or `name{label="value"}`), or undefined when absent. */
 const sample = (text: string, name: string) => {
-  const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text)
+  const match = new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)
   return match ? Number(match[1]) : undefined
 }
 
@@ -110,14 +110,24 @@ describe('live bus figures', () => {
 })
 
 describe('spool figures', () => {
-  it('exports the records waiting in the spool, spilled and replayed as capture reports them', async () => {
+  it('exports the records waiting in the spool, spilled by reason and replayed as capture reports them', async () => {
     const bus = createMemoryBus()
-    const metrics = createMetrics({ readHealth: () => IDLE_HEALTH, readSpool: () => ({ spoolRecords: 3, spilled: 7, replayed: 4 }), readRetention: () => NO_RETENTION, bus })
+    const spool: SpoolFigures = { spoolRecords: 3, spilledBy: { queue_full: 5, database_failing: 0, database_stalled: 2, shutdown: 0 }, replayed: 4 }
+    const metrics = createMetrics({ readHealth: () => IDLE_HEALTH, readSpool: () => spool, readRetention: () => NO_RETENTION, bus })
     try {
       const text = await metrics.registry.metrics()
       expect(sample(text, 'claudescope_capture_spool_records')).toBe(3)
-      expect(sample(text, 'claudescope_capture_spilled_total')).toBe(7)
+      expect(sample(text, 'claudescope_capture_spilled_total{reason="queue_full"}')).toBe(5)
+      expect(sample(text, 'claudescope_capture_spilled_total{reason="database_stalled"}')).toBe(2)
+      // A reason that has not happened yet is a series at 0, so a rate over it starts from the first scrape.
+      expect(sample(text, 'claudescope_capture_spilled_total{reason="shutdown"}')).toBe(0)
       expect(sample(text, 'claudescope_capture_replayed_total')).toBe(4)
+
+      spool.spilledBy = { ...spool.spilledBy, queue_full: 9, database_failing: 1 }
+      const later = await metrics.registry.metrics()
+      expect(sample(later, 'claudescope_capture_spilled_total{reason="queue_full"}')).toBe(9)
+      expect(sample(later, 'claudescope_capture_spilled_total{reason="database_failing"}')).toBe(1)
+      expect(sample(later, 'claudescope_capture_spilled_total{reason="database_stalled"}')).toBe(2)
     } finally {
       metrics.close()
       await bus.close()

@@ -55,11 +55,12 @@ export async function storedUpstreamIds(databaseUrl: string): Promise<Map<string
   }
 }
 
-/** Reads one sample of a Prometheus text exposition (0 when absent). */
+/** A metric of a Prometheus text exposition: its one sample, or the sum of its labelled series (0 when absent). */
 export async function metricValue(appUrl: string, name: string): Promise<number> {
   const text = await (await fetch(`${appUrl}/metrics`)).text()
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `))
-  return line ? Number(line.slice(name.length + 1)) : 0
+  let sum = 0
+  for (const line of text.split('\n')) if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1))
+  return sum
 }
 
 /**

@@ -3,7 +3,7 @@ import type { CaptureStore } from '../../store/capture-store'
 import type { Logger } from '../../logger'
 import { CaptureError } from '../capture-error'
 import type { CaptureOp } from '../capture-op'
-import type { Spool } from '../spool/spool'
+import type { SpillReason, Spool } from '../spool/spool'
 import { BatchCommit, type BatchCommitStats } from './batch-commit'
 import { closeIfOrphaned } from './capture-runs'
 import { OutageReport } from './outage-report'
@@ -205,7 +205,7 @@ export class BatchWriter {
   async #writeQueueBatch(): Promise<boolean> {
     const batch = this.#queue.take(this.#batchMaxItems, this.#batchMaxBytes)
     const inFlight = (this.#inFlight = { ops: batch, spooled: false, abandoned: false })
-    const guard = this.#spool && setTimeout(() => this.#spoolInFlight(inFlight), this.#spill.copyInFlightAfterMs)
+    const guard = this.#spool && setTimeout(() => this.#spoolInFlight(inFlight, 'database_stalled'), this.#spill.copyInFlightAfterMs)
     try {
       const failed = await this.#commit.write(batch, (rest) => {
         if (!inFlight.spooled && !inFlight.abandoned) this.#queue.requeue(rest)
@@ -219,8 +219,8 @@ export class BatchWriter {
   }
 
   /** Copies the queue batch being committed to the spool (once); false when the spool refused part of it. */
-  #spoolInFlight(inFlight: { ops: CaptureOp[]; spooled: boolean }): boolean {
-    if (!inFlight.spooled && this.#spool) inFlight.spooled = inFlight.ops.every((op) => this.#spool!.append(op))
+  #spoolInFlight(inFlight: { ops: CaptureOp[]; spooled: boolean }, reason: SpillReason): boolean {
+    if (!inFlight.spooled && this.#spool) inFlight.spooled = inFlight.ops.every((op) => this.#spool!.append(op, reason))
     return inFlight.spooled
   }
 
@@ -229,7 +229,7 @@ export class BatchWriter {
     const inFlight = this.#inFlight
     if (inFlight === null) return
     inFlight.abandoned = true
-    if (this.#spoolInFlight(inFlight)) return
+    if (this.#spoolInFlight(inFlight, 'shutdown')) return
     this.#queue.requeue(inFlight.ops) // the caller spools or counts what the queue holds
     this.#logger.warn({ batchSize: inFlight.ops.length }, 'capture stopped during a stalled database write; its records go back to the queue')
   }

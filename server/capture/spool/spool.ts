@@ -34,6 +34,14 @@ export interface SpoolBatch {
   ack(): void
 }
 
+/**
+ * Why an op went to disk, as /metrics labels it: the queue was full; the database failed; a write
+ * hung (the ops that waited behind it, and a copy of the batch it held); or capture stopped with
+ * ops still in memory.
+ */
+export const SPILL_REASONS = ['queue_full', 'database_failing', 'database_stalled', 'shutdown'] as const
+export type SpillReason = (typeof SPILL_REASONS)[number]
+
 export interface SpoolStats {
   /** Bytes of segment files on disk. */
   bytes: number
@@ -41,6 +49,8 @@ export interface SpoolStats {
   records: number
   /** Ops appended since start. */
   spilled: number
+  /** `spilled`, by why each op went to disk. */
+  spilledBy: Record<SpillReason, number>
   /** Ops replayed and acknowledged since start. */
   replayed: number
   /** Appends refused: the bound was reached, or the disk failed. */
@@ -113,6 +123,7 @@ export class Spool {
   #waiters: (() => void)[] = []
   #lastErrorLogAt = Number.NEGATIVE_INFINITY
   #stats = { spilled: 0, replayed: 0, refused: 0, fsyncs: 0 }
+  readonly #spilledBy = Object.fromEntries(SPILL_REASONS.map((reason) => [reason, 0])) as Record<SpillReason, number>
 
   constructor(options: SpoolOptions) {
     this.#dir = options.dir
@@ -162,11 +173,11 @@ export class Spool {
   }
 
   get stats(): SpoolStats {
-    return { ...this.#stats, bytes: this.#bytes, records: this.#records }
+    return { ...this.#stats, spilledBy: { ...this.#spilledBy }, bytes: this.#bytes, records: this.#records }
   }
 
-  /** Writes an op to disk; false when that would cross `maxBytes`, or the disk fails (the caller counts the drop). Never throws. */
-  append(op: CaptureOp): boolean {
+  /** Writes an op to disk, counted under `reason`; false when that would cross `maxBytes`, or the disk fails (the caller counts the drop). Never throws. */
+  append(op: CaptureOp, reason: SpillReason): boolean {
     if (this.#isClosed) return false
     let frame: Buffer[]
     try {
@@ -200,6 +211,7 @@ export class Spool {
     this.#bytes += frameBytes
     this.#records++
     this.#stats.spilled++
+    this.#spilledBy[reason]++
     this.#dirty = true
     if (current.bytes >= this.#segmentMaxBytes) this.#closeCurrent()
     for (const wake of this.#waiters.splice(0)) wake()
