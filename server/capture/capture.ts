@@ -143,8 +143,8 @@ export function createCapture(options: CaptureOptions): Capture {
   const reportSpill: Partial<Record<SpillReason, (op: CaptureOp) => void>> = {
     queue_full: throttled((sinceLastLog) =>
       logger.info(
-        { spilled: sinceLastLog, queueBytes: queue.bytes, queueMaxBytes: limits.maxBytes },
-        'capture records go to the disk spool: the queue is full, the database writes slower than traffic arrives (each spooled record costs a disk write and read; CAPTURE_QUEUE_MAX_BYTES bounds the queue)',
+        { spilled: sinceLastLog, queueItems: queue.depth, queueMaxItems: limits.maxItems, queueBytes: queue.bytes, queueMaxBytes: limits.maxBytes },
+        'capture records go to the disk spool: the queue is full, the database writes slower than traffic arrives (each spooled record costs a disk write and read; CAPTURE_QUEUE_MAX_BYTES and CAPTURE_QUEUE_MAX_ITEMS bound the queue)',
       ),
     ),
     database_stalled: throttled((sinceLastLog) =>

@@ -94,11 +94,11 @@ describe('capture', () => {
     const { spilled, spilledBy } = capture.stats()
     expect(spilled).toBeGreaterThan(0)
     expect(spilledBy).toEqual({ queue_full: spilled, database_failing: 0, database_stalled: 0, shutdown: 0 })
-    // One line for the run, naming the setting that bounds the queue; not one per record.
+    // One line for the run, naming the settings that bound the queue; not one per record.
     const spillLines = lines.filter((line) => String(line.msg).startsWith('capture records go to the disk spool'))
     expect(spillLines).toHaveLength(1)
-    expect(spillLines[0]).toMatchObject({ level: 30, spilled: 1, queueMaxBytes: LIMITS.maxBytes })
-    expect(spillLines[0]!.msg).toContain('CAPTURE_QUEUE_MAX_BYTES')
+    expect(spillLines[0]).toMatchObject({ level: 30, spilled: 1, queueItems: 1, queueMaxItems: 1, queueMaxBytes: LIMITS.maxBytes })
+    expect(spillLines[0]!.msg).toContain('CAPTURE_QUEUE_MAX_ITEMS')
     await capture.flush()
     const [{ count }] = await dataSource.query('SELECT count(*)::int AS count FROM requests WHERE id = ANY($1)', [ids])
     expect(count).toBe(5)
