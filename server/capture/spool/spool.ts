@@ -47,7 +47,7 @@ export interface SpoolStats {
   bytes: number
   /** Ops on disk not yet acknowledged. */
   records: number
-  /** Ops appended since start. */
+  /** Ops appended since start: the sum of `spilledBy`. */
   spilled: number
   /** `spilled`, by why each op went to disk. */
   spilledBy: Record<SpillReason, number>
@@ -122,7 +122,7 @@ export class Spool {
   #fsyncTimer: NodeJS.Timeout
   #waiters: (() => void)[] = []
   #lastErrorLogAt = Number.NEGATIVE_INFINITY
-  #stats = { spilled: 0, replayed: 0, refused: 0, fsyncs: 0 }
+  #stats = { replayed: 0, refused: 0, fsyncs: 0 }
   readonly #spilledBy = Object.fromEntries(SPILL_REASONS.map((reason) => [reason, 0])) as Record<SpillReason, number>
 
   constructor(options: SpoolOptions) {
@@ -173,7 +173,9 @@ export class Spool {
   }
 
   get stats(): SpoolStats {
-    return { ...this.#stats, spilledBy: { ...this.#spilledBy }, bytes: this.#bytes, records: this.#records }
+    const spilledBy = { ...this.#spilledBy }
+    const spilled = SPILL_REASONS.reduce((sum, reason) => sum + spilledBy[reason], 0)
+    return { ...this.#stats, spilled, spilledBy, bytes: this.#bytes, records: this.#records }
   }
 
   /** Writes an op to disk, counted under `reason`; false when that would cross `maxBytes`, or the disk fails (the caller counts the drop). Never throws. */
@@ -210,7 +212,6 @@ export class Spool {
     current.records++
     this.#bytes += frameBytes
     this.#records++
-    this.#stats.spilled++
     this.#spilledBy[reason]++
     this.#dirty = true
     if (current.bytes >= this.#segmentMaxBytes) this.#closeCurrent()
