@@ -1,7 +1,7 @@
-import { Arg, Ctx, Int, Mutation, Resolver } from 'type-graphql'
+import { Arg, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql'
 import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS } from './retention-period'
 import type { RetentionService } from './retention.service'
-import { PruneResult } from './retention.types'
+import { PruneResult, Retention } from './retention.types'
 
 /** What the retention resolver needs of the API context. */
 export interface RetentionContext {
@@ -10,6 +10,11 @@ export interface RetentionContext {
 
 @Resolver()
 export class RetentionResolver {
+  @Query(() => Retention, { description: 'How long records are kept (RETENTION_DAYS), and how pruning has gone since this process started.' })
+  retention(@Ctx() ctx: RetentionContext): Retention {
+    return ctx.retention.status()
+  }
+
   @Mutation(() => PruneResult, {
     description:
       'Deletes now, in small batches beside capture, the requests that started more than olderThanDays days ago with their stream chunks, and the stored body parts no kept request uses. One prune runs at a time: a call for the period of the prune in progress gets its result, a call for another period runs after it.',

@@ -20,6 +20,17 @@ export interface RetentionStats {
   contentsDeleted: number
 }
 
+/** How pruning stands: the period in force and the outcome of the last prune (for the dashboard). */
+export interface RetentionStatus {
+  /** RETENTION_DAYS; null when unset. */
+  retentionDays: number | null
+  /** A prune is running or waiting its turn. */
+  pruning: boolean
+  lastPrune: { olderThanDays: number; finishedAt: Date; deleted: PruneResult } | null
+  /** The last failure, until a later prune finishes. */
+  lastFailure: { olderThanDays: number; failedAt: Date; message: string } | null
+}
+
 const settled = () => undefined
 
 /**
@@ -36,6 +47,8 @@ export class RetentionService {
   readonly #stats: RetentionStats = { runs: 0, failedRuns: 0, requestsDeleted: 0, contentsDeleted: 0 }
   /** The prune asked for last, running or waiting for the one before it; each waits for its predecessor. */
   #latest: { days: number; result: Promise<PruneResult> } | undefined
+  #lastPrune: RetentionStatus['lastPrune'] = null
+  #lastFailure: RetentionStatus['lastFailure'] = null
 
   constructor(options: RetentionServiceOptions) {
     this.#store = options.store
@@ -65,6 +78,10 @@ export class RetentionService {
 
   stats(): RetentionStats {
     return { ...this.#stats }
+  }
+
+  status(): RetentionStatus {
+    return { retentionDays: this.#retentionDays ?? null, pruning: this.#latest !== undefined, lastPrune: this.#lastPrune, lastFailure: this.#lastFailure }
   }
 
   /**
@@ -98,9 +115,12 @@ export class RetentionService {
       const stopped = this.#stopping.signal.aborted
       const level = stopped || requestsDeleted + contentsDeleted + telemetryDeleted > 0 ? 'info' : 'debug'
       this.#logger[level]({ days, cutoff, requestsDeleted, contentsDeleted, telemetryDeleted }, stopped ? 'pruning stopped by shutdown; the next start goes on' : 'pruned records older than the retention period')
+      this.#lastPrune = { olderThanDays: days, finishedAt: new Date(), deleted: result }
+      this.#lastFailure = null
       return result
     } catch (err) {
       this.#stats.failedRuns++
+      this.#lastFailure = { olderThanDays: days, failedAt: new Date(), message: err instanceof Error ? err.message : String(err) }
       throw err
     }
   }

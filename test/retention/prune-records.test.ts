@@ -9,6 +9,7 @@ import { startApp, type TestApp } from '../support/start-app'
 import { backdateRecords, storeRecords } from '../support/stored-records'
 
 const PRUNE = graphql(`mutation Prune($olderThanDays: Int) { pruneRecords(olderThanDays: $olderThanDays) { requestsDeleted contentsDeleted cutoff } }`)
+const RETENTION = graphql(`query Retention { retention { retentionDays pruning lastPrune { olderThanDays finishedAt deleted { requestsDeleted contentsDeleted } } lastFailure { message } } }`)
 const REQUEST = graphql(`query Stored($id: ID!) { request(id: $id) { id requestBodyText chunks { seq } } }`)
 
 const TOKEN = 'prune-token'
@@ -131,10 +132,13 @@ describe('retention in the running app', () => {
   })
   afterAll(() => app?.close())
 
-  it('prunes by RETENTION_DAYS through pruneRecords, counts it in /metrics, and stops with the app', async () => {
+  it('prunes by RETENTION_DAYS through pruneRecords, says so in the retention query and /metrics, and stops with the app', async () => {
     const { old, recent } = await seed(app.app, 'app')
+    expect((await queryGraphQL(app.url, RETENTION, {})).retention).toEqual({ retentionDays: 30, pruning: false, lastPrune: null, lastFailure: null })
 
     expect((await queryGraphQL(app.url, PRUNE, {})).pruneRecords).toMatchObject({ requestsDeleted: 1, contentsDeleted: 2 })
+    const { retention } = await queryGraphQL(app.url, RETENTION, {})
+    expect(retention).toEqual({ retentionDays: 30, pruning: false, lastPrune: { olderThanDays: 30, finishedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/), deleted: { requestsDeleted: 1, contentsDeleted: 2 } }, lastFailure: null })
     expect(await stored(app.url, old.id)).toBeNull()
     expect((await stored(app.url, recent.id))?.requestBodyText).toBe(recent.requestBody)
     const metrics = await (await fetch(`${app.url}/metrics`)).text()

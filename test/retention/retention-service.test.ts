@@ -161,4 +161,28 @@ describe('the retention service', () => {
     await expect(service.prune()).rejects.toThrow('Retention has stopped: the server is shutting down')
     expect(store.calls).toHaveLength(1)
   })
+  it('tells how pruning stands: the period in force, whether one runs, the last prune and the last failure until a prune finishes', async () => {
+    let fails = true
+    const store = new FakeStore((days) => {
+      if (fails) throw new Error('connect ECONNREFUSED 127.0.0.1:5432')
+      return resultFor(days)
+    })
+    const service = serviceOver(store, 30)
+    expect(service.status()).toEqual({ retentionDays: 30, pruning: false, lastPrune: null, lastFailure: null })
+
+    const failing = service.prune(7).catch(() => undefined)
+    await store.called(1)
+    expect(service.status().pruning).toBe(true)
+    store.calls[0]!.gate.open()
+    await failing
+    expect(service.status()).toEqual({ retentionDays: 30, pruning: false, lastPrune: null, lastFailure: { olderThanDays: 7, failedAt: expect.any(Date), message: 'connect ECONNREFUSED 127.0.0.1:5432' } })
+
+    fails = false
+    const passing = service.prune()
+    await store.called(2)
+    store.calls[1]!.gate.open()
+    await passing
+    expect(service.status()).toEqual({ retentionDays: 30, pruning: false, lastPrune: { olderThanDays: 30, finishedAt: expect.any(Date), deleted: resultFor(30) }, lastFailure: null })
+    expect(serviceOver(new FakeStore()).status().retentionDays).toBeNull()
+  })
 })
