@@ -32,3 +32,18 @@ export function formatDuration(ms: number | null): string {
 export function formatCount(value: number | null | undefined): string {
   return value === null || value === undefined ? '—' : count.format(value)
 }
+
+const BYTE_UNITS = ['KiB', 'MiB', 'GiB', 'TiB']
+
+/** `512 B`, `3.40 KiB`, `12.5 MiB`, `120 MiB`: three significant digits, binary units as `du -h` counts them. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 999.5) return `${Math.round(bytes)} B`
+  let value = bytes
+  let unit = -1
+  // Past 999.5 the next unit, so rounding never shows four digits (`1024 KiB`).
+  while ((unit === -1 || value >= 999.5) && unit < BYTE_UNITS.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${value < 999.5 ? value.toPrecision(3) : Math.round(value)} ${BYTE_UNITS[unit]}`
+}

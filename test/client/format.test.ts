@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatCount, formatDuration, formatTime } from '../../client/src/format'
+import { formatBytes, formatCount, formatDuration, formatTime } from '../../client/src/format'
 
 describe('display formats', () => {
   it('writes durations in the unit a reader takes in at a glance', () => {
@@ -8,6 +8,18 @@ describe('display formats', () => {
     expect(formatDuration(340.4)).toBe('340 ms')
     expect(formatDuration(1234)).toBe('1.2 s')
     expect(formatDuration(125_000)).toBe('2 min 5 s')
+  })
+
+  it('writes sizes in binary units with three significant digits, never four', () => {
+    expect(formatBytes(0)).toBe('0 B')
+    expect(formatBytes(999)).toBe('999 B')
+    expect(formatBytes(1000)).toBe('0.977 KiB')
+    expect(formatBytes(10_235)).toBe('10.0 KiB')
+    expect(formatBytes(3.4 * 1024)).toBe('3.40 KiB')
+    expect(formatBytes(12.5 * 1024 * 1024)).toBe('12.5 MiB')
+    expect(formatBytes(1024 * 1024 - 1)).toBe('1.00 MiB')
+    expect(formatBytes(120 * 1024 * 1024)).toBe('120 MiB')
+    expect(formatBytes(5 * 1024 ** 5)).toBe('5120 TiB')
   })
 
   it('tells a zero count from an unknown one', () => {

@@ -235,3 +235,82 @@ describe('settings page: export, import and audit', () => {
     wrapper.unmount()
   })
 })
+
+describe('settings page: storage and retention', () => {
+  const figure = (wrapper: Awaited<ReturnType<typeof mountSettings>>['wrapper'], name: string) => wrapper.find(`.storage .${name}`).text()
+  const tableRows = (wrapper: Awaited<ReturnType<typeof mountSettings>>['wrapper']) => wrapper.findAll('.storage tbody tr').map((row) => row.findAll('th, td').map((cell) => cell.text()))
+
+  it('shows the database size, the largest tables by size in words with the rest summed, and that records stay until pruned by hand without RETENTION_DAYS', async () => {
+    const { wrapper } = await mountSettings()
+
+    expect(figure(wrapper, 'database-size')).toBe("21.0 MiB, of which 19.3 MiB in Claudescope's tables (the rest is PostgreSQL's own)")
+    expect(figure(wrapper, 'kept-for')).toBe('Until pruned by hand: RETENTION_DAYS is not set.')
+    expect(figure(wrapper, 'last-prune')).toBe('None since Claudescope started.')
+    expect(tableRows(wrapper)).toEqual([
+      ['Body parts, each stored once', '12.0 MiB', '7.25 MiB', '3,210'],
+      ['Requests', '3.00 MiB', '1.50 MiB', '≈ 12,400'],
+      ['Stream events', '2.00 MiB', '256 KiB', '9,000'],
+      ['Lists of body parts', '1.00 MiB', '512 KiB', '800'],
+      ['Conversation messages', '768 KiB', '256 KiB', '5,000'],
+      ['Conversations', '512 KiB', '256 KiB', '40'],
+      ['2 other tables', '80.0 KiB', '40.0 KiB', ''],
+    ])
+    wrapper.unmount()
+  })
+
+  it('prunes the days typed only once confirmed, says what went, and reads the space and the last prune again', async () => {
+    const { wrapper, sent } = await mountSettings({ retentionDays: 30 })
+    expect(figure(wrapper, 'kept-for')).toBe('30 days (RETENTION_DAYS): older records are pruned shortly after start and every hour.')
+    const days = wrapper.find<HTMLInputElement>('form[aria-label="Prune records"] input[name="olderThanDays"]')
+    expect(days.element.value).toBe('30')
+
+    await days.setValue('14')
+    await wrapper.find('form[aria-label="Prune records"]').trigger('submit')
+    const confirm = wrapper.find('.storage [role="alertdialog"]')
+    expect(confirm.text()).toContain('Delete every request that started more than 14 days ago')
+    await confirm.findAll('button').find((button) => button.text() === 'Cancel')!.trigger('click')
+    expect(wrapper.find('.storage [role="alertdialog"]').exists()).toBe(false)
+    expect(sent('PruneRecords')).toHaveLength(0)
+
+    const readsBefore = sent('StorageAndRetention').length
+    await wrapper.find('form[aria-label="Prune records"]').trigger('submit')
+    await wrapper.find('.storage [role="alertdialog"] button.danger').trigger('click')
+    await flushPromises()
+
+    expect(sent('PruneRecords').map((operation) => operation.variables)).toEqual([{ olderThanDays: 14 }])
+    expect(wrapper.find('.storage .outcome').text()).toMatch(/^Pruned: 120 requests, 45 body parts and 3 Claude Code telemetry records deleted, those older than .+\.$/)
+    expect(sent('StorageAndRetention').length).toBe(readsBefore + 1)
+    expect(figure(wrapper, 'database-size')).toMatch(/^20.0 MiB,/)
+    expect(figure(wrapper, 'last-prune')).toMatch(/, keeping 14 days: 120 requests, 45 body parts and 3 Claude Code telemetry records deleted/)
+    wrapper.unmount()
+  })
+
+  it('refuses a period that is not a whole number of days beside the field, shows the server\'s refusal there too, and a failed prune as the last failure', async () => {
+    const { wrapper, sent } = await mountSettings({ failingPruneDays: 7 })
+    const form = wrapper.find('form[aria-label="Prune records"]')
+    const days = form.find('input[name="olderThanDays"]')
+    const confirmAndPrune = async () => {
+      await form.trigger('submit')
+      await wrapper.find('.storage [role="alertdialog"] button.danger').trigger('click')
+      await flushPromises()
+    }
+
+    await days.setValue('0')
+    await form.trigger('submit')
+    expect(days.attributes('aria-invalid')).toBe('true')
+    expect(wrapper.find(`#${days.attributes('aria-describedby')}`).text()).toBe('Give a whole number of days, 1 or more.')
+    expect(wrapper.find('.storage [role="alertdialog"]').exists()).toBe(false)
+
+    await days.setValue('40000')
+    await confirmAndPrune()
+    expect(wrapper.find(`#${days.attributes('aria-describedby')}`).text()).toBe('olderThanDays must be a whole number of days from 1 to 36500 (got 40000)')
+
+    await days.setValue('7')
+    await confirmAndPrune()
+    expect(days.attributes('aria-invalid')).toBe('false')
+    expect(wrapper.find('.storage [role="alert"]').text()).toBe('Connection terminated unexpectedly')
+    expect(figure(wrapper, 'last-prune')).toMatch(/The prune of .+ failed: Connection terminated unexpectedly$/)
+    expect(sent('PruneRecords')).toHaveLength(2)
+    wrapper.unmount()
+  })
+})

@@ -3,8 +3,10 @@ import path from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { appInBrowser, hasChromium, ROOT } from '../support/browser'
+import { conversationTurnRecord } from '../support/record-fixtures'
 import { sdkClient } from '../support/sdk-client'
 import { startApp } from '../support/start-app'
+import { backdateRecords, storeRecords } from '../support/stored-records'
 
 const SETTINGS_SCREENSHOT = path.join(ROOT, 'docs/screenshot-settings.png')
 const DARK_SCREENSHOT = path.join(ROOT, 'docs/screenshot-dark.png')
@@ -88,6 +90,32 @@ describe.skipIf(!hasChromium)('settings page in a real browser', () => {
     expect(problems).toEqual([])
     await context.close()
   }, 90_000)
+
+  it('shows the space the database takes and prunes an old request from the browser once confirmed', async () => {
+    const { dataSource } = dashboard.app.app
+    const old = conversationTurnRecord('a session from long ago', 1)
+    await storeRecords(dataSource, [old])
+    await backdateRecords(dataSource, [old.id], 40)
+
+    const { context, page, problems } = await openPage('/settings', 'light')
+    const section = page.getByRole('region', { name: 'Storage and retention' })
+    await section.getByText('Until pruned by hand: RETENTION_DAYS is not set.').waitFor()
+    expect(await section.locator('.database-size').textContent()).toMatch(/^\d[\d.]* (KiB|MiB|GiB), of which \d[\d.]* (KiB|MiB) in Claudescope's tables/)
+    await section.getByRole('rowheader', { name: 'Requests' }).waitFor()
+
+    await section.getByLabel('Delete records older than').fill('30')
+    await section.getByRole('button', { name: 'Prune now…' }).click()
+    const confirm = section.getByRole('alertdialog')
+    expect(await confirm.textContent()).toContain('more than 30 days ago')
+    // The question has the focus: Enter deletes.
+    await confirm.getByRole('button', { name: 'Delete' }).and(page.locator(':focus')).waitFor()
+    await page.keyboard.press('Enter')
+    await section.locator('.outcome').getByText(/^Pruned: 1 request, \d+ body parts? and 0 Claude Code telemetry records deleted/).waitFor()
+    await section.locator('.last-prune').getByText(/keeping 30 days: 1 request,/).waitFor()
+    expect(await dataSource.query('SELECT id FROM requests WHERE id = $1', [old.id])).toEqual([])
+    expect(problems).toEqual([])
+    await context.close()
+  }, 60_000)
 
   it('follows a dark system theme, keeps the light choice made with the toggle across a reload, and moves between pages with g keys', async () => {
     const { context, page, problems } = await openPage('/requests', 'dark')

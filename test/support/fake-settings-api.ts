@@ -1,14 +1,32 @@
-import type { HeaderRule, HeaderRuleInput, Price, PriceInput, SettingsChange } from '../../client/src/graphql/settings-documents'
+import type { HeaderRule, HeaderRuleInput, Price, PriceInput, Retention, SettingsChange, Storage } from '../../client/src/graphql/settings-documents'
 import type { RequestDetail } from '../../client/src/graphql/documents'
 import { FakeGraphQLError, type FakeAnswers } from './fake-graphql-server'
 
 type Headers = Record<string, string | string[]>
 
+const MiB = 1024 * 1024
+
+/** A database of 21 MiB whose largest tables are the body parts and the requests, with five small ones. */
+export const fakeStorage = (): Storage => ({
+  databaseBytes: 21 * MiB,
+  tables: [
+    { name: 'requests', totalBytes: 3 * MiB, indexBytes: 1.5 * MiB, rows: 12_400, rowsExact: false },
+    { name: 'contents', totalBytes: 12 * MiB, indexBytes: 7.25 * MiB, rows: 3_210, rowsExact: true },
+    { name: 'stream_chunks', totalBytes: 2 * MiB, indexBytes: 0.25 * MiB, rows: 9_000, rowsExact: true },
+    { name: 'content_lists', totalBytes: 1 * MiB, indexBytes: 0.5 * MiB, rows: 800, rowsExact: true },
+    { name: 'conversations', totalBytes: 0.5 * MiB, indexBytes: 0.25 * MiB, rows: 40, rowsExact: true },
+    { name: 'conversation_messages', totalBytes: 0.75 * MiB, indexBytes: 0.25 * MiB, rows: 5_000, rowsExact: true },
+    { name: 'usage_rollups', totalBytes: 64 * 1024, indexBytes: 32 * 1024, rows: 30, rowsExact: true },
+    { name: 'header_rules', totalBytes: 16 * 1024, indexBytes: 8 * 1024, rows: 2, rowsExact: true },
+  ],
+})
+
 /**
- * The Settings page's side of the fake server: header rules, prices and the audit in memory, with
- * the refusals the real API sends for the inputs the tests use (same codes, same blamed argument).
+ * The Settings page's side of the fake server: header rules, prices, the audit and retention in
+ * memory, with the refusals the real API sends for the inputs the tests use (same codes, same
+ * blamed argument). A prune of `failingPruneDays` fails as a database gone away would.
  */
-export function createFakeSettingsApi(options: { rules?: HeaderRuleInput[]; prices?: Price[]; unpricedModels?: string[]; requests?: () => readonly RequestDetail[] } = {}) {
+export function createFakeSettingsApi(options: { rules?: HeaderRuleInput[]; prices?: Price[]; unpricedModels?: string[]; requests?: () => readonly RequestDetail[]; retentionDays?: number | null; failingPruneDays?: number } = {}) {
   let sequence = 0
   const rules: HeaderRule[] = []
   const prices: Price[] = [...(options.prices ?? [])]
@@ -38,6 +56,22 @@ export function createFakeSettingsApi(options: { rules?: HeaderRuleInput[]; pric
     return rule
   }
   for (const rule of options.rules ?? []) create(rule)
+  const storage = fakeStorage()
+  const retention: Retention = { retentionDays: options.retentionDays ?? null, pruning: false, lastPrune: null, lastFailure: null }
+  const prune = (days: number) => {
+    if (!Number.isInteger(days) || days < 1 || days > 36_500) throw new FakeGraphQLError('RETENTION_PERIOD_OUT_OF_RANGE', `olderThanDays must be a whole number of days from 1 to 36500 (got ${days})`, 'olderThanDays')
+    if (days === options.failingPruneDays) {
+      retention.lastFailure = { olderThanDays: days, failedAt: at, message: 'Connection terminated unexpectedly' }
+      throw new FakeGraphQLError('INTERNAL_SERVER_ERROR', 'Connection terminated unexpectedly')
+    }
+    const deleted = { requestsDeleted: 120, contentsDeleted: 45, telemetryDeleted: 3, cutoff: new Date(Date.parse(at) - days * 86_400_000).toISOString() }
+    const requests = storage.tables.find((table) => table.name === 'requests')!
+    requests.rows -= deleted.requestsDeleted
+    storage.databaseBytes -= MiB
+    retention.lastPrune = { olderThanDays: days, finishedAt: at, deleted }
+    retention.lastFailure = null
+    return deleted
+  }
 
   const answers: FakeAnswers = {
     HeaderRules: () => ({ headerRules: rules.map((rule) => ({ ...rule })) }),
@@ -124,6 +158,8 @@ export function createFakeSettingsApi(options: { rules?: HeaderRuleInput[]; pric
       return { clearPrice: { price: gone, recostedRequests: 3 } }
     },
     SettingsChanges: () => ({ settingsChanges: changes.map((change) => ({ ...change })) }),
+    StorageAndRetention: () => ({ storage: { ...storage, tables: storage.tables.map((table) => ({ ...table })) }, retention: { ...retention } }),
+    PruneRecords: ({ olderThanDays }) => ({ pruneRecords: prune((olderThanDays as number | null) ?? retention.retentionDays ?? Number.NaN) }),
   }
-  return { answers, rules, prices, changes }
+  return { answers, rules, prices, changes, storage, retention }
 }

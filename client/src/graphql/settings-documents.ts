@@ -2,7 +2,7 @@ import { graphql, type ResultOf, type VariablesOf } from './graphql'
 
 /**
  * The Settings page's GraphQL operations: header rules, prices, settings export/import and their
- * audit. Checked against schema.graphql like documents.ts (see test/client/settings-documents.test.ts).
+ * audit, storage and retention. Checked against schema.graphql like documents.ts (see test/client/settings-documents.test.ts).
  */
 
 const HEADER_RULE_FIELDS = graphql(`
@@ -224,3 +224,63 @@ export type PriceInput = VariablesOf<typeof SET_PRICE>['price']
 export type PriceBookData = ResultOf<typeof PRICE_BOOK>
 export type SetPriceData = ResultOf<typeof SET_PRICE>
 export type SettingsChange = ResultOf<typeof SETTINGS_CHANGES>['settingsChanges'][number]
+
+const PRUNE_RESULT_FIELDS = graphql(`
+  fragment PruneResultFields on PruneResult {
+    requestsDeleted
+    contentsDeleted
+    telemetryDeleted
+    cutoff
+  }
+`)
+
+/** Space the database takes, and how long records are kept. */
+export const STORAGE_AND_RETENTION = graphql(
+  `
+    query StorageAndRetention {
+      storage {
+        databaseBytes
+        tables {
+          name
+          totalBytes
+          indexBytes
+          rows
+          rowsExact
+        }
+      }
+      retention {
+        retentionDays
+        pruning
+        lastPrune {
+          olderThanDays
+          finishedAt
+          deleted {
+            ...PruneResultFields
+          }
+        }
+        lastFailure {
+          olderThanDays
+          failedAt
+          message
+        }
+      }
+    }
+  `,
+  [PRUNE_RESULT_FIELDS],
+)
+
+export const PRUNE_RECORDS = graphql(
+  `
+    mutation PruneRecords($olderThanDays: Int) {
+      pruneRecords(olderThanDays: $olderThanDays) {
+        ...PruneResultFields
+      }
+    }
+  `,
+  [PRUNE_RESULT_FIELDS],
+)
+
+export type Storage = ResultOf<typeof STORAGE_AND_RETENTION>['storage']
+export type TableStorage = Storage['tables'][number]
+export type Retention = ResultOf<typeof STORAGE_AND_RETENTION>['retention']
+export type PruneResult = ResultOf<typeof PRUNE_RESULT_FIELDS>
