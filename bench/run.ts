@@ -12,8 +12,9 @@
  * narrow a run, for quick comparisons while working on one figure. BENCH_BUILDS (a comma list of
  * build folders inside the project, default `dist`) runs several builds side by side, to try a
  * change to a hot path against the build before it (`cp -r dist bench/builds/before`).
- * BENCH_PROFILE=1 runs Claudescope under `--cpu-prof` and prints where each one's time went while
- * the scenarios ran; narrow the scenarios to profile one load (the processes serve them all).
+ * BENCH_PROFILE=1 runs Claudescope under `--cpu-prof` (a sample every 100 µs) and prints where each
+ * one's time went while the scenarios ran, and, with the latency scenario, what it did during the
+ * slowest tenth of its requests; narrow the scenarios to profile one load (the processes serve them all).
  * BENCH_SETTINGS (space-separated `NAME=value` pairs, e.g. `CAPTURE_QUEUE_MAX_BYTES=16777216`) is
  * added to every Claudescope's environment, to measure a setting before changing its default.
  * BENCH_VARIANTS (such lists separated by `;`, an empty one for the environment as `npm start`
@@ -29,7 +30,7 @@ import { ClaudescopeApi } from './lib/claudescope-api'
 import { BackendCpuWatch, withApplicationName } from './lib/database-cpu'
 import { MemoryWatch } from './lib/memory'
 import { claudescopeLine, portLine, startProcess, type BenchProcess } from './lib/processes'
-import { monotonicUs, summariseProfile, type ProfileWindow } from './lib/profile'
+import { monotonicUs, summariseLatencyTail, summariseProfile, type ProfileWindow } from './lib/profile'
 import { claudescopeEnvironment, environmentOf, npmStartCommand } from './lib/start-command'
 import { settledCount } from './lib/stored'
 import { warmUp } from './lib/warm-up'
@@ -46,6 +47,8 @@ const scenarios = new Set((process.env.BENCH_SCENARIOS ?? 'latency,throughput,st
 const backends = new Set((process.env.BENCH_BACKENDS ?? 'pglite,postgres').split(','))
 const builds = (process.env.BENCH_BUILDS ?? 'dist').split(',')
 const profiling = process.env.BENCH_PROFILE === '1'
+/** Fine enough to see inside a 2 KB request of half a millisecond (V8's default is 1 ms). */
+const PROFILE_INTERVAL_US = 100
 const settings = environmentOf((process.env.BENCH_SETTINGS ?? '').split(/\s+/).filter(Boolean), 'BENCH_SETTINGS')
 /** Each variant's settings, added after BENCH_SETTINGS; one empty variant when none is given. */
 const variants = (process.env.BENCH_VARIANTS ?? '').split(';').map((list) => ({ label: list.trim(), env: environmentOf(list.split(/\s+/).filter(Boolean), 'BENCH_VARIANTS') }))
@@ -86,7 +89,7 @@ async function main() {
       if (backendWatch) backendWatches.push(backendWatch)
       const env = claudescopeEnvironment(start, { dataDir, upstreamUrl: upstream.url, databaseUrl: databaseUrl === undefined ? '' : withApplicationName(databaseUrl, applicationName) }, { ...settings, ...variant.env })
       const profileDir = path.join(resultsDir, 'profiles', runStamp, name.replace(/\W+/g, ' ').trim().replace(/ /g, '-').toLowerCase())
-      const p = await startProcess(name, [path.join(build, 'server/main.js')], env, claudescopeLine, [...start.nodeArgs, ...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])])
+      const p = await startProcess(name, [path.join(build, 'server/main.js')], env, claudescopeLine, [...start.nodeArgs, ...(profiling ? ['--cpu-prof', `--cpu-prof-interval=${PROFILE_INTERVAL_US}`, `--cpu-prof-dir=${profileDir}`] : [])])
       started.push(p)
       if (profiling) profiles.push({ name, dir: profileDir, process: p })
       const databaseCpuSeconds = backendWatch ? () => backendWatch.cpuSeconds() : async () => p.descendantsCpuSeconds()
@@ -124,7 +127,8 @@ async function main() {
     await settled()
     const baseline = await captureBaseline(targets)
     const window: ProfileWindow = { fromUs: monotonicUs(), toUs: 0 }
-    if (scenarios.has('latency')) log(await latencySmallBody(targets, quick ? { rounds: 2, perRound: 200, warmup: 100 } : undefined))
+    const latency = scenarios.has('latency') ? await latencySmallBody(targets, quick ? { rounds: 2, perRound: 200, warmup: 100 } : undefined) : null
+    if (latency) log(latency.report)
     if (scenarios.has('throughput')) log(await settled().then(() => throughputConversations(targets, quick ? { count: 800, concurrency: 16, maxBytes: 200 * 1024 } : undefined)))
     if (scenarios.has('throughput-200kb')) log(await settled().then(() => throughput200kb(targets, quick ? { count: 800, concurrency: 16 } : undefined)))
     if (scenarios.has('throughput-screenshots')) log(await settled().then(() => throughputScreenshots(targets, quick ? { count: 100, concurrency: 4, screenshotEvery: 5, screenshotBytes: 400 * 1024, maxBytes: 3 * 1024 * 1024 } : undefined)))
@@ -139,8 +143,14 @@ async function main() {
       await p.stop()
       const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')) : []
       const heading = `### Profile of ${name}, main process, while the scenarios ran`
-      if (files.length === 0) log(`${heading}\n\n**No profile written** in ${path.relative(process.cwd(), dir)}: the process did not exit cleanly on SIGTERM.`)
-      else log(`${heading} (${path.relative(process.cwd(), path.join(dir, files[0]!))})\n\n${summariseProfile(path.join(dir, files[0]!), window)}`)
+      if (files.length === 0) {
+        log(`${heading}\n\n**No profile written** in ${path.relative(process.cwd(), dir)}: the process did not exit cleanly on SIGTERM.`)
+        continue
+      }
+      const file = path.join(dir, files[0]!)
+      log(`${heading} (${path.relative(process.cwd(), file)})\n\n${summariseProfile(file, window)}`)
+      const requests = latency?.spans.get(name)
+      if (requests) log(`### ${name} during the 2 KB requests at concurrency 1: the slowest tenth against the middle fifth\n\n${summariseLatencyTail(file, requests)}`)
     }
 
     mkdirSync(resultsDir, { recursive: true })

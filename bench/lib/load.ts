@@ -1,8 +1,11 @@
 import { Pool } from 'undici'
+import { monotonicUs, type ProfileWindow } from './profile'
 
 export interface LoadResult {
   /** Per-request wall time in ms, send to last body byte. */
   latenciesMs: number[]
+  /** The same spans on the monotonic clock a CPU profile's samples are stamped with, in order of completion. */
+  spans: ProfileWindow[]
   elapsedS: number
   failures: number
 }
@@ -19,17 +22,20 @@ export async function runLoad(url: string, options: LoadBodies & { headers?: Rec
   const nextBody = bodySequence(options)
   const pool = new Pool(url, { connections: concurrency, pipelining: 1, keepAliveTimeout: 60_000 })
   const latenciesMs: number[] = []
+  const spans: ProfileWindow[] = []
   let failures = 0
   const headers = { 'content-type': 'application/json', 'x-api-key': 'sk-ant-bench', 'anthropic-version': '2023-06-01', ...options.headers }
   const started = performance.now()
   const worker = async (n: number) => {
     for (let body = nextBody(n); body !== undefined; body = nextBody(n)) {
-      const t0 = performance.now()
+      const fromUs = monotonicUs()
       try {
         const res = await pool.request({ path: options.path ?? '/v1/messages', method: 'POST', headers, body })
         for await (const _ of res.body) void _
         if (res.statusCode !== 200) failures++
-        latenciesMs.push(performance.now() - t0)
+        const toUs = monotonicUs()
+        latenciesMs.push((toUs - fromUs) / 1000)
+        spans.push({ fromUs, toUs })
       } catch {
         failures++
       }
@@ -38,7 +44,7 @@ export async function runLoad(url: string, options: LoadBodies & { headers?: Rec
   await Promise.all(Array.from({ length: concurrency }, (_, n) => worker(n)))
   const elapsedS = (performance.now() - started) / 1000
   await pool.close()
-  return { latenciesMs, elapsedS, failures }
+  return { latenciesMs, spans, elapsedS, failures }
 }
 
 /** Worker n's next body, or undefined when it is done. */

@@ -93,3 +93,51 @@ export function summariseProfile(file: string, window: ProfileWindow): string {
     table(['function', 'file:line', 'self ms', '%'], top.map(({ frame, us }) => [frame.functionName || '(anonymous)', whereOf(frame), ms(us), share(us)])),
   ].join('\n\n')
 }
+
+/** Share of the requests, the slowest, whose time is compared with the middle ones'. */
+const TAIL_SHARE = 0.1
+
+/**
+ * What the main thread did while the slowest tenth of `requests` (a load's spans, e.g. the latency
+ * scenario's) were in flight, against the middle fifth (40th to 60th percentile): microseconds
+ * per request by group, idle included. Idle time inside a slow request is time it spent outside
+ * this process: in the client, upstream, the kernel, or waiting for a core other processes held.
+ * Needs a sampling interval well below a request's duration (the bench profiles at 100 µs).
+ */
+export function summariseLatencyTail(file: string, requests: readonly ProfileWindow[]): string {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile
+  const frames = new Map(profile.nodes.map((node) => [node.id, node.callFrame]))
+  // Samples in time order, each with the time it stands for (until the next one).
+  const samples: { atUs: number; us: number; group: string }[] = []
+  let at = profile.startTime
+  for (let i = 0; i < profile.samples.length; i++) {
+    at += profile.timeDeltas[i]!
+    samples.push({ atUs: at, us: profile.timeDeltas[i + 1] ?? 0, group: groupOf(frames.get(profile.samples[i]!)!) })
+  }
+  const spans = [...requests].sort((a, b) => a.fromUs - b.fromUs)
+  const groupsOf = spans.map(() => new Map<string, number>())
+  let first = 0
+  for (const [index, span] of spans.entries()) {
+    while (first < samples.length && samples[first]!.atUs < span.fromUs) first++
+    const groups = groupsOf[index]!
+    for (let i = first; i < samples.length && samples[i]!.atUs <= span.toUs; i++) groups.set(samples[i]!.group, (groups.get(samples[i]!.group) ?? 0) + samples[i]!.us)
+  }
+  const byDuration = spans.map((span, index) => ({ us: span.toUs - span.fromUs, groups: groupsOf[index]! })).sort((a, b) => a.us - b.us)
+  const slowest = byDuration.slice(Math.floor(byDuration.length * (1 - TAIL_SHARE)))
+  const middle = byDuration.slice(Math.floor(byDuration.length * 0.4), Math.ceil(byDuration.length * 0.6))
+  if (slowest.length === 0 || middle.length === 0) return 'Too few requests to compare the slowest with the middle ones.'
+  const perRequest = (set: typeof slowest) => {
+    const sums = new Map<string, number>()
+    for (const { groups } of set) for (const [group, us] of groups) sums.set(group, (sums.get(group) ?? 0) + us)
+    return new Map([...sums].map(([group, us]) => [group, us / set.length]))
+  }
+  const slow = perRequest(slowest)
+  const typical = perRequest(middle)
+  const groups = [...new Set([...slow.keys(), ...typical.keys()])].sort((a, b) => (slow.get(b) ?? 0) - (slow.get(a) ?? 0))
+  const us = (value: number | undefined) => fmt(value ?? 0, 0)
+  return [
+    `${requests.length} requests: the slowest tenth took ${fmt(slowest[0]!.us / 1000, 3)} ms or more, the middle fifth ${fmt(middle[0]!.us / 1000, 3)}–${fmt(middle.at(-1)!.us / 1000, 3)} ms. ` +
+      'What the main thread did meanwhile, per request (idle: the request was outside this process):',
+    table(['where', 'slowest tenth µs', 'middle fifth µs'], groups.filter((group) => (slow.get(group) ?? 0) >= 1 || (typical.get(group) ?? 0) >= 1).map((group) => [group, us(slow.get(group)), us(typical.get(group))])),
+  ].join('\n\n')
+}

@@ -1,16 +1,24 @@
 import { runLoad, messagesBody } from '../lib/load'
 import type { BenchProcess } from '../lib/processes'
+import type { ProfileWindow } from '../lib/profile'
 import { fmt, percentile, table } from '../lib/stats'
 import type { Target } from '../lib/target'
+
+export interface LatencyResult {
+  report: string
+  /** Each measured request's span, by target name: what a profile of the target did meanwhile (see summariseLatencyTail). */
+  spans: Map<string, ProfileWindow[]>
+}
 
 /**
  * 2 KB non-streaming requests, one at a time. Targets are interleaved in rounds so machine noise
  * hits them alike; added latency is each target's percentile minus direct's.
  */
-export async function latencySmallBody(targets: Target[], options = { rounds: 5, perRound: 400, warmup: 200 }): Promise<string> {
+export async function latencySmallBody(targets: Target[], options = { rounds: 5, perRound: 400, warmup: 200 }): Promise<LatencyResult> {
   const body = messagesBody(2048)
   const samples = new Map<string, number[]>(targets.map((t) => [t.name, []]))
   const cpu = new Map<string, number>(targets.map((t) => [t.name, 0]))
+  const spans = new Map<string, ProfileWindow[]>(targets.map((t) => [t.name, []]))
   for (const t of targets) await runLoad(t.url, { count: options.warmup, concurrency: 1, body })
   for (let round = 0; round < options.rounds; round++) {
     for (const t of targets) {
@@ -18,6 +26,7 @@ export async function latencySmallBody(targets: Target[], options = { rounds: 5,
       const result = await runLoad(t.url, { count: options.perRound, concurrency: 1, body })
       cpu.set(t.name, cpu.get(t.name)! + (t.process ? t.process.cpuSeconds() - before : 0))
       samples.get(t.name)!.push(...result.latenciesMs)
+      spans.get(t.name)!.push(...result.spans)
     }
   }
   const direct = samples.get(targets[0]!.name)!
@@ -33,8 +42,10 @@ export async function latencySmallBody(targets: Target[], options = { rounds: 5,
       isProxy ? fmt((cpu.get(t.name)! * 1000) / s.length, 3) : '–',
     ]
   })
-  return `### 2 KB non-streaming, concurrency 1 (${options.rounds}×${options.perRound} requests per target)\n\n` +
+  const report =
+    `### 2 KB non-streaming, concurrency 1 (${options.rounds}×${options.perRound} requests per target)\n\n` +
     table(['target', 'p50 ms', 'p90 ms', 'added p50 ms', 'added p90 ms', 'proxy CPU ms/req'], rows)
+  return { report, spans }
 }
 
 export type { BenchProcess }
