@@ -1,6 +1,7 @@
 import { GraphQLSafeInt } from 'graphql-scalars'
 import { Field, Int, ObjectType } from 'type-graphql'
 import type { PruneResult as StoredPruneResult } from '../store/retention-store'
+import type { RetentionStatus } from './retention.service'
 
 @ObjectType({ description: 'What one prune deleted.' })
 export class PruneResult implements StoredPruneResult {
@@ -25,7 +26,7 @@ export class FailedPrune {
 }
 
 @ObjectType({ description: 'How long records are kept, and how pruning has gone since this process started.' })
-export class Retention {
+export class Retention implements RetentionStatus {
   @Field(() => Int, { nullable: true, description: 'RETENTION_DAYS: records that started longer ago are pruned shortly after start and every hour. Null when unset: records are kept until pruned by hand.' })
   retentionDays: number | null
   @Field(() => Boolean, { description: 'Whether a prune is running or waiting its turn.' }) pruning: boolean
