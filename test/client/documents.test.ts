@@ -12,8 +12,8 @@ const documentsOf = (module: object) => Object.entries(module).filter(([, value]
 const operations = documentsOf(documents)
 
 describe('client GraphQL documents', () => {
-  it('exports the list, detail, timeline and live documents', () => {
-    expect(operations.map(([name]) => name).sort()).toEqual(['LIVE_STATUS', 'REQUESTS_PAGE', 'REQUEST_DETAIL', 'REQUEST_EVENTS', 'REQUEST_TIMELINE', 'STREAM_CHUNKS'])
+  it('exports the list, detail, timeline, live and capture health documents', () => {
+    expect(operations.map(([name]) => name).sort()).toEqual(['CAPTURE_HEALTH', 'LIVE_STATUS', 'REQUESTS_PAGE', 'REQUEST_DETAIL', 'REQUEST_EVENTS', 'REQUEST_TIMELINE', 'STREAM_CHUNKS'])
   })
 
   it.each([...operations, ...documentsOf(settingsDocuments)])('%s is valid against the committed schema.graphql', (_name, document) => {

@@ -98,6 +98,12 @@ describe.skipIf(!hasChromium)('settings page in a real browser', () => {
     await backdateRecords(dataSource, [old.id], 40)
 
     const { context, page, problems } = await openPage('/settings', 'light')
+    // The header says capture keeps up, and counts what this instance wrote.
+    const capture = page.locator('.capture-status')
+    await capture.getByRole('status').getByText('Capturing').waitFor()
+    await capture.getByRole('button').click()
+    expect(await capture.getByRole('region', { name: 'Capture' }).textContent()).toMatch(/Records written\d+.*Lost0/)
+    await page.keyboard.press('Escape')
     const section = page.getByRole('region', { name: 'Storage and retention' })
     await section.getByText('Until pruned by hand: RETENTION_DAYS is not set.').waitFor()
     expect(await section.locator('.database-size').textContent()).toMatch(/^\d[\d.]* (KiB|MiB|GiB), of which \d[\d.]* (KiB|MiB) in Claudescope's tables/)

@@ -2,6 +2,7 @@ import { Client, getOperationName, makeErrorResult, makeOperation, makeResult, t
 import { shallowRef } from 'vue'
 import { filter, fromValue, makeSubject, map, mergeMap, onEnd, pipe, share, takeUntil, type Source, type Subject } from 'wonka'
 import type {
+  CaptureHealth,
   LiveStatusData,
   RequestDetail,
   RequestDetailVariables,
@@ -74,6 +75,8 @@ export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageS
       default: {
         const answerOf = options.answers?.[getOperationName(operation.query) ?? '']
         if (answerOf) return answerOf(operation.variables as Record<string, unknown>)
+        // The header asks on every page: a healthy capture unless a test answers otherwise.
+        if (getOperationName(operation.query) === 'CaptureHealth') return { health: healthyCapture() }
         throw new Error(`The fake server does not know ${getOperationName(operation.query)}`)
       }
     }
@@ -148,6 +151,16 @@ export function createFakeGraphQLServer(options: { rows?: RequestDetail[]; pageS
     emitLiveStatus(status: LiveStatusData['liveStatus']) {
       live.next({ operationName: 'LiveStatus', data: { liveStatus: status } })
     },
+  }
+}
+
+/** An instance whose capture keeps up: records written, none waiting, none lost. */
+export function healthyCapture(overrides: Partial<CaptureHealth['capture']> = {}): CaptureHealth {
+  return {
+    status: 'healthy',
+    database: 'postgresql',
+    inFlight: 2,
+    capture: { queueItems: 0, queueBytes: 0, spoolBytes: 0, written: 1_234, lost: 0, failedBatches: 0, reduced: 0, quarantined: 0, lastWriteMs: 12, ...overrides },
   }
 }
 

@@ -159,6 +159,28 @@ export const LIVE_STATUS = graphql(`
   }
 `)
 
+/** Whether capture keeps up: what the header's capture status shows. */
+export const CAPTURE_HEALTH = graphql(`
+  query CaptureHealth {
+    health {
+      status
+      database
+      inFlight
+      capture {
+        queueItems
+        queueBytes
+        spoolBytes
+        written
+        lost
+        failedBatches
+        reduced
+        quarantined
+        lastWriteMs
+      }
+    }
+  }
+`)
+
 /** The fields a list row shows; live events carry the same selection. */
 export type RequestSummary = ResultOf<typeof REQUEST_SUMMARY_FIELDS>
 export type RequestStatus = RequestSummary['status']
@@ -175,3 +197,4 @@ export type RequestTimelineData = ResultOf<typeof REQUEST_TIMELINE>
 export type RequestTimelineVariables = VariablesOf<typeof REQUEST_TIMELINE>
 export type StreamChunksData = ResultOf<typeof STREAM_CHUNKS>
 export type LiveStatusData = ResultOf<typeof LIVE_STATUS>
+export type CaptureHealth = ResultOf<typeof CAPTURE_HEALTH>['health']
