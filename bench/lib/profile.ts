@@ -57,22 +57,27 @@ const whereOf = ({ url, lineNumber }: CallFrame) => {
   return `${file}:${lineNumber + 1}`
 }
 
+/** A profile's samples in time order: when each was taken, the time it stands for (until the next one), and its frame. */
+function timedSamples(file: string): { atUs: number; us: number; frame: CallFrame }[] {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile
+  const frames = new Map(profile.nodes.map((node) => [node.id, node.callFrame]))
+  let atUs = profile.startTime
+  return profile.samples.map((node, i) => {
+    atUs += profile.timeDeltas[i]!
+    return { atUs, us: profile.timeDeltas[i + 1] ?? 0, frame: frames.get(node)! }
+  })
+}
+
 /**
  * Where a process's time went within `window`: self time by group (our folders, packages, Node,
  * GC, idle) and the top functions, as markdown. Each sample counts the time until the next one.
  */
 export function summariseProfile(file: string, window: ProfileWindow): string {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile
-  const frames = new Map(profile.nodes.map((node) => [node.id, node.callFrame]))
   const byGroup = new Map<string, number>()
   const byFunction = new Map<string, { frame: CallFrame; us: number }>()
-  let at = profile.startTime
   let windowUs = 0
-  for (let i = 0; i < profile.samples.length; i++) {
-    at += profile.timeDeltas[i]!
-    const us = profile.timeDeltas[i + 1] ?? 0
-    if (at < window.fromUs || at > window.toUs) continue
-    const frame = frames.get(profile.samples[i]!)!
+  for (const { atUs, us, frame } of timedSamples(file)) {
+    if (atUs < window.fromUs || atUs > window.toUs) continue
     windowUs += us
     const group = groupOf(frame)
     byGroup.set(group, (byGroup.get(group) ?? 0) + us)
@@ -105,15 +110,7 @@ const TAIL_SHARE = 0.1
  * Needs a sampling interval well below a request's duration (the bench profiles at 100 µs).
  */
 export function summariseLatencyTail(file: string, requests: readonly ProfileWindow[]): string {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile
-  const frames = new Map(profile.nodes.map((node) => [node.id, node.callFrame]))
-  // Samples in time order, each with the time it stands for (until the next one).
-  const samples: { atUs: number; us: number; group: string }[] = []
-  let at = profile.startTime
-  for (let i = 0; i < profile.samples.length; i++) {
-    at += profile.timeDeltas[i]!
-    samples.push({ atUs: at, us: profile.timeDeltas[i + 1] ?? 0, group: groupOf(frames.get(profile.samples[i]!)!) })
-  }
+  const samples = timedSamples(file).map(({ atUs, us, frame }) => ({ atUs, us, group: groupOf(frame) }))
   const spans = [...requests].sort((a, b) => a.fromUs - b.fromUs)
   const groupsOf = spans.map(() => new Map<string, number>())
   let first = 0

@@ -16,8 +16,9 @@ export interface CaptureState {
 
 /**
  * What the header says of capture, worst first: no answer from Claudescope (the figures read
- * before are stale then), records lost, records quarantined, records waiting on disk for the database, database writes failing since
- * the read before (`failedBefore`), stopping; else all is well.
+ * before are stale then), records lost, records quarantined, records waiting on disk for the
+ * database, database writes failing since the read before (`failedBefore`), stopping; else all
+ * is well.
  */
 export function captureStateOf(health: CaptureHealth | null, problem: OperationProblem | null, failedBefore: number | null): CaptureState {
   if (problem !== null) return { level: 'problem', summary: 'No answer from Claudescope' }
@@ -38,7 +39,7 @@ export interface CaptureHealthView {
 }
 
 /** This instance's capture figures, read now and every five seconds while the page is shown. */
-export function useCaptureHealth(pollMs = POLL_MS): CaptureHealthView {
+export function useCaptureHealth(): CaptureHealthView {
   const health = shallowRef<CaptureHealth | null>(null)
   const failedBefore = shallowRef<number | null>(null)
   const { problem, reload } = useServerRead(async (client) => {
@@ -48,7 +49,7 @@ export function useCaptureHealth(pollMs = POLL_MS): CaptureHealthView {
   })
   const timer = setInterval(() => {
     if (document.visibilityState !== 'hidden') void reload()
-  }, pollMs)
+  }, POLL_MS)
   onScopeDispose(() => clearInterval(timer))
   return { health, problem, state: computed(() => captureStateOf(health.value, problem.value, failedBefore.value)) }
 }
