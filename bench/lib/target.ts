@@ -17,3 +17,21 @@ export interface Target {
    */
   databaseCpuSeconds?: () => Promise<number>
 }
+
+/**
+ * The targets in the order round `round` of `rounds` visits them: each round starts further along,
+ * so across the rounds every target runs early and late in a round alike.
+ */
+export function inTurn(targets: readonly Target[], round: number, rounds: number): Target[] {
+  const start = Math.floor((round * targets.length) / rounds) % targets.length
+  return [...targets.slice(start), ...targets.slice(0, start)]
+}
+
+/**
+ * Resolves once a load's last records have most likely been written: the capture writer lingers
+ * 100 ms for company before each write. Measuring a target's CPU through this keeps its own writes
+ * in its figures and out of the next target's measurement.
+ */
+export async function afterCaptureLands(target: Target): Promise<void> {
+  if (target.kind === 'claudescope') await new Promise((resolve) => setTimeout(resolve, 500))
+}

@@ -2,7 +2,7 @@ import { runLoad, messagesBody } from '../lib/load'
 import type { BenchProcess } from '../lib/processes'
 import type { ProfileWindow } from '../lib/profile'
 import { fmt, percentile, table } from '../lib/stats'
-import type { Target } from '../lib/target'
+import { afterCaptureLands, inTurn, type Target } from '../lib/target'
 
 export interface LatencyResult {
   report: string
@@ -11,8 +11,9 @@ export interface LatencyResult {
 }
 
 /**
- * 2 KB non-streaming requests, one at a time. Targets are interleaved in rounds so machine noise
- * hits them alike; added latency is each target's percentile minus direct's.
+ * 2 KB non-streaming requests, one at a time. Targets are interleaved in rounds, each round in
+ * another order (see inTurn), so machine noise and a target's place in the order hit them alike;
+ * added latency is each target's percentile minus direct's.
  */
 export async function latencySmallBody(targets: Target[], options = { rounds: 5, perRound: 400, warmup: 200 }): Promise<LatencyResult> {
   const body = messagesBody(2048)
@@ -21,9 +22,10 @@ export async function latencySmallBody(targets: Target[], options = { rounds: 5,
   const spans = new Map<string, ProfileWindow[]>(targets.map((t) => [t.name, []]))
   for (const t of targets) await runLoad(t.url, { count: options.warmup, concurrency: 1, body })
   for (let round = 0; round < options.rounds; round++) {
-    for (const t of targets) {
+    for (const t of inTurn(targets, round, options.rounds)) {
       const before = t.process?.cpuSeconds() ?? 0
       const result = await runLoad(t.url, { count: options.perRound, concurrency: 1, body })
+      await afterCaptureLands(t)
       cpu.set(t.name, cpu.get(t.name)! + (t.process ? t.process.cpuSeconds() - before : 0))
       samples.get(t.name)!.push(...result.latenciesMs)
       spans.get(t.name)!.push(...result.spans)

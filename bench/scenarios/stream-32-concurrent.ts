@@ -1,7 +1,7 @@
 import { Pool } from 'undici'
 import { messagesBody } from '../lib/load'
 import { fmt, percentile, table } from '../lib/stats'
-import type { Target } from '../lib/target'
+import { afterCaptureLands, inTurn, type Target } from '../lib/target'
 
 const now = () => performance.timeOrigin + performance.now()
 const STAMP = /"t":([0-9.]+)/g
@@ -15,7 +15,7 @@ export async function stream32Concurrent(targets: Target[], options = { streams:
   const body = messagesBody(2048, true)
   const results = new Map<string, { delays: number[]; reads: number; events: number; cpuSeconds: number }>()
   for (let round = 0; round < options.rounds; round++) {
-    for (const t of targets) {
+    for (const t of inTurn(targets, round, options.rounds)) {
       const acc = results.get(t.name) ?? { delays: [], reads: 0, events: 0, cpuSeconds: 0 }
       results.set(t.name, acc)
       const cpuBefore = t.process?.cpuSeconds() ?? 0
@@ -44,8 +44,7 @@ export async function stream32Concurrent(targets: Target[], options = { streams:
         }),
       )
       await pool.close()
-      // Capture writes the streams' records after they end: let that land in this target's CPU.
-      if (t.process) await new Promise((resolve) => setTimeout(resolve, 500))
+      await afterCaptureLands(t)
       acc.cpuSeconds += (t.process?.cpuSeconds() ?? 0) - cpuBefore
     }
   }
