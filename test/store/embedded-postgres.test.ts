@@ -67,6 +67,17 @@ describe('the embedded database', () => {
   }, 60_000)
 
 
+  it('serves at a lower priority than the proxy, so a contended CPU goes to forwarding first, also after a restart', async () => {
+    const embedded = await startEmbeddedPostgres({ dataDir: tempDataDir(), logger })
+    cleanups.push(() => embedded.stop())
+    expect(os.getPriority(embedded.pid)).toBe(os.constants.priority.PRIORITY_BELOW_NORMAL)
+    expect(os.getPriority()).toBeLessThan(os.constants.priority.PRIORITY_BELOW_NORMAL)
+    process.kill(embedded.pid, 'SIGKILL')
+    await waitFor(() => embedded.restarts === 1, 'the restart', 30_000)
+    expect(await queryRows(embedded.url, 'SELECT 1 AS one')).toEqual([{ one: 1 }])
+    expect(os.getPriority(embedded.pid)).toBe(os.constants.priority.PRIORITY_BELOW_NORMAL)
+  }, 60_000)
+
   it('creates a new database in a process of its own, gone before the serving process starts, and only the first time', async () => {
     const dataDir = tempDataDir({ empty: true })
     const first = captureLogger()

@@ -14,6 +14,7 @@
  */
 import { PGlite } from '@electric-sql/pglite'
 import { rmSync } from 'node:fs'
+import os from 'node:os'
 import { acquireExclusiveLock, describeHolder, type ExclusiveLock } from '../../files/exclusive-lock'
 import { ensurePrivateDir, makeTreePrivate } from '../../files/private-files'
 import { embeddedSocketPath } from './embedded-socket'
@@ -24,6 +25,14 @@ export type EmbeddedMessage = { type: 'ready' } | { type: 'error'; code: 'EMBEDD
 
 /** PGlite serves connections one statement at a time; more than the app's pool only queues longer. */
 const MAX_CONNECTIONS = 16
+
+/**
+ * The serving process's niceness. Capture's writes can wait (the queue and the spool hold them)
+ * and the dashboard's reads can be a moment slower; the proxy's forwarding, Claude Code and the
+ * rest of the developer's work cannot. So while the CPU is contended the database gives way to
+ * them, and while it is not the niceness changes nothing.
+ */
+const SERVING_NICENESS = os.constants.priority.PRIORITY_BELOW_NORMAL
 
 /**
  * Serves the database in `socketDir` until stopped, reporting `ready` once it accepts connections;
@@ -83,6 +92,7 @@ async function main(dataDir: string, socketDir: string | undefined): Promise<voi
     rmSync(socketPath, { force: true })
     server = new PgliteWireServer({ db, path: socketPath, maxConnections: MAX_CONNECTIONS })
     await server.start()
+    givePriorityAway()
     // PGlite's own file layer creates some files (pg_internal.init, statistics) 0644 whatever the
     // process umask; the 0700 directory already keeps others out, and this takes the bits off.
     makeTreePrivate(dataDir)
@@ -90,6 +100,18 @@ async function main(dataDir: string, socketDir: string | undefined): Promise<voi
   } catch (err) {
     lock.release()
     fail('EMBEDDED_START_FAILED', `The embedded database in ${dataDir} failed to start: ${messageOf(err)}`)
+  }
+}
+
+/**
+ * Lowers this process's priority to SERVING_NICENESS. On Linux a niceness belongs to a thread:
+ * this one runs every query. A system that refuses leaves it as it is.
+ */
+function givePriorityAway(): void {
+  try {
+    os.setPriority(SERVING_NICENESS)
+  } catch (err) {
+    process.stderr.write(`pglite-server-process: could not lower the database's priority (${messageOf(err)}); it keeps the proxy's\n`)
   }
 }
 
