@@ -78,9 +78,14 @@ async function main() {
     const minimal = await startProcess('minimal pass-through', ['bench/minimal-proxy.ts'], { UPSTREAM: upstream.url }, portLine)
     started.push(minimal)
 
+    // A build or variant listed twice (to see how far identical processes differ) gets a second name.
+    const namesTaken = new Map<string, number>()
     const claudescope = async (build: string, variant: (typeof variants)[number], backend: string, databaseUrl?: string) => {
       const qualifiers = [...(builds.length > 1 ? [build] : []), ...(variants.length > 1 ? [`[${variant.label || 'as npm start'}]`] : [])]
-      const name = ['Claudescope', ...qualifiers, `(${backend})`].join(' ')
+      const baseName = ['Claudescope', ...qualifiers, `(${backend})`].join(' ')
+      const copies = (namesTaken.get(baseName) ?? 0) + 1
+      namesTaken.set(baseName, copies)
+      const name = copies === 1 ? baseName : `${baseName} #${copies}`
       const dataDir = mkdtempSync(path.join(os.tmpdir(), 'claudescope-bench-'))
       dataDirs.push(dataDir)
       // Each one's connections carry a name of their own, by which its backends are found.
