@@ -10,6 +10,7 @@ import { backdateRecords, storeRecords } from '../support/stored-records'
 
 const SETTINGS_SCREENSHOT = path.join(ROOT, 'docs/screenshot-settings.png')
 const DARK_SCREENSHOT = path.join(ROOT, 'docs/screenshot-dark.png')
+const STORAGE_SCREENSHOT = path.join(ROOT, 'docs/screenshot-storage.png')
 const VIEWPORT = { width: 1280, height: 800 }
 
 const ask = (content: string) => ({ model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user' as const, content }] })
@@ -94,7 +95,9 @@ describe.skipIf(!hasChromium)('settings page in a real browser', () => {
   it('shows the space the database takes and prunes an old request from the browser once confirmed', async () => {
     const { dataSource } = dashboard.app.app
     const old = conversationTurnRecord('a session from long ago', 1)
-    await storeRecords(dataSource, [old])
+    // Today's session stays: the figures show what is kept, and the prune leaves it alone.
+    const kept = [1, 2, 3].map((turn) => conversationTurnRecord('a session of today', turn))
+    await storeRecords(dataSource, [old, ...kept])
     await backdateRecords(dataSource, [old.id], 40)
 
     const { context, page, problems } = await openPage('/settings', 'light')
@@ -118,7 +121,8 @@ describe.skipIf(!hasChromium)('settings page in a real browser', () => {
     await page.keyboard.press('Enter')
     await section.locator('.outcome').getByText(/^Pruned: 1 request, \d+ body parts? and 0 Claude Code telemetry records deleted/).waitFor()
     await section.locator('.last-prune').getByText(/keeping 30 days: 1 request,/).waitFor()
-    expect(await dataSource.query('SELECT id FROM requests WHERE id = $1', [old.id])).toEqual([])
+    expect(await dataSource.query('SELECT id FROM requests WHERE id = ANY($1) ORDER BY id', [[old.id, ...kept.map((r) => r.id)]])).toEqual(kept.map((r) => ({ id: r.id })).sort((a, b) => a.id.localeCompare(b.id)))
+    if (process.env.UPDATE_SCREENSHOT === '1') await section.screenshot({ path: STORAGE_SCREENSHOT })
     expect(problems).toEqual([])
     await context.close()
   }, 60_000)
