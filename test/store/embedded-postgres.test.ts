@@ -66,7 +66,6 @@ describe('the embedded database', () => {
     }
   }, 60_000)
 
-
   it('serves at a lower priority than the proxy, so a contended CPU goes to forwarding first, also after a restart', async () => {
     const embedded = await startEmbeddedPostgres({ dataDir: tempDataDir(), logger })
     cleanups.push(() => embedded.stop())
