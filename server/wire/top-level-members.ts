@@ -4,6 +4,7 @@
  * above 2^53 and reformat everything else; capture reads `model` and `stream` without decoding a
  * large body to a string.
  */
+import { RecentBodies } from './recent-bodies'
 
 /** Where a value lies in the body: from its first byte to just past its last. */
 export interface JsonSpan {
@@ -72,27 +73,50 @@ const HEX_DIGIT = byteTable('0123456789abcdefABCDEF')
  * Strings (escapes included) and nested containers are stepped over, so a `"stream"` inside a
  * message or a tool schema is never mistaken for a top-level key. One pass, no recursion: any
  * nesting depth is fine. Read once per body: the proxy, capture and storage each ask about the
- * same bytes, which nobody changes once received.
+ * same bytes, which nobody changes once received. A large body that begins or ends with a recent
+ * one's bytes (the next turn of a conversation) takes over what was found in them.
  */
 export function topLevelMembers(body: Buffer): TopLevelObject | null {
   let object = scanned.get(body)
   if (object === undefined) {
-    scanned.set(body, (object = scanTopLevel(body)))
+    const shared = recentBodies.sharedWith(body)
+    const earlier = shared === null ? undefined : scanned.get(shared.earlier)
+    scanned.set(body, (object = scanTopLevel(body, earlier == null ? null : { earlier, prefix: shared!.prefix, suffix: shared!.suffix, shift: body.length - shared!.earlier.length })))
     releaseDeepStack()
+    if (object !== null) recentBodies.remember(body, shared?.earlier ?? null)
   }
   return object
 }
 
-const scanned = new WeakMap<Buffer, TopLevelObject | null>()
+/**
+ * What a body's scan takes over from an earlier body's: the two have their first `prefix` bytes in
+ * common and their last `suffix` bytes, where the later body holds them `shift` bytes further on.
+ */
+export interface ScanReuse {
+  earlier: TopLevelObject
+  prefix: number
+  suffix: number
+  shift: number
+}
 
-function scanTopLevel(body: Buffer): TopLevelObject | null {
+const scanned = new WeakMap<Buffer, TopLevelObject | null>()
+/** Large bodies scanned lately, whose scans a later body sharing their bytes takes over. */
+const recentBodies = new RecentBodies()
+
+/** The scan of `body`, taking over from `reuse` the members and elements that lie in the bytes it shares with the earlier body. */
+export function scanTopLevel(body: Buffer, reuse: ScanReuse | null): TopLevelObject | null {
   const view = wordViewOf(body)
   const openAt = skipWhitespace(body, 0)
   if (body[openAt] !== OPEN_BRACE) return null
   const members: JsonMember[] = []
-  let pos = skipWhitespace(body, openAt + 1)
-  if (body[pos] !== CLOSE_BRACE) {
-    for (;;) {
+  const head = reuse === null ? null : takeOverHead(body, view, reuse, members)
+  if (head === INVALID) return null
+  // Just past the last member's value once there is one.
+  let pos = head ?? skipWhitespace(body, openAt + 1)
+  if (head === null && body[pos] === CLOSE_BRACE) return skipWhitespace(body, pos + 1) === body.length ? { openAt, members } : null
+  let readsMember = head === null
+  for (;;) {
+    if (readsMember) {
       const keyStart = pos
       const keyEnd = body[pos] === QUOTE ? skipString(body, view, pos) : INVALID
       if (keyEnd === INVALID) return null
@@ -103,13 +127,80 @@ function scanTopLevel(body: Buffer): TopLevelObject | null {
       const valueEnd = elements === null ? skipValue(body, view, valueStart) : skipArray(body, view, valueStart, elements)
       if (valueEnd === INVALID) return null
       members.push({ key: decodeKey(body, keyStart, keyEnd), valueStart, valueEnd, elements })
-      pos = skipWhitespace(body, valueEnd)
-      if (body[pos] !== COMMA) break
-      pos = skipWhitespace(body, pos + 1)
+      pos = valueEnd
     }
-    if (body[pos] !== CLOSE_BRACE) return null
+    readsMember = true
+    const tail = reuse === null ? null : membersAfter(reuse, body, pos)
+    if (tail !== null) {
+      members.push(...tail)
+      return { openAt, members }
+    }
+    pos = skipWhitespace(body, pos)
+    if (body[pos] !== COMMA) break
+    pos = skipWhitespace(body, pos + 1)
   }
+  if (body[pos] !== CLOSE_BRACE) return null
   return skipWhitespace(body, pos + 1) === body.length ? { openAt, members } : null
+}
+
+/**
+ * Takes the earlier scan's members, and the elements of an array member, that end in the shared
+ * first bytes: a value's end, a number's included, is settled by the byte after it, so those end
+ * before `prefix - 1`. The array the shared bytes end in is read on from its last element taken.
+ * Returns the position just past the last member's value, null when none was taken, INVALID when
+ * the rest of that array is not JSON.
+ */
+function takeOverHead(body: Buffer, view: WordView, { earlier, prefix }: ScanReuse, members: JsonMember[]): number | null {
+  if (earlier.openAt >= prefix) return null
+  let pos: number | null = null
+  for (const member of earlier.members) {
+    if (member.valueEnd < prefix) {
+      members.push(member)
+      pos = member.valueEnd
+      continue
+    }
+    const elements = member.elements
+    if (elements === null || elements.length === 0 || elements[0]!.end >= prefix) break
+    let count = 1
+    while (count < elements.length && elements[count]!.end < prefix) count++
+    const taken = elements.slice(0, count)
+    const valueEnd = skipRestOfArray(body, view, taken[count - 1]!.end, taken)
+    if (valueEnd === INVALID) return INVALID
+    members.push({ key: member.key, valueStart: member.valueStart, valueEnd, elements: taken })
+    return valueEnd
+  }
+  return pos
+}
+
+/**
+ * The earlier scan's members after the one that ended where `pos` stands in it, moved to where they
+ * lie in `body`, when the bytes from `pos` on are the earlier body's last ones (the scan would find
+ * just what it found there); else null.
+ */
+function membersAfter({ earlier, suffix, shift }: ScanReuse, body: Buffer, pos: number): JsonMember[] | null {
+  if (pos < body.length - suffix) return null
+  const { members } = earlier
+  const at = pos - shift
+  // Members lie in body order: a binary search keeps a body of many members linear.
+  let low = 0
+  let high = members.length - 1
+  while (low <= high) {
+    const middle = (low + high) >>> 1
+    const end = members[middle]!.valueEnd
+    if (end === at) return members.slice(middle + 1).map((member) => (shift === 0 ? member : moved(member, shift)))
+    if (end < at) low = middle + 1
+    else high = middle - 1
+  }
+  return null
+}
+
+function moved(member: JsonMember, shift: number): JsonMember {
+  return {
+    key: member.key,
+    valueStart: member.valueStart + shift,
+    valueEnd: member.valueEnd + shift,
+    elements: member.elements === null ? null : member.elements.map(({ start, end }) => ({ start: start + shift, end: end + shift })),
+  }
 }
 
 /** Exactly when `JSON.parse(body.toString('utf8'))` would succeed, whatever the top-level value. */
@@ -123,14 +214,23 @@ export function isJsonText(body: Buffer): boolean {
 function skipArray(body: Buffer, view: WordView, pos: number, elements: JsonSpan[]): number {
   pos = skipWhitespace(body, pos + 1)
   if (body[pos] === CLOSE_BRACKET) return pos + 1
+  const end = skipValue(body, view, pos)
+  if (end === INVALID) return INVALID
+  elements.push({ start: pos, end })
+  return skipRestOfArray(body, view, end, elements)
+}
+
+/** Position just past the array whose element ends at `pos`, or INVALID; each further element's span is pushed onto `elements`. */
+function skipRestOfArray(body: Buffer, view: WordView, pos: number, elements: JsonSpan[]): number {
   for (;;) {
-    const end = skipValue(body, view, pos)
-    if (end === INVALID) return INVALID
-    elements.push({ start: pos, end })
-    pos = skipWhitespace(body, end)
+    pos = skipWhitespace(body, pos)
     if (body[pos] === CLOSE_BRACKET) return pos + 1
     if (body[pos] !== COMMA) return INVALID
     pos = skipWhitespace(body, pos + 1)
+    const end = skipValue(body, view, pos)
+    if (end === INVALID) return INVALID
+    elements.push({ start: pos, end })
+    pos = end
   }
 }
 
