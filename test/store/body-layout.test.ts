@@ -1,10 +1,16 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { messageKeyOf } from '../../server/conversations/message-key'
 import { assembleBody, layOutBody, PART_MARK, storedPartRangesOf } from '../../server/store/contents/body-layout'
 import { contentIdOf } from '../../server/store/contents/content-id'
 import { partListOf, storedPartIds } from '../../server/store/contents/part-list'
 import { KnownContents, CONTENT_REUSE_WINDOW_MS } from '../../server/store/contents/known-contents'
 import { REQUEST_BODY_CASES } from '../support/request-bodies'
+
+// The real hash, counted: a later turn's layout hashes the parts it did not resend, and no others.
+vi.mock(import('../../server/store/contents/content-id'), async (importOriginal) => {
+  const { contentIdOf } = await importOriginal()
+  return { contentIdOf: vi.fn(contentIdOf) }
+})
 
 /** A JSON value with every `cache_control` member left out, at any depth. */
 function withoutCacheControl(value: unknown): unknown {
@@ -85,6 +91,42 @@ describe('layOutBody and assembleBody', () => {
     const later = layOutBody(Buffer.from('{"model":"m","messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}'))
     expect(later.contentIds![0]).toBe(first.contentIds![0])
     expect(later.contentIds![1]).not.toBe(first.contentIds![0])
+  })
+
+  describe('after an earlier turn of the conversation', () => {
+    const message = (role: string, text: string) => JSON.stringify({ role, content: [{ type: 'text', text }] })
+    const mark = (message: string) => message.replace(/"}]}$/, '","cache_control":{"type":"ephemeral"}}]}')
+    const system = JSON.stringify([{ type: 'text', text: 'You are Claude Code.' }, { type: 'text', text: 'rules '.repeat(4000), cache_control: { type: 'ephemeral' } }])
+    const tools = JSON.stringify(Array.from({ length: 6 }, (_, i) => ({ name: `Tool${i}`, description: `tool ${i} `.repeat(300), input_schema: { type: 'object' } })))
+    // Claude Code's order: the messages first, then the system prompt and the tools, the same on every turn.
+    const turn = (messages: string[]) => Buffer.from(`{"model":"m","messages":[${[...messages.slice(0, -1), mark(messages.at(-1)!)].join(',')}],"system":${system},"tools":${tools},"stream":true}`)
+    const hashes = () => vi.mocked(contentIdOf).mock.calls.length
+
+    it('hashes only the parts it did not resend, and takes the ids of the others over', () => {
+      const history = [message('user', 'café ☕ first'), message('assistant', 'ok'), message('user', 'second 日本語')]
+      const earlier = turn(history)
+      const later = turn([...history, message('assistant', 'done'), message('user', 'third')])
+      const first = layOutBody(earlier)
+      const before = hashes()
+      const second = layOutBody(later)
+
+      // The message that lost its mark, the two new ones, the part list is the earlier one, and so is the system block marked on every turn.
+      expect(hashes() - before).toBe(3)
+      expect(second.partList).toEqual(first.partList)
+      expect(second.contentIds).toEqual(second.parts.map((part) => contentIdOf(part.bytes)))
+      expect(second.contentIds!.filter((id) => first.contentIds!.includes(id))).toHaveLength(first.contentIds!.length)
+      expect(roundTrip(later.toString())).toBe(later.toString())
+    })
+
+    it('hashes again an element whose end the shared first bytes do not settle: a number the earlier body went on with', () => {
+      const earlier = Buffer.from(`{"messages":[${message('user', 'x'.repeat(100))},12],"system":${system}}`)
+      const later = Buffer.from(`{"messages":[${message('user', 'x'.repeat(100))},1],"system":${system}}`)
+      layOutBody(earlier)
+      const second = layOutBody(later)
+
+      expect(second.parts.map((part) => part.bytes.toString()).slice(1, 2)).toEqual(['1'])
+      expect(second.contentIds).toEqual(second.parts.map((part) => contentIdOf(part.bytes)))
+    })
   })
 
   it('stores whole a body that is not JSON, not an object, or has none of the repeated arrays', () => {

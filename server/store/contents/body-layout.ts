@@ -1,4 +1,5 @@
 import { cacheControlNamesIn, withoutCacheControl } from '../../wire/cache-control'
+import { RecentBodies } from '../../wire/recent-bodies'
 import { topLevelMembers, type JsonMember, type JsonSpan } from '../../wire/top-level-members'
 import { contentIdOf } from './content-id'
 import { ownPartIds, partListOf, type PartList } from './part-list'
@@ -9,7 +10,7 @@ import { ownPartIds, partListOf, type PartList } from './part-list'
  * splits back into its pieces without ambiguity.
  */
 export const PART_MARK = '\u0001'
-const PART_MARK_BYTE = Buffer.from(PART_MARK)
+const PART_MARK_CODE = 0x01
 /**
  * A part's `cache_control` member, kept in the skeleton right after the part's mark rather than in
  * the part (see withoutCacheControl): CUT_MARK, its byte offset in the element, CUT_MARK, its
@@ -54,7 +55,8 @@ export interface StoredBody {
  * skeleton, so `assembleBody` gives back the very bytes. A part's `cache_control` members stay in
  * the skeleton: the message Claude Code marks on one turn and resends unmarked on the next is then
  * one part, stored once. A body that is not a JSON object, or has none of these arrays, is stored
- * whole.
+ * whole. A part cut from bytes the body shares with one laid out lately (the turn before, in a
+ * conversation) is taken over from that one's layout rather than hashed again.
  */
 export function layOutBody(body: Buffer): StoredBody {
   const cuts: Array<JsonSpan & { member: string }> = []
@@ -63,27 +65,86 @@ export function layOutBody(body: Buffer): StoredBody {
     if (SPLIT_MEMBERS.has(member.key) && member.elements !== null) cuts.push(...member.elements.map(({ start, end }) => ({ start, end, member: member.key })))
   }
   if (cuts.length === 0) return { text: body, contentIds: null, partList: null, ownIds: null, parts: [], members }
+  const earlier = earlierLayoutOf(body)
+  const cutParts = new Map<number, CutPart>()
   // Members come in body order and elements in array order: the cuts are sorted and apart.
-  const pieces: Buffer[] = []
   const parts: BodyPart[] = []
-  const names = cacheControlNamesIn(body)
+  // With an earlier layout, the elements it did not cut are searched one by one; else one search of the body finds them.
+  const names = earlier === undefined ? cacheControlNamesIn(body) : null
   let name = 0
-  let at = 0
   for (const { start, end, member } of cuts) {
     const element = body.subarray(start, end)
-    while (name < names.length && names[name]! < start) name++
-    const { kept, cuts: marks } = name < names.length && names[name]! < end ? withoutCacheControl(element) : { kept: element, cuts: [] }
-    pieces.push(body.subarray(at, start), PART_MARK_BYTE)
-    for (const mark of marks) pieces.push(Buffer.from(`${CUT_MARK}${mark.start}${CUT_MARK}`), element.subarray(mark.start, mark.end), CUT_END_BYTE)
-    parts.push({ id: contentIdOf(kept), bytes: kept, member })
-    at = end
+    let cut = earlier?.partAt(start, end)
+    if (cut === undefined) {
+      if (names !== null) while (name < names.length && names[name]! < start) name++
+      const { kept, cuts: marks } = names === null || (name < names.length && names[name]! < end) ? withoutCacheControl(element) : { kept: element, cuts: [] }
+      const id = contentIdOf(kept)
+      // The records are copies (and `kept` one already), so a later layout that takes them over holds no part of this body.
+      cut = marks.length === 0 ? { id, kept: null, records: [] } : { id, kept, records: marks.flatMap((mark) => [Buffer.from(`${CUT_MARK}${mark.start}${CUT_MARK}`), Buffer.from(element.subarray(mark.start, mark.end)), CUT_END_BYTE]) }
+    }
+    cutParts.set(start, cut)
+    parts.push({ id: cut.id, bytes: cut.kept ?? element, member })
   }
-  pieces.push(body.subarray(at))
   const contentIds = parts.map((part) => part.id)
   const messagesAt = parts.findIndex((part) => part.member === 'messages')
   const messagesEnd = messagesAt === -1 ? -1 : parts.findIndex((part, i) => i > messagesAt && part.member !== 'messages')
-  const partList = partListOf(contentIds, messagesAt === -1 ? null : { start: messagesAt, end: messagesEnd === -1 ? parts.length : messagesEnd })
-  return { text: Buffer.concat(pieces), contentIds, partList, ownIds: ownPartIds(contentIds, partList), parts, members }
+  const partList = partListOf(contentIds, messagesAt === -1 ? null : { start: messagesAt, end: messagesEnd === -1 ? parts.length : messagesEnd }, earlier?.partList)
+  layouts.set(body, { cutParts, partList })
+  recentlyLaidOut.remember(body, earlier?.body ?? null)
+  return { text: skeletonOf(body, cuts, cutParts), contentIds, partList, ownIds: ownPartIds(contentIds, partList), parts, members }
+}
+
+/** The body with each cut replaced by PART_MARK and the records of its `cache_control` members, copied gap by gap. */
+function skeletonOf(body: Buffer, cuts: readonly JsonSpan[], cutParts: ReadonlyMap<number, CutPart>): Buffer {
+  let bytes = body.length
+  for (const { start, end } of cuts) bytes += 1 - (end - start) + cutParts.get(start)!.records.reduce((sum, record) => sum + record.length, 0)
+  const skeleton = Buffer.allocUnsafe(bytes)
+  let to = 0
+  let from = 0
+  for (const { start, end } of cuts) {
+    to += body.copy(skeleton, to, from, start)
+    skeleton[to++] = PART_MARK_CODE
+    for (const record of cutParts.get(start)!.records) to += record.copy(skeleton, to)
+    from = end
+  }
+  body.copy(skeleton, to, from)
+  return skeleton
+}
+
+/** A part as cut from its element: its id, and when the element had `cache_control` members, its bytes without them and their records. */
+interface CutPart {
+  id: string
+  /** Null when the part is the element's bytes. */
+  kept: Buffer | null
+  records: readonly Buffer[]
+}
+
+/** What a later body's layout takes over from a body's: see earlierLayoutOf. */
+interface Layout {
+  /** Each part by the offset of the element it was cut from. */
+  cutParts: Map<number, CutPart>
+  partList: PartList | null
+}
+
+/** Each laid-out body's layout, for later bodies that resend most of it. */
+const layouts = new WeakMap<Buffer, Layout>()
+/** Large bodies laid out lately (see layOutBody). */
+const recentlyLaidOut = new RecentBodies()
+
+/**
+ * The layout of the recently laid-out body `body` shares the most bytes with, if any: `partAt`
+ * gives the part it cut from the same bytes as the element at `start` to `end` of `body`, if it
+ * did. An element ending before the shared first bytes do (a number's end is settled by the byte
+ * after it), or starting where the shared last bytes begin, is the same bytes there.
+ */
+function earlierLayoutOf(body: Buffer): { body: Buffer; partAt(start: number, end: number): CutPart | undefined; partList: PartList | null } | undefined {
+  const shared = recentlyLaidOut.sharedWith(body)
+  const layout = shared === null ? undefined : layouts.get(shared.earlier)
+  if (layout === undefined) return undefined
+  const { earlier, prefix, suffix } = shared!
+  const shift = body.length - earlier.length
+  const { cutParts, partList } = layout
+  return { body: earlier, partAt: (start, end) => (end < prefix ? cutParts.get(start) : start >= body.length - suffix ? cutParts.get(start - shift) : undefined), partList }
 }
 
 /**

@@ -25,13 +25,19 @@ export interface PartList {
  * has few) and a row holds the ids of its newest messages alone: its size grows neither with the
  * conversation nor with the tools. `messages` is where the body's `messages` lie among its part
  * ids, null when it has none. Null when the list would hold fewer than PART_LIST_MIN ids.
+ * `earlier` is the list of an earlier turn: when it lists the same ids, its id is not hashed again.
  */
-export function partListOf(contentIds: readonly string[], messages: { start: number; end: number } | null): PartList | null {
+export function partListOf(contentIds: readonly string[], messages: { start: number; end: number } | null, earlier: PartList | null = null): PartList | null {
   const ownEnd = messages?.end ?? contentIds.length
   const ownAt = messages === null ? ownEnd : ownEnd - ((messages.end - messages.start) % PART_LIST_RUN)
   const ids = [...contentIds.slice(0, ownAt), ...contentIds.slice(ownEnd)]
   if (ids.length < PART_LIST_MIN) return null
-  return { id: contentIdOf(Buffer.from(ids.join(','))), ids, ownAt }
+  const id = earlier !== null && sameIds(ids, earlier.ids) ? earlier.id : contentIdOf(Buffer.from(ids.join(',')))
+  return { id, ids, ownAt }
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i])
 }
 
 /** The ids a row holds itself: the body's part ids without its list's. */
