@@ -39,7 +39,7 @@ export class RecentBodies {
     this.limits = { ...DEFAULT_LIMITS, ...limits }
   }
 
-  /** Bytes held. */
+  /** Bytes held: the whole allocations the bodies keep alive. */
   get bytes(): number {
     return this.#bytes
   }

@@ -145,8 +145,9 @@ export function scanTopLevel(body: Buffer, reuse: ScanReuse | null): TopLevelObj
 
 /**
  * Takes the earlier scan's members, and the elements of an array member, that end in the shared
- * first bytes: a value's end, a number's included, is settled by the byte after it, so those end
- * before `prefix - 1`. The array the shared bytes end in is read on from its last element taken.
+ * first bytes: a value's end, a number's included, is settled by the byte just past it, so a value
+ * is taken when that byte is shared too (its end before `prefix`). The array the shared bytes end
+ * in is read on from its last element taken.
  * Returns the position just past the last member's value, null when none was taken, INVALID when
  * the rest of that array is not JSON.
  */
