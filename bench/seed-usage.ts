@@ -19,6 +19,7 @@ import { randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import type { DataSource } from 'typeorm'
 import type { UsageRecord } from '../server/records/request-record'
+import { contentsUpsert } from '../server/store/batch-statements'
 import { PART_MARK } from '../server/store/contents/body-layout'
 import { contentIdOf } from '../server/store/contents/content-id'
 import { costOf } from '../server/usage/cost'
@@ -89,29 +90,31 @@ function prose(next: () => number, mean: number): string {
 }
 
 /** The content id of a part's text, as the capture writer derives it. */
-const partOf = (json: string) => ({ id: contentIdOf(Buffer.from(json)), json })
+const partOf = (json: string) => ({ id: contentIdOf(Buffer.from(json)), json, bytes: Buffer.from(json), member: 'messages' })
 
 const SYSTEM_PARTS = Array.from({ length: 4 }, (_, i) => partOf(JSON.stringify({ type: 'text', text: `You are Claude Code, variant ${i}. ${'Follow the instructions. '.repeat(40)}` })))
 const TOOL_PARTS = Array.from({ length: 4 }, (_, i) => partOf(JSON.stringify({ name: `Tool${i}`, description: 'Runs a tool. '.repeat(60), input_schema: { type: 'object' } })))
+
+/** Writes parts as capture does, with their search keys. */
+async function writeParts(dataSource: DataSource, parts: Array<ReturnType<typeof partOf>>): Promise<void> {
+  for (const { text, values } of contentsUpsert(parts.toSorted((a, b) => (a.id < b.id ? -1 : 1)))) await dataSource.query(text, values)
+}
 
 /** Inserts `records` finished requests spread over `days` days before `now`; returns records per second. */
 export async function seedUsage(dataSource: DataSource, { records, days, now }: SeedOptions): Promise<number> {
   const book = new PriceBook(SHIPPED_PRICES, [], SHIPPED_ALIASES)
   const next = random(42)
   const started = performance.now()
-  await dataSource.query(`INSERT INTO contents (id, text) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING`, [
-    [...SYSTEM_PARTS, ...TOOL_PARTS].map((p) => p.id),
-    [...SYSTEM_PARTS, ...TOOL_PARTS].map((p) => p.json),
-  ])
+  await writeParts(dataSource, [...SYSTEM_PARTS, ...TOOL_PARTS])
   let conversation: Array<{ id: string; json: string }> = []
   for (let done = 0; done < records; done += BATCH) {
     const columns: unknown[][] = Array.from({ length: 20 }, () => [])
-    const parts = new Map<string, string>()
+    const parts = new Map<string, ReturnType<typeof partOf>>()
     for (let i = 0; i < Math.min(BATCH, records - done); i++) {
       if ((done + i) % CONVERSATION_REQUESTS === 0) conversation = []
       const message = partOf(JSON.stringify({ role: 'user', content: [{ type: 'text', text: prose(next, 350) }] }))
       conversation = [...conversation.slice(1 - RESENT_MESSAGES), message]
-      parts.set(message.id, message.json)
+      parts.set(message.id, message)
       const system = SYSTEM_PARTS[(done + i) % SYSTEM_PARTS.length]!
       const tools = TOOL_PARTS[(done + i) % TOOL_PARTS.length]!
       const contentIds = [system.id, tools.id, ...conversation.map((p) => p.id)]
@@ -141,7 +144,7 @@ export async function seedUsage(dataSource: DataSource, { records, days, now }: 
         countTokens ? `{"input_tokens":${fresh}}` : JSON.stringify({ type: 'message', role: 'assistant', model, content: [{ type: 'text', text: prose(next, 500) }] })]
       values.forEach((value, column) => columns[column]!.push(value))
     }
-    await dataSource.query(`INSERT INTO contents (id, text) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING`, [[...parts.keys()], [...parts.values()]])
+    await writeParts(dataSource, [...parts.values()])
     await dataSource.query(
       `INSERT INTO requests (id, status, started_at, completed_at, method, path, model, provider, stream, request_headers, request_body, request_body_bytes, request_body_is_json,
          api_key_fingerprint, input_tokens, output_tokens, cache_creation_input_tokens, cache_creation_5m_input_tokens, cache_creation_1h_input_tokens, cache_read_input_tokens,

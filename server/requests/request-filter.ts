@@ -1,4 +1,5 @@
 import type { RequestRecord, RequestStatus } from '../records/request-record'
+import { searchKeysOfSearch } from '../store/contents/search-keys'
 import { CONTENT_LISTS_TABLE, CONTENTS_TABLE } from '../store/tables/contents.table'
 import { CONVERSATION_REQUESTS_TABLE } from '../store/tables/conversations.table'
 
@@ -54,19 +55,15 @@ const searchPattern = (search: string) => `%${escapeLike(search)}%`
 
 /**
  * The statement finding the body parts that contain `search`: at most `limit` + 1 ids, the one past
- * the limit saying there are more. The parts holding every trigram bucket the search implies are
- * read through their index (see trigram_buckets in the migrations), then checked with ILIKE. A
- * search implying no bucket (under three letters or digits in a row) would read the whole index to
- * exclude nothing: it only scans parts, to the limit. The planner resolves which branch runs before
- * either does.
+ * the limit saying there are more. The parts holding every search key of the search are read
+ * through their index (see search-keys), then checked with ILIKE. A search too short to have keys
+ * only scans parts, to the limit.
  */
 export function searchedPartsStatement(search: string, limit: number): { text: string; values: unknown[] } {
-  return {
-    text: `(SELECT c.id FROM ${CONTENTS_TABLE} c WHERE cardinality(search_trigram_buckets($1)) > 0 AND trigram_buckets(c.text) @> search_trigram_buckets($1) AND c.text ILIKE $2 ESCAPE '\\' LIMIT $3)
-       UNION ALL
-       (SELECT c.id FROM ${CONTENTS_TABLE} c WHERE cardinality(search_trigram_buckets($1)) = 0 AND c.text ILIKE $2 ESCAPE '\\' LIMIT $3)`,
-    values: [search, searchPattern(search), limit + 1],
-  }
+  const keys = searchKeysOfSearch(search)
+  return keys.length > 0
+    ? { text: `SELECT c.id FROM ${CONTENTS_TABLE} c WHERE c.search_keys @> $1::smallint[] AND c.text ILIKE $2 ESCAPE '\\' LIMIT $3`, values: [keys, searchPattern(search), limit + 1] }
+    : { text: `SELECT c.id FROM ${CONTENTS_TABLE} c WHERE c.text ILIKE $1 ESCAPE '\\' LIMIT $2`, values: [searchPattern(search), limit + 1] }
 }
 
 /**

@@ -52,6 +52,8 @@ const CONTENTS_UPSERT: RowsStatement<BodyPart> = {
   columns: CONTENT_COLUMNS,
   head: `INSERT INTO ${CONTENTS_TABLE} (${columnNames(CONTENT_COLUMNS)}) VALUES `,
   tail: ` ON CONFLICT (id) DO UPDATE SET ${CONTENT_LAST_USED_AT.name} = now()`,
+  // The search keys are bound in binary (see binary-arrays.ts).
+  typed: true,
 }
 
 /** Lists of part ids, refreshed as contents are. */
@@ -131,6 +133,13 @@ export function buildBatchStatements(ops: readonly CaptureOp[], isStartStored: (
   builder.add(RATE_LIMIT_SNAPSHOTS_INSERT, snapshots)
   // One set of known ids serves both: a list's id hashes comma-joined ids, which no part's bytes are.
   return { statements: builder.finish(), contentIds: [...contents, ...partLists].map((written) => written.id) }
+}
+
+/** The statements that write `parts` (distinct ids, in id order) as a batch writes them: with their search keys. */
+export function contentsUpsert(parts: readonly BodyPart[]): Statement[] {
+  const builder = new StatementBuilder()
+  builder.add(CONTENTS_UPSERT, parts)
+  return builder.finish()
 }
 
 /**

@@ -128,8 +128,10 @@ describe("a conversation's totals", () => {
 
   // Last: it takes the triggers away for a while.
   it('are counted again from their turns by the migration that keeps them, mending totals left stale before it', async () => {
-    await undoMigrationsThrough(store.dataSource, 'KeepConversationTotalsByTrigger1798300000000')
+    // Stored by today's writer, whose statements need today's tables; then made stale, as before the trigger.
     const { conversation } = await storedSession(2)
+    await undoMigrationsThrough(store.dataSource, 'KeepConversationTotalsByTrigger1798300000000')
+    await store.dataSource.query(`UPDATE conversations SET request_count = 0, input_tokens = 0 WHERE id = $1`, [conversation])
     expect((await totalsOf(conversation)).stored).toMatchObject({ request_count: 0 })
 
     await store.dataSource.runMigrations({ transaction: 'each' })

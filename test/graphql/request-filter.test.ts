@@ -134,7 +134,7 @@ describe('request filter', () => {
       )
       expect(requests.nodes.map((n) => n.id)).toEqual([corpus[0]!.id])
       expect(requests.totalCount).toBe(1)
-      expect(query.mock.calls.filter(([sql]) => sql.includes('search_trigram_buckets'))).toHaveLength(1)
+      expect(query.mock.calls.filter(([sql]) => sql.includes('search_keys'))).toHaveLength(1)
     } finally {
       query.mockRestore()
     }

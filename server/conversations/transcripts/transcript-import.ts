@@ -1,9 +1,8 @@
 import type { DataSource } from 'typeorm'
-import type { Statement } from '../../store/batch-statements'
+import { contentsUpsert, type Statement } from '../../store/batch-statements'
 import { conversationStatements } from '../../store/conversation-statements'
 import { readConversationThreads } from '../../store/queries/conversation-threads'
 import { CONVERSATION_REQUESTS_TABLE, IMPORTED_TURNS_TABLE } from '../../store/tables/conversations.table'
-import { CONTENTS_TABLE } from '../../store/tables/contents.table'
 import { REQUESTS_TABLE } from '../../store/tables/requests.table'
 import { costOf } from '../../usage/cost'
 import type { PriceBook } from '../../usage/price-book'
@@ -137,13 +136,7 @@ async function importSession(sessionId: string, turns: ImportedTurn[], grouper: 
   if (writes === null) return
   const bytesOf = new Map(fresh.flatMap((turn) => turn.shape.messages.map((m) => [m.contentId, m.bytes] as const)))
   const newContentIds = [...new Set(writes.assignments.flatMap((a) => a.newMessages.map((m) => m.contentId)))].filter((id) => bytesOf.has(id)).sort()
-  const statements: Statement[] = []
-  if (newContentIds.length > 0) {
-    statements.push({
-      text: `INSERT INTO ${CONTENTS_TABLE} (id, text) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT (id) DO UPDATE SET last_used_at = now()`,
-      values: [newContentIds, newContentIds.map((id) => bytesOf.get(id)!.toString('utf8'))],
-    })
-  }
+  const statements: Statement[] = [...contentsUpsert(newContentIds.map((id) => ({ id, bytes: bytesOf.get(id)!, member: 'messages' })))]
   statements.push(importedTurnsInsert(fresh, book), ...conversationStatements(writes))
   await dataSource.transaction(async (manager) => {
     for (const statement of statements) await manager.query(statement.text, statement.values)

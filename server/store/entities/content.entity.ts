@@ -7,12 +7,14 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm'
  */
 @Entity({ name: 'contents' })
 @Index('contents_last_used_at_idx', ['lastUsedAt'])
-// Index of trigram buckets for body search, created by the migration (an expression TypeORM cannot declare).
-@Index('contents_text_buckets_idx', { synchronize: false })
+// GIN index on the search keys, created by the migration.
+@Index('contents_search_keys_idx', { synchronize: false })
 export class ContentEntity {
   /** The first 128 bits of the SHA-256 of the text's UTF-8 bytes (see content-id). */
   @PrimaryColumn('uuid') id: string
   @Column('text') text: string
+  /** Body search's keys for the text (see search-keys), which its index reads. */
+  @Column({ name: 'search_keys', type: 'smallint', array: true, default: () => "'{}'" }) searchKeys: number[]
   /** When a capture last wrote a request using it, to within the reuse window (see known-contents). */
   @Column({ name: 'last_used_at', type: 'timestamptz', default: () => 'now()' }) lastUsedAt: Date
 }

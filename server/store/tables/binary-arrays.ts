@@ -9,6 +9,7 @@
 
 /** Element type OIDs, as `pg_type` numbers them. */
 const TEXT_OID = 25
+const INT2_OID = 21
 const INT4_OID = 23
 const FLOAT8_OID = 701
 
@@ -46,9 +47,15 @@ export function int4Array(values: readonly number[]): Buffer {
   return fixedWidthArray(values, INT4_OID, 4, writeInt4)
 }
 
+/** A `smallint[]` parameter of whole numbers; one outside 16 bits throws a RangeError (`writeInt16BE`) before anything is sent. */
+export function int2Array(values: readonly number[]): Buffer {
+  return fixedWidthArray(values, INT2_OID, 2, writeInt2)
+}
+
 // Defined once rather than per call: V8 drops the optimised code of a function built anew on each
 // call at every full garbage collection, and compiles it again once it is hot.
 const writeFloat8 = (buffer: Buffer, value: number, offset: number) => buffer.writeDoubleBE(value, offset)
+const writeInt2 = (buffer: Buffer, value: number, offset: number) => buffer.writeInt16BE(value, offset)
 const writeInt4 = (buffer: Buffer, value: number, offset: number) => buffer.writeInt32BE(value, offset)
 
 /** Numbers of `width` bytes each, written by `write` (which returns the offset past the value). */

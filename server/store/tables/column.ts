@@ -1,5 +1,5 @@
 /** A PostgreSQL type as the migrations declare it, spelt as `information_schema.columns.data_type` names it (an array as `format_type` does: its element type and `[]`). */
-export type SqlType = 'uuid' | 'uuid[]' | 'text[]' | 'integer[]' | 'double precision[]' | 'text' | 'boolean' | 'integer' | 'bigint' | 'double precision' | 'numeric' | 'timestamp with time zone' | 'jsonb'
+export type SqlType = 'uuid' | 'uuid[]' | 'text[]' | 'smallint[]' | 'integer[]' | 'double precision[]' | 'text' | 'boolean' | 'integer' | 'bigint' | 'double precision' | 'numeric' | 'timestamp with time zone' | 'jsonb'
 
 /**
  * One column of a table the store owns, described once: the writer's statements, the read side's

@@ -1,5 +1,7 @@
 import type { BodyPart } from '../contents/body-layout'
 import type { PartList } from '../contents/part-list'
+import { searchKeysOfPart } from '../contents/search-keys'
+import { int2Array } from './binary-arrays'
 import type { ColumnDescription } from './column'
 
 export const CONTENTS_TABLE = 'contents'
@@ -10,6 +12,8 @@ export const CONTENT_COLUMNS: ReadonlyArray<ColumnDescription<BodyPart>> = [
   { name: 'id', sqlType: 'uuid', property: 'id', bind: (part) => part.id },
   // The part's bytes as they are: a text parameter in binary format is its UTF-8.
   { name: 'text', sqlType: 'text', property: 'text', bind: (part) => part.bytes },
+  // Computed here, for the parts a batch writes: the database only indexes them.
+  { name: 'search_keys', sqlType: 'smallint[]', property: 'searchKeys', bind: (part) => int2Array(searchKeysOfPart(part.bytes.toString('utf8'))) },
 ]
 
 /**
