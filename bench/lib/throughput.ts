@@ -13,13 +13,15 @@ const WARMUP_COUNT = 200
 
 /**
  * Loads at a fixed concurrency, target after target: sustained rate and its share of the minimal
- * pass-through's, latency, proxy CPU per request, Claudescope's database CPU per request, and
- * whether every record was stored.
+ * pass-through's, latency, proxy CPU per request during the load and until every record is
+ * stored, Claudescope's database CPU per request, and whether every record was stored. Capture
+ * that falls behind finishes its work after the load: CPU during the load alone rewards a build
+ * whose writer waits longer on its database.
  * `bodies(count, seed)` makes a load's bodies before it starts; each target's warm-up and
  * measured load get seeds of their own, so no target sends what another stored already.
  */
 export async function measureThroughput(targets: Target[], heading: string, bodies: (count: number, seed: number) => LoadBodies, options: ThroughputOptions): Promise<string> {
-  const results = new Map<Target, { reqPerS: number; p50: number; p90: number; cpuMsPerReq: number; databaseCpuMsPerReq: number; failures: number; stored: string }>()
+  const results = new Map<Target, { reqPerS: number; p50: number; p90: number; cpuMsPerReq: number; cpuUntilStoredMsPerReq: number; databaseCpuMsPerReq: number; failures: number; stored: string }>()
   for (const [i, t] of targets.entries()) {
     await runLoad(t.url, bodies(WARMUP_COUNT, (2 * i + 1) * 100_000))
     const load = bodies(options.count, (2 * i + 2) * 100_000)
@@ -31,7 +33,8 @@ export async function measureThroughput(targets: Target[], heading: string, bodi
     const stored = t.api ? `${(await countWhenStored(t.api, storedBefore + options.count)) - storedBefore}/${options.count}` : '–'
     // Until every record is stored: capture's database writes go on after the load when they fall behind.
     const databaseCpuMsPerReq = (((await t.databaseCpuSeconds?.()) ?? NaN) - databaseCpuBefore) * 1000 / options.count
-    results.set(t, { reqPerS: options.count / result.elapsedS, p50: percentile(result.latenciesMs, 50), p90: percentile(result.latenciesMs, 90), cpuMsPerReq, databaseCpuMsPerReq, failures: result.failures, stored })
+    const cpuUntilStoredMsPerReq = t.process ? ((t.process.cpuSeconds() - cpuBefore) * 1000) / options.count : NaN
+    results.set(t, { reqPerS: options.count / result.elapsedS, p50: percentile(result.latenciesMs, 50), p90: percentile(result.latenciesMs, 90), cpuMsPerReq, cpuUntilStoredMsPerReq, databaseCpuMsPerReq, failures: result.failures, stored })
   }
   const minimal = [...results].find(([t]) => t.kind === 'minimal')?.[1].reqPerS ?? NaN
   const rows = [...results].map(([t, r]) => [
@@ -41,10 +44,11 @@ export async function measureThroughput(targets: Target[], heading: string, bodi
     fmt(r.p50, 2),
     fmt(r.p90, 2),
     t.process ? fmt(r.cpuMsPerReq, 3) : '–',
+    t.process ? fmt(r.cpuUntilStoredMsPerReq, 3) : '–',
     t.databaseCpuSeconds ? fmt(r.databaseCpuMsPerReq, 3) : '–',
     r.failures,
     r.stored,
   ])
   return `### ${heading}, concurrency ${options.concurrency} (${options.count} requests per target)\n\n` +
-    table(['target', 'req/s', 'vs minimal pass-through', 'p50 ms', 'p90 ms', 'proxy CPU ms/req', 'database CPU ms/req (until stored)', 'failed', 'records stored'], rows)
+    table(['target', 'req/s', 'vs minimal pass-through', 'p50 ms', 'p90 ms', 'proxy CPU ms/req', 'proxy CPU ms/req (until stored)', 'database CPU ms/req (until stored)', 'failed', 'records stored'], rows)
 }
