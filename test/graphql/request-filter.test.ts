@@ -53,6 +53,7 @@ const filters: [string, RequestFilterValues][] = [
   ['search in a request body, any case', { search: 'hello WORLD' }],
   ['search in a response body', { search: 'overloaded_error' }],
   ['search with non-ASCII case folding', { search: 'école' }],
+  ['search with non-ASCII case folding, long enough for the search index', { search: 'école NORMALE' }],
   ['search for a literal %', { search: '100%' }],
   ['search for a lone %', { search: '%' }],
   ['search for a literal _', { search: 'snake_case' }],
