@@ -6,9 +6,9 @@ import { seededRandom } from '../support/random-json'
 /** Letters with and without case (a final sigma, a dotted capital I, a sharp s), digits, JSON's punctuation, a CJK letter and an emoji's surrogate pair. */
 const ALPHABET = [...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 {}[]":,\\_-.', 'é', 'É', 'Σ', 'σ', 'ς', 'İ', 'ß', '日', '😀']
 
-/** `c` or another case of it that ILIKE takes as the same letter: one code unit, lowercasing alike. */
+/** `c` or another case of it that ILIKE may take as the same letter: one code unit, lowercasing alike (a dotted capital I as plain i). */
 function anyCaseOf(c: string, random: () => number): string {
-  const cases = [c, c.toUpperCase(), c.toLowerCase()].filter((v) => v.length === 1 && v.toLowerCase() === c.toLowerCase())
+  const cases = [c, c.toUpperCase(), c.toLowerCase(), c === 'İ' ? 'i' : c].filter((v) => v.length === 1 && v.toLowerCase()[0] === c.toLowerCase()[0])
   return cases[Math.floor(random() * cases.length)] ?? c
 }
 

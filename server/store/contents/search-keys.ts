@@ -1,7 +1,7 @@
 /**
  * Body search's index keys, computed here for both sides: a stored part's keys when it is written,
  * a search's when it runs. A part holding a search case-insensitively holds every key of the search,
- * so the index hands ILIKE the parts that may match and none that must.
+ * so the index hands ILIKE every part that may match, and few that do not.
  *
  * A key stands for a few trigrams, not for each: of every window of SEARCH_WINDOW trigrams in a
  * row, the one whose hash is least (a minimizer) is kept, folded into SEARCH_KEY_SPACE buckets. A
@@ -39,7 +39,10 @@ export function searchKeysOfSearch(search: string): number[] {
   return keysOf(search)
 }
 
-/** Each UTF-16 code unit's lowercase when that is one code unit too, else itself; filled on first use. */
+/**
+ * Each UTF-16 code unit's lowercase, or that lowercase's first unit where it has two (a dotted
+ * capital I, whose `i` a database's ILIKE may take for plain `i`); filled on first use.
+ */
 let foldedUnits: Uint16Array | null = null
 
 function foldTable(): Uint16Array {
@@ -47,7 +50,7 @@ function foldTable(): Uint16Array {
   const table = new Uint16Array(0x10000)
   for (let unit = 0; unit < 0x10000; unit++) {
     const lower = String.fromCharCode(unit).toLowerCase()
-    table[unit] = lower.length === 1 ? lower.charCodeAt(0) : unit
+    table[unit] = lower.charCodeAt(0)
   }
   return (foldedUnits = table)
 }
