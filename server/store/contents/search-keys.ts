@@ -14,6 +14,9 @@
  * changes a final sigma by context, and a few letters' length). Base64 payloads (an image's or a
  * document's `data`, a thinking block's `signature`) are left out: their trigrams are noise to a
  * search and a screenshot's alone would fill every bucket.
+ *
+ * Stored keys must agree with a search's: a change here needs a migration that computes every
+ * stored part's keys again (as the one that added them does).
  */
 
 /** Characters per gram. */

@@ -10,13 +10,16 @@ const BATCH = 500
  * function and the upkeep of its 1,100 or so buckets per 2 KB part were about three quarters of
  * the database's CPU under a conversation load; the keys are about half as many, and computed by
  * the writer. The parts stored before are given their keys here, in batches, before the index is
- * built over them.
+ * built over them; the keys are computed by today's `searchKeysOfPart`, so a change to how keys
+ * are computed needs a migration of its own that computes them all again.
  */
 export class KeepSearchKeysPerPart1798500000000 implements MigrationInterface {
   name = 'KeepSearchKeysPerPart1798500000000'
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`ALTER TABLE "contents" ADD "search_keys" smallint array NOT NULL DEFAULT '{}'`)
+    // First, or every row the batches update would have its buckets computed again for the old index.
+    await queryRunner.query(`DROP INDEX "contents_text_buckets_idx"`)
     let after = '00000000-0000-0000-0000-000000000000'
     for (;;) {
       const rows = (await queryRunner.query(`SELECT id, text FROM "contents" WHERE id > $1 ORDER BY id LIMIT ${BATCH}`, [after])) as Array<{ id: string; text: string }>
@@ -28,7 +31,6 @@ export class KeepSearchKeysPerPart1798500000000 implements MigrationInterface {
       after = rows.at(-1)!.id
     }
     await queryRunner.query(`CREATE INDEX "contents_search_keys_idx" ON "contents" USING gin ("search_keys")`)
-    await queryRunner.query(`DROP INDEX "contents_text_buckets_idx"`)
     await queryRunner.query(`DROP FUNCTION search_trigram_buckets(text)`)
     await queryRunner.query(`DROP FUNCTION trigram_buckets(text)`)
   }
