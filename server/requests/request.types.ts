@@ -4,6 +4,7 @@ import type { CostStatus as CostStatusValue, RequestStatus as RequestStatusValue
 import { PageInfo } from '../graphql/connection'
 import { BODY_FIELD_COST, Cost } from '../graphql/query-cost'
 import type { RequestFilterValues } from './request-filter'
+import { SHORTEST_INDEXED_SEARCH } from '../store/contents/search-keys'
 
 /** The GraphQL enum behind capture's RequestStatus union. */
 export const RequestStatus = {
@@ -141,7 +142,7 @@ export class RequestFilter implements RequestFilterValues {
   @Field(() => Boolean, { nullable: true }) stream?: boolean | null
   @Field(() => String, { nullable: true }) apiKeyFingerprint?: string | null
   @Field(() => String, { nullable: true, description: 'Exact path, e.g. /v1/messages.' }) path?: string | null
-  @Field(() => String, { nullable: true, description: 'Case-insensitive text in the request or response body. Text inside the base64 data of images and documents, or inside a thinking block’s signature, is not indexed and may not be found.' }) search?: string | null
+  @Field(() => String, { nullable: true, description: `Case-insensitive text in the request or response body. Text inside the base64 data of images and documents, or inside a thinking block’s signature, is not indexed and may not be found. A search under ${SHORTEST_INDEXED_SEARCH} characters reads every stored message without the index: slower on a large store.` }) search?: string | null
   @Field(() => Float, { nullable: true, description: 'Took at least this many milliseconds.' }) minDurationMs?: number | null
   @Field(() => [String], { nullable: true, description: 'Where the request went, any of these: anthropic, or a provider named in the routing file (e.g. openai).' }) providers?: string[] | null
   @Field(() => ID, { nullable: true, description: 'Belongs to this conversation (stored requests only: live subscriptions never match it).' }) conversationId?: string | null
