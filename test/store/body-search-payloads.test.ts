@@ -40,23 +40,20 @@ async function keysOfPartHolding(marker: string): Promise<number> {
 
 const search = async (text: string) => (await new RequestsService(store.dataSource).list({ search: text }, 10)).nodes.map((node) => node.id)
 
-/** The parts the search-key index names for `text`, read through the index alone. */
-async function partsTheIndexNames(text: string): Promise<string[]> {
+/** The ids of the parts `where` selects, read through an index alone. */
+async function partsThroughIndex(where: string, value: unknown): Promise<string[]> {
   return store.dataSource.transaction(async (manager) => {
     await manager.query('SET LOCAL enable_seqscan = off')
-    const rows = (await manager.query(`SELECT id FROM contents WHERE search_keys @> $1::smallint[]`, [searchKeysOfSearch(text)])) as Array<{ id: string }>
+    const rows = (await manager.query(`SELECT id FROM contents WHERE ${where}`, [value])) as Array<{ id: string }>
     return rows.map((row) => row.id)
   })
 }
 
+/** The parts the search-key index names for `text`. */
+const partsTheIndexNames = (text: string) => partsThroughIndex('search_keys @> $1::smallint[]', searchKeysOfSearch(text))
+
 /** The same for the trigram-bucket index the migrations before the search keys left. */
-async function partsTheBucketIndexNames(text: string): Promise<string[]> {
-  return store.dataSource.transaction(async (manager) => {
-    await manager.query('SET LOCAL enable_seqscan = off')
-    const rows = (await manager.query(`SELECT id FROM contents WHERE trigram_buckets(text) @> search_trigram_buckets($1)`, [text])) as Array<{ id: string }>
-    return rows.map((row) => row.id)
-  })
-}
+const partsTheBucketIndexNames = (text: string) => partsThroughIndex('trigram_buckets(text) @> search_trigram_buckets($1)', text)
 
 describe('body search and base64 payloads', () => {
   it('leaves a screenshot out of its message part’s search keys, and finds the message by its words', async () => {
