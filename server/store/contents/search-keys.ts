@@ -60,14 +60,17 @@ function foldTable(): Uint16Array {
 
 /** Marks of the buckets a text already gave, cleared after each text. */
 const seen = new Uint8Array(SEARCH_KEY_SPACE)
-/** The grams' hashes of the text at hand, grown as texts need. */
-let hashes = new Int32Array(4096)
+/**
+ * The grams' hashes of the text at hand, for texts of up to 64 K grams (256 KB, kept); a longer
+ * text gets a buffer of its own, so one huge part does not hold its size for the process's life.
+ */
+const keptHashes = new Int32Array(65_536)
 
 function keysOf(text: string): number[] {
   const gramCount = text.length - GRAM + 1
   if (gramCount < SEARCH_WINDOW) return []
   const fold = foldTable()
-  if (hashes.length < gramCount) hashes = new Int32Array(2 ** Math.ceil(Math.log2(gramCount)))
+  const hashes = gramCount <= keptHashes.length ? keptHashes : new Int32Array(gramCount)
   let a = fold[text.charCodeAt(0)]!
   let b = fold[text.charCodeAt(1)]!
   for (let i = 0; i < gramCount; i++) {
