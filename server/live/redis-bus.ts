@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import type { Logger } from '../logger'
+import { fieldsAroundBody } from '../records/request-body'
 import type { LiveBus, LiveBusLink, LiveEvent } from './live-bus'
 import { createMemoryBus, type MemoryBusOptions } from './memory-bus'
 
@@ -148,11 +149,12 @@ function sharedForm(event: LiveEvent, maxBodyBytes: number): LiveEvent {
   // A backlog is this instance's memory: others keep the chunks they are sent.
   if (event.kind === 'chunk' && event.backlog !== undefined) return { kind: 'chunk', chunk: event.chunk, request: event.request }
   if (event.kind !== 'request') return event
-  const { requestBody, responseBody, responseSse } = event.record
-  const bytes = requestBody.length + (responseBody?.length ?? 0) + (responseSse?.length ?? 0)
+  const { record } = event
+  // The request body's size from the record: reading the body would decode it.
+  const bytes = record.requestBodyBytes + (record.responseBody?.length ?? 0) + (record.responseSse?.length ?? 0)
   if (bytes <= maxBodyBytes) return event
-  const { requestBody: _r, responseBody: _b, responseSse: _s, ...summary } = event.record
-  return { kind: 'request', record: summary as typeof event.record }
+  const { responseBody: _b, responseSse: _s, ...summary } = fieldsAroundBody(record)
+  return { kind: 'request', record: summary as typeof record }
 }
 
 /** JSON.stringify replacer: `this[key]` is the value before Date's own toJSON turned it into a string. */

@@ -4,6 +4,7 @@ import type { LiveBus, LiveEvent } from '../../server/live/live-bus'
 import { liveStatus } from '../../server/health/live-status'
 import { createRedisBus } from '../../server/live/redis-bus'
 import { createLogger } from '../../server/logger'
+import { RequestBody, withRequestBody } from '../../server/records/request-body'
 import { chunkEvent, inFlight, makeRecord, publishKeptChunks, requestEvent } from '../support/record-fixtures'
 import { hasRedisServer, startRedisServer, type RedisServer } from '../support/redis-server'
 import { waitFor } from '../support/wait'
@@ -110,6 +111,25 @@ describe.skipIf(!REDIS_URL)('redis bus', () => {
       expect(gotSmall?.kind === 'request' && gotSmall.record.requestBody).toBe(small.requestBody)
       expect(gotLarge?.kind === 'request' && gotLarge.record).toMatchObject({ id: large.id, model: large.model, status: 'COMPLETED' })
       expect(gotLarge?.kind === 'request' && 'requestBody' in gotLarge.record).toBe(false)
+    })
+
+    it('leaves a request body past the size bound undecoded: its size is read from the record', async () => {
+      const channel = `test:${randomUUID()}`
+      const [a, b] = [await redisBus({ channel, maxSharedBodyBytes: 4096 }), await redisBus({ channel })]
+      const onB = b.subscribe()
+      let decoded = 0
+      const bytes = Buffer.from(JSON.stringify({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'x'.repeat(5000) }] }))
+      const body = new (class extends RequestBody {
+        override get text(): string {
+          decoded++
+          return super.text
+        }
+      })(bytes)
+      const large = withRequestBody(makeRecord({ requestBodyBytes: bytes.length }), body)
+      a.publish(requestEvent(large))
+      const [got] = await take(onB, 1)
+      expect(got?.kind === 'request' && got.record).toMatchObject({ id: large.id, requestBodyBytes: bytes.length })
+      expect(decoded).toBe(0)
     })
   })
 })
