@@ -19,12 +19,12 @@ export interface Target {
 }
 
 /**
- * The targets in the order round `round` of `rounds` visits them: each round starts further along,
- * so across the rounds every target runs early and late in a round alike.
+ * The targets in the order round `round` visits them: in their order, then in reverse, so that
+ * every target runs early and late alike and any two of them run in both orders (a rotation keeps
+ * two neighbours in one order in all rounds but one).
  */
-export function inTurn(targets: readonly Target[], round: number, rounds: number): Target[] {
-  const start = Math.floor((round * targets.length) / rounds) % targets.length
-  return [...targets.slice(start), ...targets.slice(0, start)]
+export function inTurn(targets: readonly Target[], round: number): Target[] {
+  return round % 2 === 0 ? [...targets] : targets.toReversed()
 }
 
 /**

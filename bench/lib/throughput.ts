@@ -1,7 +1,7 @@
 import { runLoad, type LoadBodies } from './load'
 import { fmt, percentile, table } from './stats'
 import { countWhenStored, settledCount } from './stored'
-import type { Target } from './target'
+import { inTurn, type Target } from './target'
 
 /** Requests per target, after a warm-up of 200, sent in `rounds` parts (default 2). */
 export interface ThroughputOptions {
@@ -21,9 +21,8 @@ const WARMUP_COUNT = 200
  * `bodies(count, seed)` makes a load's bodies before it starts; each target's warm-up and
  * measured load get seeds of their own, so no target sends what another stored already.
  *
- * Each target's load is sent in rounds, the targets taking turns in their order and then in the
- * reverse order, so that any two of them run in both orders alike; its figures are of all its
- * rounds together. A conversation load is cut between rounds worker by worker, so its
+ * Each target's load is sent in rounds, the targets taking turns (see inTurn), and its figures
+ * are of all its rounds together. A conversation load is cut between rounds worker by worker, so its
  * conversations go on where the round before left them. The order the processes were started in
  * matters more (see run.ts).
  */
@@ -36,7 +35,7 @@ export async function measureThroughput(targets: Target[], heading: string, bodi
   }
   const results = new Map<Target, { elapsedS: number; latenciesMs: number[]; cpuS: number; cpuUntilStoredS: number; databaseCpuS: number; failures: number; stored: number }>()
   for (let round = 0; round < rounds; round++) {
-    for (const t of round % 2 === 0 ? targets : targets.toReversed()) {
+    for (const t of inTurn(targets, round)) {
       const load = loads.get(t)![round]!
       const count = requestsIn(load)
       const r = results.get(t) ?? { elapsedS: 0, latenciesMs: [], cpuS: 0, cpuUntilStoredS: 0, databaseCpuS: 0, failures: 0, stored: 0 }

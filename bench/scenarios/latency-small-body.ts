@@ -22,7 +22,7 @@ export async function latencySmallBody(targets: Target[], options = { rounds: 5,
   const spans = new Map<string, ProfileWindow[]>(targets.map((t) => [t.name, []]))
   for (const t of targets) await runLoad(t.url, { count: options.warmup, concurrency: 1, body })
   for (let round = 0; round < options.rounds; round++) {
-    for (const t of inTurn(targets, round, options.rounds)) {
+    for (const t of inTurn(targets, round)) {
       const before = t.process?.cpuSeconds() ?? 0
       const result = await runLoad(t.url, { count: options.perRound, concurrency: 1, body })
       await afterCaptureLands(t)

@@ -15,7 +15,7 @@ export async function stream32Concurrent(targets: Target[], options = { streams:
   const body = messagesBody(2048, true)
   const results = new Map<string, { delays: number[]; reads: number; events: number; cpuSeconds: number }>()
   for (let round = 0; round < options.rounds; round++) {
-    for (const t of inTurn(targets, round, options.rounds)) {
+    for (const t of inTurn(targets, round)) {
       const acc = results.get(t.name) ?? { delays: [], reads: 0, events: 0, cpuSeconds: 0 }
       results.set(t.name, acc)
       const cpuBefore = t.process?.cpuSeconds() ?? 0
