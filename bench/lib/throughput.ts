@@ -11,6 +11,9 @@ export interface ThroughputOptions {
 }
 
 const WARMUP_COUNT = 200
+/** Far enough apart that no conversation of one load has a seed of the other's (see conversationLoad). */
+const WARMUP_SEED = 100_000
+const MEASURED_SEED = 200_000
 
 /**
  * Loads at a fixed concurrency: sustained rate and its share of the minimal pass-through's,
@@ -18,27 +21,27 @@ const WARMUP_COUNT = 200
  * database CPU per request, and whether every record was stored. Capture that falls behind
  * finishes its work after the load: CPU during the load alone rewards a build whose writer waits
  * longer on its database.
- * `bodies(count, seed)` makes a load's bodies before it starts; each target's warm-up and
- * measured load get seeds of their own, so no target sends what another stored already.
+ * `bodies(count, seed)` makes a load's bodies before it starts. Every target is sent the same
+ * bodies, the warm-up's and the measured load's from seeds of their own: each Claudescope stores
+ * into a database of its own, so none has seen what it is sent, and no target gets cheaper or
+ * dearer content than another (which the bench could not tell from a difference of builds).
  *
  * Each target's load is sent in rounds, the targets taking turns (see inTurn), and its figures
- * are of all its rounds together. A conversation load is cut between rounds worker by worker, so its
- * conversations go on where the round before left them. The order the processes were started in
- * matters more (see run.ts).
+ * are of all its rounds together; its CPU until stored is also given round by round, since a
+ * target's place in the list moves it more than most changes do (see run.ts). A conversation load
+ * is cut between rounds worker by worker, so its conversations go on where the round before left them.
  */
 export async function measureThroughput(targets: Target[], heading: string, bodies: (count: number, seed: number) => LoadBodies, options: ThroughputOptions): Promise<string> {
   const rounds = options.rounds ?? 2
-  const loads = new Map<Target, LoadBodies[]>()
-  for (const [i, t] of targets.entries()) {
-    await runLoad(t.url, bodies(WARMUP_COUNT, (2 * i + 1) * 100_000))
-    loads.set(t, inRounds(bodies(options.count, (2 * i + 2) * 100_000), rounds))
-  }
-  const results = new Map<Target, { elapsedS: number; latenciesMs: number[]; cpuS: number; cpuUntilStoredS: number; databaseCpuS: number; failures: number; stored: number }>()
+  const warmUp = bodies(WARMUP_COUNT, WARMUP_SEED)
+  const loads = inRounds(bodies(options.count, MEASURED_SEED), rounds)
+  for (const t of targets) await runLoad(t.url, warmUp)
+  const results = new Map<Target, { elapsedS: number; latenciesMs: number[]; cpuS: number; cpuUntilStoredS: number; cpuUntilStoredMsByRound: number[]; databaseCpuS: number; failures: number; stored: number }>()
   for (let round = 0; round < rounds; round++) {
     for (const t of inTurn(targets, round)) {
-      const load = loads.get(t)![round]!
+      const load = loads[round]!
       const count = requestsIn(load)
-      const r = results.get(t) ?? { elapsedS: 0, latenciesMs: [], cpuS: 0, cpuUntilStoredS: 0, databaseCpuS: 0, failures: 0, stored: 0 }
+      const r = results.get(t) ?? { elapsedS: 0, latenciesMs: [], cpuS: 0, cpuUntilStoredS: 0, cpuUntilStoredMsByRound: [], databaseCpuS: 0, failures: 0, stored: 0 }
       results.set(t, r)
       const storedBefore = t.api ? await settledCount(t.api) : 0
       const databaseCpuBefore = (await t.databaseCpuSeconds?.()) ?? NaN
@@ -48,7 +51,9 @@ export async function measureThroughput(targets: Target[], heading: string, bodi
       if (t.api) r.stored += (await countWhenStored(t.api, storedBefore + count)) - storedBefore
       // Until every record is stored: capture's database writes go on after the load when they fall behind.
       r.databaseCpuS += ((await t.databaseCpuSeconds?.()) ?? NaN) - databaseCpuBefore
-      r.cpuUntilStoredS += (t.process?.cpuSeconds() ?? NaN) - cpuBefore
+      const cpuUntilStoredS = (t.process?.cpuSeconds() ?? NaN) - cpuBefore
+      r.cpuUntilStoredS += cpuUntilStoredS
+      r.cpuUntilStoredMsByRound.push((cpuUntilStoredS * 1000) / count)
       r.elapsedS += result.elapsedS
       r.latenciesMs.push(...result.latenciesMs)
       r.failures += result.failures
@@ -65,20 +70,22 @@ export async function measureThroughput(targets: Target[], heading: string, bodi
     fmt(percentile(r.latenciesMs, 90), 2),
     t.process ? fmt(perRequestMs(r.cpuS), 3) : '–',
     t.process ? fmt(perRequestMs(r.cpuUntilStoredS), 3) : '–',
+    t.process ? r.cpuUntilStoredMsByRound.map((ms) => fmt(ms, 2)).join(' / ') : '–',
     t.databaseCpuSeconds ? fmt(perRequestMs(r.databaseCpuS), 3) : '–',
     r.failures,
     t.api ? `${r.stored}/${options.count}` : '–',
   ])
   return `### ${heading}, concurrency ${options.concurrency} (${options.count} requests per target, in ${rounds} rounds)\n\n` +
-    table(['target', 'req/s', 'vs minimal pass-through', 'p50 ms', 'p90 ms', 'proxy CPU ms/req', 'proxy CPU ms/req (until stored)', 'database CPU ms/req (until stored)', 'failed', 'records stored'], rows)
+    table(['target', 'req/s', 'vs minimal pass-through', 'p50 ms', 'p90 ms', 'proxy CPU ms/req', 'proxy CPU ms/req (until stored)', 'the same, by round', 'database CPU ms/req (until stored)', 'failed', 'records stored'], rows)
 }
 
 /** `load` cut into `rounds` loads of about equal size, each worker's bodies in their order. */
 function inRounds(load: LoadBodies, rounds: number): LoadBodies[] {
+  /** Where round `round` starts among `count` items. */
+  const start = (round: number, count: number) => Math.floor((round * count) / rounds)
   return Array.from({ length: rounds }, (_, round) => {
-    const share = (count: number) => Math.floor(((round + 1) * count) / rounds) - Math.floor((round * count) / rounds)
-    if (!('perWorker' in load)) return { ...load, count: share(load.count) }
-    return { perWorker: load.perWorker.map((bodies) => bodies.slice(Math.floor((round * bodies.length) / rounds), Math.floor(((round + 1) * bodies.length) / rounds))) }
+    if (!('perWorker' in load)) return { ...load, count: start(round + 1, load.count) - start(round, load.count) }
+    return { perWorker: load.perWorker.map((bodies) => bodies.slice(start(round, bodies.length), start(round + 1, bodies.length))) }
   })
 }
 

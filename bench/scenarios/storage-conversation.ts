@@ -45,11 +45,11 @@ export async function storageConversation(targets: Target[], options: StorageOpt
   const rows: (string | number)[][] = []
   const growth: { target: string; before: StorageFigures; after: StorageFigures }[] = []
   const alarms: string[] = []
-  for (const [i, t] of targets.entries()) {
+  // One session for every target: each Claudescope stores into a database of its own, so none has seen it.
+  const conversation = new Conversation({ seed: 42, prefixBytes: options.prefixBytes, turnBytes: options.turnBytes, stream: true })
+  const sent = Array.from({ length: options.turns }, () => conversation.next())
+  for (const t of targets) {
     if (!t.api) continue
-    // A session of its own for each target, so none finds another's content already stored.
-    const conversation = new Conversation({ seed: 42 + i, prefixBytes: options.prefixBytes, turnBytes: options.turnBytes, stream: true })
-    const sent = Array.from({ length: options.turns }, () => conversation.next())
     const sentBytes = sent.reduce((sum, body) => sum + body.length, 0)
     const last = sent.at(-1)!
     const countBefore = await settledCount(t.api)
@@ -83,7 +83,7 @@ export async function storageConversation(targets: Target[], options: StorageOpt
 
   return [
     `### Storage: one ${options.turns}-turn session, ${fmt(options.prefixBytes / 1024, 0)} KB prefix, about ${fmt(options.turnBytes / 1024, 0)} KB new per turn`,
-    `Each target gets a session of its own, alike in sizes. Target: the database grows by at most ${fmt(TARGET_SHARE * 100, 0)} % of the bodies' bytes (the sum of its tables' sizes, TOAST and indexes included), and every body reads back whole. ` +
+    `Every target gets the same session, into a database of its own. Target: the database grows by at most ${fmt(TARGET_SHARE * 100, 0)} % of the bodies' bytes (the sum of its tables' sizes, TOAST and indexes included), and every body reads back whole. ` +
       'The gzip figure shows that compression alone cannot get there.',
     table(['target', 'records stored', 'bodies sent MiB', 'last body KiB (gzip to)', 'tables grew MiB', 'share of bodies sent', 'database grew MiB', 'bodies equal (JSON values, every digit)', 'bodies byte-identical'], rows),
     growthTable(growth),
