@@ -12,11 +12,9 @@
  * narrow a run, for quick comparisons while working on one figure. BENCH_BUILDS (a comma list of
  * build folders inside the project, default `dist`) runs several builds side by side, to try a
  * change to a hot path against the build before it (`cp -r dist bench/builds/before`). List each
- * build twice, in both orders (`bench/builds/before,dist,dist,bench/builds/before`): in one run
- * of two identical Claudescopes, the one started first spent 4.8 ms of CPU per request of the
- * throughput load until stored and the one started second 3.3 (42 and 58 % of the pass-through's
- * rate), in the same rounds, and two runs of builds that differ in nothing the load reaches leaned
- * the same way.
+ * build twice, in both orders (`bench/builds/before,dist,dist,bench/builds/before`): identical
+ * Claudescopes come out far apart by their place in the list (the README's Performance section
+ * has the figures).
  * BENCH_PROFILE=1 runs Claudescope under `--cpu-prof` (a sample every 100 µs) and prints where each
  * one's time went while the scenarios ran, and, with the latency scenario, what it did during the
  * slowest tenth of its requests; narrow the scenarios to profile one load (the processes serve them all).
