@@ -35,14 +35,14 @@ describe('spill policy', () => {
 
   it('waits four times the usual commit before calling a busy but steady database stalled', () => {
     const { policy, advance, commitTaking } = policyOnClock(500)
-    commitTaking(900, 8)
-    expect(policy.stallAfterMs).toBe(3600)
+    commitTaking(180, 8)
+    expect(policy.stallAfterMs).toBe(720)
     policy.noteWriteStarted()
-    advance(1000)
+    advance(600)
     expect(policy.isStalled).toBe(false)
     expect(policy.spillCutoff()).toBeUndefined()
-    expect(policy.copyInFlightAfterMs).toBe(3600)
-    advance(2601)
+    expect(policy.copyInFlightAfterMs).toBe(720)
+    advance(121)
     expect(policy.isStalled).toBe(true)
   })
 
@@ -53,10 +53,18 @@ describe('spill policy', () => {
     expect(policy.stallAfterMs).toBe(500)
   })
 
-  it('never waits longer than twenty times spillAfterMs, however slow the database has become', () => {
+  it('never waits longer than 800 ms, however slow the database has become, so a crash costs at most the last second', () => {
     const { policy, commitTaking } = policyOnClock(500)
+    commitTaking(900, 16)
+    expect(policy.stallAfterMs).toBe(800)
     commitTaking(30_000, 16)
-    expect(policy.stallAfterMs).toBe(10_000)
+    expect(policy.stallAfterMs).toBe(800)
+  })
+
+  it('waits spillAfterMs when it is set longer than that bound', () => {
+    const { policy, commitTaking } = policyOnClock(2_000)
+    commitTaking(900, 16)
+    expect(policy.stallAfterMs).toBe(2_000)
   })
 
   it('leaves failed writes out of the pace and sends every op to disk while the database fails', () => {

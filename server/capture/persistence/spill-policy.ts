@@ -2,8 +2,12 @@ import { performance } from 'node:perf_hooks'
 
 /** A write pending this many times longer than the database's recent commits took is a stall. */
 const STALL_FACTOR = 4
-/** However slow the recent commits, a write pending this many times `spillAfterMs` is a stall. */
-const MAX_PATIENCE_FACTOR = 20
+/**
+ * However slow the recent commits, a write pending this long is a stall (unless `spillAfterMs` is
+ * longer): the ops behind it then reach the disk within the second a crash may cost, with a tick
+ * of the spill timer and the event loop's lag to spare.
+ */
+const MAX_PATIENCE_MS = 800
 /** How many recent commits the database's usual pace is read from (their median). */
 const PACE_WINDOW = 16
 
@@ -77,11 +81,11 @@ export class SpillPolicy {
 
   /**
    * How long a write may be pending before it is a stall: `spillAfterMs`, or STALL_FACTOR times
-   * the median of the recent commits when that is longer, at most MAX_PATIENCE_FACTOR times
-   * `spillAfterMs`. The median, so one slow commit (the end of a hang) does not raise it.
+   * the median of the recent commits when that is longer, up to MAX_PATIENCE_MS. The median, so
+   * one slow commit (the end of a hang) does not raise it.
    */
   get stallAfterMs(): number {
-    return Math.min(this.spillAfterMs * MAX_PATIENCE_FACTOR, Math.max(this.spillAfterMs, STALL_FACTOR * this.#usualCommitMs))
+    return Math.max(this.spillAfterMs, Math.min(MAX_PATIENCE_MS, STALL_FACTOR * this.#usualCommitMs))
   }
 
   /**
@@ -112,7 +116,10 @@ export class SpillPolicy {
     return Math.max(20, Math.min(100, this.spillAfterMs / 2))
   }
 
-  /** How long a batch being committed is held only in memory before a copy goes to the spool, so a crash during a stall cannot take it. In ms. */
+  /**
+   * How long an op of a batch being committed is held only in memory, counted from when it was
+   * queued, before a copy of the batch goes to the spool, so a crash during a stall cannot take it. In ms.
+   */
   get copyInFlightAfterMs(): number {
     return this.stallAfterMs
   }
