@@ -23,9 +23,11 @@ const PACE_WINDOW = 16
  * spooling them would double the work of a busy but healthy database.
  *
  * A stall is a write pending longer than `spillAfterMs` AND several times longer than the
- * database's recent commits took. A loaded database that commits every batch in a second is
- * slow, not hung: judged by `spillAfterMs` alone, each of its batches went to disk as well, which
- * took the CPU the database needed and made the next commits slower still.
+ * database's recent commits took, up to MAX_PATIENCE_MS. A loaded database that commits every
+ * batch in 600 ms is slow, not hung: judged by `spillAfterMs` alone, each of its batches went to
+ * disk as well, which took the CPU the database needed and made the next commits slower still. A
+ * write pending past MAX_PATIENCE_MS is a stall however slow the pace: waiting longer, a crash
+ * could cost more than its last second.
  */
 export class SpillPolicy {
   /** now() when the pending database write began, or null between writes. */
