@@ -118,10 +118,7 @@ export class SpillPolicy {
     return Math.max(20, Math.min(100, this.spillAfterMs / 2))
   }
 
-  /**
-   * How long an op of a batch being committed is held only in memory, counted from when it was
-   * queued, before a copy of the batch goes to the spool, so a crash during a stall cannot take it. In ms.
-   */
+  /** How long a batch being committed is held only in memory before a copy goes to the spool, so a crash during a stall cannot take it. In ms. */
   get copyInFlightAfterMs(): number {
     return this.stallAfterMs
   }

@@ -198,18 +198,14 @@ export class BatchWriter {
 
   /**
    * Writes the queue's oldest ops. While the commit is pending they are in neither queue nor
-   * spool; should it still be pending once its oldest op has been in memory for the stall delay,
-   * a copy goes to the spool, so a crash cannot take it. The delay counts from when that op was
-   * queued, not from the write's start: an op that waited behind a slow write before its own began
-   * has already spent part of the time a crash may cost. A later failure is then left to the
-   * spool's replay, and a later success tells the spool to skip the copy.
+   * spool; should it still be pending after `spillAfterMs` (a stall), a copy goes to the spool, so
+   * a crash cannot take it. A later failure is then left to the spool's replay, and a later
+   * success tells the spool to skip the copy.
    */
   async #writeQueueBatch(): Promise<boolean> {
-    const oldestQueuedAt = this.#queue.oldestQueuedAt ?? performance.now()
     const batch = this.#queue.take(this.#batchMaxItems, this.#batchMaxBytes)
     const inFlight = (this.#inFlight = { ops: batch, spooled: false, abandoned: false })
-    const copyInMs = Math.max(0, oldestQueuedAt + this.#spill.copyInFlightAfterMs - performance.now())
-    const guard = this.#spool && setTimeout(() => this.#spoolInFlight(inFlight, 'database_stalled'), copyInMs)
+    const guard = this.#spool && setTimeout(() => this.#spoolInFlight(inFlight, 'database_stalled'), this.#spill.copyInFlightAfterMs)
     try {
       const failed = await this.#commit.write(batch, (rest) => {
         if (!inFlight.spooled && !inFlight.abandoned) this.#queue.requeue(rest)
