@@ -53,7 +53,7 @@ describe('spill policy', () => {
     expect(policy.stallAfterMs).toBe(500)
   })
 
-  it('never waits longer than 800 ms, however slow the database has become, so a crash costs at most the last second', () => {
+  it('never waits longer than 800 ms, however slow the database has become, so the records behind a hung write reach the disk within a second', () => {
     const { policy, commitTaking } = policyOnClock(500)
     commitTaking(900, 16)
     expect(policy.stallAfterMs).toBe(800)
