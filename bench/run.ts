@@ -11,10 +11,11 @@
  * and throughput-screenshots, which are not run by default) and BENCH_BACKENDS (pglite, postgres)
  * narrow a run, for quick comparisons while working on one figure. BENCH_BUILDS (a comma list of
  * build folders inside the project, default `dist`) runs several builds side by side, to try a
- * change to a hot path against the build before it (`cp -r dist bench/builds/before`). List each
- * build twice, in both orders (`bench/builds/before,dist,dist,bench/builds/before`): identical
- * Claudescopes come out far apart by their place in the list (the README's Performance section
- * has the figures).
+ * change to a hot path against the build before it (`cp -r dist bench/builds/before`); list each
+ * build twice, in both orders (`bench/builds/before,dist,dist,bench/builds/before`), so what is
+ * left of a difference between turns falls on both alike. Every process runs without V8's memory
+ * reducer, and the shared PostgreSQL server writes out its dirty buffers before each turn:
+ * otherwise a target paid for its place in the list (see NO_MEMORY_REDUCER and checkpoint).
  * BENCH_PROFILE=1 runs Claudescope under `--cpu-prof` (a sample every 100 µs) and prints where each
  * one's time went while the scenarios ran, and, with the latency scenario, what it did during the
  * slowest tenth of its requests; narrow the scenarios to profile one load (the processes serve them all).
@@ -27,7 +28,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { createBenchDatabase, type BenchDatabase } from './lib/bench-database'
+import { checkpoint, createBenchDatabase, type BenchDatabase } from './lib/bench-database'
 import { captureBaseline, captureFiguresSection } from './lib/capture-figures'
 import { ClaudescopeApi } from './lib/claudescope-api'
 import { BackendCpuWatch, withApplicationName } from './lib/database-cpu'
@@ -116,6 +117,9 @@ async function main() {
         if (databaseUrl !== undefined) targets.push(await claudescope(build, variant, 'PostgreSQL', databaseUrl))
       }
     }
+
+    // Each turn starts with the shared server's buffers clean, whoever wrote them.
+    if (databases.length > 0) for (const t of targets) t.beforeTurn = () => checkpoint(pgAdminUrl)
 
     const sections = [
       `## Claudescope benchmark — ${new Date().toISOString()}`,

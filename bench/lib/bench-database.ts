@@ -30,3 +30,19 @@ export async function createBenchDatabase(adminUrl: string): Promise<BenchDataba
     },
   }
 }
+
+/**
+ * Writes out every dirty buffer of the server at `adminUrl` (a superuser's). The Claudescopes of a
+ * run store into databases of one server and share its buffers: without a checkpoint between
+ * their turns, one's backends write out the dirty pages the one before left, its commits are
+ * slower and more of its records go through its spool.
+ */
+export async function checkpoint(adminUrl: string): Promise<void> {
+  const admin = new Client({ connectionString: adminUrl })
+  await admin.connect()
+  try {
+    await admin.query('CHECKPOINT')
+  } finally {
+    await admin.end()
+  }
+}

@@ -16,15 +16,20 @@ export interface Target {
    * PostgreSQL server's backends serving it. Capture's writes cost most of it.
    */
   databaseCpuSeconds?: () => Promise<number>
+  /** Runs before each of the target's turns in a scenario's rounds (see turns). */
+  beforeTurn?: () => Promise<void>
 }
 
 /**
  * The targets in the order round `round` visits them: in their order, then in reverse, so that
  * every target runs early and late alike and any two of them run in both orders (a rotation keeps
- * two neighbours in one order in all rounds but one).
+ * two neighbours in one order in all rounds but one). Each is given once its `beforeTurn` is done.
  */
-export function inTurn(targets: readonly Target[], round: number): Target[] {
-  return round % 2 === 0 ? [...targets] : targets.toReversed()
+export async function* turns(targets: readonly Target[], round: number): AsyncGenerator<Target> {
+  for (const target of round % 2 === 0 ? targets : targets.toReversed()) {
+    await target.beforeTurn?.()
+    yield target
+  }
 }
 
 /**

@@ -1,7 +1,8 @@
+import { readCaptureFigures } from './capture-figures'
 import { runLoad, type LoadBodies } from './load'
 import { fmt, percentile, table } from './stats'
 import { countWhenStored, settledCount } from './stored'
-import { inTurn, type Target } from './target'
+import { turns, type Target } from './target'
 
 /** Requests per target, after a warm-up of 200, sent in `rounds` parts (default 2). */
 export interface ThroughputOptions {
@@ -26,9 +27,9 @@ const MEASURED_SEED = 200_000
  * into a database of its own, so none has seen what it is sent, and no target gets cheaper or
  * dearer content than another (which the bench could not tell from a difference of builds).
  *
- * Each target's load is sent in rounds, the targets taking turns (see inTurn), and its figures
- * are of all its rounds together; its CPU until stored is also given round by round, since a
- * target's place in the list moves it more than most changes do (see run.ts). A conversation load
+ * Each target's load is sent in rounds, the targets taking turns (see turns), and its figures
+ * are of all its rounds together; its CPU until stored and V8's full collections are also given
+ * round by round, where a difference between turns shows (see NO_MEMORY_REDUCER). A conversation load
  * is cut between rounds worker by worker, so its conversations go on where the round before left them.
  */
 export async function measureThroughput(targets: Target[], heading: string, bodies: (count: number, seed: number) => LoadBodies, options: ThroughputOptions): Promise<string> {
@@ -36,14 +37,15 @@ export async function measureThroughput(targets: Target[], heading: string, bodi
   const warmUp = bodies(WARMUP_COUNT, WARMUP_SEED)
   const loads = inRounds(bodies(options.count, MEASURED_SEED), rounds)
   for (const t of targets) await runLoad(t.url, warmUp)
-  const results = new Map<Target, { elapsedS: number; latenciesMs: number[]; cpuS: number; cpuUntilStoredS: number; cpuUntilStoredMsByRound: number[]; databaseCpuS: number; failures: number; stored: number }>()
+  const results = new Map<Target, { elapsedS: number; latenciesMs: number[]; cpuS: number; cpuUntilStoredS: number; cpuUntilStoredMsByRound: number[]; majorCollectionsByRound: number[]; databaseCpuS: number; failures: number; stored: number }>()
   for (let round = 0; round < rounds; round++) {
-    for (const t of inTurn(targets, round)) {
+    for await (const t of turns(targets, round)) {
       const load = loads[round]!
       const count = requestsIn(load)
-      const r = results.get(t) ?? { elapsedS: 0, latenciesMs: [], cpuS: 0, cpuUntilStoredS: 0, cpuUntilStoredMsByRound: [], databaseCpuS: 0, failures: 0, stored: 0 }
+      const r = results.get(t) ?? { elapsedS: 0, latenciesMs: [], cpuS: 0, cpuUntilStoredS: 0, cpuUntilStoredMsByRound: [], majorCollectionsByRound: [], databaseCpuS: 0, failures: 0, stored: 0 }
       results.set(t, r)
       const storedBefore = t.api ? await settledCount(t.api) : 0
+      const majorCollectionsBefore = t.kind === 'claudescope' ? (await readCaptureFigures(t.url)).majorCollections : NaN
       const databaseCpuBefore = (await t.databaseCpuSeconds?.()) ?? NaN
       const cpuBefore = t.process?.cpuSeconds() ?? 0
       const result = await runLoad(t.url, load)
@@ -54,6 +56,7 @@ export async function measureThroughput(targets: Target[], heading: string, bodi
       const cpuUntilStoredS = (t.process?.cpuSeconds() ?? NaN) - cpuBefore
       r.cpuUntilStoredS += cpuUntilStoredS
       r.cpuUntilStoredMsByRound.push((cpuUntilStoredS * 1000) / count)
+      if (t.kind === 'claudescope') r.majorCollectionsByRound.push((await readCaptureFigures(t.url)).majorCollections - majorCollectionsBefore)
       r.elapsedS += result.elapsedS
       r.latenciesMs.push(...result.latenciesMs)
       r.failures += result.failures
@@ -71,12 +74,13 @@ export async function measureThroughput(targets: Target[], heading: string, bodi
     t.process ? fmt(perRequestMs(r.cpuS), 3) : '–',
     t.process ? fmt(perRequestMs(r.cpuUntilStoredS), 3) : '–',
     t.process ? r.cpuUntilStoredMsByRound.map((ms) => fmt(ms, 2)).join(' / ') : '–',
+    t.kind === 'claudescope' ? r.majorCollectionsByRound.join(' / ') : '–',
     t.databaseCpuSeconds ? fmt(perRequestMs(r.databaseCpuS), 3) : '–',
     r.failures,
     t.api ? `${r.stored}/${options.count}` : '–',
   ])
   return `### ${heading}, concurrency ${options.concurrency} (${options.count} requests per target, in ${rounds} rounds)\n\n` +
-    table(['target', 'req/s', 'vs minimal pass-through', 'p50 ms', 'p90 ms', 'proxy CPU ms/req', 'proxy CPU ms/req (until stored)', 'the same, by round', 'database CPU ms/req (until stored)', 'failed', 'records stored'], rows)
+    table(['target', 'req/s', 'vs minimal pass-through', 'p50 ms', 'p90 ms', 'proxy CPU ms/req', 'proxy CPU ms/req (until stored)', 'the same, by round', 'major collections, by round', 'database CPU ms/req (until stored)', 'failed', 'records stored'], rows)
 }
 
 /** `load` cut into `rounds` loads of about equal size, each worker's bodies in their order. */

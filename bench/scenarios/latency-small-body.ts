@@ -2,7 +2,7 @@ import { runLoad, messagesBody } from '../lib/load'
 import type { BenchProcess } from '../lib/processes'
 import type { ProfileWindow } from '../lib/profile'
 import { fmt, percentile, table } from '../lib/stats'
-import { afterCaptureLands, inTurn, type Target } from '../lib/target'
+import { afterCaptureLands, turns, type Target } from '../lib/target'
 
 export interface LatencyResult {
   report: string
@@ -12,7 +12,7 @@ export interface LatencyResult {
 
 /**
  * 2 KB non-streaming requests, one at a time. Targets are interleaved in rounds, each round in
- * another order (see inTurn), so machine noise and a target's place in the order hit them alike;
+ * another order (see turns), so machine noise and a target's place in the order hit them alike;
  * added latency is each target's percentile minus direct's.
  */
 export async function latencySmallBody(targets: Target[], options = { rounds: 5, perRound: 400, warmup: 200 }): Promise<LatencyResult> {
@@ -22,7 +22,7 @@ export async function latencySmallBody(targets: Target[], options = { rounds: 5,
   const spans = new Map<string, ProfileWindow[]>(targets.map((t) => [t.name, []]))
   for (const t of targets) await runLoad(t.url, { count: options.warmup, concurrency: 1, body })
   for (let round = 0; round < options.rounds; round++) {
-    for (const t of inTurn(targets, round)) {
+    for await (const t of turns(targets, round)) {
       const before = t.process?.cpuSeconds() ?? 0
       const result = await runLoad(t.url, { count: options.perRound, concurrency: 1, body })
       await afterCaptureLands(t)

@@ -1,7 +1,7 @@
 import { Pool } from 'undici'
 import { messagesBody } from '../lib/load'
 import { fmt, percentile, table } from '../lib/stats'
-import { afterCaptureLands, inTurn, type Target } from '../lib/target'
+import { afterCaptureLands, turns, type Target } from '../lib/target'
 
 const now = () => performance.timeOrigin + performance.now()
 const STAMP = /"t":([0-9.]+)/g
@@ -15,7 +15,7 @@ export async function stream32Concurrent(targets: Target[], options = { streams:
   const body = messagesBody(2048, true)
   const results = new Map<string, { delays: number[]; reads: number; events: number; cpuSeconds: number }>()
   for (let round = 0; round < options.rounds; round++) {
-    for (const t of inTurn(targets, round)) {
+    for await (const t of turns(targets, round)) {
       const acc = results.get(t.name) ?? { delays: [], reads: 0, events: 0, cpuSeconds: 0 }
       results.set(t.name, acc)
       const cpuBefore = t.process?.cpuSeconds() ?? 0
