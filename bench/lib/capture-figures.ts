@@ -17,7 +17,7 @@ const COUNTERS = {
   majorCollections: 'claudescope_nodejs_gc_duration_seconds_count{kind="major"}',
 } as const
 
-export type CaptureFigures = Record<keyof typeof COUNTERS, number>
+type CaptureFigures = Record<keyof typeof COUNTERS, number>
 
 export async function readCaptureFigures(url: string): Promise<CaptureFigures> {
   const text = await (await fetch(new URL('/metrics', url))).text()
