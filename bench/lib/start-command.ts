@@ -9,7 +9,8 @@ export interface StartCommand {
 
 /**
  * How `npm start` runs Claudescope, read from package.json, so the bench measures the process users
- * run (its malloc settings and heap flags included) and cannot drift from it. The script must be
+ * run (its malloc settings and heap flags included) and cannot drift from it; the bench adds one
+ * flag of its own to every process (NO_MEMORY_REDUCER in processes.ts). The script must be
  * `NAME=value … node [--flag …] <entry point>`.
  */
 export function npmStartCommand(): StartCommand {
