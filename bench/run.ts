@@ -130,22 +130,29 @@ async function main() {
       process.stdout.write(s + '\n\n')
     }
     // Idle: each process as it started, on a fresh DATA_DIR (or database), before any load.
-    const memory = new MemoryWatch(targets.flatMap((t) => t.process ?? []))
+    const memory = new MemoryWatch(targets.flatMap((t) => t.process ?? []), 'warm-up')
     // Each scenario starts once every Claudescope has stored what the one before sent: a backlog
     // still being written would weigh on the next scenario's first target (and, on one shared
     // PostgreSQL database, on every target).
     const settled = () => Promise.all(targets.flatMap((t) => (t.api ? [settledCount(t.api)] : [])))
+    const runScenario = async (name: string, run: () => Promise<string>) => {
+      if (!scenarios.has(name)) return
+      await settled()
+      memory.enter(name)
+      log(await run())
+    }
     log(await warmUp(targets, quick ? { rounds: 4 } : undefined))
     await settled()
     const baseline = await captureBaseline(targets)
     const window: ProfileWindow = { fromUs: monotonicUs(), toUs: 0 }
+    if (scenarios.has('latency')) memory.enter('latency')
     const latency = scenarios.has('latency') ? await latencySmallBody(targets, quick ? { rounds: 2, perRound: 200, warmup: 100 } : undefined) : null
     if (latency) log(latency.report)
-    if (scenarios.has('throughput')) log(await settled().then(() => throughputConversations(targets, quick ? { count: 800, concurrency: 16, maxBytes: 200 * 1024 } : undefined)))
-    if (scenarios.has('throughput-200kb')) log(await settled().then(() => throughput200kb(targets, quick ? { count: 800, concurrency: 16 } : undefined)))
-    if (scenarios.has('throughput-screenshots')) log(await settled().then(() => throughputScreenshots(targets, quick ? { count: 100, concurrency: 4, screenshotEvery: 5, screenshotBytes: 400 * 1024, maxBytes: 3 * 1024 * 1024 } : undefined)))
-    if (scenarios.has('streams')) log(await settled().then(() => stream32Concurrent(targets, quick ? { streams: 32, events: 50, intervalMs: 5, rounds: 1 } : undefined)))
-    if (scenarios.has('storage')) log(await settled().then(() => storageConversation(targets, quick ? { turns: 60, prefixBytes: 50 * 1024, turnBytes: 2048 } : undefined)))
+    await runScenario('throughput', () => throughputConversations(targets, quick ? { count: 800, concurrency: 16, maxBytes: 200 * 1024 } : undefined))
+    await runScenario('throughput-200kb', () => throughput200kb(targets, quick ? { count: 800, concurrency: 16 } : undefined))
+    await runScenario('throughput-screenshots', () => throughputScreenshots(targets, quick ? { count: 100, concurrency: 4, screenshotEvery: 5, screenshotBytes: 400 * 1024, maxBytes: 3 * 1024 * 1024 } : undefined))
+    await runScenario('streams', () => stream32Concurrent(targets, quick ? { streams: 32, events: 50, intervalMs: 5, rounds: 1 } : undefined))
+    await runScenario('storage', () => storageConversation(targets, quick ? { turns: 60, prefixBytes: 50 * 1024, turnBytes: 2048 } : undefined))
     window.toUs = monotonicUs()
     log(await captureFiguresSection(targets, baseline))
     log('### Memory: RSS of each process with its children (Claudescope\'s embedded database among them)\n\n' + memory.finish())

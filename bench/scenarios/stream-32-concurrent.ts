@@ -9,9 +9,11 @@ const STAMP = /"t":([0-9.]+)/g
 /**
  * 32 concurrent streams of 100 events 5 ms apart. Each event carries its send time, so the delay
  * to the client is measured per event; "reads/event" = 1.00 means every event was flushed on its own.
- * Proxy CPU per event is steadier than delays on a machine that pauses at random.
+ * Proxy CPU per event is steadier than delays on a machine that pauses at random, but two rounds
+ * of it still ranged from 62 to 100 µs for one Claudescope started twice alike: four rounds give
+ * each target twice the events for about ten seconds more a run.
  */
-export async function stream32Concurrent(targets: Target[], options = { streams: 32, events: 100, intervalMs: 5, rounds: 2 }): Promise<string> {
+export async function stream32Concurrent(targets: Target[], options = { streams: 32, events: 100, intervalMs: 5, rounds: 4 }): Promise<string> {
   const body = messagesBody(2048, true)
   const results = new Map<string, { delays: number[]; reads: number; events: number; cpuSeconds: number }>()
   for (let round = 0; round < options.rounds; round++) {
