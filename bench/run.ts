@@ -23,7 +23,8 @@
  * added to every Claudescope's environment, to measure a setting before changing its default.
  * BENCH_VARIANTS (such lists separated by `;`, an empty one for the environment as `npm start`
  * gives it) starts one Claudescope per list, side by side in the same run: the machine's drift
- * between runs is larger than most settings' effect.
+ * between runs is larger than most settings' effect. A word of a list that starts with `--` is a
+ * node flag, added after `npm start`'s (e.g. `--heap-growing-percent=50`).
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -54,8 +55,12 @@ const profiling = process.env.BENCH_PROFILE === '1'
 /** Fine enough to see inside a 2 KB request of half a millisecond (V8's default is 1 ms). */
 const PROFILE_INTERVAL_US = 100
 const settings = environmentOf((process.env.BENCH_SETTINGS ?? '').split(/\s+/).filter(Boolean), 'BENCH_SETTINGS')
-/** Each variant's settings, added after BENCH_SETTINGS; one empty variant when none is given. */
-const variants = (process.env.BENCH_VARIANTS ?? '').split(';').map((list) => ({ label: list.trim(), env: environmentOf(list.split(/\s+/).filter(Boolean), 'BENCH_VARIANTS') }))
+/** Each variant's settings, added after BENCH_SETTINGS, and node flags; one empty variant when none is given. */
+const variants = (process.env.BENCH_VARIANTS ?? '').split(';').map((list) => {
+  const words = list.split(/\s+/).filter(Boolean)
+  const isFlag = (word: string) => word.startsWith('--')
+  return { label: list.trim(), env: environmentOf(words.filter((w) => !isFlag(w)), 'BENCH_VARIANTS'), nodeArgs: words.filter(isFlag) }
+})
 const pgAdminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 /** As `npm start` runs it: its malloc settings and heap flags. */
 const start = npmStartCommand()
@@ -98,7 +103,7 @@ async function main() {
       if (backendWatch) backendWatches.push(backendWatch)
       const env = claudescopeEnvironment(start, { dataDir, upstreamUrl: upstream.url, databaseUrl: databaseUrl === undefined ? '' : withApplicationName(databaseUrl, applicationName) }, { ...settings, ...variant.env })
       const profileDir = path.join(resultsDir, 'profiles', runStamp, name.replace(/\W+/g, ' ').trim().replace(/ /g, '-').toLowerCase())
-      const p = await startProcess(name, [path.join(build, 'server/main.js')], env, claudescopeLine, [...start.nodeArgs, ...(profiling ? ['--cpu-prof', `--cpu-prof-interval=${PROFILE_INTERVAL_US}`, `--cpu-prof-dir=${profileDir}`] : [])])
+      const p = await startProcess(name, [path.join(build, 'server/main.js')], env, claudescopeLine, [...start.nodeArgs, ...variant.nodeArgs, ...(profiling ? ['--cpu-prof', `--cpu-prof-interval=${PROFILE_INTERVAL_US}`, `--cpu-prof-dir=${profileDir}`] : [])])
       started.push(p)
       if (profiling) profiles.push({ name, dir: profileDir, process: p })
       const databaseCpuSeconds = backendWatch ? () => backendWatch.cpuSeconds() : async () => p.descendantsCpuSeconds()
