@@ -140,24 +140,28 @@ async function main() {
     // still being written would weigh on the next scenario's first target (and, on one shared
     // PostgreSQL database, on every target).
     const settled = () => Promise.all(targets.flatMap((t) => (t.api ? [settledCount(t.api)] : [])))
-    const runScenario = async (name: string, run: () => Promise<string>) => {
-      if (!scenarios.has(name)) return
+    /** Runs a scenario the run asks for, once the one before has settled, as a phase of its own in the memory table. */
+    const runScenario = async <T>(name: string, run: () => Promise<T>): Promise<T | null> => {
+      if (!scenarios.has(name)) return null
       await settled()
       memory.enter(name)
-      log(await run())
+      return run()
+    }
+    const logScenario = async (name: string, run: () => Promise<string>) => {
+      const report = await runScenario(name, run)
+      if (report !== null) log(report)
     }
     log(await warmUp(targets, quick ? { rounds: 4 } : undefined))
     await settled()
     const baseline = await captureBaseline(targets)
     const window: ProfileWindow = { fromUs: monotonicUs(), toUs: 0 }
-    if (scenarios.has('latency')) memory.enter('latency')
-    const latency = scenarios.has('latency') ? await latencySmallBody(targets, quick ? { rounds: 2, perRound: 200, warmup: 100 } : undefined) : null
+    const latency = await runScenario('latency', () => latencySmallBody(targets, quick ? { rounds: 2, perRound: 200, warmup: 100 } : undefined))
     if (latency) log(latency.report)
-    await runScenario('throughput', () => throughputConversations(targets, quick ? { count: 800, concurrency: 16, maxBytes: 200 * 1024 } : undefined))
-    await runScenario('throughput-200kb', () => throughput200kb(targets, quick ? { count: 800, concurrency: 16 } : undefined))
-    await runScenario('throughput-screenshots', () => throughputScreenshots(targets, quick ? { count: 100, concurrency: 4, screenshotEvery: 5, screenshotBytes: 400 * 1024, maxBytes: 3 * 1024 * 1024 } : undefined))
-    await runScenario('streams', () => stream32Concurrent(targets, quick ? { streams: 32, events: 50, intervalMs: 5, rounds: 1 } : undefined))
-    await runScenario('storage', () => storageConversation(targets, quick ? { turns: 60, prefixBytes: 50 * 1024, turnBytes: 2048 } : undefined))
+    await logScenario('throughput', () => throughputConversations(targets, quick ? { count: 800, concurrency: 16, maxBytes: 200 * 1024 } : undefined))
+    await logScenario('throughput-200kb', () => throughput200kb(targets, quick ? { count: 800, concurrency: 16 } : undefined))
+    await logScenario('throughput-screenshots', () => throughputScreenshots(targets, quick ? { count: 100, concurrency: 4, screenshotEvery: 5, screenshotBytes: 400 * 1024, maxBytes: 3 * 1024 * 1024 } : undefined))
+    await logScenario('streams', () => stream32Concurrent(targets, quick ? { streams: 32, events: 50, intervalMs: 5, rounds: 1 } : undefined))
+    await logScenario('storage', () => storageConversation(targets, quick ? { turns: 60, prefixBytes: 50 * 1024, turnBytes: 2048 } : undefined))
     window.toUs = monotonicUs()
     log(await captureFiguresSection(targets, baseline))
     log('### Memory: RSS of each process with its children (Claudescope\'s embedded database among them)\n\n' + memory.finish())

@@ -11,7 +11,6 @@ import { fmt, table } from './stats'
 export class MemoryWatch {
   readonly #processes: BenchProcess[]
   readonly #idleMiB: Map<BenchProcess, number>
-  readonly #peakMiB: Map<BenchProcess, number>
   /** Phase name → each process's peak in it, in the order the phases ran. */
   readonly #phasePeakMiB = new Map<string, Map<BenchProcess, number>>()
   #phase: Map<BenchProcess, number>
@@ -20,7 +19,6 @@ export class MemoryWatch {
   constructor(processes: BenchProcess[], firstPhase: string, intervalMs = 250) {
     this.#processes = processes
     this.#idleMiB = new Map(processes.map((p) => [p, p.treeRssMiB()]))
-    this.#peakMiB = new Map(this.#idleMiB)
     this.#phase = this.#startPhase(firstPhase)
     this.#timer = setInterval(() => this.#sample(), intervalMs).unref()
   }
@@ -38,8 +36,9 @@ export class MemoryWatch {
     const phases = [...this.#phasePeakMiB.keys()]
     const rows = this.#processes.map((p) => {
       const after = p.treeRssMiB()
-      const byPhase = phases.map((phase) => fmt(this.#phasePeakMiB.get(phase)!.get(p)!, 0)).join(' / ')
-      return [p.name, fmt(this.#idleMiB.get(p)!, 0), fmt(this.#peakMiB.get(p)!, 0), byPhase, fmt(after, 0), fmt(p.rssMiB(), 0)]
+      const phasePeaks = phases.map((phase) => this.#phasePeakMiB.get(phase)!.get(p)!)
+      const peak = Math.max(this.#idleMiB.get(p)!, ...phasePeaks)
+      return [p.name, fmt(this.#idleMiB.get(p)!, 0), fmt(peak, 0), phasePeaks.map((mib) => fmt(mib, 0)).join(' / '), fmt(after, 0), fmt(p.rssMiB(), 0)]
     })
     return table(['process tree', 'idle MiB', 'peak under load MiB', `peak by phase MiB (${phases.join(' / ')})`, 'after MiB', 'after, main process only MiB'], rows)
   }
@@ -51,10 +50,6 @@ export class MemoryWatch {
   }
 
   #sample(): void {
-    for (const p of this.#processes) {
-      const rss = p.treeRssMiB()
-      this.#peakMiB.set(p, Math.max(this.#peakMiB.get(p)!, rss))
-      this.#phase.set(p, Math.max(this.#phase.get(p)!, rss))
-    }
+    for (const p of this.#processes) this.#phase.set(p, Math.max(this.#phase.get(p)!, p.treeRssMiB()))
   }
 }
