@@ -12,7 +12,8 @@
  * BENCH_SETTINGS (space-separated `NAME=value`) is added to every Claudescope's environment, e.g.
  * `CAPTURE_QUEUE_MAX_BYTES=536870912` to keep the spool out of the figures; BENCH_REQUESTS
  * (default 1600) per variant, after a warm-up of 800; BENCH_DATABASE_URL and BENCH_BUILD as for
- * the bench.
+ * the bench. BENCH_BODY_BYTES (e.g. 2048) sends the latency scenario's load instead: one body of
+ * that size, one request at a time.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
@@ -22,7 +23,7 @@ import { createBenchDatabase } from './lib/bench-database'
 import { ClaudescopeApi } from './lib/claudescope-api'
 import { conversationLoad } from './lib/conversation'
 import { BackendCpuWatch, withApplicationName } from './lib/database-cpu'
-import { runLoad } from './lib/load'
+import { messagesBody, runLoad, type LoadBodies } from './lib/load'
 import { claudescopeLine, portLine, startProcess } from './lib/processes'
 import { claudescopeEnvironment, environmentOf, npmStartCommand } from './lib/start-command'
 import { fmt, table } from './lib/stats'
@@ -36,8 +37,11 @@ const variants = ['', ...(process.env.BENCH_SQL ?? '').split(';;').map((sql) => 
 const settings = environmentOf((process.env.BENCH_SETTINGS ?? '').split(/\s+/).filter(Boolean), 'BENCH_SETTINGS')
 const build = process.env.BENCH_BUILD ?? 'dist'
 
-/** The throughput scenario's load: a conversation per worker, bodies growing from 50 KB to 200 KB. */
-const conversations = (count: number, seed: number) => conversationLoad(count, seed, CONCURRENCY, 200 * 1024)
+const bodyBytes = process.env.BENCH_BODY_BYTES === undefined ? null : Number(process.env.BENCH_BODY_BYTES)
+
+/** The throughput scenario's load (a conversation per worker, bodies growing from 50 KB to 200 KB), or the latency scenario's. */
+const loadOf = (count: number, seed: number): LoadBodies =>
+  bodyBytes === null ? conversationLoad(count, seed, CONCURRENCY, 200 * 1024) : { count, concurrency: 1, body: messagesBody(bodyBytes) }
 
 async function main() {
   const upstream = await startProcess('upstream', ['bench/upstream.ts'], {}, portLine)
@@ -59,9 +63,9 @@ async function main() {
           await client.query(sql).finally(() => client.end())
         }
         const api = new ClaudescopeApi(claudescope.url)
-        await runLoad(claudescope.url, conversations(WARM_UP, 1))
+        await runLoad(claudescope.url, loadOf(WARM_UP, 1))
         await countWhenStored(api, WARM_UP)
-        const load = conversations(requests, 100_000)
+        const load = loadOf(requests, 100_000)
         const databaseCpuBefore = await watch.cpuSeconds()
         const cpuBefore = claudescope.cpuSeconds()
         const result = await runLoad(claudescope.url, load)
