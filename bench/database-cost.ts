@@ -38,6 +38,7 @@ const settings = environmentOf((process.env.BENCH_SETTINGS ?? '').split(/\s+/).f
 const build = process.env.BENCH_BUILD ?? 'dist'
 
 const bodyBytes = process.env.BENCH_BODY_BYTES === undefined ? null : Number(process.env.BENCH_BODY_BYTES)
+if (bodyBytes !== null && !(Number.isInteger(bodyBytes) && bodyBytes > 0)) throw new Error(`BENCH_BODY_BYTES must be a positive number of bytes, not "${process.env.BENCH_BODY_BYTES}"`)
 
 /** The throughput scenario's load (a conversation per worker, bodies growing from 50 KB to 200 KB), or the latency scenario's. */
 const loadOf = (count: number, seed: number): LoadBodies =>
