@@ -38,6 +38,7 @@ import { claudescopeLine, portLine, startProcess, type BenchProcess } from './li
 import { monotonicUs, summariseLatencyTail, summariseProfile, type ProfileWindow } from './lib/profile'
 import { claudescopeEnvironment, environmentOf, npmStartCommand } from './lib/start-command'
 import { settledCount } from './lib/stored'
+import { threadCpuBaseline, threadCpuSection } from './lib/thread-cpu'
 import { warmUp } from './lib/warm-up'
 import type { Target } from './lib/target'
 import { latencySmallBody } from './scenarios/latency-small-body'
@@ -154,6 +155,7 @@ async function main() {
     log(await warmUp(targets, quick ? { rounds: 4 } : undefined))
     await settled()
     const baseline = await captureBaseline(targets)
+    const threadBaseline = threadCpuBaseline(targets)
     const window: ProfileWindow = { fromUs: monotonicUs(), toUs: 0 }
     const latency = await runScenario('latency', () => latencySmallBody(targets, quick ? { rounds: 2, perRound: 200, warmup: 100 } : undefined))
     if (latency) log(latency.report)
@@ -164,6 +166,7 @@ async function main() {
     await logScenario('storage', () => storageConversation(targets, quick ? { turns: 60, prefixBytes: 50 * 1024, turnBytes: 2048 } : undefined))
     window.toUs = monotonicUs()
     log(await captureFiguresSection(targets, baseline))
+    log(threadCpuSection(targets, threadBaseline))
     log('### Memory: RSS of each process with its children (Claudescope\'s embedded database among them)\n\n' + memory.finish())
 
     // A profile is written when the process exits: stop the profiled ones first.

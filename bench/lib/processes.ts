@@ -14,6 +14,8 @@ export interface BenchProcess {
   cpuSeconds(): number
   /** The same for its descendants (Claudescope's embedded database runs in one). */
   descendantsCpuSeconds(): number
+  /** `cpuSeconds()` split: its main thread's (the event loop, and the collector's work on it), and all its other threads' (V8's helpers for garbage collection and compiling, libuv's pool, worker threads). */
+  threadCpuSeconds(): ThreadCpuSeconds
   /** Resident set size in MiB (from /proc). */
   rssMiB(): number
   /** Resident set size of the process and all its descendants (the embedded database's among them), in MiB. */
@@ -22,10 +24,27 @@ export interface BenchProcess {
   stop(): Promise<void>
 }
 
-function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+export interface ThreadCpuSeconds {
+  mainThread: number
+  otherThreads: number
+}
+
+/** User + system CPU seconds in a /proc `stat` file, of a process (all its threads) or of one thread. */
+function cpuSecondsIn(statFile: string): number {
+  const stat = readFileSync(statFile, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S
+}
+
+const cpuSecondsOf = (pid: number) => cpuSecondsIn(`/proc/${pid}/stat`)
+
+/**
+ * A thread's figures leave /proc when it exits, so `otherThreads` is the process's total less its
+ * main thread's, the total read second (never less than what was read of it first).
+ */
+function threadCpuSecondsOf(pid: number): ThreadCpuSeconds {
+  const mainThread = cpuSecondsIn(`/proc/${pid}/task/${pid}/stat`)
+  return { mainThread, otherThreads: cpuSecondsOf(pid) - mainThread }
 }
 
 /**
@@ -101,6 +120,7 @@ export async function startProcess(name: string, args: string[], env: Record<str
     url,
     child,
     cpuSeconds: () => cpuSecondsOf(child.pid!),
+    threadCpuSeconds: () => threadCpuSecondsOf(child.pid!),
     descendantsCpuSeconds: () => processTree(child.pid!).slice(1).reduce((sum, pid) => sum + cpuSecondsIfRunning(pid), 0),
     rssMiB: () => rssKiBOf(child.pid!) / 1024,
     treeRssMiB: () => processTree(child.pid!).reduce((sum, pid) => sum + rssKiBOf(pid), 0) / 1024,
