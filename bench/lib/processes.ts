@@ -14,7 +14,10 @@ export interface BenchProcess {
   cpuSeconds(): number
   /** The same for its descendants (Claudescope's embedded database runs in one). */
   descendantsCpuSeconds(): number
-  /** `cpuSeconds()` split: its main thread's (the event loop, and the collector's work on it), and all its other threads' (V8's helpers for garbage collection and compiling, libuv's pool, worker threads). */
+  /**
+   * `cpuSeconds()` split: its main thread's (the event loop, and the collector's work on it), and
+   * all its other threads' (V8's helpers for garbage collection and compiling, libuv's pool).
+   */
   threadCpuSeconds(): ThreadCpuSeconds
   /** Resident set size in MiB (from /proc). */
   rssMiB(): number
