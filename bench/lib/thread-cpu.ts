@@ -22,7 +22,9 @@ export function threadCpuSection(targets: readonly Target[], baseline: ThreadCpu
     const now = target.process.threadCpuSeconds()
     const main = now.mainThread - before.mainThread
     const others = now.otherThreads - before.otherThreads
-    rows.push(`| ${target.name} | ${(main + others).toFixed(1)} | ${main.toFixed(1)} | ${others.toFixed(1)} | ${((100 * others) / (main + others)).toFixed(0)} % |`)
+    const total = main + others
+    const share = total > 0 ? `${((100 * others) / total).toFixed(0)} %` : '–'
+    rows.push(`| ${target.name} | ${total.toFixed(1)} | ${main.toFixed(1)} | ${others.toFixed(1)} | ${share} |`)
   }
   return "### CPU by thread over the run's measured loads\n\n" + rows.join('\n')
 }
