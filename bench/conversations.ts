@@ -31,6 +31,7 @@ import { startEmbeddedPostgres } from '../server/store/embedded/embedded-postgre
 import { createRetentionStore } from '../server/store/retention-store'
 import { claudeCodeSession, type TrafficCall } from '../test/support/claude-code-traffic'
 import { fmt, percentile, table, timed } from './lib/stats'
+import { NO_CHUNKS } from '../server/records/capture-op'
 
 const RUNS = 50
 const logger = createLogger('silent')
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
         const record = recordOf(call, new Date((at += 1000)))
         const started = performance.now()
         await store.writeBatch([{ kind: 'start', record: { ...record, status: 'IN_FLIGHT', completedAt: null, responseBody: null } }], () => false)
-        await store.writeBatch([{ kind: 'complete', record, chunks: [] }], () => true)
+        await store.writeBatch([{ kind: 'complete', record, chunks: NO_CHUNKS }], () => true)
         times.push(performance.now() - started)
       }
       return { times, requests: calls.length }

@@ -1,6 +1,7 @@
 import type { CaptureOp } from '../records/capture-op'
 
 export type { CaptureOp }
+export { chunkList, NO_CHUNKS, type CapturedChunks } from '../records/capture-op'
 
 /** Receives ops from the recorder; must be synchronous, cheap and never throw. */
 export type CaptureSink = (op: CaptureOp) => void
@@ -19,7 +20,7 @@ export function opBytes(op: CaptureOp): number {
   let bytes = RECORD_OVERHEAD_BYTES + r.requestBodyBytes
   if (op.kind === 'complete') {
     bytes += (r.responseBody?.length ?? 0) + (r.responseSse?.length ?? 0) + (r.error?.length ?? 0)
-    for (const chunk of op.chunks) bytes += CHUNK_OVERHEAD_BYTES + chunk.data.length
+    bytes += CHUNK_OVERHEAD_BYTES * op.chunks.count + op.chunks.dataLength
   }
   return bytes
 }

@@ -35,7 +35,7 @@ export interface SettingsChangedEvent {
  * instead of holding every chunk itself (see kept-stream). Never shared with other instances.
  */
 export interface ChunkBacklog {
-  chunks(): StreamChunkRecord[]
+  records(): StreamChunkRecord[]
 }
 
 /** What a chunk subscriber may filter on without looking the request up. */

@@ -160,7 +160,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
 
     chunksSoFar(requestId) {
       const entry = replay.get(requestId)
-      return entry?.backlog?.chunks() ?? entry?.chunks.slice()
+      return entry?.backlog?.records() ?? entry?.chunks.slice()
     },
 
     hasFinished(requestId) {

@@ -108,7 +108,7 @@ export function buildBatchStatements(ops: readonly CaptureOp[], isStartStored: (
   const lists = new Map<string, PartList>()
   for (const op of ops) {
     const { record } = op
-    const chunks = op.kind === 'complete' ? op.chunks : []
+    const chunks = op.kind === 'complete' ? op.chunks.records() : []
     const row = { record, responseSseFromChunks: chunks.length > 0 && record.responseSse !== null && record.responseSse === framedChunks(chunks) }
     if (writesRequestBody(op, isStartStored)) {
       upserts.push(row)

@@ -14,7 +14,7 @@ function recordLive(reads: Buffer[], limit = 1 << 20) {
   const published: StreamChunkRecord[] = []
   let offsetMs = 0
   const live = new SseParser((event) => {
-    stream.noteEvent(offsetMs)
+    stream.noteEvent(offsetMs, event.data.length)
     published.push({ requestId, seq: published.length, event: event.event, data: event.data, offsetMs, bytes: event.bytes })
   })
   for (const read of reads) {
@@ -33,20 +33,20 @@ describe('KeptStream', () => {
       const { stream, published } = recordLive(reads)
 
       expect(published.length).toBeGreaterThan(5)
-      expect(stream.chunks(), `reads of ${size} bytes`).toEqual(published)
+      expect(stream.records(), `reads of ${size} bytes`).toEqual(published)
     }
   })
 
   it('holds no record of its own: each call parses the kept bytes again, so a later call sees later events', () => {
     const wire = Buffer.from(frameSse(messageFixture('text').events))
     const { stream, kept, live } = recordLive([wire.subarray(0, 200)])
-    const early = stream.chunks()
+    const early = stream.records()
 
     kept.add(wire.subarray(200))
     live.push(wire.subarray(200))
 
-    expect(stream.chunks().length).toBeGreaterThan(early.length)
-    expect(stream.chunks().slice(0, early.length)).toEqual(early)
+    expect(stream.records().length).toBeGreaterThan(early.length)
+    expect(stream.records().slice(0, early.length)).toEqual(early)
   })
 
   it('leaves out an event whose bytes are kept but which the live parse has not dispatched yet', () => {
@@ -54,9 +54,9 @@ describe('KeptStream', () => {
     const kept = new KeptBytes(1024)
     const stream = new KeptStream(requestId, kept)
     kept.add(Buffer.from('event: ping\ndata: {"type":"ping"}\n\nevent: ping\ndata: {"type":"ping"}\n\n'))
-    stream.noteEvent(3)
+    stream.noteEvent(3, '{"type":"ping"}'.length)
 
-    expect(stream.chunks()).toEqual([{ requestId, seq: 0, event: 'ping', data: '{"type":"ping"}', offsetMs: 3, bytes: 35 }])
+    expect(stream.records()).toEqual([{ requestId, seq: 0, event: 'ping', data: '{"type":"ping"}', offsetMs: 3, bytes: 35 }])
   })
 
   it('stops at the last event whose bytes are all kept when the body outgrew the limit', () => {
@@ -64,7 +64,7 @@ describe('KeptStream', () => {
     const { stream, published } = recordLive(events, events[0]!.length * 4 + 3)
 
     expect(published).toHaveLength(10)
-    expect(stream.chunks()).toEqual(published.slice(0, 4))
+    expect(stream.records()).toEqual(published.slice(0, 4))
   })
 
   it('notes no offset once its bytes were cut, so an endless stream holds no more than its kept bytes', () => {
@@ -72,13 +72,13 @@ describe('KeptStream', () => {
     const { stream, published } = recordLive(events, 100)
 
     expect(published).toHaveLength(1000)
-    expect(stream.eventCount).toBe(stream.chunks().length)
-    expect(stream.eventCount).toBeLessThan(20)
+    expect(stream.count).toBe(stream.records().length)
+    expect(stream.count).toBeLessThan(20)
   })
 
   it('stores NUL as U+FFFD, as every stored text does', () => {
     const { stream } = recordLive([Buffer.from('data: a\u0000b\n\n')])
 
-    expect(stream.chunks().map((chunk) => chunk.data)).toEqual(['a\uFFFDb'])
+    expect(stream.records().map((chunk) => chunk.data)).toEqual(['a\uFFFDb'])
   })
 })

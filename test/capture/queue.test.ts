@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { coalesceOps, opBytes } from '../../server/capture/capture-op'
+import { coalesceOps, opBytes, NO_CHUNKS } from '../../server/capture/capture-op'
 import { BoundedQueue } from '../../server/capture/persistence/queue'
 import { chunksOf, completeOp, inFlightRecord, startOp } from './records'
 
@@ -114,7 +114,7 @@ describe('coalesceOps', () => {
     const a = inFlightRecord()
     const b = inFlightRecord()
     const start = { kind: 'start' as const, record: a }
-    const complete = { kind: 'complete' as const, record: { ...a, status: 'COMPLETED' as const }, chunks: [] }
+    const complete = { kind: 'complete' as const, record: { ...a, status: 'COMPLETED' as const }, chunks: NO_CHUNKS }
     const other = { kind: 'start' as const, record: b }
     expect(coalesceOps([start, other, complete])).toEqual([complete, other])
     expect(coalesceOps([complete, start])).toEqual([complete])

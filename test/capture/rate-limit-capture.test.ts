@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import pino from 'pino'
 import { describe, expect, it } from 'vitest'
-import type { CaptureOp } from '../../server/capture/capture-op'
+import { NO_CHUNKS, type CaptureOp } from '../../server/capture/capture-op'
 import { createHeaderRedactor } from '../../server/capture/recording/redact'
 import { Recorder } from '../../server/capture/recording/recorder'
 import type { LiveEvent } from '../../server/live/live-bus'
@@ -104,7 +104,7 @@ describe('rate limits in capture', () => {
   it('replays a completion spooled before snapshots existed without one', () => {
     const { rateLimit: _none, ...older } = completeOp(inFlightRecord()).record
 
-    const { ops } = decodeOps(Buffer.concat(encodeOp({ kind: 'complete', record: older, chunks: [] })))
+    const { ops } = decodeOps(Buffer.concat(encodeOp({ kind: 'complete', record: older, chunks: NO_CHUNKS })))
 
     expect(ops[0]!.record.rateLimit).toBeUndefined()
   })

@@ -47,7 +47,11 @@ function setUp(maxKeptBodyBytes?: number, redactText: TextRedactor | null = null
     await recorder.whenFinished()
     const found = ops.filter((op) => op.kind === 'complete' && op.record.id === id)
     expect(found).toHaveLength(1)
-    return found[0] as Extract<CaptureOp, { kind: 'complete' }>
+    const op = found[0] as Extract<CaptureOp, { kind: 'complete' }>
+    const chunks = op.chunks.records()
+    // What the queue counts must be what the writer will store.
+    expect([op.chunks.count, op.chunks.dataLength]).toEqual([chunks.length, chunks.reduce((sum, chunk) => sum + chunk.data.length, 0)])
+    return { record: op.record, chunks }
   }
   /** Every live event published so far, in order. */
   const liveEvents = async () => {

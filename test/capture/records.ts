@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { CaptureOp } from '../../server/capture/capture-op'
+import { chunkList, type CaptureOp } from '../../server/capture/capture-op'
 import type { RequestRecord, StreamChunkRecord } from '../../server/records/request-record'
 
 /** An IN_FLIGHT record as the recorder builds it at start; override what a test cares about. */
@@ -66,7 +66,7 @@ export function completeOp(record: RequestRecord, changes: Partial<RequestRecord
       responseBodyBytes: 32,
       ...changes,
     },
-    chunks,
+    chunks: chunkList(chunks),
   }
 }
 

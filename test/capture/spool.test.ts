@@ -6,7 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { CaptureOp } from '../../server/capture/capture-op'
+import { chunkList, type CaptureOp } from '../../server/capture/capture-op'
 import { RequestBody, requestBodyBytesOf, withRequestBody } from '../../server/records/request-body'
 import { Spool } from '../../server/capture/spool/spool'
 import { currentProcessIdentity } from '../../server/files/process-identity'
@@ -29,7 +29,7 @@ const BIG = '{"input":{"account_id":12345678901234567890},"note":"café ☕"}'
 function completeOp(n: number): CaptureOp {
   const { requestBody: _unused, ...fields } = inFlightRecord({ status: 'COMPLETED', httpStatus: 200, startedAt: new Date(1_700_000_000_000 + n) })
   const record = withRequestBody(fields, new RequestBody(Buffer.from(BIG)))
-  return { kind: 'complete', record, chunks: [{ requestId: record.id, seq: 0, event: 'message_start', data: '{"n":12345678901234567890}', offsetMs: 1.5, bytes: 40 }] }
+  return { kind: 'complete', record, chunks: chunkList([{ requestId: record.id, seq: 0, event: 'message_start', data: '{"n":12345678901234567890}', offsetMs: 1.5, bytes: 40 }]) }
 }
 
 async function drain(spool: Spool): Promise<CaptureOp[]> {
@@ -50,7 +50,7 @@ describe('the capture spool', () => {
     expect(read.map((op) => op.record.id)).toEqual(written.map((op) => op.record.id))
     expect(read[0]!.record.requestBody).toBe(BIG)
     expect(read[0]!.record.startedAt).toEqual(written[0]!.record.startedAt)
-    expect(read[0]!.kind === 'complete' && read[0]!.chunks[0]!.data).toBe('{"n":12345678901234567890}')
+    expect(read[0]!.kind === 'complete' && read[0]!.chunks.records()[0]!.data).toBe('{"n":12345678901234567890}')
     spool.close()
   })
 
@@ -254,7 +254,7 @@ describe('the capture spool', () => {
     const dir = spoolDir()
     const op = completeOp(1)
     const { requestBody: _text, ...fields } = op.record
-    const payload = serialize({ kind: op.kind, record: fields, body: Buffer.from(BIG), chunks: op.kind === 'complete' ? op.chunks : [] })
+    const payload = serialize({ kind: op.kind, record: fields, body: Buffer.from(BIG), chunks: op.kind === 'complete' ? op.chunks.records() : [] })
     const header = Buffer.alloc(8)
     header.writeUInt32LE(payload.length, 0)
     header.writeUInt32LE(crc32(payload), 4)
@@ -263,7 +263,7 @@ describe('the capture spool', () => {
     const [read] = await drain(spool)
     expect(read!.record.id).toBe(op.record.id)
     expect(requestBodyBytesOf(read!.record)).toEqual(Buffer.from(BIG))
-    expect(read!.kind === 'complete' && read!.chunks).toEqual(op.kind === 'complete' && op.chunks)
+    expect(read!.kind === 'complete' && read!.chunks.records()).toEqual(op.kind === 'complete' && op.chunks.records())
     spool.close()
   })
 

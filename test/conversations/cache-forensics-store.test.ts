@@ -15,6 +15,7 @@ import { withPricing } from '../../server/usage/priced-capture-store'
 import { PricesService } from '../../server/usage/prices.service'
 import { makeRecord } from '../support/record-fixtures'
 import { useMigratedStore } from '../support/test-database'
+import { NO_CHUNKS } from '../../server/records/capture-op'
 
 const store = useMigratedStore()
 
@@ -61,8 +62,8 @@ async function sessionWithIdleGap(ttl: '1h' | null, earlier = 0): Promise<{ conv
     current: () => book,
     recostLater: () => {},
   })
-  await writer.writeBatch([{ kind: 'complete', record: first, chunks: [] }], () => false)
-  await writer.writeBatch([{ kind: 'complete', record: second, chunks: [] }], () => false)
+  await writer.writeBatch([{ kind: 'complete', record: first, chunks: NO_CHUNKS }], () => false)
+  await writer.writeBatch([{ kind: 'complete', record: second, chunks: NO_CHUNKS }], () => false)
   const [row] = (await store.dataSource.query('SELECT conversation_id FROM conversation_requests WHERE request_id = $1', [second.id])) as [{ conversation_id: string }]
   return { conversationId: row.conversation_id, first: first.id, second: second.id }
 }

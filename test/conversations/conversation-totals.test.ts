@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { createBatchGrouping } from '../../server/conversations/batch-grouping'
 import { createMemoryBus } from '../../server/live/memory-bus'
 import { createLogger } from '../../server/logger'
-import type { CaptureOp } from '../../server/records/capture-op'
+import { NO_CHUNKS, type CaptureOp } from '../../server/records/capture-op'
 import type { RequestRecord } from '../../server/records/request-record'
 import { createCaptureStore, type CaptureStore } from '../../server/store/capture-store'
 import { deleteRequests } from '../../server/store/queries/delete-requests'
@@ -71,7 +71,7 @@ function session(turns: number): RequestRecord[] {
 }
 
 const starts = (records: RequestRecord[]): CaptureOp[] => records.map((record) => ({ kind: 'start', record: inFlight(record) }))
-const completions = (records: RequestRecord[]): CaptureOp[] => records.map((record) => ({ kind: 'complete', record, chunks: [] }))
+const completions = (records: RequestRecord[]): CaptureOp[] => records.map((record) => ({ kind: 'complete', record, chunks: NO_CHUNKS }))
 
 async function conversationOf(requestId: string): Promise<string> {
   const [row] = (await store.dataSource.query(`SELECT conversation_id FROM conversation_requests WHERE request_id = $1`, [requestId])) as Array<{ conversation_id: string }>

@@ -5,6 +5,7 @@ import type { ConversationWrites } from '../../server/records/conversation-recor
 import type { RequestRecord } from '../../server/records/request-record'
 import { inFlightRecord } from '../capture/records'
 import { claudeCodeSession, interleave, type SessionTruth, type TrafficCall } from '../support/claude-code-traffic'
+import { NO_CHUNKS } from '../../server/records/capture-op'
 
 /** A captured record of one call, completed with its reply as the response body. */
 function recordOf(call: TrafficCall, index: number): RequestRecord {
@@ -63,7 +64,7 @@ function groupAll(calls: TrafficCall[], grouper = new ConversationGrouper()) {
   for (const record of records) {
     apply(grouper.groupBatch([{ kind: 'start', record: { ...record, status: 'IN_FLIGHT', responseBody: null } }], (id) => stored.has(id)))
     stored.add(record.id)
-    apply(grouper.groupBatch([{ kind: 'complete', record, chunks: [] }], (id) => stored.has(id)))
+    apply(grouper.groupBatch([{ kind: 'complete', record, chunks: NO_CHUNKS }], (id) => stored.has(id)))
   }
   return { records, threads, conversationOf, threadOf, titles }
 }
@@ -174,7 +175,7 @@ describe('conversation grouper', () => {
   it('groups a batch written again (a retried transaction) the same way', () => {
     const grouper = new ConversationGrouper()
     const { calls } = claudeCodeSession({ sessionId: randomUUID(), sideCalls: false, spawnAt: [], mainTurns: 2 })
-    const ops = calls.map((call, i) => ({ kind: 'complete' as const, record: recordOf(call, i), chunks: [] }))
+    const ops = calls.map((call, i) => ({ kind: 'complete' as const, record: recordOf(call, i), chunks: NO_CHUNKS }))
     const first = grouper.groupBatch(ops, () => false)
     const again = grouper.groupBatch(ops, () => false)
     expect(again).toEqual(first)

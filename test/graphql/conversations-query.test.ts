@@ -7,6 +7,7 @@ import { createCaptureStore } from '../../server/store/capture-store'
 import { inFlightRecord } from '../capture/records'
 import { queryGraphQL } from '../support/graphql-client'
 import { startGraphQLHarness, type GraphQLHarness } from '../support/graphql-harness'
+import { NO_CHUNKS } from '../../server/records/capture-op'
 
 let harness: GraphQLHarness
 beforeAll(async () => {
@@ -35,7 +36,7 @@ async function storeSessions(prefix: string, count: number): Promise<{ sessionId
     const sessionId = randomUUID()
     const requestBody = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 10, tools: [{ name: 'Read' }], messages: [{ role: 'user', content: `${prefix} prompt ${i}` }] })
     const record = inFlightRecord({ status: 'COMPLETED', startedAt: new Date(Date.UTC(2026, 1, 1, 0, i)), requestHeaders: { 'x-claude-code-session-id': sessionId }, requestBody, requestBodyBytes: Buffer.byteLength(requestBody), requestBodyIsJson: true })
-    await store.writeBatch([{ kind: 'complete', record, chunks: [] }], () => false)
+    await store.writeBatch([{ kind: 'complete', record, chunks: NO_CHUNKS }], () => false)
     sessionIds.push(sessionId)
     requestIds.push(record.id)
   }

@@ -83,7 +83,7 @@ export const chunkEvent = (record: RequestRecord, seq: number): LiveEvent => ({ 
  */
 export function publishKeptChunks(bus: LiveBus, record: RequestRecord, count: number): StreamChunkRecord[] {
   const kept: StreamChunkRecord[] = []
-  const backlog = { chunks: () => kept.slice() }
+  const backlog = { records: () => kept.slice() }
   for (let seq = 0; seq < count; seq++) {
     const chunk = makeChunk(record.id, seq)
     kept.push(chunk)

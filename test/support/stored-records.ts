@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm'
-import type { CaptureOp } from '../../server/records/capture-op'
+import { chunkList, type CaptureOp } from '../../server/records/capture-op'
 import type { RequestRecord, StreamChunkRecord } from '../../server/records/request-record'
 import { createCaptureStore } from '../../server/store/capture-store'
 import { assembleBody } from '../../server/store/contents/body-layout'
@@ -12,13 +12,14 @@ import { storedPartIds } from '../../server/store/contents/part-list'
  * belong to one of the records.
  */
 export async function storeRecords(dataSource: DataSource, records: RequestRecord[], chunks: StreamChunkRecord[] = []): Promise<void> {
-  const ops = new Map<string, CaptureOp & { kind: 'complete' }>(records.map((record) => [record.id, { kind: 'complete', record, chunks: [] }]))
+  const chunksOf = new Map<string, StreamChunkRecord[]>(records.map((record) => [record.id, []]))
   for (const chunk of chunks) {
-    const op = ops.get(chunk.requestId)
-    if (op === undefined) throw new Error(`chunk ${chunk.seq} belongs to ${chunk.requestId}, which is not among the records stored`)
-    op.chunks.push(chunk)
+    const ofRecord = chunksOf.get(chunk.requestId)
+    if (ofRecord === undefined) throw new Error(`chunk ${chunk.seq} belongs to ${chunk.requestId}, which is not among the records stored`)
+    ofRecord.push(chunk)
   }
-  await createCaptureStore(dataSource).writeBatch([...ops.values()], () => false)
+  const ops: CaptureOp[] = records.map((record) => ({ kind: 'complete', record, chunks: chunkList(chunksOf.get(record.id)!) }))
+  await createCaptureStore(dataSource).writeBatch(ops, () => false)
 }
 
 /** The parts of a raw `requests` row (read with `SELECT *`) that say how its bodies are stored. */

@@ -4,7 +4,7 @@ import type { UsageRecord } from '../../server/records/request-record'
 import { cacheMissCostOf, costOf, type CostInput } from '../../server/usage/cost'
 import { PriceBook } from '../../server/usage/price-book'
 import { recordPricer, withPricing } from '../../server/usage/priced-capture-store'
-import type { CaptureOp } from '../../server/records/capture-op'
+import { NO_CHUNKS, type CaptureOp } from '../../server/records/capture-op'
 import type { CaptureStore } from '../../server/store/capture-store'
 import { SHIPPED_ALIASES, SHIPPED_PRICES } from '../../server/usage/price-data'
 import { mergeUsage, toUsageRecord } from '../../server/wire/usage'
@@ -140,12 +140,12 @@ describe('recordPricer', () => {
     const pricing = { current: () => inForce, recostLater }
     const priced = recordPricer(pricing)(makeRecord({ model: 'claude-sonnet-4-5', usage: usage({ inputTokens: 1000, outputTokens: 0 }) }))
     const priceable = withPricing(store, pricing)
-    await priceable.writeBatch([{ kind: 'complete', record: priced, chunks: [] }], () => false)
+    await priceable.writeBatch([{ kind: 'complete', record: priced, chunks: NO_CHUNKS }], () => false)
     expect(written[0]!.record).toBe(priced)
 
     const doubled = SHIPPED_PRICES.filter((row) => row.model === 'claude-sonnet-4-5').map((row) => ({ ...row, inputUsdPerMTok: String(2 * Number(row.inputUsdPerMTok)) }))
     inForce = new PriceBook(SHIPPED_PRICES, doubled, SHIPPED_ALIASES)
-    await priceable.writeBatch([{ kind: 'complete', record: priced, chunks: [] }], () => false)
+    await priceable.writeBatch([{ kind: 'complete', record: priced, chunks: NO_CHUNKS }], () => false)
     expect(written[1]!.record).not.toBe(priced)
     expect(written[1]!.record.costUsd).toBe('0.006')
     expect(recostLater).not.toHaveBeenCalled()

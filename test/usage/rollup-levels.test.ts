@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { beforeEach, describe, expect, it } from 'vitest'
-import type { CaptureOp } from '../../server/records/capture-op'
+import { NO_CHUNKS, type CaptureOp } from '../../server/records/capture-op'
 import type { RequestRecord } from '../../server/records/request-record'
 import { createCaptureStore } from '../../server/store/capture-store'
 import { deleteRequests } from '../../server/store/queries/delete-requests'
@@ -23,7 +23,7 @@ function finished(startedAt: Date, model: string, input: number, key = 'key:a'):
   return makeRecord({ id, startedAt, completedAt: startedAt, model, apiKeyFingerprint: key, requestBody, requestBodyBytes: Buffer.byteLength(requestBody), usage: { ...base.usage!, inputTokens: input, outputTokens: input % 7 } })
 }
 
-const complete = (record: RequestRecord): CaptureOp => ({ kind: 'complete', record, chunks: [] })
+const complete = (record: RequestRecord): CaptureOp => ({ kind: 'complete', record, chunks: NO_CHUNKS })
 
 /**
  * Differences between a rollup level and the sums of the finished requests it should hold, per

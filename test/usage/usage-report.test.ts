@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createLogger } from '../../server/logger'
-import type { CaptureOp } from '../../server/records/capture-op'
+import { NO_CHUNKS, type CaptureOp } from '../../server/records/capture-op'
 import type { RequestRecord, UsageRecord } from '../../server/records/request-record'
 import { createCaptureStore } from '../../server/store/capture-store'
 import { withPricing } from '../../server/usage/priced-capture-store'
@@ -40,7 +40,7 @@ async function write(ops: CaptureOp[]): Promise<void> {
   await withPricing(createCaptureStore(store.dataSource), { current: () => book, recostLater: () => {} }).writeBatch(ops, () => false)
 }
 
-const complete = (record: RequestRecord): CaptureOp => ({ kind: 'complete', record, chunks: [] })
+const complete = (record: RequestRecord): CaptureOp => ({ kind: 'complete', record, chunks: NO_CHUNKS })
 const range = (from: string, to: string) => [new Date(from), new Date(to)] as const
 
 describe('pricing on write', () => {

@@ -159,7 +159,7 @@ export class BatchCommit {
     this.#onBatch?.(batch.length, this.#stats.lastWriteMs / 1000)
     this.#stats.lastBatchSize = batch.length
     this.#stats.written += batch.length
-    for (const op of batch) if (op.kind === 'complete') this.#stats.writtenChunks += op.chunks.length
+    for (const op of batch) if (op.kind === 'complete') this.#stats.writtenChunks += op.chunks.count
   }
 
   #noteStoredStarts(ops: CaptureOp[]): void {

@@ -1,4 +1,4 @@
-import type { CaptureOp } from '../capture-op'
+import { chunkList, NO_CHUNKS, type CaptureOp } from '../capture-op'
 import { boundIndexedText } from '../indexed-text'
 import { fieldsAroundBody, requestBodyBytesOf, RequestBody, withRequestBody } from '../../records/request-body'
 import type { RequestRecord, StreamChunkRecord, UsageRecord } from '../../records/request-record'
@@ -53,7 +53,7 @@ export function reduceOp(op: CaptureOp, why: string): CaptureOp {
   }
   const bytes = requestBodyBytesOf(r)
   const record = bytes === null ? { ...fields, requestBody: text(r.requestBody) } : withRequestBody(fields, new RequestBody(bytes))
-  return op.kind === 'start' ? { kind: 'start', record } : { kind: 'complete', record, chunks: op.chunks.map(chunk) }
+  return op.kind === 'start' ? { kind: 'start', record } : { kind: 'complete', record, chunks: chunkList(op.chunks.records().map(chunk)) }
 }
 
 /** Stored as `error_code` of the bare row left for a record the database refused even reduced. */
@@ -69,7 +69,7 @@ export function bareOp(op: CaptureOp, why: string, whereaboutsNote: string): Cap
   const reduced = reduceOp(op, why).record
   const note = `${SET_ASIDE_ERROR_CODE}: the database refused this record even reduced (${why}); ${whereaboutsNote}`
   const record = withRequestBody({ ...fieldsAroundBody(reduced), error: note, errorCode: SET_ASIDE_ERROR_CODE, responseBody: null, responseSse: null }, new RequestBody(Buffer.alloc(0)))
-  return op.kind === 'start' ? { kind: 'start', record } : { kind: 'complete', record, chunks: [] }
+  return op.kind === 'start' ? { kind: 'start', record } : { kind: 'complete', record, chunks: NO_CHUNKS }
 }
 
 /** A UTF-16 surrogate without its partner, which jsonb refuses (as `\ud800` once JSON-encoded). */

@@ -11,6 +11,7 @@ import { frameSseEvent } from '../../wire/sse-frame'
 import { toUsageRecord } from '../../wire/usage'
 import { parseRateLimitHeaders } from '../../wire/rate-limit-headers'
 import type { RateLimitSnapshotRecord } from '../../records/rate-limit-snapshot'
+import { chunkList, type CapturedChunks } from '../../records/capture-op'
 import { boundIndexedText } from '../indexed-text'
 import { inspectRequestBody } from './inspect-request-body'
 import { parseJsonObject } from '../../wire/json-object'
@@ -46,7 +47,7 @@ export interface RecordingContext {
 /** The final record of an exchange and the stream chunks kept for it. */
 export interface FinishedRecording {
   record: RequestRecord
-  chunks: StreamChunkRecord[]
+  chunks: CapturedChunks
 }
 
 const TEXTUAL_CONTENT_TYPE = /json|^text\/|xml|javascript|x-www-form-urlencoded/i
@@ -310,7 +311,7 @@ export class ExchangeRecording {
     this.#applyEvent(event.event, event.data)
     const keptStream = this.#keptStream
     if (keptStream !== null) {
-      keptStream.noteEvent(this.#lastReadOffsetMs)
+      keptStream.noteEvent(this.#lastReadOffsetMs, chunk.data.length)
       return this.#context.onStreamChunk(chunk, this.meta, keptStream)
     }
     this.#eventBytes.push(event.bytes)
@@ -394,7 +395,7 @@ export class ExchangeRecording {
     record.status = status
     record.error = error === null ? this.#truncationNote() : [error, this.#boundedFieldsNote].filter((note) => note !== null).join('; ')
     this.#sse?.end()
-    return { record: this.snapshot(), chunks: this.#keptStream?.chunks() ?? this.#chunks }
+    return { record: this.snapshot(), chunks: this.#keptStream ?? chunkList(this.#chunks) }
   }
 
   /** COMPLETED, or why not: client hang-up, proxy failure or refusal, HTTP error, stream error, cut stream. */

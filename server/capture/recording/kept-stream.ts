@@ -1,24 +1,28 @@
 import type { ChunkBacklog } from '../../live/live-bus'
+import type { CapturedChunks } from '../../records/capture-op'
 import type { StreamChunkRecord } from '../../records/request-record'
 import { storableText } from '../../records/storable-text'
 import { SseParser, type SseEvent } from '../../wire/sse-parser'
 import type { KeptBytes } from './kept-bytes'
 
 /**
- * A stream's events as capture holds them while the stream runs: its bytes (kept by the recording
- * anyway) and each event's arrival offset, nothing per event but a number. The events' records
- * are parsed again from the bytes when someone asks for them: the writer once the stream ended, a
- * subscriber joining midway. A record and its text held per event for the stream's whole life
- * were copied by every young collection they lived through, then promoted to the old generation.
+ * A stream's events as capture holds them while the stream runs and until they are stored: its
+ * bytes (kept by the recording anyway) and each event's arrival offset, nothing per event but
+ * numbers. The events' records are parsed again from the bytes when someone asks for them: the
+ * writer once the stream ended, a subscriber joining midway. A record and its text held per event
+ * for the stream's whole life were copied by every young collection they lived through, then
+ * promoted to the old generation; so were those made at the stream's end, which waited in the
+ * queue for the writer.
  *
  * The same parser over the same bytes dispatches the same events in the same order, and both
  * parses make their records with `streamChunkRecord`, so the records are those the live parse
  * published, up to the last event whose bytes are all kept.
  */
-export class KeptStream implements ChunkBacklog {
+export class KeptStream implements ChunkBacklog, CapturedChunks {
   readonly #requestId: string
   readonly #kept: KeptBytes
   readonly #offsetsMs: number[] = []
+  #dataLength = 0
 
   /** `kept`: the stream's decoded bytes, as fed to the live parse. */
   constructor(requestId: string, kept: KeptBytes) {
@@ -27,21 +31,27 @@ export class KeptStream implements ChunkBacklog {
   }
 
   /** Events whose offsets are held: those dispatched before the bytes were cut. */
-  get eventCount(): number {
+  get count(): number {
     return this.#offsetsMs.length
+  }
+
+  get dataLength(): number {
+    return this.#dataLength
   }
 
   /**
    * The live parse dispatched its next event, which completed with the read at `offsetMs`. Once
    * the bytes were cut no later event can be among them, and none is noted: an endless stream
-   * holds no more than its kept bytes.
+   * holds no more than its kept bytes. `dataLength`: the length of its record's data.
    */
-  noteEvent(offsetMs: number): void {
-    if (!this.#kept.isCut) this.#offsetsMs.push(offsetMs)
+  noteEvent(offsetMs: number, dataLength: number): void {
+    if (this.#kept.isCut) return
+    this.#offsetsMs.push(offsetMs)
+    this.#dataLength += dataLength
   }
 
   /** The records of the events the live parse dispatched whose bytes are all kept, in order from seq 0. */
-  chunks(): StreamChunkRecord[] {
+  records(): StreamChunkRecord[] {
     const chunks: StreamChunkRecord[] = []
     const offsetsMs = this.#offsetsMs
     // No line bound is needed: a line past the live parse's (the kept bytes' own limit) never lies whole in them.

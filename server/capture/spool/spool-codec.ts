@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib'
 import { deserialize, serialize } from 'node:v8'
-import type { CaptureOp } from '../capture-op'
+import { chunkList, type CaptureOp } from '../capture-op'
 import { fieldsAroundBody, RequestBody, requestBodyBytesOf, withRequestBody } from '../../records/request-body'
 import type { RequestRecord, StreamChunkRecord } from '../../records/request-record'
 
@@ -37,7 +37,7 @@ export function encodeOp(op: CaptureOp): Buffer[] {
     kind: op.kind,
     record: fieldsAroundBody(op.record),
     ...(bytes === null ? { body: op.record.requestBody } : {}),
-    ...(op.kind === 'complete' ? { chunks: op.chunks } : {}),
+    ...(op.kind === 'complete' ? { chunks: op.chunks.records() } : {}),
   }
   const fields = serialize(stored)
   const body = bytes ?? Buffer.alloc(0)
@@ -99,5 +99,5 @@ function toOp(stored: StoredOp, body: Buffer | string): CaptureOp {
     typeof body === 'string'
       ? ({ ...stored.record, requestBody: body } as RequestRecord)
       : withRequestBody(stored.record, new RequestBody(Buffer.isBuffer(body) ? body : Buffer.from(body)))
-  return stored.kind === 'complete' ? { kind: 'complete', record, chunks: stored.chunks ?? [] } : { kind: 'start', record }
+  return stored.kind === 'complete' ? { kind: 'complete', record, chunks: chunkList(stored.chunks ?? []) } : { kind: 'start', record }
 }
