@@ -18,10 +18,18 @@ const STAMP = /"t":([0-9.]+)/g
  * four rounds after it averaged 49 to 64, while the pass-through's cost no more than its later
  * ones (two runs, two Claudescopes each). Its CPU is shown apart, as what a first burst costs.
  */
+/** What one target's turns of a kind (counted, or the first) add up to. */
+interface StreamTally {
+  delays: number[]
+  reads: number
+  events: number
+  cpuSeconds: number
+}
+
 export async function stream32Concurrent(targets: Target[], options = { streams: 32, events: 100, intervalMs: 5, rounds: 4 }): Promise<string> {
   const body = messagesBody(2048, true)
-  const results = new Map<string, { delays: number[]; reads: number; events: number; cpuSeconds: number }>()
-  const firstRounds = new Map<string, { delays: number[]; reads: number; events: number; cpuSeconds: number }>()
+  const results = new Map<string, StreamTally>()
+  const firstRounds = new Map<string, StreamTally>()
   // Round 0 is the uncounted first burst.
   for (let round = 0; round <= options.rounds; round++) {
     const counted = round === 0 ? firstRounds : results
