@@ -7,7 +7,7 @@ import type { ConversationsService, ConversationSummary } from './conversations.
  * totals): of one conversation, or of any when `id` is not given.
  */
 export function conversationUpdates(bus: LiveBus, service: ConversationsService, id: string | null | undefined): AsyncIterableIterator<ConversationSummary> {
-  const source = bus.subscribe((event) => event.kind === 'conversation' && (id == null || event.conversationId === id))
+  const source = bus.subscribe((event) => event.kind === 'conversation' && (id == null || event.conversationId === id), { kinds: ['conversation'] })
   return closeWith(source, readUpdates(source, service))
 }
 

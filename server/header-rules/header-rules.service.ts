@@ -65,7 +65,7 @@ export class HeaderRulesService implements SettingsSection<ValidHeaderRule[]> {
 
   /** Loads the rules and starts following other instances' changes. */
   async start(): Promise<void> {
-    const invalidations = this.#bus.subscribe((event) => event.kind === 'settings' && event.section === HEADER_RULES_SECTION && event.origin !== this.#instanceId, { internal: true })
+    const invalidations = this.#bus.subscribe((event) => event.kind === 'settings' && event.section === HEADER_RULES_SECTION && event.origin !== this.#instanceId, { internal: true, kinds: ['settings'] })
     this.#invalidations = invalidations
     void (async () => {
       for await (const _event of invalidations) await this.#reloadLogged()

@@ -7,7 +7,7 @@ import { closeWith } from '../requests/request-subscriptions'
  * events and reloads them from the store.
  */
 export function liveStatus(bus: LiveBus): AsyncIterableIterator<LiveBusLink> {
-  const source = bus.subscribe((event) => event.kind === 'link')
+  const source = bus.subscribe(undefined, { kinds: ['link'] })
   return closeWith(source, followLink(source, bus.link))
 }
 

@@ -90,7 +90,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   monotonic(registry, 'claudescope_live_link_interruptions_total', 'Times the Redis link to other instances broke; their live events meanwhile were missed here.', () => bus.link.interruptions)
   monotonic(registry, 'claudescope_live_replay_evictions_total', 'In-flight requests whose live replay buffer was released early to bound memory (late subscribers then read the store).', () => bus.replayEvictions)
 
-  const events = bus.subscribe((e) => e.kind === 'request' && e.record.status !== 'IN_FLIGHT', { internal: true, localOnly: true })
+  const events = bus.subscribe((e) => e.kind === 'request' && e.record.status !== 'IN_FLIGHT', { internal: true, localOnly: true, kinds: ['request'] })
   void (async () => {
     for await (const event of events) {
       if (event.kind !== 'request') continue
@@ -107,7 +107,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     labelNames: ['organization', 'api_key', 'window'],
     registers: [registry],
   })
-  const snapshots = bus.subscribe((e) => e.kind === 'rateLimit', { internal: true })
+  const snapshots = bus.subscribe(undefined, { internal: true, kinds: ['rateLimit'] })
   void (async () => {
     for await (const event of snapshots) {
       if (event.kind !== 'rateLimit') continue

@@ -49,6 +49,12 @@ export interface LiveRequestMeta {
 
 export interface SubscribeOptions {
   /**
+   * The kinds of event the subscriber takes; the bus passes it no other. Worth naming for any that
+   * leaves out `chunk`: while no open subscriber takes chunks, capture parses a stream once, when it
+   * ended, rather than event by event as it arrives (see `hasChunkSubscribers`). @default every kind
+   */
+  kinds?: readonly LiveEvent['kind'][]
+  /**
    * The process's own listener (metrics), not a client's: left out of `subscriberCount`, which
    * tells operators how many dashboards and API clients are watching. @default false
    */
@@ -84,6 +90,19 @@ export interface LiveBus {
    * none (never seen here, released, or evicted to bound memory): read the store.
    */
   chunksSoFar(requestId: string): StreamChunkRecord[] | undefined
+  /**
+   * Whether some subscriber may take stream chunks now: one that takes them is open here, or, on a
+   * bus shared between instances, always (others' subscribers are not known here). Capture parses a
+   * stream as it arrives only while this holds; otherwise it keeps the bytes and publishes the
+   * stream's events when the chunks are wanted (see `onChunksWanted`) or the stream ends.
+   */
+  readonly hasChunkSubscribers: boolean
+  /**
+   * Registers capture's way to publish the stream events it holds unparsed. The bus calls it with
+   * null before it adds a subscriber that takes chunks, and with a request's id before `chunksSoFar`
+   * answers for it, so that both find every event that has arrived.
+   */
+  onChunksWanted(publishPending: (requestId: string | null) => void): void
   /**
    * True when the request's final event already passed while its chunks are still held, so a
    * late subscriber replays `chunksSoFar` and completes instead of waiting for live chunks.

@@ -53,6 +53,9 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
   const subscribers = new Set<Subscriber>()
   /** Subscribers opened with `internal`: delivered to like the others, not counted. */
   const internal = new Set<Subscriber>()
+  /** Subscribers that take chunks (see `hasChunkSubscribers`). */
+  const chunkSubscribers = new Set<Subscriber>()
+  const chunksWanted = new Set<(requestId: string | null) => void>()
   /** In start order, so the first in-flight entry is the oldest. */
   const replay = new Map<string, ReplayEntry>()
   /** Finished entries in finish order; with a constant retention, also in expiry order. */
@@ -146,21 +149,37 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
     publishFromElsewhere: (event) => deliver(event, true),
 
     subscribe(accept, subscribeOptions) {
-      const subscriber = new Subscriber(bufferSize, accept, subscribeOptions?.localOnly ?? false, () => {
+      const kinds = subscribeOptions?.kinds
+      const subscriber = new Subscriber(bufferSize, accept, kinds === undefined ? null : new Set(kinds), subscribeOptions?.localOnly ?? false, () => {
         subscribers.delete(subscriber)
         internal.delete(subscriber)
+        chunkSubscribers.delete(subscriber)
       })
-      if (closed) subscriber.end()
-      else {
-        subscribers.add(subscriber)
-        if (subscribeOptions?.internal) internal.add(subscriber)
+      if (closed) {
+        subscriber.end()
+        return subscriber
       }
+      const takesChunks = kinds === undefined || kinds.includes('chunk')
+      // Published before the subscriber is added: it reads them from `chunksSoFar`, not twice.
+      if (takesChunks) for (const publishPending of chunksWanted) publishPending(null)
+      subscribers.add(subscriber)
+      if (subscribeOptions?.internal) internal.add(subscriber)
+      if (takesChunks) chunkSubscribers.add(subscriber)
       return subscriber
     },
 
     chunksSoFar(requestId) {
+      for (const publishPending of chunksWanted) publishPending(requestId)
       const entry = replay.get(requestId)
       return entry?.backlog?.records() ?? entry?.chunks.slice()
+    },
+
+    get hasChunkSubscribers() {
+      return chunkSubscribers.size > 0
+    },
+
+    onChunksWanted(publishPending) {
+      chunksWanted.add(publishPending)
     },
 
     hasFinished(requestId) {
@@ -187,6 +206,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
       for (const subscriber of [...subscribers]) subscriber.end()
       replay.clear()
       finished.clear()
+      chunksWanted.clear()
       replayBytes = 0
     },
   }
@@ -206,13 +226,15 @@ class Subscriber implements AsyncIterableIterator<LiveEvent> {
   constructor(
     private readonly capacity: number,
     private readonly accept: ((event: LiveEvent) => boolean) | undefined,
+    /** The kinds it takes; null for every kind. */
+    private readonly kinds: ReadonlySet<LiveEvent['kind']> | null,
     private readonly localOnly: boolean,
     private readonly onEnd: () => void,
   ) {}
 
   /** Delivers an event if accepted; returns true when the buffer was full and the oldest was dropped. */
   offer(event: LiveEvent, fromElsewhere: boolean): boolean {
-    if (this.#ended || (fromElsewhere && this.localOnly) || !this.#accepts(event)) return false
+    if (this.#ended || (fromElsewhere && this.localOnly) || (this.kinds !== null && !this.kinds.has(event.kind)) || !this.#accepts(event)) return false
     if (this.#waiting) {
       const resolve = this.#waiting
       this.#waiting = null

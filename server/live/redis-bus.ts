@@ -120,6 +120,9 @@ export function createRedisBus(options: RedisBusOptions): LiveBus & { /** Settle
 
     subscribe: (accept, subscribeOptions) => local.subscribe(accept, subscribeOptions),
     chunksSoFar: (requestId) => local.chunksSoFar(requestId),
+    // Another instance may be showing any stream: capture parses every stream as it arrives.
+    hasChunkSubscribers: true,
+    onChunksWanted: (publishPending) => local.onChunksWanted(publishPending),
     hasFinished: (requestId) => local.hasFinished(requestId),
     get subscriberCount() {
       return local.subscriberCount

@@ -8,7 +8,7 @@ import type { RateLimitStatus } from './rate-limit.types'
  * as the status of its organization and key: the newest snapshot of a series is its status.
  */
 export function rateLimitUpdates(bus: LiveBus): AsyncIterableIterator<RateLimitStatus> {
-  const source = bus.subscribe((event) => event.kind === 'rateLimit')
+  const source = bus.subscribe(undefined, { kinds: ['rateLimit'] })
   return closeWith(source, toStatuses(source))
 }
 

@@ -15,7 +15,7 @@ export interface RequestEventPayload {
  * known at that moment, so `statuses: [COMPLETED]` yields completions only.
  */
 export function requestEvents(bus: LiveBus, filter: RequestFilterValues | null | undefined): AsyncIterableIterator<RequestEventPayload> {
-  const source = bus.subscribe((event) => event.kind === 'request' && matchesRequestFilter(filter, event.record))
+  const source = bus.subscribe((event) => event.kind === 'request' && matchesRequestFilter(filter, event.record), { kinds: ['request'] })
   return closeWith(source, mapRequests(source))
 }
 
@@ -32,8 +32,9 @@ async function* mapRequests(source: AsyncIterable<LiveEvent>): AsyncGenerator<Re
  * A request that already ended replays its chunks and completes.
  */
 export function streamChunks(bus: LiveBus, requests: RequestsService, requestId: string): AsyncIterableIterator<StreamChunkRecord> {
-  const source = bus.subscribe((event) =>
-    event.kind === 'chunk' ? event.chunk.requestId === requestId : event.kind === 'request' && event.record.id === requestId && event.record.status !== 'IN_FLIGHT',
+  const source = bus.subscribe(
+    (event) => (event.kind === 'chunk' ? event.chunk.requestId === requestId : event.kind === 'request' && event.record.id === requestId && event.record.status !== 'IN_FLIGHT'),
+    { kinds: ['chunk', 'request'] },
   )
   return closeWith(source, followStream(source, bus, requests, requestId))
 }
@@ -72,7 +73,7 @@ async function* followStream(
  * before it, the few fields a chunk carries (conditions on anything else then do not hold).
  */
 export function liveChunks(bus: LiveBus, filter: RequestFilterValues | null | undefined): AsyncIterableIterator<StreamChunkRecord> {
-  const source = bus.subscribe((event) => event.kind === 'request' || event.kind === 'chunk')
+  const source = bus.subscribe(undefined, { kinds: ['request', 'chunk'] })
   return closeWith(source, matchChunks(source, filter))
 }
 

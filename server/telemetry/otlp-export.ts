@@ -38,7 +38,7 @@ export function startSpanExport(options: SpanExportOptions): SpanExport {
     spanProcessors: [new BatchSpanProcessor({ exporter, ...(options.scheduledDelayMillis === undefined ? {} : { scheduledDelayMillis: options.scheduledDelayMillis }) })],
   })
   const tracer = provider.getTracer('claudescope')
-  const ended = options.bus.subscribe((event) => event.kind === 'request' && event.record.status !== 'IN_FLIGHT', { internal: true, localOnly: true })
+  const ended = options.bus.subscribe((event) => event.kind === 'request' && event.record.status !== 'IN_FLIGHT', { internal: true, localOnly: true, kinds: ['request'] })
   const pump = (async () => {
     for await (const event of ended) {
       if (event.kind !== 'request') continue

@@ -51,6 +51,18 @@ export function describeLiveBusContract(name: string, createBus: () => LiveBus |
       await bus.close()
     })
 
+    it('passes a subscriber only the kinds of event it names', async () => {
+      const bus = await createBus()
+      const record = makeRecord()
+      const requestsOnly = bus.subscribe(undefined, { kinds: ['request'] })
+      bus.publish(requestEvent(inFlight(record)))
+      bus.publish(chunkEvent(record, 0))
+      bus.publish(requestEvent(record))
+      const events = await take(requestsOnly, 2)
+      expect(events.map((e) => e.kind === 'request' && e.record.status)).toEqual(['IN_FLIGHT', 'COMPLETED'])
+      await bus.close()
+    })
+
     it('resolves a waiting next() when an event is published later', async () => {
       const bus = await createBus()
       const subscriber = bus.subscribe()

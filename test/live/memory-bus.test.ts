@@ -8,6 +8,46 @@ const seqOf = (event: LiveEvent) => (event.kind === 'chunk' ? event.chunk.seq : 
 
 describeLiveBusContract('memory bus', () => createMemoryBus())
 
+describe('memory bus: demand for stream chunks', () => {
+  it('says a subscriber that takes chunks is open while one is: one that names no kinds, or names chunk', async () => {
+    const bus = createMemoryBus()
+    const others = bus.subscribe(undefined, { kinds: ['request', 'rateLimit', 'settings', 'conversation', 'link'] })
+    expect(bus.hasChunkSubscribers).toBe(false)
+    const chunks = bus.subscribe(undefined, { kinds: ['chunk'] })
+    const everything = bus.subscribe()
+    expect(bus.hasChunkSubscribers).toBe(true)
+    await chunks.return!()
+    expect(bus.hasChunkSubscribers).toBe(true)
+    await everything.return!()
+    expect(bus.hasChunkSubscribers).toBe(false)
+    await others.return!()
+    await bus.close()
+  })
+
+  it('asks for pending chunks before it adds a subscriber that takes them, which finds them in chunksSoFar instead of twice', async () => {
+    const bus = createMemoryBus()
+    const record = makeRecord()
+    bus.publish(requestEvent(inFlight(record)))
+    const asked: (string | null)[] = []
+    let pending = 3
+    bus.onChunksWanted((requestId) => {
+      asked.push(requestId)
+      for (; pending > 0; pending--) bus.publish(chunkEvent(record, 3 - pending))
+    })
+
+    bus.subscribe(undefined, { kinds: ['request'] })
+    expect(asked).toEqual([])
+    const watcher = bus.subscribe(undefined, { kinds: ['chunk', 'request'] })
+    expect(asked).toEqual([null])
+    expect(bus.chunksSoFar(record.id)?.map((c) => c.seq)).toEqual([0, 1, 2])
+    expect(asked).toEqual([null, record.id])
+
+    bus.publish(chunkEvent(record, 3))
+    expect((await take(watcher, 1)).map(seqOf)).toEqual([3])
+    await bus.close()
+  })
+})
+
 describe('memory bus: slow subscribers', () => {
   it('drops the oldest events of a slow subscriber past its buffer and counts them', async () => {
     const bus = createMemoryBus({ subscriberBufferSize: 3 })

@@ -32,6 +32,11 @@ describe.skipIf(!REDIS_URL)('redis bus', () => {
   describeLiveBusContract('redis bus', () => redisBus())
 
   describe('between instances', () => {
+    it("says chunks may be watched with no subscriber here, as another instance's may be showing them", async () => {
+      const bus = await redisBus()
+      expect(bus.hasChunkSubscribers).toBe(true)
+    })
+
     it("delivers another instance's events in publish order, with their dates as dates", async () => {
       const channel = `test:${randomUUID()}`
       const [a, b] = [await redisBus({ channel }), await redisBus({ channel })]
