@@ -13,6 +13,7 @@ import type { LiveEvent } from '../../server/live/live-bus'
 import { createMemoryBus } from '../../server/live/memory-bus'
 import { ProxyError } from '../../server/proxy/proxy-errors'
 import { BIG_INTEGER_TEXT, errorJson, frameSse, messageFixture, RATE_LIMIT_MESSAGE, streamErrorEvents } from '../support/anthropic-fixtures'
+import { take } from '../live/live-bus-contract'
 import { inFlightRecord, sameBody } from './records'
 
 const API_KEY = 'sk-ant-api03-recorder-test'
@@ -27,10 +28,27 @@ const handlerReturned = () => new Promise<void>((resolve) => queueMicrotask(reso
 /** Past the immediate undici writes a request from on a reused connection, queued in the handler. */
 const requestWritten = () => new Promise<void>((resolve) => queueMicrotask(() => setImmediate(resolve)))
 
-/** A recorder on a real memory bus, its sink collecting ops and its warnings collected as JSON lines. */
-function setUp(maxKeptBodyBytes?: number, redactText: TextRedactor | null = null, maxDecodedBytes?: number) {
+interface SetUpOptions {
+  maxKeptBodyBytes?: number
+  redactText?: TextRedactor | null
+  maxDecodedBytes?: number
+  /** Whether a subscriber takes stream chunks, so that streams are parsed as they arrive. @default true */
+  watched?: boolean
+}
+
+/**
+ * A recorder on a real memory bus, its sink collecting ops, every event it publishes collected
+ * (watched or not), and its warnings collected as JSON lines.
+ */
+function setUp({ maxKeptBodyBytes, redactText = null, maxDecodedBytes, watched = true }: SetUpOptions = {}) {
   const bus = createMemoryBus()
-  const live = bus.subscribe()
+  const published: LiveEvent[] = []
+  const publish = bus.publish
+  bus.publish = (event) => {
+    published.push(event)
+    publish(event)
+  }
+  const live = watched ? bus.subscribe() : bus.subscribe(undefined, { kinds: ['request', 'rateLimit'] })
   const ops: CaptureOp[] = []
   const warnings: Record<string, unknown>[] = []
   const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as Record<string, unknown>) })
@@ -64,7 +82,9 @@ function setUp(maxKeptBodyBytes?: number, redactText: TextRedactor | null = null
       events.push(value)
     }
   }
-  return { recorder, ops, warnings, start, completion, liveEvents }
+  /** The chunk events published so far, in order. */
+  const publishedChunks = () => published.flatMap((event) => (event.kind === 'chunk' ? [event.chunk] : []))
+  return { bus, recorder, ops, warnings, start, completion, liveEvents, publishedChunks }
 }
 
 /** Splits `text` into reads of `size` bytes, cutting through events and multi-byte characters. */
@@ -263,7 +283,7 @@ describe('Recorder', () => {
   })
 
   it('stores request and JSON response bodies redacted, still reading usage and JSON-ness from them', async () => {
-    const { recorder, start, completion, liveEvents } = setUp(undefined, createTextRedactor(randomBytes(32), [compileRedactPattern('sk-live-[0-9a-f]{8}')]))
+    const { recorder, start, completion, liveEvents } = setUp({ redactText: createTextRedactor(randomBytes(32), [compileRedactPattern('sk-live-[0-9a-f]{8}')]) })
     const id = start('{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"use sk-live-0123abcd"}]}')
     recorder.onResponse(id, { status: 200, headers: JSON_HEADERS, offsetMs: 10 })
     recorder.onChunk(id, Buffer.from('{"type":"message","content":[{"type":"text","text":"sk-live-0123abcd noted"}],"stop_reason":"end_turn","usage":{"input_tokens":7,"output_tokens":3}}'), 11)
@@ -283,7 +303,7 @@ describe('Recorder', () => {
       redact: (text) => (scans++, redactor.redact(text)),
       findMatches: (text) => (scans++, redactor.findMatches(text)),
     }
-    const { recorder, ops, start, completion, liveEvents } = setUp(undefined, counting)
+    const { recorder, ops, start, completion, liveEvents } = setUp({ redactText: counting })
     const id = start('{"model":"claude-sonnet-4-5","stream":true,"messages":[{"role":"user","content":"sk-live-0123abcd"}]}', { 'x-note': 'sk-live-0123abcd' })
     recorder.onResponse(id, { status: 200, headers: SSE_HEADERS, offsetMs: 10 })
     recorder.onChunk(id, Buffer.from(frameSse(messageFixture('text', { text: 'key sk-live-0123abcd', textDeltas: 3 }).events)), 20)
@@ -372,7 +392,7 @@ describe('Recorder', () => {
   })
 
   it('keeps only a prefix of a body larger than the storage bound and says so in the error', async () => {
-    const { recorder, start, completion } = setUp(1000)
+    const { recorder, start, completion } = setUp({ maxKeptBodyBytes: 1000 })
     const id = start(PLAIN_BODY)
     recorder.onResponse(id, { status: 200, headers: { 'content-type': 'text/plain' }, offsetMs: 10 })
     for (let i = 0; i < 10; i++) recorder.onChunk(id, Buffer.alloc(300, 'a'), 11 + i)
@@ -383,7 +403,7 @@ describe('Recorder', () => {
   })
 
   it('stops decompressing a gzip bomb at the decoded bound, keeping a prefix and saying so', async () => {
-    const { recorder, start, completion } = setUp(256 * 1024, null, 1024 * 1024)
+    const { recorder, start, completion } = setUp({ maxKeptBodyBytes: 256 * 1024, maxDecodedBytes: 1024 * 1024 })
     const bomb = gzipSync(Buffer.alloc(32 * 1024 * 1024, 'a'))
     const id = start(PLAIN_BODY)
     recorder.onResponse(id, { status: 200, headers: { 'content-type': 'text/plain', 'content-encoding': 'gzip' }, offsetMs: 10 })
@@ -396,7 +416,7 @@ describe('Recorder', () => {
   })
 
   it('stops decompressing an SSE gzip bomb without a line end, and keeps the events before it', async () => {
-    const { recorder, start, completion } = setUp(256 * 1024, null, 1024 * 1024)
+    const { recorder, start, completion } = setUp({ maxKeptBodyBytes: 256 * 1024, maxDecodedBytes: 1024 * 1024 })
     const fixture = messageFixture('text')
     const first = frameSse(fixture.events.slice(0, 2))
     const bomb = gzipSync(Buffer.concat([Buffer.from(first + 'data: '), Buffer.alloc(32 * 1024 * 1024, 'a')]))
@@ -439,5 +459,96 @@ describe('Recorder', () => {
       recorder.onEnd(id, { kind: 'completed', offsetMs: 3 })
       recorder.onChunk('unknown', Buffer.from('x'), 4)
     }).not.toThrow()
+  })
+})
+
+describe('Recorder, while no subscriber takes stream chunks', () => {
+  /** Feeds `sse` as reads of `size` bytes from offset 300 on, one millisecond apart; `afterRead` runs after each. */
+  function feedStream(recorder: Recorder, id: string, sse: string, size: number, afterRead: (index: number) => void = () => {}) {
+    recorder.onResponse(id, { status: 200, headers: SSE_HEADERS, offsetMs: 250 })
+    reads(sse, size).forEach((part, index) => {
+      recorder.onChunk(id, part, 300 + index)
+      afterRead(index)
+    })
+    recorder.onEnd(id, { kind: 'completed', offsetMs: 900 })
+  }
+  const withoutRequestId = (chunks: StreamChunkRecord[]) => chunks.map(({ requestId: _requestId, ...rest }) => rest)
+
+  it('parses a stream once it ended, and records and publishes what a watched stream would: events, offsets, Message, usage', async () => {
+    const fixture = messageFixture('tool-use')
+    const sse = frameSse(fixture.events)
+    const watched = setUp()
+    const watchedId = watched.start()
+    feedStream(watched.recorder, watchedId, sse, 7)
+    const unwatched = setUp({ watched: false })
+    const id = unwatched.start()
+    const chunksPublishedWhileStreaming: number[] = []
+    feedStream(unwatched.recorder, id, sse, 7, () => chunksPublishedWhileStreaming.push(unwatched.publishedChunks().length))
+
+    expect(new Set(chunksPublishedWhileStreaming)).toEqual(new Set([0]))
+    const expected = await watched.completion(watchedId)
+    const { record, chunks } = await unwatched.completion(id)
+    expect(chunks).toHaveLength(fixture.events.length)
+    expect(withoutRequestId(chunks)).toEqual(withoutRequestId(expected.chunks))
+    expect(unwatched.publishedChunks()).toEqual(chunks)
+    const { responseSse, responseBody, usage, stopReason, status, error } = expected.record
+    expect(record).toMatchObject({ responseSse, responseBody, usage, stopReason, status, error })
+  })
+
+  it('publishes what a stream holds before adding a subscriber that takes chunks, which finds it in chunksSoFar and gets the rest live', async () => {
+    const { bus, recorder, start, completion, publishedChunks } = setUp({ watched: false })
+    const fixture = messageFixture('text')
+    const id = start()
+    let watcher: AsyncIterableIterator<LiveEvent> | undefined
+    let backlog: StreamChunkRecord[] = []
+    const sse = frameSse(fixture.events)
+    feedStream(recorder, id, sse, 11, (index) => {
+      if (index !== Math.floor(Buffer.byteLength(sse) / 22)) return
+      watcher = bus.subscribe((event) => event.kind === 'chunk', { kinds: ['chunk'] })
+      // Published when it subscribed, before any chunksSoFar.
+      backlog = publishedChunks()
+      expect(bus.chunksSoFar(id)).toEqual(backlog)
+    })
+
+    const { chunks } = await completion(id)
+    expect(backlog.length).toBeGreaterThan(0)
+    expect(backlog.length).toBeLessThan(chunks.length)
+    const live = await take(watcher!, chunks.length - backlog.length)
+    expect([...backlog, ...live.map((event) => (event as { chunk: StreamChunkRecord }).chunk)]).toEqual(chunks)
+  })
+
+  it('answers chunksSoFar for a stream in flight with every event that has arrived', async () => {
+    const { bus, recorder, start, completion } = setUp({ watched: false })
+    const fixture = messageFixture('thinking')
+    const sse = frameSse(fixture.events)
+    const id = start()
+    const soFar: StreamChunkRecord[][] = []
+    feedStream(recorder, id, sse, 64, () => soFar.push(bus.chunksSoFar(id) ?? []))
+
+    const { chunks } = await completion(id)
+    let consumed = 0
+    const eventEnds = chunks.map((chunk) => (consumed += chunk.bytes))
+    expect(soFar).toHaveLength(Math.ceil(Buffer.byteLength(sse) / 64))
+    soFar.forEach((answer, read) => {
+      // Every event whose last byte came with this read or an earlier one.
+      expect(answer).toEqual(chunks.filter((_, seq) => eventEnds[seq]! <= 64 * (read + 1)))
+    })
+  })
+
+  it.each([true, false])('reads usage from the events past the storage bound too (watched: %s), storing those within it', async (watched) => {
+    const { recorder, start, completion } = setUp({ maxKeptBodyBytes: 600, watched })
+    const fixture = messageFixture('text')
+    const sse = frameSse(fixture.events)
+    const id = start()
+    feedStream(recorder, id, sse, 50)
+
+    const { record, chunks } = await completion(id)
+    expect(Buffer.byteLength(sse)).toBeGreaterThan(600)
+    expect(record).toMatchObject({ status: 'COMPLETED', responseBody: fixture.json, responseSse: Buffer.from(sse).subarray(0, 600).toString(), stopReason: 'end_turn' })
+    expect(record.usage?.outputTokens).toBe(42)
+    expect(record.error).toBe('response body truncated in storage: kept the first 600 bytes (limit 600)')
+    expect(chunks.length).toBeGreaterThan(0)
+    expect(chunks.reduce((sum, chunk) => sum + chunk.bytes, 0)).toBeLessThanOrEqual(600)
+    expect(chunks.map((chunk) => chunk.data)).toEqual(fixture.events.slice(0, chunks.length).map((event) => event.data))
   })
 })

@@ -39,8 +39,10 @@ export interface RecordingContext {
   maxKeptBodyBytes: number
   /** See `RecorderOptions.maxDecodedBytes`. */
   maxDecodedBytes: number
-  /** Called with each SSE event as soon as it is complete, and where the stream's chunks so far can be read when the recording keeps them. */
+  /** Called with each SSE event once it is parsed, and where the stream's chunks so far can be read when the recording keeps them. */
   onStreamChunk(chunk: StreamChunkRecord, request: LiveRequestMeta, backlog?: ChunkBacklog): void
+  /** Whether someone may watch stream chunks now (see `LiveBus.hasChunkSubscribers`). */
+  areChunksWatched(): boolean
   logger: Logger
 }
 
@@ -56,6 +58,7 @@ const TEXTUAL_CONTENT_TYPE = /json|^text\/|xml|javascript|x-www-form-urlencoded/
  * One exchange from `onStart` to its final record. It parses its own copy of the response:
  * decompressed when upstream compressed it, SSE events split into stream chunks and folded
  * into the reconstructed Message, other textual bodies kept as they are (binary ones are not kept).
+ * A stream is parsed as it arrives while someone may watch its chunks live, else once it ended.
  *
  * Memory per exchange is bounded by `maxKeptBodyBytes`: past it the rest of a body, of the raw
  * SSE and of the stream-chunk list is not kept (events are still published and accumulated) and
@@ -102,8 +105,22 @@ export class ExchangeRecording {
   #nextSeq = 0
   #chunkDataBytes = 0
   #chunksTruncated = false
-  /** Offset of the latest read; a completed SSE event gets the offset of the read that completed it. */
+  /** Offset of the latest read. */
   #lastReadOffsetMs = 0
+  /**
+   * Reads of a stream kept but not parsed yet, as pairs: the kept bytes' length after the read, and
+   * its offset. While no one watches chunks live, a stream is kept as it arrives and parsed when it
+   * ends or its chunks are wanted (`parsePendingReads`): parsed read by read, amid other streams'
+   * reads, it would make records and live events no one reads yet. Null when every read is parsed
+   * at once (with patterns, whose redaction follows each event).
+   */
+  #pendingReads: number[] | null = null
+  /** Bytes of the kept stream parsed so far. */
+  #parsedBytes = 0
+  /** Offset of the read being parsed: a completed SSE event gets the offset of the read that completed it. */
+  #parsingOffsetMs = 0
+  /** The read being parsed is among the kept bytes, and so is each event it completes. */
+  #isParsingKeptRead = true
   /** Says which client-given fields were cut to fit their indexed column, or null. */
   readonly #boundedFieldsNote: string | null
   /** Upstream's response, kept until its rate-limit headers are read (see `rateLimit`). */
@@ -209,7 +226,10 @@ export class ExchangeRecording {
     if (decoder === undefined) return
     this.#keepsBody = true
     if (isSse) {
-      if (this.#streamRedaction === null) this.#keptStream = new KeptStream(this.#record.id, this.#kept)
+      if (this.#streamRedaction === null) {
+        this.#keptStream = new KeptStream(this.#record.id, this.#kept)
+        this.#pendingReads = []
+      }
       this.#accumulator = new MessageAccumulator()
       if (this.#isChatCompletionsWire) this.#chatStream = new ChatStreamTranslator({ model: this.#record.model ?? '', provider: this.#record.provider })
       this.#sse = new SseParser((event) => this.#onEvent(event), { maxLineBytes: this.#context.maxKeptBodyBytes })
@@ -300,18 +320,51 @@ export class ExchangeRecording {
     })
   }
 
-  /** Takes decoded body bytes: kept within the bound, and parsed when they are SSE. */
+  /**
+   * Takes decoded body bytes: kept within the bound, and parsed when they are SSE, at once or later
+   * (see `#pendingReads`). Bytes past the bound are parsed at once, as they are not kept.
+   */
   #consume(decoded: Buffer): void {
-    this.#kept.add(decoded)
-    this.#sse?.push(decoded)
+    const kept = this.#kept
+    kept.add(decoded)
+    const sse = this.#sse
+    if (sse === null) return
+    const pending = this.#pendingReads
+    if (pending !== null && !kept.isCut && !this.#context.areChunksWatched()) {
+      pending.push(kept.length, this.#lastReadOffsetMs)
+      return
+    }
+    this.parsePendingReads()
+    this.#parsingOffsetMs = this.#lastReadOffsetMs
+    this.#isParsingKeptRead = !kept.isCut
+    sse.push(decoded)
+    this.#parsedBytes = kept.length
+  }
+
+  /** Parses the stream's reads kept unparsed so far, publishing their events as each would have been. */
+  parsePendingReads(): void {
+    const pending = this.#pendingReads
+    if (pending === null || pending.length === 0) return
+    const bytes = this.#kept.bytes()
+    let from = this.#parsedBytes
+    this.#isParsingKeptRead = true
+    for (let at = 0; at < pending.length; at += 2) {
+      const to = pending[at]!
+      this.#parsingOffsetMs = pending[at + 1]!
+      this.#sse!.push(bytes.subarray(from, to))
+      from = to
+    }
+    this.#parsedBytes = from
+    pending.length = 0
   }
 
   #onEvent(event: SseEvent): void {
-    const chunk = streamChunkRecord(this.#record.id, this.#nextSeq++, event, this.#lastReadOffsetMs)
+    const offsetMs = this.#parsingOffsetMs
+    const chunk = streamChunkRecord(this.#record.id, this.#nextSeq++, event, offsetMs)
     this.#applyEvent(event.event, event.data)
     const keptStream = this.#keptStream
     if (keptStream !== null) {
-      keptStream.noteEvent(this.#lastReadOffsetMs, chunk.data.length)
+      if (this.#isParsingKeptRead) keptStream.noteEvent(offsetMs, chunk.data.length)
       return this.#context.onStreamChunk(chunk, this.meta, keptStream)
     }
     this.#eventBytes.push(event.bytes)
@@ -359,6 +412,7 @@ export class ExchangeRecording {
     const bodyText = this.#keepsBody ? storableText(this.#kept.bytes().toString('utf8')) : null
     let upstreamError: string | null = null
     if (this.#accumulator !== null) {
+      this.parsePendingReads()
       for (const translated of this.#chatStream?.end() ?? []) this.#accumulator.apply(translated.event, translated.data)
       this.#redactEvents()
       this.#streamRedaction?.end()

@@ -15,8 +15,8 @@ import type { KeptBytes } from './kept-bytes'
  * queue for the writer.
  *
  * The same parser over the same bytes dispatches the same events in the same order, and both
- * parses make their records with `streamChunkRecord`, so the records are those the live parse
- * published, up to the last event whose bytes are all kept.
+ * parses make their records with `streamChunkRecord`, so the records are those the recording's
+ * parse published, up to the last event whose bytes are all kept.
  */
 export class KeptStream implements ChunkBacklog, CapturedChunks {
   readonly #requestId: string
@@ -24,7 +24,7 @@ export class KeptStream implements ChunkBacklog, CapturedChunks {
   readonly #offsetsMs: number[] = []
   #dataLength = 0
 
-  /** `kept`: the stream's decoded bytes, as fed to the live parse. */
+  /** `kept`: the stream's decoded bytes, as fed to the recording's parse. */
   constructor(requestId: string, kept: KeptBytes) {
     this.#requestId = requestId
     this.#kept = kept
@@ -40,24 +40,23 @@ export class KeptStream implements ChunkBacklog, CapturedChunks {
   }
 
   /**
-   * The live parse dispatched its next event, which completed with the read at `offsetMs`. Once
-   * the bytes were cut no later event can be among them, and none is noted: an endless stream
-   * holds no more than its kept bytes. `dataLength`: the length of its record's data.
+   * The recording's parse dispatched its next event, which completed with the read at `offsetMs`.
+   * Called only when that read is among the kept bytes, so that an endless stream holds no more
+   * offsets than its kept bytes hold events. `dataLength`: the length of its record's data.
    */
   noteEvent(offsetMs: number, dataLength: number): void {
-    if (this.#kept.isCut) return
     this.#offsetsMs.push(offsetMs)
     this.#dataLength += dataLength
   }
 
-  /** The records of the events the live parse dispatched whose bytes are all kept, in order from seq 0. */
+  /** The records of the events the recording's parse dispatched whose bytes are all kept, in order from seq 0. */
   records(): StreamChunkRecord[] {
     const chunks: StreamChunkRecord[] = []
     const offsetsMs = this.#offsetsMs
-    // No line bound is needed: a line past the live parse's (the kept bytes' own limit) never lies whole in them.
+    // No line bound is needed: a line past the recording's (the kept bytes' own limit) never lies whole in them.
     const parser = new SseParser((event) => {
       const seq = chunks.length
-      // Bytes are kept before the live parse reads them: an event it has not dispatched yet is left out.
+      // Bytes are kept before the recording parses them: an event it has not dispatched yet is left out.
       if (seq < offsetsMs.length) chunks.push(streamChunkRecord(this.#requestId, seq, event, offsetsMs[seq]!))
     })
     parser.push(this.#kept.bytes())

@@ -79,6 +79,19 @@ export class Recorder implements ProxyObserver {
       maxDecodedBytes: options.maxDecodedBytes ?? 64 * 1024 * 1024,
       logger: options.logger,
       onStreamChunk: (chunk, request, backlog) => this.#bus.publish(backlog === undefined ? { kind: 'chunk', chunk, request } : { kind: 'chunk', chunk, request, backlog }),
+      areChunksWatched: () => this.#bus.hasChunkSubscribers,
+    }
+    this.#bus.onChunksWanted((requestId) => this.#parsePendingReads(requestId))
+  }
+
+  /**
+   * Publishes the events of streams kept unparsed, all of them or one request's, for someone who
+   * now wants their chunks. A compressed stream still being decoded after its end publishes the
+   * rest when it finishes.
+   */
+  #parsePendingReads(requestId: string | null): void {
+    for (const [id, recording] of this.#recordings) {
+      if (requestId === null || id === requestId) this.#guard('onChunk', id, () => recording.parsePendingReads())
     }
   }
 
