@@ -495,6 +495,25 @@ describe('Recorder, while no subscriber takes stream chunks', () => {
     expect(record).toMatchObject({ responseSse, responseBody, usage, stopReason, status, error })
   })
 
+  it('parses the reads it holds once they are many, so an upstream sending a byte at a time cannot grow them without bound', async () => {
+    const fixture = messageFixture('text', { text: 'a longer answer, sent a byte at a time. '.repeat(100), textDeltas: 40 })
+    const sse = frameSse(fixture.events)
+    const watched = setUp()
+    const watchedId = watched.start()
+    feedStream(watched.recorder, watchedId, sse, 1)
+    const { recorder, start, completion, publishedChunks } = setUp({ watched: false })
+    const id = start()
+    let publishedMidway = 0
+    feedStream(recorder, id, sse, 1, (index) => {
+      if (index === Math.floor(Buffer.byteLength(sse) / 2)) publishedMidway = publishedChunks().length
+    })
+
+    expect(publishedMidway).toBeGreaterThan(0)
+    const { chunks } = await completion(id)
+    expect(withoutRequestId(chunks)).toEqual(withoutRequestId((await watched.completion(watchedId)).chunks))
+    expect(publishedChunks()).toEqual(chunks)
+  })
+
   it('publishes what a stream holds before adding a subscriber that takes chunks, which finds it in chunksSoFar and gets the rest live', async () => {
     const { bus, recorder, start, completion, publishedChunks } = setUp({ watched: false })
     const fixture = messageFixture('text')

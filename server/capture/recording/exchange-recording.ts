@@ -55,6 +55,13 @@ export interface FinishedRecording {
 const TEXTUAL_CONTENT_TYPE = /json|^text\/|xml|javascript|x-www-form-urlencoded/i
 
 /**
+ * Most reads of a stream held unparsed: then they are parsed at once. Held for every read, their
+ * two numbers would let an upstream that sends a byte at a time hold 16 bytes of memory per byte
+ * kept; and the work left for the stream's end stays short.
+ */
+const MAX_PENDING_READS = 1024
+
+/**
  * One exchange from `onStart` to its final record. It parses its own copy of the response:
  * decompressed when upstream compressed it, SSE events split into stream chunks and folded
  * into the reconstructed Message, other textual bodies kept as they are (binary ones are not kept).
@@ -332,6 +339,7 @@ export class ExchangeRecording {
     const pending = this.#pendingReads
     if (pending !== null && !kept.isCut && !this.#context.areChunksWatched()) {
       pending.push(kept.length, this.#lastReadOffsetMs)
+      if (pending.length >= 2 * MAX_PENDING_READS) this.parsePendingReads()
       return
     }
     this.parsePendingReads()
