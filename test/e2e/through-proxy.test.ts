@@ -252,4 +252,46 @@ describe('live subscriptions', () => {
       await started.close()
     }
   })
+
+  it('shows a stream no one was watching, held upstream, with every event so far to a late subscriber and a query, then the rest', async () => {
+    await waitFor(() => app.app.bus.subscriberCount === 0, 'the subscriptions of earlier tests to leave the live bus')
+    const started = subscribeGraphQL(app.url, graphql('subscription RequestStarts { requestEvents { kind request { id } } }'))
+    try {
+      await waitFor(() => app.app.bus.subscriberCount === 1, 'the request subscription to reach the live bus')
+      expect(app.app.bus.hasChunkSubscribers).toBe(false)
+      const res = await fetch(`${app.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': 'sk-ant-live', [MOCK_HEADERS.gate]: 'unwatched', [MOCK_HEADERS.holdAfter]: '4' },
+        body: JSON.stringify({ ...params, stream: true }),
+      })
+      // The client has the four events sent before the gate, so capture has them too.
+      const reader = res.body!.getReader()
+      let received = ''
+      while (received.split('\n\n').length <= 4) {
+        const { done, value } = await reader.read()
+        if (done) throw new Error(`the stream ended before its gate, after: ${received}`)
+        received += new TextDecoder().decode(value)
+      }
+      const [inFlight] = await started.waitFor(1)
+      const id = inFlight!.requestEvents.request.id
+
+      // A query, once the request's IN_FLIGHT row is stored; no one watches the chunks yet.
+      const HELD_CHUNKS = graphql('query HeldChunks($id: ID!) { request(id: $id) { chunks { seq } } }')
+      const queried = await waitFor(async () => (await queryGraphQL(app.url, HELD_CHUNKS, { id })).request, 'the in-flight request in the store')
+      expect(queried.chunks.map((c) => c.seq)).toEqual([0, 1, 2, 3])
+      expect(app.app.bus.hasChunkSubscribers).toBe(false)
+
+      const late = subscribeGraphQL(app.url, graphql('subscription HeldStream($id: ID!) { streamChunks(requestId: $id) { seq event } }'), { id })
+      expect((await late.waitFor(4)).map((r) => r.streamChunks.event)).toEqual(['message_start', 'ping', 'content_block_start', 'content_block_delta'])
+
+      app.upstream.openGate('unwatched')
+      while (!(await reader.read()).done);
+      await late.completed
+      const seqs = late.results.map((r) => r.streamChunks.seq)
+      expect(seqs).toEqual(seqs.map((_, i) => i))
+      expect(seqs.length).toBeGreaterThan(4)
+    } finally {
+      await started.close()
+    }
+  })
 })
