@@ -30,7 +30,7 @@ export class KeptStream implements ChunkBacklog, CapturedChunks {
     this.#kept = kept
   }
 
-  /** Events whose offsets are held: those dispatched before the bytes were cut. */
+  /** Events whose offsets are held: those completed by a read that was kept. */
   get count(): number {
     return this.#offsetsMs.length
   }
