@@ -42,6 +42,10 @@ const SESSION_ACTIVITY = graphql(`query SessionActivity($sessionId: String!) {
   }
 }`)
 
+const SESSION_TURN_TIMES = graphql(`query SessionTurnTimes($sessionId: String!) {
+  conversations(filter: { sessionId: $sessionId }, first: 1) { nodes { turns { completedAt } } }
+}`)
+
 const MODEL = DEFAULT_MODEL
 
 let app: TestApp
@@ -99,14 +103,23 @@ function claudeCodeEventLogger(protocol: Protocol, sessionId: string, options: {
 interface Turn {
   message: Anthropic.Message
   upstreamRequestId: string
+  completedAt: Date
 }
 
-/** One call of the session through the proxy, as Claude Code makes it. */
+/**
+ * One call of the session through the proxy, as Claude Code makes it, with the instant the proxy
+ * recorded its end: Claude Code stamps its api_request event then, and stamping the test's events
+ * there too keeps a join by time from depending on how long this busy process took to read a reply.
+ */
 async function call(sessionId: string, kind: 'tool-use' | 'text', messages: Anthropic.MessageParam[]): Promise<Turn> {
   const { data, response } = await client.messages
     .create({ model: MODEL, max_tokens: 1024, messages }, scenario(kind, { 'x-claude-code-session-id': sessionId }))
     .withResponse()
-  return { message: data, upstreamRequestId: response.headers.get('request-id')! }
+  await app.app.capture.flush()
+  const { conversations } = await queryGraphQL(app.url, SESSION_TURN_TIMES, { sessionId })
+  const completedAt = conversations.nodes[0]?.turns.at(-1)?.completedAt
+  if (completedAt == null) throw new Error('the proxy recorded no end for the call')
+  return { message: data, upstreamRequestId: response.headers.get('request-id')!, completedAt: new Date(completedAt) }
 }
 
 const usageOf = (turn: Turn, value: (n: number) => string | number): AttributeValues => ({
@@ -135,24 +148,24 @@ describe.each([
     const history: Anthropic.MessageParam[] = [{ role: 'user', content: 'fix the failing build' }]
     const a = await call(sessionId, 'tool-use', history)
     // Newer versions name the API's request id: this one is joined by it.
-    events.emit('api_request', first, { ...usageOf(a, value), request_id: a.upstreamRequestId })
+    events.emit('api_request', first, { ...usageOf(a, value), request_id: a.upstreamRequestId }, a.completedAt)
     events.emit('tool_decision', first, { tool_name: 'Bash', decision: 'accept', source: 'config' })
     events.emit('tool_result', first, { tool_name: 'Bash', success: 'true', duration_ms: value(1234), tool_parameters: '{"bash_command":"npm"}', decision_source: 'config', decision_type: 'accept' })
     history.push({ role: 'assistant', content: a.message.content }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: toolUseId(a), content: 'build ok' }] })
     const b = await call(sessionId, 'text', history)
-    events.emit('api_request', first, usageOf(b, value))
+    events.emit('api_request', first, usageOf(b, value), b.completedAt)
 
     // Second prompt: the same kind of call (same model and tokens as the first): joined by time.
     events.emit('user_prompt', second, { prompt: '<REDACTED>', prompt_length: value(13) })
     history.push({ role: 'assistant', content: b.message.content }, { role: 'user', content: 'now run tests' })
     const c = await call(sessionId, 'tool-use', history)
-    events.emit('api_request', second, usageOf(c, value))
+    events.emit('api_request', second, usageOf(c, value), c.completedAt)
     events.emit('tool_decision', second, { tool_name: 'Edit', decision: 'reject', source: 'user_reject' })
     events.emit('tool_decision', second, { tool_name: 'Read', decision: 'accept', source: 'user_temporary' })
     events.emit('tool_result', second, { tool_name: 'Read', success: 'false', duration_ms: value(7), error: 'File does not exist.' })
     history.push({ role: 'assistant', content: c.message.content }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: toolUseId(c), content: 'rejected', is_error: true }] })
     const d = await call(sessionId, 'text', history)
-    events.emit('api_request', second, usageOf(d, value))
+    events.emit('api_request', second, usageOf(d, value), d.completedAt)
 
     await events.flush()
     await events.close()
