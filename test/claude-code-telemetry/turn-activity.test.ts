@@ -39,6 +39,19 @@ describe('joinActivity', () => {
     expect(activity.byRequest.get('a')).toMatchObject({ promptId: 'p1', apiRequest: null, toolDecisions: [] })
   })
 
+  it('joins each api_request event to the identical call that ended nearest to it, leaving one whose event was lost unjoined', () => {
+    const activity = joinActivity(
+      [turn('first', 0, 1, 'm', 5), turn('second', 10, 12, 'm', 5), turn('third', 20, 21, 'm', 5)],
+      // The first call's event never arrived; the others are listed out of order.
+      [event('user_prompt', 'p', 0), apiRequest('p', 21, 'm', 5), apiRequest('p', 12, 'm', 5)],
+    )
+    expect(activity.prompts[0]!.apiRequests.map((request) => [request.occurredAt.getUTCSeconds(), request.requestId])).toEqual([
+      [12, 'second'],
+      [21, 'third'],
+    ])
+    expect(activity.byRequest.get('first')).toMatchObject({ promptId: 'p', apiRequest: null })
+  })
+
   it('gives each request the tool calls between its api_request and the next one of the same prompt', () => {
     const activity = joinActivity(
       [turn('a', 1, 2, 'm', 1), turn('b', 6, 7, 'm', 2)],
