@@ -1,5 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import Anthropic from '@anthropic-ai/sdk'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { graphql } from '../../client/src/graphql/graphql'
+import { loadConfig } from '../../server/config'
 import { Grader } from '../../server/grading/grader'
 import { GRADE_TOOL_NAME } from '../../server/grading/prompt-grade'
 import { deleteRequests } from '../../server/store/queries/delete-requests'
@@ -178,5 +180,19 @@ describe('gradePrompt', () => {
     const [error] = await postErrors(url, GRADE_TEXT, { id: record.id })
     expect(error?.extensions?.code).toBe('GRADER_FAILED')
     expect(error?.message).toMatch(/^The grading model could not be reached: /)
+  })
+
+  it('grades with a model the installed Anthropic SDK does not call deprecated, by default', async () => {
+    const { graderModel } = loadConfig({})
+    const plain = await startMockUpstream()
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    try {
+      const client = new Anthropic({ baseURL: plain.url, apiKey: SERVER_KEY, maxRetries: 0 })
+      await client.messages.create({ model: graderModel, max_tokens: 16, messages: [{ role: 'user', content: 'ping' }] })
+      expect(warn.mock.calls.flat().join('\n')).not.toContain(graderModel)
+    } finally {
+      warn.mockRestore()
+      await plain.close()
+    }
   })
 })
