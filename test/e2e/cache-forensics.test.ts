@@ -50,12 +50,12 @@ describe('cache forensics through the proxy', () => {
       const { response } = await client.messages.create(params, { headers: { 'x-claude-code-session-id': session } }).withResponse()
       return response.headers.get('request-id')!
     }
-    const first = await send('claude-sonnet-4-5', 'Reads a file', 'You are a helper.', [user('Plan a trip', true)])
-    const systemChanged = await send('claude-sonnet-4-5', 'Reads a file', 'You are a travel agent.', [user('Plan a trip'), assistant('Where to?'), user('Lisbon', true)])
-    const toolsChanged = await send('claude-sonnet-4-5', 'Reads a file from disk', 'You are a travel agent.', [
+    const first = await send('claude-sonnet-4-6', 'Reads a file', 'You are a helper.', [user('Plan a trip', true)])
+    const systemChanged = await send('claude-sonnet-4-6', 'Reads a file', 'You are a travel agent.', [user('Plan a trip'), assistant('Where to?'), user('Lisbon', true)])
+    const toolsChanged = await send('claude-sonnet-4-6', 'Reads a file from disk', 'You are a travel agent.', [
       user('Plan a trip'), assistant('Where to?'), user('Lisbon'), assistant('When?'), user('In May', true),
     ])
-    const edited = await send('claude-sonnet-4-5', 'Reads a file from disk', 'You are a travel agent.', [user('Plan a trip'), assistant('Which city?'), user('Porto', true)])
+    const edited = await send('claude-sonnet-4-6', 'Reads a file from disk', 'You are a travel agent.', [user('Plan a trip'), assistant('Which city?'), user('Porto', true)])
     const modelChanged = await send('claude-haiku-4-5', 'Reads a file from disk', 'You are a travel agent.', [
       user('Plan a trip'), assistant('Which city?'), user('Porto'), assistant('When?'), user('In June', true),
     ])

@@ -119,9 +119,9 @@ describe('claudescope import', () => {
       expect(conversation.importedTurnCount).toBe(calls.length)
       expectThreads(conversation, calls, truth)
       expect(conversation.turns.every((t) => t.source === 'TRANSCRIPT' && t.path === null && /\.jsonl:\d+$/.test(t.transcriptEntry!))).toBe(true)
-      // 10 calls: 8 on Sonnet 4.5 (main and the first subagent), 2 on Haiku 4.5 (the second).
+      // 10 calls: 8 on Sonnet 4.6 (main and the first subagent), 2 on Haiku 4.5 (the second).
       expect(conversation.usage).toEqual({ inputTokens: 100, outputTokens: 200, cacheCreationInputTokens: 1000, cacheReadInputTokens: 10_000 })
-      expect(conversation.models).toEqual(['claude-haiku-4-5-20251001', 'claude-sonnet-4-5-20250929'])
+      expect(conversation.models).toEqual(['claude-haiku-4-5-20251001', 'claude-sonnet-4-6'])
       expect(conversation.unpricedTurnCount).toBe(0)
       expect(conversation.costUsd).toBeCloseTo(8 * SONNET_CALL_USD + 2 * HAIKU_CALL_USD, 12)
       expect(conversation.costUsd).toBeCloseTo(0.00871, 12)

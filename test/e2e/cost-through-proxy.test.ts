@@ -48,7 +48,7 @@ describe('cost through the proxy', () => {
     const { response } = await proxied.messages.create(params).withResponse()
 
     // The mock's usage: 12 input x $3 + 1,536 5m writes x $3.75 + 512 1h writes x $6 + 4,096 reads x $0.30 + 42 output x $15, per million
-    const expected = { costUsdExact: '0.0107268', costUsd: 0.0107268, costStatus: 'PRICED', priceId: 'shipped:claude-sonnet-4-5:1970-01-01:0' }
+    const expected = { costUsdExact: '0.0107268', costUsd: 0.0107268, costStatus: 'PRICED', priceId: 'shipped:claude-sonnet-4-6:2026-03-13:0' }
     expect(await costedRecord(streamedId)).toMatchObject({ stream: true, ...expected })
     expect(await costedRecord(response.headers.get('request-id')!)).toMatchObject({ stream: false, ...expected })
 
@@ -64,7 +64,7 @@ describe('cost through the proxy', () => {
 
   it('publishes a completion live with its cost, before any reload', async () => {
     // The price book loads as the app starts; reading it through the API waits for it.
-    await queryGraphQL(app.url, 'query { prices(model: "claude-sonnet-4-5") { id } }')
+    await queryGraphQL(app.url, 'query { prices(model: "claude-sonnet-4-6") { id } }')
     const subscribers = app.app.bus.subscriberCount
     const events = subscribeGraphQL<{ requestEvents: { kind: string; request: { upstreamRequestId: string | null; costUsdExact: string | null; costStatus: string | null; priceId: string | null } } }>(
       app.url,
@@ -76,7 +76,7 @@ describe('cost through the proxy', () => {
       const upstreamId = response.headers.get('request-id')!
       const completed = await waitFor(() => events.results.find((event) => event.requestEvents.kind === 'COMPLETED' && event.requestEvents.request.upstreamRequestId === upstreamId), 'the live completion')
       // The same figures as stored (see the first test): the event is priced with the same book.
-      expect(completed.requestEvents.request).toMatchObject({ costUsdExact: '0.0107268', costStatus: 'PRICED', priceId: 'shipped:claude-sonnet-4-5:1970-01-01:0' })
+      expect(completed.requestEvents.request).toMatchObject({ costUsdExact: '0.0107268', costStatus: 'PRICED', priceId: 'shipped:claude-sonnet-4-6:2026-03-13:0' })
     } finally {
       await events.close()
     }

@@ -214,7 +214,7 @@ describe('quota attribution', () => {
     const org = randomUUID()
     const client = sdkClient(app.url, 'sk-ant-attribution')
     // Snapshot 1 (0.10): nothing of this organization completed before it, so its rise is unattributed.
-    const first = await call(client, org, { 'anthropic-ratelimit-unified-5h-utilization': '0.10' }, 'claude-opus-4-5')
+    const first = await call(client, org, { 'anthropic-ratelimit-unified-5h-utilization': '0.10' }, 'claude-opus-4-7')
     // Snapshot 2 (0.30): the first request completed between 1 and 2, and gets the rise of 0.20.
     await call(client, org, { 'anthropic-ratelimit-unified-5h-utilization': '0.30' })
     // Snapshot 3 (0.30): no rise, so the second request gets nothing; the third completes after it (pending).
@@ -231,8 +231,8 @@ describe('quota attribution', () => {
     expect(attribution.pendingRequests).toBe(1)
     // The text answer's usage (see anthropic-fixtures): 12 input + 1.25 × 1,536 five-minute writes
     // + 2 × 512 one-hour writes + 0.1 × 4,096 reads + 5 × 42 output = 3,575.6 input-equivalent tokens.
-    expect(attribution.topRequests).toEqual([{ requestId: first, model: 'claude-opus-4-5', utilization: expect.closeTo(0.2, 12), weight: 3575.6 }])
-    expect(attribution.byModel).toEqual([{ key: 'claude-opus-4-5', utilization: expect.closeTo(0.2, 12), fraction: 1, requests: 1, weight: 3575.6 }])
+    expect(attribution.topRequests).toEqual([{ requestId: first, model: 'claude-opus-4-7', utilization: expect.closeTo(0.2, 12), weight: 3575.6 }])
+    expect(attribution.byModel).toEqual([{ key: 'claude-opus-4-7', utilization: expect.closeTo(0.2, 12), fraction: 1, requests: 1, weight: 3575.6 }])
     expect(attribution.byApiKey.map((group) => group.requests)).toEqual([1])
     // 0.30 gained since the window start: the projection runs from there and ends before the reset.
     expect(attribution.projection).toMatchObject({ sinceAt: windowStart.toISOString(), reachesLimitBeforeReset: true })

@@ -12,7 +12,7 @@ export type JsonObject = { [key: string]: unknown }
 
 /** An integer above 2^53 that the API may put in a tool input; JSON.parse would round it. */
 export const BIG_INTEGER_TEXT = '12345678901234567890'
-export const DEFAULT_MODEL = 'claude-sonnet-4-5-20250929'
+export const DEFAULT_MODEL = 'claude-sonnet-4-6'
 
 /** One SSE event as the API frames it: `event: <event>\ndata: <data>\n\n`. */
 export interface SseFixtureEvent {

@@ -6,6 +6,8 @@
  * tool_result pairs and an image.
  */
 
+import { DEFAULT_MODEL } from './anthropic-fixtures'
+
 type Block = Record<string, unknown>
 export interface Message {
   role: 'user' | 'assistant'
@@ -94,7 +96,7 @@ export function claudeCodeSession(options: SessionOptions): { calls: TrafficCall
   const subagentTurns = options.subagentTurns ?? 3
   const sideCalls = options.sideCalls ?? true
   const prompt = options.prompt ?? 'Refactor the billing module to use the new price table'
-  const model = options.model ?? 'claude-sonnet-4-5-20250929'
+  const model = options.model ?? DEFAULT_MODEL
   const tag = options.sessionId.slice(0, 8)
   const headers = sessionHeaders(signal, options.sessionId)
   const meta = metadata(signal, options.sessionId)

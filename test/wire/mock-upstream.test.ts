@@ -2,12 +2,12 @@ import Anthropic from '@anthropic-ai/sdk'
 import { request } from 'node:http'
 import { gunzipSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { BIG_INTEGER_TEXT, messageFixture } from '../support/anthropic-fixtures'
+import { BIG_INTEGER_TEXT, DEFAULT_MODEL, messageFixture } from '../support/anthropic-fixtures'
 import { MOCK_HEADERS, ORGANIZATION_ID, startMockUpstream, type MockUpstream } from '../support/mock-upstream'
 import { sdkClient } from '../support/sdk-client'
 
 const params = {
-  model: 'claude-sonnet-4-5-20250929',
+  model: DEFAULT_MODEL,
   max_tokens: 256,
   messages: [{ role: 'user' as const, content: 'Hello' }],
 }
