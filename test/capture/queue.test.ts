@@ -107,6 +107,35 @@ describe('BoundedQueue', () => {
     await waiting
     expect(woken).toBe(true)
   })
+  it("tells a waiter once a batch's worth is held: by count, by bytes (a completion growing its start in place counts), at once when it already is", async () => {
+    const settled = (promise: Promise<void>) => {
+      const state = { done: false }
+      void promise.then(() => (state.done = true))
+      return state
+    }
+    const tick = () => new Promise(setImmediate)
+
+    const byCount = roomy()
+    const two = settled(byCount.whenHolds(2, Number.POSITIVE_INFINITY))
+    byCount.offer(startOp(inFlightRecord()))
+    await tick()
+    expect(two.done).toBe(false)
+    byCount.offer(startOp(inFlightRecord()))
+    await tick()
+    expect(two.done).toBe(true)
+
+    const record = inFlightRecord()
+    const byBytes = roomy()
+    byBytes.offer(startOp(record))
+    const grown = settled(byBytes.whenHolds(100, byBytes.bytes + 1))
+    await tick()
+    expect(grown.done).toBe(false)
+    byBytes.offer(completeOp(record, {}, chunksOf(record.id, 3)))
+    await tick()
+    expect(grown.done).toBe(true)
+    // Already held: at once.
+    await expect(byBytes.whenHolds(1, Number.POSITIVE_INFINITY)).resolves.toBeUndefined()
+  })
 })
 
 describe('coalesceOps', () => {

@@ -166,6 +166,31 @@ describe('BatchWriter', () => {
     await lingering.writer.close()
   })
 
+  it('writes a batch at once when it fills during the linger, by count or by bytes, rather than waiting it out', async () => {
+    // A linger far beyond the test's timeout: the writes happening at all show the full batches cut it short.
+    const byCount = startWriter({ lingerMs: 24 * 60 * 60 * 1000, batchMaxItems: 3 })
+    byCount.offerAll([startOp(inFlightRecord())])
+    // One turn of the event loop: the writer has woken on the first op and is lingering when the rest come.
+    await new Promise(setImmediate)
+    byCount.offerAll([startOp(inFlightRecord()), startOp(inFlightRecord())])
+    await waitFor(() => byCount.writer.stats.written === 3, 'the full batch to be written')
+    expect(byCount.writer.stats).toMatchObject({ lastBatchSize: 3, queueDepth: 0 })
+    await byCount.writer.close()
+
+    const withBodyOf = (text: string) => {
+      const bytes = Buffer.from(text)
+      const { requestBody: _text, ...fields } = inFlightRecord({ requestBodyBytes: bytes.length })
+      return withRequestBody(fields, new RequestBody(bytes))
+    }
+    const byBytes = startWriter({ lingerMs: 24 * 60 * 60 * 1000, batchMaxBytes: 64 * 1024 })
+    byBytes.offerAll([startOp(withBodyOf('{"model":"m"}'))])
+    await new Promise(setImmediate)
+    byBytes.offerAll([startOp(withBodyOf(`{"model":"m","content":"${'x'.repeat(80_000)}"}`))])
+    await waitFor(() => byBytes.writer.stats.written === 2, 'the batch past batchMaxBytes to be written')
+    expect(byBytes.writer.stats.queueDepth).toBe(0)
+    await byBytes.writer.close()
+  })
+
   it('splits a batch whose rows exceed the bind-parameter limit into several statements', async () => {
     const { writer, offerAll } = startWriter()
     const record = inFlightRecord({ stream: true })

@@ -29,6 +29,7 @@ export class BoundedQueue {
   #bytes = 0
   #refused = 0
   #waiters: (() => void)[] = []
+  #fillWaiter: { items: number; bytes: number; resolve: () => void } | null = null
 
   constructor(readonly limits: BoundedQueueLimits) {}
 
@@ -65,6 +66,7 @@ export class BoundedQueue {
       this.#bytes += bytes - queued.bytes
       queued.op = op
       queued.bytes = bytes
+      this.#checkFill()
       return true
     }
     if (this.#byId.size >= this.limits.maxItems || this.#bytes + bytes > this.limits.maxBytes) return this.#refuse()
@@ -132,6 +134,7 @@ export class BoundedQueue {
     this.#entries = [...front, ...this.#entries.slice(this.#head)]
     this.#head = 0
     if (front.length > 0) this.#wake()
+    this.#checkFill()
   }
 
   /** Resolves once the queue holds at least one op (at once if it already does). */
@@ -140,11 +143,28 @@ export class BoundedQueue {
     return new Promise((resolve) => this.#waiters.push(resolve))
   }
 
+  /**
+   * Resolves once the queue holds `items` ops or `bytes` bytes, at once if it does: a batch's
+   * worth, which the writer stops lingering for. One waiter at a time; a call replaces the last.
+   */
+  whenHolds(items: number, bytes: number): Promise<void> {
+    if (this.depth >= items || this.#bytes >= bytes) return Promise.resolve()
+    return new Promise((resolve) => (this.#fillWaiter = { items, bytes, resolve }))
+  }
+
   #append(entry: Entry): void {
     this.#entries.push(entry)
     this.#byId.set(entry.op.record.id, entry)
     this.#bytes += entry.bytes
     this.#wake()
+    this.#checkFill()
+  }
+
+  #checkFill(): void {
+    const waiter = this.#fillWaiter
+    if (waiter === null || (this.depth < waiter.items && this.#bytes < waiter.bytes)) return
+    this.#fillWaiter = null
+    waiter.resolve()
   }
 
   #refuse(): false {

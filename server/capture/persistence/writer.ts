@@ -167,7 +167,8 @@ export class BatchWriter {
       }
       const lingerLeftMs = source === 'queue' ? this.#lingerLeftMs() : 0
       if (lingerLeftMs > 0) {
-        await this.#pause(lingerLeftMs)
+        // A batch that fills meanwhile goes at once: a burst must not overflow the queue into the spool while the writer idles.
+        await this.#pause(lingerLeftMs, this.#queue.whenHolds(this.#batchMaxItems, this.#batchMaxBytes))
         continue
       }
       this.#spill.noteWriteStarted()
@@ -256,9 +257,11 @@ export class BatchWriter {
     this.#interrupt = null
   }
 
-  async #pause(ms: number): Promise<void> {
+  /** Waits `ms`, or until `cutShort` settles, or an interrupt. */
+  async #pause(ms: number, cutShort?: Promise<void>): Promise<void> {
     let timer: NodeJS.Timeout | undefined
-    await this.#wait(new Promise((resolve) => (timer = setTimeout(resolve, ms))))
+    const elapsed = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))
+    await this.#wait(cutShort ? Promise.race([elapsed, cutShort]) : elapsed)
     clearTimeout(timer)
   }
 
