@@ -25,6 +25,9 @@
  * gives it) starts one Claudescope per list, side by side in the same run: the machine's drift
  * between runs is larger than most settings' effect. A word of a list that starts with `--` is a
  * node flag, added after `npm start`'s (e.g. `--heap-growing-percent=50`).
+ * BENCH_STORED_TIMEOUT_MS (default 120000) bounds how long a throughput round waits for its
+ * records to be stored: a few seconds for a build patched to store nothing, which measures what
+ * recording costs the proxy without its database.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'

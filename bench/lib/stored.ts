@@ -14,7 +14,7 @@ export async function settledCount(api: ClaudescopeApi): Promise<number> {
 }
 
 /** The count of complete records once it reaches `expected`, or whatever it is after `timeoutMs`. */
-export async function countWhenStored(api: ClaudescopeApi, expected: number, timeoutMs = 120_000): Promise<number> {
+export async function countWhenStored(api: ClaudescopeApi, expected: number, timeoutMs = Number(process.env.BENCH_STORED_TIMEOUT_MS ?? 120_000)): Promise<number> {
   const deadline = Date.now() + timeoutMs
   let count = await api.completedCount()
   while (count < expected && Date.now() < deadline) {
