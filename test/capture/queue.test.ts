@@ -107,6 +107,7 @@ describe('BoundedQueue', () => {
     await waiting
     expect(woken).toBe(true)
   })
+
   it("tells a waiter once a batch's worth is held: by count, by bytes (a completion growing its start in place counts), at once when it already is", async () => {
     const settled = (promise: Promise<void>) => {
       const state = { done: false }
